@@ -1,0 +1,69 @@
+//! `shine analyse`: the pre-registered pipeline from extracts to a results folder.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::{ExtractArgs, Globals};
+use crate::pipeline::analyse::{analyse, AnalyseConfig};
+use crate::pipeline::demo;
+use crate::report::disclosure::DEFAULT_THRESHOLD;
+use crate::InputError;
+
+#[derive(Debug, Args)]
+pub struct AnalyseArgs {
+    /// Analyse the bundled synthetic example instead of extracts.
+    #[arg(long, conflicts_with_all = ["folder", "persons", "covariates", "referrals", "contacts", "proms"])]
+    demo: bool,
+    #[command(flatten)]
+    extracts: ExtractArgs,
+    /// Results folder.
+    #[arg(long, default_value = "shine-results", value_name = "DIR")]
+    out: PathBuf,
+    /// Replace a non-empty results folder.
+    #[arg(long)]
+    force: bool,
+    /// Random seed (default: the demo's seed, or 1).
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+pub fn run(args: AnalyseArgs, globals: Globals) -> anyhow::Result<ExitCode> {
+    let (paths, period, seed, command) = if args.demo {
+        let period = demo::extract_period().map_err(|e| anyhow::anyhow!("bundled demo: {e}"))?;
+        (
+            demo::extract_paths(),
+            Some(period),
+            args.seed.unwrap_or(demo::DEMO_SEED),
+            "analyse --demo",
+        )
+    } else {
+        (
+            args.extracts.paths()?,
+            args.extracts.period()?,
+            args.seed.unwrap_or(1),
+            "analyse",
+        )
+    };
+    let config = AnalyseConfig {
+        paths,
+        period,
+        out: args.out,
+        force: args.force,
+        seed,
+        disclosure_threshold: DEFAULT_THRESHOLD,
+        quiet: globals.quiet,
+        command: command.to_string(),
+    };
+    let outcome = analyse(&config).map_err(|e| match e {
+        crate::pipeline::analyse::AnalyseError::Input(message) => {
+            anyhow::Error::new(InputError(message))
+        }
+        other => anyhow::Error::new(other),
+    })?;
+    if !globals.quiet {
+        eprintln!("results written to {}", outcome.out.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,170 @@
+//! Command-line arguments (clap) and dispatch: one module per subcommand, each with one
+//! entry function taking its parsed arguments.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::data::dictionary::TableName;
+use crate::data::read::parse_iso_date;
+use crate::data::validate::{ExtractPaths, ExtractPeriod};
+use crate::InputError;
+
+mod analyse;
+mod dictionary;
+mod score;
+//TMP mod simulate;
+mod validate;
+
+#[derive(Debug, Parser)]
+#[command(name = "shine", version, about = "Evaluate a social-prescribing programme from Danish register and survey extracts", long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// Silence progress bars and timing lines on stderr.
+    #[arg(long, global = true)]
+    quiet: bool,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long, global = true, value_name = "N")]
+    threads: Option<usize>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the pre-registered analysis from extracts to a results folder.
+    Analyse(analyse::AnalyseArgs),
+    /// Write a synthetic set of extracts with known true effects (truth.json).
+    //TMP    Simulate(simulate::SimulateArgs),
+    /// Check extracts against the data dictionary and across tables.
+    Validate(validate::ValidateArgs),
+    /// Print the data dictionary.
+    Dictionary(dictionary::DictionaryArgs),
+    /// Score UCLA and EQ-5D responses.
+    Score(score::ScoreArgs),
+}
+
+/// Global settings every command gets.
+#[derive(Debug, Clone, Copy)]
+pub struct Globals {
+    pub quiet: bool,
+}
+
+/// Parses the arguments and runs the command.
+pub fn run<I, T>(args: I) -> anyhow::Result<ExitCode>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return Ok(ExitCode::from(code));
+        }
+    };
+    if let Some(n) = cli.threads {
+        if n == 0 {
+            return Err(InputError("--threads must be at least 1".into()).into());
+        }
+        // Read by polars' thread pool when it first starts.
+        std::env::set_var("POLARS_MAX_THREADS", n.to_string());
+    }
+    let globals = Globals { quiet: cli.quiet };
+    match cli.command {
+        Command::Analyse(args) => analyse::run(args, globals),
+        //TMP        Command::Simulate(args) => simulate::run(args, globals),
+        Command::Validate(args) => validate::run(args, globals),
+        Command::Dictionary(args) => dictionary::run(args),
+        Command::Score(args) => score::run(args, globals),
+    }
+}
+
+/// Where the extracts are: a folder and/or a file per table.
+#[derive(Debug, Clone, Args)]
+pub struct ExtractArgs {
+    /// Folder holding persons, covariates, referrals, contacts and proms (.csv or .parquet).
+    #[arg(value_name = "DIR")]
+    pub folder: Option<PathBuf>,
+    /// The persons table (overrides the folder's).
+    #[arg(long, value_name = "FILE")]
+    pub persons: Option<PathBuf>,
+    /// The covariates table.
+    #[arg(long, value_name = "FILE")]
+    pub covariates: Option<PathBuf>,
+    /// The referrals table.
+    #[arg(long, value_name = "FILE")]
+    pub referrals: Option<PathBuf>,
+    /// The contacts table.
+    #[arg(long, value_name = "FILE")]
+    pub contacts: Option<PathBuf>,
+    /// The proms (survey) table.
+    #[arg(long, value_name = "FILE")]
+    pub proms: Option<PathBuf>,
+    /// First day of the extract period (ISO date); default from extract.toml in the folder.
+    #[arg(long, value_name = "DATE", requires = "extract_end")]
+    pub extract_start: Option<String>,
+    /// Last day of the extract period (ISO date).
+    #[arg(long, value_name = "DATE", requires = "extract_start")]
+    pub extract_end: Option<String>,
+}
+
+impl ExtractArgs {
+    pub fn paths(&self) -> Result<ExtractPaths, InputError> {
+        let mut paths = ExtractPaths {
+            folder: self.folder.clone(),
+            ..Default::default()
+        };
+        if let Some(folder) = &self.folder {
+            if !folder.is_dir() {
+                return Err(InputError(format!("{}: no such folder", folder.display())));
+            }
+        }
+        for (table, file) in [
+            (TableName::Persons, &self.persons),
+            (TableName::Covariates, &self.covariates),
+            (TableName::Referrals, &self.referrals),
+            (TableName::Contacts, &self.contacts),
+            (TableName::Proms, &self.proms),
+        ] {
+            if let Some(f) = file {
+                paths.files.insert(table, f.clone());
+            }
+        }
+        if paths.folder.is_none() && paths.files.is_empty() {
+            return Err(InputError(
+                "no extracts given: name a folder, or the files with --persons, --covariates, ..."
+                    .into(),
+            ));
+        }
+        Ok(paths)
+    }
+
+    pub fn period(&self) -> Result<Option<ExtractPeriod>, InputError> {
+        let (Some(start), Some(end)) = (&self.extract_start, &self.extract_end) else {
+            return Ok(None);
+        };
+        let day = |flag: &str, s: &str| {
+            parse_iso_date(s)
+                .ok_or_else(|| InputError(format!("{flag} {s:?}: expected an ISO date YYYY-MM-DD")))
+        };
+        let period = ExtractPeriod {
+            start: day("--extract-start", start)?,
+            end: day("--extract-end", end)?,
+        };
+        if period.end < period.start {
+            return Err(InputError("--extract-end is before --extract-start".into()));
+        }
+        Ok(Some(period))
+    }
+}
+
+/// Writes to stdout; a closed pipe surfaces as an io::Error the caller ignores.
+pub fn print_stdout(text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}

@@ -1,0 +1,11 @@
+//! The data layer: the data dictionary, reading and validating extracts, the synthetic
+//! extracts, and the analysis tables derived from them (scores, index dates, panels).
+
+pub mod dictionary;
+pub mod instruments;
+pub mod problems;
+pub mod read;
+pub mod score;
+//TMP pub mod simulate;
+pub mod validate;
+pub mod write;

@@ -1,0 +1,971 @@
+//! Reading extracts: CSV or Parquet files into typed data frames whose schema comes from
+//! the data dictionary — nothing is inferred from the data.
+//!
+//! CSV: UTF-8 with or without a byte-order mark, comma or semicolon delimiter (detected
+//! from the header line), `.` or `,` as decimal mark, ISO dates. Parquet: columns either
+//! of the dictionary's type or as strings (parsed as CSV fields are).
+//!
+//! Every value is checked as it is converted (type, range, allowed codes, required), and
+//! each problem is recorded with its file, row (as a spreadsheet numbers it: header = row
+//! 1) and column, so a report lists every problem rather than stopping at the first.
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use sha2::{Digest, Sha256};
+
+use super::dictionary::{Column as ColumnDef, ColumnType, Table, TableName};
+use super::problems::{Problem, ProblemKind, Problems};
+
+/// The storage format of an extract file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileFormat {
+    Csv,
+    Parquet,
+}
+
+impl FileFormat {
+    pub fn from_path(path: &Path) -> Option<FileFormat> {
+        match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+            "csv" | "txt" => Some(FileFormat::Csv),
+            "parquet" | "pq" => Some(FileFormat::Parquet),
+            _ => None,
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            FileFormat::Csv => "csv",
+            FileFormat::Parquet => "parquet",
+        }
+    }
+}
+
+/// What a file was, for the manifest and the report.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FileInfo {
+    pub table: TableName,
+    pub path: String,
+    pub format: FileFormat,
+    /// The CSV delimiter found in the header line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delimiter: Option<char>,
+    pub rows: usize,
+    pub sha256: String,
+}
+
+/// A table read and converted to the dictionary's types.
+///
+/// Columns present in the file and in the dictionary, in dictionary order, with polars
+/// types: string and enumeration → String, integer → Int64, float → Float64,
+/// date → Date, boolean → Boolean. Values that failed their checks are null here and
+/// recorded as problems.
+#[derive(Debug, Clone)]
+pub struct TypedTable {
+    pub info: FileInfo,
+    pub frame: DataFrame,
+}
+
+impl TypedTable {
+    /// The spreadsheet row of the record at `index` (header = row 1).
+    pub fn row_of(index: usize) -> usize {
+        index + 2
+    }
+}
+
+/// Finds the file of each table: an explicit path wins; otherwise `NAME.csv` or
+/// `NAME.parquet` in `folder`. Returns `Err` with a message when both exist.
+pub fn locate(
+    folder: Option<&Path>,
+    explicit: Option<&Path>,
+    table: TableName,
+) -> Result<Option<PathBuf>, String> {
+    if let Some(path) = explicit {
+        return Ok(Some(path.to_path_buf()));
+    }
+    let Some(folder) = folder else {
+        return Ok(None);
+    };
+    let found: Vec<PathBuf> = ["csv", "parquet", "pq"]
+        .iter()
+        .map(|ext| folder.join(format!("{}.{ext}", table.as_str())))
+        .filter(|p| p.is_file())
+        .collect();
+    match found.len() {
+        0 => Ok(None),
+        1 => Ok(found.into_iter().next()),
+        _ => Err(format!(
+            "{} has more than one file for table {table} ({}); name one with --{table}",
+            folder.display(),
+            found
+                .iter()
+                .filter_map(|p| p.file_name().and_then(|n| n.to_str()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+/// Reads one extract file. Returns `None` when the file cannot be read as a table at all
+/// (the reasons are in `problems`); otherwise the typed table, whose cell-level problems
+/// are also in `problems`.
+pub fn read_table(
+    path: &Path,
+    table: TableName,
+    def: &Table,
+    problems: &mut Problems,
+) -> Option<TypedTable> {
+    let file = path.display().to_string();
+    let Some(format) = FileFormat::from_path(path) else {
+        problems.push(
+            ProblemKind::FileUnreadable,
+            Problem::new(&file, "unknown file type: expected .csv or .parquet"),
+        );
+        return None;
+    };
+    match std::fs::read(path) {
+        Ok(bytes) => read_bytes(&file, bytes, format, table, def, problems),
+        Err(e) => {
+            problems.push(
+                ProblemKind::FileUnreadable,
+                Problem::new(&file, e.to_string()),
+            );
+            None
+        }
+    }
+}
+
+/// Reads one extract from memory; `file` is the name used in messages.
+pub fn read_bytes(
+    file: &str,
+    bytes: Vec<u8>,
+    format: FileFormat,
+    table: TableName,
+    def: &Table,
+    problems: &mut Problems,
+) -> Option<TypedTable> {
+    let sha256 = hex(&Sha256::digest(&bytes));
+    let (frame, delimiter) = match format {
+        FileFormat::Csv => {
+            let (frame, delimiter) = read_csv(file, &bytes, def, problems)?;
+            (frame, Some(delimiter as char))
+        }
+        FileFormat::Parquet => (read_parquet(file, bytes, def, problems)?, None),
+    };
+    Some(TypedTable {
+        info: FileInfo {
+            table,
+            path: file.to_string(),
+            format,
+            delimiter,
+            rows: frame.height(),
+            sha256,
+        },
+        frame,
+    })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The delimiter of a CSV file: semicolon when the header line has more semicolons than
+/// commas outside quotes, comma otherwise.
+pub fn detect_delimiter(bytes: &[u8]) -> u8 {
+    let header = bytes.split(|&b| b == b'\n').next().unwrap_or(&[]);
+    let (mut commas, mut semicolons, mut quoted) = (0usize, 0usize, false);
+    for &b in header {
+        match b {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => commas += 1,
+            b';' if !quoted => semicolons += 1,
+            _ => {}
+        }
+    }
+    if semicolons > commas {
+        b';'
+    } else {
+        b','
+    }
+}
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+fn read_csv(
+    file: &str,
+    bytes: &[u8],
+    def: &Table,
+    problems: &mut Problems,
+) -> Option<(DataFrame, u8)> {
+    let bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        problems.push(
+            ProblemKind::EmptyFile,
+            Problem::new(
+                file,
+                "the file is empty: expected a header row naming the columns",
+            )
+            .row(1),
+        );
+        return None;
+    }
+    let delimiter = detect_delimiter(bytes);
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
+    let mut record = csv::ByteRecord::new();
+
+    // The header.
+    match reader.read_byte_record(&mut record) {
+        Ok(true) => {}
+        Ok(false) => {
+            problems.push(
+                ProblemKind::EmptyFile,
+                Problem::new(file, "the file has no header row").row(1),
+            );
+            return None;
+        }
+        Err(e) => {
+            problems.push(
+                ProblemKind::MalformedCsv,
+                Problem::new(file, e.to_string()).row(1),
+            );
+            return None;
+        }
+    }
+    let mut header = Vec::with_capacity(record.len());
+    for (i, field) in record.iter().enumerate() {
+        match std::str::from_utf8(field) {
+            Ok(name) => header.push(name.trim().to_string()),
+            Err(_) => {
+                problems.push(
+                    ProblemKind::NotUtf8,
+                    Problem::new(
+                        file,
+                        "the header is not valid UTF-8 text (save the file as UTF-8)",
+                    )
+                    .row(1)
+                    .column(&format!("#{}", i + 1)),
+                );
+                return None;
+            }
+        }
+    }
+    let mut layout = Layout::new(file, &header, def, problems)?;
+
+    let mut row = 1usize;
+    let mut structural_error = false;
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                row += 1;
+                problems.push(
+                    ProblemKind::MalformedCsv,
+                    Problem::new(file, e.to_string()).row(row),
+                );
+                structural_error = true;
+                break;
+            }
+        }
+        row += 1;
+        if record.len() != header.len() {
+            // A lone empty line is not a record a spreadsheet would show; csv skips it.
+            problems.push(
+                ProblemKind::RaggedRow,
+                Problem::new(
+                    file,
+                    format!(
+                        "{} fields, but the header has {}",
+                        record.len(),
+                        header.len()
+                    ),
+                )
+                .row(row)
+                .column(
+                    header
+                        .get(record.len().min(header.len().saturating_sub(1)))
+                        .map_or("", |s| s),
+                ),
+            );
+            structural_error = true;
+            continue;
+        }
+        if structural_error {
+            continue;
+        }
+        if let Err(e) = std::str::from_utf8(record.as_slice()) {
+            let column = utf8_error_column(&record, &header, e.valid_up_to());
+            problems.push(
+                ProblemKind::NotUtf8,
+                Problem::new(
+                    file,
+                    "bytes that are not valid UTF-8 (save the file as UTF-8)",
+                )
+                .row(row)
+                .column(&column),
+            );
+            structural_error = true;
+            continue;
+        }
+        for (slot, field) in layout.slots.iter_mut().zip(record.iter()) {
+            if let Some(builder) = slot {
+                // Checked as valid UTF-8 for the whole record above.
+                let text = std::str::from_utf8(field).unwrap_or_default();
+                builder.push_raw(text, row, problems);
+            }
+        }
+    }
+    if structural_error {
+        return None;
+    }
+    if row == 1 {
+        problems.push(
+            ProblemKind::NoDataRows,
+            Problem::new(file, "the file has a header but no data rows").row(2),
+        );
+        return None;
+    }
+    Some((layout.finish(row - 1)?, delimiter))
+}
+
+fn utf8_error_column(record: &csv::ByteRecord, header: &[String], valid_up_to: usize) -> String {
+    let mut consumed = 0usize;
+    for (i, field) in record.iter().enumerate() {
+        consumed += field.len();
+        if consumed > valid_up_to || std::str::from_utf8(field).is_err() {
+            return header.get(i).cloned().unwrap_or_default();
+        }
+    }
+    String::new()
+}
+
+/// Which file column feeds which dictionary column.
+struct Layout<'a> {
+    /// One slot per file column: the builder of its dictionary column, or `None` when
+    /// the column is not in the dictionary.
+    slots: Vec<Option<ColumnBuilder<'a>>>,
+    def: &'a Table,
+    file: &'a str,
+}
+
+impl<'a> Layout<'a> {
+    /// Matches the header to the dictionary; `None` when a column appears twice, which
+    /// makes the file ambiguous.
+    fn new(
+        file: &'a str,
+        header: &[String],
+        def: &'a Table,
+        problems: &mut Problems,
+    ) -> Option<Layout<'a>> {
+        let mut slots = Vec::with_capacity(header.len());
+        let mut ok = true;
+        for (i, name) in header.iter().enumerate() {
+            if header[..i].contains(name) {
+                problems.push(
+                    ProblemKind::DuplicateColumn,
+                    Problem::new(file, "the column appears more than once in the header")
+                        .row(1)
+                        .column(name),
+                );
+                ok = false;
+            }
+            match def.column(name) {
+                Some(col) => slots.push(Some(ColumnBuilder::new(file, col))),
+                None => {
+                    problems.push(
+                        ProblemKind::UnknownColumn,
+                        Problem::new(file, format!("not a column of table {}", def.name))
+                            .row(1)
+                            .column(name),
+                    );
+                    slots.push(None);
+                }
+            }
+        }
+        for col in &def.columns {
+            if col.required && !header.iter().any(|h| h == &col.name) {
+                problems.push(
+                    ProblemKind::MissingColumn,
+                    Problem::new(
+                        file,
+                        format!("required column {} is not in the header", col.name),
+                    )
+                    .row(1)
+                    .column(&col.name),
+                );
+            }
+        }
+        ok.then_some(Layout { slots, def, file })
+    }
+
+    /// The frame in dictionary order.
+    fn finish(self, height: usize) -> Option<DataFrame> {
+        let mut built: Vec<(usize, Column)> = self
+            .slots
+            .into_iter()
+            .flatten()
+            .filter_map(|b| {
+                let order = self.def.columns.iter().position(|c| c.name == b.def.name)?;
+                Some((order, b.finish()))
+            })
+            .collect();
+        built.sort_by_key(|(order, _)| *order);
+        let _ = self.file;
+        DataFrame::new(height, built.into_iter().map(|(_, c)| c).collect()).ok()
+    }
+}
+
+/// Converts the values of one column to its dictionary type, recording problems.
+struct ColumnBuilder<'a> {
+    file: &'a str,
+    def: &'a ColumnDef,
+    values: Values,
+}
+
+enum Values {
+    Text(StringChunkedBuilder),
+    Integer(Vec<Option<i64>>),
+    Float(Vec<Option<f64>>),
+    Date(Vec<Option<i32>>),
+    Boolean(Vec<Option<bool>>),
+    /// Enumeration codes by their position in the dictionary.
+    Code(Vec<Option<u16>>),
+}
+
+impl<'a> ColumnBuilder<'a> {
+    fn new(file: &'a str, def: &'a ColumnDef) -> ColumnBuilder<'a> {
+        let values = match def.kind {
+            ColumnType::String => {
+                Values::Text(StringChunkedBuilder::new(def.name.as_str().into(), 0))
+            }
+            ColumnType::Integer => Values::Integer(Vec::new()),
+            ColumnType::Float => Values::Float(Vec::new()),
+            ColumnType::Date => Values::Date(Vec::new()),
+            ColumnType::Boolean => Values::Boolean(Vec::new()),
+            ColumnType::Enumeration => Values::Code(Vec::new()),
+        };
+        ColumnBuilder { file, def, values }
+    }
+
+    fn problem(
+        &self,
+        kind: ProblemKind,
+        row: usize,
+        value: &str,
+        message: String,
+        problems: &mut Problems,
+    ) {
+        if problems.examples_full(kind) {
+            problems.count_more(kind, 1);
+        } else {
+            problems.push(
+                kind,
+                Problem::new(self.file, message)
+                    .row(row)
+                    .column(&self.def.name)
+                    .value(value),
+            );
+        }
+    }
+
+    fn push_null(&mut self) {
+        match &mut self.values {
+            Values::Text(b) => b.append_null(),
+            Values::Integer(v) => v.push(None),
+            Values::Float(v) => v.push(None),
+            Values::Date(v) => v.push(None),
+            Values::Boolean(v) => v.push(None),
+            Values::Code(v) => v.push(None),
+        }
+    }
+
+    fn push_missing(&mut self, row: usize, raw: &str, problems: &mut Problems) {
+        if self.def.required {
+            self.problem(
+                ProblemKind::MissingValue,
+                row,
+                raw,
+                format!("{} is required", self.def.name),
+                problems,
+            );
+        }
+        self.push_null();
+    }
+
+    /// Parses one text field (a CSV field or a Parquet string).
+    fn push_raw(&mut self, raw: &str, row: usize, problems: &mut Problems) {
+        let text = raw.trim();
+        if self.def.is_missing_code(text) {
+            self.push_missing(row, raw, problems);
+            return;
+        }
+        match self.def.kind {
+            ColumnType::String => {
+                if let Values::Text(b) = &mut self.values {
+                    b.append_value(text);
+                }
+            }
+            ColumnType::Integer => match text.parse::<i64>() {
+                Ok(v) => self.push_integer(v, row, raw, problems),
+                Err(_) => {
+                    self.problem(
+                        ProblemKind::WrongType,
+                        row,
+                        raw,
+                        "expected a whole number".into(),
+                        problems,
+                    );
+                    self.push_null();
+                }
+            },
+            ColumnType::Float => match parse_decimal(text) {
+                Some(v) => self.push_float(v, row, raw, problems),
+                None => {
+                    self.problem(
+                        ProblemKind::WrongType,
+                        row,
+                        raw,
+                        "expected a number (decimal mark . or ,)".into(),
+                        problems,
+                    );
+                    self.push_null();
+                }
+            },
+            ColumnType::Date => match parse_iso_date(text) {
+                Some(days) => self.push_date(days, row, raw, problems),
+                None => {
+                    self.problem(
+                        ProblemKind::BadDate,
+                        row,
+                        raw,
+                        "expected an ISO date YYYY-MM-DD".into(),
+                        problems,
+                    );
+                    self.push_null();
+                }
+            },
+            ColumnType::Boolean => match parse_bool(text) {
+                Some(v) => {
+                    if let Values::Boolean(b) = &mut self.values {
+                        b.push(Some(v));
+                    }
+                }
+                None => {
+                    self.problem(
+                        ProblemKind::WrongType,
+                        row,
+                        raw,
+                        "expected true/false or 1/0".into(),
+                        problems,
+                    );
+                    self.push_null();
+                }
+            },
+            ColumnType::Enumeration => match self.def.code_index(text) {
+                Some(i) => {
+                    if let Values::Code(v) = &mut self.values {
+                        v.push(Some(i as u16));
+                    }
+                }
+                None => {
+                    let allowed = self.def.allowed_description();
+                    self.problem(
+                        ProblemKind::UnknownCode,
+                        row,
+                        raw,
+                        format!("allowed: {allowed}"),
+                        problems,
+                    );
+                    self.push_null();
+                }
+            },
+        }
+    }
+
+    fn push_integer(&mut self, v: i64, row: usize, raw: &str, problems: &mut Problems) {
+        let in_range = match &self.def.allowed {
+            Some(allowed) => allowed.contains(&v),
+            None => self.in_bounds(v as f64),
+        };
+        if !in_range {
+            self.out_of_range(row, raw, problems);
+            return;
+        }
+        if let Values::Integer(values) = &mut self.values {
+            values.push(Some(v));
+        }
+    }
+
+    fn push_float(&mut self, v: f64, row: usize, raw: &str, problems: &mut Problems) {
+        if !v.is_finite() || !self.in_bounds(v) {
+            self.out_of_range(row, raw, problems);
+            return;
+        }
+        if let Values::Float(values) = &mut self.values {
+            values.push(Some(v));
+        }
+    }
+
+    fn push_date(&mut self, days: i32, row: usize, raw: &str, problems: &mut Problems) {
+        let lo = self
+            .def
+            .min
+            .as_ref()
+            .and_then(|b| b.as_date())
+            .map(days_from_date);
+        let hi = self
+            .def
+            .max
+            .as_ref()
+            .and_then(|b| b.as_date())
+            .map(days_from_date);
+        if lo.is_some_and(|lo| days < lo) || hi.is_some_and(|hi| days > hi) {
+            self.out_of_range(row, raw, problems);
+            return;
+        }
+        if let Values::Date(values) = &mut self.values {
+            values.push(Some(days));
+        }
+    }
+
+    fn in_bounds(&self, v: f64) -> bool {
+        let lo = self.def.min.as_ref().and_then(|b| b.as_f64());
+        let hi = self.def.max.as_ref().and_then(|b| b.as_f64());
+        !(lo.is_some_and(|lo| v < lo) || hi.is_some_and(|hi| v > hi))
+    }
+
+    fn out_of_range(&mut self, row: usize, raw: &str, problems: &mut Problems) {
+        let allowed = self.def.allowed_description();
+        self.problem(
+            ProblemKind::OutOfRange,
+            row,
+            raw,
+            format!("allowed: {allowed}"),
+            problems,
+        );
+        self.push_null();
+    }
+
+    fn finish(self) -> Column {
+        let name: PlSmallStr = self.def.name.as_str().into();
+        match self.values {
+            Values::Text(b) => b.finish().into_series().into_column(),
+            Values::Integer(v) => Series::new(name, v).into_column(),
+            Values::Float(v) => Series::new(name, v).into_column(),
+            Values::Date(v) => {
+                let days: Int32Chunked = v.into_iter().collect();
+                days.with_name(name).into_date().into_series().into_column()
+            }
+            Values::Boolean(v) => Series::new(name, v).into_column(),
+            Values::Code(v) => {
+                let mut b = StringChunkedBuilder::new(name, v.len());
+                for code in v {
+                    match code.and_then(|i| self.def.values.get(i as usize)) {
+                        Some(value) => b.append_value(value.code.as_str()),
+                        None => b.append_null(),
+                    }
+                }
+                b.finish().into_series().into_column()
+            }
+        }
+    }
+}
+
+fn read_parquet(
+    file: &str,
+    bytes: Vec<u8>,
+    def: &Table,
+    problems: &mut Problems,
+) -> Option<DataFrame> {
+    if bytes.is_empty() {
+        problems.push(
+            ProblemKind::EmptyFile,
+            Problem::new(file, "the file is empty"),
+        );
+        return None;
+    }
+    let frame = match ParquetReader::new(Cursor::new(bytes)).finish() {
+        Ok(f) => f,
+        Err(e) => {
+            problems.push(
+                ProblemKind::FileUnreadable,
+                Problem::new(file, format!("not a readable Parquet file: {e}")),
+            );
+            return None;
+        }
+    };
+    let header: Vec<String> = frame
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let mut layout = Layout::new(file, &header, def, problems)?;
+    if frame.height() == 0 {
+        problems.push(
+            ProblemKind::NoDataRows,
+            Problem::new(file, "the file has columns but no rows").row(2),
+        );
+        return None;
+    }
+    for (slot, column) in layout.slots.iter_mut().zip(frame.columns()) {
+        let Some(builder) = slot else { continue };
+        if !builder.push_parquet_column(column.as_materialized_series(), problems) {
+            return None;
+        }
+    }
+    layout.finish(frame.height())
+}
+
+impl ColumnBuilder<'_> {
+    /// Converts a Parquet column; `false` when its storage type cannot hold the
+    /// dictionary's type (a problem is recorded).
+    fn push_parquet_column(&mut self, series: &Series, problems: &mut Problems) -> bool {
+        let dtype = series.dtype();
+        if let Ok(text) = series.str() {
+            for (i, v) in text.iter().enumerate() {
+                match v {
+                    Some(s) => self.push_raw(s, TypedTable::row_of(i), problems),
+                    None => self.push_missing(TypedTable::row_of(i), "", problems),
+                }
+            }
+            return true;
+        }
+        let fits = match self.def.kind {
+            ColumnType::Integer => dtype.is_integer(),
+            ColumnType::Float => dtype.is_primitive_numeric(),
+            ColumnType::Date => matches!(dtype, DataType::Date),
+            ColumnType::Boolean => matches!(dtype, DataType::Boolean) || dtype.is_integer(),
+            ColumnType::String | ColumnType::Enumeration => false,
+        };
+        let cast = |to: &DataType| series.cast(to).ok();
+        let converted = match (fits, self.def.kind) {
+            (false, _) => None,
+            (true, ColumnType::Integer) => cast(&DataType::Int64).and_then(|s| {
+                let ca = s.i64().ok()?.clone();
+                for (i, v) in ca.iter().enumerate() {
+                    let row = TypedTable::row_of(i);
+                    match v {
+                        Some(v) if self.def.is_missing_code(&v.to_string()) => {
+                            self.push_missing(row, "", problems)
+                        }
+                        Some(v) => self.push_integer(v, row, &v.to_string(), problems),
+                        None => self.push_missing(row, "", problems),
+                    }
+                }
+                Some(())
+            }),
+            (true, ColumnType::Float) => cast(&DataType::Float64).and_then(|s| {
+                let ca = s.f64().ok()?.clone();
+                for (i, v) in ca.iter().enumerate() {
+                    let row = TypedTable::row_of(i);
+                    match v {
+                        Some(v) if self.def.is_missing_code(&format!("{v}")) => {
+                            self.push_missing(row, "", problems)
+                        }
+                        Some(v) => self.push_float(v, row, &format!("{v}"), problems),
+                        None => self.push_missing(row, "", problems),
+                    }
+                }
+                Some(())
+            }),
+            (true, ColumnType::Date) => cast(&DataType::Int32).and_then(|s| {
+                let ca = s.i32().ok()?.clone();
+                for (i, v) in ca.iter().enumerate() {
+                    let row = TypedTable::row_of(i);
+                    match v {
+                        Some(d) => self.push_date(d, row, &format_date(d), problems),
+                        None => self.push_missing(row, "", problems),
+                    }
+                }
+                Some(())
+            }),
+            (true, ColumnType::Boolean) => cast(&DataType::Int64).and_then(|s| {
+                let ca = s.i64().ok()?.clone();
+                for (i, v) in ca.iter().enumerate() {
+                    let row = TypedTable::row_of(i);
+                    match v {
+                        Some(0) => self.push_bool(false),
+                        Some(1) => self.push_bool(true),
+                        Some(other) => {
+                            self.problem(
+                                ProblemKind::WrongType,
+                                row,
+                                &other.to_string(),
+                                "expected true/false or 1/0".into(),
+                                problems,
+                            );
+                            self.push_null();
+                        }
+                        None => self.push_missing(row, "", problems),
+                    }
+                }
+                Some(())
+            }),
+            (true, _) => None,
+        };
+        if converted.is_none() {
+            problems.push(
+                ProblemKind::WrongColumnType,
+                Problem::new(
+                    self.file,
+                    format!(
+                        "stored as {dtype}; a {} column must be stored as {} or as text",
+                        self.def.kind.as_str(),
+                        parquet_type_hint(self.def.kind)
+                    ),
+                )
+                .column(&self.def.name),
+            );
+            return false;
+        }
+        true
+    }
+
+    fn push_bool(&mut self, v: bool) {
+        if let Values::Boolean(b) = &mut self.values {
+            b.push(Some(v));
+        }
+    }
+}
+
+fn parquet_type_hint(kind: ColumnType) -> &'static str {
+    match kind {
+        ColumnType::String | ColumnType::Enumeration => "a string",
+        ColumnType::Integer => "an integer",
+        ColumnType::Float => "a number",
+        ColumnType::Date => "a date",
+        ColumnType::Boolean => "a boolean",
+    }
+}
+
+/// A number with `.` or `,` as decimal mark; no thousands separators.
+pub fn parse_decimal(text: &str) -> Option<f64> {
+    let v = if text.contains(',') {
+        if text.contains('.') {
+            return None;
+        }
+        text.replacen(',', ".", 1).parse::<f64>().ok()?
+    } else {
+        text.parse::<f64>().ok()?
+    };
+    v.is_finite().then_some(v)
+}
+
+pub fn parse_bool(text: &str) -> Option<bool> {
+    match text {
+        "1" => Some(true),
+        "0" => Some(false),
+        t if t.eq_ignore_ascii_case("true") => Some(true),
+        t if t.eq_ignore_ascii_case("false") => Some(false),
+        _ => None,
+    }
+}
+
+/// Days since 1970-01-01 of an ISO date `YYYY-MM-DD`, or `None` if it is not one.
+pub fn parse_iso_date(text: &str) -> Option<i32> {
+    let b = text.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let digits = |s: &[u8]| -> Option<i32> {
+        s.iter().try_fold(0i32, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + i32::from(c - b'0'))
+        })
+    };
+    let (y, m, d) = (digits(&b[0..4])?, digits(&b[5..7])?, digits(&b[8..10])?);
+    if !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
+        return None;
+    }
+    Some(days_from_civil(y, m, d))
+}
+
+fn days_in_month(y: i32, m: i32) -> i32 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant, "chrono-compatible
+/// low-level date algorithms", `days_from_civil`).
+pub fn days_from_civil(y: i32, m: i32, d: i32) -> i32 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The inverse of [`days_from_civil`]: (year, month, day).
+pub fn civil_from_days(z: i32) -> (i32, i32, i32) {
+    let z = z + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+pub fn format_date(days: i32) -> String {
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+pub fn days_from_date(date: chrono::NaiveDate) -> i32 {
+    use chrono::Datelike;
+    days_from_civil(date.year(), date.month() as i32, date.day() as i32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_dates_round_trip_and_reject_impossible_days() {
+        assert_eq!(parse_iso_date("1970-01-01"), Some(0));
+        assert_eq!(parse_iso_date("2000-03-01"), Some(11_017));
+        assert_eq!(parse_iso_date("2024-02-29"), Some(19_782));
+        assert_eq!(parse_iso_date("2023-02-29"), None);
+        assert_eq!(parse_iso_date("2024-13-01"), None);
+        assert_eq!(parse_iso_date("24-01-01"), None);
+        assert_eq!(parse_iso_date("2024/01/01"), None);
+        for days in (-40_000..60_000).step_by(37) {
+            let s = format_date(days);
+            assert_eq!(parse_iso_date(&s), Some(days), "{s}");
+            let chrono_days = chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+                .map(days_from_date)
+                .ok();
+            assert_eq!(chrono_days, Some(days));
+        }
+    }
+
+    #[test]
+    fn decimals_accept_either_mark() {
+        assert_eq!(parse_decimal("72,5"), Some(72.5));
+        assert_eq!(parse_decimal("72.5"), Some(72.5));
+        assert_eq!(parse_decimal("1.000,5"), None);
+        assert_eq!(parse_decimal("abc"), None);
+        assert_eq!(parse_decimal("inf"), None);
+    }
+
+    #[test]
+    fn delimiter_is_detected_from_the_header() {
+        assert_eq!(detect_delimiter(b"a;b;c\n1,5;2;3\n"), b';');
+        assert_eq!(detect_delimiter(b"a,b,c\n1;2,2,3\n"), b',');
+        assert_eq!(detect_delimiter(b"\"a;x\",b\n"), b',');
+    }
+}

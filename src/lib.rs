@@ -1,0 +1,42 @@
+//! `shine`: evaluation of a social-prescribing programme from Danish register and survey
+//! extracts — matching, difference-in-differences, mixed models, tables and a report.
+//!
+//! Layers, from the outside in: [`cli`] (arguments and dispatch), [`pipeline`] (the
+//! `analyse` pipeline), [`data`] (dictionary, extracts, derived tables), [`stats`] (pure
+//! numerics) and [`report`] (tables, figures, manifest). Data flows one way:
+//! extracts → `data` → `stats` → `report`.
+
+pub mod cli;
+pub mod data;
+pub mod pipeline;
+pub mod report;
+pub mod stats;
+
+pub use cli::run;
+
+/// Bad usage or bad input: the command exits with code 2. The message names the file,
+/// row and column where there is one.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InputError(pub String);
+
+/// The exit code for an error: 2 for bad usage or bad input, 1 for an analysis that
+/// could not be completed.
+pub fn exit_code(error: &anyhow::Error) -> u8 {
+    let input = error.chain().any(|e| {
+        e.is::<InputError>() || e.is::<clap::Error>() || e.is::<data::dictionary::DictionaryError>()
+    });
+    if input {
+        2
+    } else {
+        1
+    }
+}
+
+/// Whether the error is a closed pipe on stdout (`shine ... | head`), which is not a failure.
+pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,375 @@
+//! The `analyse` pipeline: validate → score → write the results folder.
+//!
+//! Matching, difference-in-differences, the mixed models and the HTML report are added
+//! as stages here as they are built.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::data::dictionary::TableName;
+use crate::data::instruments::ValueSet;
+use crate::data::score::{score_proms, ScoreCount, ScoreOptions};
+use crate::data::validate::{validate, ExtractPaths, ExtractPeriod, ValidationReport};
+use crate::report::manifest::{Manifest, SHINE_VERSION};
+use crate::report::output::{OutputError, ResultsFolder};
+use crate::report::table::{Cell, ResultTable};
+
+/// Everything `analyse` needs, resolved from the command line.
+#[derive(Debug, Clone)]
+pub struct AnalyseConfig {
+    pub paths: ExtractPaths,
+    pub period: Option<ExtractPeriod>,
+    pub out: PathBuf,
+    pub force: bool,
+    pub seed: u64,
+    pub disclosure_threshold: u64,
+    pub quiet: bool,
+    /// How the run was asked for, recorded in the manifest.
+    pub command: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AnalyseError {
+    /// Bad extracts or options (exit code 2).
+    #[error("{0}")]
+    Input(String),
+    #[error(transparent)]
+    Output(#[from] OutputError),
+    #[error("scoring the survey: {0}")]
+    Score(#[from] crate::data::score::ScoreTableError),
+    #[error(transparent)]
+    Polars(#[from] PolarsError),
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+}
+
+#[derive(Debug)]
+pub struct AnalyseOutcome {
+    pub out: PathBuf,
+}
+
+/// Counts of the extract, for the results.
+#[derive(Debug, Clone, Serialize)]
+pub struct CohortCounts {
+    pub persons: u64,
+    pub referred: u64,
+    pub comparison_pool: u64,
+    pub contacts: u64,
+    pub survey_responses: u64,
+}
+
+/// Survey scores per wave (referred persons), before any modelling.
+#[derive(Debug, Clone, Serialize)]
+pub struct WaveSummary {
+    pub wave: i64,
+    pub responses: u64,
+    pub ucla3: Moments,
+    pub ucla3_severe: u64,
+    pub eq5d_index: Moments,
+    pub eq_vas: Moments,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Moments {
+    pub n: u64,
+    pub mean: Option<f64>,
+    pub sd: Option<f64>,
+}
+
+impl Moments {
+    fn of(values: impl Iterator<Item = f64>) -> Moments {
+        let v: Vec<f64> = values.collect();
+        let n = v.len();
+        let mean = (n > 0).then(|| v.iter().sum::<f64>() / n as f64);
+        let sd = mean
+            .filter(|_| n > 1)
+            .map(|m| (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt());
+        Moments {
+            n: n as u64,
+            mean,
+            sd,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct Results<'a> {
+    shine_version: &'static str,
+    cohort: &'a CohortCounts,
+    survey_by_wave: &'a [WaveSummary],
+    score_counts: &'a [ScoreCount],
+    validation: ValidationSummary,
+}
+
+/// The validation outcome without examples (examples can hold person_ids).
+#[derive(Debug, Clone, Serialize)]
+struct ValidationSummary {
+    errors: usize,
+    warnings: usize,
+    problems: Vec<(String, usize)>,
+}
+
+impl ValidationSummary {
+    fn of(report: &ValidationReport) -> ValidationSummary {
+        ValidationSummary {
+            errors: report.errors,
+            warnings: report.warnings,
+            problems: report
+                .problems
+                .iter()
+                .map(|g| (g.kind.code(), g.total))
+                .collect(),
+        }
+    }
+}
+
+fn timing(quiet: bool, stage: &str, started: Instant) {
+    if !quiet {
+        eprintln!("{stage:<10} {:>7.2} s", started.elapsed().as_secs_f64());
+    }
+}
+
+/// Runs the pipeline and writes the results folder.
+pub fn analyse(config: &AnalyseConfig) -> Result<AnalyseOutcome, AnalyseError> {
+    ResultsFolder::check_target(&config.out, config.force)?;
+
+    let started = Instant::now();
+    let validation = validate(&config.paths, config.period);
+    if !validation.report.valid {
+        eprint!("{}", validation.report.to_text());
+        return Err(AnalyseError::Input(format!(
+            "the extracts are not valid ({} errors, listed above); run `shine validate` on them after fixing",
+            validation.report.errors
+        )));
+    }
+    timing(config.quiet, "validate", started);
+
+    let started = Instant::now();
+    let extracts = &validation.extracts;
+    let height = |t: TableName| extracts.frame(t).map_or(0, |f| f.height() as u64);
+    let referred = height(TableName::Referrals);
+    let cohort = CohortCounts {
+        persons: height(TableName::Persons),
+        referred,
+        comparison_pool: height(TableName::Persons).saturating_sub(referred),
+        contacts: height(TableName::Contacts),
+        survey_responses: height(TableName::Proms),
+    };
+    let (waves, score_counts) = match extracts.frame(TableName::Proms) {
+        Some(proms) => {
+            let scored = score_proms(
+                proms,
+                ScoreOptions {
+                    value_set: ValueSet::Dk5L,
+                    ..Default::default()
+                },
+            )?;
+            (summarise_waves(&scored.frame)?, scored.counts)
+        }
+        None => (Vec::new(), Vec::new()),
+    };
+    timing(config.quiet, "score", started);
+
+    let started = Instant::now();
+    let threshold = config.disclosure_threshold;
+    let mut folder = ResultsFolder::default();
+    for table in [
+        cohort_table(&cohort),
+        survey_table(&waves, threshold),
+        score_count_table(&score_counts),
+    ] {
+        folder.add(
+            &format!("tables/{}.csv", table.name),
+            table.to_csv(threshold),
+        );
+        folder.add(
+            &format!("tables/{}.md", table.name),
+            table.to_markdown(threshold),
+        );
+    }
+    let results = Results {
+        shine_version: SHINE_VERSION,
+        cohort: &cohort,
+        survey_by_wave: &suppress_waves(&waves, threshold),
+        score_counts: &score_counts,
+        validation: ValidationSummary::of(&validation.report),
+    };
+    folder.add(
+        "results.json",
+        serde_json::to_string_pretty(&results)? + "\n",
+    );
+    let manifest = Manifest {
+        shine_version: SHINE_VERSION,
+        command: config.command.clone(),
+        seed: config.seed,
+        disclosure_threshold: threshold,
+        inputs: validation.report.files.clone(),
+        extract_period: validation.report.extract_period.clone(),
+        outputs: folder.listing(),
+    };
+    folder.add(
+        "manifest.json",
+        serde_json::to_string_pretty(&manifest)? + "\n",
+    );
+    folder.commit(&config.out, config.force)?;
+    timing(config.quiet, "write", started);
+    Ok(AnalyseOutcome {
+        out: config.out.clone(),
+    })
+}
+
+fn summarise_waves(scored: &DataFrame) -> Result<Vec<WaveSummary>, PolarsError> {
+    let wave = scored.column("wave")?.i64()?.clone();
+    let f = |name: &str| -> Result<Float64Chunked, PolarsError> {
+        Ok(scored.column(name)?.f64()?.clone())
+    };
+    let (ucla, eq, vas) = (f("ucla3_total")?, f("eq5d_index")?, f("eq5d_vas")?);
+    let severe = scored.column("ucla3_severe")?.bool()?.clone();
+    let mut waves: Vec<i64> = wave.iter().flatten().collect();
+    waves.sort_unstable();
+    waves.dedup();
+    Ok(waves
+        .iter()
+        .map(|&w| {
+            let rows: Vec<usize> = (0..scored.height())
+                .filter(|&i| wave.get(i) == Some(w))
+                .collect();
+            let pick = |c: &Float64Chunked| Moments::of(rows.iter().filter_map(|&i| c.get(i)));
+            WaveSummary {
+                wave: w,
+                responses: rows.len() as u64,
+                ucla3: pick(&ucla),
+                ucla3_severe: rows
+                    .iter()
+                    .filter(|&&i| severe.get(i) == Some(true))
+                    .count() as u64,
+                eq5d_index: pick(&eq),
+                eq_vas: pick(&vas),
+            }
+        })
+        .collect())
+}
+
+fn suppress_waves(waves: &[WaveSummary], threshold: u64) -> Vec<WaveSummary> {
+    use crate::report::disclosure::must_suppress;
+    let hide = |m: Moments| {
+        if must_suppress(m.n, threshold) {
+            Moments {
+                n: 0,
+                mean: None,
+                sd: None,
+            }
+        } else {
+            m
+        }
+    };
+    waves
+        .iter()
+        .map(|w| WaveSummary {
+            wave: w.wave,
+            responses: if must_suppress(w.responses, threshold) {
+                0
+            } else {
+                w.responses
+            },
+            ucla3: hide(w.ucla3),
+            ucla3_severe: if must_suppress(w.ucla3_severe, threshold) {
+                0
+            } else {
+                w.ucla3_severe
+            },
+            eq5d_index: hide(w.eq5d_index),
+            eq_vas: hide(w.eq_vas),
+        })
+        .collect()
+}
+
+fn cohort_table(c: &CohortCounts) -> ResultTable {
+    let mut t = ResultTable::new(
+        "extract_counts",
+        "Extract: persons, referrals, contacts and survey responses",
+        &["quantity", "n"],
+    );
+    for (label, n) in [
+        ("persons in the extract", c.persons),
+        ("referred to the programme", c.referred),
+        ("comparison pool (never referred)", c.comparison_pool),
+        ("healthcare contacts", c.contacts),
+        ("survey responses (person × wave)", c.survey_responses),
+    ] {
+        t.push(vec![Cell::text(label), Cell::Count(n)]);
+    }
+    t
+}
+
+fn mean_sd(m: &Moments, threshold: u64, decimals: usize) -> Cell {
+    match (m.mean, m.sd) {
+        _ if crate::report::disclosure::must_suppress(m.n, threshold) => Cell::Missing,
+        (Some(mean), Some(sd)) => Cell::text(format!("{mean:.decimals$} ({sd:.decimals$})")),
+        (Some(mean), None) => Cell::number(mean, decimals),
+        _ => Cell::Missing,
+    }
+}
+
+fn survey_table(waves: &[WaveSummary], threshold: u64) -> ResultTable {
+    let mut t = ResultTable::new(
+        "survey_by_wave",
+        "Survey scores by wave (observed, referred persons)",
+        &[
+            "wave (months)",
+            "responses",
+            "UCLA-3 n",
+            "UCLA-3 mean (SD)",
+            "severe loneliness (UCLA-3 ≥ 7) n",
+            "EQ-5D-5L index n",
+            "EQ-5D-5L index mean (SD)",
+            "EQ VAS n",
+            "EQ VAS mean (SD)",
+        ],
+    );
+    for w in waves {
+        t.push(vec![
+            Cell::text(w.wave.to_string()),
+            Cell::Count(w.responses),
+            Cell::Count(w.ucla3.n),
+            mean_sd(&w.ucla3, threshold, 2),
+            Cell::Count(w.ucla3_severe),
+            Cell::Count(w.eq5d_index.n),
+            mean_sd(&w.eq5d_index, threshold, 3),
+            Cell::Count(w.eq_vas.n),
+            mean_sd(&w.eq_vas, threshold, 1),
+        ]);
+    }
+    t.notes.push("EQ-5D-5L index with the Danish value set (Jensen et al. 2021). Means are of observed scores; model-based estimates follow from the mixed models.".into());
+    t
+}
+
+fn score_count_table(counts: &[ScoreCount]) -> ResultTable {
+    let mut t = ResultTable::new(
+        "score_completeness",
+        "Survey scores computed and lost to missing items",
+        &[
+            "score",
+            "survey rows",
+            "scored",
+            "prorated",
+            "lost to missing items",
+            "not answered",
+        ],
+    );
+    for c in counts {
+        t.push(vec![
+            Cell::text(c.score),
+            Cell::Count(c.rows as u64),
+            Cell::Count(c.scored as u64),
+            Cell::Count(c.prorated as u64),
+            Cell::Count(c.lost_to_missing_items as u64),
+            Cell::Count(c.not_answered as u64),
+        ]);
+    }
+    t
+}

@@ -1,0 +1,4 @@
+//! `shine analyse`: the pre-registered pipeline from extracts to results.
+
+pub mod analyse;
+pub mod demo;

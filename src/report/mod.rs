@@ -1,0 +1,7 @@
+//! Presentation: tables (CSV, Markdown), the manifest and the results folder. Consumes
+//! result structs; computes no statistic.
+
+pub mod disclosure;
+pub mod manifest;
+pub mod output;
+pub mod table;

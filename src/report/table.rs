@@ -1,0 +1,143 @@
+//! Result tables rendered as CSV and Markdown from the same cells.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use super::disclosure;
+
+/// One cell of a result table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Cell {
+    Text(String),
+    /// A count of persons or events, subject to disclosure control.
+    Count(u64),
+    /// A number shown with a fixed number of decimals.
+    Number {
+        value: f64,
+        decimals: usize,
+    },
+    Missing,
+}
+
+impl Cell {
+    pub fn text(s: impl Into<String>) -> Cell {
+        Cell::Text(s.into())
+    }
+
+    pub fn number(value: f64, decimals: usize) -> Cell {
+        if value.is_finite() {
+            Cell::Number { value, decimals }
+        } else {
+            Cell::Missing
+        }
+    }
+
+    fn render(&self, threshold: u64) -> String {
+        match self {
+            Cell::Text(s) => s.clone(),
+            Cell::Count(n) if disclosure::must_suppress(*n, threshold) => {
+                disclosure::marker(threshold)
+            }
+            Cell::Count(n) => n.to_string(),
+            Cell::Number { value, decimals } => format!("{value:.decimals$}"),
+            Cell::Missing => String::new(),
+        }
+    }
+}
+
+/// A table for export: a file stem, a title, a header and rows.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResultTable {
+    pub name: String,
+    pub title: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Cell>>,
+    /// Notes printed under the Markdown table (sources, definitions, suppression).
+    pub notes: Vec<String>,
+}
+
+impl ResultTable {
+    pub fn new(name: &str, title: &str, columns: &[&str]) -> ResultTable {
+        ResultTable {
+            name: name.to_string(),
+            title: title.to_string(),
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            rows: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, row: Vec<Cell>) {
+        self.rows.push(row);
+    }
+
+    fn has_suppressed(&self, threshold: u64) -> bool {
+        self.rows
+            .iter()
+            .flatten()
+            .any(|c| matches!(c, Cell::Count(n) if disclosure::must_suppress(*n, threshold)))
+    }
+
+    pub fn to_csv(&self, threshold: u64) -> String {
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(Vec::new());
+        let _ = w.write_record(&self.columns);
+        for row in &self.rows {
+            let _ = w.write_record(row.iter().map(|c| c.render(threshold)));
+        }
+        String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+    }
+
+    pub fn to_markdown(&self, threshold: u64) -> String {
+        let mut out = format!("### {}\n\n", self.title);
+        let _ = writeln!(out, "| {} |", self.columns.join(" | "));
+        let _ = writeln!(out, "|{}", "---|".repeat(self.columns.len()));
+        for row in &self.rows {
+            let cells: Vec<String> = row
+                .iter()
+                .map(|c| c.render(threshold).replace('|', "\\|"))
+                .collect();
+            let _ = writeln!(out, "| {} |", cells.join(" | "));
+        }
+        let mut notes = self.notes.clone();
+        if self.has_suppressed(threshold) {
+            notes.push(format!(
+                "{} marks a count of 1 to {} suppressed under the disclosure rule.",
+                disclosure::marker(threshold),
+                threshold - 1
+            ));
+        }
+        if !notes.is_empty() {
+            out.push('\n');
+            for n in notes {
+                let _ = writeln!(out, "{n}");
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_counts_never_reach_the_output() {
+        let mut t = ResultTable::new("t", "T", &["group", "n", "mean"]);
+        t.push(vec![
+            Cell::text("a"),
+            Cell::Count(3),
+            Cell::number(1.234, 2),
+        ]);
+        t.push(vec![Cell::text("b"), Cell::Count(12), Cell::Missing]);
+        let csv = t.to_csv(5);
+        assert_eq!(csv, "group,n,mean\na,<5,1.23\nb,12,\n");
+        let md = t.to_markdown(5);
+        assert!(md.contains("| a | <5 | 1.23 |"));
+        assert!(md.contains("suppressed"));
+        assert!(!md.contains("| 3 |"));
+    }
+}

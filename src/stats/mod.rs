@@ -1,0 +1,2 @@
+//! Pure numerics: no polars, no files, no printing. Typed inputs (matrices, vectors,
+//! group codes) in, typed result structs out.
