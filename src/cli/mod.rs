@@ -15,7 +15,7 @@ use crate::InputError;
 mod analyse;
 mod dictionary;
 mod score;
-//TMP mod simulate;
+mod simulate;
 mod validate;
 
 #[derive(Debug, Parser)]
@@ -36,7 +36,7 @@ enum Command {
     /// Run the pre-registered analysis from extracts to a results folder.
     Analyse(analyse::AnalyseArgs),
     /// Write a synthetic set of extracts with known true effects (truth.json).
-    //TMP    Simulate(simulate::SimulateArgs),
+    Simulate(simulate::SimulateArgs),
     /// Check extracts against the data dictionary and across tables.
     Validate(validate::ValidateArgs),
     /// Print the data dictionary.
@@ -75,7 +75,7 @@ where
     let globals = Globals { quiet: cli.quiet };
     match cli.command {
         Command::Analyse(args) => analyse::run(args, globals),
-        //TMP        Command::Simulate(args) => simulate::run(args, globals),
+        Command::Simulate(args) => simulate::run(args, globals),
         Command::Validate(args) => validate::run(args, globals),
         Command::Dictionary(args) => dictionary::run(args),
         Command::Score(args) => score::run(args, globals),

@@ -6,6 +6,6 @@ pub mod instruments;
 pub mod problems;
 pub mod read;
 pub mod score;
-//TMP pub mod simulate;
+pub mod simulate;
 pub mod validate;
 pub mod write;

@@ -199,6 +199,7 @@ fn read_csv(
     def: &Table,
     problems: &mut Problems,
 ) -> Option<(DataFrame, u8)> {
+    let first_column = def.columns.first().map_or("", |c| c.name.as_str());
     let bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         problems.push(
@@ -207,7 +208,8 @@ fn read_csv(
                 file,
                 "the file is empty: expected a header row naming the columns",
             )
-            .row(1),
+            .row(1)
+            .column(first_column),
         );
         return None;
     }
@@ -225,7 +227,9 @@ fn read_csv(
         Ok(false) => {
             problems.push(
                 ProblemKind::EmptyFile,
-                Problem::new(file, "the file has no header row").row(1),
+                Problem::new(file, "the file has no header row")
+                    .row(1)
+                    .column(first_column),
             );
             return None;
         }
@@ -327,7 +331,9 @@ fn read_csv(
     if row == 1 {
         problems.push(
             ProblemKind::NoDataRows,
-            Problem::new(file, "the file has a header but no data rows").row(2),
+            Problem::new(file, "the file has a header but no data rows")
+                .row(2)
+                .column(first_column),
         );
         return None;
     }
@@ -709,7 +715,9 @@ fn read_parquet(
     if frame.height() == 0 {
         problems.push(
             ProblemKind::NoDataRows,
-            Problem::new(file, "the file has columns but no rows").row(2),
+            Problem::new(file, "the file has columns but no rows")
+                .row(2)
+                .column(def.columns.first().map_or("", |c| c.name.as_str())),
         );
         return None;
     }
