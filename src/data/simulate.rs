@@ -1403,50 +1403,72 @@ fn expected_vas(m: f64) -> f64 {
         .sum()
 }
 
-/// Latent shift δ such that mean_i[f(m_i + δ) − f(m_i)] = target, by bisection.
+/// Latent shift δ with `f(δ) = target` for a monotone `f` on `[−bound, bound]`: the
+/// Illinois variant of regula falsi (keeps a sign-changing bracket like bisection, but
+/// converges superlinearly, so a large referred sample stays cheap).
 fn calibrate_shift<F>(what: &str, target: f64, bound: f64, f: F) -> Result<f64, SimulateError>
 where
     F: Fn(f64) -> f64,
 {
+    let failed = || SimulateError::Calibration(what.to_string());
     let g = |delta: f64| f(delta) - target;
-    let (mut lo, mut hi) = (-bound, bound);
-    let (g_lo, g_hi) = (g(lo), g(hi));
-    if !(g_lo.is_finite() && g_hi.is_finite()) || g_lo.signum() == g_hi.signum() {
-        return Err(SimulateError::Calibration(what.to_string()));
+    let (mut a, mut b) = (-bound, bound);
+    let (mut ga, mut gb) = (g(a), g(b));
+    if !(ga.is_finite() && gb.is_finite()) || ga.signum() == gb.signum() {
+        return Err(failed());
     }
-    let increasing = g_hi > g_lo;
+    let mut side = 0i8;
     for _ in 0..200 {
-        let mid = 0.5 * (lo + hi);
-        if mid <= lo || mid >= hi {
-            break;
+        let c = (a * gb - b * ga) / (gb - ga);
+        let gc = g(c);
+        if !gc.is_finite() {
+            return Err(failed());
         }
-        if (g(mid) > 0.0) == increasing {
-            hi = mid;
+        if gc.abs() <= 1e-13 || (b - a).abs() <= 4.0 * f64::EPSILON * c.abs().max(1.0) {
+            return if gc.abs() <= 1e-10 {
+                Ok(c)
+            } else {
+                Err(failed())
+            };
+        }
+        if gc.signum() == gb.signum() {
+            b = c;
+            gb = gc;
+            if side == -1 {
+                ga *= 0.5;
+            }
+            side = -1;
         } else {
-            lo = mid;
+            a = c;
+            ga = gc;
+            if side == 1 {
+                gb *= 0.5;
+            }
+            side = 1;
         }
     }
-    let delta = 0.5 * (lo + hi);
-    if (g(delta)).abs() > 1e-10 {
-        return Err(SimulateError::Calibration(what.to_string()));
-    }
-    Ok(delta)
+    Err(failed())
 }
 
-/// Average change in the expected score between wave 0 and a shifted wave.
-fn average_change(means: &[SurveyMeans], delta: f64, score: Score) -> f64 {
+/// Expected score of one person given the latent shift.
+fn expected_score(m: &SurveyMeans, delta: f64, score: Score) -> f64 {
+    match score {
+        Score::Ucla => expected_ucla_total(m.ucla + delta),
+        Score::Eq5d => expected_eq5d_index(&m.eq.map(|x| x + delta)),
+        Score::Vas => expected_vas(m.vas + delta),
+    }
+}
+
+/// Average over the referred sample of E(score | person, shift δ) − E(score | person,
+/// wave 0); `baseline` holds the wave-0 expectations.
+fn average_change(means: &[SurveyMeans], baseline: &[f64], delta: f64, score: Score) -> f64 {
     if means.is_empty() {
         return 0.0;
     }
     let sum: f64 = means
         .iter()
-        .map(|m| match score {
-            Score::Ucla => expected_ucla_total(m.ucla + delta) - expected_ucla_total(m.ucla),
-            Score::Eq5d => {
-                expected_eq5d_index(&m.eq.map(|x| x + delta)) - expected_eq5d_index(&m.eq)
-            }
-            Score::Vas => expected_vas(m.vas + delta) - expected_vas(m.vas),
-        })
+        .zip(baseline)
+        .map(|(m, base)| expected_score(m, delta, score) - base)
         .sum();
     sum / means.len() as f64
 }
@@ -1472,15 +1494,26 @@ fn calibrate_shifts(means: &[SurveyMeans]) -> Result<Shifts, SimulateError> {
         eq: [0.0; 2],
         vas: [0.0; 2],
     };
+    let baseline = |score: Score| -> Vec<f64> {
+        means
+            .iter()
+            .map(|m| expected_score(m, 0.0, score))
+            .collect()
+    };
+    let (ucla0, eq0, vas0) = (
+        baseline(Score::Ucla),
+        baseline(Score::Eq5d),
+        baseline(Score::Vas),
+    );
     for w in 0..2 {
         shifts.ucla[w] = calibrate_shift("ucla3", UCLA_TARGET[w], 10.0, |d| {
-            average_change(means, d, Score::Ucla)
+            average_change(means, &ucla0, d, Score::Ucla)
         })?;
         shifts.eq[w] = calibrate_shift("eq5d5l_index", EQ5D_TARGET[w], 10.0, |d| {
-            average_change(means, d, Score::Eq5d)
+            average_change(means, &eq0, d, Score::Eq5d)
         })?;
         shifts.vas[w] = calibrate_shift("eq_vas", VAS_TARGET[w], 100.0, |d| {
-            average_change(means, d, Score::Vas)
+            average_change(means, &vas0, d, Score::Vas)
         })?;
     }
     Ok(shifts)

@@ -1,2 +1,4 @@
 //! Pure numerics: no polars, no files, no printing. Typed inputs (matrices, vectors,
 //! group codes) in, typed result structs out.
+
+pub mod glm;
