@@ -22,8 +22,9 @@
 //!
 //! *Contacts.* Person *i* has contacts of type *t* as a Poisson process with intensity
 //! `λ_it(d) = base_t · exp(x_i'β_t) · u_i · s(d) · RR_t^{1[i referred, d ≥ referral]}`
-//! per year, where `x_i` holds centred age (per decade), sex, Charlson index, psychiatric
-//! diagnosis and living alone, `u_i ~ Gamma(2, 1/2)` is a frailty with mean 1, and
+//! per year, where `x_i` holds centred age on 2024-01-01 (per decade), sex, and the
+//! Charlson index, psychiatric diagnosis and living alone of the 2023 snapshot;
+//! `u_i ~ Gamma(shape 2, scale 1/2)` is a frailty with mean 1, and
 //! `s(d) = 1 + 0.15 cos(2π (month(d) − 1) / 12)` is the seasonality (winter peak). The
 //! count over each piece of at-risk time with constant intensity is drawn from a
 //! Poisson distribution and the days are placed by rejection sampling on `s`, so no
@@ -33,18 +34,21 @@
 //! Persons aged ≥ 18, alive and resident on it, living in Copenhagen and listed with a
 //! participating practice in the snapshots of the year before and the year of the date
 //! are eligible; exactly `referred` of them are drawn without replacement with weights
-//! `exp(η_i)` (Efraimidis–Spirakis keys), where `η_i` raises the odds with age, living
-//! alone, disability pension, psychiatric diagnosis, female sex and frailty. Referred
+//! `exp(w_i)` (Efraimidis–Spirakis keys), where `w_i` raises the odds with age, living
+//! alone, disability pension (snapshot of the year before), psychiatric diagnosis,
+//! female sex and frailty; the candidate date becomes the referral date. Referred
 //! persons therefore use more healthcare before referral than the pool: a naive
 //! comparison is biased, difference-in-differences after matching is not.
 //!
 //! *Survey.* Referred persons answer at 0, 3 and 9 months. UCLA-3 items come from an
 //! ordered-threshold model on a latent loneliness `η_i + b_i + e_ijw + δ_w`, EQ-5D-5L
 //! dimensions from thresholds on a latent severity, EQ VAS from a rounded and clamped
-//! normal latent. The shifts `δ_w` are calibrated by bisection so that the average over
-//! the referred sample of `E(score | person, wave w) − E(score | person, wave 0)` equals
-//! the target change exactly (analytic normal-CDF expectations). Follow-up attrition is
-//! missing at random given the observed baseline UCLA-3 total.
+//! normal latent. The shifts `δ_w` are found by a bracketing root search (regula falsi,
+//! Illinois variant) so that the average over the referred sample of
+//! `E(score | person, wave w) − E(score | person, wave 0)` equals the target change to
+//! 1e-13 (expectations are analytic normal-CDF sums that integrate over the person and
+//! item noise). Follow-up attrition is missing at random given the observed baseline
+//! UCLA-3 total; a wave with no answer has no row.
 //!
 //! | parameter | value |
 //! |---|---|
@@ -79,6 +83,8 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Gamma, Poisson, StandardNormal};
 use serde::Serialize;
+
+use super::instruments::DK5L_DECREMENTS_MILLI;
 
 // ---------------------------------------------------------------------------------------
 // Public interface
@@ -681,14 +687,21 @@ const EQ_SD_PERSON: f64 = 0.7;
 const EQ_SD_ITEM: f64 = 0.6;
 const EQ_THRESHOLDS: [f64; 4] = [0.0, 0.9, 1.8, 2.7];
 /// Danish EQ-5D-5L value set (Jensen et al. 2021): decrements for levels 2–5 of
-/// MO, SC, UA, PD, AD.
-const EQ5D5L_DK_DECREMENTS: [[f64; 4]; 5] = [
-    [0.041, 0.054, 0.157, 0.220],
-    [0.035, 0.050, 0.144, 0.209],
-    [0.033, 0.040, 0.139, 0.174],
-    [0.048, 0.094, 0.381, 0.537],
-    [0.072, 0.191, 0.430, 0.618],
-];
+/// MO, SC, UA, PD, AD, taken from the scorer's table so that the true effect is defined
+/// on the same scale as the scored data.
+const EQ5D5L_DK_DECREMENTS: [[f64; 4]; 5] = {
+    let mut out = [[0.0; 4]; 5];
+    let mut d = 0;
+    while d < 5 {
+        let mut l = 0;
+        while l < 4 {
+            out[d][l] = DK5L_DECREMENTS_MILLI[d][l + 1] as f64 / 1000.0;
+            l += 1;
+        }
+        d += 1;
+    }
+    out
+};
 
 const VAS_INTERCEPT: f64 = 70.0;
 const VAS_AGE: f64 = -0.2;
@@ -2272,23 +2285,31 @@ mod tests {
     }
 
     #[test]
-    fn danish_value_set_reproduces_published_checks() {
-        // Checks from Jensen et al. 2021 as listed in design.md.
-        let index = |levels: [usize; 5]| {
-            1.0 - levels
-                .iter()
-                .zip(EQ5D5L_DK_DECREMENTS.iter())
-                .map(|(&l, d)| if l == 1 { 0.0 } else { d[l - 2] })
-                .sum::<f64>()
-        };
-        for (levels, value) in [
+    fn additive_index_matches_the_scorer_for_every_profile() {
+        use super::super::instruments::{eq5d_index_complete, ValueSet};
+        // Checks published with the value set (Jensen et al. 2021), as listed in design.md.
+        let published = [
             ([1, 1, 1, 1, 1], 1.0),
             ([1, 1, 1, 1, 2], 0.928),
             ([1, 1, 1, 2, 3], 0.761),
             ([1, 3, 2, 2, 4], 0.439),
             ([5, 5, 5, 5, 5], -0.758),
-        ] {
-            assert!((index(levels) - value).abs() < 1e-12, "{levels:?}");
+        ];
+        let additive = |levels: [u8; 5]| {
+            1.0 - levels
+                .iter()
+                .zip(EQ5D5L_DK_DECREMENTS.iter())
+                .map(|(&l, d)| if l == 1 { 0.0 } else { d[usize::from(l) - 2] })
+                .sum::<f64>()
+        };
+        for (levels, value) in published {
+            assert!((additive(levels) - value).abs() < 1e-12, "{levels:?}");
+        }
+        for code in 0..5usize.pow(5) {
+            let levels: [u8; 5] =
+                std::array::from_fn(|j| (code / 5usize.pow(j as u32) % 5 + 1) as u8);
+            let scored = eq5d_index_complete(levels, ValueSet::Dk5L).unwrap();
+            assert!((additive(levels) - scored).abs() < 1e-12, "{levels:?}");
         }
     }
 
@@ -2712,6 +2733,7 @@ mod tests {
 
     #[test]
     fn calibrated_shifts_reproduce_the_true_changes() {
+        use super::super::instruments::{eq5d_index_complete, ValueSet};
         let config = SimulationConfig::default();
         let (x, state) = simulate_with_state(&config).unwrap();
         let t = &x.truth;
@@ -2756,20 +2778,33 @@ mod tests {
                 (ucla, eq, vas)
             })
             .collect();
-        let eq_decrements = [
-            [0.041, 0.054, 0.157, 0.220],
-            [0.035, 0.050, 0.144, 0.209],
-            [0.033, 0.040, 0.139, 0.174],
-            [0.048, 0.094, 0.381, 0.537],
-            [0.072, 0.191, 0.430, 0.618],
-        ];
         let ucla_total = |m: f64| 3.0 * ordinal_mean(m, su, &u.thresholds, &[1.0, 2.0, 3.0]);
+        // E(index) from the project's scorer over all 5^5 profiles, weighting each by the
+        // product of the dimensions' marginal level probabilities (the index is additive,
+        // so the dependence between dimensions does not change its expectation).
+        let profiles: Vec<([usize; 5], f64)> = (0..5usize.pow(5))
+            .map(|code| {
+                let levels: [usize; 5] = std::array::from_fn(|j| code / 5usize.pow(j as u32) % 5);
+                let scored = eq5d_index_complete(levels.map(|l| l as u8 + 1), ValueSet::Dk5L);
+                (levels, scored.unwrap())
+            })
+            .collect();
         let eq_index = |m: &[f64; 5]| {
-            1.0 - (0..5)
+            let marginals: Vec<Vec<f64>> = (0..5)
                 .map(|j| {
-                    let mut scores = vec![0.0];
-                    scores.extend(eq_decrements[j]);
-                    ordinal_mean(m[j], se, &e.thresholds, &scores)
+                    (0..5)
+                        .map(|l| {
+                            let mut scores = [0.0; 5];
+                            scores[l] = 1.0;
+                            ordinal_mean(m[j], se, &e.thresholds, &scores)
+                        })
+                        .collect()
+                })
+                .collect();
+            profiles
+                .iter()
+                .map(|(levels, index)| {
+                    index * (0..5).map(|j| marginals[j][levels[j]]).product::<f64>()
                 })
                 .sum::<f64>()
         };
@@ -2989,6 +3024,49 @@ mod tests {
                 population: 550,
             }) => assert!(eligible < 350),
             other => panic!("expected TooFewEligible, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn shift_solver_finds_roots_and_rejects_unbracketed_targets() {
+        let d = calibrate_shift("cubic", 0.3, 10.0, |x| x.powi(3) + x).unwrap();
+        assert!((d.powi(3) + d - 0.3).abs() < 1e-12);
+        let f = |x: f64| -0.2 * (x / 3.0).tanh();
+        let d = calibrate_shift("decreasing", 0.05, 10.0, f).unwrap();
+        assert!((f(d) - 0.05).abs() < 1e-12 && d < 0.0);
+        assert!(matches!(
+            calibrate_shift("out of range", 5.0, 1.0, |x| x),
+            Err(SimulateError::Calibration(_))
+        ));
+    }
+
+    #[test]
+    fn truth_serialises_with_the_documented_shape() {
+        let x = simulate(&small()).unwrap();
+        let json = serde_json::to_value(&x.truth).unwrap();
+        assert_eq!(json["seed"], 7);
+        assert_eq!(json["n_referred"], 120);
+        assert_eq!(json["n_pool"], 4000);
+        assert_eq!(json["study_period"]["start"], "2024-01-01");
+        assert_eq!(json["extract_period"]["end"], "2026-06-30");
+        assert_eq!(json["rate_ratios"]["general_practice"], 0.85);
+        assert_eq!(json["rate_ratios"]["unplanned_hospital"], 0.90);
+        assert_eq!(json["rate_ratios"]["helpline"], 0.80);
+        assert_eq!(
+            json["outcome_groups"]["unplanned_hospital"],
+            serde_json::json!(["emergency_department", "acute_admission"])
+        );
+        assert_eq!(json["survey_changes"]["ucla3"]["9"], -0.9);
+        assert_eq!(json["survey_changes"]["eq5d5l_index"]["3"], 0.03);
+        assert_eq!(json["survey_changes"]["eq_vas"]["3"], 3.0);
+        let p = &json["parameters"];
+        assert_eq!(p["contact_rates"]["by_type"].as_array().unwrap().len(), 9);
+        assert_eq!(p["frailty"]["shape"], 2.0);
+        assert_eq!(p["seasonality"]["amplitude"], 0.15);
+        assert_eq!(p["selection"]["log_weight_age_per_year"], 0.03);
+        assert_eq!(p["survey"]["item_missing_rate"], 0.02);
+        for score in ["ucla3", "eq5d5l", "eq_vas"] {
+            assert!(p["survey"][score]["latent_shift"]["9"].is_f64(), "{score}");
         }
     }
 

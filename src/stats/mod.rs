@@ -2,3 +2,5 @@
 //! group codes) in, typed result structs out.
 
 pub mod glm;
+pub mod design;
+pub mod formula;
