@@ -16,7 +16,10 @@ use shine::data::validate::{validate, ExtractPaths};
 use shine::data::write::write_table;
 
 fn pool_size() -> usize {
-    std::env::var("SHINE_BENCH_POOL").ok().and_then(|s| s.parse().ok()).unwrap_or(1_000_000)
+    std::env::var("SHINE_BENCH_POOL")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000)
 }
 
 fn write_all(config: &SimulationConfig, dir: &std::path::Path) {
@@ -29,22 +32,38 @@ fn write_all(config: &SimulationConfig, dir: &std::path::Path) {
         (TableName::Contacts, &mut sim.contacts),
         (TableName::Proms, &mut sim.proms),
     ] {
-        write_table(frame, &dir.join(format!("{table}.parquet")), FileFormat::Parquet).expect("write");
+        write_table(
+            frame,
+            &dir.join(format!("{table}.parquet")),
+            FileFormat::Parquet,
+        )
+        .expect("write");
     }
 }
 
 fn extracts(c: &mut Criterion) {
     let pool = pool_size();
-    let config = SimulationConfig { referred: 350, pool, seed: 1 };
+    let config = SimulationConfig {
+        referred: 350,
+        pool,
+        seed: 1,
+    };
     let dir = std::env::temp_dir().join(format!("shine-bench-{pool}"));
 
     let mut group = c.benchmark_group(format!("pool_{pool}"));
-    group.sample_size(10).measurement_time(Duration::from_secs(5));
-    group.bench_function("simulate_and_write_parquet", |b| b.iter(|| write_all(&config, &dir)));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(5));
+    group.bench_function("simulate_and_write_parquet", |b| {
+        b.iter(|| write_all(&config, &dir))
+    });
 
     // The extracts to validate are written once, outside the timed closure.
     write_all(&config, &dir);
-    let paths = ExtractPaths { folder: Some(dir.clone()), ..Default::default() };
+    let paths = ExtractPaths {
+        folder: Some(dir.clone()),
+        ..Default::default()
+    };
     group.bench_function("validate_parquet", |b| {
         b.iter(|| {
             let v = validate(&paths, None);

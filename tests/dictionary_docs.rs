@@ -28,7 +28,10 @@ fn dictionary_json_lists_every_table_and_column() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     let tables = json["tables"].as_array().expect("tables");
     let names: Vec<&str> = tables.iter().filter_map(|t| t["name"].as_str()).collect();
-    assert_eq!(names, ["persons", "covariates", "referrals", "contacts", "proms"]);
+    assert_eq!(
+        names,
+        ["persons", "covariates", "referrals", "contacts", "proms"]
+    );
     for t in tables {
         for c in t["columns"].as_array().expect("columns") {
             for field in ["name", "type", "required", "description", "register"] {

@@ -15,11 +15,25 @@ fn simulated() -> &'static Path {
         let dir = std::env::temp_dir().join(format!("shine-validate-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let out = Command::new(SHINE)
-            .args(["simulate", "--referred", "60", "--pool", "2000", "--seed", "11", "--quiet", "--out"])
+            .args([
+                "simulate",
+                "--referred",
+                "60",
+                "--pool",
+                "2000",
+                "--seed",
+                "11",
+                "--quiet",
+                "--out",
+            ])
             .arg(&dir)
             .output()
             .expect("run shine simulate");
-        assert!(out.status.success(), "simulate failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "simulate failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         dir
     })
 }
@@ -43,8 +57,16 @@ struct Csv {
 
 impl Csv {
     fn read(path: &Path) -> Csv {
-        let mut r = csv::ReaderBuilder::new().has_headers(true).from_path(path).expect("open csv");
-        let header = r.headers().expect("header").iter().map(str::to_string).collect();
+        let mut r = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .from_path(path)
+            .expect("open csv");
+        let header = r
+            .headers()
+            .expect("header")
+            .iter()
+            .map(str::to_string)
+            .collect();
         let rows = r
             .records()
             .map(|rec| rec.expect("record").iter().map(str::to_string).collect())
@@ -53,7 +75,9 @@ impl Csv {
     }
 
     fn write(&self, path: &Path) {
-        let mut w = csv::WriterBuilder::new().from_path(path).expect("create csv");
+        let mut w = csv::WriterBuilder::new()
+            .from_path(path)
+            .expect("create csv");
         w.write_record(&self.header).expect("write");
         for row in &self.rows {
             w.write_record(row).expect("write");
@@ -62,7 +86,10 @@ impl Csv {
     }
 
     fn col(&self, name: &str) -> usize {
-        self.header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name}"))
+        self.header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no column {name}"))
     }
 }
 
@@ -73,7 +100,12 @@ struct Run {
 }
 
 fn validate(dir: &Path, extra: &[&str]) -> Run {
-    let out = Command::new(SHINE).arg("validate").arg(dir).args(extra).output().expect("run validate");
+    let out = Command::new(SHINE)
+        .arg("validate")
+        .arg(dir)
+        .args(extra)
+        .output()
+        .expect("run validate");
     Run {
         code: out.status.code(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -85,10 +117,24 @@ fn validate(dir: &Path, extra: &[&str]) -> Run {
 fn assert_rejected(dir: &Path, kind: &str, location: &str) {
     let run = validate(dir, &[]);
     assert!(!run.stderr.contains("panicked"), "panic: {}", run.stderr);
-    assert_eq!(run.code, Some(2), "expected exit 2 for {kind}; stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
-    assert!(run.stdout.contains(&format!("error[{kind}]")), "no {kind} in report:\n{}", run.stdout);
+    assert_eq!(
+        run.code,
+        Some(2),
+        "expected exit 2 for {kind}; stdout:\n{}\nstderr:\n{}",
+        run.stdout,
+        run.stderr
+    );
+    assert!(
+        run.stdout.contains(&format!("error[{kind}]")),
+        "no {kind} in report:\n{}",
+        run.stdout
+    );
     let wanted = format!("{}{location}", dir.display().to_string() + "/");
-    assert!(run.stdout.contains(&wanted), "report does not name {wanted:?}:\n{}", run.stdout);
+    assert!(
+        run.stdout.contains(&wanted),
+        "report does not name {wanted:?}:\n{}",
+        run.stdout
+    );
 }
 
 #[test]
@@ -122,7 +168,11 @@ fn wrong_type() {
     let c = t.col("income_quintile");
     t.rows[4][c] = "high".into();
     t.write(&dir.join("covariates.csv"));
-    assert_rejected(&dir, "wrong-type", "covariates.csv, row 6, column income_quintile");
+    assert_rejected(
+        &dir,
+        "wrong-type",
+        "covariates.csv, row 6, column income_quintile",
+    );
 }
 
 #[test]
@@ -142,7 +192,11 @@ fn unknown_enumeration_value() {
     let c = t.col("contact_type");
     t.rows[9][c] = "gp_video".into();
     t.write(&dir.join("contacts.csv"));
-    assert_rejected(&dir, "unknown-code", "contacts.csv, row 11, column contact_type");
+    assert_rejected(
+        &dir,
+        "unknown-code",
+        "contacts.csv, row 11, column contact_type",
+    );
 }
 
 #[test]
@@ -152,7 +206,11 @@ fn duplicate_key() {
     let copy = t.rows[0].clone();
     t.rows.insert(1, copy);
     t.write(&dir.join("covariates.csv"));
-    assert_rejected(&dir, "duplicate-key", "covariates.csv, row 3, column person_id, year");
+    assert_rejected(
+        &dir,
+        "duplicate-key",
+        "covariates.csv, row 3, column person_id, year",
+    );
 }
 
 #[test]
@@ -162,7 +220,11 @@ fn orphan_person_id() {
     let c = t.col("person_id");
     t.rows[0][c] = "NOBODY".into();
     t.write(&dir.join("contacts.csv"));
-    assert_rejected(&dir, "unknown-person", "contacts.csv, row 2, column person_id");
+    assert_rejected(
+        &dir,
+        "unknown-person",
+        "contacts.csv, row 2, column person_id",
+    );
 }
 
 /// The first referral's person and date, and that person's row in persons.csv.
@@ -171,13 +233,19 @@ fn first_referral(dir: &Path) -> (String, String, Csv, usize) {
     let id = referrals.rows[0][referrals.col("person_id")].clone();
     let date = referrals.rows[0][referrals.col("referral_date")].clone();
     let persons = Csv::read(&dir.join("persons.csv"));
-    let row = persons.rows.iter().position(|r| r[persons.col("person_id")] == id).expect("referred person");
+    let row = persons
+        .rows
+        .iter()
+        .position(|r| r[persons.col("person_id")] == id)
+        .expect("referred person");
     (id, date, persons, row)
 }
 
 fn shift_date(date: &str, days: i64) -> String {
     let d = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").expect("date");
-    (d + chrono::Duration::days(days)).format("%Y-%m-%d").to_string()
+    (d + chrono::Duration::days(days))
+        .format("%Y-%m-%d")
+        .to_string()
 }
 
 #[test]
@@ -187,7 +255,11 @@ fn referral_after_death() {
     let c = persons.col("death_date");
     persons.rows[row][c] = shift_date(&date, -30);
     persons.write(&dir.join("persons.csv"));
-    assert_rejected(&dir, "referral-after-death", "referrals.csv, row 2, column referral_date");
+    assert_rejected(
+        &dir,
+        "referral-after-death",
+        "referrals.csv, row 2, column referral_date",
+    );
 }
 
 #[test]
@@ -197,7 +269,11 @@ fn referral_before_adulthood() {
     let c = persons.col("birth_date");
     persons.rows[row][c] = shift_date(&date, -17 * 365);
     persons.write(&dir.join("persons.csv"));
-    assert_rejected(&dir, "referral-before-adulthood", "referrals.csv, row 2, column referral_date");
+    assert_rejected(
+        &dir,
+        "referral-before-adulthood",
+        "referrals.csv, row 2, column referral_date",
+    );
 }
 
 #[test]
@@ -210,7 +286,11 @@ fn person_referred_twice() {
     t.rows.push(again);
     let n = t.rows.len() + 1;
     t.write(&dir.join("referrals.csv"));
-    assert_rejected(&dir, "duplicate-referral", &format!("referrals.csv, row {n}, column person_id"));
+    assert_rejected(
+        &dir,
+        "duplicate-referral",
+        &format!("referrals.csv, row {n}, column person_id"),
+    );
 }
 
 #[test]
@@ -230,7 +310,11 @@ fn date_outside_extract_period() {
     let c = t.col("date");
     t.rows[5][c] = "2030-01-01".into();
     t.write(&dir.join("contacts.csv"));
-    assert_rejected(&dir, "outside-extract-period", "contacts.csv, row 7, column date");
+    assert_rejected(
+        &dir,
+        "outside-extract-period",
+        "contacts.csv, row 7, column date",
+    );
 }
 
 #[test]
@@ -240,14 +324,22 @@ fn missing_required_value() {
     let c = t.col("birth_date");
     t.rows[7][c] = String::new();
     t.write(&dir.join("persons.csv"));
-    assert_rejected(&dir, "missing-value", "persons.csv, row 9, column birth_date");
+    assert_rejected(
+        &dir,
+        "missing-value",
+        "persons.csv, row 9, column birth_date",
+    );
 }
 
 #[test]
 fn empty_file() {
     let dir = copy_extracts("empty");
     std::fs::write(dir.join("covariates.csv"), "").expect("write");
-    assert_rejected(&dir, "empty-file", "covariates.csv, row 1, column person_id");
+    assert_rejected(
+        &dir,
+        "empty-file",
+        "covariates.csv, row 1, column person_id",
+    );
 }
 
 #[test]
@@ -255,7 +347,11 @@ fn header_only_file() {
     let dir = copy_extracts("header-only");
     let t = Csv::read(&dir.join("referrals.csv"));
     std::fs::write(dir.join("referrals.csv"), t.header.join(",") + "\n").expect("write");
-    assert_rejected(&dir, "no-data-rows", "referrals.csv, row 2, column person_id");
+    assert_rejected(
+        &dir,
+        "no-data-rows",
+        "referrals.csv, row 2, column person_id",
+    );
 }
 
 #[test]
@@ -266,7 +362,11 @@ fn ragged_row() {
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     lines[12].push_str(",extra");
     std::fs::write(&path, lines.join("\n") + "\n").expect("write");
-    assert_rejected(&dir, "ragged-row", "contacts.csv, row 13, column contact_type");
+    assert_rejected(
+        &dir,
+        "ragged-row",
+        "contacts.csv, row 13, column contact_type",
+    );
 }
 
 #[test]
@@ -298,7 +398,11 @@ fn duplicate_survey_wave() {
     t.rows.push(copy);
     let n = t.rows.len() + 1;
     t.write(&dir.join("proms.csv"));
-    assert_rejected(&dir, "duplicate-key", &format!("proms.csv, row {n}, column person_id, wave"));
+    assert_rejected(
+        &dir,
+        "duplicate-key",
+        &format!("proms.csv, row {n}, column person_id, wave"),
+    );
 }
 
 #[test]
@@ -315,7 +419,11 @@ fn missing_table_and_unreadable_parquet() {
     let run = validate(&dir, &[]);
     assert_eq!(run.code, Some(2));
     assert!(!run.stderr.contains("panicked"));
-    assert!(run.stdout.contains("error[file-unreadable]"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("error[file-unreadable]"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
@@ -348,7 +456,9 @@ fn semicolons_decimal_commas_and_bom_are_accepted() {
         let path = dir.join(format!("{table}.csv"));
         let t = Csv::read(&path);
         let vas = t.header.iter().position(|h| h == "eq5d_vas");
-        let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(b"\xEF\xBB\xBF".to_vec());
+        let mut w = csv::WriterBuilder::new()
+            .delimiter(b';')
+            .from_writer(b"\xEF\xBB\xBF".to_vec());
         w.write_record(&t.header).expect("write");
         for row in &t.rows {
             let mut row = row.clone();
@@ -361,7 +471,10 @@ fn semicolons_decimal_commas_and_bom_are_accepted() {
     }
     let text = std::fs::read_to_string(dir.join("proms.csv")).expect("read");
     assert!(text.starts_with('\u{feff}'));
-    assert!(text.lines().skip(1).any(|l| l.ends_with(",0")), "no decimal comma in eq5d_vas");
+    assert!(
+        text.lines().skip(1).any(|l| l.ends_with(",0")),
+        "no decimal comma in eq5d_vas"
+    );
     let run = validate(&dir, &["--json"]);
     assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
     let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
@@ -374,7 +487,19 @@ fn parquet_extracts_validate_like_csv() {
     let dir = std::env::temp_dir().join(format!("shine-validate-{}-parquet", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let out = Command::new(SHINE)
-        .args(["simulate", "--referred", "40", "--pool", "1500", "--seed", "5", "--format", "parquet", "--quiet", "--out"])
+        .args([
+            "simulate",
+            "--referred",
+            "40",
+            "--pool",
+            "1500",
+            "--seed",
+            "5",
+            "--format",
+            "parquet",
+            "--quiet",
+            "--out",
+        ])
         .arg(&dir)
         .output()
         .expect("simulate");

@@ -6,9 +6,10 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::{ExtractArgs, Globals};
-use crate::pipeline::analyse::{analyse, AnalyseConfig};
+use crate::pipeline::analyse::{analyse, AnalyseConfig, AnalyseError};
 use crate::pipeline::demo;
 use crate::report::disclosure::DEFAULT_THRESHOLD;
+use crate::report::output::OutputError;
 use crate::InputError;
 
 #[derive(Debug, Args)]
@@ -57,8 +58,9 @@ pub fn run(args: AnalyseArgs, globals: Globals) -> anyhow::Result<ExitCode> {
         command: command.to_string(),
     };
     let outcome = analyse(&config).map_err(|e| match e {
-        crate::pipeline::analyse::AnalyseError::Input(message) => {
-            anyhow::Error::new(InputError(message))
+        AnalyseError::Input(message) => anyhow::Error::new(InputError(message)),
+        AnalyseError::Output(e @ OutputError::NotEmpty(_)) => {
+            anyhow::Error::new(InputError(e.to_string()))
         }
         other => anyhow::Error::new(other),
     })?;

@@ -10,7 +10,7 @@ use crate::data::dictionary::{Dictionary, TableName};
 use crate::data::instruments::{Prorate, ValueSet};
 use crate::data::problems::Problems;
 use crate::data::read::{read_table, FileFormat};
-use crate::data::score::{score_proms, ScoreOptions};
+use crate::data::score::{score_proms, ScoreOptions, ScoreTableError};
 use crate::data::validate::ValidationReport;
 use crate::data::write::write_table;
 use crate::InputError;
@@ -65,7 +65,13 @@ pub fn run(args: ScoreArgs, globals: Globals) -> anyhow::Result<ExitCode> {
             .into());
         }
     };
-    let mut scored = score_proms(&table.frame, ScoreOptions { value_set, prorate })?;
+    let mut scored =
+        score_proms(&table.frame, ScoreOptions { value_set, prorate }).map_err(|e| match e {
+            ScoreTableError::Score { .. } => {
+                anyhow::Error::new(InputError(format!("{}, {e}", args.proms.display())))
+            }
+            other => anyhow::Error::new(other),
+        })?;
     match &args.out {
         Some(path) => {
             let format = FileFormat::from_path(path).unwrap_or(FileFormat::Csv);

@@ -47,7 +47,11 @@ pub fn run(args: SimulateArgs, globals: Globals) -> anyhow::Result<ExitCode> {
         Format::Csv => FileFormat::Csv,
         Format::Parquet => FileFormat::Parquet,
     };
-    let config = SimulationConfig { referred: args.referred, pool: args.pool, seed: args.seed };
+    let config = SimulationConfig {
+        referred: args.referred,
+        pool: args.pool,
+        seed: args.seed,
+    };
     let started = Instant::now();
     let mut sim = simulate(&config).map_err(|e| InputError(e.to_string()))?;
     let simulated = started.elapsed();
@@ -82,7 +86,8 @@ pub fn run(args: SimulateArgs, globals: Globals) -> anyhow::Result<ExitCode> {
         for other in ["csv", "parquet"] {
             let stale = out.join(format!("{table}.{other}"));
             if other != format.extension() && stale.exists() {
-                std::fs::remove_file(&stale).with_context(|| format!("cannot remove {}", stale.display()))?;
+                std::fs::remove_file(&stale)
+                    .with_context(|| format!("cannot remove {}", stale.display()))?;
             }
         }
         write_table(frame, &path, format)?;

@@ -7,5 +7,6 @@ pub mod problems;
 pub mod read;
 pub mod score;
 pub mod simulate;
+pub mod table;
 pub mod validate;
 pub mod write;

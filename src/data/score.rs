@@ -50,8 +50,12 @@ pub struct ScoredProms {
 pub enum ScoreTableError {
     #[error("proms table has no column {0}")]
     MissingColumn(String),
-    #[error("proms row {row}: {source}")]
-    Score { row: usize, source: ScoreError },
+    #[error("row {row}, column {column}: {message}")]
+    Score {
+        row: usize,
+        column: String,
+        message: String,
+    },
     #[error(transparent)]
     Polars(#[from] PolarsError),
 }
@@ -116,6 +120,23 @@ impl Tally {
     }
 }
 
+/// The proms column an instrument error refers to.
+fn score_error_column(error: &ScoreError) -> String {
+    match error {
+        ScoreError::OutOfRange {
+            instrument, item, ..
+        } => match *instrument {
+            instruments::UCLA3_NAME => format!("ucla_{item}"),
+            instruments::UCLA20_NAME => format!("ucla20_{item}"),
+            instruments::EQ_VAS_NAME => "eq5d_vas".to_string(),
+            _ => ["mo", "sc", "ua", "pd", "ad"]
+                .get(item.saturating_sub(1))
+                .map_or_else(String::new, |d| format!("eq5d_{d}")),
+        },
+        _ => String::new(),
+    }
+}
+
 /// Scores every row of a typed `proms` frame (as read with the data dictionary).
 pub fn score_proms(
     frame: &DataFrame,
@@ -163,9 +184,10 @@ pub fn score_proms(
         Vec::with_capacity(n),
     );
     let at_row = |row: usize| {
-        move |source| ScoreTableError::Score {
+        move |error: ScoreError| ScoreTableError::Score {
             row: row + 2,
-            source,
+            column: score_error_column(&error),
+            message: error.to_string(),
         }
     };
     for row in 0..n {

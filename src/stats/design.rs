@@ -1450,7 +1450,7 @@ fn combine(a: &Grouping, b: &Grouping, with_labels: bool) -> Grouping {
 
 /// The closest column name, for "did you mean" (Levenshtein distance at most a third of
 /// the name's length, or the same name in another case).
-fn closest_name(name: &str, candidates: &[String]) -> Option<String> {
+pub fn closest_name(name: &str, candidates: &[String]) -> Option<String> {
     let lower = name.to_lowercase();
     if let Some(c) = candidates.iter().find(|c| c.to_lowercase() == lower) {
         return Some(c.clone());

@@ -1,6 +1,6 @@
 //! Pure numerics: no polars, no files, no printing. Typed inputs (matrices, vectors,
 //! group codes) in, typed result structs out.
 
-pub mod glm;
 pub mod design;
 pub mod formula;
+pub mod glm;

@@ -1,0 +1,152 @@
+//! Reading any analysis table (for `shine match`, `shine did`, `shine mixed`), and
+//! turning its columns into the typed inputs of the `stats` layer.
+//!
+//! Unlike the extracts, these tables have no dictionary: column types are inferred from
+//! the whole file (numbers, `true`/`false`, dates, otherwise text). CSV may use a comma
+//! or a semicolon (detected); with a semicolon, `,` is the decimal mark.
+
+use std::io::Cursor;
+use std::path::Path;
+
+use polars::prelude::*;
+
+use super::read::{detect_delimiter, FileFormat};
+use crate::stats::design::{ColumnData, DataSet};
+
+/// A table that cannot be read or used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TableError {
+    #[error("{file}: {message}")]
+    Unreadable { file: String, message: String },
+    #[error("{file}: no column `{column}`{hint}")]
+    MissingColumn {
+        file: String,
+        column: String,
+        hint: String,
+    },
+    #[error("{file}: column `{column}` has type {dtype}, which cannot be used in a model")]
+    UnusableColumn {
+        file: String,
+        column: String,
+        dtype: String,
+    },
+    #[error("{file}, row {row}, column {column}: {message}")]
+    BadValue {
+        file: String,
+        row: usize,
+        column: String,
+        message: String,
+    },
+}
+
+/// Reads a CSV or Parquet file, inferring column types from all rows.
+pub fn read_any(path: &Path) -> Result<DataFrame, TableError> {
+    let file = path.display().to_string();
+    let unreadable = |message: String| TableError::Unreadable {
+        file: file.clone(),
+        message,
+    };
+    let format = FileFormat::from_path(path)
+        .ok_or_else(|| unreadable("unknown file type: expected .csv or .parquet".into()))?;
+    let bytes = std::fs::read(path).map_err(|e| unreadable(e.to_string()))?;
+    let frame = match format {
+        FileFormat::Parquet => ParquetReader::new(Cursor::new(bytes))
+            .finish()
+            .map_err(|e| unreadable(format!("not a readable Parquet file: {e}")))?,
+        FileFormat::Csv => {
+            let body = bytes
+                .strip_prefix(b"\xEF\xBB\xBF".as_slice())
+                .unwrap_or(&bytes)
+                .to_vec();
+            if body.iter().all(u8::is_ascii_whitespace) {
+                return Err(unreadable("the file is empty".into()));
+            }
+            if let Err(e) = std::str::from_utf8(&body) {
+                let row = body[..e.valid_up_to()]
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count()
+                    + 1;
+                return Err(unreadable(format!(
+                    "row {row}: bytes that are not valid UTF-8 (save the file as UTF-8)"
+                )));
+            }
+            let delimiter = detect_delimiter(&body);
+            CsvReadOptions::default()
+                .with_has_header(true)
+                .with_infer_schema_length(None)
+                .with_parse_options(
+                    CsvParseOptions::default()
+                        .with_separator(delimiter)
+                        .with_decimal_comma(delimiter == b';')
+                        .with_null_values(Some(NullValues::AllColumns(vec![
+                            "NA".into(),
+                            "".into(),
+                        ]))),
+                )
+                .into_reader_with_file_handle(Cursor::new(body))
+                .finish()
+                .map_err(|e| unreadable(e.to_string()))?
+        }
+    };
+    if frame.height() == 0 {
+        return Err(unreadable("the table has no rows".into()));
+    }
+    Ok(frame)
+}
+
+/// The closest column name, for "did you mean" hints.
+pub fn did_you_mean(frame: &DataFrame, column: &str) -> String {
+    let names: Vec<String> = frame
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    crate::stats::design::closest_name(column, &names)
+        .map(|n| format!(" (did you mean `{n}`?)"))
+        .unwrap_or_default()
+}
+
+/// Converts the named columns to the `stats` layer's data set: numbers (integers and
+/// floats) to numeric, booleans to logical, text to categorical (levels in sorted byte
+/// order, as R's `sort` in the C locale), dates to days since 1970-01-01.
+pub fn to_dataset(
+    frame: &DataFrame,
+    columns: &[String],
+    file: &str,
+) -> Result<DataSet, TableError> {
+    let mut data = DataSet::new();
+    for name in columns {
+        let column = frame.column(name).map_err(|_| TableError::MissingColumn {
+            file: file.to_string(),
+            column: name.clone(),
+            hint: did_you_mean(frame, name),
+        })?;
+        let series = column.as_materialized_series();
+        let dtype = series.dtype().clone();
+        let unusable = || TableError::UnusableColumn {
+            file: file.to_string(),
+            column: name.clone(),
+            dtype: dtype.to_string(),
+        };
+        let data_column = if dtype.is_primitive_numeric() || matches!(dtype, DataType::Date) {
+            let values = series.cast(&DataType::Float64).map_err(|_| unusable())?;
+            let values = values.f64().map_err(|_| unusable())?;
+            ColumnData::Numeric(values.iter().map(|v| v.unwrap_or(f64::NAN)).collect())
+        } else if let Ok(b) = series.bool() {
+            ColumnData::Logical(b.iter().collect())
+        } else if let Ok(s) = series.str() {
+            let values: Vec<Option<&str>> = s.iter().collect();
+            ColumnData::from_strings(&values)
+        } else {
+            return Err(unusable());
+        };
+        data.push(name, data_column)
+            .map_err(|e| TableError::Unreadable {
+                file: file.to_string(),
+                message: e.to_string(),
+            })?;
+    }
+    Ok(data)
+}

@@ -1,0 +1,193 @@
+//! `shine analyse --demo`: the results folder, its determinism and disclosure control.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const SHINE: &str = env!("CARGO_BIN_EXE_shine");
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("shine-analyse-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn analyse_demo(out: &Path, extra: &[&str]) -> std::process::Output {
+    Command::new(SHINE)
+        .args(["analyse", "--demo", "--quiet", "--out"])
+        .arg(out)
+        .args(extra)
+        .output()
+        .expect("run shine analyse")
+}
+
+fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for e in std::fs::read_dir(dir).expect("read dir") {
+            let path = e.expect("entry").path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let rel = path
+                    .strip_prefix(root)
+                    .expect("prefix")
+                    .to_string_lossy()
+                    .into_owned();
+                out.insert(rel, std::fs::read(&path).expect("read"));
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+#[test]
+fn demo_writes_the_results_folder_with_a_manifest() {
+    let out = temp("demo");
+    let run = analyse_demo(&out, &[]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let files = tree(&out);
+    for f in [
+        "manifest.json",
+        "results.json",
+        "tables/survey_by_wave.csv",
+        "tables/survey_by_wave.md",
+        "tables/extract_counts.csv",
+    ] {
+        assert!(files.contains_key(f), "missing {f}");
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&files["manifest.json"]).expect("json");
+    assert_eq!(manifest["seed"], 2026);
+    let inputs = manifest["inputs"].as_array().expect("inputs");
+    assert_eq!(inputs.len(), 5);
+    for input in inputs {
+        assert_eq!(input["sha256"].as_str().map(str::len), Some(64));
+        assert!(input["rows"].as_u64().is_some_and(|r| r > 0));
+    }
+    // Every other output is listed with its hash.
+    let listed: Vec<&str> = manifest["outputs"]
+        .as_array()
+        .expect("outputs")
+        .iter()
+        .filter_map(|o| o["path"].as_str())
+        .collect();
+    let mut written: Vec<&str> = files
+        .keys()
+        .map(String::as_str)
+        .filter(|f| *f != "manifest.json")
+        .collect();
+    written.sort_unstable();
+    assert_eq!(listed, written);
+    let results: serde_json::Value = serde_json::from_slice(&files["results.json"]).expect("json");
+    assert_eq!(results["cohort"]["referred"], 350);
+}
+
+#[test]
+fn outputs_are_byte_identical_across_runs_and_thread_counts() {
+    let (a, b, c) = (temp("det-a"), temp("det-b"), temp("det-c"));
+    assert!(analyse_demo(&a, &["--threads", "1"]).status.success());
+    assert!(analyse_demo(&b, &["--threads", "2"]).status.success());
+    assert!(analyse_demo(&c, &[]).status.success());
+    let (ta, tb, tc) = (tree(&a), tree(&b), tree(&c));
+    assert!(ta == tb, "--threads 1 and 2 differ");
+    assert!(ta == tc, "two runs differ");
+}
+
+#[test]
+fn no_person_id_and_no_small_count_reaches_the_outputs() {
+    let out = temp("privacy");
+    assert!(analyse_demo(&out, &[]).status.success());
+    let persons = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/demo/persons.csv"
+    ))
+    .expect("persons");
+    let ids: Vec<&str> = persons
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').next())
+        .collect();
+    assert!(ids.len() > 1000);
+    for (name, bytes) in tree(&out) {
+        let text = String::from_utf8_lossy(&bytes);
+        for id in &ids {
+            assert!(!text.contains(id), "{name} contains person_id {id}");
+        }
+        if name.ends_with(".csv") {
+            for line in text.lines().skip(1) {
+                // The first cell labels the row (e.g. the wave); the rest are statistics.
+                for cell in line.split(',').skip(1) {
+                    if let Ok(n) = cell.parse::<u64>() {
+                        assert!(
+                            n == 0 || n >= 5,
+                            "{name}: count {n} below the threshold in {line:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn an_existing_results_folder_is_kept_without_force() {
+    let out = temp("force");
+    std::fs::create_dir_all(&out).expect("mkdir");
+    std::fs::write(out.join("keep.txt"), "mine").expect("write");
+    let run = analyse_demo(&out, &[]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("--force"));
+    assert_eq!(
+        std::fs::read_to_string(out.join("keep.txt")).expect("kept"),
+        "mine"
+    );
+    assert!(analyse_demo(&out, &["--force"]).status.success());
+    assert!(!out.join("keep.txt").exists());
+    // No staging folder is left beside it.
+    let parent = out.parent().expect("parent");
+    let leftovers = std::fs::read_dir(parent)
+        .expect("read")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains("partial"))
+        .count();
+    assert_eq!(leftovers, 0);
+}
+
+#[test]
+fn invalid_extracts_stop_the_analysis_with_exit_2() {
+    let dir = temp("invalid-extracts");
+    let sim = Command::new(SHINE)
+        .args([
+            "simulate",
+            "--quiet",
+            "--referred",
+            "40",
+            "--pool",
+            "1500",
+            "--out",
+        ])
+        .arg(&dir)
+        .output()
+        .expect("simulate");
+    assert!(sim.status.success());
+    let text = std::fs::read_to_string(dir.join("persons.csv")).expect("read");
+    std::fs::write(dir.join("persons.csv"), text.replacen(",F,", ",X,", 1)).expect("write");
+    let out = temp("invalid-out");
+    let run = Command::new(SHINE)
+        .arg("analyse")
+        .arg(&dir)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("run");
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("column sex"), "{stderr}");
+    assert!(!out.exists(), "no results folder after invalid extracts");
+}
