@@ -432,6 +432,73 @@ struct ColumnBuilder<'a> {
     file: &'a str,
     def: &'a ColumnDef,
     values: Values,
+    bounds: Bounds,
+}
+
+/// A column's limits, resolved once rather than per value.
+struct Bounds {
+    lo: Option<f64>,
+    hi: Option<f64>,
+    lo_day: Option<i32>,
+    hi_day: Option<i32>,
+    /// Missing-value codes that are numbers (e.g. -9), for typed Parquet columns.
+    missing_numbers: Vec<f64>,
+}
+
+impl Bounds {
+    fn of(def: &ColumnDef) -> Bounds {
+        Bounds {
+            lo: def.min.as_ref().and_then(|b| b.as_f64()),
+            hi: def.max.as_ref().and_then(|b| b.as_f64()),
+            lo_day: def
+                .min
+                .as_ref()
+                .and_then(|b| b.as_date())
+                .map(days_from_date),
+            hi_day: def
+                .max
+                .as_ref()
+                .and_then(|b| b.as_date())
+                .map(days_from_date),
+            missing_numbers: def
+                .missing_codes
+                .iter()
+                .filter_map(|c| c.parse::<f64>().ok())
+                .collect(),
+        }
+    }
+
+    fn contains(&self, v: f64) -> bool {
+        !(self.lo.is_some_and(|lo| v < lo) || self.hi.is_some_and(|hi| v > hi))
+    }
+
+    fn contains_day(&self, d: i32) -> bool {
+        !(self.lo_day.is_some_and(|lo| d < lo) || self.hi_day.is_some_and(|hi| d > hi))
+    }
+
+    fn is_missing_number(&self, v: f64) -> bool {
+        self.missing_numbers.contains(&v)
+    }
+}
+
+/// A value as it was found, shown in a problem report only when one is needed.
+#[derive(Clone, Copy)]
+enum Raw<'r> {
+    Text(&'r str),
+    Integer(i64),
+    Float(f64),
+    Day(i32),
+}
+
+impl Raw<'_> {
+    fn show(self) -> String {
+        match self {
+            Raw::Text(s) => s.to_string(),
+            Raw::Integer(v) => v.to_string(),
+            Raw::Float(v) => v.to_string(),
+            Raw::Day(d) => format_date(d),
+        }
+    }
 }
 
 enum Values {
@@ -442,6 +509,8 @@ enum Values {
     Boolean(Vec<Option<bool>>),
     /// Enumeration codes by their position in the dictionary.
     Code(Vec<Option<u16>>),
+    /// A Parquet column whose every value already satisfies the dictionary, kept as is.
+    Ready(Series),
 }
 
 impl<'a> ColumnBuilder<'a> {
@@ -456,7 +525,12 @@ impl<'a> ColumnBuilder<'a> {
             ColumnType::Boolean => Values::Boolean(Vec::new()),
             ColumnType::Enumeration => Values::Code(Vec::new()),
         };
-        ColumnBuilder { file, def, values }
+        ColumnBuilder {
+            file,
+            def,
+            values,
+            bounds: Bounds::of(def),
+        }
     }
 
     fn problem(
@@ -488,6 +562,7 @@ impl<'a> ColumnBuilder<'a> {
             Values::Date(v) => v.push(None),
             Values::Boolean(v) => v.push(None),
             Values::Code(v) => v.push(None),
+            Values::Ready(_) => {}
         }
     }
 
@@ -518,7 +593,7 @@ impl<'a> ColumnBuilder<'a> {
                 }
             }
             ColumnType::Integer => match text.parse::<i64>() {
-                Ok(v) => self.push_integer(v, row, raw, problems),
+                Ok(v) => self.push_integer(v, row, Raw::Text(raw), problems),
                 Err(_) => {
                     self.problem(
                         ProblemKind::WrongType,
@@ -531,7 +606,7 @@ impl<'a> ColumnBuilder<'a> {
                 }
             },
             ColumnType::Float => match parse_decimal(text) {
-                Some(v) => self.push_float(v, row, raw, problems),
+                Some(v) => self.push_float(v, row, Raw::Text(raw), problems),
                 None => {
                     self.problem(
                         ProblemKind::WrongType,
@@ -544,7 +619,7 @@ impl<'a> ColumnBuilder<'a> {
                 }
             },
             ColumnType::Date => match parse_iso_date(text) {
-                Some(days) => self.push_date(days, row, raw, problems),
+                Some(days) => self.push_date(days, row, Raw::Text(raw), problems),
                 None => {
                     self.problem(
                         ProblemKind::BadDate,
@@ -594,10 +669,10 @@ impl<'a> ColumnBuilder<'a> {
         }
     }
 
-    fn push_integer(&mut self, v: i64, row: usize, raw: &str, problems: &mut Problems) {
+    fn push_integer(&mut self, v: i64, row: usize, raw: Raw<'_>, problems: &mut Problems) {
         let in_range = match &self.def.allowed {
             Some(allowed) => allowed.contains(&v),
-            None => self.in_bounds(v as f64),
+            None => self.bounds.contains(v as f64),
         };
         if !in_range {
             self.out_of_range(row, raw, problems);
@@ -608,8 +683,8 @@ impl<'a> ColumnBuilder<'a> {
         }
     }
 
-    fn push_float(&mut self, v: f64, row: usize, raw: &str, problems: &mut Problems) {
-        if !v.is_finite() || !self.in_bounds(v) {
+    fn push_float(&mut self, v: f64, row: usize, raw: Raw<'_>, problems: &mut Problems) {
+        if !v.is_finite() || !self.bounds.contains(v) {
             self.out_of_range(row, raw, problems);
             return;
         }
@@ -618,20 +693,8 @@ impl<'a> ColumnBuilder<'a> {
         }
     }
 
-    fn push_date(&mut self, days: i32, row: usize, raw: &str, problems: &mut Problems) {
-        let lo = self
-            .def
-            .min
-            .as_ref()
-            .and_then(|b| b.as_date())
-            .map(days_from_date);
-        let hi = self
-            .def
-            .max
-            .as_ref()
-            .and_then(|b| b.as_date())
-            .map(days_from_date);
-        if lo.is_some_and(|lo| days < lo) || hi.is_some_and(|hi| days > hi) {
+    fn push_date(&mut self, days: i32, row: usize, raw: Raw<'_>, problems: &mut Problems) {
+        if !self.bounds.contains_day(days) {
             self.out_of_range(row, raw, problems);
             return;
         }
@@ -640,18 +703,12 @@ impl<'a> ColumnBuilder<'a> {
         }
     }
 
-    fn in_bounds(&self, v: f64) -> bool {
-        let lo = self.def.min.as_ref().and_then(|b| b.as_f64());
-        let hi = self.def.max.as_ref().and_then(|b| b.as_f64());
-        !(lo.is_some_and(|lo| v < lo) || hi.is_some_and(|hi| v > hi))
-    }
-
-    fn out_of_range(&mut self, row: usize, raw: &str, problems: &mut Problems) {
+    fn out_of_range(&mut self, row: usize, raw: Raw<'_>, problems: &mut Problems) {
         let allowed = self.def.allowed_description();
         self.problem(
             ProblemKind::OutOfRange,
             row,
-            raw,
+            &raw.show(),
             format!("allowed: {allowed}"),
             problems,
         );
@@ -661,6 +718,7 @@ impl<'a> ColumnBuilder<'a> {
     fn finish(self) -> Column {
         let name: PlSmallStr = self.def.name.as_str().into();
         match self.values {
+            Values::Ready(series) => series.with_name(name).into_column(),
             Values::Text(b) => b.finish().into_series().into_column(),
             Values::Integer(v) => Series::new(name, v).into_column(),
             Values::Float(v) => Series::new(name, v).into_column(),
@@ -734,6 +792,10 @@ impl ColumnBuilder<'_> {
     /// Converts a Parquet column; `false` when its storage type cannot hold the
     /// dictionary's type (a problem is recorded).
     fn push_parquet_column(&mut self, series: &Series, problems: &mut Problems) -> bool {
+        if let Some(ready) = self.already_valid(series) {
+            self.values = Values::Ready(ready);
+            return true;
+        }
         let dtype = series.dtype();
         if let Ok(text) = series.str() {
             for (i, v) in text.iter().enumerate() {
@@ -759,10 +821,10 @@ impl ColumnBuilder<'_> {
                 for (i, v) in ca.iter().enumerate() {
                     let row = TypedTable::row_of(i);
                     match v {
-                        Some(v) if self.def.is_missing_code(&v.to_string()) => {
+                        Some(v) if self.bounds.is_missing_number(v as f64) => {
                             self.push_missing(row, "", problems)
                         }
-                        Some(v) => self.push_integer(v, row, &v.to_string(), problems),
+                        Some(v) => self.push_integer(v, row, Raw::Integer(v), problems),
                         None => self.push_missing(row, "", problems),
                     }
                 }
@@ -776,7 +838,7 @@ impl ColumnBuilder<'_> {
                         Some(v) if self.def.is_missing_code(&format!("{v}")) => {
                             self.push_missing(row, "", problems)
                         }
-                        Some(v) => self.push_float(v, row, &format!("{v}"), problems),
+                        Some(v) => self.push_float(v, row, Raw::Float(v), problems),
                         None => self.push_missing(row, "", problems),
                     }
                 }
@@ -787,7 +849,7 @@ impl ColumnBuilder<'_> {
                 for (i, v) in ca.iter().enumerate() {
                     let row = TypedTable::row_of(i);
                     match v {
-                        Some(d) => self.push_date(d, row, &format_date(d), problems),
+                        Some(d) => self.push_date(d, row, Raw::Day(d), problems),
                         None => self.push_missing(row, "", problems),
                     }
                 }
@@ -833,6 +895,50 @@ impl ColumnBuilder<'_> {
             return false;
         }
         true
+    }
+
+    /// The column itself (in the dictionary's dtype) when every value is already valid,
+    /// so that large Parquet columns are checked without being copied.
+    fn already_valid(&self, series: &Series) -> Option<Series> {
+        let required = self.def.required;
+        match (self.def.kind, series.dtype()) {
+            (ColumnType::String | ColumnType::Enumeration, DataType::String) => {
+                let text = series.str().ok()?;
+                let enumeration = self.def.kind == ColumnType::Enumeration;
+                let ok = text.iter().all(|v| match v {
+                    Some(s) => {
+                        s.len() == s.trim().len()
+                            && !self.def.is_missing_code(s)
+                            && (!enumeration || self.def.code_index(s).is_some())
+                    }
+                    None => !required,
+                });
+                ok.then(|| series.clone())
+            }
+            (ColumnType::Integer, dtype) if dtype.is_integer() && self.def.allowed.is_none() => {
+                let cast = series.cast(&DataType::Int64).ok()?;
+                let ok = cast.i64().ok()?.iter().all(|v| match v {
+                    Some(v) => {
+                        self.bounds.contains(v as f64) && !self.bounds.is_missing_number(v as f64)
+                    }
+                    None => !required,
+                });
+                ok.then_some(cast)
+            }
+            (ColumnType::Date, DataType::Date) => {
+                let days = series.cast(&DataType::Int32).ok()?;
+                let ok = days.i32().ok()?.iter().all(|v| match v {
+                    Some(d) => self.bounds.contains_day(d),
+                    None => !required,
+                });
+                ok.then(|| series.clone())
+            }
+            (ColumnType::Boolean, DataType::Boolean) => {
+                let ok = !required || series.null_count() == 0;
+                ok.then(|| series.clone())
+            }
+            _ => None,
+        }
     }
 
     fn push_bool(&mut self, v: bool) {

@@ -366,6 +366,11 @@ def record(case, m, m_default, df):
 
 
 def main():
+    # pyfixest orders the fixed effects through a set of strings, so the order
+    # (and the last bits of the results) follows Python's hash seed: pin it.
+    if os.environ.get("PYTHONHASHSEED") != "0":
+        os.environ["PYTHONHASHSEED"] = "0"
+        os.execv(sys.executable, [sys.executable] + sys.argv)
     data = load_data()
     for name, df in data.items():
         write_csv(df, name)
