@@ -2,6 +2,7 @@
 //! result structs; computes no statistic.
 
 pub mod disclosure;
+pub mod figures;
 pub mod manifest;
 pub mod output;
 pub mod table;

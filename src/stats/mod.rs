@@ -1,6 +1,8 @@
 //! Pure numerics: no polars, no files, no printing. Typed inputs (matrices, vectors,
 //! group codes) in, typed result structs out.
 
+pub mod balance;
 pub mod design;
 pub mod formula;
 pub mod glm;
+pub mod matching;
