@@ -14,6 +14,7 @@ use crate::InputError;
 
 mod analyse;
 mod dictionary;
+mod matching;
 mod score;
 mod simulate;
 mod validate;
@@ -43,6 +44,8 @@ enum Command {
     Dictionary(dictionary::DictionaryArgs),
     /// Score UCLA and EQ-5D responses.
     Score(score::ScoreArgs),
+    /// Propensity scores, nearest-neighbour matching and balance on any table.
+    Match(matching::MatchArgs),
 }
 
 /// Global settings every command gets.
@@ -79,6 +82,7 @@ where
         Command::Validate(args) => validate::run(args, globals),
         Command::Dictionary(args) => dictionary::run(args),
         Command::Score(args) => score::run(args, globals),
+        Command::Match(args) => matching::run(args, globals),
     }
 }
 

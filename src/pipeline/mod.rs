@@ -2,3 +2,4 @@
 
 pub mod analyse;
 pub mod demo;
+pub mod propensity;

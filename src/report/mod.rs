@@ -4,5 +4,6 @@
 pub mod disclosure;
 pub mod figures;
 pub mod manifest;
+pub mod matching;
 pub mod output;
 pub mod table;

@@ -18,6 +18,12 @@ pub enum Cell {
         value: f64,
         decimals: usize,
     },
+    /// An estimate: full precision in CSV (the shortest text that reads back to the
+    /// same number), `decimals` in Markdown.
+    Estimate {
+        value: f64,
+        decimals: usize,
+    },
     Missing,
 }
 
@@ -34,8 +40,30 @@ impl Cell {
         }
     }
 
+    /// An estimate cell; non-finite values are blank.
+    pub fn estimate(value: f64, decimals: usize) -> Cell {
+        if value.is_finite() {
+            Cell::Estimate { value, decimals }
+        } else {
+            Cell::Missing
+        }
+    }
+
+    /// An optional estimate cell.
+    pub fn maybe(value: Option<f64>, decimals: usize) -> Cell {
+        value.map_or(Cell::Missing, |v| Cell::estimate(v, decimals))
+    }
+
+    fn render_csv(&self, threshold: u64) -> String {
+        match self {
+            Cell::Estimate { value, .. } => value.to_string(),
+            other => other.render(threshold),
+        }
+    }
+
     fn render(&self, threshold: u64) -> String {
         match self {
+            Cell::Estimate { value, decimals } => format!("{value:.decimals$}"),
             Cell::Text(s) => s.clone(),
             Cell::Count(n) if disclosure::must_suppress(*n, threshold) => {
                 disclosure::marker(threshold)
@@ -86,7 +114,7 @@ impl ResultTable {
             .from_writer(Vec::new());
         let _ = w.write_record(&self.columns);
         for row in &self.rows {
-            let _ = w.write_record(row.iter().map(|c| c.render(threshold)));
+            let _ = w.write_record(row.iter().map(|c| c.render_csv(threshold)));
         }
         String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
     }

@@ -1,0 +1,375 @@
+//! Propensity-score matching on an analysis table: the logistic propensity model, greedy
+//! nearest-neighbour matching on its linear logit, and balance before and after — the
+//! same method as MatchIt's `matchit(method = "nearest", distance = "glm",
+//! link = "linear.logit")` with `summary()`.
+//!
+//! Used by `shine match` on any table and by the risk-set matching of `analyse`.
+
+use nalgebra::DVector;
+use serde::Serialize;
+
+use crate::stats::balance::{balance_table, sample_sizes, BalanceRow, Covariate, SampleSizes};
+use crate::stats::design::{model_matrix, ColumnData, DataSet, Design};
+use crate::stats::formula::{Expr, Formula};
+use crate::stats::glm::{fit_glm, Family, GlmFit, GlmOptions};
+use crate::stats::matching::{MatchInput, MatchOrder, MatchWarning, Matching, NearestNeighbour};
+
+/// How to match.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatchSpec {
+    pub ratio: usize,
+    /// In standard deviations of the linear logit.
+    pub caliper: Option<f64>,
+    pub replace: bool,
+    /// Columns to match exactly on.
+    pub exact: Vec<String>,
+    pub order: MatchOrder,
+    pub seed: u64,
+}
+
+impl Default for MatchSpec {
+    fn default() -> Self {
+        MatchSpec {
+            ratio: 1,
+            caliper: None,
+            replace: false,
+            exact: Vec::new(),
+            order: MatchOrder::Largest,
+            seed: 1,
+        }
+    }
+}
+
+/// Why matching could not be done.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PropensityError {
+    /// The table or the options are unusable (exit code 2).
+    #[error("{0}")]
+    Input(String),
+    /// The model or the matching failed on valid input (exit code 1).
+    #[error("{0}")]
+    Analysis(String),
+}
+
+/// One coefficient of the propensity model.
+#[derive(Debug, Clone, Serialize)]
+pub struct PsTerm {
+    pub term: String,
+    pub estimate: f64,
+    pub std_error: f64,
+    pub statistic: f64,
+    pub p_value: f64,
+}
+
+/// Everything matching produced.
+#[derive(Debug, Clone)]
+pub struct MatchAnalysis {
+    pub ps_model: Vec<PsTerm>,
+    pub ps_fit: GlmFit,
+    /// Rows of the input data used (all of them: covariates must be complete).
+    pub treated: Vec<bool>,
+    /// Linear logit of the propensity score, per row.
+    pub distance: Vec<f64>,
+    /// Propensity score, per row.
+    pub propensity: Vec<f64>,
+    pub matching: Matching,
+    pub balance: Vec<BalanceRow>,
+    pub sizes: SampleSizes,
+    pub warnings: Vec<String>,
+}
+
+/// The treatment as 0/1 flags: a numeric 0/1 or logical column.
+fn treatment(data: &DataSet, name: &str) -> Result<Vec<bool>, PropensityError> {
+    let bad = |row: usize, what: String| {
+        PropensityError::Input(format!(
+            "row {}, column {name}: the treatment must be 0/1 or TRUE/FALSE, found {what}",
+            row + 2
+        ))
+    };
+    match data.get(name) {
+        Some(ColumnData::Numeric(v)) => v
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| match x {
+                x if x == 1.0 => Ok(true),
+                x if x == 0.0 => Ok(false),
+                x if x.is_nan() => Err(bad(i, "a missing value".into())),
+                x => Err(bad(i, x.to_string())),
+            })
+            .collect(),
+        Some(ColumnData::Logical(v)) => v
+            .iter()
+            .enumerate()
+            .map(|(i, x)| x.ok_or_else(|| bad(i, "a missing value".into())))
+            .collect(),
+        Some(ColumnData::Categorical { codes, levels }) => {
+            let first = codes.iter().position(|c| c.is_some()).unwrap_or(0);
+            let shown = codes
+                .get(first)
+                .copied()
+                .flatten()
+                .and_then(|c| levels.get(c as usize))
+                .cloned()
+                .unwrap_or_default();
+            Err(bad(first, format!("text ({shown:?})")))
+        }
+        None => Err(PropensityError::Input(format!(
+            "no treatment column `{name}`"
+        ))),
+    }
+}
+
+/// MatchIt refuses missing covariates; so do we, naming the column and first row.
+fn check_complete(data: &DataSet, columns: &[String]) -> Result<(), PropensityError> {
+    for name in columns {
+        let missing: Vec<usize> = match data.get(name) {
+            Some(ColumnData::Numeric(v)) => v
+                .iter()
+                .enumerate()
+                .filter(|(_, x)| x.is_nan())
+                .map(|(i, _)| i)
+                .collect(),
+            Some(ColumnData::Categorical { codes, .. }) => codes
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.is_none())
+                .map(|(i, _)| i)
+                .collect(),
+            Some(ColumnData::Logical(v)) => v
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.is_none())
+                .map(|(i, _)| i)
+                .collect(),
+            None => continue,
+        };
+        if missing.len() == data.n_rows() {
+            return Err(PropensityError::Input(format!(
+                "column {name} is missing in every row: remove it from the formula"
+            )));
+        }
+        if let Some(first) = missing.first() {
+            return Err(PropensityError::Input(format!(
+                "row {}, column {name}: missing value ({} missing in all); matching needs complete covariates, as MatchIt does: impute them or drop those rows first",
+                first + 2,
+                missing.len()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Dense codes of the combination of the exact-matching columns.
+fn exact_strata(data: &DataSet, columns: &[String]) -> Result<Option<Vec<u32>>, PropensityError> {
+    if columns.is_empty() {
+        return Ok(None);
+    }
+    let n = data.n_rows();
+    let mut keys: Vec<Vec<u64>> = vec![Vec::with_capacity(columns.len()); n];
+    for name in columns {
+        let column = data
+            .get(name)
+            .ok_or_else(|| PropensityError::Input(format!("--exact: no column `{name}`")))?;
+        for (i, key) in keys.iter_mut().enumerate() {
+            let part = match column {
+                ColumnData::Numeric(v) => v[i].to_bits(),
+                ColumnData::Categorical { codes, .. } => codes[i].map_or(u64::MAX, u64::from),
+                ColumnData::Logical(v) => v[i].map_or(u64::MAX, u64::from),
+            };
+            key.push(part);
+        }
+    }
+    let mut sorted: Vec<&Vec<u64>> = keys.iter().collect();
+    sorted.sort();
+    sorted.dedup();
+    Ok(Some(
+        keys.iter()
+            .map(|k| sorted.binary_search(&k).map_or(0, |i| i as u32))
+            .collect(),
+    ))
+}
+
+/// Balance covariates as MatchIt's summary lists them: the distance, then per term the
+/// model-matrix columns, with every level of a factor main effect.
+fn balance_columns(
+    formula: &Formula,
+    data: &DataSet,
+    design: &Design,
+) -> Result<Vec<(String, Vec<f64>)>, PropensityError> {
+    let mut out = Vec::new();
+    for (t, term) in formula.terms.iter().enumerate() {
+        let categorical_main = term.factors.len() == 1
+            && match &term.factors[0] {
+                Expr::Factor(_) => true,
+                Expr::Column(c) => matches!(
+                    data.get(c),
+                    Some(ColumnData::Categorical { .. } | ColumnData::Logical(_))
+                ),
+                _ => false,
+            };
+        if categorical_main {
+            let one = Formula {
+                response: None,
+                intercept: false,
+                terms: vec![term.clone()],
+                random: Vec::new(),
+                fixed_effects: Vec::new(),
+            };
+            let full =
+                model_matrix(&one, data).map_err(|e| PropensityError::Input(e.to_string()))?;
+            for (j, name) in full.column_names.iter().enumerate() {
+                out.push((name.clone(), full.x.column(j).iter().copied().collect()));
+            }
+        } else {
+            for (j, name) in design.column_names.iter().enumerate() {
+                if design.assign.get(j) == Some(&(t + 1)) {
+                    out.push((name.clone(), design.x.column(j).iter().copied().collect()));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Fits the propensity model, matches and computes balance.
+///
+/// `tie_key`: a unique key per row (e.g. the rank of the id) that breaks ties in
+/// distance, so the result does not depend on the row order (outside order = data).
+pub fn propensity_match(
+    formula: &Formula,
+    data: &DataSet,
+    tie_key: &[u64],
+    spec: &MatchSpec,
+) -> Result<MatchAnalysis, PropensityError> {
+    let input = |e: &dyn std::fmt::Display| PropensityError::Input(e.to_string());
+    let response = formula.response_label().ok_or_else(|| {
+        PropensityError::Input("the formula needs a treatment on the left: treat ~ x1 + x2".into())
+    })?;
+    let treated = treatment(data, &response)?;
+    let covariates: Vec<String> = formula
+        .columns()
+        .into_iter()
+        .filter(|c| *c != response)
+        .collect();
+    check_complete(data, &covariates)?;
+    let n_treated = treated.iter().filter(|&&t| t).count();
+    if n_treated == 0 {
+        return Err(PropensityError::Input(format!(
+            "no treated rows: `{response}` is 0 in every row"
+        )));
+    }
+    if n_treated == treated.len() {
+        return Err(PropensityError::Input(format!(
+            "no control rows: `{response}` is 1 in every row"
+        )));
+    }
+
+    let design = model_matrix(formula, data).map_err(|e| input(&e))?;
+    let y = DVector::from_iterator(
+        treated.len(),
+        treated.iter().map(|&t| f64::from(u8::from(t))),
+    );
+    let fit = fit_glm(
+        &design.x,
+        &y,
+        None,
+        None,
+        &design.column_names,
+        &GlmOptions::new(Family::Binomial),
+    )
+    .map_err(|e| PropensityError::Analysis(format!("propensity model: {e}")))?;
+    let mut warnings = Vec::new();
+    if !fit.aliased.is_empty() {
+        warnings.push(format!(
+            "propensity model: {} collinear with the other covariates and dropped (R reports NA)",
+            fit.aliased.join(", ")
+        ));
+    }
+    if let Some(sep) = fit.separation.as_ref().filter(|s| !s.covariates.is_empty()) {
+        return Err(PropensityError::Analysis(format!(
+            "propensity model: complete or quasi-complete separation — {} predict(s) treatment perfectly in {} rows; remove or coarsen {}, or match exactly on it (--exact)",
+            sep.covariates.join(", "),
+            sep.observations,
+            if sep.covariates.len() == 1 { "it" } else { "them" }
+        )));
+    }
+    if !fit.converged {
+        return Err(PropensityError::Analysis(format!(
+            "propensity model did not converge in {} iterations: rescale large covariates (e.g. income in 1000s), remove rare categories, or simplify the formula",
+            fit.iterations
+        )));
+    }
+    let distance: Vec<f64> = fit.linear_predictor.iter().copied().collect();
+    let propensity: Vec<f64> = fit.fitted.iter().copied().collect();
+
+    let exact = exact_strata(data, &spec.exact)?;
+    let params = NearestNeighbour {
+        ratio: spec.ratio,
+        caliper: spec.caliper,
+        replace: spec.replace,
+        order: spec.order,
+        seed: spec.seed,
+    }
+    .validate()
+    .map_err(|e| input(&e))?;
+    let mut match_input = MatchInput::new(&distance, &treated).with_tie_key(tie_key);
+    if let Some(codes) = exact.as_deref() {
+        match_input = match_input.with_exact(codes);
+    }
+    let matching = params.fit(&match_input).map_err(|e| input(&e))?;
+    if matching.n_treated_matched == 0 {
+        let width = matching
+            .caliper_width
+            .map(|w| format!(" (a width of {w:.4} on the logit scale)"))
+            .unwrap_or_default();
+        return Err(PropensityError::Analysis(format!(
+            "no treated row could be matched: the caliper of {} SD{width} leaves no control close enough{}; widen --caliper or drop it",
+            spec.caliper.unwrap_or(0.0),
+            if spec.exact.is_empty() { "" } else { " within the --exact strata" }
+        )));
+    }
+    for w in &matching.warnings {
+        warnings.push(match w {
+            MatchWarning::FewerControlsThanTreated { n_control, n_treated } => format!(
+                "fewer controls ({n_control}) than treated rows ({n_treated}): not all treated rows will get a match"
+            ),
+            MatchWarning::FewerControlsThanRatio { ratio } => {
+                format!("not all treated rows will get {ratio} matches")
+            }
+        });
+    }
+
+    let mut columns = vec![("distance".to_string(), distance.clone())];
+    columns.extend(balance_columns(formula, data, &design)?);
+    let covs: Vec<Covariate<'_>> = columns
+        .iter()
+        .map(|(name, v)| Covariate::new(name, v))
+        .collect();
+    let pairs = matching.pair_rows();
+    let balance =
+        balance_table(&covs, &treated, &matching.weights, &pairs).map_err(|e| input(&e))?;
+    let sizes = sample_sizes(&treated, &matching.weights).map_err(|e| input(&e))?;
+    let ps_model = fit
+        .coefficients
+        .iter()
+        .map(|c| PsTerm {
+            term: c.name.clone(),
+            estimate: c.estimate,
+            std_error: c.std_error,
+            statistic: c.statistic,
+            p_value: c.p_value,
+        })
+        .collect();
+    Ok(MatchAnalysis {
+        ps_model,
+        ps_fit: fit,
+        treated,
+        distance,
+        propensity,
+        matching,
+        balance,
+        sizes,
+        warnings,
+    })
+}
