@@ -242,7 +242,12 @@ pub fn run(args: MatchArgs, globals: Globals) -> anyhow::Result<ExitCode> {
         }
         folder.add("matched.csv", matched_rows(&frame, &analysis)?);
         folder.add("pairs.csv", pairs_csv(&analysis, &ids));
-        for (name, figure) in render::figures(&analysis)? {
+        for (name, figure) in render::figures(
+            &analysis.balance,
+            &analysis.propensity,
+            &analysis.treated,
+            &analysis.matching.weights,
+        )? {
             folder.add(&format!("{name}.svg"), figure.svg);
             folder.add(&format!("{name}.png"), figure.png);
         }

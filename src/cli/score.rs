@@ -54,6 +54,7 @@ pub fn run(args: ScoreArgs, globals: Globals) -> anyhow::Result<ExitCode> {
                 errors: problems.count(crate::data::problems::Severity::Error),
                 warnings: problems.count(crate::data::problems::Severity::Warning),
                 extract_period: None,
+                extract_period_end: None,
                 files: Vec::new(),
                 problems: problems.groups(),
             };

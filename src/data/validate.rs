@@ -116,6 +116,9 @@ pub struct ValidationReport {
     pub warnings: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub extract_period: Option<String>,
+    /// The last day of the extract period (days since 1970-01-01), when known.
+    #[serde(skip)]
+    pub extract_period_end: Option<i32>,
     pub files: Vec<FileInfo>,
     pub problems: Vec<ProblemGroup>,
 }
@@ -286,6 +289,7 @@ pub fn validate(paths: &ExtractPaths, period: Option<ExtractPeriod>) -> Validati
         errors: problems.count(Severity::Error),
         warnings: problems.count(Severity::Warning),
         extract_period: period.map(|p| p.describe()),
+        extract_period_end: period.map(|p| p.end),
         files: extracts.tables.values().map(|t| t.info.clone()).collect(),
         problems: problems.groups(),
     };

@@ -9,13 +9,24 @@ use std::time::Instant;
 use polars::prelude::*;
 use serde::Serialize;
 
+use crate::data::cohort::{
+    default_outcome_groups, default_propensity_formula, risk_sets, Registry, RiskSetOptions,
+};
 use crate::data::dictionary::TableName;
 use crate::data::instruments::ValueSet;
 use crate::data::score::{score_proms, ScoreCount, ScoreOptions};
+use crate::data::validate::Extracts;
 use crate::data::validate::{validate, ExtractPaths, ExtractPeriod, ValidationReport};
+use crate::pipeline::propensity::{PropensityError, PsTerm};
+use crate::pipeline::risk_set::{
+    match_risk_sets, rate_comparison, CohortFlow, MatchedCohort, RateComparison, RiskSetMatching,
+};
+use crate::report::cohort as cohort_report;
 use crate::report::manifest::{Manifest, SHINE_VERSION};
+use crate::report::matching as matching_report;
 use crate::report::output::{OutputError, ResultsFolder};
 use crate::report::table::{Cell, ResultTable};
+use crate::stats::balance::BalanceRow;
 
 /// Everything `analyse` needs, resolved from the command line.
 #[derive(Debug, Clone)]
@@ -45,6 +56,11 @@ pub enum AnalyseError {
     Polars(#[from] PolarsError),
     #[error(transparent)]
     Json(#[from] serde_json::Error),
+    /// An analysis step that could not be completed (exit code 1).
+    #[error("{0}")]
+    Analysis(String),
+    #[error(transparent)]
+    Figure(#[from] crate::report::figures::FigureError),
 }
 
 #[derive(Debug)]
@@ -99,10 +115,62 @@ impl Moments {
 #[derive(Debug, Clone, Serialize)]
 struct Results<'a> {
     shine_version: &'static str,
+    matching: MatchingResults<'a>,
     cohort: &'a CohortCounts,
     survey_by_wave: &'a [WaveSummary],
     score_counts: &'a [ScoreCount],
     validation: ValidationSummary,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct MatchingResults<'a> {
+    options: &'a RiskSetMatching,
+    flow: &'a CohortFlow,
+    caliper_width: Option<f64>,
+    propensity_model: &'a [PsTerm],
+    balance: &'a [BalanceRow],
+    max_abs_smd_after: f64,
+    rates: &'a [RateComparison],
+}
+
+/// The matching stage's results.
+struct MatchedStage {
+    options: RiskSetMatching,
+    cohort: MatchedCohort,
+    rates: Vec<RateComparison>,
+}
+
+/// Builds the registry and the monthly risk sets and matches them.
+fn match_cohort(
+    extracts: &Extracts,
+    extract_end: Option<i32>,
+    config: &AnalyseConfig,
+) -> Result<MatchedStage, AnalyseError> {
+    let groups = default_outcome_groups();
+    let registry = Registry::from_extracts(extracts, &groups)
+        .map_err(|e| AnalyseError::Input(e.to_string()))?;
+    let stacked = risk_sets(&registry, &RiskSetOptions::default());
+    let options = RiskSetMatching {
+        formula: default_propensity_formula(&groups),
+        ratio: 5,
+        caliper: Some(0.2),
+        exact: vec!["sex".to_string()],
+    };
+    let cohort = match_risk_sets(&registry, &stacked, &options).map_err(|e| match e {
+        PropensityError::Input(m) => AnalyseError::Input(m),
+        PropensityError::Analysis(m) => AnalyseError::Analysis(m),
+    })?;
+    if !config.quiet {
+        for w in &cohort.warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+    let rates = rate_comparison(&registry, &stacked, &cohort, 365, 270, extract_end);
+    Ok(MatchedStage {
+        options,
+        cohort,
+        rates,
+    })
 }
 
 /// The validation outcome without examples (examples can hold person_ids).
@@ -175,6 +243,10 @@ pub fn analyse(config: &AnalyseConfig) -> Result<AnalyseOutcome, AnalyseError> {
     timing(config.quiet, "score", started);
 
     let started = Instant::now();
+    let matched = match_cohort(extracts, validation.report.extract_period_end, config)?;
+    timing(config.quiet, "match", started);
+
+    let started = Instant::now();
     let threshold = config.disclosure_threshold;
     let mut folder = ResultsFolder::default();
     for table in [
@@ -191,8 +263,44 @@ pub fn analyse(config: &AnalyseConfig) -> Result<AnalyseOutcome, AnalyseError> {
             table.to_markdown(threshold),
         );
     }
+    for table in [
+        cohort_report::flow_table(&matched.cohort.flow, matched.options.ratio),
+        matching_report::balance_table(&matched.cohort.balance),
+        matching_report::ps_model_table(&matched.cohort.ps_model),
+        cohort_report::rate_table(&matched.rates),
+    ] {
+        folder.add(
+            &format!("tables/{}.csv", table.name),
+            table.to_csv(threshold),
+        );
+        folder.add(
+            &format!("tables/{}.md", table.name),
+            table.to_markdown(threshold),
+        );
+    }
+    let c = &matched.cohort;
+    for (name, figure) in
+        matching_report::figures(&c.balance, &c.propensity, &c.treated, &c.row_weights)?
+    {
+        folder.add(&format!("figures/{name}.svg"), figure.svg);
+        folder.add(&format!("figures/{name}.png"), figure.png);
+    }
     let results = Results {
         shine_version: SHINE_VERSION,
+        matching: MatchingResults {
+            options: &matched.options,
+            flow: &c.flow,
+            caliper_width: c.caliper_width,
+            propensity_model: &c.ps_model,
+            balance: &c.balance,
+            max_abs_smd_after: c
+                .balance
+                .iter()
+                .filter(|r| r.term != "distance")
+                .filter_map(|r| r.smd_after.map(f64::abs))
+                .fold(0.0, f64::max),
+            rates: &matched.rates,
+        },
         cohort: &cohort,
         survey_by_wave: &suppress_waves(&waves, threshold),
         score_counts: &score_counts,

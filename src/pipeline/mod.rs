@@ -3,3 +3,4 @@
 pub mod analyse;
 pub mod demo;
 pub mod propensity;
+pub mod risk_set;

@@ -161,7 +161,10 @@ fn check_complete(data: &DataSet, columns: &[String]) -> Result<(), PropensityEr
 }
 
 /// Dense codes of the combination of the exact-matching columns.
-fn exact_strata(data: &DataSet, columns: &[String]) -> Result<Option<Vec<u32>>, PropensityError> {
+pub fn exact_strata(
+    data: &DataSet,
+    columns: &[String],
+) -> Result<Option<Vec<u32>>, PropensityError> {
     if columns.is_empty() {
         return Ok(None);
     }
@@ -232,16 +235,38 @@ fn balance_columns(
     Ok(out)
 }
 
-/// Fits the propensity model, matches and computes balance.
-///
-/// `tie_key`: a unique key per row (e.g. the rank of the id) that breaks ties in
-/// distance, so the result does not depend on the row order (outside order = data).
-pub fn propensity_match(
-    formula: &Formula,
-    data: &DataSet,
-    tie_key: &[u64],
-    spec: &MatchSpec,
-) -> Result<MatchAnalysis, PropensityError> {
+/// A fitted propensity model over the rows of a data set.
+#[derive(Debug, Clone)]
+pub struct PropensityFit {
+    pub fit: GlmFit,
+    pub design: Design,
+    pub treated: Vec<bool>,
+    /// Linear logit per row.
+    pub distance: Vec<f64>,
+    /// Propensity score per row.
+    pub propensity: Vec<f64>,
+    pub warnings: Vec<String>,
+}
+
+impl PropensityFit {
+    pub fn terms(&self) -> Vec<PsTerm> {
+        self.fit
+            .coefficients
+            .iter()
+            .map(|c| PsTerm {
+                term: c.name.clone(),
+                estimate: c.estimate,
+                std_error: c.std_error,
+                statistic: c.statistic,
+                p_value: c.p_value,
+            })
+            .collect()
+    }
+}
+
+/// Fits the logistic propensity model `treat ~ covariates`; refuses missing
+/// covariates, separation and non-convergence with messages that say what to do.
+pub fn fit_propensity(formula: &Formula, data: &DataSet) -> Result<PropensityFit, PropensityError> {
     let input = |e: &dyn std::fmt::Display| PropensityError::Input(e.to_string());
     let response = formula.response_label().ok_or_else(|| {
         PropensityError::Input("the formula needs a treatment on the left: treat ~ x1 + x2".into())
@@ -302,7 +327,61 @@ pub fn propensity_match(
     }
     let distance: Vec<f64> = fit.linear_predictor.iter().copied().collect();
     let propensity: Vec<f64> = fit.fitted.iter().copied().collect();
+    Ok(PropensityFit {
+        fit,
+        design,
+        treated,
+        distance,
+        propensity,
+        warnings,
+    })
+}
 
+/// Balance of every covariate (and the distance) before and after, given matching
+/// weights and pairs over the rows of `data`.
+pub fn balance_of(
+    formula: &Formula,
+    data: &DataSet,
+    ps: &PropensityFit,
+    weights: &[f64],
+    pairs: &[(usize, usize)],
+) -> Result<(Vec<BalanceRow>, SampleSizes), PropensityError> {
+    let input = |e: &dyn std::fmt::Display| PropensityError::Input(e.to_string());
+    let mut columns = vec![("distance".to_string(), ps.distance.clone())];
+    columns.extend(balance_columns(formula, data, &ps.design)?);
+    let covs: Vec<Covariate<'_>> = columns
+        .iter()
+        .map(|(name, v)| Covariate::new(name, v))
+        .collect();
+    let balance = balance_table(&covs, &ps.treated, weights, pairs).map_err(|e| input(&e))?;
+    let sizes = sample_sizes(&ps.treated, weights).map_err(|e| input(&e))?;
+    Ok((balance, sizes))
+}
+
+pub fn describe_warning(w: &MatchWarning) -> String {
+    match w {
+        MatchWarning::FewerControlsThanTreated { n_control, n_treated } => format!(
+            "fewer controls ({n_control}) than treated rows ({n_treated}): not all treated rows will get a match"
+        ),
+        MatchWarning::FewerControlsThanRatio { ratio } => {
+            format!("not all treated rows will get {ratio} matches")
+        }
+    }
+}
+
+/// Fits the propensity model, matches and computes balance.
+///
+/// `tie_key`: a unique key per row (e.g. the rank of the id) that breaks ties in
+/// distance, so the result does not depend on the row order (outside order = data).
+pub fn propensity_match(
+    formula: &Formula,
+    data: &DataSet,
+    tie_key: &[u64],
+    spec: &MatchSpec,
+) -> Result<MatchAnalysis, PropensityError> {
+    let input = |e: &dyn std::fmt::Display| PropensityError::Input(e.to_string());
+    let ps = fit_propensity(formula, data)?;
+    let mut warnings = ps.warnings.clone();
     let exact = exact_strata(data, &spec.exact)?;
     let params = NearestNeighbour {
         ratio: spec.ratio,
@@ -313,7 +392,7 @@ pub fn propensity_match(
     }
     .validate()
     .map_err(|e| input(&e))?;
-    let mut match_input = MatchInput::new(&distance, &treated).with_tie_key(tie_key);
+    let mut match_input = MatchInput::new(&ps.distance, &ps.treated).with_tie_key(tie_key);
     if let Some(codes) = exact.as_deref() {
         match_input = match_input.with_exact(codes);
     }
@@ -329,44 +408,15 @@ pub fn propensity_match(
             if spec.exact.is_empty() { "" } else { " within the --exact strata" }
         )));
     }
-    for w in &matching.warnings {
-        warnings.push(match w {
-            MatchWarning::FewerControlsThanTreated { n_control, n_treated } => format!(
-                "fewer controls ({n_control}) than treated rows ({n_treated}): not all treated rows will get a match"
-            ),
-            MatchWarning::FewerControlsThanRatio { ratio } => {
-                format!("not all treated rows will get {ratio} matches")
-            }
-        });
-    }
-
-    let mut columns = vec![("distance".to_string(), distance.clone())];
-    columns.extend(balance_columns(formula, data, &design)?);
-    let covs: Vec<Covariate<'_>> = columns
-        .iter()
-        .map(|(name, v)| Covariate::new(name, v))
-        .collect();
-    let pairs = matching.pair_rows();
-    let balance =
-        balance_table(&covs, &treated, &matching.weights, &pairs).map_err(|e| input(&e))?;
-    let sizes = sample_sizes(&treated, &matching.weights).map_err(|e| input(&e))?;
-    let ps_model = fit
-        .coefficients
-        .iter()
-        .map(|c| PsTerm {
-            term: c.name.clone(),
-            estimate: c.estimate,
-            std_error: c.std_error,
-            statistic: c.statistic,
-            p_value: c.p_value,
-        })
-        .collect();
+    warnings.extend(matching.warnings.iter().map(describe_warning));
+    let (balance, sizes) =
+        balance_of(formula, data, &ps, &matching.weights, &matching.pair_rows())?;
     Ok(MatchAnalysis {
-        ps_model,
-        ps_fit: fit,
-        treated,
-        distance,
-        propensity,
+        ps_model: ps.terms(),
+        treated: ps.treated,
+        distance: ps.distance,
+        propensity: ps.propensity,
+        ps_fit: ps.fit,
         matching,
         balance,
         sizes,

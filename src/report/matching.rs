@@ -106,10 +106,14 @@ pub fn counts_table(m: &MatchAnalysis) -> ResultTable {
 }
 
 /// The love plot (every balance row except the distance) and the propensity-score
-/// distribution before and after.
-pub fn figures(m: &MatchAnalysis) -> Result<Vec<(&'static str, Figure)>, FigureError> {
-    let points: Vec<LovePoint> = m
-        .balance
+/// distribution before and after, from per-row scores, treatment and weights.
+pub fn figures(
+    balance: &[BalanceRow],
+    propensity: &[f64],
+    treated: &[bool],
+    weights: &[f64],
+) -> Result<Vec<(&'static str, Figure)>, FigureError> {
+    let points: Vec<LovePoint> = balance
         .iter()
         .filter(|r| r.term != "distance")
         .filter_map(|r| {
@@ -121,15 +125,15 @@ pub fn figures(m: &MatchAnalysis) -> Result<Vec<(&'static str, Figure)>, FigureE
         })
         .collect();
     let love = figures::love_plot(&points, 0.1)?;
-    let group = |treated: bool, weighted: bool| {
-        let rows: Vec<usize> = (0..m.treated.len())
-            .filter(|&i| m.treated[i] == treated)
+    let group = |in_group: bool, weighted: bool| {
+        let rows: Vec<usize> = (0..treated.len())
+            .filter(|&i| treated[i] == in_group)
             .collect();
         ScoreSample {
-            scores: rows.iter().map(|&i| m.propensity[i]).collect(),
+            scores: rows.iter().map(|&i| propensity[i]).collect(),
             weights: rows
                 .iter()
-                .map(|&i| if weighted { m.matching.weights[i] } else { 1.0 })
+                .map(|&i| if weighted { weights[i] } else { 1.0 })
                 .collect(),
         }
     };

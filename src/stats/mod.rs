@@ -6,3 +6,4 @@ pub mod design;
 pub mod formula;
 pub mod glm;
 pub mod matching;
+pub mod table_one;

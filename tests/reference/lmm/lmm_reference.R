@@ -23,9 +23,15 @@
 # (theta, sigma)), and single-contrast tests by lmerTest::contest1D (confint = TRUE).
 # lrt_*.json: anova() between two ML fits.
 #
-# Data: lme4's sleepstudy, Pastes, Penicillin, Dyestuff2; nlme's Orthodont; and a
+# Reruns give byte-identical files except penicillin_crossed.json: lme4's crossed fit
+# alternates between two end points of the optimiser about 8e-8 apart in theta (and
+# 1e-8 in the estimates), from run to run, also with single-threaded reference BLAS.
+# Both are well within the tests' tolerances.
+#
+# Data: lme4's sleepstudy, Pastes, Penicillin, Dyestuff2; nlme's Orthodont; a
 # simulated survey panel (seed below) shaped like shine's use: a loneliness score at
-# waves 0/3/9 with missing waves, group x factor(wave), persons nested in practices.
+# waves 0/3/9 with missing waves, group x factor(wave), persons nested in practices;
+# and simulated random-intercept data fitted with a random slope (a singular fit).
 
 suppressPackageStartupMessages({
   library(lme4)
@@ -169,6 +175,16 @@ panel <- panel[, c("score", "person_id", "practice_id", "group", "wave", "age")]
 rownames(panel) <- NULL
 write_csv(panel, "survey_panel.csv")
 
+# Random intercepts only, fitted with a correlated random slope: a boundary fit in a
+# 3-parameter theta (lme4 reports it as singular).
+set.seed(5)
+n_subj <- 30
+slopes <- data.frame(id = rep(sprintf("s%02d", seq_len(n_subj)), each = 5), t = rep(0:4, n_subj))
+slopes$y <- round(10 + 0.3 * slopes$t + rep(rnorm(n_subj, 0, 1.5), each = 5) +
+                  rnorm(nrow(slopes), 0, 1), 3)
+slopes <- slopes[, c("y", "t", "id")]
+write_csv(slopes, "singular_slope.csv")
+
 # ---------------------------------------------------------------------------------------
 # Models
 
@@ -201,6 +217,9 @@ fit_case("orthodont_slope", "nlme::Orthodont, age * Sex with correlated (age | S
 fit_case("orthodont_slope_ml", "nlme::Orthodont, age * Sex with correlated (age | Subject), ML",
          distance ~ age * Sex + (age | Subject), ortho, "tests/reference/lmm/orthodont.csv",
          reml = FALSE)
+fit_case("singular_slope", "simulated: no slope variance, fitted with (t | id): singular, REML",
+         y ~ t + (t | id), slopes, "tests/reference/lmm/singular_slope.csv",
+         contrasts = list(mean_t2 = c(1, 2)))
 # Coefficients: (Intercept), groupreferred, factor(wave)3, factor(wave)9, age,
 # groupreferred:factor(wave)3, groupreferred:factor(wave)9.
 fit_case("survey_panel", "simulated survey panel, group * factor(wave) + age, persons in practices, REML",

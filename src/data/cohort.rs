@@ -1,0 +1,645 @@
+//! Analysis tables derived from the extracts: the person registry (life dates,
+//! referrals, annual covariate snapshots, contacts by outcome group) and the stacked
+//! monthly risk sets that referred persons are matched in.
+//!
+//! Persons are held in `person_id` order, so nothing derived here depends on the row
+//! order of the input files.
+
+use std::collections::HashMap;
+
+use polars::prelude::*;
+use serde::Serialize;
+
+use super::dictionary::TableName;
+use super::read::{civil_from_days, days_from_civil, format_date};
+use super::validate::Extracts;
+use crate::stats::design::{ColumnData, DataSet};
+
+/// A set of contact types counted together as one outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutcomeGroup {
+    pub name: String,
+    pub contact_types: Vec<String>,
+}
+
+/// SHINE's three register outcomes.
+pub fn default_outcome_groups() -> Vec<OutcomeGroup> {
+    let group = |name: &str, types: &[&str]| OutcomeGroup {
+        name: name.to_string(),
+        contact_types: types.iter().map(|t| t.to_string()).collect(),
+    };
+    vec![
+        group(
+            "general_practice",
+            &["gp_consultation", "gp_phone", "gp_email", "gp_home_visit"],
+        ),
+        group(
+            "unplanned_hospital",
+            &["emergency_department", "acute_admission"],
+        ),
+        group("helpline", &["helpline_1813"]),
+    ]
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CohortError {
+    #[error("the {0} table is needed but was not read")]
+    MissingTable(TableName),
+    #[error("{table}: column {column}: {message}")]
+    Column {
+        table: TableName,
+        column: String,
+        message: String,
+    },
+    #[error("{0}")]
+    Design(String),
+}
+
+fn column<'a>(
+    extracts: &'a Extracts,
+    table: TableName,
+    name: &str,
+) -> Result<&'a Series, CohortError> {
+    let frame = extracts
+        .frame(table)
+        .ok_or(CohortError::MissingTable(table))?;
+    frame
+        .column(name)
+        .map(|c| c.as_materialized_series())
+        .map_err(|_| CohortError::Column {
+            table,
+            column: name.to_string(),
+            message: "missing".into(),
+        })
+}
+
+fn strings(
+    extracts: &Extracts,
+    table: TableName,
+    name: &str,
+) -> Result<Vec<Option<String>>, CohortError> {
+    let s = column(extracts, table, name)?;
+    let ca = s.str().map_err(|e| CohortError::Column {
+        table,
+        column: name.into(),
+        message: e.to_string(),
+    })?;
+    Ok(ca.iter().map(|v| v.map(str::to_string)).collect())
+}
+
+fn days(
+    extracts: &Extracts,
+    table: TableName,
+    name: &str,
+) -> Result<Vec<Option<i32>>, CohortError> {
+    let s = column(extracts, table, name)?;
+    let cast = s.cast(&DataType::Int32).map_err(|e| CohortError::Column {
+        table,
+        column: name.into(),
+        message: e.to_string(),
+    })?;
+    let ca = cast.i32().map_err(|e| CohortError::Column {
+        table,
+        column: name.into(),
+        message: e.to_string(),
+    })?;
+    Ok(ca.iter().collect())
+}
+
+fn integers(
+    extracts: &Extracts,
+    table: TableName,
+    name: &str,
+) -> Result<Vec<Option<i64>>, CohortError> {
+    let s = column(extracts, table, name)?;
+    let ca = s.i64().map_err(|e| CohortError::Column {
+        table,
+        column: name.into(),
+        message: e.to_string(),
+    })?;
+    Ok(ca.iter().collect())
+}
+
+fn booleans(
+    extracts: &Extracts,
+    table: TableName,
+    name: &str,
+) -> Result<Vec<Option<bool>>, CohortError> {
+    let s = column(extracts, table, name)?;
+    let ca = s.bool().map_err(|e| CohortError::Column {
+        table,
+        column: name.into(),
+        message: e.to_string(),
+    })?;
+    Ok(ca.iter().collect())
+}
+
+/// One annual register snapshot of a person.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    pub municipality: i64,
+    pub practice: Option<String>,
+    pub living_alone: Option<bool>,
+    pub education: Option<String>,
+    pub income_quintile: Option<i64>,
+    pub employment: Option<String>,
+    pub charlson: Option<i64>,
+    pub psychiatric: Option<bool>,
+}
+
+/// Everyone in the extracts, in `person_id` order.
+#[derive(Debug, Clone)]
+pub struct Registry {
+    pub ids: Vec<String>,
+    pub sex: Vec<String>,
+    pub origin: Vec<String>,
+    pub birth: Vec<i32>,
+    pub death: Vec<Option<i32>>,
+    pub emigration: Vec<Option<i32>>,
+    pub referral: Vec<Option<i32>>,
+    snapshots: HashMap<(u32, i32), Snapshot>,
+    pub groups: Vec<OutcomeGroup>,
+    /// Per outcome group: contact dates of person `p` are
+    /// `dates[offsets[p]..offsets[p + 1]]`, sorted.
+    contacts: Vec<(Vec<u32>, Vec<i32>)>,
+}
+
+impl Registry {
+    pub fn from_extracts(
+        extracts: &Extracts,
+        groups: &[OutcomeGroup],
+    ) -> Result<Registry, CohortError> {
+        use TableName::*;
+        let ids = strings(extracts, Persons, "person_id")?;
+        let mut order: Vec<usize> = (0..ids.len()).filter(|&i| ids[i].is_some()).collect();
+        order.sort_by(|&a, &b| ids[a].cmp(&ids[b]));
+        let pick_s = |v: Vec<Option<String>>| -> Vec<String> {
+            order
+                .iter()
+                .map(|&i| v[i].clone().unwrap_or_default())
+                .collect()
+        };
+        let sex = pick_s(strings(extracts, Persons, "sex")?);
+        let origin = pick_s(strings(extracts, Persons, "origin")?);
+        let births = days(extracts, Persons, "birth_date")?;
+        let deaths =
+            days(extracts, Persons, "death_date").unwrap_or_else(|_| vec![None; ids.len()]);
+        let emigrations =
+            days(extracts, Persons, "emigration_date").unwrap_or_else(|_| vec![None; ids.len()]);
+        let birth: Vec<i32> = order
+            .iter()
+            .map(|&i| births[i].unwrap_or(i32::MIN))
+            .collect();
+        let death: Vec<Option<i32>> = order.iter().map(|&i| deaths[i]).collect();
+        let emigration: Vec<Option<i32>> = order.iter().map(|&i| emigrations[i]).collect();
+        let ids: Vec<String> = order
+            .iter()
+            .map(|&i| ids[i].clone().unwrap_or_default())
+            .collect();
+        let index: HashMap<&str, u32> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (id.as_str(), i as u32))
+            .collect();
+        let lookup = |id: &Option<String>| id.as_deref().and_then(|id| index.get(id).copied());
+
+        let mut referral = vec![None; ids.len()];
+        let (rids, rdates) = (
+            strings(extracts, Referrals, "person_id")?,
+            days(extracts, Referrals, "referral_date")?,
+        );
+        for (id, date) in rids.iter().zip(rdates) {
+            if let (Some(p), Some(d)) = (lookup(id), date) {
+                referral[p as usize] = Some(d);
+            }
+        }
+
+        let cids = strings(extracts, Covariates, "person_id")?;
+        let years = integers(extracts, Covariates, "year")?;
+        let municipality = integers(extracts, Covariates, "municipality_code")?;
+        let practice =
+            strings(extracts, Covariates, "practice_id").unwrap_or_else(|_| vec![None; cids.len()]);
+        let living_alone = booleans(extracts, Covariates, "living_alone")
+            .unwrap_or_else(|_| vec![None; cids.len()]);
+        let education =
+            strings(extracts, Covariates, "education").unwrap_or_else(|_| vec![None; cids.len()]);
+        let income = integers(extracts, Covariates, "income_quintile")
+            .unwrap_or_else(|_| vec![None; cids.len()]);
+        let employment =
+            strings(extracts, Covariates, "employment").unwrap_or_else(|_| vec![None; cids.len()]);
+        let charlson = integers(extracts, Covariates, "charlson_index")
+            .unwrap_or_else(|_| vec![None; cids.len()]);
+        let psychiatric = booleans(extracts, Covariates, "psychiatric_diagnosis_5y")
+            .unwrap_or_else(|_| vec![None; cids.len()]);
+        let mut snapshots = HashMap::with_capacity(cids.len());
+        for (r, id) in cids.iter().enumerate() {
+            let (Some(p), Some(year), Some(m)) = (lookup(id), years[r], municipality[r]) else {
+                continue;
+            };
+            snapshots.insert(
+                (p, year as i32),
+                Snapshot {
+                    municipality: m,
+                    practice: practice[r].clone(),
+                    living_alone: living_alone[r],
+                    education: education[r].clone(),
+                    income_quintile: income[r],
+                    employment: employment[r].clone(),
+                    charlson: charlson[r],
+                    psychiatric: psychiatric[r],
+                },
+            );
+        }
+
+        let contacts = contact_index(extracts, groups, &index, ids.len())?;
+        Ok(Registry {
+            ids,
+            sex,
+            origin,
+            birth,
+            death,
+            emigration,
+            referral,
+            snapshots,
+            groups: groups.to_vec(),
+            contacts,
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    pub fn snapshot(&self, person: u32, year: i32) -> Option<&Snapshot> {
+        self.snapshots.get(&(person, year))
+    }
+
+    /// Contacts of an outcome group on days `from..to` (half-open).
+    pub fn count_contacts(&self, group: usize, person: u32, from: i32, to: i32) -> u32 {
+        let (offsets, dates) = &self.contacts[group];
+        let p = person as usize;
+        let slice = &dates[offsets[p] as usize..offsets[p + 1] as usize];
+        let lo = slice.partition_point(|&d| d < from);
+        let hi = slice.partition_point(|&d| d < to);
+        (hi - lo) as u32
+    }
+
+    /// The contact dates of an outcome group for a person, sorted.
+    pub fn contact_dates(&self, group: usize, person: u32) -> &[i32] {
+        let (offsets, dates) = &self.contacts[group];
+        let p = person as usize;
+        &dates[offsets[p] as usize..offsets[p + 1] as usize]
+    }
+
+    /// The last day (exclusive) a person is under observation: death or emigration.
+    pub fn exit(&self, person: u32) -> Option<i32> {
+        let p = person as usize;
+        match (self.death[p], self.emigration[p]) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Age in whole years on `day`.
+    pub fn age_years(&self, person: u32, day: i32) -> i32 {
+        let (by, bm, bd) = civil_from_days(self.birth[person as usize]);
+        let (y, m, d) = civil_from_days(day);
+        y - by - i32::from((m, d) < (bm, bd))
+    }
+}
+
+/// Contacts per outcome group in compressed rows: offsets per person, sorted dates.
+fn contact_index(
+    extracts: &Extracts,
+    groups: &[OutcomeGroup],
+    index: &HashMap<&str, u32>,
+    n: usize,
+) -> Result<Vec<(Vec<u32>, Vec<i32>)>, CohortError> {
+    let frame = extracts
+        .frame(TableName::Contacts)
+        .ok_or(CohortError::MissingTable(TableName::Contacts))?;
+    let col = |name: &str| {
+        frame
+            .column(name)
+            .map(|c| c.as_materialized_series().clone())
+            .map_err(|_| CohortError::Column {
+                table: TableName::Contacts,
+                column: name.into(),
+                message: "missing".into(),
+            })
+    };
+    let (ids, types, dates) = (col("person_id")?, col("contact_type")?, col("date")?);
+    let err = |e: PolarsError| CohortError::Column {
+        table: TableName::Contacts,
+        column: "date".into(),
+        message: e.to_string(),
+    };
+    let ids = ids.str().map_err(err)?.clone();
+    let types = types.str().map_err(err)?.clone();
+    let dates = dates.cast(&DataType::Int32).map_err(err)?;
+    let dates = dates.i32().map_err(err)?.clone();
+
+    // Person and group of every contact (persons looked up once per run of rows).
+    let mut person_of = Vec::with_capacity(ids.len());
+    let mut last: Option<(&str, Option<u32>)> = None;
+    for id in ids.iter() {
+        let p = match (id, last) {
+            (Some(id), Some((prev, p))) if prev == id => p,
+            (Some(id), _) => {
+                let p = index.get(id).copied();
+                last = Some((id, p));
+                p
+            }
+            (None, _) => None,
+        };
+        person_of.push(p);
+    }
+    let group_of_type: HashMap<&str, usize> = groups
+        .iter()
+        .enumerate()
+        .flat_map(|(g, group)| group.contact_types.iter().map(move |t| (t.as_str(), g)))
+        .collect();
+    let mut out = Vec::with_capacity(groups.len());
+    for g in 0..groups.len() {
+        let mut counts = vec![0u32; n + 1];
+        let member: Vec<bool> = types
+            .iter()
+            .map(|t| t.and_then(|t| group_of_type.get(t)) == Some(&g))
+            .collect();
+        for (i, p) in person_of.iter().enumerate() {
+            if let (Some(p), true, Some(_)) = (p, member[i], dates.get(i)) {
+                counts[*p as usize + 1] += 1;
+            }
+        }
+        for p in 0..n {
+            counts[p + 1] += counts[p];
+        }
+        let mut fill = counts.clone();
+        let mut values = vec![0i32; counts[n] as usize];
+        for (i, p) in person_of.iter().enumerate() {
+            if let (Some(p), true, Some(d)) = (p, member[i], dates.get(i)) {
+                let slot = &mut fill[*p as usize];
+                values[*slot as usize] = d;
+                *slot += 1;
+            }
+        }
+        for p in 0..n {
+            values[counts[p] as usize..counts[p + 1] as usize].sort_unstable();
+        }
+        out.push((counts, values));
+    }
+    Ok(out)
+}
+
+/// Who may enter a risk set as a comparison person.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RiskSetOptions {
+    /// Municipality codes of residence (previous year's snapshot) eligible as comparison.
+    pub catchment: Vec<i64>,
+    pub min_age: i32,
+    /// Allow persons referred later as comparison persons before their own referral
+    /// (their follow-up as comparison ends at their referral).
+    pub allow_later_referred: bool,
+    /// Days before the risk-set date over which prior contacts are counted.
+    pub prior_days: i32,
+}
+
+impl Default for RiskSetOptions {
+    fn default() -> Self {
+        RiskSetOptions {
+            catchment: vec![101],
+            min_age: 18,
+            allow_later_referred: false,
+            prior_days: 365,
+        }
+    }
+}
+
+/// One row of the stacked risk sets: a person in the risk set of a calendar month.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RiskSetRow {
+    pub person: u32,
+    /// Risk set: months since January of year 0 (year × 12 + month − 1).
+    pub month: i32,
+    pub treated: bool,
+    /// The referral date for referred persons; the first day of the month otherwise
+    /// (replaced by the matched person's referral date after matching).
+    pub index_date: i32,
+}
+
+/// Counts for the flow diagram.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RiskSetFlow {
+    pub referred: usize,
+    pub referred_without_snapshot: usize,
+    pub referred_in_risk_sets: usize,
+    pub risk_sets: usize,
+    pub comparison_rows: usize,
+    pub comparison_persons: usize,
+}
+
+/// The stacked risk sets with every person's covariates as of the risk-set date.
+#[derive(Debug, Clone)]
+pub struct StackedRiskSets {
+    pub rows: Vec<RiskSetRow>,
+    /// Covariates per row, named as the propensity formula uses them.
+    pub data: DataSet,
+    pub flow: RiskSetFlow,
+}
+
+/// The first day of a risk-set month.
+pub fn month_start(month: i32) -> i32 {
+    days_from_civil(month.div_euclid(12), month.rem_euclid(12) + 1, 1)
+}
+
+pub fn month_label(month: i32) -> String {
+    format!(
+        "{:04}-{:02}",
+        month.div_euclid(12),
+        month.rem_euclid(12) + 1
+    )
+}
+
+fn month_of(day: i32) -> i32 {
+    let (y, m, _) = civil_from_days(day);
+    y * 12 + m - 1
+}
+
+/// Builds the monthly risk sets: each referred person in the month of referral, and
+/// every eligible comparison person in every month with a referral.
+///
+/// Everyone's covariates in a risk set are measured the same way, as of the first day
+/// of its month: the snapshot of the previous calendar year, age on that day, contacts
+/// of each outcome group in the `prior_days` before it. A comparison person must be
+/// alive, resident and of age from that day to the end of the month, so that any index
+/// date in the month falls inside their follow-up.
+pub fn risk_sets(registry: &Registry, options: &RiskSetOptions) -> StackedRiskSets {
+    let mut flow = RiskSetFlow::default();
+    let mut rows = Vec::new();
+    let mut months: Vec<i32> = Vec::new();
+    for p in 0..registry.len() as u32 {
+        if let Some(d) = registry.referral[p as usize] {
+            flow.referred += 1;
+            let m = month_of(d);
+            let year = m.div_euclid(12);
+            if registry.snapshot(p, year - 1).is_none() {
+                flow.referred_without_snapshot += 1;
+                continue;
+            }
+            rows.push(RiskSetRow {
+                person: p,
+                month: m,
+                treated: true,
+                index_date: d,
+            });
+            months.push(m);
+        }
+    }
+    flow.referred_in_risk_sets = rows.len();
+    months.sort_unstable();
+    months.dedup();
+    flow.risk_sets = months.len();
+    let mut comparison_persons = vec![false; registry.len()];
+    for &m in &months {
+        let start = month_start(m);
+        let next = month_start(m + 1);
+        let year = m.div_euclid(12);
+        for p in 0..registry.len() as u32 {
+            let i = p as usize;
+            let referred_before_end =
+                registry.referral[i].is_some_and(|r| !options.allow_later_referred || r < next);
+            if referred_before_end {
+                continue;
+            }
+            if registry.birth[i] > start || registry.age_years(p, start) < options.min_age {
+                continue;
+            }
+            if registry.exit(p).is_some_and(|exit| exit < next) {
+                continue;
+            }
+            let Some(s) = registry.snapshot(p, year - 1) else {
+                continue;
+            };
+            if !options.catchment.is_empty() && !options.catchment.contains(&s.municipality) {
+                continue;
+            }
+            rows.push(RiskSetRow {
+                person: p,
+                month: m,
+                treated: false,
+                index_date: start,
+            });
+            comparison_persons[i] = true;
+            flow.comparison_rows += 1;
+        }
+    }
+    flow.comparison_persons = comparison_persons.iter().filter(|&&c| c).count();
+    // Rows in (month, person) order: independent of the input row order.
+    rows.sort_by_key(|r| (r.month, r.person, !r.treated));
+    let data = covariates(registry, &rows, options);
+    StackedRiskSets { rows, data, flow }
+}
+
+fn categorical(values: Vec<String>) -> ColumnData {
+    let refs: Vec<Option<&str>> = values.iter().map(|s| Some(s.as_str())).collect();
+    ColumnData::from_strings(&refs)
+}
+
+/// The covariates of every stacked row, as of its risk-set date. Missing categorical
+/// values get their own level `missing` (as is usual with register data); a missing
+/// Charlson index counts as 0 (no hospital diagnosis recorded).
+fn covariates(registry: &Registry, rows: &[RiskSetRow], options: &RiskSetOptions) -> DataSet {
+    let n = rows.len();
+    let yes_no = |v: Option<bool>| match v {
+        Some(true) => "yes".to_string(),
+        Some(false) => "no".to_string(),
+        None => "missing".to_string(),
+    };
+    let mut age = Vec::with_capacity(n);
+    let mut sex = Vec::with_capacity(n);
+    let mut origin = Vec::with_capacity(n);
+    let mut living_alone = Vec::with_capacity(n);
+    let mut education = Vec::with_capacity(n);
+    let mut income = Vec::with_capacity(n);
+    let mut employment = Vec::with_capacity(n);
+    let mut charlson = Vec::with_capacity(n);
+    let mut psychiatric = Vec::with_capacity(n);
+    let mut months = Vec::with_capacity(n);
+    let mut treated = Vec::with_capacity(n);
+    let mut prior: Vec<Vec<f64>> = vec![Vec::with_capacity(n); registry.groups.len()];
+    for r in rows {
+        let start = month_start(r.month);
+        let i = r.person as usize;
+        let s = registry.snapshot(r.person, r.month.div_euclid(12) - 1);
+        age.push(f64::from(start - registry.birth[i]) / 365.25);
+        sex.push(registry.sex[i].clone());
+        origin.push(registry.origin[i].clone());
+        living_alone.push(yes_no(s.and_then(|s| s.living_alone)));
+        education.push(
+            s.and_then(|s| s.education.clone())
+                .unwrap_or_else(|| "missing".into()),
+        );
+        income.push(
+            s.and_then(|s| s.income_quintile)
+                .map_or_else(|| "missing".into(), |q| q.to_string()),
+        );
+        employment.push(
+            s.and_then(|s| s.employment.clone())
+                .unwrap_or_else(|| "missing".into()),
+        );
+        charlson.push(s.and_then(|s| s.charlson).unwrap_or(0) as f64);
+        psychiatric.push(yes_no(s.and_then(|s| s.psychiatric)));
+        months.push(month_label(r.month));
+        treated.push(if r.treated { 1.0 } else { 0.0 });
+        for (g, values) in prior.iter_mut().enumerate() {
+            values.push(f64::from(registry.count_contacts(
+                g,
+                r.person,
+                start - options.prior_days,
+                start,
+            )));
+        }
+    }
+    let mut data = DataSet::new();
+    let mut push = |name: &str, column: ColumnData| {
+        // Every column has one value per stacked row, so push cannot fail.
+        let _ = data.push(name, column);
+    };
+    push("treated", ColumnData::Numeric(treated));
+    push("age", ColumnData::Numeric(age));
+    push("sex", categorical(sex));
+    push("origin", categorical(origin));
+    push("living_alone", categorical(living_alone));
+    push("education", categorical(education));
+    push("income_quintile", categorical(income));
+    push("employment", categorical(employment));
+    push("charlson_index", ColumnData::Numeric(charlson));
+    push("psychiatric_diagnosis_5y", categorical(psychiatric));
+    for (g, values) in prior.into_iter().enumerate() {
+        push(
+            &format!("prior_{}", registry.groups[g].name),
+            ColumnData::Numeric(values),
+        );
+    }
+    push("index_month", categorical(months));
+    data
+}
+
+/// The default propensity model of the risk-set matching.
+pub fn default_propensity_formula(groups: &[OutcomeGroup]) -> String {
+    let prior: Vec<String> = groups.iter().map(|g| format!("prior_{}", g.name)).collect();
+    format!(
+        "treated ~ age + I(age^2) + sex + origin + living_alone + education + income_quintile + employment + charlson_index + psychiatric_diagnosis_5y + {} + index_month",
+        prior.join(" + ")
+    )
+}
+
+/// A date as text, for tables.
+pub fn show_date(day: i32) -> String {
+    format_date(day)
+}

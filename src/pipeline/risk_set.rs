@@ -1,0 +1,370 @@
+//! Risk-set matching of registry comparison persons to referred persons.
+//!
+//! One propensity model is fitted over the stacked monthly risk sets (with index-month
+//! terms). Risk sets are then matched in calendar order: the referred persons of a
+//! month take their 1:K nearest neighbours on the linear logit among that month's
+//! eligible comparison persons of the same sex, within a caliper of `caliper` standard
+//! deviations of the logit (over all stacked rows, as MatchIt scales it); a comparison
+//! person matched in one risk set is not available in later ones (matching without
+//! replacement across risk sets). A comparison person takes the index date of the
+//! referred person they are matched to.
+//!
+//! References: Li, Propert & Rosenbaum (2001), "Balanced risk set matching", JASA
+//! 96(455); Austin (2011) on calipers of 0.2 SD of the logit.
+
+use serde::Serialize;
+
+use super::propensity::{
+    balance_of, describe_warning, exact_strata, fit_propensity, PropensityError, PsTerm,
+};
+use crate::data::cohort::{month_label, Registry, RiskSetFlow, StackedRiskSets};
+use crate::stats::balance::{BalanceRow, SampleSizes};
+use crate::stats::formula::{self, Formula};
+use crate::stats::matching::{MatchInput, MatchOrder, NearestNeighbour};
+
+/// The matching options of the analysis plan.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RiskSetMatching {
+    pub formula: String,
+    pub ratio: usize,
+    /// In standard deviations of the linear logit over all stacked rows.
+    pub caliper: Option<f64>,
+    pub exact: Vec<String>,
+}
+
+/// Which group a cohort member belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Group {
+    Referred,
+    Comparison,
+}
+
+/// One member of the matched cohort.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CohortMember {
+    pub person: u32,
+    pub group: Group,
+    pub matched_set: usize,
+    pub index_date: i32,
+    pub weight: f64,
+    /// The member's row in the stacked risk sets.
+    #[serde(skip)]
+    pub row: usize,
+}
+
+/// Counts for the flow diagram, from referral to the matched cohort.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CohortFlow {
+    #[serde(flatten)]
+    pub risk_sets: RiskSetFlow,
+    pub referred_matched: usize,
+    pub referred_unmatched: usize,
+    pub referred_with_fewer_than_ratio: usize,
+    pub comparison_matched: usize,
+}
+
+/// The matched cohort and what it took to get there.
+#[derive(Debug, Clone)]
+pub struct MatchedCohort {
+    pub members: Vec<CohortMember>,
+    pub flow: CohortFlow,
+    pub ps_model: Vec<PsTerm>,
+    pub balance: Vec<BalanceRow>,
+    pub sizes: SampleSizes,
+    pub caliper_width: Option<f64>,
+    /// Propensity score, treatment and matching weight per stacked row (for figures).
+    pub propensity: Vec<f64>,
+    pub treated: Vec<bool>,
+    pub row_weights: Vec<f64>,
+    pub warnings: Vec<String>,
+}
+
+fn sd(values: &[f64]) -> f64 {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+}
+
+/// Matches the stacked risk sets; see the module documentation.
+pub fn match_risk_sets(
+    registry: &Registry,
+    stacked: &StackedRiskSets,
+    options: &RiskSetMatching,
+) -> Result<MatchedCohort, PropensityError> {
+    let formula: Formula = formula::parse(&options.formula)
+        .map_err(|e| PropensityError::Input(format!("plan: matching formula: {e}")))?;
+    let ps = fit_propensity(&formula, &stacked.data)?;
+    let mut warnings = ps.warnings.clone();
+    let strata = exact_strata(&stacked.data, &options.exact)?;
+    let width = options.caliper.map(|c| c * sd(&ps.distance));
+
+    let rows = &stacked.rows;
+    let n = rows.len();
+    let mut used = vec![false; registry.len()];
+    let mut weights = vec![0.0; n];
+    let mut pairs: Vec<(usize, usize)> = Vec::new();
+    let mut members: Vec<CohortMember> = Vec::new();
+    let mut flow = CohortFlow {
+        risk_sets: stacked.flow.clone(),
+        ..Default::default()
+    };
+    let mut set_sizes: Vec<usize> = Vec::new();
+
+    let mut start = 0;
+    while start < n {
+        let month = rows[start].month;
+        let end = start
+            + rows[start..]
+                .iter()
+                .take_while(|r| r.month == month)
+                .count();
+        // This month's referred persons and its still-unused comparison persons.
+        let local: Vec<usize> = (start..end)
+            .filter(|&i| rows[i].treated || !used[rows[i].person as usize])
+            .collect();
+        start = end;
+        let distance: Vec<f64> = local.iter().map(|&i| ps.distance[i]).collect();
+        let treated: Vec<bool> = local.iter().map(|&i| rows[i].treated).collect();
+        if !treated.iter().any(|&t| t) {
+            continue;
+        }
+        if treated.iter().all(|&t| t) {
+            flow.referred_unmatched += treated.len();
+            warnings.push(format!(
+                "risk set {}: no eligible comparison person left",
+                month_label(month)
+            ));
+            continue;
+        }
+        let tie_key: Vec<u64> = local.iter().map(|&i| u64::from(rows[i].person)).collect();
+        let local_strata: Option<Vec<u32>> = strata
+            .as_ref()
+            .map(|s| local.iter().map(|&i| s[i]).collect());
+        let local_sd = sd(&distance);
+        let caliper = match width {
+            Some(w) if local_sd > 0.0 && local_sd.is_finite() => Some(w / local_sd),
+            Some(_) => Some(f64::MIN_POSITIVE),
+            None => None,
+        };
+        let params = NearestNeighbour {
+            ratio: options.ratio,
+            caliper,
+            replace: false,
+            order: MatchOrder::Largest,
+            seed: 0,
+        }
+        .validate()
+        .map_err(|e| PropensityError::Input(format!("plan: matching: {e}")))?;
+        let mut input = MatchInput::new(&distance, &treated).with_tie_key(&tie_key);
+        if let Some(codes) = local_strata.as_deref() {
+            input = input.with_exact(codes);
+        }
+        let matching = params
+            .fit(&input)
+            .map_err(|e| PropensityError::Analysis(e.to_string()))?;
+        for w in &matching.warnings {
+            warnings.push(format!(
+                "risk set {}: {}",
+                month_label(month),
+                describe_warning(w)
+            ));
+        }
+        // Matched sets in the order of the referred persons' ids (tie key).
+        let mut by_treated: Vec<(usize, Vec<usize>)> = Vec::new();
+        for p in &matching.pairs {
+            let (t, c) = (local[p.treated], local[p.control]);
+            match by_treated.iter_mut().find(|(tt, _)| *tt == t) {
+                Some((_, cs)) => cs.push(c),
+                None => by_treated.push((t, vec![c])),
+            }
+        }
+        by_treated.sort_by_key(|(t, _)| rows[*t].person);
+        let matched_here: Vec<usize> = by_treated.iter().map(|(t, _)| *t).collect();
+        flow.referred_unmatched += local
+            .iter()
+            .filter(|&&i| rows[i].treated && !matched_here.contains(&i))
+            .count();
+        for (t, controls) in by_treated {
+            let set = set_sizes.len() + 1;
+            set_sizes.push(controls.len());
+            let index_date = rows[t].index_date;
+            weights[t] = 1.0;
+            members.push(CohortMember {
+                person: rows[t].person,
+                group: Group::Referred,
+                matched_set: set,
+                index_date,
+                weight: 1.0,
+                row: t,
+            });
+            for c in controls {
+                used[rows[c].person as usize] = true;
+                weights[c] = 1.0 / set_sizes[set - 1] as f64;
+                pairs.push((t, c));
+                members.push(CohortMember {
+                    person: rows[c].person,
+                    group: Group::Comparison,
+                    matched_set: set,
+                    index_date,
+                    weight: weights[c],
+                    row: c,
+                });
+            }
+        }
+    }
+    flow.referred_matched = set_sizes.len();
+    flow.referred_with_fewer_than_ratio = set_sizes.iter().filter(|&&k| k < options.ratio).count();
+    flow.comparison_matched = members
+        .iter()
+        .filter(|m| m.group == Group::Comparison)
+        .count();
+    if flow.referred_matched == 0 {
+        return Err(PropensityError::Analysis(
+            "risk-set matching matched no referred person: widen the caliper, drop exact-matching variables or widen the catchment in the plan".into(),
+        ));
+    }
+    // MatchIt's ATT weights: each control 1/k of its set, rescaled so the control
+    // weights sum to the number of matched controls.
+    let total: f64 = members
+        .iter()
+        .filter(|m| m.group == Group::Comparison)
+        .map(|m| m.weight)
+        .sum();
+    let scale = if total > 0.0 {
+        flow.comparison_matched as f64 / total
+    } else {
+        1.0
+    };
+    for m in members.iter_mut().filter(|m| m.group == Group::Comparison) {
+        m.weight *= scale;
+        weights[m.row] = m.weight;
+    }
+    let (balance, sizes) = balance_of(&formula, &stacked.data, &ps, &weights, &pairs)?;
+    members.sort_by_key(|m| (m.matched_set, m.group, m.person));
+    Ok(MatchedCohort {
+        members,
+        flow,
+        ps_model: ps.terms(),
+        balance,
+        sizes,
+        caliper_width: width,
+        propensity: ps.propensity.clone(),
+        treated: ps.treated.clone(),
+        row_weights: weights,
+        warnings,
+    })
+}
+
+/// Contacts per person-year in a window around the index date.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Rate {
+    pub persons: usize,
+    pub person_years: f64,
+    pub rate: f64,
+}
+
+/// How far a naive comparison (referred vs the whole eligible pool) is from the
+/// matched one, per outcome group, before and after the index date.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RateComparison {
+    pub outcome: String,
+    /// `before` (the `days_before` days up to the index date) or `after` (from it).
+    pub window: &'static str,
+    pub referred: Rate,
+    pub matched_comparison: Rate,
+    pub eligible_pool: Rate,
+    /// Referred vs the eligible pool: what an unmatched comparison would report.
+    pub naive_ratio: f64,
+    /// Referred vs their matched comparison persons.
+    pub matched_ratio: f64,
+}
+
+/// Weighted contacts and person-years of a set of (person, index date, weight).
+fn window_rate(
+    registry: &Registry,
+    group: usize,
+    members: &[(u32, i32, f64)],
+    before: bool,
+    days: i32,
+    extract_end: Option<i32>,
+) -> Rate {
+    let (mut events, mut years, mut weight_sum) = (0.0, 0.0, 0.0);
+    for &(p, index, w) in members {
+        let (from, mut to) = if before {
+            (index - days, index)
+        } else {
+            (index, index + days)
+        };
+        if let Some(exit) = registry.exit(p) {
+            to = to.min(exit);
+        }
+        if let Some(end) = extract_end {
+            to = to.min(end + 1);
+        }
+        if to <= from {
+            continue;
+        }
+        events += w * f64::from(registry.count_contacts(group, p, from, to));
+        years += w * f64::from(to - from) / 365.25;
+        weight_sum += w;
+    }
+    let _ = weight_sum;
+    Rate {
+        persons: members.len(),
+        person_years: years,
+        rate: if years > 0.0 {
+            events / years
+        } else {
+            f64::NAN
+        },
+    }
+}
+
+/// Contact rates of the referred, their matched comparison persons and the whole
+/// eligible pool (every comparison row of the risk sets, at its risk-set date).
+pub fn rate_comparison(
+    registry: &Registry,
+    stacked: &StackedRiskSets,
+    cohort: &MatchedCohort,
+    days_before: i32,
+    days_after: i32,
+    extract_end: Option<i32>,
+) -> Vec<RateComparison> {
+    let pick = |group: Group| -> Vec<(u32, i32, f64)> {
+        cohort
+            .members
+            .iter()
+            .filter(|m| m.group == group)
+            .map(|m| (m.person, m.index_date, m.weight))
+            .collect()
+    };
+    let referred = pick(Group::Referred);
+    let matched = pick(Group::Comparison);
+    let pool: Vec<(u32, i32, f64)> = stacked
+        .rows
+        .iter()
+        .filter(|r| !r.treated)
+        .map(|r| (r.person, r.index_date, 1.0))
+        .collect();
+    let mut out = Vec::new();
+    for (g, group) in registry.groups.iter().enumerate() {
+        for (window, before, days) in [("before", true, days_before), ("after", false, days_after)]
+        {
+            let rate = |members: &[(u32, i32, f64)]| {
+                window_rate(registry, g, members, before, days, extract_end)
+            };
+            let (r, m, p) = (rate(&referred), rate(&matched), rate(&pool));
+            out.push(RateComparison {
+                outcome: group.name.clone(),
+                window,
+                naive_ratio: r.rate / p.rate,
+                matched_ratio: r.rate / m.rate,
+                referred: r,
+                matched_comparison: m,
+                eligible_pool: p,
+            });
+        }
+    }
+    out
+}
