@@ -9,9 +9,12 @@ use serde_json::{json, Value};
 
 use super::Globals;
 use crate::data::table::{read_any, to_dataset};
-use crate::pipeline::propensity::{propensity_match, MatchAnalysis, MatchSpec, PropensityError};
+use crate::pipeline::propensity::{
+    propensity_match, table_one_of, MatchAnalysis, MatchSpec, PropensityError,
+};
 use crate::report::matching as render;
 use crate::report::output::ResultsFolder;
+use crate::report::table_one::table_one_table;
 use crate::stats::design::{ColumnData, DataSet};
 use crate::stats::formula;
 use crate::stats::matching::MatchOrder;
@@ -240,6 +243,17 @@ pub fn run(args: MatchArgs, globals: Globals) -> anyhow::Result<ExitCode> {
             folder.add(&format!("{}.csv", table.name), table.to_csv(0));
             folder.add(&format!("{}.md", table.name), table.to_markdown(0));
         }
+        let (before, after) = table_one_of(
+            &formula,
+            &data,
+            &analysis.treated,
+            &analysis.matching.weights,
+            &[],
+        )
+        .map_err(|e| anyhow::anyhow!("{file}: {e}"))?;
+        let table1 = table_one_table(&before, Some(&after), ("treated", "control"), 0);
+        folder.add("table1.csv", table1.to_csv(0));
+        folder.add("table1.md", table1.to_markdown(0));
         folder.add("matched.csv", matched_rows(&frame, &analysis)?);
         folder.add("pairs.csv", pairs_csv(&analysis, &ids));
         for (name, figure) in render::figures(

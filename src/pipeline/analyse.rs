@@ -17,7 +17,7 @@ use crate::data::instruments::ValueSet;
 use crate::data::score::{score_proms, ScoreCount, ScoreOptions};
 use crate::data::validate::Extracts;
 use crate::data::validate::{validate, ExtractPaths, ExtractPeriod, ValidationReport};
-use crate::pipeline::propensity::{PropensityError, PsTerm};
+use crate::pipeline::propensity::{table_one_of, PropensityError, PsTerm};
 use crate::pipeline::risk_set::{
     match_risk_sets, rate_comparison, CohortFlow, MatchedCohort, RateComparison, RiskSetMatching,
 };
@@ -26,7 +26,9 @@ use crate::report::manifest::{Manifest, SHINE_VERSION};
 use crate::report::matching as matching_report;
 use crate::report::output::{OutputError, ResultsFolder};
 use crate::report::table::{Cell, ResultTable};
+use crate::report::table_one::table_one_table;
 use crate::stats::balance::BalanceRow;
+use crate::stats::table_one::TableOne;
 
 /// Everything `analyse` needs, resolved from the command line.
 #[derive(Debug, Clone)]
@@ -136,6 +138,7 @@ struct MatchingResults<'a> {
 /// The matching stage's results.
 struct MatchedStage {
     options: RiskSetMatching,
+    table_one: (TableOne, TableOne),
     cohort: MatchedCohort,
     rates: Vec<RateComparison>,
 }
@@ -165,9 +168,23 @@ fn match_cohort(
             eprintln!("warning: {w}");
         }
     }
-    let rates = rate_comparison(&registry, &stacked, &cohort, 365, 270, extract_end);
+    let rates = rate_comparison(&registry, &cohort.stacked, &cohort, 365, 270, extract_end);
+    let formula = crate::stats::formula::parse(&options.formula)
+        .map_err(|e| AnalyseError::Input(e.to_string()))?;
+    let mut nonnormal = vec!["charlson_index".to_string()];
+    nonnormal.extend(groups.iter().map(|g| format!("prior_{}", g.name)));
+    let nonnormal: Vec<&str> = nonnormal.iter().map(String::as_str).collect();
+    let table_one = table_one_of(
+        &formula,
+        &cohort.stacked.data,
+        &cohort.treated,
+        &cohort.row_weights,
+        &nonnormal,
+    )
+    .map_err(|e| AnalyseError::Analysis(e.to_string()))?;
     Ok(MatchedStage {
         options,
+        table_one,
         cohort,
         rates,
     })
@@ -265,6 +282,12 @@ pub fn analyse(config: &AnalyseConfig) -> Result<AnalyseOutcome, AnalyseError> {
     }
     for table in [
         cohort_report::flow_table(&matched.cohort.flow, matched.options.ratio),
+        table_one_table(
+            &matched.table_one.0,
+            Some(&matched.table_one.1),
+            ("referred", "comparison"),
+            threshold,
+        ),
         matching_report::balance_table(&matched.cohort.balance),
         matching_report::ps_model_table(&matched.cohort.ps_model),
         cohort_report::rate_table(&matched.rates),

@@ -13,6 +13,7 @@ use crate::stats::design::{model_matrix, ColumnData, DataSet, Design};
 use crate::stats::formula::{Expr, Formula};
 use crate::stats::glm::{fit_glm, Family, GlmFit, GlmOptions};
 use crate::stats::matching::{MatchInput, MatchOrder, MatchWarning, Matching, NearestNeighbour};
+use crate::stats::table_one::{table_one, TableOne, TableOneError, Variable};
 
 /// How to match.
 #[derive(Debug, Clone, PartialEq)]
@@ -422,4 +423,63 @@ pub fn propensity_match(
         sizes,
         warnings,
     })
+}
+
+/// Table 1 before matching (all rows) and after (weighted by the matching weights), over
+/// the columns of the formula other than the treatment. Counts and skewed variables
+/// named in `nonnormal` are summarised by median [IQR].
+pub fn table_one_of(
+    formula: &Formula,
+    data: &DataSet,
+    treated: &[bool],
+    weights: &[f64],
+    nonnormal: &[&str],
+) -> Result<(TableOne, TableOne), PropensityError> {
+    let response = formula.response_label().unwrap_or_default();
+    let names: Vec<String> = data
+        .column_names()
+        .filter(|c| formula.columns().contains(*c) && *c != response)
+        .map(str::to_string)
+        .collect();
+    let logical_levels = vec!["FALSE".to_string(), "TRUE".to_string()];
+    let logical_codes: Vec<(String, Vec<Option<u32>>)> = names
+        .iter()
+        .filter_map(|n| match data.get(n) {
+            Some(ColumnData::Logical(v)) => {
+                Some((n.clone(), v.iter().map(|b| b.map(u32::from)).collect()))
+            }
+            _ => None,
+        })
+        .collect();
+    let mut variables = Vec::new();
+    for name in &names {
+        match data.get(name) {
+            Some(ColumnData::Numeric(values)) => variables.push(Variable::Continuous {
+                name,
+                values,
+                nonnormal: nonnormal.contains(&name.as_str()),
+            }),
+            Some(ColumnData::Categorical { codes, levels }) => {
+                variables.push(Variable::Categorical {
+                    name,
+                    codes,
+                    levels,
+                })
+            }
+            Some(ColumnData::Logical(_)) => {
+                if let Some((_, codes)) = logical_codes.iter().find(|(n, _)| n == name) {
+                    variables.push(Variable::Categorical {
+                        name,
+                        codes,
+                        levels: &logical_levels,
+                    });
+                }
+            }
+            None => {}
+        }
+    }
+    let err = |e: TableOneError| PropensityError::Analysis(format!("table 1: {e}"));
+    let before = table_one(&variables, treated, None).map_err(err)?;
+    let after = table_one(&variables, treated, Some(weights)).map_err(err)?;
+    Ok((before, after))
 }

@@ -19,6 +19,7 @@ use super::propensity::{
 };
 use crate::data::cohort::{month_label, Registry, RiskSetFlow, StackedRiskSets};
 use crate::stats::balance::{BalanceRow, SampleSizes};
+use crate::stats::design::{ColumnData, DataSet};
 use crate::stats::formula::{self, Formula};
 use crate::stats::matching::{MatchInput, MatchOrder, NearestNeighbour};
 
@@ -62,6 +63,10 @@ pub struct CohortFlow {
     pub referred_unmatched: usize,
     pub referred_with_fewer_than_ratio: usize,
     pub comparison_matched: usize,
+    /// Comparison person-months dropped before fitting because a categorical covariate
+    /// takes a level there that no referred person has (outside common support; keeping
+    /// them would make the propensity model separate).
+    pub comparison_rows_outside_support: usize,
 }
 
 /// The matched cohort and what it took to get there.
@@ -78,6 +83,74 @@ pub struct MatchedCohort {
     pub treated: Vec<bool>,
     pub row_weights: Vec<f64>,
     pub warnings: Vec<String>,
+    /// The risk-set rows the model was fitted on (within common support); the per-row
+    /// vectors above index these rows.
+    pub stacked: StackedRiskSets,
+}
+
+/// Drops comparison rows whose level of some categorical covariate of the formula no
+/// referred row has, repeating until none is left.
+fn common_support(stacked: &StackedRiskSets, formula: &Formula) -> (StackedRiskSets, usize) {
+    let columns = formula.columns();
+    let mut keep: Vec<bool> = vec![true; stacked.rows.len()];
+    loop {
+        let mut dropped = false;
+        for name in stacked.data.column_names() {
+            if !columns.contains(name) {
+                continue;
+            }
+            let Some(ColumnData::Categorical { codes, levels }) = stacked.data.get(name) else {
+                continue;
+            };
+            let mut has_treated = vec![false; levels.len()];
+            for (i, c) in codes.iter().enumerate() {
+                if let (Some(c), true, true) = (c, keep[i], stacked.rows[i].treated) {
+                    has_treated[*c as usize] = true;
+                }
+            }
+            for (i, c) in codes.iter().enumerate() {
+                if keep[i] && c.is_some_and(|c| !has_treated[c as usize]) {
+                    keep[i] = false;
+                    dropped = true;
+                }
+            }
+        }
+        if !dropped {
+            break;
+        }
+    }
+    let kept: Vec<usize> = (0..keep.len()).filter(|&i| keep[i]).collect();
+    let outside = keep.len() - kept.len();
+    if outside == 0 {
+        return (stacked.clone(), 0);
+    }
+    let mut data = DataSet::new();
+    for name in stacked.data.column_names() {
+        let column = match stacked.data.get(name) {
+            Some(ColumnData::Numeric(v)) => {
+                ColumnData::Numeric(kept.iter().map(|&i| v[i]).collect())
+            }
+            Some(ColumnData::Categorical { codes, levels }) => ColumnData::Categorical {
+                codes: kept.iter().map(|&i| codes[i]).collect(),
+                levels: levels.clone(),
+            },
+            Some(ColumnData::Logical(v)) => {
+                ColumnData::Logical(kept.iter().map(|&i| v[i]).collect())
+            }
+            None => continue,
+        };
+        // Same names and lengths as the input: push cannot fail.
+        let _ = data.push(name, column);
+    }
+    let rows = kept.iter().map(|&i| stacked.rows[i]).collect();
+    (
+        StackedRiskSets {
+            rows,
+            data,
+            flow: stacked.flow.clone(),
+        },
+        outside,
+    )
 }
 
 fn sd(values: &[f64]) -> f64 {
@@ -94,6 +167,8 @@ pub fn match_risk_sets(
 ) -> Result<MatchedCohort, PropensityError> {
     let formula: Formula = formula::parse(&options.formula)
         .map_err(|e| PropensityError::Input(format!("plan: matching formula: {e}")))?;
+    let (trimmed, outside) = common_support(stacked, &formula);
+    let stacked = &trimmed;
     let ps = fit_propensity(&formula, &stacked.data)?;
     let mut warnings = ps.warnings.clone();
     let strata = exact_strata(&stacked.data, &options.exact)?;
@@ -107,6 +182,7 @@ pub fn match_risk_sets(
     let mut members: Vec<CohortMember> = Vec::new();
     let mut flow = CohortFlow {
         risk_sets: stacked.flow.clone(),
+        comparison_rows_outside_support: outside,
         ..Default::default()
     };
     let mut set_sizes: Vec<usize> = Vec::new();
@@ -253,6 +329,7 @@ pub fn match_risk_sets(
         treated: ps.treated.clone(),
         row_weights: weights,
         warnings,
+        stacked: trimmed.clone(),
     })
 }
 

@@ -13,7 +13,7 @@ pub fn flow_table(flow: &CohortFlow, ratio: usize) -> ResultTable {
         &["step", "n"],
     );
     let r = &flow.risk_sets;
-    let rows: [(&str, usize); 9] = [
+    let rows: [(&str, usize); 10] = [
         ("referred", r.referred),
         (
             "excluded: no covariate snapshot for the year before referral",
@@ -36,6 +36,10 @@ pub fn flow_table(flow: &CohortFlow, ratio: usize) -> ResultTable {
         (
             "eligible comparison persons (in any risk set)",
             r.comparison_persons,
+        ),
+        (
+            "comparison person-months outside common support (a covariate level no referred person has)",
+            flow.comparison_rows_outside_support,
         ),
         ("comparison persons matched", flow.comparison_matched),
     ];

@@ -2865,6 +2865,25 @@ mod tests {
                 .expect("write");
             }
         }
+        // The formula layer's share: model matrix and fixed-effect codes from columns.
+        {
+            let mut data = DataSet::new();
+            let as_f64 = |v: &[u32]| ColumnData::Numeric(v.iter().map(|&c| c as f64).collect());
+            ok(data.push("unit", as_f64(&unit)));
+            ok(data.push("period", as_f64(&period)));
+            ok(data.push("treated_post", ColumnData::Numeric(tp.clone())));
+            ok(data.push("count", ColumnData::Numeric(count.clone())));
+            let start = Instant::now();
+            let f = ok(parse("count ~ treated_post | unit + period"));
+            let design = ok(model_matrix(&f, &data));
+            let codes = ok(fixed_effect_codes(&f, &data, &design.rows));
+            eprintln!(
+                "model_matrix + fixed_effect_codes: {:.2} s ({} columns, {} fixed effects)",
+                start.elapsed().as_secs_f64(),
+                design.x.ncols(),
+                codes.len()
+            );
+        }
         let x = DMatrix::from_vec(n, 1, tp);
         let names = vec!["treated_post".to_string()];
         let fe = vec![

@@ -3,7 +3,9 @@
 
 pub mod balance;
 pub mod design;
+pub mod fixest;
 pub mod formula;
 pub mod glm;
 pub mod matching;
 pub mod table_one;
+pub mod vcov;

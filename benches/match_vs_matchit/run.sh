@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Side-by-side run of `shine match` and MatchIt on the benchmark tables, one after
+# the other (never in parallel), with the load average noted before each timing.
+#
+#   bash benches/match_vs_matchit/run.sh            # from the repository root
+#
+# Env: SHINE (default target/release/shine), OUT (default /tmp/match_vs_matchit),
+#      SHINE_RUNS (shine repetitions on the large table, default 3).
+# Needs: python3 + numpy, Rscript with MatchIt (and data.table, jsonlite), GNU time.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+SHINE=${SHINE:-$ROOT/target/release/shine}
+OUT=${OUT:-/tmp/match_vs_matchit}
+RUNS=${SHINE_RUNS:-3}
+mkdir -p "$OUT"
+cd "$ROOT"
+F="treat ~ age + income + prior_visits + bmi + chronic_score + distance_km + female + smoker + education + region"
+LOG="$OUT/log.txt"
+: > "$LOG"
+note() { echo "$*" | tee -a "$LOG"; }
+
+[ -f /tmp/match_bench_1m.csv ] && [ -f /tmp/match_bench_100k.csv ] ||
+  python3 "$HERE/make_data.py"
+note "shine: $SHINE ($(stat -c %y "$SHINE"))"
+note "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GB RAM; $(uname -sr)"
+
+shine_run() { # data json tag
+  note "[$3] load before: $(uptime | sed 's/.*load average: //')"
+  /usr/bin/time -v "$SHINE" match --data "$1" --formula "$F" --id id --ratio 5 \
+    --caliper 0.2 --json > "$2" 2> "$OUT/$3.time"
+}
+r_run() { # data json tag [extra args]
+  local data=$1 json=$2 tag=$3; shift 3
+  note "[$tag] load before: $(uptime | sed 's/.*load average: //')"
+  /usr/bin/time -v Rscript "$HERE/run_matchit.R" "$data" "$json" "$@" 2> "$OUT/$tag.time" |
+    tee -a "$LOG"
+}
+
+# 1. agreement on the small table
+r_run /tmp/match_bench_100k.csv "$OUT/matchit_100k.json" matchit_100k \
+  --pairs "$OUT/matchit_100k_pairs.csv" --distance "$OUT/matchit_100k_distance.csv"
+shine_run /tmp/match_bench_100k.csv "$OUT/shine_100k.json" shine_100k
+python3 "$HERE/compare.py" "$OUT/shine_100k.json" "$OUT/matchit_100k.json" \
+  "$OUT/matchit_100k_pairs.csv" "$OUT/matchit_100k_distance.csv" | tee -a "$LOG"
+
+# 2. the target: 1,000,000 rows, 10,000 treated
+r_run /tmp/match_bench_1m.csv "$OUT/matchit_1m.json" matchit_1m
+for i in $(seq 1 "$RUNS"); do
+  shine_run /tmp/match_bench_1m.csv "$OUT/shine_1m_$i.json" "shine_1m_$i"
+done
+note "load after: $(uptime | sed 's/.*load average: //')"
+python3 "$HERE/compare.py" "$OUT/shine_1m_1.json" "$OUT/matchit_1m.json" | tee -a "$LOG"
+
+python3 - "$OUT" "$RUNS" <<'PY' | tee -a "$LOG"
+import json, re, statistics, sys
+out, runs = sys.argv[1], int(sys.argv[2])
+def gnu(tag):
+    t = open(f"{out}/{tag}.time").read()
+    g = lambda k: re.search(re.escape(k) + r": (.*)", t).group(1).strip()
+    el = g("Elapsed (wall clock) time (h:mm:ss or m:ss)").split(":")
+    sec = sum(float(x) * 60 ** i for i, x in enumerate(reversed(el)))
+    return dict(wall=sec, cpu=float(g("User time (seconds)")) + float(g("System time (seconds)")),
+                rss_mb=int(g("Maximum resident set size (kbytes)")) / 1024)
+r = json.load(open(f"{out}/matchit_1m.json"))
+rg = gnu("matchit_1m")
+sh = [gnu(f"shine_1m_{i}") for i in range(1, runs + 1)]
+med = statistics.median(s["wall"] for s in sh)
+print("\n| | seconds | peak RSS |")
+print("|---|---|---|")
+print(f"| MatchIt read (fread) | {r['read_seconds']:.2f} | |")
+print(f"| MatchIt matchit() | {r['matchit_seconds']:.2f} | |")
+print(f"| MatchIt read + matchit() | {r['read_plus_matchit_seconds']:.2f} | |")
+print(f"| Rscript process (wall / CPU) | {rg['wall']:.2f} / {rg['cpu']:.2f} | {rg['rss_mb']:.0f} MB |")
+for i, s in enumerate(sh, 1):
+    print(f"| shine match --json, run {i} (wall / CPU) | {s['wall']:.2f} / {s['cpu']:.2f} | {s['rss_mb']:.0f} MB |")
+print(f"\nratio, MatchIt read + matchit() / shine total (median wall {med:.2f} s): "
+      f"{r['read_plus_matchit_seconds'] / med:.1f}x")
+print(f"ratio, MatchIt matchit() alone / shine total: {r['matchit_seconds'] / med:.1f}x")
+print(f"ratio, CPU seconds, whole Rscript / median shine: "
+      f"{rg['cpu'] / statistics.median(s['cpu'] for s in sh):.1f}x")
+PY
