@@ -71,9 +71,9 @@ print("|---|---|---|")
 print(f"| MatchIt read (fread) | {r['read_seconds']:.2f} | |")
 print(f"| MatchIt matchit() | {r['matchit_seconds']:.2f} | |")
 print(f"| MatchIt read + matchit() | {r['read_plus_matchit_seconds']:.2f} | |")
-print(f"| Rscript process (wall / CPU) | {rg['wall']:.2f} / {rg['cpu']:.2f} | {rg['rss_mb']:.0f} MB |")
+print(f"| Rscript process (wall / CPU) | {rg['wall']:.2f} / {rg['cpu']:.2f} | {rg['rss_mb']:.0f} MiB |")
 for i, s in enumerate(sh, 1):
-    print(f"| shine match --json, run {i} (wall / CPU) | {s['wall']:.2f} / {s['cpu']:.2f} | {s['rss_mb']:.0f} MB |")
+    print(f"| shine match --json, run {i} (wall / CPU) | {s['wall']:.2f} / {s['cpu']:.2f} | {s['rss_mb']:.0f} MiB |")
 print(f"\nratio, MatchIt read + matchit() / shine total (median wall {med:.2f} s): "
       f"{r['read_plus_matchit_seconds'] / med:.1f}x")
 print(f"ratio, MatchIt matchit() alone / shine total: {r['matchit_seconds'] / med:.1f}x")

@@ -158,7 +158,7 @@ pub struct Registry {
     pub death: Vec<Option<i32>>,
     pub emigration: Vec<Option<i32>>,
     pub referral: Vec<Option<i32>>,
-    snapshots: HashMap<(u32, i32), Snapshot>,
+    snapshots: PlHashMap<(u32, i32), Snapshot>,
     pub groups: Vec<OutcomeGroup>,
     /// Per outcome group: contact dates of person `p` are
     /// `dates[offsets[p]..offsets[p + 1]]`, sorted.
@@ -232,7 +232,7 @@ impl Registry {
             .unwrap_or_else(|_| vec![None; cids.len()]);
         let psychiatric = booleans(extracts, Covariates, "psychiatric_diagnosis_5y")
             .unwrap_or_else(|_| vec![None; cids.len()]);
-        let mut snapshots = HashMap::with_capacity(cids.len());
+        let mut snapshots = PlHashMap::with_capacity(cids.len());
         for (r, id) in cids.iter().enumerate() {
             let (Some(p), Some(year), Some(m)) = (lookup(id), years[r], municipality[r]) else {
                 continue;
@@ -505,6 +505,19 @@ pub fn risk_sets(registry: &Registry, options: &RiskSetOptions) -> StackedRiskSe
     months.dedup();
     flow.risk_sets = months.len();
     let mut comparison_persons = vec![false; registry.len()];
+    // The day each person reaches `min_age` (a 29 February birthday counts from 1 March).
+    let adult_from: Vec<i32> = registry
+        .birth
+        .iter()
+        .map(|&b| {
+            if b == i32::MIN {
+                return i32::MAX;
+            }
+            let (y, m, d) = civil_from_days(b);
+            let (m, d) = if m == 2 && d == 29 { (3, 1) } else { (m, d) };
+            days_from_civil(y + options.min_age, m, d)
+        })
+        .collect();
     for &m in &months {
         let start = month_start(m);
         let next = month_start(m + 1);
@@ -516,7 +529,7 @@ pub fn risk_sets(registry: &Registry, options: &RiskSetOptions) -> StackedRiskSe
             if referred_before_end {
                 continue;
             }
-            if registry.birth[i] > start || registry.age_years(p, start) < options.min_age {
+            if registry.birth[i] > start || adult_from[i] > start {
                 continue;
             }
             if registry.exit(p).is_some_and(|exit| exit < next) {
@@ -545,10 +558,12 @@ pub fn risk_sets(registry: &Registry, options: &RiskSetOptions) -> StackedRiskSe
     StackedRiskSets { rows, data, flow }
 }
 
-fn categorical(values: Vec<String>) -> ColumnData {
-    let refs: Vec<Option<&str>> = values.iter().map(|s| Some(s.as_str())).collect();
+fn categorical(values: &[&str]) -> ColumnData {
+    let refs: Vec<Option<&str>> = values.iter().map(|s| Some(*s)).collect();
     ColumnData::from_strings(&refs)
 }
+
+const QUINTILES: [&str; 6] = ["missing", "1", "2", "3", "4", "5"];
 
 /// The covariates of every stacked row, as of its risk-set date. Missing categorical
 /// values get their own level `missing` (as is usual with register data); a missing
@@ -556,9 +571,21 @@ fn categorical(values: Vec<String>) -> ColumnData {
 fn covariates(registry: &Registry, rows: &[RiskSetRow], options: &RiskSetOptions) -> DataSet {
     let n = rows.len();
     let yes_no = |v: Option<bool>| match v {
-        Some(true) => "yes".to_string(),
-        Some(false) => "no".to_string(),
-        None => "missing".to_string(),
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "missing",
+    };
+    let mut month_labels: Vec<(i32, String)> = rows
+        .iter()
+        .map(|r| (r.month, month_label(r.month)))
+        .collect();
+    month_labels.dedup_by_key(|(m, _)| *m);
+    month_labels.sort_by_key(|(m, _)| *m);
+    month_labels.dedup_by_key(|(m, _)| *m);
+    let label_of = |m: i32| {
+        month_labels
+            .binary_search_by_key(&m, |(k, _)| *k)
+            .map_or("", |i| month_labels[i].1.as_str())
     };
     let mut age = Vec::with_capacity(n);
     let mut sex = Vec::with_capacity(n);
@@ -577,24 +604,19 @@ fn covariates(registry: &Registry, rows: &[RiskSetRow], options: &RiskSetOptions
         let i = r.person as usize;
         let s = registry.snapshot(r.person, r.month.div_euclid(12) - 1);
         age.push(f64::from(start - registry.birth[i]) / 365.25);
-        sex.push(registry.sex[i].clone());
-        origin.push(registry.origin[i].clone());
+        sex.push(registry.sex[i].as_str());
+        origin.push(registry.origin[i].as_str());
         living_alone.push(yes_no(s.and_then(|s| s.living_alone)));
-        education.push(
-            s.and_then(|s| s.education.clone())
-                .unwrap_or_else(|| "missing".into()),
-        );
-        income.push(
-            s.and_then(|s| s.income_quintile)
-                .map_or_else(|| "missing".into(), |q| q.to_string()),
-        );
-        employment.push(
-            s.and_then(|s| s.employment.clone())
-                .unwrap_or_else(|| "missing".into()),
-        );
+        education.push(s.and_then(|s| s.education.as_deref()).unwrap_or("missing"));
+        let q = s
+            .and_then(|s| s.income_quintile)
+            .and_then(|q| usize::try_from(q).ok())
+            .filter(|q| (1..=5).contains(q));
+        income.push(QUINTILES[q.unwrap_or(0)]);
+        employment.push(s.and_then(|s| s.employment.as_deref()).unwrap_or("missing"));
         charlson.push(s.and_then(|s| s.charlson).unwrap_or(0) as f64);
         psychiatric.push(yes_no(s.and_then(|s| s.psychiatric)));
-        months.push(month_label(r.month));
+        months.push(label_of(r.month));
         treated.push(if r.treated { 1.0 } else { 0.0 });
         for (g, values) in prior.iter_mut().enumerate() {
             values.push(f64::from(registry.count_contacts(
@@ -612,21 +634,21 @@ fn covariates(registry: &Registry, rows: &[RiskSetRow], options: &RiskSetOptions
     };
     push("treated", ColumnData::Numeric(treated));
     push("age", ColumnData::Numeric(age));
-    push("sex", categorical(sex));
-    push("origin", categorical(origin));
-    push("living_alone", categorical(living_alone));
-    push("education", categorical(education));
-    push("income_quintile", categorical(income));
-    push("employment", categorical(employment));
+    push("sex", categorical(&sex));
+    push("origin", categorical(&origin));
+    push("living_alone", categorical(&living_alone));
+    push("education", categorical(&education));
+    push("income_quintile", categorical(&income));
+    push("employment", categorical(&employment));
     push("charlson_index", ColumnData::Numeric(charlson));
-    push("psychiatric_diagnosis_5y", categorical(psychiatric));
+    push("psychiatric_diagnosis_5y", categorical(&psychiatric));
     for (g, values) in prior.into_iter().enumerate() {
         push(
             &format!("prior_{}", registry.groups[g].name),
             ColumnData::Numeric(values),
         );
     }
-    push("index_month", categorical(months));
+    push("index_month", categorical(&months));
     data
 }
 

@@ -257,32 +257,47 @@ pub fn balance_table(
         }
     }
     let ones = vec![1.0; n];
-    covariates
-        .iter()
-        .map(|cov| {
-            check_covariate(cov, n)?;
-            let s = smd_denominator(cov.values, cov.binary, treated);
-            let before = sample_balance(cov.values, cov.binary, treated, &ones, s, None);
-            let after = sample_balance(cov.values, cov.binary, treated, weights, s, Some(pairs));
-            Ok(BalanceRow {
-                term: cov.name.to_string(),
-                binary: cov.binary,
-                mean_treated_before: before.mean_treated,
-                mean_control_before: before.mean_control,
-                smd_before: before.smd,
-                variance_ratio_before: before.variance_ratio,
-                ecdf_mean_before: before.ecdf_mean,
-                ecdf_max_before: before.ecdf_max,
-                mean_treated_after: after.mean_treated,
-                mean_control_after: after.mean_control,
-                smd_after: after.smd,
-                variance_ratio_after: after.variance_ratio,
-                ecdf_mean_after: after.ecdf_mean,
-                ecdf_max_after: after.ecdf_max,
-                std_pair_dist_after: after.std_pair_dist,
-            })
+    let row = |cov: &Covariate<'_>| -> Result<BalanceRow, BalanceError> {
+        check_covariate(cov, n)?;
+        let s = smd_denominator(cov.values, cov.binary, treated);
+        let before = sample_balance(cov.values, cov.binary, treated, &ones, s, None);
+        let after = sample_balance(cov.values, cov.binary, treated, weights, s, Some(pairs));
+        Ok(BalanceRow {
+            term: cov.name.to_string(),
+            binary: cov.binary,
+            mean_treated_before: before.mean_treated,
+            mean_control_before: before.mean_control,
+            smd_before: before.smd,
+            variance_ratio_before: before.variance_ratio,
+            ecdf_mean_before: before.ecdf_mean,
+            ecdf_max_before: before.ecdf_max,
+            mean_treated_after: after.mean_treated,
+            mean_control_after: after.mean_control,
+            smd_after: after.smd,
+            variance_ratio_after: after.variance_ratio,
+            ecdf_mean_after: after.ecdf_mean,
+            ecdf_max_after: after.ecdf_max,
+            std_pair_dist_after: after.std_pair_dist,
         })
-        .collect()
+    };
+    // Covariates are independent: compute them on several threads, in order.
+    let threads = crate::stats::worker_threads().clamp(1, covariates.len().max(1));
+    let per_thread = covariates.len().div_ceil(threads).max(1);
+    let mut parts: Vec<Vec<Result<BalanceRow, BalanceError>>> = Vec::new();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = covariates
+            .chunks(per_thread)
+            .map(|chunk| scope.spawn(move || chunk.iter().map(row).collect::<Vec<_>>()))
+            .collect();
+        for h in handles {
+            match h.join() {
+                Ok(part) => parts.push(part),
+                // Only a bug can panic here; pass it on unchanged.
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+    });
+    parts.into_iter().flatten().collect()
 }
 
 fn check_covariate(cov: &Covariate<'_>, n: usize) -> Result<(), BalanceError> {

@@ -61,13 +61,11 @@ impl ColumnData {
     /// A categorical column from strings, with levels sorted by bytes (R's `sort()` in the
     /// C locale) and `None` as missing.
     pub fn from_strings<S: AsRef<str>>(values: &[Option<S>]) -> ColumnData {
-        let mut levels: Vec<String> = values
-            .iter()
-            .flatten()
-            .map(|s| s.as_ref().to_string())
-            .collect();
+        // Distinct values first (few), then sorted: avoids copying and sorting every row.
+        let distinct: std::collections::HashSet<&str> =
+            values.iter().flatten().map(|s| s.as_ref()).collect();
+        let mut levels: Vec<String> = distinct.into_iter().map(str::to_string).collect();
         levels.sort_unstable();
-        levels.dedup();
         let index: HashMap<&str, u32> = levels
             .iter()
             .enumerate()

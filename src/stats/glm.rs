@@ -556,6 +556,9 @@ impl WlsSolution {
 
 /// Rows of sqrt(W) [X z] processed per block of the tall-skinny QR: small enough for
 /// the block to stay in the L1/L2 cache.
+/// Rows per chunk of the parallel QR; fixed so results do not depend on thread count.
+const QR_CHUNK_ROWS: usize = 1 << 16;
+
 const QR_BLOCK_ROWS: usize = 256;
 
 /// Weighted least squares min ||sqrt(W) (z - X b)||, as R's `Cdqrls(x * w, z * w, tol)`.
@@ -652,6 +655,55 @@ fn check_length(what: &'static str, found: usize, expected: usize) -> Result<(),
 /// under the running factor and reduced by Householder reflections that touch only
 /// row j of the factor and the block.
 fn tall_skinny_r(x: &DMatrix<f64>, z: &DVector<f64>, sqrt_w: &[f64]) -> Vec<f64> {
+    tall_skinny_r_threads(x, z, sqrt_w, crate::stats::worker_threads())
+}
+
+fn tall_skinny_r_threads(x: &DMatrix<f64>, z: &DVector<f64>, sqrt_w: &[f64], threads: usize) -> Vec<f64> {
+    let n = x.nrows();
+    let m = x.ncols() + 1;
+    if n <= QR_CHUNK_ROWS || m > QR_BLOCK_ROWS {
+        return tall_skinny_r_range(x, z, sqrt_w, 0, n);
+    }
+    // Fixed chunks of rows, reduced in parallel and then folded together in chunk
+    // order: the result does not depend on the number of threads.
+    let ranges: Vec<(usize, usize)> = (0..n)
+        .step_by(QR_CHUNK_ROWS)
+        .map(|s| (s, (s + QR_CHUNK_ROWS).min(n)))
+        .collect();
+    let threads = threads.clamp(1, ranges.len());
+    let per_thread = ranges.len().div_ceil(threads);
+    let mut parts: Vec<Vec<f64>> = vec![Vec::new(); ranges.len()];
+    std::thread::scope(|scope| {
+        for (slots, work) in parts.chunks_mut(per_thread).zip(ranges.chunks(per_thread)) {
+            scope.spawn(move || {
+                for (slot, &(start, end)) in slots.iter_mut().zip(work) {
+                    *slot = tall_skinny_r_range(x, z, sqrt_w, start, end);
+                }
+            });
+        }
+    });
+    let mut r = vec![0.0; m * m];
+    let mut block = vec![0.0; QR_BLOCK_ROWS * m];
+    for part in &parts {
+        for k in 0..m {
+            for i in 0..m {
+                block[k * QR_BLOCK_ROWS + i] = part[i + k * m];
+            }
+        }
+        reduce_block(&mut r, &mut block, m, m);
+    }
+    r
+}
+
+/// [`tall_skinny_r`] over the rows `start..end`.
+fn tall_skinny_r_range(
+    x: &DMatrix<f64>,
+    z: &DVector<f64>,
+    sqrt_w: &[f64],
+    start: usize,
+    end: usize,
+) -> Vec<f64> {
+    let (range_start, range_end) = (start, end);
     let n = x.nrows();
     let p = x.ncols();
     let m = p + 1;
@@ -660,9 +712,9 @@ fn tall_skinny_r(x: &DMatrix<f64>, z: &DVector<f64>, sqrt_w: &[f64]) -> Vec<f64>
     let mut r = vec![0.0; m * m];
     let mut block = vec![0.0; QR_BLOCK_ROWS * m];
     let mut rows = Vec::with_capacity(QR_BLOCK_ROWS);
-    let mut start = 0;
-    while start < n {
-        let end = (start + QR_BLOCK_ROWS).min(n);
+    let mut start = range_start;
+    while start < range_end {
+        let end = (start + QR_BLOCK_ROWS).min(range_end);
         rows.clear();
         rows.extend((start..end).filter(|&i| sqrt_w[i] > 0.0));
         let bl = rows.len();
@@ -2286,5 +2338,27 @@ mod tests {
         assert!(fit.converged);
         assert_within_se(&fit, &truth, 4.5);
         assert!(elapsed.as_secs_f64() < 2.0, "took {elapsed:?}");
+    }
+
+    #[test]
+    fn parallel_qr_does_not_depend_on_the_thread_count() {
+        let n = 200_003;
+        let x = DMatrix::from_fn(n, 4, |i, j| ((i * (j + 3)) % 97) as f64 / 7.0 + if j == 0 { 1.0 } else { 0.0 });
+        let z = DVector::from_fn(n, |i, _| ((i * 31) % 101) as f64 / 10.0);
+        let w: Vec<f64> = (0..n).map(|i| if i % 17 == 0 { 0.0 } else { 1.0 + (i % 5) as f64 / 10.0 }).collect();
+        let one = tall_skinny_r_threads(&x, &z, &w, 1);
+        for threads in [2, 3, 8] {
+            assert_eq!(one, tall_skinny_r_threads(&x, &z, &w, threads), "{threads} threads");
+        }
+        // The fold of chunk factors gives the same R'R as one sequential pass.
+        let seq = tall_skinny_r_range(&x, &z, &w, 0, n);
+        let m = 5;
+        for a in 0..m {
+            for b in 0..m {
+                let rr = |r: &[f64]| (0..m).map(|k| r[k + a * m] * r[k + b * m]).sum::<f64>();
+                let (p, q) = (rr(&one), rr(&seq));
+                assert!((p - q).abs() <= 1e-9 * q.abs().max(1.0), "R'R[{a},{b}]: {p} vs {q}");
+            }
+        }
     }
 }
