@@ -301,27 +301,72 @@ fn describe(spec: &MatchSpec, m: &MatchAnalysis) -> String {
     .replace("order Random", "order random")
 }
 
-fn json_report(m: &MatchAnalysis, ids: &[Value]) -> Value {
-    json!({
-        "ps_model": m.ps_model,
-        "pairs": m.matching.pairs.iter().map(|p| json!({
-            "treated": ids[p.treated], "control": ids[p.control], "subclass": p.subclass,
-        })).collect::<Vec<_>>(),
-        "weights": ids.iter().zip(&m.matching.weights).map(|(id, w)| json!({"id": id, "weight": w})).collect::<Vec<_>>(),
-        "balance": m.balance.iter().map(|r| json!({
-            "term": r.term,
-            "smd_before": r.smd_before,
-            "smd_after": r.smd_after,
-            "variance_ratio_before": r.variance_ratio_before,
-            "variance_ratio_after": r.variance_ratio_after,
-            "ecdf_mean_after": r.ecdf_mean_after,
-            "ecdf_max_after": r.ecdf_max_after,
-        })).collect::<Vec<_>>(),
-        "n_treated": m.matching.n_treated,
-        "n_treated_matched": m.matching.n_treated_matched,
-        "n_controls_matched": m.matching.n_controls_matched,
-        "caliper_width": m.matching.caliper_width,
-    })
+#[derive(serde::Serialize)]
+struct PairJson<'a> {
+    treated: &'a Value,
+    control: &'a Value,
+    subclass: usize,
+}
+
+#[derive(serde::Serialize)]
+struct WeightJson<'a> {
+    id: &'a Value,
+    weight: f64,
+}
+
+#[derive(serde::Serialize)]
+struct BalanceJson<'a> {
+    term: &'a str,
+    smd_before: Option<f64>,
+    smd_after: Option<f64>,
+    variance_ratio_before: Option<f64>,
+    variance_ratio_after: Option<f64>,
+    ecdf_mean_after: Option<f64>,
+    ecdf_max_after: Option<f64>,
+}
+
+/// The `--json` report, serialised straight from the results (no intermediate tree:
+/// a million weights stay cheap).
+#[derive(serde::Serialize)]
+struct MatchJson<'a> {
+    ps_model: &'a [crate::pipeline::propensity::PsTerm],
+    pairs: Vec<PairJson<'a>>,
+    weights: Vec<WeightJson<'a>>,
+    balance: Vec<BalanceJson<'a>>,
+    n_treated: usize,
+    n_treated_matched: usize,
+    n_controls_matched: usize,
+    caliper_width: Option<f64>,
+}
+
+fn json_report<'a>(m: &'a MatchAnalysis, ids: &'a [Value]) -> MatchJson<'a> {
+    MatchJson {
+        ps_model: &m.ps_model,
+        pairs: m
+            .matching
+            .pairs
+            .iter()
+            .map(|p| PairJson { treated: &ids[p.treated], control: &ids[p.control], subclass: p.subclass })
+            .collect(),
+        weights: ids.iter().zip(&m.matching.weights).map(|(id, &weight)| WeightJson { id, weight }).collect(),
+        balance: m
+            .balance
+            .iter()
+            .map(|r| BalanceJson {
+                term: &r.term,
+                smd_before: r.smd_before,
+                smd_after: r.smd_after,
+                variance_ratio_before: r.variance_ratio_before,
+                variance_ratio_after: r.variance_ratio_after,
+                ecdf_mean_after: r.ecdf_mean_after,
+                ecdf_max_after: r.ecdf_max_after,
+            })
+            .collect(),
+        n_treated: m.matching.n_treated,
+        n_treated_matched: m.matching.n_treated_matched,
+        n_controls_matched: m.matching.n_controls_matched,
+        caliper_width: m.matching.caliper_width,
+    }
 }
 
 fn pairs_csv(m: &MatchAnalysis, ids: &[Value]) -> String {

@@ -40,7 +40,7 @@ pub enum TableError {
     },
 }
 
-/// Reads a CSV or Parquet file, inferring column types from all rows.
+/// Reads a CSV or Parquet file, inferring CSV column types from the data.
 pub fn read_any(path: &Path) -> Result<DataFrame, TableError> {
     let file = path.display().to_string();
     let unreadable = |message: String| TableError::Unreadable {
@@ -73,21 +73,22 @@ pub fn read_any(path: &Path) -> Result<DataFrame, TableError> {
                 )));
             }
             let delimiter = detect_delimiter(&body);
-            CsvReadOptions::default()
-                .with_has_header(true)
-                .with_infer_schema_length(None)
-                .with_parse_options(
-                    CsvParseOptions::default()
-                        .with_separator(delimiter)
-                        .with_decimal_comma(delimiter == b';')
-                        .with_null_values(Some(NullValues::AllColumns(vec![
-                            "NA".into(),
-                            "".into(),
-                        ]))),
-                )
-                .into_reader_with_file_handle(Cursor::new(body))
-                .finish()
-                .map_err(|e| unreadable(e.to_string()))?
+            // Infer types from the first rows; if a later value does not fit, infer
+            // again from every row.
+            let read = |infer: Option<usize>| {
+                CsvReadOptions::default()
+                    .with_has_header(true)
+                    .with_infer_schema_length(infer)
+                    .with_parse_options(
+                        CsvParseOptions::default()
+                            .with_separator(delimiter)
+                            .with_decimal_comma(delimiter == b';')
+                            .with_null_values(Some(NullValues::AllColumns(vec!["NA".into(), "".into()]))),
+                    )
+                    .into_reader_with_file_handle(Cursor::new(body.as_slice()))
+                    .finish()
+            };
+            read(Some(10_000)).or_else(|_| read(None)).map_err(|e| unreadable(e.to_string()))?
         }
     };
     if frame.height() == 0 {
