@@ -258,9 +258,10 @@ pub fn run(args: MatchArgs, globals: Globals) -> anyhow::Result<ExitCode> {
         folder.add("pairs.csv", pairs_csv(&analysis, &ids));
         for (name, figure) in render::figures(
             &analysis.balance,
-            &analysis.propensity,
+            &analysis.distance,
             &analysis.treated,
             &analysis.matching.weights,
+            0,
         )? {
             folder.add(&format!("{name}.svg"), figure.svg);
             folder.add(&format!("{name}.png"), figure.png);
@@ -346,9 +347,17 @@ fn json_report<'a>(m: &'a MatchAnalysis, ids: &'a [Value]) -> MatchJson<'a> {
             .matching
             .pairs
             .iter()
-            .map(|p| PairJson { treated: &ids[p.treated], control: &ids[p.control], subclass: p.subclass })
+            .map(|p| PairJson {
+                treated: &ids[p.treated],
+                control: &ids[p.control],
+                subclass: p.subclass,
+            })
             .collect(),
-        weights: ids.iter().zip(&m.matching.weights).map(|(id, &weight)| WeightJson { id, weight }).collect(),
+        weights: ids
+            .iter()
+            .zip(&m.matching.weights)
+            .map(|(id, &weight)| WeightJson { id, weight })
+            .collect(),
         balance: m
             .balance
             .iter()

@@ -83,12 +83,17 @@ pub fn read_any(path: &Path) -> Result<DataFrame, TableError> {
                         CsvParseOptions::default()
                             .with_separator(delimiter)
                             .with_decimal_comma(delimiter == b';')
-                            .with_null_values(Some(NullValues::AllColumns(vec!["NA".into(), "".into()]))),
+                            .with_null_values(Some(NullValues::AllColumns(vec![
+                                "NA".into(),
+                                "".into(),
+                            ]))),
                     )
                     .into_reader_with_file_handle(Cursor::new(body.as_slice()))
                     .finish()
             };
-            read(Some(10_000)).or_else(|_| read(None)).map_err(|e| unreadable(e.to_string()))?
+            read(Some(10_000))
+                .or_else(|_| read(None))
+                .map_err(|e| unreadable(e.to_string()))?
         }
     };
     if frame.height() == 0 {

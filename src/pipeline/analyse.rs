@@ -302,9 +302,13 @@ pub fn analyse(config: &AnalyseConfig) -> Result<AnalyseOutcome, AnalyseError> {
         );
     }
     let c = &matched.cohort;
-    for (name, figure) in
-        matching_report::figures(&c.balance, &c.propensity, &c.treated, &c.row_weights)?
-    {
+    for (name, figure) in matching_report::figures(
+        &c.balance,
+        &c.distance,
+        &c.treated,
+        &c.row_weights,
+        threshold,
+    )? {
         folder.add(&format!("figures/{name}.svg"), figure.svg);
         folder.add(&format!("figures/{name}.png"), figure.png);
     }

@@ -78,8 +78,9 @@ pub struct MatchedCohort {
     pub balance: Vec<BalanceRow>,
     pub sizes: SampleSizes,
     pub caliper_width: Option<f64>,
-    /// Propensity score, treatment and matching weight per stacked row (for figures).
-    pub propensity: Vec<f64>,
+    /// Linear logit of the propensity score, treatment and matching weight per
+    /// stacked row (for figures).
+    pub distance: Vec<f64>,
     pub treated: Vec<bool>,
     pub row_weights: Vec<f64>,
     pub warnings: Vec<String>,
@@ -325,7 +326,7 @@ pub fn match_risk_sets(
         balance,
         sizes,
         caliper_width: width,
-        propensity: ps.propensity.clone(),
+        distance: ps.distance.clone(),
         treated: ps.treated.clone(),
         row_weights: weights,
         warnings,

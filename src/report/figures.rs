@@ -144,8 +144,8 @@ fn draw_love<DB: DrawingBackend>(
         .label_style((FAMILY, 13))
         .y_labels(points.len().max(1))
         .y_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(i) => points
-                .get((n - 1 - *i).max(0) as usize)
+            SegmentValue::CenterOf(i) if (0..n).contains(i) => points
+                .get((n - 1 - *i) as usize)
                 .map_or_else(String::new, |p| p.term.clone()),
             _ => String::new(),
         })
@@ -197,39 +197,68 @@ pub struct ScoreSample {
     pub weights: Vec<f64>,
 }
 
-/// Share of the group's weight in each of `bins` equal bins on [0, 1].
-fn shares(sample: &ScoreSample, bins: usize) -> Vec<f64> {
+/// Share of the group's weight in each of `bins` equal bins on `[lo, hi]`; a bin with
+/// 1 to `min_count − 1` persons is left empty (disclosure control).
+fn shares(sample: &ScoreSample, bins: usize, lo: f64, hi: f64, min_count: usize) -> Vec<f64> {
     let mut h = vec![0.0; bins];
+    let mut persons = vec![0usize; bins];
     let total: f64 = sample.weights.iter().sum();
-    if total <= 0.0 {
+    if total <= 0.0 || hi <= lo {
         return h;
     }
     for (s, w) in sample.scores.iter().zip(&sample.weights) {
         if s.is_finite() {
-            let b = ((s * bins as f64) as usize).min(bins - 1);
+            let b = (((s - lo) / (hi - lo) * bins as f64).max(0.0) as usize).min(bins - 1);
             h[b] += w / total;
+            if *w > 0.0 {
+                persons[b] += 1;
+            }
+        }
+    }
+    for (share, &n) in h.iter_mut().zip(&persons) {
+        if n > 0 && n < min_count {
+            *share = 0.0;
         }
     }
     h
 }
 
-/// Mirrored histograms of the propensity score — referred above, comparison below —
-/// before (left) and after (right) matching, each as a share of its group.
+/// Mirrored histograms of the linear logit of the propensity score — referred above,
+/// comparison below — before (left) and after (right) matching, each as a share of its
+/// group. The logit scale keeps a rare treatment readable.
+///
+/// Bins holding 1 to `min_count − 1` persons are not drawn (disclosure control; 0 draws
+/// every bin).
 pub fn propensity_distribution(
     before: (&ScoreSample, &ScoreSample),
     after: (&ScoreSample, &ScoreSample),
+    min_count: usize,
 ) -> Result<Figure, FigureError> {
-    const BINS: usize = 25;
+    const BINS: usize = 30;
+    let all = before
+        .0
+        .scores
+        .iter()
+        .chain(&before.1.scores)
+        .filter(|s| s.is_finite());
+    let (lo, hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &s| {
+        (a.min(s), b.max(s))
+    });
+    let (lo, hi) = if lo < hi {
+        (lo, hi)
+    } else {
+        (lo - 1.0, lo + 1.0)
+    };
     let panels = [
         (
             "Before matching",
-            shares(before.0, BINS),
-            shares(before.1, BINS),
+            shares(before.0, BINS, lo, hi, min_count),
+            shares(before.1, BINS, lo, hi, min_count),
         ),
         (
             "After matching",
-            shares(after.0, BINS),
-            shares(after.1, BINS),
+            shares(after.0, BINS, lo, hi, min_count),
+            shares(after.1, BINS, lo, hi, min_count),
         ),
     ];
     let y_max = panels
@@ -240,18 +269,25 @@ pub fn propensity_distribution(
     render(
         "propensity score distribution",
         (900, 420),
-        &Distribution { panels, y_max },
+        &Distribution {
+            panels,
+            y_max,
+            lo,
+            hi,
+        },
     )
 }
 
 struct Distribution {
     panels: [Panel; 2],
     y_max: f64,
+    lo: f64,
+    hi: f64,
 }
 
 impl Draw for Distribution {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
-        draw_distribution(root, &self.panels, self.y_max)
+        draw_distribution(root, &self.panels, self.y_max, self.lo, self.hi)
     }
 }
 
@@ -261,6 +297,8 @@ fn draw_distribution<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     panels: &[Panel; 2],
     y_max: f64,
+    lo: f64,
+    hi: f64,
 ) -> Result<(), String> {
     let e = |e: DrawingAreaErrorKind<DB::ErrorType>| format!("{e:?}");
     root.fill(&WHITE).map_err(e)?;
@@ -272,21 +310,24 @@ fn draw_distribution<DB: DrawingBackend>(
             .margin(10)
             .x_label_area_size(36)
             .y_label_area_size(56)
-            .build_cartesian_2d(0.0..1.0, -y_max..y_max)
+            .build_cartesian_2d(lo..hi, -y_max..y_max)
             .map_err(e)?;
         chart
             .configure_mesh()
-            .x_desc("propensity score")
+            .x_desc("propensity score (linear logit)")
             .y_desc("share of group")
             .label_style((FAMILY, 12))
             .y_label_formatter(&|v| format!("{:.2}", v.abs()))
             .draw()
             .map_err(e)?;
-        let width = 1.0 / bins as f64;
+        let width = (hi - lo) / bins as f64;
         chart
             .draw_series(treated.iter().enumerate().map(|(b, &h)| {
                 Rectangle::new(
-                    [(b as f64 * width, 0.0), ((b + 1) as f64 * width, h)],
+                    [
+                        (lo + b as f64 * width, 0.0),
+                        (lo + (b + 1) as f64 * width, h),
+                    ],
                     AFTER.mix(0.8).filled(),
                 )
             }))
@@ -296,7 +337,10 @@ fn draw_distribution<DB: DrawingBackend>(
         chart
             .draw_series(control.iter().enumerate().map(|(b, &h)| {
                 Rectangle::new(
-                    [(b as f64 * width, -h), ((b + 1) as f64 * width, 0.0)],
+                    [
+                        (lo + b as f64 * width, -h),
+                        (lo + (b + 1) as f64 * width, 0.0),
+                    ],
                     BEFORE.mix(0.8).filled(),
                 )
             }))
@@ -373,7 +417,7 @@ mod tests {
             scores: vec![0.1, 0.5, 0.99, 1.0],
             weights: vec![1.0, 1.0, 2.0, 0.0],
         };
-        let h = shares(&s, 10);
+        let h = shares(&s, 10, 0.0, 1.0, 0);
         assert!((h.iter().sum::<f64>() - 1.0).abs() < 1e-12);
         assert!((h[9] - 0.5).abs() < 1e-12);
     }

@@ -106,12 +106,13 @@ pub fn counts_table(m: &MatchAnalysis) -> ResultTable {
 }
 
 /// The love plot (every balance row except the distance) and the propensity-score
-/// distribution before and after, from per-row scores, treatment and weights.
+/// distribution before and after, from per-row linear logits, treatment and weights.
 pub fn figures(
     balance: &[BalanceRow],
-    propensity: &[f64],
+    distance: &[f64],
     treated: &[bool],
     weights: &[f64],
+    threshold: u64,
 ) -> Result<Vec<(&'static str, Figure)>, FigureError> {
     let points: Vec<LovePoint> = balance
         .iter()
@@ -130,7 +131,7 @@ pub fn figures(
             .filter(|&i| treated[i] == in_group)
             .collect();
         ScoreSample {
-            scores: rows.iter().map(|&i| propensity[i]).collect(),
+            scores: rows.iter().map(|&i| distance[i]).collect(),
             weights: rows
                 .iter()
                 .map(|&i| if weighted { weights[i] } else { 1.0 })
@@ -140,6 +141,7 @@ pub fn figures(
     let distribution = figures::propensity_distribution(
         (&group(true, false), &group(false, false)),
         (&group(true, true), &group(false, true)),
+        threshold as usize,
     )?;
     Ok(vec![("love_plot", love), ("ps_distribution", distribution)])
 }

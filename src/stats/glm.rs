@@ -658,7 +658,12 @@ fn tall_skinny_r(x: &DMatrix<f64>, z: &DVector<f64>, sqrt_w: &[f64]) -> Vec<f64>
     tall_skinny_r_threads(x, z, sqrt_w, crate::stats::worker_threads())
 }
 
-fn tall_skinny_r_threads(x: &DMatrix<f64>, z: &DVector<f64>, sqrt_w: &[f64], threads: usize) -> Vec<f64> {
+fn tall_skinny_r_threads(
+    x: &DMatrix<f64>,
+    z: &DVector<f64>,
+    sqrt_w: &[f64],
+    threads: usize,
+) -> Vec<f64> {
     let n = x.nrows();
     let m = x.ncols() + 1;
     if n <= QR_CHUNK_ROWS || m > QR_BLOCK_ROWS {
@@ -2343,12 +2348,26 @@ mod tests {
     #[test]
     fn parallel_qr_does_not_depend_on_the_thread_count() {
         let n = 200_003;
-        let x = DMatrix::from_fn(n, 4, |i, j| ((i * (j + 3)) % 97) as f64 / 7.0 + if j == 0 { 1.0 } else { 0.0 });
+        let x = DMatrix::from_fn(n, 4, |i, j| {
+            ((i * (j + 3)) % 97) as f64 / 7.0 + if j == 0 { 1.0 } else { 0.0 }
+        });
         let z = DVector::from_fn(n, |i, _| ((i * 31) % 101) as f64 / 10.0);
-        let w: Vec<f64> = (0..n).map(|i| if i % 17 == 0 { 0.0 } else { 1.0 + (i % 5) as f64 / 10.0 }).collect();
+        let w: Vec<f64> = (0..n)
+            .map(|i| {
+                if i % 17 == 0 {
+                    0.0
+                } else {
+                    1.0 + (i % 5) as f64 / 10.0
+                }
+            })
+            .collect();
         let one = tall_skinny_r_threads(&x, &z, &w, 1);
         for threads in [2, 3, 8] {
-            assert_eq!(one, tall_skinny_r_threads(&x, &z, &w, threads), "{threads} threads");
+            assert_eq!(
+                one,
+                tall_skinny_r_threads(&x, &z, &w, threads),
+                "{threads} threads"
+            );
         }
         // The fold of chunk factors gives the same R'R as one sequential pass.
         let seq = tall_skinny_r_range(&x, &z, &w, 0, n);
@@ -2357,7 +2376,10 @@ mod tests {
             for b in 0..m {
                 let rr = |r: &[f64]| (0..m).map(|k| r[k + a * m] * r[k + b * m]).sum::<f64>();
                 let (p, q) = (rr(&one), rr(&seq));
-                assert!((p - q).abs() <= 1e-9 * q.abs().max(1.0), "R'R[{a},{b}]: {p} vs {q}");
+                assert!(
+                    (p - q).abs() <= 1e-9 * q.abs().max(1.0),
+                    "R'R[{a},{b}]: {p} vs {q}"
+                );
             }
         }
     }
