@@ -289,3 +289,44 @@ fn risk_set_matching_balances_every_covariate() {
         );
     }
 }
+
+#[test]
+fn the_matched_cohort_is_written_only_when_asked_for() {
+    let out = temp("export");
+    assert!(analyse_demo(&out, &[]).status.success());
+    assert!(!out.join("matched_cohort.csv").exists());
+    let out = temp("export-on");
+    let run = analyse_demo(&out, &["--export-matched"]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let text = std::fs::read_to_string(out.join("matched_cohort.csv")).expect("matched cohort");
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("person_id,group,matched_set,index_date,weight")
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let referred = rows.iter().filter(|r| r[1] == "referred").count();
+    let comparison = rows.iter().filter(|r| r[1] == "comparison").count();
+    assert!(
+        referred >= 330 && comparison >= 5 * referred - 60,
+        "{referred} referred, {comparison} comparison"
+    );
+    // A comparison person takes the index date of the referred person of their set.
+    let mut index_of_set = std::collections::BTreeMap::new();
+    for r in rows.iter().filter(|r| r[1] == "referred") {
+        index_of_set.insert(r[2], r[3]);
+    }
+    for r in rows.iter().filter(|r| r[1] == "comparison") {
+        assert_eq!(index_of_set.get(r[2]), Some(&r[3]), "set {}", r[2]);
+    }
+    // Without replacement across risk sets: nobody is matched twice.
+    let mut ids: Vec<&str> = rows.iter().map(|r| r[0]).collect();
+    ids.sort_unstable();
+    let n = ids.len();
+    ids.dedup();
+    assert_eq!(ids.len(), n);
+}

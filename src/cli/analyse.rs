@@ -28,6 +28,10 @@ pub struct AnalyseArgs {
     /// Random seed (default: the demo's seed, or 1).
     #[arg(long)]
     seed: Option<u64>,
+    /// Also write the matched cohort (person_id, group, matched_set, index_date,
+    /// weight) to `matched_cohort.csv`: person-level data, off by default.
+    #[arg(long)]
+    export_matched: bool,
 }
 
 pub fn run(args: AnalyseArgs, globals: Globals) -> anyhow::Result<ExitCode> {
@@ -56,6 +60,7 @@ pub fn run(args: AnalyseArgs, globals: Globals) -> anyhow::Result<ExitCode> {
         disclosure_threshold: DEFAULT_THRESHOLD,
         quiet: globals.quiet,
         command: command.to_string(),
+        export_matched: args.export_matched,
     };
     let outcome = analyse(&config).map_err(|e| match e {
         AnalyseError::Input(message) => anyhow::Error::new(InputError(message)),

@@ -19,7 +19,8 @@ use crate::data::validate::Extracts;
 use crate::data::validate::{validate, ExtractPaths, ExtractPeriod, ValidationReport};
 use crate::pipeline::propensity::{table_one_of, PropensityError, PsTerm};
 use crate::pipeline::risk_set::{
-    match_risk_sets, rate_comparison, CohortFlow, MatchedCohort, RateComparison, RiskSetMatching,
+    match_risk_sets, rate_comparison, CohortFlow, Group, MatchedCohort, RateComparison,
+    RiskSetMatching,
 };
 use crate::report::cohort as cohort_report;
 use crate::report::manifest::{Manifest, SHINE_VERSION};
@@ -42,6 +43,8 @@ pub struct AnalyseConfig {
     pub quiet: bool,
     /// How the run was asked for, recorded in the manifest.
     pub command: String,
+    /// Write the person-level matched cohort too.
+    pub export_matched: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -137,6 +140,8 @@ struct MatchingResults<'a> {
 
 /// The matching stage's results.
 struct MatchedStage {
+    /// The person-level matched cohort as CSV (written only when asked for).
+    cohort_csv: String,
     options: RiskSetMatching,
     table_one: (TableOne, TableOne),
     cohort: MatchedCohort,
@@ -182,12 +187,33 @@ fn match_cohort(
         &nonnormal,
     )
     .map_err(|e| AnalyseError::Analysis(e.to_string()))?;
+    let cohort_csv = cohort_csv(&registry, &cohort);
     Ok(MatchedStage {
+        cohort_csv,
         options,
         table_one,
         cohort,
         rates,
     })
+}
+
+/// The matched cohort, one row per member, in matched-set order.
+fn cohort_csv(registry: &Registry, cohort: &MatchedCohort) -> String {
+    let mut out = String::from("person_id,group,matched_set,index_date,weight\n");
+    for m in &cohort.members {
+        let group = match m.group {
+            Group::Referred => "referred",
+            Group::Comparison => "comparison",
+        };
+        out.push_str(&format!(
+            "{},{group},{},{},{}\n",
+            registry.ids[m.person as usize],
+            m.matched_set,
+            crate::data::read::format_date(m.index_date),
+            m.weight
+        ));
+    }
+    out
 }
 
 /// The validation outcome without examples (examples can hold person_ids).
@@ -311,6 +337,9 @@ pub fn analyse(config: &AnalyseConfig) -> Result<AnalyseOutcome, AnalyseError> {
     )? {
         folder.add(&format!("figures/{name}.svg"), figure.svg);
         folder.add(&format!("figures/{name}.png"), figure.png);
+    }
+    if config.export_matched {
+        folder.add("matched_cohort.csv", matched.cohort_csv);
     }
     let results = Results {
         shine_version: SHINE_VERSION,
