@@ -11,7 +11,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use super::dictionary::TableName;
-use super::read::{civil_from_days, days_from_civil, format_date};
+use super::read::{civil_from_days, days_from_civil};
 use super::validate::Extracts;
 use crate::stats::design::{ColumnData, DataSet};
 
@@ -659,9 +659,4 @@ pub fn default_propensity_formula(groups: &[OutcomeGroup]) -> String {
         "treated ~ age + I(age^2) + sex + origin + living_alone + education + income_quintile + employment + charlson_index + psychiatric_diagnosis_5y + {} + index_month",
         prior.join(" + ")
     )
-}
-
-/// A date as text, for tables.
-pub fn show_date(day: i32) -> String {
-    format_date(day)
 }

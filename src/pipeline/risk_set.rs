@@ -367,7 +367,7 @@ fn window_rate(
     days: i32,
     extract_end: Option<i32>,
 ) -> Rate {
-    let (mut events, mut years, mut weight_sum) = (0.0, 0.0, 0.0);
+    let (mut events, mut years) = (0.0, 0.0);
     for &(p, index, w) in members {
         let (from, mut to) = if before {
             (index - days, index)
@@ -385,9 +385,7 @@ fn window_rate(
         }
         events += w * f64::from(registry.count_contacts(group, p, from, to));
         years += w * f64::from(to - from) / 365.25;
-        weight_sum += w;
     }
-    let _ = weight_sum;
     Rate {
         persons: members.len(),
         person_years: years,
