@@ -14,6 +14,7 @@ use crate::InputError;
 
 mod analyse;
 mod dictionary;
+mod did;
 mod matching;
 mod score;
 mod simulate;
@@ -46,6 +47,8 @@ enum Command {
     Score(score::ScoreArgs),
     /// Propensity scores, nearest-neighbour matching and balance on any table.
     Match(matching::MatchArgs),
+    /// Difference-in-differences and event studies on any panel (fixest syntax).
+    Did(did::DidArgs),
 }
 
 /// Global settings every command gets.
@@ -83,6 +86,7 @@ where
         Command::Dictionary(args) => dictionary::run(args),
         Command::Score(args) => score::run(args, globals),
         Command::Match(args) => matching::run(args, globals),
+        Command::Did(args) => did::run(args, globals),
     }
 }
 

@@ -2,5 +2,6 @@
 
 pub mod analyse;
 pub mod demo;
+pub mod did;
 pub mod propensity;
 pub mod risk_set;
