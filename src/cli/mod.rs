@@ -16,6 +16,7 @@ mod analyse;
 mod dictionary;
 mod did;
 mod matching;
+mod mixed;
 mod score;
 mod simulate;
 mod validate;
@@ -49,6 +50,8 @@ enum Command {
     Match(matching::MatchArgs),
     /// Difference-in-differences and event studies on any panel (fixest syntax).
     Did(did::DidArgs),
+    /// Linear mixed models on any table (lme4 syntax, REML/ML, Satterthwaite df).
+    Mixed(mixed::MixedArgs),
 }
 
 /// Global settings every command gets.
@@ -87,6 +90,7 @@ where
         Command::Score(args) => score::run(args, globals),
         Command::Match(args) => matching::run(args, globals),
         Command::Did(args) => did::run(args, globals),
+        Command::Mixed(args) => mixed::run(args, globals),
     }
 }
 

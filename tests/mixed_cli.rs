@@ -1,0 +1,158 @@
+//! `shine mixed` against lme4 1.1-31 and lmerTest 3.1-3: every stored reference fit run
+//! through the binary (references made by `tests/reference/lmm/lmm_reference.R`).
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+const SHINE: &str = env!("CARGO_BIN_EXE_shine");
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+fn rel(a: f64, b: f64) -> f64 {
+    (a - b).abs() / b.abs().max(1e-8)
+}
+
+#[test]
+fn agrees_with_lme4_and_lmertest() {
+    let dir = Path::new(ROOT).join("tests/reference/lmm");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    let mut checked = 0;
+    for path in files {
+        let r: Value = serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
+        let Some(formula) = r["formula"].as_str() else {
+            continue;
+        };
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let method = if r["method"] == "ML" { "ml" } else { "reml" };
+        let out = Command::new(SHINE)
+            .args([
+                "mixed",
+                "--json",
+                "--quiet",
+                "--method",
+                method,
+                "--formula",
+                formula,
+                "--data",
+            ])
+            .arg(Path::new(ROOT).join(r["data_file"].as_str().expect("data file")))
+            .output()
+            .expect("run shine mixed");
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let ours: Value = serde_json::from_slice(&out.stdout).expect("json");
+        let fe = &r["fixed_effects"];
+        let terms = fe["term"].as_array().expect("terms");
+        for (i, term) in terms.iter().enumerate() {
+            let mine = &ours["fixed_effects"][i];
+            assert_eq!(mine["term"], *term, "{name}");
+            for (key, tol) in [
+                ("estimate", 1e-6),
+                ("std_error", 1e-6),
+                ("df", 1e-4),
+                ("statistic", 1e-6),
+            ] {
+                let (a, b) = (
+                    mine[key].as_f64().expect("ours"),
+                    fe[key][i].as_f64().expect("theirs"),
+                );
+                assert!(rel(a, b) < tol, "{name}: {term} {key}: {a} vs {b}");
+            }
+        }
+        for key in ["log_likelihood", "aic", "bic", "sigma"] {
+            let (a, b) = (
+                ours[key].as_f64().expect("ours"),
+                r[key].as_f64().expect("theirs"),
+            );
+            assert!(rel(a, b) < 1e-6, "{name}: {key}: {a} vs {b}");
+        }
+        assert_eq!(ours["singular"], r["singular"], "{name}: singular flag");
+        assert_eq!(ours["n_obs"], r["n_obs"], "{name}");
+        checked += 1;
+    }
+    assert!(checked >= 12, "only {checked} reference fits found");
+}
+
+#[test]
+fn bad_models_give_clear_messages_and_exit_codes() {
+    let sleep = Path::new(ROOT).join("tests/reference/lmm/sleepstudy.csv");
+    let run = |formula: &str| {
+        let out = Command::new(SHINE)
+            .args(["mixed", "--formula", formula, "--data"])
+            .arg(&sleep)
+            .output()
+            .expect("run");
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(!err.contains("panicked"), "{err}");
+        (out.status.code(), err)
+    };
+    // A formula naming a missing column.
+    let (code, err) = run("Reaction ~ Dayz + (1 | Subject)");
+    assert_eq!(code, Some(2));
+    assert!(err.contains("Dayz"), "{err}");
+    // No random term.
+    let (code, err) = run("Reaction ~ Days");
+    assert_eq!(code, Some(2));
+    assert!(err.contains("random"), "{err}");
+    // A grouping factor with as many levels as observations (more random effects than
+    // observations), as lme4 refuses it.
+    let dir = std::env::temp_dir().join(format!("shine-mixed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let mut csv = String::from("y,x,g,one\n");
+    for i in 0..30 {
+        csv.push_str(&format!("{},{},{i},a\n", (i * 7 % 11) as f64, i % 5));
+    }
+    std::fs::write(dir.join("t.csv"), &csv).expect("write");
+    let run_t = |formula: &str| {
+        let out = Command::new(SHINE)
+            .args(["mixed", "--formula", formula, "--data"])
+            .arg(dir.join("t.csv"))
+            .output()
+            .expect("run");
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(!err.contains("panicked"), "{err}");
+        (out.status.code(), err)
+    };
+    let (code, err) = run_t("y ~ x + (1 | g)");
+    assert_eq!(code, Some(2), "{err}");
+    // A grouping factor with one level.
+    let (code, err) = run_t("y ~ x + (1 | one)");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("level"), "{err}");
+    // A response with no variance.
+    let flat: String = csv
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                format!("{l}\n")
+            } else {
+                format!("5{}\n", &l[l.find(',').unwrap_or(0)..])
+            }
+        })
+        .collect();
+    std::fs::write(dir.join("flat.csv"), flat).expect("write");
+    let out = Command::new(SHINE)
+        .args(["mixed", "--formula", "y ~ 1 + (1 | x)", "--data"])
+        .arg(dir.join("flat.csv"))
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("variance") || err.contains("constant"),
+        "{err}"
+    );
+}
