@@ -393,13 +393,23 @@ fn summarise_waves(scored: &DataFrame) -> Result<Vec<WaveSummary>, PolarsError> 
     };
     let (ucla, eq, vas) = (f("ucla3_total")?, f("eq5d_index")?, f("eq5d_vas")?);
     let severe = scored.column("ucla3_severe")?.bool()?.clone();
+    let ids = scored.column("person_id")?.str()?.clone();
     let mut waves: Vec<i64> = wave.iter().flatten().collect();
     waves.sort_unstable();
     waves.dedup();
+    // Sums run in person order, so the input's row order cannot change a bit.
+    let mut order: Vec<usize> = (0..scored.height()).collect();
+    order.sort_by(|&a, &b| {
+        ids.get(a)
+            .cmp(&ids.get(b))
+            .then(wave.get(a).cmp(&wave.get(b)))
+    });
     Ok(waves
         .iter()
         .map(|&w| {
-            let rows: Vec<usize> = (0..scored.height())
+            let rows: Vec<usize> = order
+                .iter()
+                .copied()
                 .filter(|&i| wave.get(i) == Some(w))
                 .collect();
             let pick = |c: &Float64Chunked| Moments::of(rows.iter().filter_map(|&i| c.get(i)));
