@@ -121,7 +121,7 @@ fn no_person_id_and_no_small_count_reaches_the_outputs() {
         }
         if name.ends_with(".csv") {
             // Label columns (waves, levels, terms) hold names, not counts.
-            const LABELS: [&str; 12] = [
+            const LABELS: [&str; 13] = [
                 "variable",
                 "level",
                 "statistic",
@@ -134,6 +134,7 @@ fn no_person_id_and_no_small_count_reaches_the_outputs() {
                 "term",
                 "type",
                 "sample",
+                "period",
             ];
             let header: Vec<&str> = text.lines().next().unwrap_or_default().split(',').collect();
             for line in text.lines().skip(1) {
@@ -397,5 +398,75 @@ fn outputs_do_not_depend_on_the_row_order_of_the_inputs() {
             bytes == &b[name],
             "{name} differs when the input rows are shuffled"
         );
+    }
+}
+
+/// On simulated extracts the true rate ratio of each outcome group lies inside its 95%
+/// interval (the demo and a second simulation; both fixed seeds, so deterministic).
+#[test]
+fn true_rate_ratios_lie_inside_their_intervals() {
+    let demo_truth = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo/truth.json");
+    let sim = temp("truth-extracts");
+    let made = Command::new(SHINE)
+        .args([
+            "simulate",
+            "--quiet",
+            "--referred",
+            "350",
+            "--pool",
+            "6000",
+            "--seed",
+            "99",
+            "--out",
+        ])
+        .arg(&sim)
+        .output()
+        .expect("simulate");
+    assert!(made.status.success());
+    for (name, truth_path, extracts) in [
+        ("demo", Path::new(demo_truth).to_path_buf(), None),
+        ("seed-99", sim.join("truth.json"), Some(sim.clone())),
+    ] {
+        let out = temp(&format!("truth-{name}"));
+        let run = match &extracts {
+            None => analyse_demo(&out, &[]),
+            Some(dir) => Command::new(SHINE)
+                .args(["analyse", "--quiet"])
+                .arg(dir)
+                .arg("--out")
+                .arg(&out)
+                .output()
+                .expect("analyse"),
+        };
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let truth: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&truth_path).expect("truth")).expect("json");
+        let results: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("results.json")).expect("results"))
+                .expect("json");
+        let did = results["difference_in_differences"]
+            .as_array()
+            .expect("did");
+        assert_eq!(did.len(), 3);
+        for o in did {
+            let outcome = o["outcome"].as_str().expect("outcome");
+            let true_rr = truth["rate_ratios"][outcome]
+                .as_f64()
+                .expect("true rate ratio");
+            let lo = o["rate_ratio"]["rate_ratio_conf_low"]
+                .as_f64()
+                .expect("low");
+            let hi = o["rate_ratio"]["rate_ratio_conf_high"]
+                .as_f64()
+                .expect("high");
+            assert!(
+                lo < true_rr && true_rr < hi,
+                "{name}: {outcome}: true {true_rr} outside [{lo}, {hi}]"
+            );
+        }
     }
 }

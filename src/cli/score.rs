@@ -55,6 +55,7 @@ pub fn run(args: ScoreArgs, globals: Globals) -> anyhow::Result<ExitCode> {
                 warnings: problems.count(crate::data::problems::Severity::Warning),
                 extract_period: None,
                 extract_period_end: None,
+                extract_period_start: None,
                 files: Vec::new(),
                 problems: problems.groups(),
             };

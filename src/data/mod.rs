@@ -4,6 +4,7 @@
 pub mod cohort;
 pub mod dictionary;
 pub mod instruments;
+pub mod panel;
 pub mod problems;
 pub mod read;
 pub mod score;

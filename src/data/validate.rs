@@ -119,6 +119,9 @@ pub struct ValidationReport {
     /// The last day of the extract period (days since 1970-01-01), when known.
     #[serde(skip)]
     pub extract_period_end: Option<i32>,
+    /// The first day of the extract period, when known.
+    #[serde(skip)]
+    pub extract_period_start: Option<i32>,
     pub files: Vec<FileInfo>,
     pub problems: Vec<ProblemGroup>,
 }
@@ -290,6 +293,7 @@ pub fn validate(paths: &ExtractPaths, period: Option<ExtractPeriod>) -> Validati
         warnings: problems.count(Severity::Warning),
         extract_period: period.map(|p| p.describe()),
         extract_period_end: period.map(|p| p.end),
+        extract_period_start: period.map(|p| p.start),
         files: extracts.tables.values().map(|t| t.info.clone()).collect(),
         problems: problems.groups(),
     };

@@ -14,15 +14,18 @@ use crate::data::cohort::{
 };
 use crate::data::dictionary::TableName;
 use crate::data::instruments::ValueSet;
+use crate::data::panel::PanelWindow;
 use crate::data::score::{score_proms, ScoreCount, ScoreOptions};
 use crate::data::validate::Extracts;
 use crate::data::validate::{validate, ExtractPaths, ExtractPeriod, ValidationReport};
+use crate::pipeline::did_stage::{did_stage, ClusterBy, OutcomeDid};
 use crate::pipeline::propensity::{table_one_of, PropensityError, PsTerm};
 use crate::pipeline::risk_set::{
     match_risk_sets, rate_comparison, CohortFlow, Group, MatchedCohort, RateComparison,
     RiskSetMatching,
 };
 use crate::report::cohort as cohort_report;
+use crate::report::did as did_report;
 use crate::report::manifest::{Manifest, SHINE_VERSION};
 use crate::report::matching as matching_report;
 use crate::report::output::{OutputError, ResultsFolder};
@@ -120,6 +123,7 @@ impl Moments {
 #[derive(Debug, Clone, Serialize)]
 struct Results<'a> {
     shine_version: &'static str,
+    difference_in_differences: &'a [OutcomeDid],
     matching: MatchingResults<'a>,
     cohort: &'a CohortCounts,
     survey_by_wave: &'a [WaveSummary],
@@ -140,6 +144,7 @@ struct MatchingResults<'a> {
 
 /// The matching stage's results.
 struct MatchedStage {
+    registry: Registry,
     /// The person-level matched cohort as CSV (written only when asked for).
     cohort_csv: String,
     options: RiskSetMatching,
@@ -189,6 +194,7 @@ fn match_cohort(
     .map_err(|e| AnalyseError::Analysis(e.to_string()))?;
     let cohort_csv = cohort_csv(&registry, &cohort);
     Ok(MatchedStage {
+        registry,
         cohort_csv,
         options,
         table_one,
@@ -290,6 +296,21 @@ pub fn analyse(config: &AnalyseConfig) -> Result<AnalyseOutcome, AnalyseError> {
     timing(config.quiet, "match", started);
 
     let started = Instant::now();
+    let extract = validation
+        .report
+        .extract_period_start
+        .zip(validation.report.extract_period_end);
+    let did = did_stage(
+        &matched.registry,
+        &matched.cohort,
+        PanelWindow::default(),
+        extract,
+        ClusterBy::MatchedSet,
+    )
+    .map_err(|e| AnalyseError::Analysis(e.to_string()))?;
+    timing(config.quiet, "did", started);
+
+    let started = Instant::now();
     let threshold = config.disclosure_threshold;
     let mut folder = ResultsFolder::default();
     for table in [
@@ -307,6 +328,9 @@ pub fn analyse(config: &AnalyseConfig) -> Result<AnalyseOutcome, AnalyseError> {
         );
     }
     for table in [
+        did_report::rate_ratio_table(&did),
+        did_report::event_study_table(&did),
+        did_report::linear_table(&did),
         cohort_report::flow_table(&matched.cohort.flow, matched.options.ratio),
         table_one_table(
             &matched.table_one.0,
@@ -341,8 +365,20 @@ pub fn analyse(config: &AnalyseConfig) -> Result<AnalyseOutcome, AnalyseError> {
     if config.export_matched {
         folder.add("matched_cohort.csv", matched.cohort_csv);
     }
+    for o in &did {
+        let figure = did_report::event_study_figure(o)?;
+        folder.add(
+            &format!("figures/event_study_{}.svg", o.outcome),
+            figure.svg,
+        );
+        folder.add(
+            &format!("figures/event_study_{}.png", o.outcome),
+            figure.png,
+        );
+    }
     let results = Results {
         shine_version: SHINE_VERSION,
+        difference_in_differences: &did,
         matching: MatchingResults {
             options: &matched.options,
             flow: &c.flow,

@@ -422,3 +422,122 @@ mod tests {
         assert!((h[9] - 0.5).abs() < 1e-12);
     }
 }
+
+/// One event-study estimate on the rate-ratio scale.
+#[derive(Debug, Clone, Copy)]
+pub struct EventEstimate {
+    pub period: i32,
+    pub rate_ratio: f64,
+    pub conf_low: f64,
+    pub conf_high: f64,
+}
+
+/// Event-study plot: rate ratio per 30-day period relative to the index date with 95%
+/// intervals, the reference period (−1, ratio 1) marked hollow, a line at ratio 1 and a
+/// dashed line at the index date.
+pub fn event_study(
+    title: &str,
+    points: &[EventEstimate],
+    reference: i32,
+) -> Result<Figure, FigureError> {
+    let lo = points
+        .iter()
+        .map(|p| p.conf_low)
+        .filter(|v| v.is_finite())
+        .fold(1.0f64, f64::min);
+    let hi = points
+        .iter()
+        .map(|p| p.conf_high)
+        .filter(|v| v.is_finite())
+        .fold(1.0f64, f64::max);
+    let first = points
+        .iter()
+        .map(|p| p.period)
+        .chain([reference])
+        .min()
+        .unwrap_or(-1);
+    let last = points
+        .iter()
+        .map(|p| p.period)
+        .chain([reference])
+        .max()
+        .unwrap_or(0);
+    let pad = (hi - lo).max(0.1) * 0.08;
+    let event = Event {
+        title: title.to_string(),
+        points: points.to_vec(),
+        reference,
+        x: (f64::from(first) - 0.7, f64::from(last) + 0.7),
+        y: ((lo - pad).max(0.0), hi + pad),
+    };
+    render("event study", (820, 460), &event)
+}
+
+struct Event {
+    title: String,
+    points: Vec<EventEstimate>,
+    reference: i32,
+    x: (f64, f64),
+    y: (f64, f64),
+}
+
+impl Draw for Event {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let e = |e: DrawingAreaErrorKind<DB::ErrorType>| format!("{e:?}");
+        root.fill(&WHITE).map_err(e)?;
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, (FAMILY, 17))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(56)
+            .build_cartesian_2d(self.x.0..self.x.1, self.y.0..self.y.1)
+            .map_err(e)?;
+        chart
+            .configure_mesh()
+            .x_desc("period of 30 days relative to the index date")
+            .y_desc("rate ratio (95% CI)")
+            .label_style((FAMILY, 12))
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .draw()
+            .map_err(e)?;
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(self.x.0, 1.0), (self.x.1, 1.0)],
+                BLACK.stroke_width(1),
+            )))
+            .map_err(e)?;
+        // The index date falls between periods −1 and 0.
+        let dashes = (0..20).map(|k| {
+            let t = self.y.0 + (self.y.1 - self.y.0) * f64::from(k) / 20.0;
+            let u = t + (self.y.1 - self.y.0) / 40.0;
+            PathElement::new(vec![(-0.5, t), (-0.5, u)], BEFORE.stroke_width(1))
+        });
+        chart.draw_series(dashes).map_err(e)?;
+        chart
+            .draw_series(self.points.iter().map(|p| {
+                PathElement::new(
+                    vec![
+                        (f64::from(p.period), p.conf_low),
+                        (f64::from(p.period), p.conf_high),
+                    ],
+                    AFTER.stroke_width(2),
+                )
+            }))
+            .map_err(e)?;
+        chart
+            .draw_series(
+                self.points
+                    .iter()
+                    .map(|p| Circle::new((f64::from(p.period), p.rate_ratio), 4, AFTER.filled())),
+            )
+            .map_err(e)?;
+        chart
+            .draw_series(std::iter::once(Circle::new(
+                (f64::from(self.reference), 1.0),
+                5,
+                BLACK.stroke_width(1),
+            )))
+            .map_err(e)?;
+        Ok(())
+    }
+}

@@ -2,6 +2,7 @@
 //! result structs; computes no statistic.
 
 pub mod cohort;
+pub mod did;
 pub mod disclosure;
 pub mod figures;
 pub mod manifest;

@@ -1,0 +1,276 @@
+//! The difference-in-differences stage of `analyse`: for each outcome group, on the
+//! matched cohort's person-period panel,
+//!
+//! - the 2×2 DiD rate ratio: Poisson `count ~ treated_post | member + period` with
+//!   offset log(exposure);
+//! - the event study: `count ~ i(period, treated, ref = -1) | member + period`, and the
+//!   joint pre-trend test of the periods before −1;
+//! - the linear DiD on the rate per period (30 days), weighted by exposure;
+//!
+//! all with standard errors clustered by matched set (or by person).
+
+use nalgebra::DMatrix;
+use serde::Serialize;
+
+use super::did::{DidCoefficient, PretrendTest};
+use super::risk_set::{Group, MatchedCohort};
+use crate::data::cohort::Registry;
+use crate::data::panel::{person_periods, Panel, PanelMember, PanelWindow};
+use crate::stats::fixest::{fit_fe, FeCoefficient, FeFamily, FeFit, FeModel, Vcov};
+
+/// The unit of clustering of the standard errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClusterBy {
+    MatchedSet,
+    Person,
+}
+
+/// One event-study coefficient.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventPoint {
+    pub period: i32,
+    pub estimate: f64,
+    pub std_error: f64,
+    pub rate_ratio: f64,
+    pub conf_low: f64,
+    pub conf_high: f64,
+}
+
+/// The DiD results of one outcome group.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutcomeDid {
+    pub outcome: String,
+    /// The 2×2 DiD on the log scale, with `rate_ratio` and its interval.
+    pub rate_ratio: DidCoefficient,
+    /// The linear DiD: change in contacts per person per 30 days.
+    pub linear: DidCoefficient,
+    pub event_study: Vec<EventPoint>,
+    pub pretrend_test: Option<PretrendTest>,
+    pub n_obs: usize,
+    pub n_dropped: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("difference-in-differences, {outcome}: {message}")]
+pub struct DidStageError {
+    pub outcome: String,
+    pub message: String,
+}
+
+fn coefficient(c: &FeCoefficient, poisson: bool) -> DidCoefficient {
+    DidCoefficient {
+        term: c.name.clone(),
+        estimate: c.estimate,
+        std_error: c.std_error,
+        statistic: c.statistic,
+        p_value: c.p_value,
+        conf_low: c.conf_low,
+        conf_high: c.conf_high,
+        rate_ratio: poisson.then(|| c.estimate.exp()),
+        rate_ratio_conf_low: poisson.then(|| c.conf_low.exp()),
+        rate_ratio_conf_high: poisson.then(|| c.conf_high.exp()),
+    }
+}
+
+/// Runs the DiD models of every outcome group of the registry.
+pub fn did_stage(
+    registry: &Registry,
+    cohort: &MatchedCohort,
+    window: PanelWindow,
+    extract: Option<(i32, i32)>,
+    cluster: ClusterBy,
+) -> Result<Vec<OutcomeDid>, DidStageError> {
+    let members: Vec<PanelMember> = cohort
+        .members
+        .iter()
+        .map(|m| PanelMember {
+            person: m.person,
+            treated: m.group == Group::Referred,
+            matched_set: m.matched_set as u32,
+            index_date: m.index_date,
+            censor: None,
+        })
+        .collect();
+    let mut out = Vec::new();
+    for (g, group) in registry.groups.iter().enumerate() {
+        let err = |message: String| DidStageError {
+            outcome: group.name.clone(),
+            message,
+        };
+        let panel = person_periods(registry, &members, g, window, extract);
+        if panel.member.is_empty() {
+            return Err(err(
+                "the panel is empty: no member has follow-up inside the extract period".into(),
+            ));
+        }
+        let fit = |x: DMatrix<f64>,
+                   names: Vec<String>,
+                   family: FeFamily|
+         -> Result<FeFit, DidStageError> {
+            fit_panel(&panel, &members, x, &names, family, cluster, window)
+                .map_err(|e| err(e.to_string()))
+        };
+        let n = panel.member.len();
+        let treated_post = DMatrix::from_iterator(
+            n,
+            1,
+            (0..n).map(|i| {
+                f64::from(u8::from(
+                    members[panel.member[i] as usize].treated && panel.period[i] >= 0,
+                ))
+            }),
+        );
+        let did = fit(
+            treated_post.clone(),
+            vec!["treated_post".into()],
+            FeFamily::Poisson,
+        )?;
+        let linear = fit(
+            treated_post,
+            vec!["treated_post".into()],
+            FeFamily::Gaussian,
+        )?;
+
+        let periods: Vec<i32> = (-window.periods_before..window.periods_after)
+            .filter(|&p| p != -1)
+            .collect();
+        let names: Vec<String> = periods
+            .iter()
+            .map(|p| format!("rel_period::{p}:treated"))
+            .collect();
+        let mut x = DMatrix::zeros(n, periods.len());
+        for i in 0..n {
+            if members[panel.member[i] as usize].treated {
+                if let Some(j) = periods.iter().position(|&p| p == panel.period[i]) {
+                    x[(i, j)] = 1.0;
+                }
+            }
+        }
+        let event = fit(x, names, FeFamily::Poisson)?;
+        let event_study: Vec<EventPoint> = event
+            .coefficients
+            .iter()
+            .filter_map(|c| {
+                let p = c
+                    .name
+                    .strip_prefix("rel_period::")?
+                    .split(':')
+                    .next()?
+                    .parse::<i32>()
+                    .ok()?;
+                Some(EventPoint {
+                    period: p,
+                    estimate: c.estimate,
+                    std_error: c.std_error,
+                    rate_ratio: c.estimate.exp(),
+                    conf_low: c.conf_low.exp(),
+                    conf_high: c.conf_high.exp(),
+                })
+            })
+            .collect();
+        let pre: Vec<String> = event_study
+            .iter()
+            .filter(|e| e.period < -1)
+            .map(|e| format!("rel_period::{}:treated", e.period))
+            .collect();
+        let pretrend_test = if pre.is_empty() {
+            None
+        } else {
+            let w = event
+                .wald_test(&pre)
+                .map_err(|e| err(format!("pre-trend test: {e}")))?;
+            Some(PretrendTest {
+                terms: w.terms,
+                statistic: w.statistic,
+                df1: w.df1,
+                df2: w.df2,
+                p_value: w.p_value,
+                chi_squared: w.chi_squared,
+                chi_squared_p_value: w.chi_squared_p_value,
+            })
+        };
+        let first = |f: &FeFit, poisson: bool| {
+            f.coefficients
+                .first()
+                .map(|c| coefficient(c, poisson))
+                .ok_or_else(|| err("treated_post was dropped as collinear".into()))
+        };
+        out.push(OutcomeDid {
+            outcome: group.name.clone(),
+            rate_ratio: first(&did, true)?,
+            linear: first(&linear, false)?,
+            event_study,
+            pretrend_test,
+            n_obs: did.n_obs,
+            n_dropped: did.n_dropped,
+        });
+    }
+    Ok(out)
+}
+
+/// A fixed-effects fit on the panel: member and period fixed effects; Poisson with
+/// offset log(exposure), Gaussian on the rate per period weighted by exposure.
+fn fit_panel(
+    panel: &Panel,
+    members: &[PanelMember],
+    x: DMatrix<f64>,
+    names: &[String],
+    family: FeFamily,
+    cluster: ClusterBy,
+    window: PanelWindow,
+) -> Result<FeFit, crate::stats::fixest::FeError> {
+    let n = panel.member.len();
+    let fixed_effects = vec![
+        ("member".to_string(), panel.member.clone()),
+        (
+            "period".to_string(),
+            panel
+                .period
+                .iter()
+                .map(|&p| (p + window.periods_before) as u32)
+                .collect(),
+        ),
+    ];
+    let clusters = match cluster {
+        ClusterBy::MatchedSet => (
+            "matched_set".to_string(),
+            panel
+                .member
+                .iter()
+                .map(|&m| members[m as usize].matched_set)
+                .collect(),
+        ),
+        ClusterBy::Person => ("person".to_string(), panel.member.clone()),
+    };
+    let vcov = Vcov::Cluster(vec![clusters]);
+    let model = FeModel::new(family);
+    match family {
+        FeFamily::Poisson => {
+            let offset: Vec<f64> = panel.exposure.iter().map(|e| e.ln()).collect();
+            fit_fe(
+                &panel.count,
+                &x,
+                names,
+                &fixed_effects,
+                None,
+                Some(&offset),
+                &vcov,
+                &model,
+            )
+        }
+        FeFamily::Gaussian => {
+            let rate: Vec<f64> = (0..n).map(|i| panel.count[i] / panel.exposure[i]).collect();
+            fit_fe(
+                &rate,
+                &x,
+                names,
+                &fixed_effects,
+                Some(&panel.exposure),
+                None,
+                &vcov,
+                &model,
+            )
+        }
+    }
+}

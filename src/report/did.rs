@@ -1,0 +1,106 @@
+//! Tables and figures of the difference-in-differences stage.
+
+use crate::pipeline::did_stage::OutcomeDid;
+
+use super::figures::{self, EventEstimate, Figure, FigureError};
+use super::table::{Cell, ResultTable};
+
+fn label(outcome: &str) -> &str {
+    match outcome {
+        "general_practice" => "contacts with general practice",
+        "unplanned_hospital" => "unplanned hospital contacts",
+        "helpline" => "calls to the 1813 helpline",
+        other => other,
+    }
+}
+
+/// The 2×2 DiD rate ratio per outcome, with the pre-trend test of its event study.
+pub fn rate_ratio_table(did: &[OutcomeDid]) -> ResultTable {
+    let mut t = ResultTable::new(
+        "did_rate_ratios",
+        "Change in healthcare use after referral: difference-in-differences rate ratios",
+        &[
+            "outcome",
+            "rate_ratio",
+            "conf_low",
+            "conf_high",
+            "p_value",
+            "pretrend_p_value",
+            "person_periods",
+        ],
+    );
+    for o in did {
+        let r = &o.rate_ratio;
+        t.push(vec![
+            Cell::text(label(&o.outcome)),
+            Cell::maybe(r.rate_ratio, 3),
+            Cell::maybe(r.rate_ratio_conf_low, 3),
+            Cell::maybe(r.rate_ratio_conf_high, 3),
+            Cell::estimate(r.p_value, 4),
+            Cell::maybe(o.pretrend_test.as_ref().map(|p| p.p_value), 4),
+            Cell::Count(o.n_obs as u64),
+        ]);
+    }
+    t.notes.push(
+        "Poisson regression of contacts per 30-day period with person and period fixed effects and log exposure as offset; the rate ratio compares the change after referral in referred persons with the change in their matched comparison persons. 95% intervals from standard errors clustered by matched set. Pre-trend: joint Wald test (F) that all event-study coefficients before period −1 are zero."
+            .into(),
+    );
+    t
+}
+
+/// Event-study rate ratios per period and outcome.
+pub fn event_study_table(did: &[OutcomeDid]) -> ResultTable {
+    let mut t = ResultTable::new(
+        "event_study",
+        "Event study: rate ratio per 30-day period relative to the index date (reference: period −1)",
+        &["outcome", "period", "rate_ratio", "conf_low", "conf_high"],
+    );
+    for o in did {
+        for p in &o.event_study {
+            t.push(vec![
+                Cell::text(o.outcome.clone()),
+                Cell::text(p.period.to_string()),
+                Cell::estimate(p.rate_ratio, 3),
+                Cell::estimate(p.conf_low, 3),
+                Cell::estimate(p.conf_high, 3),
+            ]);
+        }
+    }
+    t
+}
+
+/// The linear DiD: change in contacts per person per 30 days.
+pub fn linear_table(did: &[OutcomeDid]) -> ResultTable {
+    let mut t = ResultTable::new(
+        "did_linear",
+        "Change in contacts per person per 30 days after referral (linear difference-in-differences)",
+        &["outcome", "estimate", "std_error", "conf_low", "conf_high", "p_value"],
+    );
+    for o in did {
+        let l = &o.linear;
+        t.push(vec![
+            Cell::text(label(&o.outcome)),
+            Cell::estimate(l.estimate, 4),
+            Cell::estimate(l.std_error, 4),
+            Cell::estimate(l.conf_low, 4),
+            Cell::estimate(l.conf_high, 4),
+            Cell::estimate(l.p_value, 4),
+        ]);
+    }
+    t.notes.push("Least squares on the rate per period with person and period fixed effects, weighted by exposure; standard errors clustered by matched set.".into());
+    t
+}
+
+pub fn event_study_figure(o: &OutcomeDid) -> Result<Figure, FigureError> {
+    let points: Vec<EventEstimate> = o
+        .event_study
+        .iter()
+        .map(|p| EventEstimate {
+            period: p.period,
+            rate_ratio: p.rate_ratio,
+            conf_low: p.conf_low,
+            conf_high: p.conf_high,
+        })
+        .collect();
+    figures::event_study(&format!("Event study: {}", label(&o.outcome)), &points, -1)
+}
