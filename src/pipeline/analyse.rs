@@ -375,6 +375,9 @@ pub fn analyse(config: &AnalyseConfig) -> Result<AnalyseOutcome, AnalyseError> {
             &format!("figures/event_study_{}.png", o.outcome),
             figure.png,
         );
+        let figure = did_report::raw_rate_figure(o)?;
+        folder.add(&format!("figures/raw_rates_{}.svg", o.outcome), figure.svg);
+        folder.add(&format!("figures/raw_rates_{}.png", o.outcome), figure.png);
     }
     let results = Results {
         shine_version: SHINE_VERSION,

@@ -37,10 +37,21 @@ pub struct EventPoint {
     pub conf_high: f64,
 }
 
+/// The raw contact rate of a group in one period.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct RawRate {
+    pub period: i32,
+    /// Contacts per person per 30 days, referred persons.
+    pub referred: f64,
+    /// The same for the matched comparison persons, weighted by the matching weights.
+    pub comparison: f64,
+}
+
 /// The DiD results of one outcome group.
 #[derive(Debug, Clone, Serialize)]
 pub struct OutcomeDid {
     pub outcome: String,
+    pub raw_rates: Vec<RawRate>,
     /// The 2×2 DiD on the log scale, with `rate_ratio` and its interval.
     pub rate_ratio: DidCoefficient,
     /// The linear DiD: change in contacts per person per 30 days.
@@ -92,6 +103,7 @@ pub fn did_stage(
             censor: None,
         })
         .collect();
+    let weights: Vec<f64> = cohort.members.iter().map(|m| m.weight).collect();
     let mut out = Vec::new();
     for (g, group) in registry.groups.iter().enumerate() {
         let err = |message: String| DidStageError {
@@ -198,6 +210,7 @@ pub fn did_stage(
         };
         out.push(OutcomeDid {
             outcome: group.name.clone(),
+            raw_rates: raw_rates(&panel, &members, &weights, window),
             rate_ratio: first(&did, true)?,
             linear: first(&linear, false)?,
             event_study,
@@ -273,4 +286,35 @@ fn fit_panel(
             )
         }
     }
+}
+
+/// Contacts per person per period by group and period: sums of (weighted) contacts over
+/// sums of (weighted) exposure.
+fn raw_rates(
+    panel: &Panel,
+    members: &[PanelMember],
+    weights: &[f64],
+    window: PanelWindow,
+) -> Vec<RawRate> {
+    let periods = (window.periods_before + window.periods_after) as usize;
+    let mut sums = vec![[0.0f64; 4]; periods];
+    for i in 0..panel.member.len() {
+        let m = panel.member[i] as usize;
+        let slot = &mut sums[(panel.period[i] + window.periods_before) as usize];
+        let (w, k) = if members[m].treated {
+            (1.0, 0)
+        } else {
+            (weights[m], 2)
+        };
+        slot[k] += w * panel.count[i];
+        slot[k + 1] += w * panel.exposure[i];
+    }
+    sums.iter()
+        .enumerate()
+        .map(|(j, s)| RawRate {
+            period: j as i32 - window.periods_before,
+            referred: if s[1] > 0.0 { s[0] / s[1] } else { f64::NAN },
+            comparison: if s[3] > 0.0 { s[2] / s[3] } else { f64::NAN },
+        })
+        .collect()
 }

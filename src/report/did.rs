@@ -104,3 +104,15 @@ pub fn event_study_figure(o: &OutcomeDid) -> Result<Figure, FigureError> {
         .collect();
     figures::event_study(&format!("Event study: {}", label(&o.outcome)), &points, -1)
 }
+
+pub fn raw_rate_figure(o: &OutcomeDid) -> Result<Figure, FigureError> {
+    let periods: Vec<i32> = o.raw_rates.iter().map(|r| r.period).collect();
+    let referred: Vec<f64> = o.raw_rates.iter().map(|r| r.referred).collect();
+    let comparison: Vec<f64> = o.raw_rates.iter().map(|r| r.comparison).collect();
+    figures::raw_rates(
+        &format!("Raw rates: {}", label(&o.outcome)),
+        &periods,
+        &referred,
+        &comparison,
+    )
+}

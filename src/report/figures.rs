@@ -541,3 +541,96 @@ impl Draw for Event {
         Ok(())
     }
 }
+
+/// Raw contact rate per period of the referred and their matched comparison persons,
+/// with a dashed line at the index date.
+pub fn raw_rates(
+    title: &str,
+    periods: &[i32],
+    referred: &[f64],
+    comparison: &[f64],
+) -> Result<Figure, FigureError> {
+    let values = referred.iter().chain(comparison).filter(|v| v.is_finite());
+    let hi = values.fold(0.0f64, |a, &b| a.max(b)) * 1.15;
+    let first = periods.first().copied().unwrap_or(-1);
+    let last = periods.last().copied().unwrap_or(0);
+    let rates = Rates {
+        title: title.to_string(),
+        periods: periods.to_vec(),
+        referred: referred.to_vec(),
+        comparison: comparison.to_vec(),
+        x: (f64::from(first) - 0.5, f64::from(last) + 0.5),
+        y_max: if hi > 0.0 { hi } else { 1.0 },
+    };
+    render("raw rates", (820, 420), &rates)
+}
+
+struct Rates {
+    title: String,
+    periods: Vec<i32>,
+    referred: Vec<f64>,
+    comparison: Vec<f64>,
+    x: (f64, f64),
+    y_max: f64,
+}
+
+impl Draw for Rates {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let e = |e: DrawingAreaErrorKind<DB::ErrorType>| format!("{e:?}");
+        root.fill(&WHITE).map_err(e)?;
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, (FAMILY, 17))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(56)
+            .build_cartesian_2d(self.x.0..self.x.1, 0.0..self.y_max)
+            .map_err(e)?;
+        chart
+            .configure_mesh()
+            .x_desc("period of 30 days relative to the index date")
+            .y_desc("contacts per person per 30 days")
+            .label_style((FAMILY, 12))
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .draw()
+            .map_err(e)?;
+        let dashes = (0..20).map(|k| {
+            let t = self.y_max * f64::from(k) / 20.0;
+            PathElement::new(
+                vec![(-0.5, t), (-0.5, t + self.y_max / 40.0)],
+                BLACK.stroke_width(1),
+            )
+        });
+        chart.draw_series(dashes).map_err(e)?;
+        for (values, color, name) in [
+            (&self.referred, AFTER, "referred"),
+            (&self.comparison, BEFORE, "matched comparison"),
+        ] {
+            let points: Vec<(f64, f64)> = self
+                .periods
+                .iter()
+                .zip(values.iter())
+                .filter(|(_, v)| v.is_finite())
+                .map(|(&p, &v)| (f64::from(p), v))
+                .collect();
+            chart
+                .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
+                .map_err(e)?
+                .label(name)
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
+                });
+            chart
+                .draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))
+                .map_err(e)?;
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .label_font((FAMILY, 12))
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK)
+            .draw()
+            .map_err(e)?;
+        Ok(())
+    }
+}
