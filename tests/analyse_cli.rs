@@ -121,7 +121,7 @@ fn no_person_id_and_no_small_count_reaches_the_outputs() {
         }
         if name.ends_with(".csv") {
             // Label columns (waves, levels, terms) hold names, not counts.
-            const LABELS: [&str; 13] = [
+            const LABELS: [&str; 14] = [
                 "variable",
                 "level",
                 "statistic",
@@ -135,6 +135,7 @@ fn no_person_id_and_no_small_count_reaches_the_outputs() {
                 "type",
                 "sample",
                 "period",
+                "wave",
             ];
             let header: Vec<&str> = text.lines().next().unwrap_or_default().split(',').collect();
             for line in text.lines().skip(1) {
@@ -401,10 +402,10 @@ fn outputs_do_not_depend_on_the_row_order_of_the_inputs() {
     }
 }
 
-/// On simulated extracts the true rate ratio of each outcome group lies inside its 95%
-/// interval (the demo and a second simulation; both fixed seeds, so deterministic).
+/// On simulated extracts the true rate ratio of each outcome group, and the true change
+/// from baseline of each survey outcome, lie inside their 95% intervals (the demo and a second simulation; both fixed seeds, so deterministic).
 #[test]
-fn true_rate_ratios_lie_inside_their_intervals() {
+fn true_effects_lie_inside_their_intervals() {
     let demo_truth = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo/truth.json");
     let sim = temp("truth-extracts");
     let made = Command::new(SHINE)

@@ -19,6 +19,7 @@ use crate::data::score::{score_proms, ScoreCount, ScoreOptions};
 use crate::data::validate::Extracts;
 use crate::data::validate::{validate, ExtractPaths, ExtractPeriod, ValidationReport};
 use crate::pipeline::did_stage::{did_stage, ClusterBy, OutcomeDid};
+use crate::pipeline::mixed_stage::{survey_outcome, Response, SurveyOutcome};
 use crate::pipeline::propensity::{table_one_of, PropensityError, PsTerm};
 use crate::pipeline::risk_set::{
     match_risk_sets, rate_comparison, CohortFlow, Group, MatchedCohort, RateComparison,
@@ -124,6 +125,7 @@ impl Moments {
 struct Results<'a> {
     shine_version: &'static str,
     difference_in_differences: &'a [OutcomeDid],
+    survey_outcomes: &'a [SurveyOutcome],
     matching: MatchingResults<'a>,
     cohort: &'a CohortCounts,
     survey_by_wave: &'a [WaveSummary],
@@ -222,6 +224,43 @@ fn cohort_csv(registry: &Registry, cohort: &MatchedCohort) -> String {
     out
 }
 
+/// The survey outcomes of referred persons, each by its mixed model.
+fn survey_stage(
+    scored: &DataFrame,
+    registry: &Registry,
+) -> Result<Vec<SurveyOutcome>, AnalyseError> {
+    let ids = scored.column("person_id")?.str()?.clone();
+    let wave = scored.column("wave")?.i64()?.clone();
+    let mut out = Vec::new();
+    for (outcome, column) in [
+        ("ucla3", "ucla3_total"),
+        ("eq5d5l_index", "eq5d_index"),
+        ("eq_vas", "eq5d_vas"),
+    ] {
+        let score = scored.column(column)?.f64()?.clone();
+        let responses: Vec<Response> = (0..scored.height())
+            .filter_map(|i| {
+                let id = ids.get(i)?;
+                let p = registry.ids.binary_search_by(|x| x.as_str().cmp(id)).ok()?;
+                Some(Response {
+                    person_id: id.to_string(),
+                    wave: wave.get(i)?,
+                    score: score.get(i)?,
+                    referral_date: registry.referral[p]?,
+                })
+            })
+            .collect();
+        if responses.is_empty() {
+            continue;
+        }
+        out.push(
+            survey_outcome(outcome, registry, &responses)
+                .map_err(|e| AnalyseError::Analysis(e.to_string()))?,
+        );
+    }
+    Ok(out)
+}
+
 /// The validation outcome without examples (examples can hold person_ids).
 #[derive(Debug, Clone, Serialize)]
 struct ValidationSummary {
@@ -276,7 +315,7 @@ pub fn analyse(config: &AnalyseConfig) -> Result<AnalyseOutcome, AnalyseError> {
         contacts: height(TableName::Contacts),
         survey_responses: height(TableName::Proms),
     };
-    let (waves, score_counts) = match extracts.frame(TableName::Proms) {
+    let (waves, score_counts, scored_frame) = match extracts.frame(TableName::Proms) {
         Some(proms) => {
             let scored = score_proms(
                 proms,
@@ -285,9 +324,13 @@ pub fn analyse(config: &AnalyseConfig) -> Result<AnalyseOutcome, AnalyseError> {
                     ..Default::default()
                 },
             )?;
-            (summarise_waves(&scored.frame)?, scored.counts)
+            (
+                summarise_waves(&scored.frame)?,
+                scored.counts,
+                Some(scored.frame),
+            )
         }
-        None => (Vec::new(), Vec::new()),
+        None => (Vec::new(), Vec::new(), None),
     };
     timing(config.quiet, "score", started);
 
@@ -311,6 +354,13 @@ pub fn analyse(config: &AnalyseConfig) -> Result<AnalyseOutcome, AnalyseError> {
     timing(config.quiet, "did", started);
 
     let started = Instant::now();
+    let survey = match &scored_frame {
+        Some(frame) => survey_stage(frame, &matched.registry)?,
+        None => Vec::new(),
+    };
+    timing(config.quiet, "mixed", started);
+
+    let started = Instant::now();
     let threshold = config.disclosure_threshold;
     let mut folder = ResultsFolder::default();
     for table in [
@@ -328,6 +378,7 @@ pub fn analyse(config: &AnalyseConfig) -> Result<AnalyseOutcome, AnalyseError> {
         );
     }
     for table in [
+        did_report::survey_change_table(&survey),
         did_report::rate_ratio_table(&did),
         did_report::event_study_table(&did),
         did_report::linear_table(&did),
@@ -379,8 +430,14 @@ pub fn analyse(config: &AnalyseConfig) -> Result<AnalyseOutcome, AnalyseError> {
         folder.add(&format!("figures/raw_rates_{}.svg", o.outcome), figure.svg);
         folder.add(&format!("figures/raw_rates_{}.png", o.outcome), figure.png);
     }
+    for o in &survey {
+        let figure = did_report::trajectory_figure(o)?;
+        folder.add(&format!("figures/trajectory_{}.svg", o.outcome), figure.svg);
+        folder.add(&format!("figures/trajectory_{}.png", o.outcome), figure.png);
+    }
     let results = Results {
         shine_version: SHINE_VERSION,
+        survey_outcomes: &survey,
         difference_in_differences: &did,
         matching: MatchingResults {
             options: &matched.options,

@@ -4,5 +4,6 @@ pub mod analyse;
 pub mod demo;
 pub mod did;
 pub mod did_stage;
+pub mod mixed_stage;
 pub mod propensity;
 pub mod risk_set;

@@ -116,3 +116,67 @@ pub fn raw_rate_figure(o: &OutcomeDid) -> Result<Figure, FigureError> {
         &comparison,
     )
 }
+
+/// Survey outcomes: change from baseline per wave, and the trajectory figure.
+pub fn survey_change_table(
+    outcomes: &[crate::pipeline::mixed_stage::SurveyOutcome],
+) -> ResultTable {
+    let mut t = ResultTable::new(
+        "survey_changes",
+        "Survey outcomes of referred persons: change from baseline (linear mixed models)",
+        &[
+            "outcome",
+            "wave",
+            "change",
+            "conf_low",
+            "conf_high",
+            "df",
+            "p_value",
+            "responses",
+            "persons",
+        ],
+    );
+    for o in outcomes {
+        for c in &o.change {
+            t.push(vec![
+                Cell::text(o.outcome.clone()),
+                Cell::text(c.wave.to_string()),
+                Cell::estimate(c.estimate, 3),
+                Cell::estimate(c.conf_low, 3),
+                Cell::estimate(c.conf_high, 3),
+                Cell::estimate(c.df, 1),
+                Cell::estimate(c.p_value, 4),
+                Cell::Count(o.n_obs as u64),
+                Cell::Count(o.n_persons as u64),
+            ]);
+        }
+    }
+    t.notes.push("REML fit of score ~ factor(wave) + age + sex + (1 | person_id) on every available response (missing waves allowed, missing at random); 95% intervals with Satterthwaite degrees of freedom (lmerTest).".into());
+    t
+}
+
+pub fn trajectory_figure(
+    o: &crate::pipeline::mixed_stage::SurveyOutcome,
+) -> Result<Figure, FigureError> {
+    let (title, y) = match o.outcome.as_str() {
+        "ucla3" => (
+            "Loneliness (UCLA-3), model-based mean",
+            "UCLA-3 total (3–9)",
+        ),
+        "eq5d5l_index" => (
+            "Quality of life (EQ-5D-5L index), model-based mean",
+            "EQ-5D-5L index (Danish value set)",
+        ),
+        "eq_vas" => (
+            "Self-rated health (EQ VAS), model-based mean",
+            "EQ VAS (0–100)",
+        ),
+        other => (other, other),
+    };
+    let points: Vec<(i64, f64, f64, f64)> = o
+        .means
+        .iter()
+        .map(|m| (m.wave, m.estimate, m.conf_low, m.conf_high))
+        .collect();
+    figures::trajectory(title, y, &points)
+}

@@ -634,3 +634,69 @@ impl Draw for Rates {
         Ok(())
     }
 }
+
+/// Model-based mean per survey wave with 95% intervals.
+pub fn trajectory(
+    title: &str,
+    y_label: &str,
+    points: &[(i64, f64, f64, f64)],
+) -> Result<Figure, FigureError> {
+    let lo = points.iter().map(|p| p.2).fold(f64::INFINITY, f64::min);
+    let hi = points.iter().map(|p| p.3).fold(f64::NEG_INFINITY, f64::max);
+    let pad = ((hi - lo).abs() * 0.15).max(1e-6);
+    let last = points.iter().map(|p| p.0).max().unwrap_or(9) as f64;
+    let t = Trajectory {
+        title: title.to_string(),
+        y_label: y_label.to_string(),
+        points: points.to_vec(),
+        x: (-0.8, last + 0.8),
+        y: (lo - pad, hi + pad),
+    };
+    render("trajectory", (640, 420), &t)
+}
+
+struct Trajectory {
+    title: String,
+    y_label: String,
+    points: Vec<(i64, f64, f64, f64)>,
+    x: (f64, f64),
+    y: (f64, f64),
+}
+
+impl Draw for Trajectory {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let e = |e: DrawingAreaErrorKind<DB::ErrorType>| format!("{e:?}");
+        root.fill(&WHITE).map_err(e)?;
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, (FAMILY, 17))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(64)
+            .build_cartesian_2d(self.x.0..self.x.1, self.y.0..self.y.1)
+            .map_err(e)?;
+        chart
+            .configure_mesh()
+            .x_desc("months after referral (survey wave)")
+            .y_desc(self.y_label.as_str())
+            .label_style((FAMILY, 12))
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .draw()
+            .map_err(e)?;
+        let line: Vec<(f64, f64)> = self.points.iter().map(|p| (p.0 as f64, p.1)).collect();
+        chart
+            .draw_series(LineSeries::new(line.clone(), AFTER.stroke_width(2)))
+            .map_err(e)?;
+        chart
+            .draw_series(self.points.iter().map(|p| {
+                PathElement::new(
+                    vec![(p.0 as f64, p.2), (p.0 as f64, p.3)],
+                    AFTER.stroke_width(2),
+                )
+            }))
+            .map_err(e)?;
+        chart
+            .draw_series(line.iter().map(|&p| Circle::new(p, 4, AFTER.filled())))
+            .map_err(e)?;
+        Ok(())
+    }
+}

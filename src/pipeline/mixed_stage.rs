@@ -1,0 +1,171 @@
+//! The survey stage of `analyse`: for each survey outcome (UCLA-3, EQ-5D-5L index, EQ
+//! VAS), the linear mixed model `score ~ factor(wave) + age + sex + (1 | person_id)`
+//! fitted by REML on every available response, the change from baseline at each
+//! follow-up wave with Satterthwaite intervals, and model-based means per wave (at the
+//! mean of the covariates, as emmeans averages them).
+
+use serde::Serialize;
+
+use crate::data::cohort::Registry;
+use crate::stats::design::{model_matrix, random_effect_design, ColumnData, DataSet};
+use crate::stats::formula;
+use crate::stats::lmm::{fit_lmm, ContrastResult, LmmOptions};
+
+/// One scored response of a referred person.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Response {
+    pub person_id: String,
+    pub wave: i64,
+    pub score: f64,
+    /// Days since 1970-01-01 of the referral (for the age covariate).
+    pub referral_date: i32,
+}
+
+/// An estimate with its Satterthwaite interval.
+#[derive(Debug, Clone, Serialize)]
+pub struct Estimate {
+    pub wave: i64,
+    pub estimate: f64,
+    pub std_error: f64,
+    pub df: f64,
+    pub p_value: f64,
+    pub conf_low: f64,
+    pub conf_high: f64,
+}
+
+impl Estimate {
+    fn of(wave: i64, c: &ContrastResult) -> Estimate {
+        Estimate {
+            wave,
+            estimate: c.estimate,
+            std_error: c.std_error,
+            df: c.df,
+            p_value: c.p_value,
+            conf_low: c.conf_low,
+            conf_high: c.conf_high,
+        }
+    }
+}
+
+/// The results of one survey outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct SurveyOutcome {
+    pub outcome: String,
+    pub formula: String,
+    pub n_obs: usize,
+    pub n_persons: usize,
+    /// Change from baseline at each follow-up wave.
+    pub change: Vec<Estimate>,
+    /// Model-based mean per wave.
+    pub means: Vec<Estimate>,
+    pub singular: bool,
+    pub converged: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("survey outcome {outcome}: {message}")]
+pub struct MixedStageError {
+    pub outcome: String,
+    pub message: String,
+}
+
+/// Fits the survey model of one outcome on its responses.
+pub fn survey_outcome(
+    outcome: &str,
+    registry: &Registry,
+    responses: &[Response],
+) -> Result<SurveyOutcome, MixedStageError> {
+    let err = |message: String| MixedStageError {
+        outcome: outcome.to_string(),
+        message,
+    };
+    let mut rows: Vec<&Response> = responses.iter().filter(|r| r.score.is_finite()).collect();
+    rows.sort_by(|a, b| a.person_id.cmp(&b.person_id).then(a.wave.cmp(&b.wave)));
+    let person = |id: &str| registry.ids.binary_search_by(|p| p.as_str().cmp(id)).ok();
+    let mut data = DataSet::new();
+    let ids: Vec<Option<&str>> = rows.iter().map(|r| Some(r.person_id.as_str())).collect();
+    let sexes: Vec<Option<&str>> = rows
+        .iter()
+        .map(|r| person(&r.person_id).map(|p| registry.sex[p].as_str()))
+        .collect();
+    let ages: Vec<f64> = rows
+        .iter()
+        .map(|r| {
+            person(&r.person_id).map_or(f64::NAN, |p| {
+                f64::from(r.referral_date - registry.birth[p]) / 365.25
+            })
+        })
+        .collect();
+    let push = |data: &mut DataSet, name: &str, column: ColumnData| {
+        data.push(name, column).map_err(|e| err(e.to_string()))
+    };
+    push(
+        &mut data,
+        "score",
+        ColumnData::Numeric(rows.iter().map(|r| r.score).collect()),
+    )?;
+    push(
+        &mut data,
+        "wave",
+        ColumnData::Numeric(rows.iter().map(|r| r.wave as f64).collect()),
+    )?;
+    push(&mut data, "age", ColumnData::Numeric(ages))?;
+    push(&mut data, "sex", ColumnData::from_strings(&sexes))?;
+    push(&mut data, "person_id", ColumnData::from_strings(&ids))?;
+    let text = "score ~ factor(wave) + age + sex + (1 | person_id)";
+    let f = formula::parse(text).map_err(|e| err(e.to_string()))?;
+    let design = model_matrix(&f, &data).map_err(|e| err(e.to_string()))?;
+    let random = random_effect_design(&f, &data, &design.rows).map_err(|e| err(e.to_string()))?;
+    let fit = fit_lmm(&design, &random, &LmmOptions::default()).map_err(|e| err(e.to_string()))?;
+    if !fit.converged {
+        return Err(err(
+            "the mixed model did not converge: check the scores for a constant outcome".into(),
+        ));
+    }
+    let names = &design.column_names;
+    let p = names.len();
+    let index = |name: &str| names.iter().position(|n| n == name);
+    let mut waves: Vec<i64> = rows.iter().map(|r| r.wave).collect();
+    waves.sort_unstable();
+    waves.dedup();
+    let baseline = waves.first().copied().unwrap_or(0);
+    // Covariate means over the rows used, for the model-based means.
+    let used = design.x.nrows() as f64;
+    let column_mean = |j: usize| design.x.column(j).iter().sum::<f64>() / used;
+    let mut change = Vec::new();
+    let mut means = Vec::new();
+    for &w in &waves {
+        let wave_term = format!("factor(wave){w}");
+        let mut l = vec![0.0; p];
+        for (j, name) in names.iter().enumerate() {
+            l[j] = if name == "(Intercept)" {
+                1.0
+            } else if name.starts_with("factor(wave)") {
+                f64::from(u8::from(*name == wave_term))
+            } else {
+                column_mean(j)
+            };
+        }
+        let mean = fit.contrast(&l).map_err(|e| err(e.to_string()))?;
+        means.push(Estimate::of(w, &mean));
+        if w != baseline {
+            let j = index(&wave_term).ok_or_else(|| err(format!("no term {wave_term}")))?;
+            let mut c = vec![0.0; p];
+            c[j] = 1.0;
+            let d = fit.contrast(&c).map_err(|e| err(e.to_string()))?;
+            change.push(Estimate::of(w, &d));
+        }
+    }
+    let mut persons: Vec<&str> = rows.iter().map(|r| r.person_id.as_str()).collect();
+    persons.dedup();
+    Ok(SurveyOutcome {
+        outcome: outcome.to_string(),
+        formula: text.to_string(),
+        n_obs: fit.n_obs,
+        n_persons: persons.len(),
+        change,
+        means,
+        singular: fit.singular,
+        converged: fit.converged,
+    })
+}
