@@ -156,3 +156,82 @@ fn bad_models_give_clear_messages_and_exit_codes() {
         "{err}"
     );
 }
+
+/// `--emmeans "wave | group"`: the change from baseline per group and the difference
+/// between groups in that change agree with lmerTest's `contest1D` (stored in
+/// `tests/reference/lmm/survey_panel.json`).
+#[test]
+fn emmeans_contrasts_agree_with_lmertest() {
+    let r: Value = serde_json::from_slice(
+        &std::fs::read(Path::new(ROOT).join("tests/reference/lmm/survey_panel.json"))
+            .expect("read"),
+    )
+    .expect("json");
+    let out = Command::new(SHINE)
+        .args([
+            "mixed",
+            "--json",
+            "--quiet",
+            "--emmeans",
+            "wave | group",
+            "--formula",
+        ])
+        .arg(r["formula"].as_str().expect("formula"))
+        .arg("--data")
+        .arg(Path::new(ROOT).join(r["data_file"].as_str().expect("data file")))
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ours: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let em = &ours["emmeans"];
+    let find = |list: &str, contrast: &str, group: &str| -> Value {
+        em[list]
+            .as_array()
+            .expect("list")
+            .iter()
+            .find(|e| e["contrast"] == contrast && e["group"] == group)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {list} {contrast} {group}"))
+    };
+    for (name, mine) in [
+        (
+            "change_wave3_referred",
+            find("changes", "3 - 0", "referred"),
+        ),
+        (
+            "change_wave9_referred",
+            find("changes", "9 - 0", "referred"),
+        ),
+        (
+            "did_wave9",
+            find("differences", "(9 - 0): referred - comparison", "referred"),
+        ),
+    ] {
+        let reference = r["contrasts"]
+            .as_array()
+            .expect("contrasts")
+            .iter()
+            .find(|c| c["name"] == name)
+            .expect("reference contrast");
+        for (key, tol) in [
+            ("estimate", 1e-6),
+            ("std_error", 1e-6),
+            ("df", 1e-4),
+            ("conf_low", 1e-6),
+            ("conf_high", 1e-6),
+        ] {
+            let (a, b) = (
+                mine[key].as_f64().expect("ours"),
+                reference[key].as_f64().expect("theirs"),
+            );
+            assert!(rel(a, b) < tol, "{name} {key}: {a} vs {b}");
+        }
+    }
+    // Means for 3 waves × 2 groups; changes for 2 later waves × 2 groups.
+    assert_eq!(em["means"].as_array().map(Vec::len), Some(6));
+    assert_eq!(em["changes"].as_array().map(Vec::len), Some(4));
+}

@@ -7,11 +7,59 @@ use clap::{Args, ValueEnum};
 
 use super::Globals;
 use crate::data::table::{read_any, to_dataset};
+use crate::pipeline::emmeans::{emmeans, parse_spec, Emmeans, GridEstimate};
 use crate::report::table::{Cell, ResultTable};
 use crate::stats::design::{model_matrix, random_effect_design};
 use crate::stats::formula;
 use crate::stats::lmm::{fit_lmm, DfMethod, LmmError, LmmFit, LmmOptions, Method};
 use crate::InputError;
+
+fn emmeans_tables(e: &Emmeans) -> String {
+    let mut out = String::new();
+    for (name, title, rows) in [
+        ("means", "Estimated marginal means", &e.means),
+        ("changes", "Change from the first level", &e.changes),
+        (
+            "differences",
+            "Difference between groups in the change",
+            &e.differences,
+        ),
+    ] {
+        if rows.is_empty() {
+            continue;
+        }
+        let mut t = ResultTable::new(
+            name,
+            title,
+            &[
+                "contrast",
+                "group",
+                "estimate",
+                "std_error",
+                "df",
+                "p_value",
+                "conf_low",
+                "conf_high",
+            ],
+        );
+        for r in rows.iter() {
+            let r: &GridEstimate = r;
+            t.push(vec![
+                Cell::text(&r.contrast),
+                Cell::text(r.group.clone().unwrap_or_default()),
+                Cell::estimate(r.estimate, 4),
+                Cell::estimate(r.std_error, 4),
+                Cell::estimate(r.df, 2),
+                Cell::estimate(r.p_value, 4),
+                Cell::estimate(r.conf_low, 4),
+                Cell::estimate(r.conf_high, 4),
+            ]);
+        }
+        out.push_str(&t.to_markdown(0));
+        out.push('\n');
+    }
+    out
+}
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum MethodArg {
@@ -40,6 +88,10 @@ pub struct MixedArgs {
     /// Degrees of freedom for tests and intervals: Satterthwaite (lmerTest) or residual.
     #[arg(long, value_enum, default_value = "satterthwaite")]
     df: DfArg,
+    /// Estimated marginal means, e.g. `wave` or `"wave | group"`: means per level, the
+    /// change from the first level, and the difference between groups in that change.
+    #[arg(long, value_name = "SPEC")]
+    emmeans: Option<String>,
     /// Write the results as JSON to stdout.
     #[arg(long)]
     json: bool,
@@ -89,10 +141,29 @@ pub fn run(args: MixedArgs, globals: Globals) -> anyhow::Result<ExitCode> {
             "{file}: the model did not converge: rescale covariates, simplify the random effects (e.g. (t || g) instead of (t | g)), or check for a response with little variation"
         );
     }
+    let emmeans = match &args.emmeans {
+        Some(spec) => {
+            let (variable, by) = parse_spec(spec).map_err(InputError)?;
+            Some(
+                emmeans(&parsed, &data, &design, &fit, &variable, by.as_deref())
+                    .map_err(|e| InputError(format!("{file}: {e}")))?,
+            )
+        }
+        None => None,
+    };
     if args.json {
-        super::print_stdout(&(serde_json::to_string_pretty(&fit)? + "\n"))?;
+        let mut value = serde_json::to_value(&fit)?;
+        if let (Some(e), Some(obj)) = (&emmeans, value.as_object_mut()) {
+            obj.insert("emmeans".into(), serde_json::to_value(e)?);
+        }
+        super::print_stdout(&(serde_json::to_string_pretty(&value)? + "\n"))?;
     } else {
-        super::print_stdout(&describe(&fit, design.dropped_rows))?;
+        let mut text = describe(&fit, design.dropped_rows);
+        if let Some(e) = &emmeans {
+            text.push('\n');
+            text.push_str(&emmeans_tables(e));
+        }
+        super::print_stdout(&text)?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -4,6 +4,7 @@ pub mod analyse;
 pub mod demo;
 pub mod did;
 pub mod did_stage;
+pub mod emmeans;
 pub mod mixed_stage;
 pub mod propensity;
 pub mod risk_set;
