@@ -365,7 +365,7 @@ pub fn analyse(config: &AnalyseConfig) -> Result<AnalyseOutcome, AnalyseError> {
     let mut folder = ResultsFolder::default();
     for table in [
         cohort_table(&cohort),
-        survey_table(&waves, threshold),
+        survey_table(&waves, cohort.referred, threshold),
         score_count_table(&score_counts),
     ] {
         folder.add(
@@ -585,16 +585,30 @@ fn mean_sd(m: &Moments, threshold: u64, decimals: usize) -> Cell {
     }
 }
 
-fn survey_table(waves: &[WaveSummary], threshold: u64) -> ResultTable {
+/// A percentage that hides a numerator of 1 to threshold − 1 persons.
+fn percent(n: u64, of: u64, threshold: u64) -> Cell {
+    if of == 0
+        || crate::report::disclosure::must_suppress(n, threshold)
+        || crate::report::disclosure::must_suppress(of, threshold)
+    {
+        Cell::Missing
+    } else {
+        Cell::number(100.0 * n as f64 / of as f64, 1)
+    }
+}
+
+fn survey_table(waves: &[WaveSummary], referred: u64, threshold: u64) -> ResultTable {
     let mut t = ResultTable::new(
         "survey_by_wave",
         "Survey scores by wave (observed, referred persons)",
         &[
             "wave (months)",
             "responses",
+            "responses, % of referred",
             "UCLA-3 n",
             "UCLA-3 mean (SD)",
             "severe loneliness (UCLA-3 ≥ 7) n",
+            "severe loneliness, %",
             "EQ-5D-5L index n",
             "EQ-5D-5L index mean (SD)",
             "EQ VAS n",
@@ -605,16 +619,18 @@ fn survey_table(waves: &[WaveSummary], threshold: u64) -> ResultTable {
         t.push(vec![
             Cell::text(w.wave.to_string()),
             Cell::Count(w.responses),
+            percent(w.responses, referred, threshold),
             Cell::Count(w.ucla3.n),
             mean_sd(&w.ucla3, threshold, 2),
             Cell::Count(w.ucla3_severe),
+            percent(w.ucla3_severe, w.ucla3.n, threshold),
             Cell::Count(w.eq5d_index.n),
             mean_sd(&w.eq5d_index, threshold, 3),
             Cell::Count(w.eq_vas.n),
             mean_sd(&w.eq_vas, threshold, 1),
         ]);
     }
-    t.notes.push("EQ-5D-5L index with the Danish value set (Jensen et al. 2021). Means are of observed scores; model-based estimates follow from the mixed models.".into());
+    t.notes.push("EQ-5D-5L index with the Danish value set (Jensen et al. 2021). Means are of observed scores; model-based estimates follow from the mixed models. The share of referred persons responding shows the attrition by wave.".into());
     t
 }
 
