@@ -471,3 +471,90 @@ fn true_effects_lie_inside_their_intervals() {
         }
     }
 }
+
+/// When matched comparison persons answered the survey too, the survey models become
+/// `group * factor(wave)` and report the difference between groups in the change.
+#[test]
+fn surveys_of_both_groups_give_the_difference_in_change() {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo");
+    let dir = temp("both-groups");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    for entry in std::fs::read_dir(&demo).expect("demo") {
+        let path = entry.expect("entry").path();
+        std::fs::copy(&path, dir.join(path.file_name().expect("name"))).expect("copy");
+    }
+    let first = temp("both-groups-first");
+    let run = analyse_demo(&first, &["--export-matched"]);
+    assert!(run.status.success());
+    let cohort = std::fs::read_to_string(first.join("matched_cohort.csv")).expect("cohort");
+    // Only persons who neither die nor emigrate can answer every wave.
+    let persons = std::fs::read_to_string(dir.join("persons.csv")).expect("persons");
+    let leavers: std::collections::BTreeSet<String> = persons
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|c| !c[4].is_empty() || !c[5].is_empty())
+        .map(|c| c[0].to_string())
+        .collect();
+    let comparison: Vec<(String, String)> = cohort
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|c| c[1] == "comparison" && !leavers.contains(c[0]))
+        .map(|c| (c[0].to_string(), c[3].to_string()))
+        .take(200)
+        .collect();
+    let proms = std::fs::read_to_string(dir.join("proms.csv")).expect("proms");
+    let answers: Vec<Vec<String>> = proms
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect();
+    let mut text = proms.clone();
+    for (k, (id, index)) in comparison.iter().enumerate() {
+        let day = chrono::NaiveDate::parse_from_str(index, "%Y-%m-%d").expect("date");
+        for (wave, offset) in [(0, 3), (3, 95), (9, 280)] {
+            let mut row = answers[(k * 3 + wave as usize) % answers.len()].clone();
+            row[0] = id.clone();
+            row[1] = wave.to_string();
+            row[2] = (day + chrono::Duration::days(offset))
+                .format("%Y-%m-%d")
+                .to_string();
+            text.push_str(&row.join(","));
+            text.push('\n');
+        }
+    }
+    std::fs::write(dir.join("proms.csv"), text).expect("write");
+    let out = temp("both-groups-out");
+    let run = Command::new(SHINE)
+        .args(["analyse", "--quiet"])
+        .arg(&dir)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("analyse");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let results: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("results.json")).expect("results"))
+            .expect("json");
+    for o in results["survey_outcomes"].as_array().expect("survey") {
+        assert!(
+            o["formula"]
+                .as_str()
+                .is_some_and(|f| f.contains("group * factor(wave)")),
+            "{}",
+            o["formula"]
+        );
+        assert_eq!(
+            o["difference_in_change"].as_array().map(Vec::len),
+            Some(2),
+            "{}",
+            o["outcome"]
+        );
+        assert_eq!(o["change"].as_array().map(Vec::len), Some(2));
+    }
+}

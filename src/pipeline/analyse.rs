@@ -224,12 +224,21 @@ fn cohort_csv(registry: &Registry, cohort: &MatchedCohort) -> String {
     out
 }
 
-/// The survey outcomes of referred persons, each by its mixed model.
+/// The survey outcomes, each by its mixed model: referred persons, and matched
+/// comparison persons when they answered too.
 fn survey_stage(
     scored: &DataFrame,
     registry: &Registry,
+    cohort: &MatchedCohort,
 ) -> Result<Vec<SurveyOutcome>, AnalyseError> {
     let ids = scored.column("person_id")?.str()?.clone();
+    // Comparison persons in the matched cohort answer relative to their index date.
+    let comparison: std::collections::BTreeMap<u32, i32> = cohort
+        .members
+        .iter()
+        .filter(|m| m.group == Group::Comparison)
+        .map(|m| (m.person, m.index_date))
+        .collect();
     let wave = scored.column("wave")?.i64()?.clone();
     let mut out = Vec::new();
     for (outcome, column) in [
@@ -242,11 +251,18 @@ fn survey_stage(
             .filter_map(|i| {
                 let id = ids.get(i)?;
                 let p = registry.ids.binary_search_by(|x| x.as_str().cmp(id)).ok()?;
+                let (referral_date, group) =
+                    match (registry.referral[p], comparison.get(&(p as u32))) {
+                        (Some(d), _) => (d, "referred"),
+                        (None, Some(&d)) => (d, "comparison"),
+                        (None, None) => return None,
+                    };
                 Some(Response {
                     person_id: id.to_string(),
                     wave: wave.get(i)?,
                     score: score.get(i)?,
-                    referral_date: registry.referral[p]?,
+                    referral_date,
+                    group,
                 })
             })
             .collect();
@@ -355,7 +371,7 @@ pub fn analyse(config: &AnalyseConfig) -> Result<AnalyseOutcome, AnalyseError> {
 
     let started = Instant::now();
     let survey = match &scored_frame {
-        Some(frame) => survey_stage(frame, &matched.registry)?,
+        Some(frame) => survey_stage(frame, &matched.registry, &matched.cohort)?,
         None => Vec::new(),
     };
     timing(config.quiet, "mixed", started);

@@ -1,11 +1,13 @@
 //! The survey stage of `analyse`: for each survey outcome (UCLA-3, EQ-5D-5L index, EQ
 //! VAS), the linear mixed model `score ~ factor(wave) + age + sex + (1 | person_id)`
-//! fitted by REML on every available response, the change from baseline at each
+//! (`group * factor(wave)` when comparison persons answered too) fitted by REML on every
+//! available response, the change from baseline at each
 //! follow-up wave with Satterthwaite intervals, and model-based means per wave (at the
 //! mean of the covariates, as emmeans averages them).
 
 use serde::Serialize;
 
+use super::emmeans::{emmeans, GridEstimate};
 use crate::data::cohort::Registry;
 use crate::stats::design::{model_matrix, random_effect_design, ColumnData, DataSet};
 use crate::stats::formula;
@@ -17,8 +19,10 @@ pub struct Response {
     pub person_id: String,
     pub wave: i64,
     pub score: f64,
-    /// Days since 1970-01-01 of the referral (for the age covariate).
+    /// Days since 1970-01-01 of the index date (for the age covariate).
     pub referral_date: i32,
+    /// `referred` or `comparison`.
+    pub group: &'static str,
 }
 
 /// An estimate with its Satterthwaite interval.
@@ -56,8 +60,11 @@ pub struct SurveyOutcome {
     pub n_persons: usize,
     /// Change from baseline at each follow-up wave.
     pub change: Vec<Estimate>,
-    /// Model-based mean per wave.
+    /// Model-based mean per wave (of the referred, when both groups answered).
     pub means: Vec<Estimate>,
+    /// When comparison persons answered too: the difference between referred and
+    /// comparison persons in the change from baseline, per follow-up wave.
+    pub difference_in_change: Vec<Estimate>,
     pub singular: bool,
     pub converged: bool,
 }
@@ -112,7 +119,15 @@ pub fn survey_outcome(
     push(&mut data, "age", ColumnData::Numeric(ages))?;
     push(&mut data, "sex", ColumnData::from_strings(&sexes))?;
     push(&mut data, "person_id", ColumnData::from_strings(&ids))?;
-    let text = "score ~ factor(wave) + age + sex + (1 | person_id)";
+    let both_groups =
+        rows.iter().any(|r| r.group == "comparison") && rows.iter().any(|r| r.group == "referred");
+    let groups: Vec<Option<&str>> = rows.iter().map(|r| Some(r.group)).collect();
+    push(&mut data, "group", ColumnData::from_strings(&groups))?;
+    let text = if both_groups {
+        "score ~ group * factor(wave) + age + sex + (1 | person_id)"
+    } else {
+        "score ~ factor(wave) + age + sex + (1 | person_id)"
+    };
     let f = formula::parse(text).map_err(|e| err(e.to_string()))?;
     let design = model_matrix(&f, &data).map_err(|e| err(e.to_string()))?;
     let random = random_effect_design(&f, &data, &design.rows).map_err(|e| err(e.to_string()))?;
@@ -121,6 +136,36 @@ pub fn survey_outcome(
         return Err(err(
             "the mixed model did not converge: check the scores for a constant outcome".into(),
         ));
+    }
+    if both_groups {
+        let grid = emmeans(&f, &data, &design, &fit, "wave", Some("group")).map_err(err)?;
+        let pick = |list: &[GridEstimate], group: &str| -> Vec<Estimate> {
+            list.iter()
+                .filter(|g| g.group.as_deref() == Some(group))
+                .map(|g| Estimate {
+                    wave: g.level.parse().unwrap_or_default(),
+                    estimate: g.estimate,
+                    std_error: g.std_error,
+                    df: g.df,
+                    p_value: g.p_value,
+                    conf_low: g.conf_low,
+                    conf_high: g.conf_high,
+                })
+                .collect()
+        };
+        let mut persons: Vec<&str> = rows.iter().map(|r| r.person_id.as_str()).collect();
+        persons.dedup();
+        return Ok(SurveyOutcome {
+            outcome: outcome.to_string(),
+            formula: text.to_string(),
+            n_obs: fit.n_obs,
+            n_persons: persons.len(),
+            change: pick(&grid.changes, "referred"),
+            means: pick(&grid.means, "referred"),
+            difference_in_change: pick(&grid.differences, "referred"),
+            singular: fit.singular,
+            converged: fit.converged,
+        });
     }
     let names = &design.column_names;
     let p = names.len();
@@ -165,6 +210,7 @@ pub fn survey_outcome(
         n_persons: persons.len(),
         change,
         means,
+        difference_in_change: Vec::new(),
         singular: fit.singular,
         converged: fit.converged,
     })

@@ -123,11 +123,12 @@ pub fn survey_change_table(
 ) -> ResultTable {
     let mut t = ResultTable::new(
         "survey_changes",
-        "Survey outcomes of referred persons: change from baseline (linear mixed models)",
+        "Survey outcomes: change from baseline (linear mixed models)",
         &[
             "outcome",
             "wave",
-            "change",
+            "estimate",
+            "value",
             "conf_low",
             "conf_high",
             "df",
@@ -137,10 +138,20 @@ pub fn survey_change_table(
         ],
     );
     for o in outcomes {
-        for c in &o.change {
+        let rows = o
+            .change
+            .iter()
+            .map(|c| ("change from baseline, referred", c))
+            .chain(
+                o.difference_in_change
+                    .iter()
+                    .map(|c| ("difference in change, referred − comparison", c)),
+            );
+        for (what, c) in rows {
             t.push(vec![
                 Cell::text(o.outcome.clone()),
                 Cell::text(c.wave.to_string()),
+                Cell::text(what),
                 Cell::estimate(c.estimate, 3),
                 Cell::estimate(c.conf_low, 3),
                 Cell::estimate(c.conf_high, 3),
@@ -151,7 +162,7 @@ pub fn survey_change_table(
             ]);
         }
     }
-    t.notes.push("REML fit of score ~ factor(wave) + age + sex + (1 | person_id) on every available response (missing waves allowed, missing at random); 95% intervals with Satterthwaite degrees of freedom (lmerTest).".into());
+    t.notes.push("REML fit of score ~ factor(wave) + age + sex + (1 | person_id) (group * factor(wave) when comparison persons answered too) on every available response (missing waves allowed, missing at random); 95% intervals with Satterthwaite degrees of freedom (lmerTest).".into());
     t
 }
 
