@@ -21,6 +21,30 @@ fn analyse_demo(out: &Path, extra: &[&str]) -> std::process::Output {
         .expect("run shine analyse")
 }
 
+/// Writes simulated extracts into `dir`.
+fn simulate(dir: &Path, referred: u32, pool: u32, seed: u32) {
+    let out = Command::new(SHINE)
+        .args([
+            "simulate",
+            "--quiet",
+            "--referred",
+            &referred.to_string(),
+            "--pool",
+            &pool.to_string(),
+            "--seed",
+            &seed.to_string(),
+            "--out",
+        ])
+        .arg(dir)
+        .output()
+        .expect("run shine simulate");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
         for e in std::fs::read_dir(dir).expect("read dir") {
@@ -184,20 +208,7 @@ fn an_existing_results_folder_is_kept_without_force() {
 #[test]
 fn invalid_extracts_stop_the_analysis_with_exit_2() {
     let dir = temp("invalid-extracts");
-    let sim = Command::new(SHINE)
-        .args([
-            "simulate",
-            "--quiet",
-            "--referred",
-            "40",
-            "--pool",
-            "1500",
-            "--out",
-        ])
-        .arg(&dir)
-        .output()
-        .expect("simulate");
-    assert!(sim.status.success());
+    simulate(&dir, 40, 1500, 1);
     let text = std::fs::read_to_string(dir.join("persons.csv")).expect("read");
     std::fs::write(dir.join("persons.csv"), text.replacen(",F,", ",X,", 1)).expect("write");
     let out = temp("invalid-out");
@@ -225,22 +236,7 @@ fn risk_set_matching_balances_every_covariate() {
             analyse_demo(&out, &[])
         } else {
             let dir = temp("balance-extracts");
-            let sim = Command::new(SHINE)
-                .args([
-                    "simulate",
-                    "--quiet",
-                    "--referred",
-                    "350",
-                    "--pool",
-                    "6000",
-                    "--seed",
-                    "99",
-                    "--out",
-                ])
-                .arg(&dir)
-                .output()
-                .expect("simulate");
-            assert!(sim.status.success());
+            simulate(&dir, 350, 6000, 99);
             Command::new(SHINE)
                 .args(["analyse", "--quiet"])
                 .arg(&dir)
@@ -338,22 +334,7 @@ fn the_matched_cohort_is_written_only_when_asked_for() {
 #[test]
 fn outputs_do_not_depend_on_the_row_order_of_the_inputs() {
     let dir = temp("order-a");
-    let sim = Command::new(SHINE)
-        .args([
-            "simulate",
-            "--quiet",
-            "--referred",
-            "200",
-            "--pool",
-            "3000",
-            "--seed",
-            "5",
-            "--out",
-        ])
-        .arg(&dir)
-        .output()
-        .expect("simulate");
-    assert!(sim.status.success());
+    simulate(&dir, 200, 3000, 5);
     let shuffled = temp("order-b");
     std::fs::create_dir_all(&shuffled).expect("mkdir");
     for entry in std::fs::read_dir(&dir).expect("dir") {
@@ -408,22 +389,7 @@ fn outputs_do_not_depend_on_the_row_order_of_the_inputs() {
 fn true_effects_lie_inside_their_intervals() {
     let demo_truth = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo/truth.json");
     let sim = temp("truth-extracts");
-    let made = Command::new(SHINE)
-        .args([
-            "simulate",
-            "--quiet",
-            "--referred",
-            "350",
-            "--pool",
-            "6000",
-            "--seed",
-            "99",
-            "--out",
-        ])
-        .arg(&sim)
-        .output()
-        .expect("simulate");
-    assert!(made.status.success());
+    simulate(&sim, 350, 6000, 99);
     for (name, truth_path, extracts) in [
         ("demo", Path::new(demo_truth).to_path_buf(), None),
         ("seed-99", sim.join("truth.json"), Some(sim.clone())),
