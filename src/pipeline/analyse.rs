@@ -22,8 +22,8 @@ use crate::pipeline::did_stage::{did_stage, ClusterBy, OutcomeDid};
 use crate::pipeline::mixed_stage::{survey_outcome, Response, SurveyOutcome};
 use crate::pipeline::propensity::{table_one_of, PropensityError, PsTerm};
 use crate::pipeline::risk_set::{
-    match_risk_sets, rate_comparison, CohortFlow, Group, MatchedCohort, RateComparison,
-    RiskSetMatching,
+    fit_risk_set_model, match_risk_sets, rate_comparison, CohortFlow, Group, MatchedCohort,
+    RateComparison, RiskSetMatching, RiskSetModel,
 };
 use crate::report::cohort as cohort_report;
 use crate::report::did as did_report;
@@ -151,6 +151,7 @@ struct MatchedStage {
     cohort_csv: String,
     options: RiskSetMatching,
     table_one: (TableOne, TableOne),
+    model: RiskSetModel,
     cohort: MatchedCohort,
     rates: Vec<RateComparison>,
 }
@@ -171,16 +172,18 @@ fn match_cohort(
         caliper: Some(0.2),
         exact: vec!["sex".to_string()],
     };
-    let cohort = match_risk_sets(&registry, &stacked, &options).map_err(|e| match e {
+    let to_error = |e| match e {
         PropensityError::Input(m) => AnalyseError::Input(m),
         PropensityError::Analysis(m) => AnalyseError::Analysis(m),
-    })?;
+    };
+    let model = fit_risk_set_model(&stacked, &options.formula, &options.exact).map_err(to_error)?;
+    let cohort = match_risk_sets(&registry, &model, &options).map_err(to_error)?;
     if !config.quiet {
         for w in &cohort.warnings {
             eprintln!("warning: {w}");
         }
     }
-    let rates = rate_comparison(&registry, &cohort.stacked, &cohort, 365, 270, extract_end);
+    let rates = rate_comparison(&registry, &model.stacked, &cohort, 365, 270, extract_end);
     let formula = crate::stats::formula::parse(&options.formula)
         .map_err(|e| AnalyseError::Input(e.to_string()))?;
     let mut nonnormal = vec!["charlson_index".to_string()];
@@ -188,8 +191,8 @@ fn match_cohort(
     let nonnormal: Vec<&str> = nonnormal.iter().map(String::as_str).collect();
     let table_one = table_one_of(
         &formula,
-        &cohort.stacked.data,
-        &cohort.treated,
+        &model.stacked.data,
+        &model.ps.treated,
         &cohort.row_weights,
         &nonnormal,
     )
@@ -200,6 +203,7 @@ fn match_cohort(
         cohort_csv,
         options,
         table_one,
+        model,
         cohort,
         rates,
     })
@@ -421,8 +425,8 @@ pub fn analyse(config: &AnalyseConfig) -> Result<AnalyseOutcome, AnalyseError> {
     let c = &matched.cohort;
     for (name, figure) in matching_report::figures(
         &c.balance,
-        &c.distance,
-        &c.treated,
+        &matched.model.ps.distance,
+        &matched.model.ps.treated,
         &c.row_weights,
         threshold,
     )? {

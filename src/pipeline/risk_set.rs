@@ -15,7 +15,8 @@
 use serde::Serialize;
 
 use super::propensity::{
-    balance_of, describe_warning, exact_strata, fit_propensity, PropensityError, PsTerm,
+    balance_of, describe_warning, exact_strata, fit_propensity, PropensityError, PropensityFit,
+    PsTerm,
 };
 use crate::data::cohort::{month_label, Registry, RiskSetFlow, StackedRiskSets};
 use crate::stats::balance::{BalanceRow, SampleSizes};
@@ -78,15 +79,9 @@ pub struct MatchedCohort {
     pub balance: Vec<BalanceRow>,
     pub sizes: SampleSizes,
     pub caliper_width: Option<f64>,
-    /// Linear logit of the propensity score, treatment and matching weight per
-    /// stacked row (for figures).
-    pub distance: Vec<f64>,
-    pub treated: Vec<bool>,
+    /// Matching weight per row of the model's stacked risk sets (0 when unmatched).
     pub row_weights: Vec<f64>,
     pub warnings: Vec<String>,
-    /// The risk-set rows the model was fitted on (within common support); the per-row
-    /// vectors above index these rows.
-    pub stacked: StackedRiskSets,
 }
 
 /// Drops comparison rows whose level of some categorical covariate of the formula no
@@ -160,19 +155,66 @@ fn sd(values: &[f64]) -> f64 {
     (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
 }
 
-/// Matches the stacked risk sets; see the module documentation.
+/// The propensity model over the stacked risk sets, fitted once and matched on as
+/// often as the plan's analyses ask (the main analysis and the sensitivity analyses
+/// with another caliper or ratio share it).
+#[derive(Debug)]
+pub struct RiskSetModel {
+    /// The risk-set rows the model was fitted on (within common support); the per-row
+    /// vectors of the fit and of a matched cohort index these rows.
+    pub stacked: StackedRiskSets,
+    /// Comparison person-months dropped outside common support.
+    pub outside_support: usize,
+    pub formula: Formula,
+    pub ps: PropensityFit,
+    /// Exact-matching stratum per row, when the model was fitted for exact matching.
+    strata: Option<Vec<u32>>,
+    exact: Vec<String>,
+}
+
+/// Trims the stacked risk sets to common support and fits the propensity model
+/// `formula` on them; `exact` names the variables matched on exactly.
+pub fn fit_risk_set_model(
+    stacked: &StackedRiskSets,
+    formula: &str,
+    exact: &[String],
+) -> Result<RiskSetModel, PropensityError> {
+    let formula: Formula = formula::parse(formula)
+        .map_err(|e| PropensityError::Input(format!("plan: matching formula: {e}")))?;
+    let (trimmed, outside_support) = common_support(stacked, &formula);
+    let ps = fit_propensity(&formula, &trimmed.data)?;
+    let strata = exact_strata(&trimmed.data, exact)?;
+    Ok(RiskSetModel {
+        stacked: trimmed,
+        outside_support,
+        formula,
+        ps,
+        strata,
+        exact: exact.to_vec(),
+    })
+}
+
+/// Matches the stacked risk sets on a fitted model; see the module documentation.
 pub fn match_risk_sets(
     registry: &Registry,
-    stacked: &StackedRiskSets,
+    model: &RiskSetModel,
     options: &RiskSetMatching,
 ) -> Result<MatchedCohort, PropensityError> {
-    let formula: Formula = formula::parse(&options.formula)
-        .map_err(|e| PropensityError::Input(format!("plan: matching formula: {e}")))?;
-    let (trimmed, outside) = common_support(stacked, &formula);
-    let stacked = &trimmed;
-    let ps = fit_propensity(&formula, &stacked.data)?;
+    if options.exact != model.exact {
+        return Err(PropensityError::Input(format!(
+            "plan: matching: the model was prepared for exact matching on [{}], not [{}]",
+            model.exact.join(", "),
+            options.exact.join(", ")
+        )));
+    }
+    let (stacked, ps, strata, outside) = (
+        &model.stacked,
+        &model.ps,
+        &model.strata,
+        model.outside_support,
+    );
+    let formula = &model.formula;
     let mut warnings = ps.warnings.clone();
-    let strata = exact_strata(&stacked.data, &options.exact)?;
     let width = options.caliper.map(|c| c * sd(&ps.distance));
 
     let rows = &stacked.rows;
@@ -317,7 +359,7 @@ pub fn match_risk_sets(
         m.weight *= scale;
         weights[m.row] = m.weight;
     }
-    let (balance, sizes) = balance_of(&formula, &stacked.data, &ps, &weights, &pairs)?;
+    let (balance, sizes) = balance_of(formula, &stacked.data, ps, &weights, &pairs)?;
     members.sort_by_key(|m| (m.matched_set, m.group, m.person));
     Ok(MatchedCohort {
         members,
@@ -326,11 +368,8 @@ pub fn match_risk_sets(
         balance,
         sizes,
         caliper_width: width,
-        distance: ps.distance.clone(),
-        treated: ps.treated.clone(),
         row_weights: weights,
         warnings,
-        stacked: trimmed.clone(),
     })
 }
 
