@@ -5,10 +5,11 @@ use std::process::ExitCode;
 
 use clap::Args;
 
+use super::plan::read_plan;
 use super::{ExtractArgs, Globals};
 use crate::pipeline::analyse::{analyse, AnalyseConfig, AnalyseError};
 use crate::pipeline::demo;
-use crate::report::disclosure::DEFAULT_THRESHOLD;
+use crate::pipeline::plan::Plan;
 use crate::report::output::OutputError;
 use crate::InputError;
 
@@ -25,7 +26,11 @@ pub struct AnalyseArgs {
     /// Replace a non-empty results folder.
     #[arg(long)]
     force: bool,
-    /// Random seed (default: the demo's seed, or 1).
+    /// The analysis plan (TOML; `shine plan` prints the default, which is used
+    /// without this option).
+    #[arg(long, value_name = "FILE")]
+    plan: Option<PathBuf>,
+    /// Random seed, overriding the plan's (default: the plan's; the demo's is 2026).
     #[arg(long)]
     seed: Option<u64>,
     /// Also write the matched cohort (person_id, group, matched_set, index_date,
@@ -35,29 +40,29 @@ pub struct AnalyseArgs {
 }
 
 pub fn run(args: AnalyseArgs, globals: Globals) -> anyhow::Result<ExitCode> {
-    let (paths, period, seed, command) = if args.demo {
-        let period = demo::extract_period().map_err(|e| anyhow::anyhow!("bundled demo: {e}"))?;
-        (
-            demo::extract_paths(),
-            Some(period),
-            args.seed.unwrap_or(demo::DEMO_SEED),
-            "analyse --demo",
-        )
-    } else {
-        (
-            args.extracts.paths()?,
-            args.extracts.period()?,
-            args.seed.unwrap_or(1),
-            "analyse",
-        )
+    let (mut plan, plan_source) = match &args.plan {
+        Some(path) => (read_plan(path)?, path.display().to_string()),
+        None => (Plan::default(), "default".to_string()),
     };
+    let (paths, period, command) = if args.demo {
+        let period = demo::extract_period().map_err(|e| anyhow::anyhow!("bundled demo: {e}"))?;
+        if args.plan.is_none() {
+            plan.seed = demo::DEMO_SEED;
+        }
+        (demo::extract_paths(), Some(period), "analyse --demo")
+    } else {
+        (args.extracts.paths()?, args.extracts.period()?, "analyse")
+    };
+    if let Some(seed) = args.seed {
+        plan.seed = seed;
+    }
     let config = AnalyseConfig {
         paths,
         period,
         out: args.out,
         force: args.force,
-        seed,
-        disclosure_threshold: DEFAULT_THRESHOLD,
+        plan,
+        plan_source,
         quiet: globals.quiet,
         command: command.to_string(),
         export_matched: args.export_matched,

@@ -17,6 +17,7 @@ mod dictionary;
 mod did;
 mod matching;
 mod mixed;
+mod plan;
 mod score;
 mod simulate;
 mod validate;
@@ -52,6 +53,8 @@ enum Command {
     Did(did::DidArgs),
     /// Linear mixed models on any table (lme4 syntax, REML/ML, Satterthwaite df).
     Mixed(mixed::MixedArgs),
+    /// Print the default analysis plan (TOML, every setting commented).
+    Plan(plan::PlanArgs),
 }
 
 /// Global settings every command gets.
@@ -91,6 +94,7 @@ where
         Command::Match(args) => matching::run(args, globals),
         Command::Did(args) => did::run(args, globals),
         Command::Mixed(args) => mixed::run(args, globals),
+        Command::Plan(args) => plan::run(args),
     }
 }
 

@@ -4,22 +4,20 @@
 //! as stages here as they are built.
 
 use std::path::PathBuf;
-use std::time::Instant;
 
 use polars::prelude::*;
 use serde::Serialize;
 
-use crate::data::cohort::{
-    default_outcome_groups, default_propensity_formula, risk_sets, Registry, RiskSetOptions,
-};
+use crate::data::cohort::{risk_sets, Registry};
 use crate::data::dictionary::TableName;
-use crate::data::instruments::ValueSet;
-use crate::data::panel::PanelWindow;
+use crate::data::read::civil_from_days;
 use crate::data::score::{score_proms, ScoreCount, ScoreOptions};
 use crate::data::validate::Extracts;
 use crate::data::validate::{validate, ExtractPaths, ExtractPeriod, ValidationReport};
-use crate::pipeline::did_stage::{did_stage, ClusterBy, OutcomeDid};
-use crate::pipeline::mixed_stage::{survey_outcome, Response, SurveyOutcome};
+use crate::pipeline::did_stage::{did_stage, OutcomeDid};
+use crate::pipeline::mixed_stage::{survey_outcome, Response, SurveyModel, SurveyOutcome};
+use crate::pipeline::plan::{AnalysisSettings, Plan};
+use crate::pipeline::progress::{Progress, Stage};
 use crate::pipeline::propensity::{table_one_of, PropensityError, PsTerm};
 use crate::pipeline::risk_set::{
     fit_risk_set_model, match_risk_sets, rate_comparison, CohortFlow, Group, MatchedCohort,
@@ -27,23 +25,28 @@ use crate::pipeline::risk_set::{
 };
 use crate::report::cohort as cohort_report;
 use crate::report::did as did_report;
+use crate::report::figures::Figure;
+use crate::report::html;
 use crate::report::manifest::{Manifest, SHINE_VERSION};
 use crate::report::matching as matching_report;
 use crate::report::output::{OutputError, ResultsFolder};
+use crate::report::sensitivity::{self as sensitivity_report, SensitivityResults};
 use crate::report::table::{Cell, ResultTable};
 use crate::report::table_one::table_one_table;
 use crate::stats::balance::BalanceRow;
 use crate::stats::table_one::TableOne;
 
-/// Everything `analyse` needs, resolved from the command line.
+/// Everything `analyse` needs, resolved from the command line and the plan.
 #[derive(Debug, Clone)]
 pub struct AnalyseConfig {
     pub paths: ExtractPaths,
     pub period: Option<ExtractPeriod>,
     pub out: PathBuf,
     pub force: bool,
-    pub seed: u64,
-    pub disclosure_threshold: u64,
+    /// The resolved analysis plan (its seed included).
+    pub plan: Plan,
+    /// Where the plan came from (`default` or the file), recorded in the manifest.
+    pub plan_source: String,
     pub quiet: bool,
     /// How the run was asked for, recorded in the manifest.
     pub command: String,
@@ -124,9 +127,11 @@ impl Moments {
 #[derive(Debug, Clone, Serialize)]
 struct Results<'a> {
     shine_version: &'static str,
+    plan: &'a Plan,
     difference_in_differences: &'a [OutcomeDid],
     survey_outcomes: &'a [SurveyOutcome],
     matching: MatchingResults<'a>,
+    sensitivity: Vec<SensitivityResults>,
     cohort: &'a CohortCounts,
     survey_by_wave: &'a [WaveSummary],
     score_counts: &'a [ScoreCount],
@@ -144,67 +149,93 @@ struct MatchingResults<'a> {
     rates: &'a [RateComparison],
 }
 
-/// The matching stage's results.
+/// The derived analysis tables and the matching stage's results.
 struct MatchedStage {
     registry: Registry,
-    /// The person-level matched cohort as CSV (written only when asked for).
-    cohort_csv: String,
-    options: RiskSetMatching,
-    table_one: (TableOne, TableOne),
     model: RiskSetModel,
-    cohort: MatchedCohort,
+    main: AnalysisRun,
+    table_one: (TableOne, TableOne),
     rates: Vec<RateComparison>,
 }
 
-/// Builds the registry and the monthly risk sets and matches them.
+/// One analysis (the main one or a sensitivity analysis): its matched cohort, DiD and
+/// survey results.
+#[derive(Debug, Clone)]
+pub struct AnalysisRun {
+    pub settings: AnalysisSettings,
+    pub cohort: std::rc::Rc<MatchedCohort>,
+    pub did: Vec<OutcomeDid>,
+    pub survey: Vec<SurveyOutcome>,
+}
+
+fn matching_options(plan: &Plan, settings: &AnalysisSettings) -> RiskSetMatching {
+    RiskSetMatching {
+        formula: plan.propensity_formula(),
+        ratio: settings.ratio,
+        caliper: settings.caliper,
+        exact: plan.matching.exact.clone(),
+    }
+}
+
+fn propensity_error(e: PropensityError) -> AnalyseError {
+    match e {
+        PropensityError::Input(m) => AnalyseError::Input(m),
+        PropensityError::Analysis(m) => AnalyseError::Analysis(m),
+    }
+}
+
+/// Builds the registry and the monthly risk sets, fits the propensity model and
+/// matches the main analysis.
 fn match_cohort(
     extracts: &Extracts,
     extract_end: Option<i32>,
     config: &AnalyseConfig,
 ) -> Result<MatchedStage, AnalyseError> {
-    let groups = default_outcome_groups();
+    let plan = &config.plan;
+    let groups = plan.outcome_groups();
     let registry = Registry::from_extracts(extracts, &groups)
         .map_err(|e| AnalyseError::Input(e.to_string()))?;
-    let stacked = risk_sets(&registry, &RiskSetOptions::default());
-    let options = RiskSetMatching {
-        formula: default_propensity_formula(&groups),
-        ratio: 5,
-        caliper: Some(0.2),
-        exact: vec!["sex".to_string()],
-    };
-    let to_error = |e| match e {
-        PropensityError::Input(m) => AnalyseError::Input(m),
-        PropensityError::Analysis(m) => AnalyseError::Analysis(m),
-    };
-    let model = fit_risk_set_model(&stacked, &options.formula, &options.exact).map_err(to_error)?;
-    let cohort = match_risk_sets(&registry, &model, &options).map_err(to_error)?;
+    let stacked = risk_sets(&registry, &plan.risk_set_options());
+    let settings = plan.main_analysis();
+    let options = matching_options(plan, &settings);
+    let model =
+        fit_risk_set_model(&stacked, &options.formula, &options.exact).map_err(propensity_error)?;
+    drop(stacked);
+    let cohort = match_risk_sets(&registry, &model, &options).map_err(propensity_error)?;
     if !config.quiet {
         for w in &cohort.warnings {
             eprintln!("warning: {w}");
         }
     }
-    let rates = rate_comparison(&registry, &model.stacked, &cohort, 365, 270, extract_end);
-    let formula = crate::stats::formula::parse(&options.formula)
-        .map_err(|e| AnalyseError::Input(e.to_string()))?;
+    let rates = rate_comparison(
+        &registry,
+        &model.stacked,
+        &cohort,
+        plan.propensity.prior_use_days,
+        plan.outcomes.period_days * plan.outcomes.periods_after,
+        extract_end,
+    );
     let mut nonnormal = vec!["charlson_index".to_string()];
     nonnormal.extend(groups.iter().map(|g| format!("prior_{}", g.name)));
     let nonnormal: Vec<&str> = nonnormal.iter().map(String::as_str).collect();
     let table_one = table_one_of(
-        &formula,
+        &model.formula,
         &model.stacked.data,
         &model.ps.treated,
         &cohort.row_weights,
         &nonnormal,
     )
     .map_err(|e| AnalyseError::Analysis(e.to_string()))?;
-    let cohort_csv = cohort_csv(&registry, &cohort);
     Ok(MatchedStage {
         registry,
-        cohort_csv,
-        options,
-        table_one,
         model,
-        cohort,
+        main: AnalysisRun {
+            settings,
+            cohort: std::rc::Rc::new(cohort),
+            did: Vec::new(),
+            survey: Vec::new(),
+        },
+        table_one,
         rates,
     })
 }
@@ -229,11 +260,15 @@ fn cohort_csv(registry: &Registry, cohort: &MatchedCohort) -> String {
 }
 
 /// The survey outcomes, each by its mixed model: referred persons, and matched
-/// comparison persons when they answered too.
+/// comparison persons when they answered too. With `complete_cases`, only persons
+/// with a score at every wave of that outcome.
 fn survey_stage(
     scored: &DataFrame,
     registry: &Registry,
     cohort: &MatchedCohort,
+    plan: &Plan,
+    complete_cases: bool,
+    stage: &Stage,
 ) -> Result<Vec<SurveyOutcome>, AnalyseError> {
     let ids = scored.column("person_id")?.str()?.clone();
     // Comparison persons in the matched cohort answer relative to their index date.
@@ -244,14 +279,14 @@ fn survey_stage(
         .map(|m| (m.person, m.index_date))
         .collect();
     let wave = scored.column("wave")?.i64()?.clone();
+    let model = SurveyModel {
+        practice_random_effect: plan.survey.practice_random_effect,
+    };
     let mut out = Vec::new();
-    for (outcome, column) in [
-        ("ucla3", "ucla3_total"),
-        ("eq5d5l_index", "eq5d_index"),
-        ("eq_vas", "eq5d_vas"),
-    ] {
+    for (outcome, column) in SURVEY_OUTCOMES {
+        stage.step(outcome);
         let score = scored.column(column)?.f64()?.clone();
-        let responses: Vec<Response> = (0..scored.height())
+        let mut responses: Vec<Response> = (0..scored.height())
             .filter_map(|i| {
                 let id = ids.get(i)?;
                 let p = registry.ids.binary_search_by(|x| x.as_str().cmp(id)).ok()?;
@@ -261,24 +296,62 @@ fn survey_stage(
                         (None, Some(&d)) => (d, "comparison"),
                         (None, None) => return None,
                     };
+                let year = civil_from_days(referral_date).0;
                 Some(Response {
                     person_id: id.to_string(),
                     wave: wave.get(i)?,
                     score: score.get(i)?,
                     referral_date,
                     group,
+                    practice: registry
+                        .snapshot(p as u32, year - 1)
+                        .and_then(|s| s.practice.clone()),
                 })
             })
             .collect();
+        if complete_cases {
+            responses = complete_responses(responses);
+        }
+        stage.advance();
         if responses.is_empty() {
             continue;
         }
         out.push(
-            survey_outcome(outcome, registry, &responses)
+            survey_outcome(outcome, registry, &responses, model)
                 .map_err(|e| AnalyseError::Analysis(e.to_string()))?,
         );
     }
     Ok(out)
+}
+
+/// The survey outcomes modelled: name and the scored column.
+const SURVEY_OUTCOMES: [(&str, &str); 3] = [
+    ("ucla3", "ucla3_total"),
+    ("eq5d5l_index", "eq5d_index"),
+    ("eq_vas", "eq5d_vas"),
+];
+
+/// Only the responses of persons with a finite score at every wave that occurs.
+fn complete_responses(responses: Vec<Response>) -> Vec<Response> {
+    let mut waves: Vec<i64> = responses.iter().map(|r| r.wave).collect();
+    waves.sort_unstable();
+    waves.dedup();
+    let mut answered: std::collections::BTreeMap<&str, Vec<i64>> = Default::default();
+    for r in responses.iter().filter(|r| r.score.is_finite()) {
+        answered
+            .entry(r.person_id.as_str())
+            .or_default()
+            .push(r.wave);
+    }
+    let complete: std::collections::BTreeSet<String> = answered
+        .into_iter()
+        .filter(|(_, w)| waves.iter().all(|x| w.contains(x)))
+        .map(|(id, _)| id.to_string())
+        .collect();
+    responses
+        .into_iter()
+        .filter(|r| complete.contains(&r.person_id))
+        .collect()
 }
 
 /// The validation outcome without examples (examples can hold person_ids).
@@ -303,17 +376,107 @@ impl ValidationSummary {
     }
 }
 
-fn timing(quiet: bool, stage: &str, started: Instant) {
-    if !quiet {
-        eprintln!("{stage:<10} {:>7.2} s", started.elapsed().as_secs_f64());
+/// What the sensitivity analyses share with the main one.
+struct Shared<'a> {
+    registry: &'a Registry,
+    model: &'a RiskSetModel,
+    scored: Option<&'a DataFrame>,
+    extract: Option<(i32, i32)>,
+    plan: &'a Plan,
+}
+
+/// Runs the DiD and survey models of one analysis on `cohort`.
+fn run_analysis(
+    shared: &Shared<'_>,
+    settings: AnalysisSettings,
+    cohort: std::rc::Rc<MatchedCohort>,
+    stage: &Stage,
+) -> Result<AnalysisRun, AnalyseError> {
+    stage.step(&format!("{}: difference-in-differences", settings.name));
+    let did = did_stage(
+        shared.registry,
+        &cohort,
+        shared.plan.panel_window(),
+        shared.extract,
+        settings.cluster,
+    )
+    .map_err(|e| AnalyseError::Analysis(e.to_string()))?;
+    stage.step(&format!("{}: survey models", settings.name));
+    let survey = match shared.scored {
+        Some(frame) => survey_stage(
+            frame,
+            shared.registry,
+            &cohort,
+            shared.plan,
+            settings.complete_cases,
+            stage,
+        )?,
+        None => Vec::new(),
+    };
+    Ok(AnalysisRun {
+        settings,
+        cohort,
+        did,
+        survey,
+    })
+}
+
+/// A sensitivity analysis: rematched when its matching differs from the main
+/// analysis', and its models refitted only where a setting they use changed.
+fn sensitivity_run(
+    shared: &Shared<'_>,
+    main: &AnalysisRun,
+    settings: AnalysisSettings,
+    stage: &Stage,
+) -> Result<AnalysisRun, AnalyseError> {
+    let same_matching =
+        settings.ratio == main.settings.ratio && settings.caliper == main.settings.caliper;
+    if !same_matching {
+        stage.step(&format!("{}: matching", settings.name));
+        let options = matching_options(shared.plan, &settings);
+        let cohort =
+            match_risk_sets(shared.registry, shared.model, &options).map_err(propensity_error)?;
+        return run_analysis(shared, settings, std::rc::Rc::new(cohort), stage);
     }
+    let did = if settings.cluster == main.settings.cluster {
+        main.did.clone()
+    } else {
+        stage.step(&format!("{}: difference-in-differences", settings.name));
+        did_stage(
+            shared.registry,
+            &main.cohort,
+            shared.plan.panel_window(),
+            shared.extract,
+            settings.cluster,
+        )
+        .map_err(|e| AnalyseError::Analysis(e.to_string()))?
+    };
+    let survey = match shared.scored {
+        Some(frame) if settings.complete_cases != main.settings.complete_cases => survey_stage(
+            frame,
+            shared.registry,
+            &main.cohort,
+            shared.plan,
+            settings.complete_cases,
+            stage,
+        )?,
+        _ => main.survey.clone(),
+    };
+    Ok(AnalysisRun {
+        settings,
+        cohort: main.cohort.clone(),
+        did,
+        survey,
+    })
 }
 
 /// Runs the pipeline and writes the results folder.
 pub fn analyse(config: &AnalyseConfig) -> Result<AnalyseOutcome, AnalyseError> {
     ResultsFolder::check_target(&config.out, config.force)?;
+    let plan = &config.plan;
+    let progress = Progress::new(config.quiet);
 
-    let started = Instant::now();
+    let stage = progress.stage("validate", 0);
     let validation = validate(&config.paths, config.period);
     if !validation.report.valid {
         eprint!("{}", validation.report.to_text());
@@ -322,9 +485,9 @@ pub fn analyse(config: &AnalyseConfig) -> Result<AnalyseOutcome, AnalyseError> {
             validation.report.errors
         )));
     }
-    timing(config.quiet, "validate", started);
+    stage.finish();
 
-    let started = Instant::now();
+    let stage = progress.stage("score", 0);
     let extracts = &validation.extracts;
     let height = |t: TableName| extracts.frame(t).map_or(0, |f| f.height() as u64);
     let referred = height(TableName::Referrals);
@@ -340,8 +503,8 @@ pub fn analyse(config: &AnalyseConfig) -> Result<AnalyseOutcome, AnalyseError> {
             let scored = score_proms(
                 proms,
                 ScoreOptions {
-                    value_set: ValueSet::Dk5L,
-                    ..Default::default()
+                    value_set: plan.survey.value_set,
+                    prorate: plan.prorate(),
                 },
             )?;
             (
@@ -352,67 +515,97 @@ pub fn analyse(config: &AnalyseConfig) -> Result<AnalyseOutcome, AnalyseError> {
         }
         None => (Vec::new(), Vec::new(), None),
     };
-    timing(config.quiet, "score", started);
+    stage.finish();
 
-    let started = Instant::now();
-    let matched = match_cohort(extracts, validation.report.extract_period_end, config)?;
-    timing(config.quiet, "match", started);
+    let stage = progress.stage("match", 0);
+    stage.step("registry, risk sets, propensity model, matching and balance");
+    let mut matched = match_cohort(extracts, validation.report.extract_period_end, config)?;
+    stage.finish();
 
-    let started = Instant::now();
     let extract = validation
         .report
         .extract_period_start
         .zip(validation.report.extract_period_end);
-    let did = did_stage(
-        &matched.registry,
-        &matched.cohort,
-        PanelWindow::default(),
+    let shared = Shared {
+        registry: &matched.registry,
+        model: &matched.model,
+        scored: scored_frame.as_ref(),
         extract,
-        ClusterBy::MatchedSet,
-    )
-    .map_err(|e| AnalyseError::Analysis(e.to_string()))?;
-    timing(config.quiet, "did", started);
-
-    let started = Instant::now();
-    let survey = match &scored_frame {
-        Some(frame) => survey_stage(frame, &matched.registry, &matched.cohort)?,
-        None => Vec::new(),
+        plan,
     };
-    timing(config.quiet, "mixed", started);
+    let stage = progress.stage("models", (1 + SURVEY_OUTCOMES.len()) as u64);
+    let main = run_analysis(
+        &shared,
+        matched.main.settings.clone(),
+        matched.main.cohort.clone(),
+        &stage,
+    )?;
+    stage.advance();
+    stage.finish();
 
-    let started = Instant::now();
-    let threshold = config.disclosure_threshold;
-    let mut folder = ResultsFolder::default();
-    for table in [
-        cohort_table(&cohort),
-        survey_table(&waves, cohort.referred, threshold),
-        score_count_table(&score_counts),
-    ] {
-        folder.add(
-            &format!("tables/{}.csv", table.name),
-            table.to_csv(threshold),
-        );
-        folder.add(
-            &format!("tables/{}.md", table.name),
-            table.to_markdown(threshold),
-        );
+    let analyses = plan.sensitivity_analyses();
+    let stage = progress.stage("sensitivity", analyses.len() as u64);
+    let mut sensitivity = Vec::new();
+    for settings in analyses {
+        sensitivity.push(sensitivity_run(&shared, &main, settings, &stage)?);
+        stage.advance();
     }
-    for table in [
-        did_report::survey_change_table(&survey),
-        did_report::rate_ratio_table(&did),
-        did_report::event_study_table(&did),
-        did_report::linear_table(&did),
-        cohort_report::flow_table(&matched.cohort.flow, matched.options.ratio),
+    stage.finish();
+    matched.main = main;
+
+    let stage = progress.stage("report", 0);
+    let folder = write_results(
+        config,
+        &validation.report,
+        &cohort,
+        &waves,
+        &score_counts,
+        &matched,
+        &sensitivity,
+    )?;
+    folder.commit(&config.out, config.force)?;
+    stage.finish();
+    Ok(AnalyseOutcome {
+        out: config.out.clone(),
+    })
+}
+
+/// Every table, figure, the report, results.json and manifest.json, in memory.
+fn write_results(
+    config: &AnalyseConfig,
+    validation: &ValidationReport,
+    cohort: &CohortCounts,
+    waves: &[WaveSummary],
+    score_counts: &[ScoreCount],
+    matched: &MatchedStage,
+    sensitivity: &[AnalysisRun],
+) -> Result<ResultsFolder, AnalyseError> {
+    let plan = &config.plan;
+    let threshold = plan.disclosure.threshold;
+    let main = &matched.main;
+    let c = &*main.cohort;
+    let mut folder = ResultsFolder::default();
+    let tables = vec![
+        cohort_table(cohort),
+        cohort_report::flow_table(&c.flow, main.settings.ratio),
         table_one_table(
             &matched.table_one.0,
             Some(&matched.table_one.1),
             ("referred", "comparison"),
             threshold,
         ),
-        matching_report::balance_table(&matched.cohort.balance),
-        matching_report::ps_model_table(&matched.cohort.ps_model),
+        matching_report::balance_table(&c.balance),
+        matching_report::ps_model_table(&c.ps_model),
         cohort_report::rate_table(&matched.rates),
-    ] {
+        did_report::rate_ratio_table(&main.did),
+        did_report::event_study_table(&main.did),
+        did_report::linear_table(&main.did),
+        survey_table(waves, cohort.referred, threshold),
+        did_report::survey_change_table(&main.survey),
+        sensitivity_report::sensitivity_table(main, sensitivity),
+        score_count_table(score_counts),
+    ];
+    for table in &tables {
         folder.add(
             &format!("tables/{}.csv", table.name),
             table.to_csv(threshold),
@@ -422,84 +615,106 @@ pub fn analyse(config: &AnalyseConfig) -> Result<AnalyseOutcome, AnalyseError> {
             table.to_markdown(threshold),
         );
     }
-    let c = &matched.cohort;
-    for (name, figure) in matching_report::figures(
+    let mut figures: Vec<(String, Figure)> = matching_report::figures(
         &c.balance,
         &matched.model.ps.distance,
         &matched.model.ps.treated,
         &c.row_weights,
         threshold,
-    )? {
-        folder.add(&format!("figures/{name}.svg"), figure.svg);
-        folder.add(&format!("figures/{name}.png"), figure.png);
+    )?
+    .into_iter()
+    .map(|(name, f)| (name.to_string(), f))
+    .collect();
+    figures.push((
+        "flow".into(),
+        cohort_report::flow_figure(&c.flow, main.settings.ratio, threshold)?,
+    ));
+    for o in &main.did {
+        figures.push((
+            format!("event_study_{}", o.outcome),
+            did_report::event_study_figure(o)?,
+        ));
+        figures.push((
+            format!("raw_rates_{}", o.outcome),
+            did_report::raw_rate_figure(o)?,
+        ));
+    }
+    for o in &main.survey {
+        figures.push((
+            format!("trajectory_{}", o.outcome),
+            did_report::trajectory_figure(o)?,
+        ));
+    }
+    for (name, figure) in &figures {
+        folder.add(&format!("figures/{name}.svg"), figure.svg.clone());
+        folder.add(&format!("figures/{name}.png"), figure.png.clone());
     }
     if config.export_matched {
-        folder.add("matched_cohort.csv", matched.cohort_csv);
-    }
-    for o in &did {
-        let figure = did_report::event_study_figure(o)?;
-        folder.add(
-            &format!("figures/event_study_{}.svg", o.outcome),
-            figure.svg,
-        );
-        folder.add(
-            &format!("figures/event_study_{}.png", o.outcome),
-            figure.png,
-        );
-        let figure = did_report::raw_rate_figure(o)?;
-        folder.add(&format!("figures/raw_rates_{}.svg", o.outcome), figure.svg);
-        folder.add(&format!("figures/raw_rates_{}.png", o.outcome), figure.png);
-    }
-    for o in &survey {
-        let figure = did_report::trajectory_figure(o)?;
-        folder.add(&format!("figures/trajectory_{}.svg", o.outcome), figure.svg);
-        folder.add(&format!("figures/trajectory_{}.png", o.outcome), figure.png);
+        folder.add("matched_cohort.csv", cohort_csv(&matched.registry, c));
     }
     let results = Results {
         shine_version: SHINE_VERSION,
-        survey_outcomes: &survey,
-        difference_in_differences: &did,
+        plan,
+        survey_outcomes: &main.survey,
+        difference_in_differences: &main.did,
         matching: MatchingResults {
-            options: &matched.options,
+            options: &matching_options(plan, &main.settings),
             flow: &c.flow,
             caliper_width: c.caliper_width,
             propensity_model: &c.ps_model,
             balance: &c.balance,
-            max_abs_smd_after: c
-                .balance
-                .iter()
-                .filter(|r| r.term != "distance")
-                .filter_map(|r| r.smd_after.map(f64::abs))
-                .fold(0.0, f64::max),
+            max_abs_smd_after: max_abs_smd(c),
             rates: &matched.rates,
         },
-        cohort: &cohort,
-        survey_by_wave: &suppress_waves(&waves, threshold),
-        score_counts: &score_counts,
-        validation: ValidationSummary::of(&validation.report),
+        sensitivity: sensitivity
+            .iter()
+            .map(|s| SensitivityResults::of(s, threshold))
+            .collect(),
+        cohort,
+        survey_by_wave: &suppress_waves(waves, threshold),
+        score_counts,
+        validation: ValidationSummary::of(validation),
     };
     folder.add(
         "results.json",
         serde_json::to_string_pretty(&results)? + "\n",
     );
+    let report = html::Report {
+        plan,
+        tables: &tables,
+        figures: &figures,
+        main,
+        sensitivity,
+        cohort,
+        threshold,
+        software: format!("shine {SHINE_VERSION}"),
+    };
+    folder.add("report.html", report.render());
     let manifest = Manifest {
         shine_version: SHINE_VERSION,
         command: config.command.clone(),
-        seed: config.seed,
+        seed: plan.seed,
         disclosure_threshold: threshold,
-        inputs: validation.report.files.clone(),
-        extract_period: validation.report.extract_period.clone(),
+        plan_source: config.plan_source.clone(),
+        plan: plan.clone(),
+        inputs: validation.files.clone(),
+        extract_period: validation.extract_period.clone(),
         outputs: folder.listing(),
     };
     folder.add(
         "manifest.json",
         serde_json::to_string_pretty(&manifest)? + "\n",
     );
-    folder.commit(&config.out, config.force)?;
-    timing(config.quiet, "write", started);
-    Ok(AnalyseOutcome {
-        out: config.out.clone(),
-    })
+    Ok(folder)
+}
+
+/// The largest absolute SMD after matching over the covariates (not the distance).
+pub fn max_abs_smd(c: &MatchedCohort) -> f64 {
+    c.balance
+        .iter()
+        .filter(|r| r.term != "distance")
+        .filter_map(|r| r.smd_after.map(f64::abs))
+        .fold(0.0, f64::max)
 }
 
 fn summarise_waves(scored: &DataFrame) -> Result<Vec<WaveSummary>, PolarsError> {

@@ -19,7 +19,7 @@ use crate::data::panel::{person_periods, Panel, PanelMember, PanelWindow};
 use crate::stats::fixest::{fit_fe, FeCoefficient, FeFamily, FeFit, FeModel, Vcov};
 
 /// The unit of clustering of the standard errors.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ClusterBy {
     MatchedSet,

@@ -23,6 +23,15 @@ pub struct Response {
     pub referral_date: i32,
     /// `referred` or `comparison`.
     pub group: &'static str,
+    /// The general practice at the index date (for the practice random effect).
+    pub practice: Option<String>,
+}
+
+/// How the survey model is specified (from the plan).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SurveyModel {
+    /// Persons nested in general practices: `(1 | practice_id/person_id)`.
+    pub practice_random_effect: bool,
 }
 
 /// An estimate with its Satterthwaite interval.
@@ -81,6 +90,7 @@ pub fn survey_outcome(
     outcome: &str,
     registry: &Registry,
     responses: &[Response],
+    model: SurveyModel,
 ) -> Result<SurveyOutcome, MixedStageError> {
     let err = |message: String| MixedStageError {
         outcome: outcome.to_string(),
@@ -123,12 +133,24 @@ pub fn survey_outcome(
         rows.iter().any(|r| r.group == "comparison") && rows.iter().any(|r| r.group == "referred");
     let groups: Vec<Option<&str>> = rows.iter().map(|r| Some(r.group)).collect();
     push(&mut data, "group", ColumnData::from_strings(&groups))?;
-    let text = if both_groups {
-        "score ~ group * factor(wave) + age + sex + (1 | person_id)"
+    let practices: Vec<Option<&str>> = rows.iter().map(|r| r.practice.as_deref()).collect();
+    push(
+        &mut data,
+        "practice_id",
+        ColumnData::from_strings(&practices),
+    )?;
+    let fixed = if both_groups {
+        "score ~ group * factor(wave) + age + sex"
     } else {
-        "score ~ factor(wave) + age + sex + (1 | person_id)"
+        "score ~ factor(wave) + age + sex"
     };
-    let f = formula::parse(text).map_err(|e| err(e.to_string()))?;
+    let random = if model.practice_random_effect {
+        "(1 | practice_id/person_id)"
+    } else {
+        "(1 | person_id)"
+    };
+    let text = format!("{fixed} + {random}");
+    let f = formula::parse(&text).map_err(|e| err(e.to_string()))?;
     let design = model_matrix(&f, &data).map_err(|e| err(e.to_string()))?;
     let random = random_effect_design(&f, &data, &design.rows).map_err(|e| err(e.to_string()))?;
     let fit = fit_lmm(&design, &random, &LmmOptions::default()).map_err(|e| err(e.to_string()))?;
@@ -157,7 +179,7 @@ pub fn survey_outcome(
         persons.dedup();
         return Ok(SurveyOutcome {
             outcome: outcome.to_string(),
-            formula: text.to_string(),
+            formula: text.clone(),
             n_obs: fit.n_obs,
             n_persons: persons.len(),
             change: pick(&grid.changes, "referred"),
@@ -205,7 +227,7 @@ pub fn survey_outcome(
     persons.dedup();
     Ok(SurveyOutcome {
         outcome: outcome.to_string(),
-        formula: text.to_string(),
+        formula: text,
         n_obs: fit.n_obs,
         n_persons: persons.len(),
         change,

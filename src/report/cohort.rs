@@ -3,6 +3,8 @@
 
 use crate::pipeline::risk_set::{CohortFlow, RateComparison};
 
+use super::disclosure::SumRelation;
+use super::figures::{flow_diagram, Figure, FigureError, FlowBox, FlowDiagram};
 use super::table::{Cell, ResultTable};
 
 /// STROBE-style flow: referred → in a risk set → matched, and the comparison pool.
@@ -46,6 +48,16 @@ pub fn flow_table(flow: &CohortFlow, ratio: usize) -> ResultTable {
     for (label, n) in rows {
         t.push(vec![Cell::text(label), Cell::Count(n as u64)]);
     }
+    t.sums = vec![
+        SumRelation {
+            total: (0, 1),
+            parts: vec![(1, 1), (2, 1)],
+        },
+        SumRelation {
+            total: (2, 1),
+            parts: vec![(3, 1), (4, 1)],
+        },
+    ];
     t.notes.push(format!(
         "Matching 1:{ratio} without replacement across risk sets; the eligible pool counts each person once though they may enter several monthly risk sets ({} person-months in all).",
         r.comparison_rows
@@ -85,4 +97,47 @@ pub fn rate_table(rates: &[RateComparison]) -> ResultTable {
             .into(),
     );
     t
+}
+
+/// The flow table's counts as a STROBE-style diagram, with the same disclosure control
+/// (small counts and the counts that would reveal them are hidden).
+pub fn flow_figure(flow: &CohortFlow, ratio: usize, threshold: u64) -> Result<Figure, FigureError> {
+    let table = flow_table(flow, ratio);
+    let shown = table.rendered(threshold);
+    let n = |row: usize| shown[row][1].clone();
+    let b = |lines: Vec<String>| FlowBox { lines };
+    let diagram = FlowDiagram {
+        title: "From referral to the matched cohort".into(),
+        steps: vec![
+            (
+                b(vec![format!("Referred to the programme: n = {}", n(0))]),
+                Some(b(vec![
+                    format!("Excluded: n = {}", n(1)),
+                    "no covariate snapshot for the year".into(),
+                    "before referral".into(),
+                ])),
+            ),
+            (
+                b(vec![
+                    format!("In a monthly risk set: n = {}", n(2)),
+                    format!("{} risk sets; eligible comparison", n(6)),
+                    format!("persons: n = {}", n(7)),
+                ]),
+                Some(b(vec![
+                    format!("Not matched: n = {}", n(4)),
+                    "no comparison person within".into(),
+                    "the caliper".into(),
+                ])),
+            ),
+            (
+                b(vec![
+                    format!("Matched referred persons: n = {}", n(3)),
+                    format!("Matched comparison persons: n = {}", n(9)),
+                    format!("1:{ratio} matching; fewer than {ratio}: n = {}", n(5)),
+                ]),
+                None,
+            ),
+        ],
+    };
+    flow_diagram(&diagram)
 }

@@ -16,9 +16,110 @@ pub fn must_suppress(count: u64, threshold: u64) -> bool {
     count > 0 && count < threshold
 }
 
+/// The marker written in place of a count hidden by complementary suppression.
+pub const COMPLEMENTARY_MARKER: &str = "[c]";
+
+/// Cells of a table that add up: `total` = the sum of `parts` (row, column).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SumRelation {
+    pub total: (usize, usize),
+    pub parts: Vec<(usize, usize)>,
+}
+
+/// Complementary suppression: the cells to hide besides the small counts so that no
+/// small count can be recovered by subtraction within any relation. `count` gives the
+/// count in a cell. While some relation has exactly one hidden cell, the smallest
+/// non-zero visible part (or, failing that, the total) of that relation is hidden too.
+pub fn complementary_cells(
+    relations: &[SumRelation],
+    count: impl Fn((usize, usize)) -> Option<u64>,
+    threshold: u64,
+) -> Vec<(usize, usize)> {
+    let mut primary: Vec<(usize, usize)> = Vec::new();
+    for r in relations {
+        for &cell in std::iter::once(&r.total).chain(&r.parts) {
+            if count(cell).is_some_and(|n| must_suppress(n, threshold)) && !primary.contains(&cell)
+            {
+                primary.push(cell);
+            }
+        }
+    }
+    let mut hidden = primary.clone();
+    loop {
+        let mut added = false;
+        for r in relations {
+            let cells: Vec<(usize, usize)> = std::iter::once(r.total)
+                .chain(r.parts.iter().copied())
+                .collect();
+            if cells.iter().filter(|c| hidden.contains(c)).count() != 1 {
+                continue;
+            }
+            let visible_part = r
+                .parts
+                .iter()
+                .copied()
+                .filter(|c| !hidden.contains(c) && count(*c).unwrap_or(0) > 0)
+                .min_by_key(|&c| (count(c).unwrap_or(0), c));
+            let pick = visible_part.or((!hidden.contains(&r.total)).then_some(r.total));
+            if let Some(c) = pick {
+                hidden.push(c);
+                added = true;
+            }
+        }
+        if !added {
+            break;
+        }
+    }
+    let mut out: Vec<(usize, usize)> = hidden
+        .into_iter()
+        .filter(|c| !primary.contains(c))
+        .collect();
+    out.sort_unstable();
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_small_part_cannot_be_recovered_from_the_total() {
+        // referred 350 = 3 without snapshot + 347 in risk sets;
+        // 347 = 345 matched + 2 unmatched.
+        let values = [350u64, 3, 347, 345, 2];
+        let relations = [
+            SumRelation {
+                total: (0, 0),
+                parts: vec![(1, 0), (2, 0)],
+            },
+            SumRelation {
+                total: (2, 0),
+                parts: vec![(3, 0), (4, 0)],
+            },
+        ];
+        let hidden = complementary_cells(&relations, |(r, _)| Some(values[r]), 5);
+        // 347 is hidden with the 3; then 347's relation has 347 and 2 hidden: enough.
+        assert_eq!(hidden, vec![(2, 0)]);
+        // Every relation now has no cell or at least two hidden cells.
+        let all: Vec<usize> = vec![1, 2, 4];
+        for r in &relations {
+            let n = std::iter::once(&r.total)
+                .chain(&r.parts)
+                .filter(|c| all.contains(&c.0))
+                .count();
+            assert!(n != 1);
+        }
+    }
+
+    #[test]
+    fn nothing_is_hidden_without_small_counts() {
+        let relations = [SumRelation {
+            total: (0, 0),
+            parts: vec![(1, 0), (2, 0)],
+        }];
+        let values = [20u64, 0, 20];
+        assert!(complementary_cells(&relations, |(r, _)| Some(values[r]), 5).is_empty());
+    }
 
     #[test]
     fn suppresses_small_nonzero_counts() {

@@ -700,3 +700,110 @@ impl Draw for Trajectory {
         Ok(())
     }
 }
+
+/// One box of a flow diagram: its lines of text.
+#[derive(Debug, Clone)]
+pub struct FlowBox {
+    pub lines: Vec<String>,
+}
+
+/// A STROBE-style flow diagram: a column of main boxes joined by arrows, each step
+/// with an optional exclusion box to its right.
+#[derive(Debug, Clone)]
+pub struct FlowDiagram {
+    pub title: String,
+    /// The main boxes, top to bottom, each with the exclusions leaving after it.
+    pub steps: Vec<(FlowBox, Option<FlowBox>)>,
+}
+
+const FLOW_WIDTH: u32 = 900;
+const FLOW_LINE: i32 = 20;
+
+impl FlowDiagram {
+    fn box_height(b: &FlowBox) -> i32 {
+        b.lines.len() as i32 * FLOW_LINE + 16
+    }
+
+    fn height(&self) -> u32 {
+        let boxes: i32 = self
+            .steps
+            .iter()
+            .map(|(main, _)| Self::box_height(main) + 40)
+            .sum();
+        (boxes + 60) as u32
+    }
+}
+
+impl Draw for FlowDiagram {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let e = |e: DrawingAreaErrorKind<DB::ErrorType>| format!("{e:?}");
+        root.fill(&WHITE).map_err(e)?;
+        let text = TextStyle::from((FAMILY, 15).into_font()).color(&BLACK);
+        let title = TextStyle::from((FAMILY, 18).into_font()).color(&BLACK);
+        root.draw(&Text::new(self.title.clone(), (20, 14), title))
+            .map_err(e)?;
+        let (main_x, main_w) = (40, 400);
+        let (side_x, side_w) = (500, 370);
+        let mut y = 50;
+        for (i, (main, side)) in self.steps.iter().enumerate() {
+            let h = Self::box_height(main);
+            root.draw(&Rectangle::new(
+                [(main_x, y), (main_x + main_w, y + h)],
+                BLACK.stroke_width(1),
+            ))
+            .map_err(e)?;
+            for (k, line) in main.lines.iter().enumerate() {
+                root.draw(&Text::new(
+                    line.clone(),
+                    (main_x + 10, y + 8 + k as i32 * FLOW_LINE),
+                    text.clone(),
+                ))
+                .map_err(e)?;
+            }
+            let bottom = y + h;
+            if let Some(side) = side {
+                let sh = Self::box_height(side);
+                let sy = bottom + 20 - sh / 2;
+                let mid = bottom + 20;
+                root.draw(&PathElement::new(
+                    vec![(main_x + main_w / 2, mid), (side_x, mid)],
+                    BLACK.stroke_width(1),
+                ))
+                .map_err(e)?;
+                root.draw(&Rectangle::new(
+                    [(side_x, sy), (side_x + side_w, sy + sh)],
+                    RGBColor(0x55, 0x55, 0x55).stroke_width(1),
+                ))
+                .map_err(e)?;
+                for (k, line) in side.lines.iter().enumerate() {
+                    root.draw(&Text::new(
+                        line.clone(),
+                        (side_x + 10, sy + 8 + k as i32 * FLOW_LINE),
+                        text.clone(),
+                    ))
+                    .map_err(e)?;
+                }
+            }
+            if i + 1 < self.steps.len() {
+                let x = main_x + main_w / 2;
+                root.draw(&PathElement::new(
+                    vec![(x, bottom), (x, bottom + 40)],
+                    BLACK.stroke_width(1),
+                ))
+                .map_err(e)?;
+                root.draw(&Polygon::new(
+                    vec![(x - 5, bottom + 32), (x + 5, bottom + 32), (x, bottom + 40)],
+                    BLACK.filled(),
+                ))
+                .map_err(e)?;
+            }
+            y = bottom + 40;
+        }
+        Ok(())
+    }
+}
+
+/// Draws a flow diagram.
+pub fn flow_diagram(diagram: &FlowDiagram) -> Result<Figure, FigureError> {
+    render("flow diagram", (FLOW_WIDTH, diagram.height()), diagram)
+}

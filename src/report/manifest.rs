@@ -11,6 +11,10 @@ pub struct Manifest {
     pub command: String,
     pub seed: u64,
     pub disclosure_threshold: u64,
+    /// `default` or the plan file given.
+    pub plan_source: String,
+    /// The resolved plan.
+    pub plan: crate::pipeline::plan::Plan,
     pub inputs: Vec<FileInfo>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub extract_period: Option<String>,

@@ -25,6 +25,9 @@ pub enum Cell {
         decimals: usize,
     },
     Missing,
+    /// A count hidden by complementary suppression (so that a small count cannot be
+    /// recovered from the totals).
+    Hidden,
 }
 
 impl Cell {
@@ -71,6 +74,7 @@ impl Cell {
             Cell::Count(n) => n.to_string(),
             Cell::Number { value, decimals } => format!("{value:.decimals$}"),
             Cell::Missing => String::new(),
+            Cell::Hidden => disclosure::COMPLEMENTARY_MARKER.to_string(),
         }
     }
 }
@@ -84,6 +88,9 @@ pub struct ResultTable {
     pub rows: Vec<Vec<Cell>>,
     /// Notes printed under the Markdown table (sources, definitions, suppression).
     pub notes: Vec<String>,
+    /// Cells that add up, for complementary suppression.
+    #[serde(skip)]
+    pub sums: Vec<disclosure::SumRelation>,
 }
 
 impl ResultTable {
@@ -94,6 +101,7 @@ impl ResultTable {
             columns: columns.iter().map(|c| c.to_string()).collect(),
             rows: Vec::new(),
             notes: Vec::new(),
+            sums: Vec::new(),
         }
     }
 
@@ -108,7 +116,56 @@ impl ResultTable {
             .any(|c| matches!(c, Cell::Count(n) if disclosure::must_suppress(*n, threshold)))
     }
 
+    /// The table with the counts that complementary suppression hides replaced by
+    /// [`Cell::Hidden`].
+    pub fn protected(&self, threshold: u64) -> ResultTable {
+        let count = |(r, c): (usize, usize)| match self.rows.get(r).and_then(|row| row.get(c)) {
+            Some(Cell::Count(n)) => Some(*n),
+            _ => None,
+        };
+        let mut out = self.clone();
+        for (r, c) in disclosure::complementary_cells(&self.sums, count, threshold) {
+            if let Some(cell) = out.rows.get_mut(r).and_then(|row| row.get_mut(c)) {
+                *cell = Cell::Hidden;
+            }
+        }
+        out
+    }
+
+    /// The table's notes with those on suppressed counts, if any.
+    pub fn notes_after_disclosure(&self, threshold: u64) -> Vec<String> {
+        let mut notes = self.notes.clone();
+        if self.has_suppressed(threshold) {
+            notes.push(format!(
+                "{} marks a count of 1 to {} suppressed under the disclosure rule.",
+                disclosure::marker(threshold),
+                threshold - 1
+            ));
+        }
+        if self.rows.iter().flatten().any(|c| *c == Cell::Hidden) {
+            notes.push(format!(
+                "{} marks a count hidden so that a suppressed count cannot be recovered from the totals.",
+                disclosure::COMPLEMENTARY_MARKER
+            ));
+        }
+        notes
+    }
+
+    /// The text of every cell after disclosure control (Markdown precision).
+    pub fn rendered(&self, threshold: u64) -> Vec<Vec<String>> {
+        let t = self.protected(threshold);
+        t.rows
+            .iter()
+            .map(|row| row.iter().map(|c| c.render(threshold)).collect())
+            .collect()
+    }
+
     pub fn to_csv(&self, threshold: u64) -> String {
+        if !self.sums.is_empty() {
+            let mut t = self.protected(threshold);
+            t.sums.clear();
+            return t.to_csv(threshold);
+        }
         let mut w = csv::WriterBuilder::new()
             .terminator(csv::Terminator::Any(b'\n'))
             .from_writer(Vec::new());
@@ -120,6 +177,11 @@ impl ResultTable {
     }
 
     pub fn to_markdown(&self, threshold: u64) -> String {
+        if !self.sums.is_empty() {
+            let mut t = self.protected(threshold);
+            t.sums.clear();
+            return t.to_markdown(threshold);
+        }
         let mut out = format!("### {}\n\n", self.title);
         let _ = writeln!(out, "| {} |", self.columns.join(" | "));
         let _ = writeln!(out, "|{}", "---|".repeat(self.columns.len()));
@@ -130,14 +192,7 @@ impl ResultTable {
                 .collect();
             let _ = writeln!(out, "| {} |", cells.join(" | "));
         }
-        let mut notes = self.notes.clone();
-        if self.has_suppressed(threshold) {
-            notes.push(format!(
-                "{} marks a count of 1 to {} suppressed under the disclosure rule.",
-                disclosure::marker(threshold),
-                threshold - 1
-            ));
-        }
+        let notes = self.notes_after_disclosure(threshold);
         if !notes.is_empty() {
             out.push('\n');
             for n in notes {
