@@ -524,3 +524,284 @@ fn surveys_of_both_groups_give_the_difference_in_change() {
         assert_eq!(o["change"].as_array().map(Vec::len), Some(2));
     }
 }
+
+fn shine(args: &[&str]) -> std::process::Output {
+    Command::new(SHINE).args(args).output().expect("run shine")
+}
+
+/// `shine plan` prints the default plan; it checks as valid, and `analyse --plan` with
+/// it gives the same results as the default.
+#[test]
+fn the_printed_plan_is_the_plan_analyse_uses() {
+    let printed = shine(&["plan"]);
+    assert!(printed.status.success());
+    let text = String::from_utf8(printed.stdout).expect("utf-8");
+    for key in [
+        "catchment_municipalities",
+        "min_age",
+        "covariates",
+        "ratio",
+        "caliper",
+        "exact",
+        "period_days",
+        "cluster",
+        "value_set",
+        "threshold",
+        "[[sensitivity]]",
+        "seed",
+    ] {
+        assert!(text.contains(key), "the plan lacks {key}");
+    }
+    let dir = temp("plan-file");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let plan = dir.join("plan.toml");
+    // The demo's seed, so that the manifest differs only in where the plan came from.
+    std::fs::write(&plan, text.replace("seed = 1\n", "seed = 2026\n")).expect("write");
+    let checked = shine(&["plan", "--check", plan.to_str().expect("path")]);
+    assert!(checked.status.success());
+    let (a, b) = (temp("plan-default"), temp("plan-given"));
+    assert!(analyse_demo(&a, &[]).status.success());
+    let run = analyse_demo(&b, &["--plan", plan.to_str().expect("path")]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let (ta, tb) = (tree(&a), tree(&b));
+    for (name, bytes) in &ta {
+        if name != "manifest.json" {
+            assert!(tb.get(name) == Some(bytes), "{name} differs");
+        }
+    }
+    let manifest: serde_json::Value = serde_json::from_slice(&tb["manifest.json"]).expect("json");
+    assert_eq!(manifest["plan"]["matching"]["ratio"], 5);
+    assert_eq!(manifest["plan"]["seed"], 2026);
+    assert!(manifest["plan_source"]
+        .as_str()
+        .is_some_and(|s| s.ends_with("plan.toml")));
+}
+
+/// A plan's settings reach the analysis: ratio, caliper and the sensitivity analyses.
+#[test]
+fn plan_settings_change_the_analysis() {
+    let dir = temp("plan-settings");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let plan = dir.join("plan.toml");
+    std::fs::write(
+        &plan,
+        "sensitivity = []\n[matching]\nratio = 2\ncaliper = 0\n[outcomes]\ncluster = \"person\"\n[survey]\npractice_random_effect = true\n",
+    )
+    .expect("write");
+    let out = temp("plan-settings-out");
+    let run = analyse_demo(&out, &["--plan", plan.to_str().expect("path")]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let results: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("results.json")).expect("read"))
+            .expect("json");
+    let m = &results["matching"];
+    assert_eq!(m["options"]["ratio"], 2);
+    assert!(m["options"]["caliper"].is_null());
+    assert!(m["caliper_width"].is_null());
+    // Without a caliper every referred person finds comparison persons.
+    assert_eq!(m["flow"]["referred_matched"], 350);
+    assert!(m["flow"]["comparison_matched"].as_u64().expect("n") <= 700);
+    assert_eq!(results["sensitivity"].as_array().map(Vec::len), Some(0));
+    let flow = std::fs::read_to_string(out.join("tables/flow.md")).expect("flow");
+    assert!(flow.contains("Matching 1:2"), "{flow}");
+    let report = std::fs::read_to_string(out.join("report.html")).expect("report");
+    assert!(report.contains("clustered by person"));
+    for o in results["survey_outcomes"].as_array().expect("survey") {
+        assert!(
+            o["formula"]
+                .as_str()
+                .is_some_and(|f| f.ends_with("(1 | practice_id/person_id)")),
+            "{o}"
+        );
+    }
+}
+
+#[test]
+fn numbers_that_differ_beyond_rounding_noise_are_a_change() {
+    assert!(same_numbers("a,0.868,x", "a,0.868,x"));
+    assert!(same_numbers("a,0.8680000000000001,x", "a,0.868,x"));
+    assert!(!same_numbers("a,0.869,x", "a,0.868,x"));
+    assert!(!same_numbers("a,<5,x", "a,5,x"));
+    assert!(!same_numbers("a,1", "a,1,2"));
+}
+
+/// Bad plans end with exit 2 and a message naming the key.
+#[test]
+fn bad_plans_name_the_key_and_exit_2() {
+    let dir = temp("bad-plans");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    for (i, (text, key)) in [
+        ("[matching]\ncalliper = 0.1\n", "calliper"),
+        ("[matching]\nratio = 0\n", "matching.ratio"),
+        ("[outcomes]\ncluster = \"practice\"\n", "practice"),
+        (
+            "[[outcomes.groups]]\nname = \"gp\"\ncontact_types = [\"gp_visit\"]\n",
+            "outcomes.groups[0].contact_types",
+        ),
+        (
+            "[propensity]\ncovariates = [\"age +\"]\n",
+            "propensity.covariates",
+        ),
+        ("[matching\nratio = 1\n", "line 1"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let plan = dir.join(format!("plan{i}.toml"));
+        std::fs::write(&plan, text).expect("write");
+        let out = temp(&format!("bad-plan-out-{i}"));
+        let run = analyse_demo(&out, &["--plan", plan.to_str().expect("path")]);
+        assert_eq!(run.status.code(), Some(2), "{text}");
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert!(stderr.contains(key), "{text}: {stderr}");
+        assert!(stderr.contains(&format!("plan{i}.toml")), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(!out.exists());
+    }
+}
+
+/// report.html is one self-contained file: every figure inline as SVG, no scripts,
+/// nothing loaded from elsewhere; it has the sections the paper needs.
+#[test]
+fn the_report_is_self_contained_and_complete() {
+    let out = temp("report");
+    assert!(analyse_demo(&out, &[]).status.success());
+    let html = std::fs::read_to_string(out.join("report.html")).expect("report");
+    assert!(!html.contains("<script"));
+    assert!(!html.contains(" src="));
+    assert!(!html.contains("<link"));
+    assert!(!html.contains("url("));
+    let svgs = std::fs::read_dir(out.join("figures"))
+        .expect("figures")
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "svg"))
+        })
+        .count();
+    assert!(svgs >= 13, "{svgs}");
+    assert_eq!(html.matches("<figure").count(), svgs);
+    assert_eq!(html.matches("<svg").count(), svgs);
+    for section in [
+        "Summary of the main results",
+        "Flow of participants",
+        "Table 1",
+        "difference-in-differences",
+        "pretrend",
+        "Loneliness and quality of life",
+        "responses, % of referred",
+        "Sensitivity analyses",
+        "caliper 0.1 SD of the logit",
+        "1:1 matching",
+        "complete cases",
+        "Methods",
+        "Satterthwaite",
+        "shine 0.",
+        "polars 0.",
+    ] {
+        assert!(html.contains(section), "report lacks {section:?}");
+    }
+}
+
+/// A run killed before it finishes leaves no results folder.
+#[test]
+fn an_interrupted_run_leaves_no_results_folder() {
+    let dir = temp("interrupt-extracts");
+    simulate(&dir, 350, 30000, 5);
+    let out = temp("interrupt-out");
+    let mut child = Command::new(SHINE)
+        .args(["analyse", "--quiet"])
+        .arg(&dir)
+        .arg("--out")
+        .arg(&out)
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let finished = child.try_wait().expect("wait").is_some();
+    child.kill().expect("kill");
+    let _ = child.wait();
+    assert!(!finished, "the run finished before it could be interrupted");
+    assert!(!out.exists(), "a results folder was left behind");
+}
+
+/// Whether two texts are the same, numbers compared to a relative 1e-9 (so that the
+/// last bits of a floating-point sum on another CPU do not count as a change).
+fn same_numbers(a: &str, b: &str) -> bool {
+    fn tokens(text: &str) -> Vec<(bool, &str)> {
+        let numeric = |c: char| c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E');
+        let mut out = Vec::new();
+        let mut start = 0;
+        let mut kind = None;
+        for (i, c) in text.char_indices() {
+            let k = numeric(c);
+            if kind.is_some_and(|p| p != k) {
+                out.push((kind == Some(true), &text[start..i]));
+                start = i;
+            }
+            kind = Some(k);
+        }
+        out.push((kind == Some(true), &text[start..]));
+        out
+    }
+    let (ta, tb) = (tokens(a), tokens(b));
+    ta.len() == tb.len()
+        && ta.iter().zip(&tb).all(|(&(na, x), &(_, y))| {
+            if x == y {
+                return true;
+            }
+            match (na, x.parse::<f64>(), y.parse::<f64>()) {
+                (true, Ok(p), Ok(q)) => (p - q).abs() <= 1e-9 * p.abs().max(q.abs()),
+                _ => false,
+            }
+        })
+}
+
+/// The committed expected results of the example (`examples/demo-results/`: tables and
+/// results.json) are what the current code produces, so any change to a number shows
+/// up in review. After an intended change, regenerate them with
+/// `SHINE_UPDATE_EXPECTED=1 cargo test --release --test analyse_cli committed`.
+#[test]
+fn committed_expected_results_are_reproduced() {
+    let out = temp("expected");
+    assert!(analyse_demo(&out, &[]).status.success());
+    let expected = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo-results");
+    let produced: BTreeMap<String, Vec<u8>> = tree(&out)
+        .into_iter()
+        .filter(|(name, _)| name == "results.json" || name.starts_with("tables/"))
+        .collect();
+    if std::env::var_os("SHINE_UPDATE_EXPECTED").is_some() {
+        let _ = std::fs::remove_dir_all(&expected);
+        for (name, bytes) in &produced {
+            let path = expected.join(name);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, bytes).expect("write");
+        }
+    }
+    let committed = tree(&expected);
+    let names = |m: &BTreeMap<String, Vec<u8>>| m.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(
+        names(&committed),
+        names(&produced),
+        "the set of files differs"
+    );
+    let differ: Vec<&String> = produced
+        .iter()
+        .filter(|(name, bytes)| {
+            committed.get(*name).is_none_or(|c| {
+                !same_numbers(&String::from_utf8_lossy(c), &String::from_utf8_lossy(bytes))
+            })
+        })
+        .map(|(name, _)| name)
+        .collect();
+    assert!(
+        differ.is_empty(),
+        "these results differ from examples/demo-results: {differ:?}; if the change is intended, regenerate with SHINE_UPDATE_EXPECTED=1"
+    );
+}

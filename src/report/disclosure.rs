@@ -17,7 +17,7 @@ pub fn must_suppress(count: u64, threshold: u64) -> bool {
 }
 
 /// The marker written in place of a count hidden by complementary suppression.
-pub const COMPLEMENTARY_MARKER: &str = "[c]";
+pub const COMPLEMENTARY_MARKER: &str = "[s]";
 
 /// Cells of a table that add up: `total` = the sum of `parts` (row, column).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -30,7 +30,7 @@ h1{font-size:1.6em}h2{font-size:1.3em;border-bottom:1px solid #ccc;padding-botto
 table{border-collapse:collapse;margin:.8em 0;font-size:.85em}th,td{border:1px solid #ccc;padding:.25em .5em;text-align:left;vertical-align:top}\
 th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums}p.note{font-size:.8em;color:#555;margin:.2em 0}\
 figure{margin:1em 0}figure svg{max-width:100%;height:auto}figcaption{font-size:.85em;color:#444}\
-.summary li{margin:.3em 0}nav ol{columns:2;font-size:.9em}";
+.summary li{margin:.3em 0}.wide{overflow-x:auto}nav ol{columns:2;font-size:.9em}";
 
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -75,7 +75,7 @@ impl Report<'_> {
         let cells = table.rendered(self.threshold);
         let _ = write!(
             out,
-            "<h3 id=\"table-{}\">{}</h3>\n<table>\n<thead><tr>",
+            "<h3 id=\"table-{}\">{}</h3>\n<div class=\"wide\"><table>\n<thead><tr>",
             escape(&table.name),
             escape(&table.title)
         );
@@ -95,7 +95,7 @@ impl Report<'_> {
             }
             out.push_str("</tr>\n");
         }
-        out.push_str("</tbody>\n</table>\n");
+        out.push_str("</tbody>\n</table></div>\n");
         for note in protected.notes_after_disclosure(self.threshold) {
             let _ = writeln!(out, "<p class=\"note\">{}</p>", escape(&note));
         }

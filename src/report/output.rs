@@ -87,10 +87,17 @@ impl ResultsFolder {
                 }
                 std::fs::write(&path, bytes).map_err(io(&path))?;
             }
+            // The old folder is moved aside before the new one takes its place, so an
+            // interruption leaves either the old or the new results, never a mixture.
+            let old = parent.join(format!(".{name}.old-{}", std::process::id()));
             if target.exists() {
-                std::fs::remove_dir_all(target).map_err(io(target))?;
+                std::fs::rename(target, &old).map_err(io(target))?;
             }
-            std::fs::rename(&staging, target).map_err(io(target))
+            std::fs::rename(&staging, target).map_err(io(target))?;
+            if old.exists() {
+                std::fs::remove_dir_all(&old).map_err(io(&old))?;
+            }
+            Ok(())
         })();
         if result.is_err() {
             let _ = std::fs::remove_dir_all(&staging);

@@ -1,0 +1,164 @@
+//! Long-running check of the whole pipeline on simulated extracts with known truth
+//! (ignored by default; run with
+//! `cargo test --release --test coverage -- --ignored --nocapture`).
+//!
+//! Each replication simulates a new set of extracts (350 referred, a 5,000-person pool,
+//! seeds 1, 2, ...) and analyses it with the default plan without sensitivity analyses.
+//! Over the replications, the 95% intervals of the three rate ratios and of the six
+//! survey changes must cover the truth in 92–98% of them, and the mean estimate must
+//! be within 10% of the true effect (rate ratios on the log scale, the effect being
+//! log RR; survey changes on their own scale). `SHINE_COVERAGE_REPS` sets the number
+//! of replications (default 100); `SHINE_COVERAGE_PLAN` adds plan settings (TOML text).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+const SHINE: &str = env!("CARGO_BIN_EXE_shine");
+
+#[derive(Default)]
+struct Tally {
+    truth: f64,
+    covered: usize,
+    n: usize,
+    sum_error: f64,
+}
+
+fn run(args: &[&str], paths: &[&Path]) {
+    let out = Command::new(SHINE)
+        .args(args)
+        .args(paths)
+        .output()
+        .expect("run shine");
+    assert!(
+        out.status.success(),
+        "shine {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).expect("read")).expect("json")
+}
+
+#[test]
+#[ignore = "long-running: 100 replications of simulate + analyse"]
+fn intervals_cover_the_truth_and_estimates_are_unbiased() {
+    let reps: usize = std::env::var("SHINE_COVERAGE_REPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
+    let root = std::env::temp_dir().join(format!("shine-coverage-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).expect("mkdir");
+    let plan = root.join("plan.toml");
+    // `SHINE_COVERAGE_PLAN` adds plan settings (TOML), to check another design.
+    let extra = std::env::var("SHINE_COVERAGE_PLAN").unwrap_or_default();
+    std::fs::write(&plan, format!("sensitivity = []\n{extra}\n")).expect("plan");
+    let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut add = |key: String, truth: f64, estimate: f64, low: f64, high: f64| {
+        let t = tallies.entry(key).or_default();
+        t.truth = truth;
+        t.n += 1;
+        t.covered += usize::from(low <= truth && truth <= high);
+        t.sum_error += estimate - truth;
+    };
+    let started = std::time::Instant::now();
+    for seed in 1..=reps {
+        let extracts = root.join(format!("extracts-{seed}"));
+        let out = root.join(format!("results-{seed}"));
+        let seed_text = seed.to_string();
+        run(
+            &[
+                "simulate",
+                "--quiet",
+                "--referred",
+                "350",
+                "--pool",
+                "5000",
+                "--seed",
+                &seed_text,
+                "--out",
+            ],
+            &[&extracts],
+        );
+        run(
+            &[
+                "analyse",
+                "--quiet",
+                "--plan",
+                plan.to_str().expect("path"),
+                "--out",
+            ],
+            &[&out, &extracts],
+        );
+        let truth = json(&extracts.join("truth.json"));
+        let results = json(&out.join("results.json"));
+        for o in results["difference_in_differences"]
+            .as_array()
+            .expect("did")
+        {
+            let outcome = o["outcome"].as_str().expect("outcome");
+            let rr = &o["rate_ratio"];
+            let f = |k: &str| rr[k].as_f64().expect(k);
+            let true_rr = truth["rate_ratios"][outcome].as_f64().expect("truth");
+            add(
+                format!("rate ratio, {outcome}"),
+                true_rr.ln(),
+                f("estimate"),
+                f("conf_low"),
+                f("conf_high"),
+            );
+        }
+        for o in results["survey_outcomes"].as_array().expect("survey") {
+            let outcome = o["outcome"].as_str().expect("outcome");
+            for c in o["change"].as_array().expect("change") {
+                let wave = c["wave"].as_i64().expect("wave").to_string();
+                let f = |k: &str| c[k].as_f64().expect(k);
+                let true_change = truth["survey_changes"][outcome][&wave]
+                    .as_f64()
+                    .expect("truth");
+                add(
+                    format!("change at {wave} months, {outcome}"),
+                    true_change,
+                    f("estimate"),
+                    f("conf_low"),
+                    f("conf_high"),
+                );
+            }
+        }
+        let _ = std::fs::remove_dir_all(&extracts);
+        let _ = std::fs::remove_dir_all(&out);
+    }
+    let _ = std::fs::remove_dir_all(&root);
+    println!(
+        "{reps} replications in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "{:<44} {:>10} {:>10} {:>9} {:>11}",
+        "effect", "truth", "mean est.", "coverage", "bias/truth"
+    );
+    let mut failures = Vec::new();
+    for (key, t) in &tallies {
+        let coverage = t.covered as f64 / t.n as f64;
+        let bias = t.sum_error / t.n as f64;
+        let relative = bias / t.truth.abs();
+        println!(
+            "{key:<44} {:>10.4} {:>10.4} {:>8.1}% {:>10.1}%",
+            t.truth,
+            t.truth + bias,
+            100.0 * coverage,
+            100.0 * relative
+        );
+        assert_eq!(t.n, reps, "{key}: estimated in {} of {reps}", t.n);
+        if !(0.92..=0.98).contains(&coverage) {
+            failures.push(format!("{key}: coverage {:.1}%", 100.0 * coverage));
+        }
+        if relative.abs() >= 0.10 {
+            failures.push(format!("{key}: bias {:.1}% of the truth", 100.0 * relative));
+        }
+    }
+    assert_eq!(tallies.len(), 9);
+    assert!(failures.is_empty(), "{failures:?}");
+}
