@@ -702,7 +702,7 @@ fn the_report_is_self_contained_and_complete() {
         "1:1 matching",
         "complete cases",
         "Methods",
-        "Satterthwaite",
+        "cluster-robust (CR1)",
         "shine 0.",
         "polars 0.",
     ] {

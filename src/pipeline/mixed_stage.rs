@@ -11,7 +11,7 @@ use super::emmeans::{emmeans, GridEstimate};
 use crate::data::cohort::Registry;
 use crate::stats::design::{model_matrix, random_effect_design, ColumnData, DataSet};
 use crate::stats::formula;
-use crate::stats::lmm::{fit_lmm, ContrastResult, LmmOptions};
+use crate::stats::lmm::{cluster_robust_vcov, fit_lmm, ContrastResult, LmmOptions};
 
 /// One scored response of a referred person.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,6 +32,9 @@ pub struct Response {
 pub struct SurveyModel {
     /// Persons nested in general practices: `(1 | practice_id/person_id)`.
     pub practice_random_effect: bool,
+    /// Cluster-robust (CR1) standard errors by the outermost grouping factor instead of
+    /// the model-based ones with Satterthwaite df.
+    pub robust: bool,
 }
 
 /// An estimate with its Satterthwaite interval.
@@ -65,6 +68,8 @@ impl Estimate {
 pub struct SurveyOutcome {
     pub outcome: String,
     pub formula: String,
+    /// How the standard errors were computed.
+    pub standard_errors: String,
     pub n_obs: usize,
     pub n_persons: usize,
     /// Change from baseline at each follow-up wave.
@@ -153,12 +158,26 @@ pub fn survey_outcome(
     let f = formula::parse(&text).map_err(|e| err(e.to_string()))?;
     let design = model_matrix(&f, &data).map_err(|e| err(e.to_string()))?;
     let random = random_effect_design(&f, &data, &design.rows).map_err(|e| err(e.to_string()))?;
-    let fit = fit_lmm(&design, &random, &LmmOptions::default()).map_err(|e| err(e.to_string()))?;
+    let mut fit =
+        fit_lmm(&design, &random, &LmmOptions::default()).map_err(|e| err(e.to_string()))?;
     if !fit.converged {
         return Err(err(
             "the mixed model did not converge: check the scores for a constant outcome".into(),
         ));
     }
+    let standard_errors = if model.robust {
+        let robust =
+            cluster_robust_vcov(&fit, &design, &random).map_err(|e| err(e.to_string()))?;
+        fit = fit.with_robust_vcov(&robust);
+        format!(
+            "cluster-robust (CR1) by {}, {} clusters, t on {} df",
+            robust.cluster_by,
+            robust.clusters,
+            robust.clusters - 1
+        )
+    } else {
+        "model-based, Satterthwaite df".to_string()
+    };
     if both_groups {
         let grid = emmeans(&f, &data, &design, &fit, "wave", Some("group")).map_err(err)?;
         let pick = |list: &[GridEstimate], group: &str| -> Vec<Estimate> {
@@ -180,6 +199,7 @@ pub fn survey_outcome(
         return Ok(SurveyOutcome {
             outcome: outcome.to_string(),
             formula: text.clone(),
+            standard_errors,
             n_obs: fit.n_obs,
             n_persons: persons.len(),
             change: pick(&grid.changes, "referred"),
@@ -228,6 +248,7 @@ pub fn survey_outcome(
     Ok(SurveyOutcome {
         outcome: outcome.to_string(),
         formula: text,
+        standard_errors,
         n_obs: fit.n_obs,
         n_persons: persons.len(),
         change,

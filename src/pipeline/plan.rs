@@ -112,6 +112,17 @@ pub struct Survey {
     pub complete_cases: bool,
     /// Add a random intercept for the general practice: `(1 | practice_id/person_id)`.
     pub practice_random_effect: bool,
+    /// `robust` (cluster-robust CR1 by person, or by practice with the practice
+    /// random effect) or `model` (model-based with Satterthwaite df, as lmerTest).
+    pub standard_errors: SurveyErrors,
+}
+
+/// The standard errors of the survey models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SurveyErrors {
+    Robust,
+    Model,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -263,6 +274,7 @@ impl Default for Survey {
             prorate_max_missing: 0,
             complete_cases: false,
             practice_random_effect: false,
+            standard_errors: SurveyErrors::Robust,
         }
     }
 }

@@ -162,7 +162,13 @@ pub fn survey_change_table(
             ]);
         }
     }
-    t.notes.push("REML fit of score ~ factor(wave) + age + sex + (1 | person_id) (group * factor(wave) when comparison persons answered too) on every available response (missing waves allowed, missing at random); 95% intervals with Satterthwaite degrees of freedom (lmerTest).".into());
+    if let Some(o) = outcomes.first() {
+        t.notes.push(format!(
+            "REML fit of {} on every available response (missing waves allowed, missing at random); 95% intervals from {} standard errors.",
+            o.formula.replacen("score", "the score", 1),
+            o.standard_errors
+        ));
+    }
     t
 }
 

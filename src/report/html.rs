@@ -233,7 +233,7 @@ impl Report<'_> {
             text,
             "Healthcare contacts were counted in {period}-day periods, {before} before and {after} after the index date, for the outcome groups {groups}. \
              The change after referral was estimated by Poisson regression with person and period fixed effects and the log of the time under observation as offset (difference-in-differences, reported as rate ratios), with matching weights and standard errors clustered by {cluster}; an event study with period −1 as reference gave the pre-trend test (joint Wald test of the earlier periods). \
-             Survey outcomes (UCLA-3 loneliness; {value_set}; EQ VAS) were analysed with linear mixed models, score ~ factor(wave) + age + sex + {random}, fitted by REML on all available responses{cc}; changes from baseline are reported with Satterthwaite degrees of freedom (Kuznetsova et al. 2017). \
+             Survey outcomes (UCLA-3 loneliness; {value_set}; EQ VAS) were analysed with linear mixed models, score ~ factor(wave) + age + sex + {random}, fitted by REML on all available responses{cc}; changes from baseline are reported with {errors}. \
              Sensitivity analyses: {sensitivity}. \
              Counts below {threshold} are suppressed in all outputs, with complementary suppression where a total would reveal them. ",
             period = p.outcomes.period_days,
@@ -251,6 +251,10 @@ impl Report<'_> {
                 sensitivity.join("; ")
             },
             threshold = p.disclosure.threshold,
+            errors = match p.survey.standard_errors {
+                crate::pipeline::plan::SurveyErrors::Robust => "cluster-robust (CR1) standard errors by person (by practice with the practice random effect; Liang and Zeger 1986) and t intervals on clusters − 1 degrees of freedom",
+                crate::pipeline::plan::SurveyErrors::Model => "model-based standard errors and Satterthwaite degrees of freedom (Kuznetsova et al. 2017)",
+            },
         );
         let _ = write!(
             text,

@@ -54,6 +54,9 @@ mod dense;
 mod numderiv;
 mod optimize;
 mod pls;
+mod robust;
+
+pub use robust::{cluster_robust_vcov, RobustError, RobustVcov};
 #[cfg(test)]
 mod tests;
 
@@ -232,6 +235,10 @@ pub struct LmmFit {
     vcov: DMatrix<f64>,
     #[serde(skip)]
     satterthwaite: Option<Satterthwaite>,
+    /// Degrees of freedom of every test when the covariance was replaced by a
+    /// cluster-robust one (clusters − 1).
+    #[serde(skip)]
+    robust_df: Option<f64>,
 }
 
 /// Why a mixed model could not be fitted or tested.
@@ -566,6 +573,7 @@ pub fn fit_lmm(
         evaluations: opt.evaluations,
         vcov,
         satterthwaite,
+        robust_df: None,
     };
     for (j, &b) in beta.iter().enumerate() {
         let mut l = vec![0.0; p];
@@ -636,9 +644,32 @@ impl LmmFit {
                 let denom = quadratic_form(&grad, &s.vcov_varpar);
                 2.0 * var * var / denom
             }
-            None => self.df_residual(),
+            None => self.robust_df.unwrap_or_else(|| self.df_residual()),
         };
         t_test(estimate, var.sqrt(), df)
+    }
+
+    /// The fit with its covariance of β̂ replaced by a cluster-robust one: the fixed
+    /// effects' tests and every contrast then use it, on clusters − 1 degrees of freedom.
+    pub fn with_robust_vcov(mut self, robust: &RobustVcov) -> LmmFit {
+        self.vcov = robust.vcov.clone();
+        self.satterthwaite = None;
+        self.robust_df = Some(robust.clusters as f64 - 1.0);
+        let beta = self.coefficients();
+        let p = beta.len();
+        for j in 0..p {
+            let mut l = vec![0.0; p];
+            l[j] = 1.0;
+            let c = self.contrast_unchecked(&l, &beta);
+            let f = &mut self.fixed_effects[j];
+            f.std_error = c.std_error;
+            f.df = c.df;
+            f.statistic = c.statistic;
+            f.p_value = c.p_value;
+            f.conf_low = c.conf_low;
+            f.conf_high = c.conf_high;
+        }
+        self
     }
 }
 

@@ -56,6 +56,18 @@ fn reference(name: &str) -> Value {
         }
         "survey_panel" => include_str!("../../../tests/reference/lmm/survey_panel.json"),
         "singular_slope" => include_str!("../../../tests/reference/lmm/singular_slope.json"),
+        "robust_sleepstudy_slope" => {
+            include_str!("../../../tests/reference/lmm/robust_sleepstudy_slope.json")
+        }
+        "robust_sleepstudy_intercept" => {
+            include_str!("../../../tests/reference/lmm/robust_sleepstudy_intercept.json")
+        }
+        "robust_pastes_nested" => {
+            include_str!("../../../tests/reference/lmm/robust_pastes_nested.json")
+        }
+        "robust_survey_panel" => {
+            include_str!("../../../tests/reference/lmm/robust_survey_panel.json")
+        }
         "lrt_sleepstudy_days" => {
             include_str!("../../../tests/reference/lmm/lrt_sleepstudy_days.json")
         }
@@ -966,4 +978,62 @@ fn lmm_large_random_slopes_timing() {
         );
         assert!(fit.converged);
     }
+}
+
+/// CR1 cluster-robust covariance against clubSandwich 0.5.8 `vcovCR(fit, type = "CR1")`
+/// (tests/reference/lmm/robust_reference.R): a random intercept, a correlated slope,
+/// nested factors (clusters: the outer one) and an interaction model.
+#[test]
+fn cluster_robust_vcov_matches_club_sandwich() {
+    for name in [
+        "robust_sleepstudy_slope",
+        "robust_sleepstudy_intercept",
+        "robust_pastes_nested",
+        "robust_survey_panel",
+    ] {
+        let r = reference(name);
+        let data = read_csv(data_file(r["data"].as_str().unwrap()));
+        let f = parse(r["formula"].as_str().unwrap()).unwrap();
+        let design = model_matrix(&f, &data).unwrap();
+        let blocks = random_effect_design(&f, &data, &design.rows).unwrap();
+        let fit = fit_lmm(&design, &blocks, &LmmOptions::default()).unwrap();
+        let robust = cluster_robust_vcov(&fit, &design, &blocks).unwrap();
+        assert_eq!(robust.clusters as f64, num(&r["clusters"]), "{name}");
+        // jsonlite writes a one-term vector as a string.
+        let terms = match &r["terms"] {
+            Value::String(s) => vec![s.clone()],
+            other => strs(other),
+        };
+        assert_eq!(design.column_names, terms, "{name}");
+        let expected = &r["vcov_cr1"];
+        let p = design.column_names.len();
+        for i in 0..p {
+            for j in 0..p {
+                let want = num(&expected[i][j]);
+                let got = robust.vcov[(i, j)];
+                let scale = num(&expected[i][i]).abs().sqrt() * num(&expected[j][j]).abs().sqrt();
+                assert!(
+                    (got - want).abs() <= 1e-5 * scale,
+                    "{name} [{i},{j}]: {got} vs {want}"
+                );
+            }
+        }
+        // The robust fit tests every coefficient with the robust SE on G − 1 df.
+        let refit = fit.with_robust_vcov(&robust);
+        for (j, fe) in refit.fixed_effects.iter().enumerate() {
+            assert!((fe.std_error - robust.vcov[(j, j)].sqrt()).abs() < 1e-12);
+            assert_eq!(fe.df, robust.clusters as f64 - 1.0);
+        }
+    }
+}
+
+#[test]
+fn cluster_robust_vcov_refuses_crossed_factors() {
+    let data = read_csv(data_file("penicillin.csv"));
+    let f = parse("diameter ~ 1 + (1 | plate) + (1 | sample)").unwrap();
+    let design = model_matrix(&f, &data).unwrap();
+    let blocks = random_effect_design(&f, &data, &design.rows).unwrap();
+    let fit = fit_lmm(&design, &blocks, &LmmOptions::default()).unwrap();
+    let e = cluster_robust_vcov(&fit, &design, &blocks).unwrap_err();
+    assert!(matches!(e, RobustError::NotNested(..)), "{e:?}");
 }

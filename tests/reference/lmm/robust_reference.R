@@ -1,0 +1,39 @@
+# Cluster-robust (CR1) covariance of lmer fixed effects with clubSandwich, the
+# reference for src/stats/lmm/robust.rs. Run from this folder:
+#   Rscript robust_reference.R
+# Writes robust_<name>.json: the fixed effects and vcovCR(fit, type = "CR1").
+suppressPackageStartupMessages({
+  library(lme4)
+  library(clubSandwich)
+  library(jsonlite)
+})
+cases <- list(
+  list(name = "sleepstudy_slope", data = "sleepstudy.csv",
+       formula = Reaction ~ Days + (Days | Subject)),
+  list(name = "sleepstudy_intercept", data = "sleepstudy.csv",
+       formula = Reaction ~ Days + (1 | Subject)),
+  list(name = "pastes_nested", data = "pastes.csv",
+       formula = strength ~ 1 + (1 | batch/cask)),
+  list(name = "survey_panel", data = "survey_panel.csv",
+       formula = score ~ group * factor(wave) + age + (1 | practice_id/person_id))
+)
+for (case in cases) {
+  d <- read.csv(case$data, stringsAsFactors = FALSE)
+  fit <- lmer(case$formula, data = d, REML = TRUE,
+              control = lmerControl(optimizer = "bobyqa",
+                                    optCtrl = list(rhobeg = 2e-4, rhoend = 1e-11)))
+  v <- as.matrix(vcovCR(fit, type = "CR1"))
+  out <- list(
+    formula = deparse(case$formula),
+    data = case$data,
+    terms = colnames(v),
+    estimate = unname(fixef(fit)),
+    vcov_cr1 = unname(v),
+    clusters = length(unique(attr(vcovCR(fit, type = "CR1"), "cluster"))),
+    versions = list(R = as.character(getRversion()),
+                    lme4 = as.character(packageVersion("lme4")),
+                    clubSandwich = as.character(packageVersion("clubSandwich")))
+  )
+  write_json(out, paste0("robust_", case$name, ".json"), digits = NA, auto_unbox = TRUE,
+             pretty = TRUE)
+}
