@@ -5,8 +5,6 @@
 //! Persons are held in `person_id` order, so nothing derived here depends on the row
 //! order of the input files.
 
-use std::collections::HashMap;
-
 use polars::prelude::*;
 use serde::Serialize;
 
@@ -74,18 +72,43 @@ fn column<'a>(
         })
 }
 
-fn strings(
-    extracts: &Extracts,
-    table: TableName,
-    name: &str,
-) -> Result<Vec<Option<String>>, CohortError> {
-    let s = column(extracts, table, name)?;
-    let ca = s.str().map_err(|e| CohortError::Column {
+fn column_error(table: TableName, name: &str) -> impl Fn(PolarsError) -> CohortError + '_ {
+    move |e| CohortError::Column {
         table,
         column: name.into(),
         message: e.to_string(),
-    })?;
-    Ok(ca.iter().map(|v| v.map(str::to_string)).collect())
+    }
+}
+
+/// A text column, borrowed from the extract.
+fn text_column<'a>(
+    extracts: &'a Extracts,
+    table: TableName,
+    name: &str,
+) -> Result<&'a StringChunked, CohortError> {
+    column(extracts, table, name)?
+        .str()
+        .map_err(column_error(table, name))
+}
+
+/// A date column as days since 1970-01-01.
+fn day_column(
+    extracts: &Extracts,
+    table: TableName,
+    name: &str,
+) -> Result<Int32Chunked, CohortError> {
+    let cast = column(extracts, table, name)?
+        .cast(&DataType::Int32)
+        .map_err(column_error(table, name))?;
+    cast.i32().cloned().map_err(column_error(table, name))
+}
+
+fn texts<'a>(
+    extracts: &'a Extracts,
+    table: TableName,
+    name: &str,
+) -> Result<Vec<Option<&'a str>>, CohortError> {
+    Ok(text_column(extracts, table, name)?.iter().collect())
 }
 
 fn days(
@@ -93,18 +116,7 @@ fn days(
     table: TableName,
     name: &str,
 ) -> Result<Vec<Option<i32>>, CohortError> {
-    let s = column(extracts, table, name)?;
-    let cast = s.cast(&DataType::Int32).map_err(|e| CohortError::Column {
-        table,
-        column: name.into(),
-        message: e.to_string(),
-    })?;
-    let ca = cast.i32().map_err(|e| CohortError::Column {
-        table,
-        column: name.into(),
-        message: e.to_string(),
-    })?;
-    Ok(ca.iter().collect())
+    Ok(day_column(extracts, table, name)?.iter().collect())
 }
 
 fn integers(
@@ -112,12 +124,9 @@ fn integers(
     table: TableName,
     name: &str,
 ) -> Result<Vec<Option<i64>>, CohortError> {
-    let s = column(extracts, table, name)?;
-    let ca = s.i64().map_err(|e| CohortError::Column {
-        table,
-        column: name.into(),
-        message: e.to_string(),
-    })?;
+    let ca = column(extracts, table, name)?
+        .i64()
+        .map_err(column_error(table, name))?;
     Ok(ca.iter().collect())
 }
 
@@ -126,26 +135,74 @@ fn booleans(
     table: TableName,
     name: &str,
 ) -> Result<Vec<Option<bool>>, CohortError> {
-    let s = column(extracts, table, name)?;
-    let ca = s.bool().map_err(|e| CohortError::Column {
-        table,
-        column: name.into(),
-        message: e.to_string(),
-    })?;
+    let ca = column(extracts, table, name)?
+        .bool()
+        .map_err(column_error(table, name))?;
     Ok(ca.iter().collect())
 }
+
+/// Finds persons in the sorted `ids`. Extracts list a person's rows together and
+/// persons mostly in id order, so the same person as last time, or the next one, is
+/// tried before a binary search.
+struct PersonFinder<'r> {
+    ids: &'r [String],
+    last: usize,
+}
+
+impl<'r> PersonFinder<'r> {
+    fn new(ids: &'r [String]) -> Self {
+        PersonFinder { ids, last: 0 }
+    }
+
+    fn find(&mut self, id: &str) -> Option<u32> {
+        let at = |i: usize| self.ids.get(i).is_some_and(|x| x == id);
+        let p = if at(self.last) {
+            self.last
+        } else if at(self.last + 1) {
+            self.last + 1
+        } else {
+            self.ids.binary_search_by(|x| x.as_str().cmp(id)).ok()?
+        };
+        self.last = p;
+        Some(p as u32)
+    }
+}
+
+/// A text value of a snapshot, by its index in the registry's [`Registry::text`] pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TextId(u32);
 
 /// One annual register snapshot of a person.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot {
+    pub year: i32,
     pub municipality: i64,
-    pub practice: Option<String>,
+    pub practice: Option<TextId>,
     pub living_alone: Option<bool>,
-    pub education: Option<String>,
+    pub education: Option<TextId>,
     pub income_quintile: Option<i64>,
-    pub employment: Option<String>,
+    pub employment: Option<TextId>,
     pub charlson: Option<i64>,
     pub psychiatric: Option<bool>,
+}
+
+/// Distinct text values, each held once.
+#[derive(Debug, Clone, Default)]
+struct TextPool<'a> {
+    values: Vec<&'a str>,
+    index: PlHashMap<&'a str, u32>,
+}
+
+impl<'a> TextPool<'a> {
+    fn id(&mut self, value: Option<&'a str>) -> Option<TextId> {
+        let value = value?;
+        let next = self.values.len() as u32;
+        let id = *self.index.entry(value).or_insert(next);
+        if id == next {
+            self.values.push(value);
+        }
+        Some(TextId(id))
+    }
 }
 
 /// Everyone in the extracts, in `person_id` order.
@@ -158,7 +215,12 @@ pub struct Registry {
     pub death: Vec<Option<i32>>,
     pub emigration: Vec<Option<i32>>,
     pub referral: Vec<Option<i32>>,
-    snapshots: PlHashMap<(u32, i32), Snapshot>,
+    /// Snapshots of person `p` are `snapshots[snapshot_offsets[p]..snapshot_offsets[p + 1]]`,
+    /// in year order.
+    snapshot_offsets: Vec<u32>,
+    snapshots: Vec<Snapshot>,
+    /// The text values the snapshots refer to by [`TextId`].
+    texts: Vec<String>,
     pub groups: Vec<OutcomeGroup>,
     /// Per outcome group: contact dates of person `p` are
     /// `dates[offsets[p]..offsets[p + 1]]`, sorted.
@@ -166,22 +228,28 @@ pub struct Registry {
 }
 
 impl Registry {
+    /// Builds the registry from validated extracts (`person_id` unique in `persons`, one
+    /// snapshot per person and year; where a key is repeated all the same, the last row
+    /// counts).
+    ///
+    /// # Errors
+    /// A table or column the registry needs is missing or has the wrong type.
     pub fn from_extracts(
         extracts: &Extracts,
         groups: &[OutcomeGroup],
     ) -> Result<Registry, CohortError> {
         use TableName::*;
-        let ids = strings(extracts, Persons, "person_id")?;
+        let ids = texts(extracts, Persons, "person_id")?;
         let mut order: Vec<usize> = (0..ids.len()).filter(|&i| ids[i].is_some()).collect();
         order.sort_by(|&a, &b| ids[a].cmp(&ids[b]));
-        let pick_s = |v: Vec<Option<String>>| -> Vec<String> {
+        let pick_s = |v: Vec<Option<&str>>| -> Vec<String> {
             order
                 .iter()
-                .map(|&i| v[i].clone().unwrap_or_default())
+                .map(|&i| v[i].unwrap_or_default().to_string())
                 .collect()
         };
-        let sex = pick_s(strings(extracts, Persons, "sex")?);
-        let origin = pick_s(strings(extracts, Persons, "origin")?);
+        let sex = pick_s(texts(extracts, Persons, "sex")?);
+        let origin = pick_s(texts(extracts, Persons, "origin")?);
         let births = days(extracts, Persons, "birth_date")?;
         let deaths =
             days(extracts, Persons, "death_date").unwrap_or_else(|_| vec![None; ids.len()]);
@@ -193,66 +261,20 @@ impl Registry {
             .collect();
         let death: Vec<Option<i32>> = order.iter().map(|&i| deaths[i]).collect();
         let emigration: Vec<Option<i32>> = order.iter().map(|&i| emigrations[i]).collect();
-        let ids: Vec<String> = order
-            .iter()
-            .map(|&i| ids[i].clone().unwrap_or_default())
-            .collect();
-        let index: HashMap<&str, u32> = ids
-            .iter()
-            .enumerate()
-            .map(|(i, id)| (id.as_str(), i as u32))
-            .collect();
-        let lookup = |id: &Option<String>| id.as_deref().and_then(|id| index.get(id).copied());
+        let ids = pick_s(ids);
+        let mut finder = PersonFinder::new(&ids);
 
         let mut referral = vec![None; ids.len()];
-        let (rids, rdates) = (
-            strings(extracts, Referrals, "person_id")?,
-            days(extracts, Referrals, "referral_date")?,
-        );
-        for (id, date) in rids.iter().zip(rdates) {
-            if let (Some(p), Some(d)) = (lookup(id), date) {
+        let rids = text_column(extracts, Referrals, "person_id")?;
+        let rdates = day_column(extracts, Referrals, "referral_date")?;
+        for (id, date) in rids.iter().zip(rdates.iter()) {
+            if let (Some(p), Some(d)) = (id.and_then(|id| finder.find(id)), date) {
                 referral[p as usize] = Some(d);
             }
         }
 
-        let cids = strings(extracts, Covariates, "person_id")?;
-        let years = integers(extracts, Covariates, "year")?;
-        let municipality = integers(extracts, Covariates, "municipality_code")?;
-        let practice =
-            strings(extracts, Covariates, "practice_id").unwrap_or_else(|_| vec![None; cids.len()]);
-        let living_alone = booleans(extracts, Covariates, "living_alone")
-            .unwrap_or_else(|_| vec![None; cids.len()]);
-        let education =
-            strings(extracts, Covariates, "education").unwrap_or_else(|_| vec![None; cids.len()]);
-        let income = integers(extracts, Covariates, "income_quintile")
-            .unwrap_or_else(|_| vec![None; cids.len()]);
-        let employment =
-            strings(extracts, Covariates, "employment").unwrap_or_else(|_| vec![None; cids.len()]);
-        let charlson = integers(extracts, Covariates, "charlson_index")
-            .unwrap_or_else(|_| vec![None; cids.len()]);
-        let psychiatric = booleans(extracts, Covariates, "psychiatric_diagnosis_5y")
-            .unwrap_or_else(|_| vec![None; cids.len()]);
-        let mut snapshots = PlHashMap::with_capacity(cids.len());
-        for (r, id) in cids.iter().enumerate() {
-            let (Some(p), Some(year), Some(m)) = (lookup(id), years[r], municipality[r]) else {
-                continue;
-            };
-            snapshots.insert(
-                (p, year as i32),
-                Snapshot {
-                    municipality: m,
-                    practice: practice[r].clone(),
-                    living_alone: living_alone[r],
-                    education: education[r].clone(),
-                    income_quintile: income[r],
-                    employment: employment[r].clone(),
-                    charlson: charlson[r],
-                    psychiatric: psychiatric[r],
-                },
-            );
-        }
-
-        let contacts = contact_index(extracts, groups, &index, ids.len())?;
+        let (snapshot_offsets, snapshots, texts) = snapshot_index(extracts, &mut finder)?;
+        let contacts = contact_index(extracts, groups, &mut finder)?;
         Ok(Registry {
             ids,
             sex,
@@ -261,7 +283,9 @@ impl Registry {
             death,
             emigration,
             referral,
+            snapshot_offsets,
             snapshots,
+            texts,
             groups: groups.to_vec(),
             contacts,
         })
@@ -275,8 +299,17 @@ impl Registry {
         self.ids.is_empty()
     }
 
+    /// The person's snapshot of a calendar year.
     pub fn snapshot(&self, person: u32, year: i32) -> Option<&Snapshot> {
-        self.snapshots.get(&(person, year))
+        let p = person as usize;
+        self.snapshots[self.snapshot_offsets[p] as usize..self.snapshot_offsets[p + 1] as usize]
+            .iter()
+            .find(|s| s.year == year)
+    }
+
+    /// The text behind a snapshot's [`TextId`].
+    pub fn text(&self, id: TextId) -> &str {
+        &self.texts[id.0 as usize]
     }
 
     /// Contacts of an outcome group on days `from..to` (half-open).
@@ -313,87 +346,153 @@ impl Registry {
     }
 }
 
+/// The covariate snapshots per person, in year order (compressed rows: offsets per
+/// person), and the pool of their text values.
+fn snapshot_index(
+    extracts: &Extracts,
+    finder: &mut PersonFinder<'_>,
+) -> Result<(Vec<u32>, Vec<Snapshot>, Vec<String>), CohortError> {
+    use TableName::Covariates;
+    let n = finder.ids.len();
+    let cids = text_column(extracts, Covariates, "person_id")?;
+    let years = integers(extracts, Covariates, "year")?;
+    let municipality = integers(extracts, Covariates, "municipality_code")?;
+    let rows = years.len();
+    let practice = texts(extracts, Covariates, "practice_id").unwrap_or_else(|_| vec![None; rows]);
+    let living_alone =
+        booleans(extracts, Covariates, "living_alone").unwrap_or_else(|_| vec![None; rows]);
+    let education = texts(extracts, Covariates, "education").unwrap_or_else(|_| vec![None; rows]);
+    let income =
+        integers(extracts, Covariates, "income_quintile").unwrap_or_else(|_| vec![None; rows]);
+    let employment = texts(extracts, Covariates, "employment").unwrap_or_else(|_| vec![None; rows]);
+    let charlson =
+        integers(extracts, Covariates, "charlson_index").unwrap_or_else(|_| vec![None; rows]);
+    let psychiatric = booleans(extracts, Covariates, "psychiatric_diagnosis_5y")
+        .unwrap_or_else(|_| vec![None; rows]);
+
+    // The person of every usable row, then the rows grouped by person in input order.
+    let person: Vec<Option<u32>> = cids
+        .iter()
+        .enumerate()
+        .map(|(r, id)| match (id, years[r], municipality[r]) {
+            (Some(id), Some(_), Some(_)) => finder.find(id),
+            _ => None,
+        })
+        .collect();
+    let mut offsets = vec![0u32; n + 1];
+    for p in person.iter().flatten() {
+        offsets[*p as usize + 1] += 1;
+    }
+    for p in 0..n {
+        offsets[p + 1] += offsets[p];
+    }
+    let mut fill = offsets.clone();
+    let mut by_person = vec![0u32; offsets[n] as usize];
+    for (r, p) in person.iter().enumerate() {
+        if let Some(p) = p {
+            let slot = &mut fill[*p as usize];
+            by_person[*slot as usize] = r as u32;
+            *slot += 1;
+        }
+    }
+    drop(fill);
+
+    let mut pool = TextPool::default();
+    let mut snapshots = Vec::with_capacity(by_person.len());
+    let mut kept = vec![0u32; n + 1];
+    for p in 0..n {
+        let rows = &mut by_person[offsets[p] as usize..offsets[p + 1] as usize];
+        // By year; of repeated years the last row counts.
+        rows.sort_by_key(|&r| years[r as usize]);
+        for (k, &r) in rows.iter().enumerate() {
+            let r = r as usize;
+            if rows
+                .get(k + 1)
+                .is_some_and(|&next| years[next as usize] == years[r])
+            {
+                continue;
+            }
+            let (Some(year), Some(municipality)) = (years[r], municipality[r]) else {
+                continue;
+            };
+            snapshots.push(Snapshot {
+                year: year as i32,
+                municipality,
+                practice: pool.id(practice[r]),
+                living_alone: living_alone[r],
+                education: pool.id(education[r]),
+                income_quintile: income[r],
+                employment: pool.id(employment[r]),
+                charlson: charlson[r],
+                psychiatric: psychiatric[r],
+            });
+        }
+        kept[p + 1] = snapshots.len() as u32;
+    }
+    let texts = pool.values.iter().map(|s| s.to_string()).collect();
+    Ok((kept, snapshots, texts))
+}
+
 /// Contacts per outcome group in compressed rows: offsets per person, sorted dates.
 fn contact_index(
     extracts: &Extracts,
     groups: &[OutcomeGroup],
-    index: &HashMap<&str, u32>,
-    n: usize,
+    finder: &mut PersonFinder<'_>,
 ) -> Result<Vec<(Vec<u32>, Vec<i32>)>, CohortError> {
-    let frame = extracts
-        .frame(TableName::Contacts)
-        .ok_or(CohortError::MissingTable(TableName::Contacts))?;
-    let col = |name: &str| {
-        frame
-            .column(name)
-            .map(|c| c.as_materialized_series().clone())
-            .map_err(|_| CohortError::Column {
-                table: TableName::Contacts,
-                column: name.into(),
-                message: "missing".into(),
-            })
-    };
-    let (ids, types, dates) = (col("person_id")?, col("contact_type")?, col("date")?);
-    let err = |e: PolarsError| CohortError::Column {
-        table: TableName::Contacts,
-        column: "date".into(),
-        message: e.to_string(),
-    };
-    let ids = ids.str().map_err(err)?.clone();
-    let types = types.str().map_err(err)?.clone();
-    let dates = dates.cast(&DataType::Int32).map_err(err)?;
-    let dates = dates.i32().map_err(err)?.clone();
+    use TableName::Contacts;
+    let n = finder.ids.len();
+    let ids = text_column(extracts, Contacts, "person_id")?;
+    let types = text_column(extracts, Contacts, "contact_type")?;
+    let dates = day_column(extracts, Contacts, "date")?;
 
-    // Person and group of every contact (persons looked up once per run of rows).
-    let mut person_of = Vec::with_capacity(ids.len());
-    let mut last: Option<(&str, Option<u32>)> = None;
-    for id in ids.iter() {
-        let p = match (id, last) {
-            (Some(id), Some((prev, p))) if prev == id => p,
-            (Some(id), _) => {
-                let p = index.get(id).copied();
-                last = Some((id, p));
-                p
-            }
-            (None, _) => None,
-        };
-        person_of.push(p);
-    }
-    let group_of_type: HashMap<&str, usize> = groups
-        .iter()
-        .enumerate()
-        .flat_map(|(g, group)| group.contact_types.iter().map(move |t| (t.as_str(), g)))
-        .collect();
-    let mut out = Vec::with_capacity(groups.len());
-    for g in 0..groups.len() {
-        let mut counts = vec![0u32; n + 1];
-        let member: Vec<bool> = types
+    // The group of a contact type (the last group listing it), looked up among the few
+    // types seen so far.
+    let group_of = |t: &str| {
+        groups
             .iter()
-            .map(|t| t.and_then(|t| group_of_type.get(t)) == Some(&g))
-            .collect();
-        for (i, p) in person_of.iter().enumerate() {
-            if let (Some(p), true, Some(_)) = (p, member[i], dates.get(i)) {
-                counts[*p as usize + 1] += 1;
+            .rposition(|g| g.contact_types.iter().any(|c| c == t))
+    };
+    let mut seen: Vec<(&str, Option<usize>)> = Vec::new();
+    let mut contacts: Vec<Vec<(u32, i32)>> = vec![Vec::new(); groups.len()];
+    for ((id, t), d) in ids.iter().zip(types.iter()).zip(dates.iter()) {
+        let (Some(id), Some(t), Some(d)) = (id, t, d) else {
+            continue;
+        };
+        let g = match seen.iter().find(|(s, _)| *s == t) {
+            Some(&(_, g)) => g,
+            None => {
+                let g = group_of(t);
+                seen.push((t, g));
+                g
             }
+        };
+        if let (Some(g), Some(p)) = (g, finder.find(id)) {
+            contacts[g].push((p, d));
         }
-        for p in 0..n {
-            counts[p + 1] += counts[p];
-        }
-        let mut fill = counts.clone();
-        let mut values = vec![0i32; counts[n] as usize];
-        for (i, p) in person_of.iter().enumerate() {
-            if let (Some(p), true, Some(d)) = (p, member[i], dates.get(i)) {
-                let slot = &mut fill[*p as usize];
-                values[*slot as usize] = d;
+    }
+    Ok(contacts
+        .into_iter()
+        .map(|list| {
+            let mut offsets = vec![0u32; n + 1];
+            for &(p, _) in &list {
+                offsets[p as usize + 1] += 1;
+            }
+            for p in 0..n {
+                offsets[p + 1] += offsets[p];
+            }
+            let mut fill = offsets.clone();
+            let mut dates = vec![0i32; list.len()];
+            for (p, d) in list {
+                let slot = &mut fill[p as usize];
+                dates[*slot as usize] = d;
                 *slot += 1;
             }
-        }
-        for p in 0..n {
-            values[counts[p] as usize..counts[p + 1] as usize].sort_unstable();
-        }
-        out.push((counts, values));
-    }
-    Ok(out)
+            for p in 0..n {
+                dates[offsets[p] as usize..offsets[p + 1] as usize].sort_unstable();
+            }
+            (offsets, dates)
+        })
+        .collect())
 }
 
 /// Who may enter a risk set as a comparison person.
@@ -607,13 +706,19 @@ fn covariates(registry: &Registry, rows: &[RiskSetRow], options: &RiskSetOptions
         sex.push(registry.sex[i].as_str());
         origin.push(registry.origin[i].as_str());
         living_alone.push(yes_no(s.and_then(|s| s.living_alone)));
-        education.push(s.and_then(|s| s.education.as_deref()).unwrap_or("missing"));
+        education.push(
+            s.and_then(|s| s.education)
+                .map_or("missing", |t| registry.text(t)),
+        );
         let q = s
             .and_then(|s| s.income_quintile)
             .and_then(|q| usize::try_from(q).ok())
             .filter(|q| (1..=5).contains(q));
         income.push(QUINTILES[q.unwrap_or(0)]);
-        employment.push(s.and_then(|s| s.employment.as_deref()).unwrap_or("missing"));
+        employment.push(
+            s.and_then(|s| s.employment)
+                .map_or("missing", |t| registry.text(t)),
+        );
         charlson.push(s.and_then(|s| s.charlson).unwrap_or(0) as f64);
         psychiatric.push(yes_no(s.and_then(|s| s.psychiatric)));
         months.push(label_of(r.month));
