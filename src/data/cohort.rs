@@ -578,33 +578,30 @@ fn month_of(day: i32) -> i32 {
 /// alive, resident and of age from that day to the end of the month, so that any index
 /// date in the month falls inside their follow-up.
 pub fn risk_sets(registry: &Registry, options: &RiskSetOptions) -> StackedRiskSets {
+    let n = registry.len();
     let mut flow = RiskSetFlow::default();
-    let mut rows = Vec::new();
-    let mut months: Vec<i32> = Vec::new();
-    for p in 0..registry.len() as u32 {
+    // Referred persons with a snapshot of the year before: (month, person, referral date).
+    let mut referred: Vec<(i32, u32, i32)> = Vec::new();
+    for p in 0..n as u32 {
         if let Some(d) = registry.referral[p as usize] {
             flow.referred += 1;
             let m = month_of(d);
-            let year = m.div_euclid(12);
-            if registry.snapshot(p, year - 1).is_none() {
+            if registry.snapshot(p, m.div_euclid(12) - 1).is_none() {
                 flow.referred_without_snapshot += 1;
                 continue;
             }
-            rows.push(RiskSetRow {
-                person: p,
-                month: m,
-                treated: true,
-                index_date: d,
-            });
-            months.push(m);
+            referred.push((m, p, d));
         }
     }
-    flow.referred_in_risk_sets = rows.len();
-    months.sort_unstable();
+    flow.referred_in_risk_sets = referred.len();
+    referred.sort_unstable();
+    let mut months: Vec<i32> = referred.iter().map(|&(m, _, _)| m).collect();
     months.dedup();
     flow.risk_sets = months.len();
-    let mut comparison_persons = vec![false; registry.len()];
-    // The day each person reaches `min_age` (a 29 February birthday counts from 1 March).
+
+    // Per person: the first day they are adult (a 29 February birthday counts from
+    // 1 March), the day their follow-up as a comparison person ends (referral, death or
+    // emigration), as far as they do not depend on the month.
     let adult_from: Vec<i32> = registry
         .birth
         .iter()
@@ -614,78 +611,147 @@ pub fn risk_sets(registry: &Registry, options: &RiskSetOptions) -> StackedRiskSe
             }
             let (y, m, d) = civil_from_days(b);
             let (m, d) = if m == 2 && d == 29 { (3, 1) } else { (m, d) };
-            days_from_civil(y + options.min_age, m, d)
+            days_from_civil(y + options.min_age, m, d).max(b)
         })
         .collect();
+    let referred_from: Vec<i32> = registry
+        .referral
+        .iter()
+        .map(|r| match r {
+            Some(r) if options.allow_later_referred => *r,
+            Some(_) => i32::MIN,
+            None => i32::MAX,
+        })
+        .collect();
+    let exit: Vec<i32> = (0..n as u32)
+        .map(|p| registry.exit(p).unwrap_or(i32::MAX))
+        .collect();
+    // Whether the person lives in the catchment by the snapshot of the year before.
+    let resident_in = |year: i32| -> Vec<bool> {
+        (0..n as u32)
+            .map(|p| {
+                registry.snapshot(p, year - 1).is_some_and(|s| {
+                    options.catchment.is_empty() || options.catchment.contains(&s.municipality)
+                })
+            })
+            .collect()
+    };
+
+    let mut rows = Vec::new();
+    let mut comparison_persons = vec![false; n];
+    let mut resident: Option<(i32, Vec<bool>)> = None;
+    let mut next_referred = referred.iter().peekable();
     for &m in &months {
         let start = month_start(m);
         let next = month_start(m + 1);
         let year = m.div_euclid(12);
-        for p in 0..registry.len() as u32 {
-            let i = p as usize;
-            let referred_before_end =
-                registry.referral[i].is_some_and(|r| !options.allow_later_referred || r < next);
-            if referred_before_end {
+        if resident.as_ref().is_none_or(|(y, _)| *y != year) {
+            resident = Some((year, resident_in(year)));
+        }
+        let Some((_, resident)) = resident.as_ref() else {
+            continue;
+        };
+        // Rows in (month, person) order: independent of the input row order.
+        for p in 0..n {
+            if let Some(&(_, _, d)) =
+                next_referred.next_if(|&&(rm, rp, _)| (rm, rp as usize) == (m, p))
+            {
+                rows.push(RiskSetRow {
+                    person: p as u32,
+                    month: m,
+                    treated: true,
+                    index_date: d,
+                });
                 continue;
             }
-            if registry.birth[i] > start || adult_from[i] > start {
-                continue;
-            }
-            if registry.exit(p).is_some_and(|exit| exit < next) {
-                continue;
-            }
-            let Some(s) = registry.snapshot(p, year - 1) else {
-                continue;
-            };
-            if !options.catchment.is_empty() && !options.catchment.contains(&s.municipality) {
+            if referred_from[p] < next || adult_from[p] > start || exit[p] < next || !resident[p] {
                 continue;
             }
             rows.push(RiskSetRow {
-                person: p,
+                person: p as u32,
                 month: m,
                 treated: false,
                 index_date: start,
             });
-            comparison_persons[i] = true;
+            comparison_persons[p] = true;
             flow.comparison_rows += 1;
         }
     }
     flow.comparison_persons = comparison_persons.iter().filter(|&&c| c).count();
-    // Rows in (month, person) order: independent of the input row order.
-    rows.sort_by_key(|r| (r.month, r.person, !r.treated));
     let data = covariates(registry, &rows, options);
     StackedRiskSets { rows, data, flow }
 }
 
-fn categorical(values: &[&str]) -> ColumnData {
-    let refs: Vec<Option<&str>> = values.iter().map(|s| Some(*s)).collect();
-    ColumnData::from_strings(&refs)
+/// A categorical column from an index per row into `names`: the levels are the names
+/// that occur, sorted by bytes as [`ColumnData::from_strings`] sorts them (names that
+/// repeat are one level).
+fn categorical(indices: &[u32], names: &[&str]) -> ColumnData {
+    let mut used = vec![false; names.len()];
+    for &i in indices {
+        used[i as usize] = true;
+    }
+    let mut levels: Vec<&str> = names
+        .iter()
+        .zip(&used)
+        .filter(|(_, &u)| u)
+        .map(|(name, _)| *name)
+        .collect();
+    levels.sort_unstable();
+    levels.dedup();
+    let code: Vec<Option<u32>> = names
+        .iter()
+        .map(|name| levels.binary_search(name).ok().map(|c| c as u32))
+        .collect();
+    ColumnData::Categorical {
+        codes: indices.iter().map(|&i| code[i as usize]).collect(),
+        levels: levels.into_iter().map(str::to_string).collect(),
+    }
+}
+
+/// The distinct values, and the index of each value among them.
+fn distinct(values: &[String]) -> (Vec<&str>, Vec<u32>) {
+    let mut names = Vec::new();
+    let mut index: PlHashMap<&str, u32> = PlHashMap::new();
+    let indices = values
+        .iter()
+        .map(|v| {
+            *index.entry(v.as_str()).or_insert_with(|| {
+                names.push(v.as_str());
+                names.len() as u32 - 1
+            })
+        })
+        .collect();
+    (names, indices)
 }
 
 const QUINTILES: [&str; 6] = ["missing", "1", "2", "3", "4", "5"];
+const YES_NO: [&str; 3] = ["yes", "no", "missing"];
+
+fn yes_no(value: Option<bool>) -> u32 {
+    match value {
+        Some(true) => 0,
+        Some(false) => 1,
+        None => 2,
+    }
+}
 
 /// The covariates of every stacked row, as of its risk-set date. Missing categorical
 /// values get their own level `missing` (as is usual with register data); a missing
 /// Charlson index counts as 0 (no hospital diagnosis recorded).
 fn covariates(registry: &Registry, rows: &[RiskSetRow], options: &RiskSetOptions) -> DataSet {
     let n = rows.len();
-    let yes_no = |v: Option<bool>| match v {
-        Some(true) => "yes",
-        Some(false) => "no",
-        None => "missing",
-    };
-    let mut month_labels: Vec<(i32, String)> = rows
-        .iter()
-        .map(|r| (r.month, month_label(r.month)))
-        .collect();
-    month_labels.dedup_by_key(|(m, _)| *m);
-    month_labels.sort_by_key(|(m, _)| *m);
-    month_labels.dedup_by_key(|(m, _)| *m);
-    let label_of = |m: i32| {
-        month_labels
-            .binary_search_by_key(&m, |(k, _)| *k)
-            .map_or("", |i| month_labels[i].1.as_str())
-    };
+    let (sex_names, sex_of) = distinct(&registry.sex);
+    let (origin_names, origin_of) = distinct(&registry.origin);
+    // Snapshot texts by their id, `missing` after them.
+    let missing_text = registry.texts.len() as u32;
+    let mut text_names: Vec<&str> = registry.texts.iter().map(String::as_str).collect();
+    text_names.push("missing");
+    let text = |id: Option<TextId>| id.map_or(missing_text, |t| t.0);
+    let first_month = rows.iter().map(|r| r.month).min().unwrap_or(0);
+    let last_month = rows.iter().map(|r| r.month).max().unwrap_or(0);
+    let month_labels: Vec<String> = (first_month..=last_month).map(month_label).collect();
+    let month_names: Vec<&str> = month_labels.iter().map(String::as_str).collect();
+
     let mut age = Vec::with_capacity(n);
     let mut sex = Vec::with_capacity(n);
     let mut origin = Vec::with_capacity(n);
@@ -703,25 +769,19 @@ fn covariates(registry: &Registry, rows: &[RiskSetRow], options: &RiskSetOptions
         let i = r.person as usize;
         let s = registry.snapshot(r.person, r.month.div_euclid(12) - 1);
         age.push(f64::from(start - registry.birth[i]) / 365.25);
-        sex.push(registry.sex[i].as_str());
-        origin.push(registry.origin[i].as_str());
+        sex.push(sex_of[i]);
+        origin.push(origin_of[i]);
         living_alone.push(yes_no(s.and_then(|s| s.living_alone)));
-        education.push(
-            s.and_then(|s| s.education)
-                .map_or("missing", |t| registry.text(t)),
-        );
+        education.push(text(s.and_then(|s| s.education)));
         let q = s
             .and_then(|s| s.income_quintile)
             .and_then(|q| usize::try_from(q).ok())
             .filter(|q| (1..=5).contains(q));
-        income.push(QUINTILES[q.unwrap_or(0)]);
-        employment.push(
-            s.and_then(|s| s.employment)
-                .map_or("missing", |t| registry.text(t)),
-        );
+        income.push(q.unwrap_or(0) as u32);
+        employment.push(text(s.and_then(|s| s.employment)));
         charlson.push(s.and_then(|s| s.charlson).unwrap_or(0) as f64);
         psychiatric.push(yes_no(s.and_then(|s| s.psychiatric)));
-        months.push(label_of(r.month));
+        months.push((r.month - first_month) as u32);
         treated.push(if r.treated { 1.0 } else { 0.0 });
         for (g, values) in prior.iter_mut().enumerate() {
             values.push(f64::from(registry.count_contacts(
@@ -739,21 +799,24 @@ fn covariates(registry: &Registry, rows: &[RiskSetRow], options: &RiskSetOptions
     };
     push("treated", ColumnData::Numeric(treated));
     push("age", ColumnData::Numeric(age));
-    push("sex", categorical(&sex));
-    push("origin", categorical(&origin));
-    push("living_alone", categorical(&living_alone));
-    push("education", categorical(&education));
-    push("income_quintile", categorical(&income));
-    push("employment", categorical(&employment));
+    push("sex", categorical(&sex, &sex_names));
+    push("origin", categorical(&origin, &origin_names));
+    push("living_alone", categorical(&living_alone, &YES_NO));
+    push("education", categorical(&education, &text_names));
+    push("income_quintile", categorical(&income, &QUINTILES));
+    push("employment", categorical(&employment, &text_names));
     push("charlson_index", ColumnData::Numeric(charlson));
-    push("psychiatric_diagnosis_5y", categorical(&psychiatric));
+    push(
+        "psychiatric_diagnosis_5y",
+        categorical(&psychiatric, &YES_NO),
+    );
     for (g, values) in prior.into_iter().enumerate() {
         push(
             &format!("prior_{}", registry.groups[g].name),
             ColumnData::Numeric(values),
         );
     }
-    push("index_month", categorical(&months));
+    push("index_month", categorical(&months, &month_names));
     data
 }
 
