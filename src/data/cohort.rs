@@ -5,8 +5,6 @@
 //! Persons are held in `person_id` order, so nothing derived here depends on the row
 //! order of the input files.
 
-use std::collections::HashMap;
-
 use polars::prelude::*;
 use serde::Serialize;
 
@@ -74,18 +72,43 @@ fn column<'a>(
         })
 }
 
-fn strings(
-    extracts: &Extracts,
-    table: TableName,
-    name: &str,
-) -> Result<Vec<Option<String>>, CohortError> {
-    let s = column(extracts, table, name)?;
-    let ca = s.str().map_err(|e| CohortError::Column {
+fn column_error(table: TableName, name: &str) -> impl Fn(PolarsError) -> CohortError + '_ {
+    move |e| CohortError::Column {
         table,
         column: name.into(),
         message: e.to_string(),
-    })?;
-    Ok(ca.iter().map(|v| v.map(str::to_string)).collect())
+    }
+}
+
+/// A text column, borrowed from the extract.
+fn text_column<'a>(
+    extracts: &'a Extracts,
+    table: TableName,
+    name: &str,
+) -> Result<&'a StringChunked, CohortError> {
+    column(extracts, table, name)?
+        .str()
+        .map_err(column_error(table, name))
+}
+
+/// A date column as days since 1970-01-01.
+fn day_column(
+    extracts: &Extracts,
+    table: TableName,
+    name: &str,
+) -> Result<Int32Chunked, CohortError> {
+    let cast = column(extracts, table, name)?
+        .cast(&DataType::Int32)
+        .map_err(column_error(table, name))?;
+    cast.i32().cloned().map_err(column_error(table, name))
+}
+
+fn texts<'a>(
+    extracts: &'a Extracts,
+    table: TableName,
+    name: &str,
+) -> Result<Vec<Option<&'a str>>, CohortError> {
+    Ok(text_column(extracts, table, name)?.iter().collect())
 }
 
 fn days(
@@ -93,18 +116,7 @@ fn days(
     table: TableName,
     name: &str,
 ) -> Result<Vec<Option<i32>>, CohortError> {
-    let s = column(extracts, table, name)?;
-    let cast = s.cast(&DataType::Int32).map_err(|e| CohortError::Column {
-        table,
-        column: name.into(),
-        message: e.to_string(),
-    })?;
-    let ca = cast.i32().map_err(|e| CohortError::Column {
-        table,
-        column: name.into(),
-        message: e.to_string(),
-    })?;
-    Ok(ca.iter().collect())
+    Ok(day_column(extracts, table, name)?.iter().collect())
 }
 
 fn integers(
@@ -112,12 +124,9 @@ fn integers(
     table: TableName,
     name: &str,
 ) -> Result<Vec<Option<i64>>, CohortError> {
-    let s = column(extracts, table, name)?;
-    let ca = s.i64().map_err(|e| CohortError::Column {
-        table,
-        column: name.into(),
-        message: e.to_string(),
-    })?;
+    let ca = column(extracts, table, name)?
+        .i64()
+        .map_err(column_error(table, name))?;
     Ok(ca.iter().collect())
 }
 
@@ -126,26 +135,74 @@ fn booleans(
     table: TableName,
     name: &str,
 ) -> Result<Vec<Option<bool>>, CohortError> {
-    let s = column(extracts, table, name)?;
-    let ca = s.bool().map_err(|e| CohortError::Column {
-        table,
-        column: name.into(),
-        message: e.to_string(),
-    })?;
+    let ca = column(extracts, table, name)?
+        .bool()
+        .map_err(column_error(table, name))?;
     Ok(ca.iter().collect())
 }
+
+/// Finds persons in the sorted `ids`. Extracts list a person's rows together and
+/// persons mostly in id order, so the same person as last time, or the next one, is
+/// tried before a binary search.
+struct PersonFinder<'r> {
+    ids: &'r [String],
+    last: usize,
+}
+
+impl<'r> PersonFinder<'r> {
+    fn new(ids: &'r [String]) -> Self {
+        PersonFinder { ids, last: 0 }
+    }
+
+    fn find(&mut self, id: &str) -> Option<u32> {
+        let at = |i: usize| self.ids.get(i).is_some_and(|x| x == id);
+        let p = if at(self.last) {
+            self.last
+        } else if at(self.last + 1) {
+            self.last + 1
+        } else {
+            self.ids.binary_search_by(|x| x.as_str().cmp(id)).ok()?
+        };
+        self.last = p;
+        Some(p as u32)
+    }
+}
+
+/// A text value of a snapshot, by its index in the registry's [`Registry::text`] pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TextId(u32);
 
 /// One annual register snapshot of a person.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot {
+    pub year: i32,
     pub municipality: i64,
-    pub practice: Option<String>,
+    pub practice: Option<TextId>,
     pub living_alone: Option<bool>,
-    pub education: Option<String>,
+    pub education: Option<TextId>,
     pub income_quintile: Option<i64>,
-    pub employment: Option<String>,
+    pub employment: Option<TextId>,
     pub charlson: Option<i64>,
     pub psychiatric: Option<bool>,
+}
+
+/// Distinct text values, each held once.
+#[derive(Debug, Clone, Default)]
+struct TextPool<'a> {
+    values: Vec<&'a str>,
+    index: PlHashMap<&'a str, u32>,
+}
+
+impl<'a> TextPool<'a> {
+    fn id(&mut self, value: Option<&'a str>) -> Option<TextId> {
+        let value = value?;
+        let next = self.values.len() as u32;
+        let id = *self.index.entry(value).or_insert(next);
+        if id == next {
+            self.values.push(value);
+        }
+        Some(TextId(id))
+    }
 }
 
 /// Everyone in the extracts, in `person_id` order.
@@ -158,7 +215,12 @@ pub struct Registry {
     pub death: Vec<Option<i32>>,
     pub emigration: Vec<Option<i32>>,
     pub referral: Vec<Option<i32>>,
-    snapshots: PlHashMap<(u32, i32), Snapshot>,
+    /// Snapshots of person `p` are `snapshots[snapshot_offsets[p]..snapshot_offsets[p + 1]]`,
+    /// in year order.
+    snapshot_offsets: Vec<u32>,
+    snapshots: Vec<Snapshot>,
+    /// The text values the snapshots refer to by [`TextId`].
+    texts: Vec<String>,
     pub groups: Vec<OutcomeGroup>,
     /// Per outcome group: contact dates of person `p` are
     /// `dates[offsets[p]..offsets[p + 1]]`, sorted.
@@ -166,22 +228,28 @@ pub struct Registry {
 }
 
 impl Registry {
+    /// Builds the registry from validated extracts (`person_id` unique in `persons`, one
+    /// snapshot per person and year; where a key is repeated all the same, the last row
+    /// counts).
+    ///
+    /// # Errors
+    /// A table or column the registry needs is missing or has the wrong type.
     pub fn from_extracts(
         extracts: &Extracts,
         groups: &[OutcomeGroup],
     ) -> Result<Registry, CohortError> {
         use TableName::*;
-        let ids = strings(extracts, Persons, "person_id")?;
+        let ids = texts(extracts, Persons, "person_id")?;
         let mut order: Vec<usize> = (0..ids.len()).filter(|&i| ids[i].is_some()).collect();
         order.sort_by(|&a, &b| ids[a].cmp(&ids[b]));
-        let pick_s = |v: Vec<Option<String>>| -> Vec<String> {
+        let pick_s = |v: Vec<Option<&str>>| -> Vec<String> {
             order
                 .iter()
-                .map(|&i| v[i].clone().unwrap_or_default())
+                .map(|&i| v[i].unwrap_or_default().to_string())
                 .collect()
         };
-        let sex = pick_s(strings(extracts, Persons, "sex")?);
-        let origin = pick_s(strings(extracts, Persons, "origin")?);
+        let sex = pick_s(texts(extracts, Persons, "sex")?);
+        let origin = pick_s(texts(extracts, Persons, "origin")?);
         let births = days(extracts, Persons, "birth_date")?;
         let deaths =
             days(extracts, Persons, "death_date").unwrap_or_else(|_| vec![None; ids.len()]);
@@ -193,66 +261,20 @@ impl Registry {
             .collect();
         let death: Vec<Option<i32>> = order.iter().map(|&i| deaths[i]).collect();
         let emigration: Vec<Option<i32>> = order.iter().map(|&i| emigrations[i]).collect();
-        let ids: Vec<String> = order
-            .iter()
-            .map(|&i| ids[i].clone().unwrap_or_default())
-            .collect();
-        let index: HashMap<&str, u32> = ids
-            .iter()
-            .enumerate()
-            .map(|(i, id)| (id.as_str(), i as u32))
-            .collect();
-        let lookup = |id: &Option<String>| id.as_deref().and_then(|id| index.get(id).copied());
+        let ids = pick_s(ids);
+        let mut finder = PersonFinder::new(&ids);
 
         let mut referral = vec![None; ids.len()];
-        let (rids, rdates) = (
-            strings(extracts, Referrals, "person_id")?,
-            days(extracts, Referrals, "referral_date")?,
-        );
-        for (id, date) in rids.iter().zip(rdates) {
-            if let (Some(p), Some(d)) = (lookup(id), date) {
+        let rids = text_column(extracts, Referrals, "person_id")?;
+        let rdates = day_column(extracts, Referrals, "referral_date")?;
+        for (id, date) in rids.iter().zip(rdates.iter()) {
+            if let (Some(p), Some(d)) = (id.and_then(|id| finder.find(id)), date) {
                 referral[p as usize] = Some(d);
             }
         }
 
-        let cids = strings(extracts, Covariates, "person_id")?;
-        let years = integers(extracts, Covariates, "year")?;
-        let municipality = integers(extracts, Covariates, "municipality_code")?;
-        let practice =
-            strings(extracts, Covariates, "practice_id").unwrap_or_else(|_| vec![None; cids.len()]);
-        let living_alone = booleans(extracts, Covariates, "living_alone")
-            .unwrap_or_else(|_| vec![None; cids.len()]);
-        let education =
-            strings(extracts, Covariates, "education").unwrap_or_else(|_| vec![None; cids.len()]);
-        let income = integers(extracts, Covariates, "income_quintile")
-            .unwrap_or_else(|_| vec![None; cids.len()]);
-        let employment =
-            strings(extracts, Covariates, "employment").unwrap_or_else(|_| vec![None; cids.len()]);
-        let charlson = integers(extracts, Covariates, "charlson_index")
-            .unwrap_or_else(|_| vec![None; cids.len()]);
-        let psychiatric = booleans(extracts, Covariates, "psychiatric_diagnosis_5y")
-            .unwrap_or_else(|_| vec![None; cids.len()]);
-        let mut snapshots = PlHashMap::with_capacity(cids.len());
-        for (r, id) in cids.iter().enumerate() {
-            let (Some(p), Some(year), Some(m)) = (lookup(id), years[r], municipality[r]) else {
-                continue;
-            };
-            snapshots.insert(
-                (p, year as i32),
-                Snapshot {
-                    municipality: m,
-                    practice: practice[r].clone(),
-                    living_alone: living_alone[r],
-                    education: education[r].clone(),
-                    income_quintile: income[r],
-                    employment: employment[r].clone(),
-                    charlson: charlson[r],
-                    psychiatric: psychiatric[r],
-                },
-            );
-        }
-
-        let contacts = contact_index(extracts, groups, &index, ids.len())?;
+        let (snapshot_offsets, snapshots, texts) = snapshot_index(extracts, &mut finder)?;
+        let contacts = contact_index(extracts, groups, &mut finder)?;
         Ok(Registry {
             ids,
             sex,
@@ -261,7 +283,9 @@ impl Registry {
             death,
             emigration,
             referral,
+            snapshot_offsets,
             snapshots,
+            texts,
             groups: groups.to_vec(),
             contacts,
         })
@@ -275,8 +299,17 @@ impl Registry {
         self.ids.is_empty()
     }
 
+    /// The person's snapshot of a calendar year.
     pub fn snapshot(&self, person: u32, year: i32) -> Option<&Snapshot> {
-        self.snapshots.get(&(person, year))
+        let p = person as usize;
+        self.snapshots[self.snapshot_offsets[p] as usize..self.snapshot_offsets[p + 1] as usize]
+            .iter()
+            .find(|s| s.year == year)
+    }
+
+    /// The text behind a snapshot's [`TextId`].
+    pub fn text(&self, id: TextId) -> &str {
+        &self.texts[id.0 as usize]
     }
 
     /// Contacts of an outcome group on days `from..to` (half-open).
@@ -313,87 +346,153 @@ impl Registry {
     }
 }
 
+/// The covariate snapshots per person, in year order (compressed rows: offsets per
+/// person), and the pool of their text values.
+fn snapshot_index(
+    extracts: &Extracts,
+    finder: &mut PersonFinder<'_>,
+) -> Result<(Vec<u32>, Vec<Snapshot>, Vec<String>), CohortError> {
+    use TableName::Covariates;
+    let n = finder.ids.len();
+    let cids = text_column(extracts, Covariates, "person_id")?;
+    let years = integers(extracts, Covariates, "year")?;
+    let municipality = integers(extracts, Covariates, "municipality_code")?;
+    let rows = years.len();
+    let practice = texts(extracts, Covariates, "practice_id").unwrap_or_else(|_| vec![None; rows]);
+    let living_alone =
+        booleans(extracts, Covariates, "living_alone").unwrap_or_else(|_| vec![None; rows]);
+    let education = texts(extracts, Covariates, "education").unwrap_or_else(|_| vec![None; rows]);
+    let income =
+        integers(extracts, Covariates, "income_quintile").unwrap_or_else(|_| vec![None; rows]);
+    let employment = texts(extracts, Covariates, "employment").unwrap_or_else(|_| vec![None; rows]);
+    let charlson =
+        integers(extracts, Covariates, "charlson_index").unwrap_or_else(|_| vec![None; rows]);
+    let psychiatric = booleans(extracts, Covariates, "psychiatric_diagnosis_5y")
+        .unwrap_or_else(|_| vec![None; rows]);
+
+    // The person of every usable row, then the rows grouped by person in input order.
+    let person: Vec<Option<u32>> = cids
+        .iter()
+        .enumerate()
+        .map(|(r, id)| match (id, years[r], municipality[r]) {
+            (Some(id), Some(_), Some(_)) => finder.find(id),
+            _ => None,
+        })
+        .collect();
+    let mut offsets = vec![0u32; n + 1];
+    for p in person.iter().flatten() {
+        offsets[*p as usize + 1] += 1;
+    }
+    for p in 0..n {
+        offsets[p + 1] += offsets[p];
+    }
+    let mut fill = offsets.clone();
+    let mut by_person = vec![0u32; offsets[n] as usize];
+    for (r, p) in person.iter().enumerate() {
+        if let Some(p) = p {
+            let slot = &mut fill[*p as usize];
+            by_person[*slot as usize] = r as u32;
+            *slot += 1;
+        }
+    }
+    drop(fill);
+
+    let mut pool = TextPool::default();
+    let mut snapshots = Vec::with_capacity(by_person.len());
+    let mut kept = vec![0u32; n + 1];
+    for p in 0..n {
+        let rows = &mut by_person[offsets[p] as usize..offsets[p + 1] as usize];
+        // By year; of repeated years the last row counts.
+        rows.sort_by_key(|&r| years[r as usize]);
+        for (k, &r) in rows.iter().enumerate() {
+            let r = r as usize;
+            if rows
+                .get(k + 1)
+                .is_some_and(|&next| years[next as usize] == years[r])
+            {
+                continue;
+            }
+            let (Some(year), Some(municipality)) = (years[r], municipality[r]) else {
+                continue;
+            };
+            snapshots.push(Snapshot {
+                year: year as i32,
+                municipality,
+                practice: pool.id(practice[r]),
+                living_alone: living_alone[r],
+                education: pool.id(education[r]),
+                income_quintile: income[r],
+                employment: pool.id(employment[r]),
+                charlson: charlson[r],
+                psychiatric: psychiatric[r],
+            });
+        }
+        kept[p + 1] = snapshots.len() as u32;
+    }
+    let texts = pool.values.iter().map(|s| s.to_string()).collect();
+    Ok((kept, snapshots, texts))
+}
+
 /// Contacts per outcome group in compressed rows: offsets per person, sorted dates.
 fn contact_index(
     extracts: &Extracts,
     groups: &[OutcomeGroup],
-    index: &HashMap<&str, u32>,
-    n: usize,
+    finder: &mut PersonFinder<'_>,
 ) -> Result<Vec<(Vec<u32>, Vec<i32>)>, CohortError> {
-    let frame = extracts
-        .frame(TableName::Contacts)
-        .ok_or(CohortError::MissingTable(TableName::Contacts))?;
-    let col = |name: &str| {
-        frame
-            .column(name)
-            .map(|c| c.as_materialized_series().clone())
-            .map_err(|_| CohortError::Column {
-                table: TableName::Contacts,
-                column: name.into(),
-                message: "missing".into(),
-            })
-    };
-    let (ids, types, dates) = (col("person_id")?, col("contact_type")?, col("date")?);
-    let err = |e: PolarsError| CohortError::Column {
-        table: TableName::Contacts,
-        column: "date".into(),
-        message: e.to_string(),
-    };
-    let ids = ids.str().map_err(err)?.clone();
-    let types = types.str().map_err(err)?.clone();
-    let dates = dates.cast(&DataType::Int32).map_err(err)?;
-    let dates = dates.i32().map_err(err)?.clone();
+    use TableName::Contacts;
+    let n = finder.ids.len();
+    let ids = text_column(extracts, Contacts, "person_id")?;
+    let types = text_column(extracts, Contacts, "contact_type")?;
+    let dates = day_column(extracts, Contacts, "date")?;
 
-    // Person and group of every contact (persons looked up once per run of rows).
-    let mut person_of = Vec::with_capacity(ids.len());
-    let mut last: Option<(&str, Option<u32>)> = None;
-    for id in ids.iter() {
-        let p = match (id, last) {
-            (Some(id), Some((prev, p))) if prev == id => p,
-            (Some(id), _) => {
-                let p = index.get(id).copied();
-                last = Some((id, p));
-                p
-            }
-            (None, _) => None,
-        };
-        person_of.push(p);
-    }
-    let group_of_type: HashMap<&str, usize> = groups
-        .iter()
-        .enumerate()
-        .flat_map(|(g, group)| group.contact_types.iter().map(move |t| (t.as_str(), g)))
-        .collect();
-    let mut out = Vec::with_capacity(groups.len());
-    for g in 0..groups.len() {
-        let mut counts = vec![0u32; n + 1];
-        let member: Vec<bool> = types
+    // The group of a contact type (the last group listing it), looked up among the few
+    // types seen so far.
+    let group_of = |t: &str| {
+        groups
             .iter()
-            .map(|t| t.and_then(|t| group_of_type.get(t)) == Some(&g))
-            .collect();
-        for (i, p) in person_of.iter().enumerate() {
-            if let (Some(p), true, Some(_)) = (p, member[i], dates.get(i)) {
-                counts[*p as usize + 1] += 1;
+            .rposition(|g| g.contact_types.iter().any(|c| c == t))
+    };
+    let mut seen: Vec<(&str, Option<usize>)> = Vec::new();
+    let mut contacts: Vec<Vec<(u32, i32)>> = vec![Vec::new(); groups.len()];
+    for ((id, t), d) in ids.iter().zip(types.iter()).zip(dates.iter()) {
+        let (Some(id), Some(t), Some(d)) = (id, t, d) else {
+            continue;
+        };
+        let g = match seen.iter().find(|(s, _)| *s == t) {
+            Some(&(_, g)) => g,
+            None => {
+                let g = group_of(t);
+                seen.push((t, g));
+                g
             }
+        };
+        if let (Some(g), Some(p)) = (g, finder.find(id)) {
+            contacts[g].push((p, d));
         }
-        for p in 0..n {
-            counts[p + 1] += counts[p];
-        }
-        let mut fill = counts.clone();
-        let mut values = vec![0i32; counts[n] as usize];
-        for (i, p) in person_of.iter().enumerate() {
-            if let (Some(p), true, Some(d)) = (p, member[i], dates.get(i)) {
-                let slot = &mut fill[*p as usize];
-                values[*slot as usize] = d;
+    }
+    Ok(contacts
+        .into_iter()
+        .map(|list| {
+            let mut offsets = vec![0u32; n + 1];
+            for &(p, _) in &list {
+                offsets[p as usize + 1] += 1;
+            }
+            for p in 0..n {
+                offsets[p + 1] += offsets[p];
+            }
+            let mut fill = offsets.clone();
+            let mut dates = vec![0i32; list.len()];
+            for (p, d) in list {
+                let slot = &mut fill[p as usize];
+                dates[*slot as usize] = d;
                 *slot += 1;
             }
-        }
-        for p in 0..n {
-            values[counts[p] as usize..counts[p + 1] as usize].sort_unstable();
-        }
-        out.push((counts, values));
-    }
-    Ok(out)
+            for p in 0..n {
+                dates[offsets[p] as usize..offsets[p + 1] as usize].sort_unstable();
+            }
+            (offsets, dates)
+        })
+        .collect())
 }
 
 /// Who may enter a risk set as a comparison person.
@@ -479,33 +578,30 @@ fn month_of(day: i32) -> i32 {
 /// alive, resident and of age from that day to the end of the month, so that any index
 /// date in the month falls inside their follow-up.
 pub fn risk_sets(registry: &Registry, options: &RiskSetOptions) -> StackedRiskSets {
+    let n = registry.len();
     let mut flow = RiskSetFlow::default();
-    let mut rows = Vec::new();
-    let mut months: Vec<i32> = Vec::new();
-    for p in 0..registry.len() as u32 {
+    // Referred persons with a snapshot of the year before: (month, person, referral date).
+    let mut referred: Vec<(i32, u32, i32)> = Vec::new();
+    for p in 0..n as u32 {
         if let Some(d) = registry.referral[p as usize] {
             flow.referred += 1;
             let m = month_of(d);
-            let year = m.div_euclid(12);
-            if registry.snapshot(p, year - 1).is_none() {
+            if registry.snapshot(p, m.div_euclid(12) - 1).is_none() {
                 flow.referred_without_snapshot += 1;
                 continue;
             }
-            rows.push(RiskSetRow {
-                person: p,
-                month: m,
-                treated: true,
-                index_date: d,
-            });
-            months.push(m);
+            referred.push((m, p, d));
         }
     }
-    flow.referred_in_risk_sets = rows.len();
-    months.sort_unstable();
+    flow.referred_in_risk_sets = referred.len();
+    referred.sort_unstable();
+    let mut months: Vec<i32> = referred.iter().map(|&(m, _, _)| m).collect();
     months.dedup();
     flow.risk_sets = months.len();
-    let mut comparison_persons = vec![false; registry.len()];
-    // The day each person reaches `min_age` (a 29 February birthday counts from 1 March).
+
+    // Per person: the first day they are adult (a 29 February birthday counts from
+    // 1 March), the day their follow-up as a comparison person ends (referral, death or
+    // emigration), as far as they do not depend on the month.
     let adult_from: Vec<i32> = registry
         .birth
         .iter()
@@ -515,78 +611,147 @@ pub fn risk_sets(registry: &Registry, options: &RiskSetOptions) -> StackedRiskSe
             }
             let (y, m, d) = civil_from_days(b);
             let (m, d) = if m == 2 && d == 29 { (3, 1) } else { (m, d) };
-            days_from_civil(y + options.min_age, m, d)
+            days_from_civil(y + options.min_age, m, d).max(b)
         })
         .collect();
+    let referred_from: Vec<i32> = registry
+        .referral
+        .iter()
+        .map(|r| match r {
+            Some(r) if options.allow_later_referred => *r,
+            Some(_) => i32::MIN,
+            None => i32::MAX,
+        })
+        .collect();
+    let exit: Vec<i32> = (0..n as u32)
+        .map(|p| registry.exit(p).unwrap_or(i32::MAX))
+        .collect();
+    // Whether the person lives in the catchment by the snapshot of the year before.
+    let resident_in = |year: i32| -> Vec<bool> {
+        (0..n as u32)
+            .map(|p| {
+                registry.snapshot(p, year - 1).is_some_and(|s| {
+                    options.catchment.is_empty() || options.catchment.contains(&s.municipality)
+                })
+            })
+            .collect()
+    };
+
+    let mut rows = Vec::new();
+    let mut comparison_persons = vec![false; n];
+    let mut resident: Option<(i32, Vec<bool>)> = None;
+    let mut next_referred = referred.iter().peekable();
     for &m in &months {
         let start = month_start(m);
         let next = month_start(m + 1);
         let year = m.div_euclid(12);
-        for p in 0..registry.len() as u32 {
-            let i = p as usize;
-            let referred_before_end =
-                registry.referral[i].is_some_and(|r| !options.allow_later_referred || r < next);
-            if referred_before_end {
+        if resident.as_ref().is_none_or(|(y, _)| *y != year) {
+            resident = Some((year, resident_in(year)));
+        }
+        let Some((_, resident)) = resident.as_ref() else {
+            continue;
+        };
+        // Rows in (month, person) order: independent of the input row order.
+        for p in 0..n {
+            if let Some(&(_, _, d)) =
+                next_referred.next_if(|&&(rm, rp, _)| (rm, rp as usize) == (m, p))
+            {
+                rows.push(RiskSetRow {
+                    person: p as u32,
+                    month: m,
+                    treated: true,
+                    index_date: d,
+                });
                 continue;
             }
-            if registry.birth[i] > start || adult_from[i] > start {
-                continue;
-            }
-            if registry.exit(p).is_some_and(|exit| exit < next) {
-                continue;
-            }
-            let Some(s) = registry.snapshot(p, year - 1) else {
-                continue;
-            };
-            if !options.catchment.is_empty() && !options.catchment.contains(&s.municipality) {
+            if referred_from[p] < next || adult_from[p] > start || exit[p] < next || !resident[p] {
                 continue;
             }
             rows.push(RiskSetRow {
-                person: p,
+                person: p as u32,
                 month: m,
                 treated: false,
                 index_date: start,
             });
-            comparison_persons[i] = true;
+            comparison_persons[p] = true;
             flow.comparison_rows += 1;
         }
     }
     flow.comparison_persons = comparison_persons.iter().filter(|&&c| c).count();
-    // Rows in (month, person) order: independent of the input row order.
-    rows.sort_by_key(|r| (r.month, r.person, !r.treated));
     let data = covariates(registry, &rows, options);
     StackedRiskSets { rows, data, flow }
 }
 
-fn categorical(values: &[&str]) -> ColumnData {
-    let refs: Vec<Option<&str>> = values.iter().map(|s| Some(*s)).collect();
-    ColumnData::from_strings(&refs)
+/// A categorical column from an index per row into `names`: the levels are the names
+/// that occur, sorted by bytes as [`ColumnData::from_strings`] sorts them (names that
+/// repeat are one level).
+fn categorical(indices: &[u32], names: &[&str]) -> ColumnData {
+    let mut used = vec![false; names.len()];
+    for &i in indices {
+        used[i as usize] = true;
+    }
+    let mut levels: Vec<&str> = names
+        .iter()
+        .zip(&used)
+        .filter(|(_, &u)| u)
+        .map(|(name, _)| *name)
+        .collect();
+    levels.sort_unstable();
+    levels.dedup();
+    let code: Vec<Option<u32>> = names
+        .iter()
+        .map(|name| levels.binary_search(name).ok().map(|c| c as u32))
+        .collect();
+    ColumnData::Categorical {
+        codes: indices.iter().map(|&i| code[i as usize]).collect(),
+        levels: levels.into_iter().map(str::to_string).collect(),
+    }
+}
+
+/// The distinct values, and the index of each value among them.
+fn distinct(values: &[String]) -> (Vec<&str>, Vec<u32>) {
+    let mut names = Vec::new();
+    let mut index: PlHashMap<&str, u32> = PlHashMap::new();
+    let indices = values
+        .iter()
+        .map(|v| {
+            *index.entry(v.as_str()).or_insert_with(|| {
+                names.push(v.as_str());
+                names.len() as u32 - 1
+            })
+        })
+        .collect();
+    (names, indices)
 }
 
 const QUINTILES: [&str; 6] = ["missing", "1", "2", "3", "4", "5"];
+const YES_NO: [&str; 3] = ["yes", "no", "missing"];
+
+fn yes_no(value: Option<bool>) -> u32 {
+    match value {
+        Some(true) => 0,
+        Some(false) => 1,
+        None => 2,
+    }
+}
 
 /// The covariates of every stacked row, as of its risk-set date. Missing categorical
 /// values get their own level `missing` (as is usual with register data); a missing
 /// Charlson index counts as 0 (no hospital diagnosis recorded).
 fn covariates(registry: &Registry, rows: &[RiskSetRow], options: &RiskSetOptions) -> DataSet {
     let n = rows.len();
-    let yes_no = |v: Option<bool>| match v {
-        Some(true) => "yes",
-        Some(false) => "no",
-        None => "missing",
-    };
-    let mut month_labels: Vec<(i32, String)> = rows
-        .iter()
-        .map(|r| (r.month, month_label(r.month)))
-        .collect();
-    month_labels.dedup_by_key(|(m, _)| *m);
-    month_labels.sort_by_key(|(m, _)| *m);
-    month_labels.dedup_by_key(|(m, _)| *m);
-    let label_of = |m: i32| {
-        month_labels
-            .binary_search_by_key(&m, |(k, _)| *k)
-            .map_or("", |i| month_labels[i].1.as_str())
-    };
+    let (sex_names, sex_of) = distinct(&registry.sex);
+    let (origin_names, origin_of) = distinct(&registry.origin);
+    // Snapshot texts by their id, `missing` after them.
+    let missing_text = registry.texts.len() as u32;
+    let mut text_names: Vec<&str> = registry.texts.iter().map(String::as_str).collect();
+    text_names.push("missing");
+    let text = |id: Option<TextId>| id.map_or(missing_text, |t| t.0);
+    let first_month = rows.iter().map(|r| r.month).min().unwrap_or(0);
+    let last_month = rows.iter().map(|r| r.month).max().unwrap_or(0);
+    let month_labels: Vec<String> = (first_month..=last_month).map(month_label).collect();
+    let month_names: Vec<&str> = month_labels.iter().map(String::as_str).collect();
+
     let mut age = Vec::with_capacity(n);
     let mut sex = Vec::with_capacity(n);
     let mut origin = Vec::with_capacity(n);
@@ -604,19 +769,19 @@ fn covariates(registry: &Registry, rows: &[RiskSetRow], options: &RiskSetOptions
         let i = r.person as usize;
         let s = registry.snapshot(r.person, r.month.div_euclid(12) - 1);
         age.push(f64::from(start - registry.birth[i]) / 365.25);
-        sex.push(registry.sex[i].as_str());
-        origin.push(registry.origin[i].as_str());
+        sex.push(sex_of[i]);
+        origin.push(origin_of[i]);
         living_alone.push(yes_no(s.and_then(|s| s.living_alone)));
-        education.push(s.and_then(|s| s.education.as_deref()).unwrap_or("missing"));
+        education.push(text(s.and_then(|s| s.education)));
         let q = s
             .and_then(|s| s.income_quintile)
             .and_then(|q| usize::try_from(q).ok())
             .filter(|q| (1..=5).contains(q));
-        income.push(QUINTILES[q.unwrap_or(0)]);
-        employment.push(s.and_then(|s| s.employment.as_deref()).unwrap_or("missing"));
+        income.push(q.unwrap_or(0) as u32);
+        employment.push(text(s.and_then(|s| s.employment)));
         charlson.push(s.and_then(|s| s.charlson).unwrap_or(0) as f64);
         psychiatric.push(yes_no(s.and_then(|s| s.psychiatric)));
-        months.push(label_of(r.month));
+        months.push((r.month - first_month) as u32);
         treated.push(if r.treated { 1.0 } else { 0.0 });
         for (g, values) in prior.iter_mut().enumerate() {
             values.push(f64::from(registry.count_contacts(
@@ -634,21 +799,24 @@ fn covariates(registry: &Registry, rows: &[RiskSetRow], options: &RiskSetOptions
     };
     push("treated", ColumnData::Numeric(treated));
     push("age", ColumnData::Numeric(age));
-    push("sex", categorical(&sex));
-    push("origin", categorical(&origin));
-    push("living_alone", categorical(&living_alone));
-    push("education", categorical(&education));
-    push("income_quintile", categorical(&income));
-    push("employment", categorical(&employment));
+    push("sex", categorical(&sex, &sex_names));
+    push("origin", categorical(&origin, &origin_names));
+    push("living_alone", categorical(&living_alone, &YES_NO));
+    push("education", categorical(&education, &text_names));
+    push("income_quintile", categorical(&income, &QUINTILES));
+    push("employment", categorical(&employment, &text_names));
     push("charlson_index", ColumnData::Numeric(charlson));
-    push("psychiatric_diagnosis_5y", categorical(&psychiatric));
+    push(
+        "psychiatric_diagnosis_5y",
+        categorical(&psychiatric, &YES_NO),
+    );
     for (g, values) in prior.into_iter().enumerate() {
         push(
             &format!("prior_{}", registry.groups[g].name),
             ColumnData::Numeric(values),
         );
     }
-    push("index_month", categorical(&months));
+    push("index_month", categorical(&months, &month_names));
     data
 }
 
