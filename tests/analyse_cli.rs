@@ -589,7 +589,7 @@ fn plan_settings_change_the_analysis() {
     let plan = dir.join("plan.toml");
     std::fs::write(
         &plan,
-        "sensitivity = []\n[matching]\nratio = 2\ncaliper = 0\n[outcomes]\ncluster = \"person\"\n[survey]\npractice_random_effect = true\n",
+        "sensitivity = []\n[study]\nreferral_end = \"2025-03-31\"\n[matching]\nratio = 2\ncaliper = 0\n[outcomes]\ncluster = \"person\"\n[survey]\npractice_random_effect = true\n",
     )
     .expect("write");
     let out = temp("plan-settings-out");
@@ -606,8 +606,15 @@ fn plan_settings_change_the_analysis() {
     assert_eq!(m["options"]["ratio"], 2);
     assert!(m["options"]["caliper"].is_null());
     assert!(m["caliper_width"].is_null());
-    // Without a caliper every referred person finds comparison persons.
-    assert_eq!(m["flow"]["referred_matched"], 350);
+    // Referrals after the study period's end are excluded; without a caliper every
+    // other referred person finds comparison persons.
+    let outside = m["flow"]["referred_outside_study_period"]
+        .as_u64()
+        .expect("n");
+    assert!(outside > 20, "{outside}");
+    assert_eq!(m["flow"]["referred_in_risk_sets"], 350 - outside);
+    assert_eq!(m["flow"]["referred_matched"], 350 - outside);
+    assert_eq!(m["flow"]["risk_sets"], 15);
     assert!(m["flow"]["comparison_matched"].as_u64().expect("n") <= 700);
     assert_eq!(results["sensitivity"].as_array().map(Vec::len), Some(0));
     let flow = std::fs::read_to_string(out.join("tables/flow.md")).expect("flow");
@@ -686,7 +693,8 @@ fn the_report_is_self_contained_and_complete() {
                 .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "svg"))
         })
         .count();
-    assert!(svgs >= 13, "{svgs}");
+    // flow, love plot, PS distribution, 2 per outcome group, 1 per survey outcome.
+    assert_eq!(svgs, 12);
     assert_eq!(html.matches("<figure").count(), svgs);
     assert_eq!(html.matches("<svg").count(), svgs);
     for section in [

@@ -8,13 +8,17 @@
 //! survey changes must cover the truth in 92–98% of them, and the mean estimate must
 //! be within 10% of the true effect (the rate ratio; the change on its own scale). The
 //! bias of the log rate ratio is printed too. `SHINE_COVERAGE_REPS` sets the number
-//! of replications (default 200); `SHINE_COVERAGE_PLAN` adds plan settings (TOML text).
+//! of replications (default 200), `SHINE_BIN` the binary run; `SHINE_COVERAGE_PLAN` adds plan settings (TOML text).
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-const SHINE: &str = env!("CARGO_BIN_EXE_shine");
+/// The binary under test: `SHINE_BIN` when set (to keep a long run on a fixed build),
+/// else the one cargo built.
+fn shine() -> String {
+    std::env::var("SHINE_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_shine").to_string())
+}
 
 #[derive(Default)]
 struct Tally {
@@ -27,7 +31,7 @@ struct Tally {
 }
 
 fn run(args: &[&str], paths: &[&Path]) {
-    let out = Command::new(SHINE)
+    let out = Command::new(shine())
         .args(args)
         .args(paths)
         .output()

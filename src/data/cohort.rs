@@ -506,6 +506,10 @@ pub struct RiskSetOptions {
     pub allow_later_referred: bool,
     /// Days before the risk-set date over which prior contacts are counted.
     pub prior_days: i32,
+    /// Referrals from this day on (days since 1970-01-01) are analysed.
+    pub referral_start: Option<i32>,
+    /// Referrals up to and including this day are analysed.
+    pub referral_end: Option<i32>,
 }
 
 impl Default for RiskSetOptions {
@@ -515,6 +519,8 @@ impl Default for RiskSetOptions {
             min_age: 18,
             allow_later_referred: false,
             prior_days: 365,
+            referral_start: None,
+            referral_end: None,
         }
     }
 }
@@ -535,6 +541,8 @@ pub struct RiskSetRow {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct RiskSetFlow {
     pub referred: usize,
+    /// Referred before the plan's referral_start or after its referral_end.
+    pub referred_outside_study_period: usize,
     pub referred_without_snapshot: usize,
     pub referred_in_risk_sets: usize,
     pub risk_sets: usize,
@@ -585,6 +593,12 @@ pub fn risk_sets(registry: &Registry, options: &RiskSetOptions) -> StackedRiskSe
     for p in 0..n as u32 {
         if let Some(d) = registry.referral[p as usize] {
             flow.referred += 1;
+            if options.referral_start.is_some_and(|s| d < s)
+                || options.referral_end.is_some_and(|e| d > e)
+            {
+                flow.referred_outside_study_period += 1;
+                continue;
+            }
             let m = month_of(d);
             if registry.snapshot(p, m.div_euclid(12) - 1).is_none() {
                 flow.referred_without_snapshot += 1;

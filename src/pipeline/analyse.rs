@@ -184,18 +184,26 @@ fn propensity_error(e: PropensityError) -> AnalyseError {
     }
 }
 
-/// Builds the registry and the monthly risk sets, fits the propensity model and
-/// matches the main analysis.
-fn match_cohort(
+/// The registry and the monthly risk sets, derived from the extracts.
+fn derive(
     extracts: &Extracts,
+    plan: &Plan,
+) -> Result<(Registry, crate::data::cohort::StackedRiskSets), AnalyseError> {
+    let registry = Registry::from_extracts(extracts, &plan.outcome_groups())
+        .map_err(|e| AnalyseError::Input(e.to_string()))?;
+    let stacked = risk_sets(&registry, &plan.risk_set_options());
+    Ok((registry, stacked))
+}
+
+/// Fits the propensity model and matches the main analysis, with its balance, Table 1
+/// and the naive-versus-matched rates.
+fn match_cohort(
+    registry: Registry,
+    stacked: crate::data::cohort::StackedRiskSets,
     extract_end: Option<i32>,
     config: &AnalyseConfig,
 ) -> Result<MatchedStage, AnalyseError> {
     let plan = &config.plan;
-    let groups = plan.outcome_groups();
-    let registry = Registry::from_extracts(extracts, &groups)
-        .map_err(|e| AnalyseError::Input(e.to_string()))?;
-    let stacked = risk_sets(&registry, &plan.risk_set_options());
     let settings = plan.main_analysis();
     let options = matching_options(plan, &settings);
     let model =
@@ -216,7 +224,12 @@ fn match_cohort(
         extract_end,
     );
     let mut nonnormal = vec!["charlson_index".to_string()];
-    nonnormal.extend(groups.iter().map(|g| format!("prior_{}", g.name)));
+    nonnormal.extend(
+        plan.outcomes
+            .groups
+            .iter()
+            .map(|g| format!("prior_{}", g.name)),
+    );
     let nonnormal: Vec<&str> = nonnormal.iter().map(String::as_str).collect();
     let table_one = table_one_of(
         &model.formula,
@@ -306,7 +319,8 @@ fn survey_stage(
                     group,
                     practice: registry
                         .snapshot(p as u32, year - 1)
-                        .and_then(|s| s.practice.clone()),
+                        .and_then(|s| s.practice)
+                        .map(|t| registry.text(t).to_string()),
                 })
             })
             .collect();
@@ -488,7 +502,8 @@ pub fn analyse(config: &AnalyseConfig) -> Result<AnalyseOutcome, AnalyseError> {
     }
     stage.finish();
 
-    let stage = progress.stage("score", 0);
+    let stage = progress.stage("derive", 0);
+    stage.step("survey scores, person registry, monthly risk sets");
     let extracts = &validation.extracts;
     let height = |t: TableName| extracts.frame(t).map_or(0, |f| f.height() as u64);
     let referred = height(TableName::Referrals);
@@ -516,11 +531,17 @@ pub fn analyse(config: &AnalyseConfig) -> Result<AnalyseOutcome, AnalyseError> {
         }
         None => (Vec::new(), Vec::new(), None),
     };
+    let (registry, stacked) = derive(extracts, plan)?;
     stage.finish();
 
     let stage = progress.stage("match", 0);
-    stage.step("registry, risk sets, propensity model, matching and balance");
-    let mut matched = match_cohort(extracts, validation.report.extract_period_end, config)?;
+    stage.step("propensity model, matching, balance, Table 1");
+    let mut matched = match_cohort(
+        registry,
+        stacked,
+        validation.report.extract_period_end,
+        config,
+    )?;
     stage.finish();
 
     let extract = validation
@@ -534,15 +555,37 @@ pub fn analyse(config: &AnalyseConfig) -> Result<AnalyseOutcome, AnalyseError> {
         extract,
         plan,
     };
-    let stage = progress.stage("models", (1 + SURVEY_OUTCOMES.len()) as u64);
-    let main = run_analysis(
-        &shared,
-        matched.main.settings.clone(),
-        matched.main.cohort.clone(),
-        &stage,
-    )?;
-    stage.advance();
+    let main_settings = matched.main.settings.clone();
+    let stage = progress.stage("did", 0);
+    stage.step("rate ratios, event studies, pre-trend tests");
+    let did = did_stage(
+        shared.registry,
+        &matched.main.cohort,
+        plan.panel_window(),
+        extract,
+        main_settings.cluster,
+    )
+    .map_err(|e| AnalyseError::Analysis(e.to_string()))?;
     stage.finish();
+    let stage = progress.stage("mixed", SURVEY_OUTCOMES.len() as u64);
+    let survey = match shared.scored {
+        Some(frame) => survey_stage(
+            frame,
+            shared.registry,
+            &matched.main.cohort,
+            plan,
+            main_settings.complete_cases,
+            &stage,
+        )?,
+        None => Vec::new(),
+    };
+    stage.finish();
+    let main = AnalysisRun {
+        settings: main_settings,
+        cohort: matched.main.cohort.clone(),
+        did,
+        survey,
+    };
 
     let analyses = plan.sensitivity_analyses();
     let stage = progress.stage("sensitivity", analyses.len() as u64);

@@ -166,8 +166,7 @@ pub fn survey_outcome(
         ));
     }
     let standard_errors = if model.robust {
-        let robust =
-            cluster_robust_vcov(&fit, &design, &random).map_err(|e| err(e.to_string()))?;
+        let robust = cluster_robust_vcov(&fit, &design, &random).map_err(|e| err(e.to_string()))?;
         fit = fit.with_robust_vcov(&robust);
         format!(
             "cluster-robust (CR1) by {}, {} clusters, t on {} df",

@@ -487,11 +487,14 @@ impl Plan {
     }
 
     pub fn risk_set_options(&self) -> RiskSetOptions {
+        let (referral_start, referral_end) = self.referral_period();
         RiskSetOptions {
             catchment: self.study.catchment_municipalities.clone(),
             min_age: self.eligibility.min_age,
             allow_later_referred: self.eligibility.later_referred_as_comparison,
             prior_days: self.propensity.prior_use_days,
+            referral_start,
+            referral_end,
         }
     }
 

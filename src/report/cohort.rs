@@ -15,8 +15,12 @@ pub fn flow_table(flow: &CohortFlow, ratio: usize) -> ResultTable {
         &["step", "n"],
     );
     let r = &flow.risk_sets;
-    let rows: [(&str, usize); 10] = [
+    let rows: [(&str, usize); 11] = [
         ("referred", r.referred),
+        (
+            "excluded: referred outside the study period",
+            r.referred_outside_study_period,
+        ),
         (
             "excluded: no covariate snapshot for the year before referral",
             r.referred_without_snapshot,
@@ -51,11 +55,11 @@ pub fn flow_table(flow: &CohortFlow, ratio: usize) -> ResultTable {
     t.sums = vec![
         SumRelation {
             total: (0, 1),
-            parts: vec![(1, 1), (2, 1)],
+            parts: vec![(1, 1), (2, 1), (3, 1)],
         },
         SumRelation {
-            total: (2, 1),
-            parts: vec![(3, 1), (4, 1)],
+            total: (3, 1),
+            parts: vec![(4, 1), (5, 1)],
         },
     ];
     t.notes.push(format!(

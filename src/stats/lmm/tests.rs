@@ -57,16 +57,16 @@ fn reference(name: &str) -> Value {
         "survey_panel" => include_str!("../../../tests/reference/lmm/survey_panel.json"),
         "singular_slope" => include_str!("../../../tests/reference/lmm/singular_slope.json"),
         "robust_sleepstudy_slope" => {
-            include_str!("../../../tests/reference/lmm/robust_sleepstudy_slope.json")
+            include_str!("../../../tests/reference/lmm/robust/robust_sleepstudy_slope.json")
         }
         "robust_sleepstudy_intercept" => {
-            include_str!("../../../tests/reference/lmm/robust_sleepstudy_intercept.json")
+            include_str!("../../../tests/reference/lmm/robust/robust_sleepstudy_intercept.json")
         }
         "robust_pastes_nested" => {
-            include_str!("../../../tests/reference/lmm/robust_pastes_nested.json")
+            include_str!("../../../tests/reference/lmm/robust/robust_pastes_nested.json")
         }
         "robust_survey_panel" => {
-            include_str!("../../../tests/reference/lmm/robust_survey_panel.json")
+            include_str!("../../../tests/reference/lmm/robust/robust_survey_panel.json")
         }
         "lrt_sleepstudy_days" => {
             include_str!("../../../tests/reference/lmm/lrt_sleepstudy_days.json")
@@ -981,7 +981,7 @@ fn lmm_large_random_slopes_timing() {
 }
 
 /// CR1 cluster-robust covariance against clubSandwich 0.5.8 `vcovCR(fit, type = "CR1")`
-/// (tests/reference/lmm/robust_reference.R): a random intercept, a correlated slope,
+/// (tests/reference/lmm/robust/robust_reference.R): a random intercept, a correlated slope,
 /// nested factors (clusters: the outer one) and an interaction model.
 #[test]
 fn cluster_robust_vcov_matches_club_sandwich() {

@@ -1,5 +1,5 @@
 # Cluster-robust (CR1) covariance of lmer fixed effects with clubSandwich, the
-# reference for src/stats/lmm/robust.rs. Run from this folder:
+# reference for src/stats/lmm/robust.rs. Run from this folder (the data are one up):
 #   Rscript robust_reference.R
 # Writes robust_<name>.json: the fixed effects and vcovCR(fit, type = "CR1").
 suppressPackageStartupMessages({
@@ -18,7 +18,7 @@ cases <- list(
        formula = score ~ group * factor(wave) + age + (1 | practice_id/person_id))
 )
 for (case in cases) {
-  d <- read.csv(case$data, stringsAsFactors = FALSE)
+  d <- read.csv(file.path("..", case$data), stringsAsFactors = FALSE)
   fit <- lmer(case$formula, data = d, REML = TRUE,
               control = lmerControl(optimizer = "bobyqa",
                                     optCtrl = list(rhobeg = 2e-4, rhoend = 1e-11)))
