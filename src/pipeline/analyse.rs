@@ -327,7 +327,6 @@ fn survey_stage(
         if complete_cases {
             responses = complete_responses(responses);
         }
-        stage.advance();
         if responses.is_empty() {
             continue;
         }
@@ -407,7 +406,7 @@ fn run_analysis(
     cohort: std::rc::Rc<MatchedCohort>,
     stage: &Stage,
 ) -> Result<AnalysisRun, AnalyseError> {
-    stage.step(&format!("{}: difference-in-differences", settings.name));
+    stage.step(&format!("{}: DiD", settings.name));
     let did = did_stage(
         shared.registry,
         &cohort,
@@ -416,7 +415,7 @@ fn run_analysis(
         settings.cluster,
     )
     .map_err(|e| AnalyseError::Analysis(e.to_string()))?;
-    stage.step(&format!("{}: survey models", settings.name));
+    stage.step(&format!("{}: mixed models", settings.name));
     let survey = match shared.scored {
         Some(frame) => survey_stage(
             frame,
@@ -456,7 +455,7 @@ fn sensitivity_run(
     let did = if settings.cluster == main.settings.cluster {
         main.did.clone()
     } else {
-        stage.step(&format!("{}: difference-in-differences", settings.name));
+        stage.step(&format!("{}: DiD", settings.name));
         did_stage(
             shared.registry,
             &main.cohort,
@@ -567,7 +566,7 @@ pub fn analyse(config: &AnalyseConfig) -> Result<AnalyseOutcome, AnalyseError> {
     )
     .map_err(|e| AnalyseError::Analysis(e.to_string()))?;
     stage.finish();
-    let stage = progress.stage("mixed", SURVEY_OUTCOMES.len() as u64);
+    let stage = progress.stage("mixed", 0);
     let survey = match shared.scored {
         Some(frame) => survey_stage(
             frame,
