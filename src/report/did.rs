@@ -5,11 +5,15 @@ use crate::pipeline::did_stage::OutcomeDid;
 use super::figures::{self, EventEstimate, Figure, FigureError};
 use super::table::{Cell, ResultTable};
 
-fn label(outcome: &str) -> &str {
+/// How an outcome is named in tables, figures and the report.
+pub fn label(outcome: &str) -> &str {
     match outcome {
         "general_practice" => "contacts with general practice",
         "unplanned_hospital" => "unplanned hospital contacts",
         "helpline" => "calls to the 1813 helpline",
+        "ucla3" => "loneliness (UCLA-3, 3–9)",
+        "eq5d5l_index" => "quality of life (EQ-5D-5L index)",
+        "eq_vas" => "self-rated health (EQ VAS, 0–100)",
         other => other,
     }
 }

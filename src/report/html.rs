@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use super::did::label as outcome_label;
 use super::figures::Figure;
 use super::sensitivity::key_estimates;
 use super::table::ResultTable;
@@ -44,18 +45,6 @@ fn escape(text: &str) -> String {
         }
     }
     out
-}
-
-fn outcome_label(outcome: &str) -> &str {
-    match outcome {
-        "general_practice" => "contacts with general practice",
-        "unplanned_hospital" => "unplanned hospital contacts",
-        "helpline" => "calls to the 1813 helpline",
-        "ucla3" => "loneliness (UCLA-3, 3–9)",
-        "eq5d5l_index" => "quality of life (EQ-5D-5L index)",
-        "eq_vas" => "self-rated health (EQ VAS, 0–100)",
-        other => other,
-    }
 }
 
 impl Report<'_> {
