@@ -9,7 +9,7 @@ use nalgebra::DVector;
 use serde::Serialize;
 
 use crate::stats::balance::{balance_table, sample_sizes, BalanceRow, Covariate, SampleSizes};
-use crate::stats::design::{model_matrix, ColumnData, DataSet, Design};
+use crate::stats::design::{model_rows, ColumnData, DataSet, Design, ModelRows};
 use crate::stats::formula::{Expr, Formula};
 use crate::stats::glm::{fit_glm, Family, GlmFit, GlmOptions};
 use crate::stats::matching::{MatchInput, MatchOrder, MatchWarning, Matching, NearestNeighbour};
@@ -199,7 +199,7 @@ pub fn exact_strata(
 fn balance_columns(
     formula: &Formula,
     data: &DataSet,
-    design: &Design,
+    design: &Design<ModelRows>,
 ) -> Result<Vec<(String, Vec<f64>)>, PropensityError> {
     let mut out = Vec::new();
     for (t, term) in formula.terms.iter().enumerate() {
@@ -220,15 +220,14 @@ fn balance_columns(
                 random: Vec::new(),
                 fixed_effects: Vec::new(),
             };
-            let full =
-                model_matrix(&one, data).map_err(|e| PropensityError::Input(e.to_string()))?;
+            let full = model_rows(&one, data).map_err(|e| PropensityError::Input(e.to_string()))?;
             for (j, name) in full.column_names.iter().enumerate() {
-                out.push((name.clone(), full.x.column(j).iter().copied().collect()));
+                out.push((name.clone(), full.x.column(j)));
             }
         } else {
             for (j, name) in design.column_names.iter().enumerate() {
                 if design.assign.get(j) == Some(&(t + 1)) {
-                    out.push((name.clone(), design.x.column(j).iter().copied().collect()));
+                    out.push((name.clone(), design.x.column(j)));
                 }
             }
         }
@@ -240,7 +239,8 @@ fn balance_columns(
 #[derive(Debug, Clone)]
 pub struct PropensityFit {
     pub fit: GlmFit,
-    pub design: Design,
+    /// The model matrix, computed a block of rows at a time when read.
+    pub design: Design<ModelRows>,
     pub treated: Vec<bool>,
     /// Linear logit per row.
     pub distance: Vec<f64>,
@@ -291,7 +291,7 @@ pub fn fit_propensity(formula: &Formula, data: &DataSet) -> Result<PropensityFit
         )));
     }
 
-    let design = model_matrix(formula, data).map_err(|e| input(&e))?;
+    let design = model_rows(formula, data).map_err(|e| input(&e))?;
     let y = DVector::from_iterator(
         treated.len(),
         treated.iter().map(|&t| f64::from(u8::from(t))),

@@ -208,11 +208,12 @@ pub struct DesignOptions {
     pub unused_levels: UnusedLevels,
 }
 
-/// A model matrix and what goes with it.
+/// A model matrix and what goes with it: the matrix held as an n×p array (the default)
+/// or as [`ModelRows`], computed a block of rows at a time.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Design {
+pub struct Design<X = DMatrix<f64>> {
     /// The model matrix, one row per row used.
-    pub x: DMatrix<f64>,
+    pub x: X,
     /// R's column names: `(Intercept)`, `age`, `sexM`, `age:sexM`, `rel_period::-3:treated`.
     pub column_names: Vec<String>,
     /// The response over the rows used (logical responses are 0/1).
@@ -334,6 +335,37 @@ pub fn model_matrix_with(
     data: &DataSet,
     options: &DesignOptions,
 ) -> Result<Design, DesignError> {
+    let design = model_rows_with(formula, data, options)?;
+    Ok(Design {
+        x: design.x.to_matrix(),
+        column_names: design.column_names,
+        response: design.response,
+        rows: design.rows,
+        dropped_rows: design.dropped_rows,
+        assign: design.assign,
+        term_labels: design.term_labels,
+    })
+}
+
+/// The model matrix of `formula` on `data` as [`model_matrix`] builds it, but not held
+/// as an n×p array: its rows are computed when asked for (see [`ModelRows`]). For
+/// data sets too large to hold the matrix; the values are those of [`model_matrix`].
+///
+/// # Errors
+/// As [`model_matrix`].
+pub fn model_rows(formula: &Formula, data: &DataSet) -> Result<Design<ModelRows>, DesignError> {
+    model_rows_with(formula, data, &DesignOptions::default())
+}
+
+/// [`model_rows`] with options.
+///
+/// # Errors
+/// As [`model_matrix`].
+pub fn model_rows_with(
+    formula: &Formula,
+    data: &DataSet,
+    options: &DesignOptions,
+) -> Result<Design<ModelRows>, DesignError> {
     let n = data.n_rows();
     let mut complete = vec![true; n];
 
@@ -415,7 +447,7 @@ pub fn model_matrix_with(
         &rows,
     )?;
     Ok(Design {
-        x: built.x,
+        x: built.rows,
         column_names: built.column_names,
         response,
         dropped_rows: n - rows.len(),
@@ -499,7 +531,7 @@ pub fn random_effect_design(
             group_name: r.group_label.clone(),
             group_codes: group.codes,
             group_levels: group.levels,
-            z: built.x,
+            z: built.rows.to_matrix(),
             column_names: built.column_names,
             correlated: r.correlated,
         });
@@ -854,6 +886,7 @@ fn evaluate_response<'a>(expr: &'a Expr, data: &'a DataSet) -> Result<Cow<'a, [f
 // Building the matrix
 
 /// A variable over the rows used.
+#[derive(Clone, Debug)]
 enum Compact {
     Numeric(Vec<f64>),
     Factor {
@@ -1000,19 +1033,34 @@ enum Piece<'c> {
     },
 }
 
-impl Piece<'_> {
-    fn write(self, out: &mut Vec<f64>) {
+impl<'c> Piece<'c> {
+    /// The piece over rows `start..end` only.
+    fn rows(self, start: usize, end: usize) -> Piece<'c> {
         match self {
-            Piece::Values(v) => out.extend_from_slice(v),
-            Piece::Indicator { codes, level } => {
-                out.extend(codes.iter().map(|&c| if c == level { 1.0 } else { 0.0 }))
-            }
-            Piece::IndicatorTimes { codes, level, by } => out.extend(
-                codes
-                    .iter()
-                    .zip(by)
-                    .map(|(&c, &b)| if c == level { b } else { 0.0 }),
-            ),
+            Piece::Values(v) => Piece::Values(&v[start..end]),
+            Piece::Indicator { codes, level } => Piece::Indicator {
+                codes: &codes[start..end],
+                level,
+            },
+            Piece::IndicatorTimes { codes, level, by } => Piece::IndicatorTimes {
+                codes: &codes[start..end],
+                level,
+                by: &by[start..end],
+            },
+        }
+    }
+
+    fn write(self, out: &mut [f64]) {
+        match self {
+            Piece::Values(v) => out.copy_from_slice(v),
+            Piece::Indicator { codes, level } => out
+                .iter_mut()
+                .zip(codes)
+                .for_each(|(x, &c)| *x = if c == level { 1.0 } else { 0.0 }),
+            Piece::IndicatorTimes { codes, level, by } => out
+                .iter_mut()
+                .zip(codes.iter().zip(by))
+                .for_each(|(x, (&c, &b))| *x = if c == level { b } else { 0.0 }),
         }
     }
 
@@ -1032,8 +1080,131 @@ impl Piece<'_> {
     }
 }
 
+/// A [`Piece`] by the index of its variable.
+#[derive(Clone, Copy, Debug)]
+enum PieceOf {
+    Values(usize),
+    Indicator(usize, u32),
+    IndicatorTimes(usize, u32),
+}
+
+/// A design matrix read in blocks of rows, so that it need not be held as one n×p array:
+/// [`DMatrix`] holds it, [`ModelRows`] computes the rows from a formula's variables.
+pub trait DesignRows: Sync {
+    fn nrows(&self) -> usize;
+    fn ncols(&self) -> usize;
+    /// Writes rows `start..start + out.len()` of column `k` into `out`.
+    fn column_rows(&self, k: usize, start: usize, out: &mut [f64]);
+    /// Writes rows `start..start + len` column-major with leading dimension `ld`: entry
+    /// (i, k) of the block goes to `out[k * ld + i]`.
+    fn rows_into(&self, start: usize, len: usize, out: &mut [f64], ld: usize) {
+        for k in 0..self.ncols() {
+            self.column_rows(k, start, &mut out[k * ld..k * ld + len]);
+        }
+    }
+}
+
+impl DesignRows for DMatrix<f64> {
+    fn nrows(&self) -> usize {
+        self.nrows()
+    }
+
+    fn ncols(&self) -> usize {
+        self.ncols()
+    }
+
+    fn column_rows(&self, k: usize, start: usize, out: &mut [f64]) {
+        out.copy_from_slice(&self.column(k).as_slice()[start..start + out.len()]);
+    }
+}
+
+/// A model matrix that is not stored: the formula's variables over the rows used (a
+/// value or level code per row each) and how each column is made from them. A row is
+/// computed when asked for, with the same arithmetic as the stored matrix of
+/// [`model_matrix`], so the values are identical; it takes a few numbers per row
+/// instead of p.
+#[derive(Clone, Debug)]
+pub struct ModelRows {
+    n: usize,
+    variables: Vec<Compact>,
+    /// Per column, the pieces multiplied together (none: the intercept).
+    columns: Vec<Vec<PieceOf>>,
+}
+
+impl ModelRows {
+    fn piece(&self, of: PieceOf) -> Piece<'_> {
+        let codes = |v: usize| match &self.variables[v] {
+            Compact::Factor { codes, .. } | Compact::EventStudy { codes, .. } => codes.as_slice(),
+            Compact::Numeric(_) => &[],
+        };
+        match of {
+            PieceOf::Values(v) => match &self.variables[v] {
+                Compact::Numeric(values) => Piece::Values(values),
+                _ => Piece::Values(&[]),
+            },
+            PieceOf::Indicator(v, level) => Piece::Indicator {
+                codes: codes(v),
+                level,
+            },
+            PieceOf::IndicatorTimes(v, level) => Piece::IndicatorTimes {
+                codes: codes(v),
+                level,
+                by: match &self.variables[v] {
+                    Compact::EventStudy { by: Some(by), .. } => by,
+                    _ => &[],
+                },
+            },
+        }
+    }
+
+    /// Column `k` over rows `start..start + out.len()`.
+    fn column_into(&self, k: usize, start: usize, out: &mut [f64]) {
+        let end = start + out.len();
+        match self.columns[k].split_first() {
+            None => out.fill(1.0),
+            Some((first, rest)) => {
+                self.piece(*first).rows(start, end).write(out);
+                for piece in rest {
+                    self.piece(*piece).rows(start, end).multiply(out);
+                }
+            }
+        }
+    }
+
+    /// Column `k` of the matrix.
+    pub fn column(&self, k: usize) -> Vec<f64> {
+        let mut out = vec![0.0; self.n];
+        self.column_into(k, 0, &mut out);
+        out
+    }
+
+    /// The matrix as an n×p array.
+    pub fn to_matrix(&self) -> DMatrix<f64> {
+        let (n, p) = (self.n, self.columns.len());
+        let mut buf = vec![0.0; n * p];
+        for (k, column) in buf.chunks_exact_mut(n.max(1)).take(p).enumerate() {
+            self.column_into(k, 0, column);
+        }
+        DMatrix::from_vec(n, p, buf)
+    }
+}
+
+impl DesignRows for ModelRows {
+    fn nrows(&self) -> usize {
+        self.n
+    }
+
+    fn ncols(&self) -> usize {
+        self.columns.len()
+    }
+
+    fn column_rows(&self, k: usize, start: usize, out: &mut [f64]) {
+        self.column_into(k, start, out);
+    }
+}
+
 struct Built {
-    x: DMatrix<f64>,
+    rows: ModelRows,
     column_names: Vec<String>,
     assign: Vec<usize>,
 }
@@ -1104,17 +1275,17 @@ fn build_matrix<'a>(
 
     let mut names: Vec<String> = Vec::new();
     let mut assign: Vec<usize> = Vec::new();
-    let mut columns: Vec<Vec<Piece<'_>>> = Vec::new();
+    let mut columns: Vec<Vec<PieceOf>> = Vec::new();
     if intercept {
         names.push("(Intercept)".to_string());
         assign.push(0);
         columns.push(Vec::new());
     }
     for (j, vars) in term_vars.iter().enumerate() {
-        let per_var: Vec<Vec<(Piece<'_>, String)>> = vars
+        let per_var: Vec<Vec<(PieceOf, String)>> = vars
             .iter()
             .zip(&coding[j])
-            .map(|(&v, &code)| pieces(&labels[v], &compacts[v], code))
+            .map(|(&v, &code)| pieces(&labels[v], v, &compacts[v], code))
             .collect();
         if per_var.iter().any(Vec::is_empty) {
             continue;
@@ -1150,22 +1321,12 @@ fn build_matrix<'a>(
         }
     }
 
-    let p = columns.len();
-    let mut buf: Vec<f64> = Vec::with_capacity(n * p);
-    for col in &columns {
-        let start = buf.len();
-        match col.split_first() {
-            None => buf.resize(start + n, 1.0),
-            Some((first, rest)) => {
-                first.write(&mut buf);
-                for piece in rest {
-                    piece.multiply(&mut buf[start..]);
-                }
-            }
-        }
-    }
     Ok(Built {
-        x: DMatrix::from_vec(n, p, buf),
+        rows: ModelRows {
+            n,
+            variables: compacts,
+            columns,
+        },
         column_names: names,
         assign,
     })
@@ -1196,47 +1357,37 @@ fn contrast_coding(term_vars: &[Vec<usize>]) -> Vec<Vec<Coding>> {
         .collect()
 }
 
-fn pieces<'c>(label: &str, c: &'c Compact, coding: Coding) -> Vec<(Piece<'c>, String)> {
+fn pieces(label: &str, var: usize, c: &Compact, coding: Coding) -> Vec<(PieceOf, String)> {
     match c {
-        Compact::Numeric(v) => vec![(Piece::Values(v), label.to_string())],
-        Compact::Factor { codes, levels } => {
+        Compact::Numeric(_) => vec![(PieceOf::Values(var), label.to_string())],
+        Compact::Factor { levels, .. } => {
             let first = if coding == Coding::Contrasts { 1 } else { 0 };
             (first..levels.len())
                 .map(|l| {
                     (
-                        Piece::Indicator {
-                            codes,
-                            level: l as u32,
-                        },
+                        PieceOf::Indicator(var, l as u32),
                         format!("{label}{}", levels[l]),
                     )
                 })
                 .collect()
         }
         Compact::EventStudy {
-            codes,
             levels,
             kept,
             by,
             var_label,
             by_label,
+            ..
         } => kept
             .iter()
             .map(|&l| {
                 let level = &levels[l as usize];
                 match (by, by_label) {
-                    (Some(b), Some(bl)) => (
-                        Piece::IndicatorTimes {
-                            codes,
-                            level: l,
-                            by: b,
-                        },
+                    (Some(_), Some(bl)) => (
+                        PieceOf::IndicatorTimes(var, l),
                         format!("{var_label}::{level}:{bl}"),
                     ),
-                    _ => (
-                        Piece::Indicator { codes, level: l },
-                        format!("{var_label}::{level}"),
-                    ),
+                    _ => (PieceOf::Indicator(var, l), format!("{var_label}::{level}")),
                 }
             })
             .collect(),

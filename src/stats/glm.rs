@@ -15,6 +15,8 @@ use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 use statrs::function::gamma::ln_gamma;
 use thiserror::Error;
 
+use super::design::DesignRows;
+
 /// Exponential family and link of a GLM (the canonical link of each family, as R's
 /// defaults `binomial()`, `poisson()` and `gaussian()`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -500,23 +502,30 @@ pub fn working_values(
     let mut response = DVector::zeros(n);
     let mut weights = DVector::zeros(n);
     for i in 0..n {
-        let wi = prior_weights[i];
-        if wi <= 0.0 {
-            continue;
-        }
-        let mu = family.inverse_link(eta[i]);
-        let variance = family.variance(mu);
-        let d = family.mu_eta(eta[i]);
-        if variance.is_nan() || variance == 0.0 || d.is_nan() {
-            return Err(GlmError::InvalidWorkingValues { row: i });
-        }
-        if d == 0.0 {
-            continue;
-        }
-        response[i] = (eta[i] - offset[i]) + (y[i] - mu) / d;
-        weights[i] = wi * d * d / variance;
+        let (z, w) = working_value(family, y[i], eta[i], offset[i], prior_weights[i])
+            .ok_or(GlmError::InvalidWorkingValues { row: i })?;
+        response[i] = z;
+        weights[i] = w;
     }
     Ok(WorkingValues { response, weights })
+}
+
+/// The working response and weight of one row, (0, 0) for a row that takes no part;
+/// `None` when V(mu) or d mu / d eta is NaN or V(mu) is 0.
+fn working_value(family: Family, y: f64, eta: f64, offset: f64, prior: f64) -> Option<(f64, f64)> {
+    if prior <= 0.0 {
+        return Some((0.0, 0.0));
+    }
+    let mu = family.inverse_link(eta);
+    let variance = family.variance(mu);
+    let d = family.mu_eta(eta);
+    if variance.is_nan() || variance == 0.0 || d.is_nan() {
+        return None;
+    }
+    if d == 0.0 {
+        return Some((0.0, 0.0));
+    }
+    Some(((eta - offset) + (y - mu) / d, prior * d * d / variance))
 }
 
 /// Solution of one weighted least-squares step (R's `Cdqrls`).
@@ -578,8 +587,8 @@ const QR_BLOCK_ROWS: usize = 256;
 /// # Errors
 /// [`GlmError::DimensionMismatch`] if `z` or `weights` does not have one entry per row
 /// of `x`.
-pub fn weighted_least_squares(
-    x: &DMatrix<f64>,
+pub fn weighted_least_squares<X: DesignRows + ?Sized>(
+    x: &X,
     z: &DVector<f64>,
     weights: &DVector<f64>,
     tol: f64,
@@ -593,7 +602,7 @@ pub fn weighted_least_squares(
         .map(|&w| if w > 0.0 { w.sqrt() } else { 0.0 })
         .collect();
     let n_good = sqrt_w.iter().filter(|&&s| s > 0.0).count();
-    let r_aug = tall_skinny_r(x, z, &sqrt_w);
+    let r_aug = tall_skinny_r(x, z.as_slice(), &sqrt_w);
 
     // dqrdc2 on the leading min(n_good, p) rows of the p columns of X.
     let nr = n_good.min(p);
@@ -638,6 +647,17 @@ pub fn weighted_least_squares(
     })
 }
 
+/// Whether every entry of column `j` is exactly 1 (an intercept).
+fn column_is_all_ones<X: DesignRows + ?Sized>(x: &X, j: usize) -> bool {
+    let n = x.nrows();
+    let mut column = vec![0.0; PASS_BLOCK_ROWS.min(n)];
+    (0..n).step_by(PASS_BLOCK_ROWS).all(|start| {
+        let len = (start + PASS_BLOCK_ROWS).min(n) - start;
+        x.column_rows(j, start, &mut column[..len]);
+        column[..len].iter().all(|&v| v == 1.0)
+    })
+}
+
 fn check_length(what: &'static str, found: usize, expected: usize) -> Result<(), GlmError> {
     if found == expected {
         Ok(())
@@ -654,13 +674,13 @@ fn check_length(what: &'static str, found: usize, expected: usize) -> Result<(),
 /// [sqrt(w) X, sqrt(w) z], accumulated over blocks of rows: each block is stacked
 /// under the running factor and reduced by Householder reflections that touch only
 /// row j of the factor and the block.
-fn tall_skinny_r(x: &DMatrix<f64>, z: &DVector<f64>, sqrt_w: &[f64]) -> Vec<f64> {
+fn tall_skinny_r<X: DesignRows + ?Sized>(x: &X, z: &[f64], sqrt_w: &[f64]) -> Vec<f64> {
     tall_skinny_r_threads(x, z, sqrt_w, crate::stats::worker_threads())
 }
 
-fn tall_skinny_r_threads(
-    x: &DMatrix<f64>,
-    z: &DVector<f64>,
+fn tall_skinny_r_threads<X: DesignRows + ?Sized>(
+    x: &X,
+    z: &[f64],
     sqrt_w: &[f64],
     threads: usize,
 ) -> Vec<f64> {
@@ -701,46 +721,73 @@ fn tall_skinny_r_threads(
 }
 
 /// [`tall_skinny_r`] over the rows `start..end`.
-fn tall_skinny_r_range(
-    x: &DMatrix<f64>,
-    z: &DVector<f64>,
+fn tall_skinny_r_range<X: DesignRows + ?Sized>(
+    x: &X,
+    z: &[f64],
     sqrt_w: &[f64],
     start: usize,
     end: usize,
 ) -> Vec<f64> {
-    let (range_start, range_end) = (start, end);
-    let n = x.nrows();
     let p = x.ncols();
     let m = p + 1;
-    let xs = x.as_slice();
-    let zs = z.as_slice();
     let mut r = vec![0.0; m * m];
     let mut block = vec![0.0; QR_BLOCK_ROWS * m];
-    let mut rows = Vec::with_capacity(QR_BLOCK_ROWS);
-    let mut start = range_start;
-    while start < range_end {
-        let end = (start + QR_BLOCK_ROWS).min(range_end);
-        rows.clear();
-        rows.extend((start..end).filter(|&i| sqrt_w[i] > 0.0));
-        let bl = rows.len();
-        if bl > 0 {
-            for k in 0..m {
-                let dst = &mut block[k * QR_BLOCK_ROWS..k * QR_BLOCK_ROWS + bl];
-                let col = if k < p { &xs[k * n..(k + 1) * n] } else { zs };
-                for (d, &i) in dst.iter_mut().zip(rows.iter()) {
-                    *d = sqrt_w[i] * col[i];
+    for first in (start..end).step_by(QR_BLOCK_ROWS) {
+        let last = (first + QR_BLOCK_ROWS).min(end);
+        let w = &sqrt_w[first..last];
+        let bl = w.iter().filter(|&&s| s > 0.0).count();
+        if bl == 0 {
+            continue;
+        }
+        let len = last - first;
+        x.rows_into(first, len, &mut block, QR_BLOCK_ROWS);
+        block[p * QR_BLOCK_ROWS..p * QR_BLOCK_ROWS + len].copy_from_slice(&z[first..last]);
+        // Weight the rows with positive weight and move them to the top of the block.
+        for column in block.chunks_exact_mut(QR_BLOCK_ROWS) {
+            let mut kept = 0;
+            for (i, &s) in w.iter().enumerate() {
+                if s > 0.0 {
+                    column[kept] = s * column[i];
+                    kept += 1;
                 }
             }
-            reduce_block(&mut r, &mut block, m, bl);
         }
-        start = end;
+        reduce_block(&mut r, &mut block, m, bl);
     }
     r
 }
 
 /// Householder reduction of [R; B] where R is m×m upper triangular and B is bl×m
 /// (column-major with leading dimension `QR_BLOCK_ROWS`); R is updated in place.
+///
+/// On x86-64 CPUs with AVX2 the same code runs compiled for AVX2: wider vectors, but the
+/// same operations in the same order (Rust never fuses a multiplication and an addition),
+/// so the results are the same to the bit.
 fn reduce_block(r: &mut [f64], block: &mut [f64], m: usize, bl: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            unsafe { reduce_block_avx2(r, block, m, bl) };
+            return;
+        }
+    }
+    reduce_block_portable(r, block, m, bl);
+}
+
+/// [`reduce_block_portable`] compiled for AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn reduce_block_avx2(r: &mut [f64], block: &mut [f64], m: usize, bl: usize) {
+    reduce_block_portable(r, block, m, bl);
+}
+
+/// See [`reduce_block`]. The reflection of column j is applied to the later columns four
+/// at a time: their dot products with column j are summed side by side (four independent
+/// chains of additions keep the floating-point units busy), each with exactly the
+/// arithmetic of [`dot`].
+#[inline(always)]
+fn reduce_block_portable(r: &mut [f64], block: &mut [f64], m: usize, bl: usize) {
     for j in 0..m {
         let (head, tail) = block.split_at_mut((j + 1) * QR_BLOCK_ROWS);
         let aj = &head[j * QR_BLOCK_ROWS..j * QR_BLOCK_ROWS + bl];
@@ -753,15 +800,69 @@ fn reduce_block(r: &mut [f64], block: &mut [f64], m: usize, bl: usize) {
         let alpha = if rjj >= 0.0 { -norm } else { norm };
         let v0 = rjj - alpha;
         let beta = 2.0 / (v0 * v0 + s);
-        for k in (j + 1)..m {
-            let off = (k - j - 1) * QR_BLOCK_ROWS;
-            let ak = &mut tail[off..off + bl];
+        let mut columns = tail[..(m - j - 1) * QR_BLOCK_ROWS].chunks_exact_mut(QR_BLOCK_ROWS);
+        let mut k = j + 1;
+        while k + 4 <= m {
+            let (Some(c0), Some(c1), Some(c2), Some(c3)) = (
+                columns.next(),
+                columns.next(),
+                columns.next(),
+                columns.next(),
+            ) else {
+                break;
+            };
+            let mut ak = [&mut c0[..bl], &mut c1[..bl], &mut c2[..bl], &mut c3[..bl]];
+            let dots = dot4(aj, &ak);
+            let mut f = [0.0; 4];
+            for (t, ft) in f.iter_mut().enumerate() {
+                let rjk = &mut r[j + (k + t) * m];
+                *ft = beta * (v0 * *rjk + dots[t]);
+                *rjk -= *ft * v0;
+            }
+            for (ft, ak) in f.iter().zip(ak.iter_mut()) {
+                axpy(-ft, aj, ak);
+            }
+            k += 4;
+        }
+        for column in columns {
+            let ak = &mut column[..bl];
             let f = beta * (v0 * r[j + k * m] + dot(aj, ak));
             r[j + k * m] -= f * v0;
             axpy(-f, aj, ak);
+            k += 1;
         }
         r[j + j * m] = alpha;
     }
+}
+
+/// [`dot`] of `a` with four vectors of its length, each with the arithmetic of [`dot`].
+#[inline(always)]
+fn dot4(a: &[f64], b: &[&mut [f64]; 4]) -> [f64; 4] {
+    let (a4, a_tail) = a.as_chunks::<4>();
+    let y = [
+        b[0].as_chunks::<4>().0,
+        b[1].as_chunks::<4>().0,
+        b[2].as_chunks::<4>().0,
+        b[3].as_chunks::<4>().0,
+    ];
+    let n = y.iter().fold(a4.len(), |n, y| n.min(y.len()));
+    let mut acc = [[0.0f64; 4]; 4];
+    for (i, x) in a4[..n].iter().enumerate() {
+        for (acc, y) in acc.iter_mut().zip(&y) {
+            let y = y[i];
+            acc[0] += x[0] * y[0];
+            acc[1] += x[1] * y[1];
+            acc[2] += x[2] * y[2];
+            acc[3] += x[3] * y[3];
+        }
+    }
+    let len = a.len() - a_tail.len();
+    let mut out = [0.0; 4];
+    for ((out, acc), y) in out.iter_mut().zip(&acc).zip(b) {
+        let tail: f64 = a_tail.iter().zip(y[len..].iter()).map(|(x, y)| x * y).sum();
+        *out = (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail;
+    }
+    out
 }
 
 /// Dot product with four independent accumulators (lets the compiler vectorise).
@@ -927,17 +1028,127 @@ fn upper_triangular_inverse(r: &DMatrix<f64>) -> DMatrix<f64> {
     inv
 }
 
-/// Linear predictor X beta + offset (column by column: X is column-major).
-fn linear_predictor(x: &DMatrix<f64>, beta: &DVector<f64>, offset: &DVector<f64>) -> DVector<f64> {
-    let n = x.nrows();
-    let mut eta = offset.clone();
-    let xs = x.as_slice();
-    for (j, &b) in beta.iter().enumerate() {
-        if b != 0.0 {
-            axpy(b, &xs[j * n..(j + 1) * n], eta.as_mut_slice());
-        }
+/// Rows of the design matrix read at a time by the row-wise passes.
+const PASS_BLOCK_ROWS: usize = 512;
+
+/// Calls `visit(start, block)` for consecutive blocks of rows of `x` (column-major with
+/// leading dimension [`PASS_BLOCK_ROWS`]) within `rows`.
+fn for_each_block<X: DesignRows + ?Sized>(
+    x: &X,
+    rows: std::ops::Range<usize>,
+    mut visit: impl FnMut(usize, usize, &[f64]),
+) {
+    let mut block = vec![0.0; PASS_BLOCK_ROWS * x.ncols()];
+    for start in rows.clone().step_by(PASS_BLOCK_ROWS) {
+        let len = (start + PASS_BLOCK_ROWS).min(rows.end) - start;
+        x.rows_into(start, len, &mut block, PASS_BLOCK_ROWS);
+        visit(start, len, &block);
     }
-    eta
+}
+
+/// Linear predictor X beta + offset, into `eta`. Each entry is the offset plus the
+/// products with the columns in column order, as with column-wise `axpy`.
+fn linear_predictor<X: DesignRows + ?Sized>(
+    x: &X,
+    beta: &DVector<f64>,
+    offset: &DVector<f64>,
+    eta: &mut DVector<f64>,
+) {
+    let n = x.nrows();
+    crate::stats::for_each_part(n, eta.as_mut_slice(), |offset_rows, eta| {
+        let rows = offset_rows..offset_rows + eta.len();
+        for_each_block(x, rows, |start, len, block| {
+            let eta = &mut eta[start - offset_rows..start - offset_rows + len];
+            eta.copy_from_slice(&offset.as_slice()[start..start + len]);
+            for (j, &b) in beta.iter().enumerate() {
+                if b != 0.0 {
+                    axpy(
+                        b,
+                        &block[j * PASS_BLOCK_ROWS..j * PASS_BLOCK_ROWS + len],
+                        eta,
+                    );
+                }
+            }
+        });
+    });
+}
+
+/// `out[i] = f(v[i])`, on the worker threads for long vectors.
+fn map_into(v: &DVector<f64>, out: &mut DVector<f64>, f: impl Fn(f64) -> f64 + Sync) {
+    crate::stats::for_each_part(
+        v.len(),
+        (v.as_slice(), out.as_mut_slice()),
+        |_, (v, out)| {
+            for (o, &x) in out.iter_mut().zip(v) {
+                *o = f(x);
+            }
+        },
+    );
+}
+
+/// [`Family::deviance`] with the deviance residuals computed on the worker threads (into
+/// `scratch`) and summed in row order, so the sum is that of the sequential loop.
+fn deviance_of(
+    family: Family,
+    y: &DVector<f64>,
+    mu: &DVector<f64>,
+    weights: &DVector<f64>,
+    scratch: &mut Vec<f64>,
+) -> f64 {
+    scratch.resize(y.len(), 0.0);
+    crate::stats::for_each_part(
+        y.len(),
+        (
+            scratch.as_mut_slice(),
+            (y.as_slice(), (mu.as_slice(), weights.as_slice())),
+        ),
+        |_, (out, (y, (mu, w)))| {
+            for (i, o) in out.iter_mut().enumerate() {
+                *o = family.deviance_residual(y[i], mu[i], w[i]);
+            }
+        },
+    );
+    scratch.iter().copied().sum()
+}
+
+/// [`working_values`] into `out`, on the worker threads; the error names the first row.
+fn working_values_into(
+    family: Family,
+    y: &DVector<f64>,
+    eta: &DVector<f64>,
+    offset: &DVector<f64>,
+    prior_weights: &DVector<f64>,
+    out: &mut WorkingValues,
+) -> Result<(), GlmError> {
+    let n = y.len();
+    let inputs = (
+        y.as_slice(),
+        (
+            eta.as_slice(),
+            (offset.as_slice(), prior_weights.as_slice()),
+        ),
+    );
+    let outputs = (out.response.as_mut_slice(), out.weights.as_mut_slice());
+    let first_bad = crate::stats::for_each_part(
+        n,
+        (outputs, inputs),
+        |start, ((response, weights), (y, (eta, (offset, prior))))| {
+            for i in 0..response.len() {
+                match working_value(family, y[i], eta[i], offset[i], prior[i]) {
+                    Some((z, w)) => {
+                        response[i] = z;
+                        weights[i] = w;
+                    }
+                    None => return Some(start + i),
+                }
+            }
+            None
+        },
+    );
+    match first_bad.into_iter().flatten().next() {
+        Some(row) => Err(GlmError::InvalidWorkingValues { row }),
+        None => Ok(()),
+    }
 }
 
 /// State of the IRLS loop of glm.fit after it stops.
@@ -956,8 +1167,8 @@ struct IrlsResult {
 }
 
 /// The IRLS loop of R's `glm.fit` (inputs already validated).
-fn irls(
-    x: &DMatrix<f64>,
+fn irls<X: DesignRows + ?Sized>(
+    x: &X,
     y: &DVector<f64>,
     weights: &DVector<f64>,
     offset: &DVector<f64>,
@@ -971,22 +1182,30 @@ fn irls(
         Some(mu) => mu.map(|m| family.link(m)),
         None => DVector::from_fn(n, |i, _| family.link(family.initial_mu(y[i], weights[i]))),
     };
-    let mut mu = eta.map(|e| family.inverse_link(e));
+    let mut mu = DVector::zeros(n);
+    map_into(&eta, &mut mu, |e| family.inverse_link(e));
     if !mu.iter().all(|&m| family.valid_mu(m)) || eta.iter().any(|e| e.is_nan()) {
         return Err(GlmError::NoValidCoefficients { iteration: 0 });
     }
-    let mut dev_old = family.deviance(y, &mu, weights);
+    let mut scratch = Vec::new();
+    let mut dev_old = deviance_of(family, y, &mu, weights, &mut scratch);
     let mut coef_old: Option<DVector<f64>> = None;
-    let mut accepted: Option<(DVector<f64>, WlsSolution, DVector<f64>)> = None;
+    let mut accepted: Option<(DVector<f64>, WlsSolution)> = None;
     let mut history = Vec::new();
     let mut converged = false;
     let mut boundary = false;
     let mut iterations = 0;
     let mut deviance = dev_old;
+    // The working values of this iteration and of the last accepted one.
+    let mut working = WorkingValues {
+        response: DVector::zeros(n),
+        weights: DVector::zeros(n),
+    };
+    let mut accepted_weights = DVector::zeros(n);
 
     for iter in 1..=options.max_iter {
         iterations = iter;
-        let working = working_values(family, y, &eta, offset, weights)?;
+        working_values_into(family, y, &eta, offset, weights, &mut working)?;
         if working.weights.iter().all(|&w| w <= 0.0) {
             // R: "no observations informative at iteration %d".
             converged = false;
@@ -999,9 +1218,12 @@ fn irls(
             break;
         }
         let mut start = wls.coefficients.clone();
-        eta = linear_predictor(x, &start, offset);
-        mu = eta.map(|e| family.inverse_link(e));
-        deviance = family.deviance(y, &mu, weights);
+        let mut step = |start: &DVector<f64>, eta: &mut DVector<f64>, mu: &mut DVector<f64>| {
+            linear_predictor(x, start, offset, eta);
+            map_into(eta, mu, |e| family.inverse_link(e));
+            deviance_of(family, y, mu, weights, &mut scratch)
+        };
+        deviance = step(&start, &mut eta, &mut mu);
         boundary = false;
         if !deviance.is_finite() || !mu.iter().all(|&m| family.valid_mu(m)) {
             // Step halving towards the previous coefficients, as glm.fit's inner
@@ -1016,15 +1238,14 @@ fn irls(
                 }
                 halvings += 1;
                 start = (&start + previous) / 2.0;
-                eta = linear_predictor(x, &start, offset);
-                mu = eta.map(|e| family.inverse_link(e));
-                deviance = family.deviance(y, &mu, weights);
+                deviance = step(&start, &mut eta, &mut mu);
             }
             boundary = true;
         }
         history.push(start.clone());
         let done = (deviance - dev_old).abs() / (deviance.abs() + 0.1) < options.epsilon;
-        accepted = Some((start.clone(), wls, working.weights));
+        accepted = Some((start.clone(), wls));
+        std::mem::swap(&mut accepted_weights, &mut working.weights);
         if done {
             converged = true;
             break;
@@ -1035,7 +1256,7 @@ fn irls(
 
     // Without an accepted iteration (non-finite coefficients in the first least-squares
     // step) R fails too.
-    let (coefficients, wls, working_weights) = accepted.ok_or(GlmError::NoValidCoefficients {
+    let (coefficients, wls) = accepted.ok_or(GlmError::NoValidCoefficients {
         iteration: iterations,
     })?;
     Ok(IrlsResult {
@@ -1047,7 +1268,7 @@ fn irls(
         converged,
         boundary,
         wls,
-        working_weights,
+        working_weights: accepted_weights,
         history,
     })
 }
@@ -1119,8 +1340,8 @@ fn irls(
 ///   Chapman & Hall. Chapter 2 (IRLS), 4 (binomial), 6 (Poisson).
 /// - R Core Team. `glm.fit`, `summary.glm` and `family` in package stats
 ///   (src/library/stats/R/glm.R, family.R; src/appl/dqrdc2.f, dqrls.f).
-pub fn fit_glm(
-    x: &DMatrix<f64>,
+pub fn fit_glm<X: DesignRows + ?Sized>(
+    x: &X,
     y: &DVector<f64>,
     weights: Option<&DVector<f64>>,
     offset: Option<&DVector<f64>>,
@@ -1148,12 +1369,12 @@ pub fn fit_glm(
         return Err(GlmError::NoEstimableColumn);
     }
 
-    let intercept = (0..p).find(|&j| x.column(j).iter().all(|&v| v == 1.0));
+    let intercept = (0..p).find(|&j| column_is_all_ones(x, j));
     let null_deviance = match (intercept, offset) {
-        (Some(j), Some(_)) => {
+        (Some(_), Some(_)) => {
             // glm() refits the intercept-only model with the offset, starting from
             // the fitted values of the full model.
-            let x0 = DMatrix::from_column_slice(n, 1, x.column(j).as_slice());
+            let x0 = DMatrix::from_element(n, 1, 1.0);
             irls(&x0, &y_fit, &prior, &off, options, Some(&fit.mu))?.deviance
         }
         (Some(_), None) => {
@@ -1238,8 +1459,19 @@ pub fn fit_glm(
         .map(|j| column_names[j].clone())
         .collect();
 
-    let working_residuals =
-        DVector::from_fn(n, |i, _| (y_fit[i] - fit.mu[i]) / family.mu_eta(fit.eta[i]));
+    let mut working_residuals = DVector::zeros(n);
+    crate::stats::for_each_part(
+        n,
+        (
+            working_residuals.as_mut_slice(),
+            (y_fit.as_slice(), (fit.mu.as_slice(), fit.eta.as_slice())),
+        ),
+        |_, (out, (y, (mu, eta)))| {
+            for (i, r) in out.iter_mut().enumerate() {
+                *r = (y[i] - mu[i]) / family.mu_eta(eta[i]);
+            }
+        },
+    );
     let separation = detect_separation(
         x,
         &fit,
@@ -1288,8 +1520,8 @@ const DRIFT_STEP: f64 = 0.5;
 const DRIFT_STEPS: usize = 3;
 
 /// See the separation paragraph of [`fit_glm`].
-fn detect_separation(
-    x: &DMatrix<f64>,
+fn detect_separation<X: DesignRows + ?Sized>(
+    x: &X,
     fit: &IrlsResult,
     prior: &DVector<f64>,
     coefficients: &[Coefficient],
@@ -1307,7 +1539,19 @@ fn detect_separation(
     }
     let n = x.nrows();
     let p = x.ncols();
-    let used: Vec<usize> = (0..n).filter(|&i| prior[i] > 0.0).collect();
+    let used = |i: usize| prior[i] > 0.0;
+    // eta-scale of each column: the largest change of eta per unit of beta_j.
+    let mut scales = vec![0.0f64; p];
+    for_each_block(x, 0..n, |start, len, block| {
+        for (j, scale) in scales.iter_mut().enumerate() {
+            let column = &block[j * PASS_BLOCK_ROWS..j * PASS_BLOCK_ROWS + len];
+            for (i, v) in column.iter().enumerate() {
+                if used(start + i) {
+                    *scale = scale.max(v.abs());
+                }
+            }
+        }
+    });
 
     // Steps of the last DRIFT_STEPS iterations, newest first.
     let h = &fit.history;
@@ -1321,8 +1565,7 @@ fn detect_separation(
         if !c.estimate.is_finite() {
             continue;
         }
-        // eta-scale of column j: the largest change of eta per unit of beta_j.
-        let scale = used.iter().fold(0.0f64, |acc, &i| acc.max(x[(i, j)].abs()));
+        let scale = scales[j];
         let drifting = steps.len() == DRIFT_STEPS && {
             let sizes: Vec<f64> = steps.iter().map(|s| s[j] * scale).collect();
             let sign = sizes[0].signum();
@@ -1350,16 +1593,24 @@ fn detect_separation(
     } else {
         steps.first()
     };
-    let observations = used
-        .iter()
-        .filter(|&&i| {
-            on_boundary(fit.mu[i])
-                || last_step.is_some_and(|s| {
-                    let moved: f64 = (0..p).map(|j| x[(i, j)] * s[j]).sum();
-                    moved.abs() > DRIFT_STEP
-                })
-        })
-        .count();
+    let mut observations = 0;
+    match last_step {
+        None => {
+            observations = (0..n)
+                .filter(|&i| used(i) && on_boundary(fit.mu[i]))
+                .count()
+        }
+        Some(s) => for_each_block(x, 0..n, |start, len, block| {
+            for r in 0..len {
+                let i = start + r;
+                let moved =
+                    || -> f64 { (0..p).map(|j| block[j * PASS_BLOCK_ROWS + r] * s[j]).sum() };
+                if used(i) && (on_boundary(fit.mu[i]) || moved().abs() > DRIFT_STEP) {
+                    observations += 1;
+                }
+            }
+        }),
+    }
     if observations == 0 && diverging.is_empty() {
         return None;
     }
@@ -1369,8 +1620,8 @@ fn detect_separation(
     })
 }
 
-fn validate(
-    x: &DMatrix<f64>,
+fn validate<X: DesignRows + ?Sized>(
+    x: &X,
     y: &DVector<f64>,
     weights: Option<&DVector<f64>>,
     offset: Option<&DVector<f64>>,
@@ -1407,15 +1658,29 @@ fn validate(
     if let Some(o) = offset {
         check_length("offset", o.len(), n)?;
     }
-    for (j, name) in column_names.iter().enumerate() {
-        if let Some(i) = x.column(j).iter().position(|v| !v.is_finite()) {
-            return Err(GlmError::NonFinite {
-                what: "x",
-                row: i,
-                column: Some(name.clone()),
-                value: x[(i, j)],
-            });
+    // The first non-finite entry of the first column that has one.
+    let mut first_bad: Vec<Option<(usize, f64)>> = vec![None; p];
+    for_each_block(x, 0..n, |start, len, block| {
+        for (j, bad) in first_bad.iter_mut().enumerate() {
+            if bad.is_none() {
+                let column = &block[j * PASS_BLOCK_ROWS..j * PASS_BLOCK_ROWS + len];
+                if let Some(i) = column.iter().position(|v| !v.is_finite()) {
+                    *bad = Some((start + i, column[i]));
+                }
+            }
         }
+    });
+    if let Some((j, (row, value))) = first_bad
+        .iter()
+        .enumerate()
+        .find_map(|(j, bad)| bad.map(|b| (j, b)))
+    {
+        return Err(GlmError::NonFinite {
+            what: "x",
+            row,
+            column: Some(column_names[j].clone()),
+            value,
+        });
     }
     let check_finite =
         |what: &'static str, v: &DVector<f64>| match v.iter().position(|a| !a.is_finite()) {
@@ -2361,16 +2626,16 @@ mod tests {
                 }
             })
             .collect();
-        let one = tall_skinny_r_threads(&x, &z, &w, 1);
+        let one = tall_skinny_r_threads(&x, z.as_slice(), &w, 1);
         for threads in [2, 3, 8] {
             assert_eq!(
                 one,
-                tall_skinny_r_threads(&x, &z, &w, threads),
+                tall_skinny_r_threads(&x, z.as_slice(), &w, threads),
                 "{threads} threads"
             );
         }
         // The fold of chunk factors gives the same R'R as one sequential pass.
-        let seq = tall_skinny_r_range(&x, &z, &w, 0, n);
+        let seq = tall_skinny_r_range(&x, z.as_slice(), &w, 0, n);
         let m = 5;
         for a in 0..m {
             for b in 0..m {
@@ -2379,6 +2644,74 @@ mod tests {
                 assert!(
                     (p - q).abs() <= 1e-9 * q.abs().max(1.0),
                     "R'R[{a},{b}]: {p} vs {q}"
+                );
+            }
+        }
+    }
+
+    /// [`reduce_block`] one column at a time, as it was first written: the reference for
+    /// the version that updates four columns at once.
+    fn reduce_block_by_column(r: &mut [f64], block: &mut [f64], m: usize, bl: usize) {
+        for j in 0..m {
+            let (head, tail) = block.split_at_mut((j + 1) * QR_BLOCK_ROWS);
+            let aj = &head[j * QR_BLOCK_ROWS..j * QR_BLOCK_ROWS + bl];
+            let s = dot(aj, aj);
+            if s == 0.0 {
+                continue;
+            }
+            let rjj = r[j + j * m];
+            let norm = (rjj * rjj + s).sqrt();
+            let alpha = if rjj >= 0.0 { -norm } else { norm };
+            let v0 = rjj - alpha;
+            let beta = 2.0 / (v0 * v0 + s);
+            for k in (j + 1)..m {
+                let off = (k - j - 1) * QR_BLOCK_ROWS;
+                let ak = &mut tail[off..off + bl];
+                let f = beta * (v0 * r[j + k * m] + dot(aj, ak));
+                r[j + k * m] -= f * v0;
+                axpy(-f, aj, ak);
+            }
+            r[j + j * m] = alpha;
+        }
+    }
+
+    /// Pseudo-random values in [-1, 1) with some exact zeros, from a fixed seed.
+    fn noise(len: usize, seed: u64) -> Vec<f64> {
+        let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        (0..len)
+            .map(|i| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                if i % 11 == 0 {
+                    0.0
+                } else {
+                    (state >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn four_column_reduction_gives_the_same_bits_as_one_column_at_a_time() {
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        for m in [1, 2, 3, 4, 5, 7, 8, 9, 13, 47] {
+            for bl in [1, 2, 3, 5, 64, 255, 256] {
+                let r0 = noise(m * m, 7 + m as u64);
+                let b0 = noise(QR_BLOCK_ROWS * m, 1000 + bl as u64);
+                let (mut r_ref, mut b_ref) = (r0.clone(), b0.clone());
+                reduce_block_by_column(&mut r_ref, &mut b_ref, m, bl);
+                let (mut r, mut b) = (r0.clone(), b0.clone());
+                reduce_block_portable(&mut r, &mut b, m, bl);
+                assert_eq!(bits(&r), bits(&r_ref), "R, m = {m}, bl = {bl}");
+                assert_eq!(bits(&b), bits(&b_ref), "block, m = {m}, bl = {bl}");
+                let (mut r, mut b) = (r0, b0);
+                reduce_block(&mut r, &mut b, m, bl);
+                assert_eq!(bits(&r), bits(&r_ref), "R (dispatched), m = {m}, bl = {bl}");
+                assert_eq!(
+                    bits(&b),
+                    bits(&b_ref),
+                    "block (dispatched), m = {m}, bl = {bl}"
                 );
             }
         }

@@ -21,3 +21,85 @@ pub(crate) fn worker_threads() -> usize {
         .unwrap_or(1)
         .max(1)
 }
+
+/// Work that can be cut at an index into two parts: a slice, or a tuple of slices cut at
+/// the same index.
+pub(crate) trait Split: Send + Sized {
+    fn split_at(self, mid: usize) -> (Self, Self);
+}
+
+impl<T: Send> Split for &mut [T] {
+    fn split_at(self, mid: usize) -> (Self, Self) {
+        self.split_at_mut(mid)
+    }
+}
+
+impl<T: Sync> Split for &[T] {
+    fn split_at(self, mid: usize) -> (Self, Self) {
+        <[T]>::split_at(self, mid)
+    }
+}
+
+impl<A: Split, B: Split> Split for (A, B) {
+    fn split_at(self, mid: usize) -> (Self, Self) {
+        let (a0, a1) = self.0.split_at(mid);
+        let (b0, b1) = self.1.split_at(mid);
+        ((a0, b0), (a1, b1))
+    }
+}
+
+impl<A: Split, B: Split, C: Split> Split for (A, B, C) {
+    fn split_at(self, mid: usize) -> (Self, Self) {
+        let (a0, a1) = self.0.split_at(mid);
+        let (b0, b1) = self.1.split_at(mid);
+        let (c0, c1) = self.2.split_at(mid);
+        ((a0, b0, c0), (a1, b1, c1))
+    }
+}
+
+/// Below this many elements the element-wise loops run on the calling thread alone.
+const PARALLEL_MIN_LEN: usize = 1 << 15;
+
+/// Runs `work(offset, part)` on contiguous parts of the `n` elements of `data`, one part
+/// per worker thread, and returns the parts' results in order.
+///
+/// For work done element by element (or reduced in an order-free way, such as a minimum):
+/// then the result does not depend on the number of threads.
+pub(crate) fn for_each_part<P, R, F>(n: usize, data: P, work: F) -> Vec<R>
+where
+    P: Split,
+    R: Send,
+    F: Fn(usize, P) -> R + Sync,
+{
+    let threads = if n < PARALLEL_MIN_LEN {
+        1
+    } else {
+        worker_threads().min(n)
+    };
+    if threads <= 1 {
+        return vec![work(0, data)];
+    }
+    let size = n.div_ceil(threads);
+    std::thread::scope(|scope| {
+        let work = &work;
+        let mut handles = Vec::with_capacity(threads);
+        let (mut rest, mut offset) = (data, 0);
+        while n - offset > size {
+            let (part, tail) = rest.split_at(size);
+            handles.push(scope.spawn(move || work(offset, part)));
+            rest = tail;
+            offset += size;
+        }
+        let last = work(offset, rest);
+        let mut out: Vec<R> = handles
+            .into_iter()
+            .map(|h| match h.join() {
+                Ok(r) => r,
+                // Only a bug can panic here; pass it on unchanged.
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect();
+        out.push(last);
+        out
+    })
+}
