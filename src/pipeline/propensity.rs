@@ -8,7 +8,7 @@
 use nalgebra::DVector;
 use serde::Serialize;
 
-use crate::stats::balance::{balance_table, sample_sizes, BalanceRow, Covariate, SampleSizes};
+use crate::stats::balance::{balance_table_by_column, sample_sizes, BalanceRow, SampleSizes};
 use crate::stats::design::{model_rows, ColumnData, DataSet, Design, ModelRows};
 use crate::stats::formula::{Expr, Formula};
 use crate::stats::glm::{fit_glm, Family, GlmFit, GlmOptions};
@@ -194,14 +194,26 @@ pub fn exact_strata(
     ))
 }
 
+/// Where a balance covariate's values come from.
+enum BalanceSource {
+    Distance,
+    /// A column of the propensity model's matrix.
+    Model(usize),
+    /// Column `.1` of the all-levels matrix `.0` of a factor main effect.
+    Levels(usize, usize),
+}
+
 /// Balance covariates as MatchIt's summary lists them: the distance, then per term the
-/// model-matrix columns, with every level of a factor main effect.
+/// model-matrix columns, with every level of a factor main effect. Their names, where
+/// their values come from, and the all-levels matrices of the factor main effects.
 fn balance_columns(
     formula: &Formula,
     data: &DataSet,
     design: &Design<ModelRows>,
-) -> Result<Vec<(String, Vec<f64>)>, PropensityError> {
-    let mut out = Vec::new();
+) -> Result<(Vec<String>, Vec<BalanceSource>, Vec<ModelRows>), PropensityError> {
+    let mut names = vec!["distance".to_string()];
+    let mut sources = vec![BalanceSource::Distance];
+    let mut levels = Vec::new();
     for (t, term) in formula.terms.iter().enumerate() {
         let categorical_main = term.factors.len() == 1
             && match &term.factors[0] {
@@ -222,17 +234,20 @@ fn balance_columns(
             };
             let full = model_rows(&one, data).map_err(|e| PropensityError::Input(e.to_string()))?;
             for (j, name) in full.column_names.iter().enumerate() {
-                out.push((name.clone(), full.x.column(j)));
+                names.push(name.clone());
+                sources.push(BalanceSource::Levels(levels.len(), j));
             }
+            levels.push(full.x);
         } else {
             for (j, name) in design.column_names.iter().enumerate() {
                 if design.assign.get(j) == Some(&(t + 1)) {
-                    out.push((name.clone(), design.x.column(j)));
+                    names.push(name.clone());
+                    sources.push(BalanceSource::Model(j));
                 }
             }
         }
     }
-    Ok(out)
+    Ok((names, sources, levels))
 }
 
 /// A fitted propensity model over the rows of a data set.
@@ -348,13 +363,15 @@ pub fn balance_of(
     pairs: &[(usize, usize)],
 ) -> Result<(Vec<BalanceRow>, SampleSizes), PropensityError> {
     let input = |e: &dyn std::fmt::Display| PropensityError::Input(e.to_string());
-    let mut columns = vec![("distance".to_string(), ps.distance.clone())];
-    columns.extend(balance_columns(formula, data, &ps.design)?);
-    let covs: Vec<Covariate<'_>> = columns
-        .iter()
-        .map(|(name, v)| Covariate::new(name, v))
-        .collect();
-    let balance = balance_table(&covs, &ps.treated, weights, pairs).map_err(|e| input(&e))?;
+    // One column at a time: the columns of a large model do not fit in memory together.
+    let (names, sources, levels) = balance_columns(formula, data, &ps.design)?;
+    let column = |j: usize| match sources[j] {
+        BalanceSource::Distance => ps.distance.clone(),
+        BalanceSource::Model(k) => ps.design.x.column(k),
+        BalanceSource::Levels(m, k) => levels[m].column(k),
+    };
+    let balance = balance_table_by_column(&names, column, &ps.treated, weights, pairs)
+        .map_err(|e| input(&e))?;
     let sizes = sample_sizes(&ps.treated, weights).map_err(|e| input(&e))?;
     Ok((balance, sizes))
 }

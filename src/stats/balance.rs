@@ -29,6 +29,7 @@
 //!   *Statistics in Medicine* 28(25), 3083–3107.
 //! - Greifer, N. MatchIt documentation, `?summary.matchit`, version 4.5.1.
 
+use std::cell::OnceCell;
 use std::cmp::Ordering;
 
 use serde::Serialize;
@@ -246,25 +247,135 @@ pub fn balance_table(
     weights: &[f64],
     pairs: &[(usize, usize)],
 ) -> Result<Vec<BalanceRow>, BalanceError> {
-    let n = treated.len();
-    check_weights(treated, weights)?;
-    for &(t, c) in pairs {
-        if t >= n || c >= n || !treated[t] || treated[c] {
-            return Err(BalanceError::InvalidPair {
-                treated: t,
-                control: c,
-            });
+    let samples = Samples::new(treated, weights, pairs)?;
+    let rows = in_parallel(covariates.len(), |j| {
+        let cov = &covariates[j];
+        samples.row(cov.name, cov.values, cov.binary)
+    });
+    rows.into_iter().collect()
+}
+
+/// [`balance_table`] over covariates whose values are made one at a time, when needed:
+/// `column(j)` gives the values of the covariate named `names[j]`, flagged binary as
+/// [`Covariate::new`] flags it. For samples too large to hold every column at once.
+///
+/// # Errors
+/// As [`balance_table`].
+pub fn balance_table_by_column<F>(
+    names: &[String],
+    column: F,
+    treated: &[bool],
+    weights: &[f64],
+    pairs: &[(usize, usize)],
+) -> Result<Vec<BalanceRow>, BalanceError>
+where
+    F: Fn(usize) -> Vec<f64> + Sync,
+{
+    let samples = Samples::new(treated, weights, pairs)?;
+    let rows = in_parallel(names.len(), |j| {
+        let values = column(j);
+        let cov = Covariate::new(&names[j], &values);
+        samples.row(cov.name, cov.values, cov.binary)
+    });
+    rows.into_iter().collect()
+}
+
+/// `work(0..n)` on the worker threads, each taking the next index when free; the results
+/// in index order (so they do not depend on the number of threads).
+fn in_parallel<R: Send>(n: usize, work: impl Fn(usize) -> R + Sync) -> Vec<R> {
+    let threads = crate::stats::worker_threads().clamp(1, n.max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut done: Vec<(usize, R)> = Vec::with_capacity(n);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let j = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if j >= n {
+                            break mine;
+                        }
+                        mine.push((j, work(j)));
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            match h.join() {
+                Ok(part) => done.extend(part),
+                // Only a bug can panic here; pass it on unchanged.
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
         }
+    });
+    done.sort_unstable_by_key(|(j, _)| *j);
+    done.into_iter().map(|(_, r)| r).collect()
+}
+
+/// The sample before matching (unit weights) and after (the matching weights), checked.
+struct Samples<'a> {
+    treated: &'a [bool],
+    ones: Vec<f64>,
+    weights: &'a [f64],
+    pairs: &'a [(usize, usize)],
+    groups: Groups,
+}
+
+impl<'a> Samples<'a> {
+    fn new(
+        treated: &'a [bool],
+        weights: &'a [f64],
+        pairs: &'a [(usize, usize)],
+    ) -> Result<Self, BalanceError> {
+        let n = treated.len();
+        check_weights(treated, weights)?;
+        for &(t, c) in pairs {
+            if t >= n || c >= n || !treated[t] || treated[c] {
+                return Err(BalanceError::InvalidPair {
+                    treated: t,
+                    control: c,
+                });
+            }
+        }
+        Ok(Samples {
+            treated,
+            ones: vec![1.0; n],
+            weights,
+            pairs,
+            groups: Groups::new(treated),
+        })
     }
-    let ones = vec![1.0; n];
-    let row = |cov: &Covariate<'_>| -> Result<BalanceRow, BalanceError> {
-        check_covariate(cov, n)?;
-        let s = smd_denominator(cov.values, cov.binary, treated);
-        let before = sample_balance(cov.values, cov.binary, treated, &ones, s, None);
-        let after = sample_balance(cov.values, cov.binary, treated, weights, s, Some(pairs));
+
+    /// The balance row of one covariate.
+    fn row(&self, name: &str, values: &[f64], binary: bool) -> Result<BalanceRow, BalanceError> {
+        let treated = self.treated;
+        check_covariate(
+            &Covariate {
+                name,
+                values,
+                binary,
+            },
+            treated.len(),
+        )?;
+        let s = smd_denominator(values, binary, treated);
+        // Both samples walk the values in the same order.
+        let order = OnceCell::new();
+        let before = self
+            .groups
+            .balance(values, binary, treated, &self.ones, s, None, &order);
+        let after = self.groups.balance(
+            values,
+            binary,
+            treated,
+            self.weights,
+            s,
+            Some(self.pairs),
+            &order,
+        );
         Ok(BalanceRow {
-            term: cov.name.to_string(),
-            binary: cov.binary,
+            term: name.to_string(),
+            binary,
             mean_treated_before: before.mean_treated,
             mean_control_before: before.mean_control,
             smd_before: before.smd,
@@ -279,25 +390,7 @@ pub fn balance_table(
             ecdf_max_after: after.ecdf_max,
             std_pair_dist_after: after.std_pair_dist,
         })
-    };
-    // Covariates are independent: compute them on several threads, in order.
-    let threads = crate::stats::worker_threads().clamp(1, covariates.len().max(1));
-    let per_thread = covariates.len().div_ceil(threads).max(1);
-    let mut parts: Vec<Vec<Result<BalanceRow, BalanceError>>> = Vec::new();
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = covariates
-            .chunks(per_thread)
-            .map(|chunk| scope.spawn(move || chunk.iter().map(row).collect::<Vec<_>>()))
-            .collect();
-        for h in handles {
-            match h.join() {
-                Ok(part) => parts.push(part),
-                // Only a bug can panic here; pass it on unchanged.
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-    });
-    parts.into_iter().flatten().collect()
+    }
 }
 
 fn check_covariate(cov: &Covariate<'_>, n: usize) -> Result<(), BalanceError> {
@@ -426,84 +519,222 @@ pub fn sample_balance(
     sd: f64,
     pairs: Option<&[(usize, usize)]>,
 ) -> SampleBalance {
-    let group = |flag: bool| -> (Vec<f64>, Vec<f64>) {
-        values
-            .iter()
-            .zip(weights)
-            .zip(treated)
-            .filter(|(_, &t)| t == flag)
-            .map(|((&x, &w), _)| (x, w))
-            .unzip()
-    };
-    let (x1, w1) = group(true);
-    let (x0, w0) = group(false);
-    let nonzero = |w: &[f64]| w.iter().filter(|&&v| v != 0.0).count();
-    let too_small = nonzero(&w1) < 2 && nonzero(&w0) < 2;
+    Groups::new(treated).balance(
+        values,
+        binary,
+        treated,
+        weights,
+        sd,
+        pairs,
+        &OnceCell::new(),
+    )
+}
 
-    let mean_treated = weighted_mean_unchecked(&x1, &w1);
-    let mean_control = weighted_mean_unchecked(&x0, &w0);
-    let mdiff = mean_treated - mean_control;
-    let standardised = mdiff.abs() > SQRT_EPS;
-    let smd = match (standardised, too_small) {
-        (false, _) => Some(mdiff),
-        (true, false) => Some(mdiff / sd),
-        (true, true) => None,
-    };
-    let std_pair_dist = pairs.filter(|p| !p.is_empty()).and_then(|p| {
-        let mean = p
-            .iter()
-            .map(|&(t, c)| (values[t] - values[c]).abs())
-            .sum::<f64>()
-            / p.len() as f64;
-        match (standardised, too_small) {
-            (false, _) => Some(mean),
-            (true, false) if mean.abs() > PAIR_DIST_FLOOR => Some(mean / sd),
-            (true, false) => Some(mean),
-            (true, true) => None,
+/// The rows of each group, in row order.
+struct Groups {
+    treated: Vec<usize>,
+    control: Vec<usize>,
+}
+
+impl Groups {
+    fn new(treated: &[bool]) -> Groups {
+        let (mut t, mut c) = (Vec::new(), Vec::new());
+        for (i, &is_treated) in treated.iter().enumerate() {
+            if is_treated {
+                t.push(i);
+            } else {
+                c.push(i);
+            }
         }
-    });
-    let (variance_ratio, ecdf_mean, ecdf_max) = if binary {
-        (None, Some(mdiff.abs()), Some(mdiff.abs()))
-    } else if too_small {
-        (None, None, None)
-    } else {
-        let vr = reliability_variance(&x1, &w1) / reliability_variance(&x0, &w0);
-        let (mean, max) = ecdf_differences(values, treated, weights);
-        (Some(vr), Some(mean), Some(max))
-    };
-    SampleBalance {
-        mean_treated,
-        mean_control,
-        smd,
-        variance_ratio,
-        ecdf_mean,
-        ecdf_max,
-        std_pair_dist,
+        Groups {
+            treated: t,
+            control: c,
+        }
+    }
+
+    fn rows(&self, treated: bool) -> &[usize] {
+        if treated {
+            &self.treated
+        } else {
+            &self.control
+        }
+    }
+
+    /// [`sample_balance`]; `order` holds the order of `values` once a statistic needs it.
+    #[allow(clippy::too_many_arguments)]
+    fn balance(
+        &self,
+        values: &[f64],
+        binary: bool,
+        treated: &[bool],
+        weights: &[f64],
+        sd: f64,
+        pairs: Option<&[(usize, usize)]>,
+        order: &OnceCell<ValueOrder>,
+    ) -> SampleBalance {
+        let group = |flag: bool| self.rows(flag).iter().map(|&i| (values[i], &weights[i]));
+        let nonzero = |flag: bool| {
+            self.rows(flag)
+                .iter()
+                .filter(|&&i| weights[i] != 0.0)
+                .count()
+        };
+        let too_small = nonzero(true) < 2 && nonzero(false) < 2;
+
+        let mean_treated = weighted_mean_of(|| group(true));
+        let mean_control = weighted_mean_of(|| group(false));
+        let mdiff = mean_treated - mean_control;
+        let standardised = mdiff.abs() > SQRT_EPS;
+        let smd = match (standardised, too_small) {
+            (false, _) => Some(mdiff),
+            (true, false) => Some(mdiff / sd),
+            (true, true) => None,
+        };
+        let std_pair_dist = pairs.filter(|p| !p.is_empty()).and_then(|p| {
+            let mean = p
+                .iter()
+                .map(|&(t, c)| (values[t] - values[c]).abs())
+                .sum::<f64>()
+                / p.len() as f64;
+            match (standardised, too_small) {
+                (false, _) => Some(mean),
+                (true, false) if mean.abs() > PAIR_DIST_FLOOR => Some(mean / sd),
+                (true, false) => Some(mean),
+                (true, true) => None,
+            }
+        });
+        let (variance_ratio, ecdf_mean, ecdf_max) = if binary {
+            (None, Some(mdiff.abs()), Some(mdiff.abs()))
+        } else if too_small {
+            (None, None, None)
+        } else {
+            let vr =
+                reliability_variance_of(|| group(true)) / reliability_variance_of(|| group(false));
+            let order = order.get_or_init(|| ValueOrder::of(values));
+            let (mean, max) = ecdf_in_order(order, treated, weights);
+            (Some(vr), Some(mean), Some(max))
+        };
+        SampleBalance {
+            mean_treated,
+            mean_control,
+            smd,
+            variance_ratio,
+            ecdf_mean,
+            ecdf_max,
+            std_pair_dist,
+        }
     }
 }
 
-fn weighted_mean_unchecked(x: &[f64], w: &[f64]) -> f64 {
-    let sw: f64 = w.iter().sum();
-    x.iter().zip(w).map(|(a, b)| a * b).sum::<f64>() / sw
+/// `Σ w x / Σ w` over the (x, w) of a group, summed in row order.
+fn weighted_mean_of<'w, I>(group: impl Fn() -> I) -> f64
+where
+    I: Iterator<Item = (f64, &'w f64)>,
+{
+    let sw: f64 = group().map(|(_, w)| w).sum();
+    group().map(|(x, w)| x * w).sum::<f64>() / sw
 }
 
-/// `Σ w̃ (x − x̄_w)² / (1 − Σ w̃²)` with `w̃ = w / Σ w` (MatchIt's `wvar`, `cov.wt`).
-fn reliability_variance(x: &[f64], w: &[f64]) -> f64 {
-    let sw: f64 = w.iter().sum();
-    let mean = x.iter().zip(w).map(|(a, b)| a * b / sw).sum::<f64>();
-    let ss: f64 = x
-        .iter()
-        .zip(w)
-        .map(|(a, b)| b / sw * (a - mean) * (a - mean))
-        .sum();
-    let sw2: f64 = w.iter().map(|b| (b / sw) * (b / sw)).sum();
+/// `Σ w̃ (x − x̄_w)² / (1 − Σ w̃²)` with `w̃ = w / Σ w` (MatchIt's `wvar`, `cov.wt`), over
+/// the (x, w) of a group.
+fn reliability_variance_of<'w, I>(group: impl Fn() -> I) -> f64
+where
+    I: Iterator<Item = (f64, &'w f64)>,
+{
+    let sw: f64 = group().map(|(_, w)| w).sum();
+    let mean = group().map(|(a, b)| a * b / sw).sum::<f64>();
+    let ss: f64 = group().map(|(a, b)| b / sw * (a - mean) * (a - mean)).sum();
+    let sw2: f64 = group().map(|(_, b)| (b / sw) * (b / sw)).sum();
     ss / (1.0 - sw2)
+}
+
+/// [`weighted_mean_of`] over paired slices.
+fn weighted_mean_unchecked(x: &[f64], w: &[f64]) -> f64 {
+    weighted_mean_of(|| x.iter().copied().zip(w))
+}
+
+/// [`reliability_variance_of`] over paired slices.
+fn reliability_variance(x: &[f64], w: &[f64]) -> f64 {
+    reliability_variance_of(|| x.iter().copied().zip(w))
+}
+
+/// Values below this that are whole numbers ≥ 0 (counts, codes) are put in order by
+/// counting instead of sorting.
+const COUNTING_SORT_LIMIT: f64 = 65_536.0;
+
+/// The rows in the order of their values, ties in row order (a stable sort), and where
+/// each run of equal values ends.
+struct ValueOrder {
+    rows: Vec<usize>,
+    last_of_run: Vec<bool>,
+}
+
+impl ValueOrder {
+    fn of(values: &[f64]) -> ValueOrder {
+        let n = values.len();
+        let whole = |v: f64| (0.0..COUNTING_SORT_LIMIT).contains(&v) && v.fract() == 0.0;
+        let largest = values
+            .iter()
+            .try_fold(0usize, |max, &v| whole(v).then(|| max.max(v as usize)));
+        if let Some(largest) = largest {
+            // Counting sort: rows of each value in row order, values in increasing order.
+            let mut start = vec![0usize; largest + 2];
+            for &v in values {
+                start[v as usize + 1] += 1;
+            }
+            for k in 0..=largest {
+                start[k + 1] += start[k];
+            }
+            let mut last_of_run = vec![false; n];
+            for run in start.windows(2).filter(|run| run[1] > run[0]) {
+                last_of_run[run[1] - 1] = true;
+            }
+            let mut rows = vec![0; n];
+            for (i, &v) in values.iter().enumerate() {
+                let slot = &mut start[v as usize];
+                rows[*slot] = i;
+                *slot += 1;
+            }
+            return ValueOrder { rows, last_of_run };
+        }
+        let mut keyed: Vec<(u64, usize)> = values
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| (order_key(v), i))
+            .collect();
+        keyed.sort_unstable();
+        let last_of_run = keyed
+            .iter()
+            .enumerate()
+            .map(|(k, &(key, _))| keyed.get(k + 1).is_none_or(|next| next.0 != key))
+            .collect();
+        ValueOrder {
+            rows: keyed.into_iter().map(|(_, i)| i).collect(),
+            last_of_run,
+        }
+    }
+}
+
+/// A key whose order as an integer is the numeric order of finite values (−0 = +0).
+fn order_key(v: f64) -> u64 {
+    let bits = (v + 0.0).to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | 1 << 63
+    }
 }
 
 /// Mean and maximum of `|F_T(x) − F_C(x)|` over the distinct values of `values`
 /// (MatchIt's `qqsum(standardize = TRUE)`): weights normalised within group; units
 /// with weight 0 still provide evaluation points.
+#[cfg(test)]
 fn ecdf_differences(values: &[f64], treated: &[bool], weights: &[f64]) -> (f64, f64) {
+    ecdf_in_order(&ValueOrder::of(values), treated, weights)
+}
+
+/// [`ecdf_differences`] given the order of the values.
+fn ecdf_in_order(order: &ValueOrder, treated: &[bool], weights: &[f64]) -> (f64, f64) {
     let total = |flag: bool| -> f64 {
         weights
             .iter()
@@ -513,19 +744,14 @@ fn ecdf_differences(values: &[f64], treated: &[bool], weights: &[f64]) -> (f64, 
             .sum()
     };
     let (sw1, sw0) = (total(true), total(false));
-    let mut order: Vec<usize> = (0..values.len()).collect();
-    order.sort_by(|&a, &b| values[a].partial_cmp(&values[b]).unwrap_or(Ordering::Equal));
     let (mut cum, mut sum, mut max, mut count) = (0.0_f64, 0.0_f64, 0.0_f64, 0usize);
-    for (k, &i) in order.iter().enumerate() {
+    for (&i, &last) in order.rows.iter().zip(&order.last_of_run) {
         cum += if treated[i] {
             weights[i] / sw1
         } else {
             -weights[i] / sw0
         };
-        let last_of_run = order
-            .get(k + 1)
-            .is_none_or(|&next| values[next] != values[i]);
-        if last_of_run {
+        if last {
             sum += cum.abs();
             max = max.max(cum.abs());
             count += 1;

@@ -36,6 +36,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use nalgebra::{DMatrix, DVector};
 use serde::Serialize;
@@ -109,10 +110,12 @@ impl ColumnData {
 }
 
 /// Named columns of equal length: the data a formula is evaluated on.
+///
+/// Columns are shared between clones (a clone of a large data set is cheap).
 #[derive(Clone, Debug, Default)]
 pub struct DataSet {
     names: Vec<String>,
-    columns: Vec<ColumnData>,
+    columns: Vec<Arc<ColumnData>>,
     index: HashMap<String, usize>,
 }
 
@@ -166,17 +169,17 @@ impl DataSet {
         }
         self.index.insert(name.clone(), self.columns.len());
         self.names.push(name);
-        self.columns.push(column);
+        self.columns.push(Arc::new(column));
         Ok(())
     }
 
     /// The number of rows (0 for a data set without columns).
     pub fn n_rows(&self) -> usize {
-        self.columns.first().map_or(0, ColumnData::len)
+        self.columns.first().map_or(0, |c| c.len())
     }
 
     pub fn get(&self, name: &str) -> Option<&ColumnData> {
-        self.index.get(name).map(|&i| &self.columns[i])
+        self.index.get(name).map(|&i| self.columns[i].as_ref())
     }
 
     /// Column names in the order they were added.
