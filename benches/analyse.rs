@@ -36,7 +36,12 @@ fn demo(c: &mut Criterion) {
         .sample_size(10)
         .measurement_time(Duration::from_secs(20));
     group.bench_function("demo", |b| {
-        b.iter(|| run(&["analyse", "--demo", "--quiet", "--force", "--out"], &[&out]))
+        b.iter(|| {
+            run(
+                &["analyse", "--demo", "--quiet", "--force", "--out"],
+                &[&out],
+            )
+        })
     });
     group.finish();
     let _ = std::fs::remove_dir_all(&out);

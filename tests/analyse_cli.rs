@@ -435,6 +435,27 @@ fn true_effects_lie_inside_their_intervals() {
                 "{name}: {outcome}: true {true_rr} outside [{lo}, {hi}]"
             );
         }
+        let survey = results["survey_outcomes"].as_array().expect("survey");
+        assert_eq!(survey.len(), 3);
+        for o in survey {
+            let outcome = o["outcome"].as_str().expect("outcome");
+            let changes = o["change"].as_array().expect("change");
+            assert_eq!(changes.len(), 2);
+            for c in changes {
+                let wave = c["wave"].as_i64().expect("wave").to_string();
+                let truth = truth["survey_changes"][outcome][&wave]
+                    .as_f64()
+                    .expect("true change");
+                let (lo, hi) = (
+                    c["conf_low"].as_f64().expect("low"),
+                    c["conf_high"].as_f64().expect("high"),
+                );
+                assert!(
+                    lo < truth && truth < hi,
+                    "{name}: {outcome} at {wave}: true {truth} outside [{lo}, {hi}]"
+                );
+            }
+        }
     }
 }
 
