@@ -248,7 +248,7 @@ pub fn balance_table(
     pairs: &[(usize, usize)],
 ) -> Result<Vec<BalanceRow>, BalanceError> {
     let samples = Samples::new(treated, weights, pairs)?;
-    let rows = in_parallel(covariates.len(), |j| {
+    let rows = crate::stats::map_indices(covariates.len(), |j| {
         let cov = &covariates[j];
         samples.row(cov.name, cov.values, cov.binary)
     });
@@ -272,7 +272,7 @@ where
     F: Fn(usize) -> Vec<f64> + Sync,
 {
     let samples = Samples::new(treated, weights, pairs)?;
-    let rows = in_parallel(names.len(), |j| {
+    let rows = crate::stats::map_indices(names.len(), |j| {
         let values = column(j);
         let cov = Covariate::new(&names[j], &values);
         samples.row(cov.name, cov.values, cov.binary)
@@ -280,43 +280,9 @@ where
     rows.into_iter().collect()
 }
 
-/// `work(0..n)` on the worker threads, each taking the next index when free; the results
-/// in index order (so they do not depend on the number of threads).
-fn in_parallel<R: Send>(n: usize, work: impl Fn(usize) -> R + Sync) -> Vec<R> {
-    let threads = crate::stats::worker_threads().clamp(1, n.max(1));
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut done: Vec<(usize, R)> = Vec::with_capacity(n);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let j = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        if j >= n {
-                            break mine;
-                        }
-                        mine.push((j, work(j)));
-                    }
-                })
-            })
-            .collect();
-        for h in handles {
-            match h.join() {
-                Ok(part) => done.extend(part),
-                // Only a bug can panic here; pass it on unchanged.
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-    });
-    done.sort_unstable_by_key(|(j, _)| *j);
-    done.into_iter().map(|(_, r)| r).collect()
-}
-
 /// The sample before matching (unit weights) and after (the matching weights), checked.
 struct Samples<'a> {
     treated: &'a [bool],
-    ones: Vec<f64>,
     weights: &'a [f64],
     pairs: &'a [(usize, usize)],
     groups: Groups,
@@ -340,7 +306,6 @@ impl<'a> Samples<'a> {
         }
         Ok(Samples {
             treated,
-            ones: vec![1.0; n],
             weights,
             pairs,
             groups: Groups::new(treated),
@@ -363,12 +328,12 @@ impl<'a> Samples<'a> {
         let order = OnceCell::new();
         let before = self
             .groups
-            .balance(values, binary, treated, &self.ones, s, None, &order);
+            .balance(values, binary, treated, Weights::Unit, s, None, &order);
         let after = self.groups.balance(
             values,
             binary,
             treated,
-            self.weights,
+            Weights::Given(self.weights),
             s,
             Some(self.pairs),
             &order,
@@ -523,40 +488,51 @@ pub fn sample_balance(
         values,
         binary,
         treated,
-        weights,
+        Weights::Given(weights),
         sd,
         pairs,
         &OnceCell::new(),
     )
 }
 
-/// The rows of each group, in row order.
+/// The weights of a sample: all 1 (before matching) or one per row.
+#[derive(Clone, Copy)]
+enum Weights<'a> {
+    Unit,
+    Given(&'a [f64]),
+}
+
+impl Weights<'_> {
+    fn get(&self, row: usize) -> &f64 {
+        match self {
+            Weights::Unit => &1.0,
+            Weights::Given(w) => &w[row],
+        }
+    }
+}
+
+/// The treated rows, listed; the control rows are the others.
 struct Groups {
+    n: usize,
     treated: Vec<usize>,
-    control: Vec<usize>,
 }
 
 impl Groups {
     fn new(treated: &[bool]) -> Groups {
-        let (mut t, mut c) = (Vec::new(), Vec::new());
-        for (i, &is_treated) in treated.iter().enumerate() {
-            if is_treated {
-                t.push(i);
-            } else {
-                c.push(i);
-            }
-        }
         Groups {
-            treated: t,
-            control: c,
+            n: treated.len(),
+            treated: (0..treated.len()).filter(|&i| treated[i]).collect(),
         }
     }
 
-    fn rows(&self, treated: bool) -> &[usize] {
-        if treated {
-            &self.treated
-        } else {
-            &self.control
+    /// The rows of a group, in row order.
+    fn rows(&self, treated: bool) -> GroupRows<'_> {
+        GroupRows {
+            treated: &self.treated,
+            complement: !treated,
+            next: 0,
+            row: 0,
+            n: self.n,
         }
     }
 
@@ -567,16 +543,15 @@ impl Groups {
         values: &[f64],
         binary: bool,
         treated: &[bool],
-        weights: &[f64],
+        weights: Weights<'_>,
         sd: f64,
         pairs: Option<&[(usize, usize)]>,
         order: &OnceCell<ValueOrder>,
     ) -> SampleBalance {
-        let group = |flag: bool| self.rows(flag).iter().map(|&i| (values[i], &weights[i]));
+        let group = |flag: bool| self.rows(flag).map(|i| (values[i], weights.get(i)));
         let nonzero = |flag: bool| {
             self.rows(flag)
-                .iter()
-                .filter(|&&i| weights[i] != 0.0)
+                .filter(|&i| *weights.get(i) != 0.0)
                 .count()
         };
         let too_small = nonzero(true) < 2 && nonzero(false) < 2;
@@ -626,8 +601,43 @@ impl Groups {
     }
 }
 
+/// The rows of a group in row order: the listed treated rows, or (`complement`) every
+/// row that is not listed.
+#[derive(Clone)]
+struct GroupRows<'a> {
+    treated: &'a [usize],
+    complement: bool,
+    /// The next listed row to yield or to skip.
+    next: usize,
+    /// The next row (`complement` only).
+    row: usize,
+    n: usize,
+}
+
+impl Iterator for GroupRows<'_> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        if !self.complement {
+            let row = self.treated.get(self.next).copied();
+            self.next += 1;
+            return row;
+        }
+        while self.row < self.n {
+            let row = self.row;
+            self.row += 1;
+            if self.treated.get(self.next) == Some(&row) {
+                self.next += 1;
+            } else {
+                return Some(row);
+            }
+        }
+        None
+    }
+}
+
 /// `Σ w x / Σ w` over the (x, w) of a group, summed in row order.
-fn weighted_mean_of<'w, I>(group: impl Fn() -> I) -> f64
+pub(crate) fn weighted_mean_of<'w, I>(group: impl Fn() -> I) -> f64
 where
     I: Iterator<Item = (f64, &'w f64)>,
 {
@@ -664,23 +674,29 @@ const COUNTING_SORT_LIMIT: f64 = 65_536.0;
 
 /// The rows in the order of their values, ties in row order (a stable sort), and where
 /// each run of equal values ends.
-struct ValueOrder {
-    rows: Vec<usize>,
+pub(crate) struct ValueOrder {
+    pub(crate) rows: Vec<usize>,
     last_of_run: Vec<bool>,
 }
 
 impl ValueOrder {
-    fn of(values: &[f64]) -> ValueOrder {
-        let n = values.len();
+    /// The order of finite values (−0 and +0 are equal).
+    pub(crate) fn of(values: &[f64]) -> ValueOrder {
+        ValueOrder::by(values.len(), |i| values[i])
+    }
+
+    /// The order of the finite values `value(0..n)`.
+    pub(crate) fn by(n: usize, value: impl Fn(usize) -> f64) -> ValueOrder {
         let whole = |v: f64| (0.0..COUNTING_SORT_LIMIT).contains(&v) && v.fract() == 0.0;
-        let largest = values
-            .iter()
-            .try_fold(0usize, |max, &v| whole(v).then(|| max.max(v as usize)));
+        let largest = (0..n).try_fold(0usize, |max, i| {
+            let v = value(i);
+            whole(v).then(|| max.max(v as usize))
+        });
         if let Some(largest) = largest {
             // Counting sort: rows of each value in row order, values in increasing order.
             let mut start = vec![0usize; largest + 2];
-            for &v in values {
-                start[v as usize + 1] += 1;
+            for i in 0..n {
+                start[value(i) as usize + 1] += 1;
             }
             for k in 0..=largest {
                 start[k + 1] += start[k];
@@ -690,18 +706,14 @@ impl ValueOrder {
                 last_of_run[run[1] - 1] = true;
             }
             let mut rows = vec![0; n];
-            for (i, &v) in values.iter().enumerate() {
-                let slot = &mut start[v as usize];
+            for i in 0..n {
+                let slot = &mut start[value(i) as usize];
                 rows[*slot] = i;
                 *slot += 1;
             }
             return ValueOrder { rows, last_of_run };
         }
-        let mut keyed: Vec<(u64, usize)> = values
-            .iter()
-            .enumerate()
-            .map(|(i, &v)| (order_key(v), i))
-            .collect();
+        let mut keyed: Vec<(u64, usize)> = (0..n).map(|i| (order_key(value(i)), i)).collect();
         keyed.sort_unstable();
         let last_of_run = keyed
             .iter()
@@ -730,26 +742,24 @@ fn order_key(v: f64) -> u64 {
 /// with weight 0 still provide evaluation points.
 #[cfg(test)]
 fn ecdf_differences(values: &[f64], treated: &[bool], weights: &[f64]) -> (f64, f64) {
-    ecdf_in_order(&ValueOrder::of(values), treated, weights)
+    ecdf_in_order(&ValueOrder::of(values), treated, Weights::Given(weights))
 }
 
 /// [`ecdf_differences`] given the order of the values.
-fn ecdf_in_order(order: &ValueOrder, treated: &[bool], weights: &[f64]) -> (f64, f64) {
+fn ecdf_in_order(order: &ValueOrder, treated: &[bool], weights: Weights<'_>) -> (f64, f64) {
     let total = |flag: bool| -> f64 {
-        weights
-            .iter()
-            .zip(treated)
-            .filter(|(_, &t)| t == flag)
-            .map(|(w, _)| w)
+        (0..treated.len())
+            .filter(|&i| treated[i] == flag)
+            .map(|i| weights.get(i))
             .sum()
     };
     let (sw1, sw0) = (total(true), total(false));
     let (mut cum, mut sum, mut max, mut count) = (0.0_f64, 0.0_f64, 0.0_f64, 0usize);
     for (&i, &last) in order.rows.iter().zip(&order.last_of_run) {
         cum += if treated[i] {
-            weights[i] / sw1
+            weights.get(i) / sw1
         } else {
-            -weights[i] / sw0
+            -weights.get(i) / sw0
         };
         if last {
             sum += cum.abs();

@@ -188,10 +188,18 @@ impl DataSet {
     }
 
     fn column(&self, name: &str) -> Result<&ColumnData, DesignError> {
-        self.get(name).ok_or_else(|| DesignError::UnknownColumn {
-            name: name.to_string(),
-            suggestion: closest_name(name, &self.names),
-        })
+        self.shared_column(name).map(|c| c.as_ref())
+    }
+
+    /// The column, as shared with the clones of the data set.
+    fn shared_column(&self, name: &str) -> Result<&Arc<ColumnData>, DesignError> {
+        self.index
+            .get(name)
+            .map(|&i| &self.columns[i])
+            .ok_or_else(|| DesignError::UnknownColumn {
+                name: name.to_string(),
+                suggestion: closest_name(name, &self.names),
+            })
     }
 }
 
@@ -547,8 +555,8 @@ pub fn random_effect_design(
 
 /// A variable evaluated over all rows of the data.
 enum Raw<'a> {
-    /// NaN = missing.
-    Numeric(Cow<'a, [f64]>),
+    /// NaN = missing; with the data set's column when the values are that column.
+    Numeric(Cow<'a, [f64]>, Option<Arc<ColumnData>>),
     Factor(RawFactor<'a>),
     EventStudy {
         factor: RawFactor<'a>,
@@ -578,7 +586,7 @@ enum LevelDrop {
 impl Raw<'_> {
     fn is_missing(&self, row: usize) -> bool {
         match self {
-            Raw::Numeric(v) => v[row].is_nan(),
+            Raw::Numeric(v, _) => v[row].is_nan(),
             Raw::Factor(f) => f.codes[row].is_none(),
             Raw::EventStudy { factor, by, .. } => {
                 factor.codes[row].is_none() || by.as_ref().is_some_and(|b| b[row].is_nan())
@@ -588,7 +596,7 @@ impl Raw<'_> {
 
     fn mark_missing(&self, complete: &mut [bool]) {
         match self {
-            Raw::Numeric(v) => mark_missing_numeric(v, complete),
+            Raw::Numeric(v, _) => mark_missing_numeric(v, complete),
             Raw::Factor(f) => mark_missing_codes(&f.codes, complete),
             Raw::EventStudy { factor, by, .. } => {
                 mark_missing_codes(&factor.codes, complete);
@@ -657,24 +665,27 @@ fn evaluate<'a>(
 ) -> Result<Raw<'a>, DesignError> {
     let keep = unused == UnusedLevels::Keep;
     Ok(match expr {
-        Expr::Column(name) => match data.column(name)? {
-            ColumnData::Numeric(v) => Raw::Numeric(Cow::Borrowed(v)),
-            ColumnData::Categorical { codes, levels } => Raw::Factor(RawFactor {
-                codes: Cow::Borrowed(codes),
-                levels: Cow::Borrowed(levels),
-                drop: if keep {
-                    LevelDrop::Never
-                } else {
-                    LevelDrop::UsedRows
-                },
-            }),
-            // R's `contrasts<-` makes a logical `factor(x, levels = c(FALSE, TRUE))`.
-            ColumnData::Logical(v) => Raw::Factor(RawFactor {
-                codes: Cow::Owned(logical_codes(v)),
-                levels: Cow::Owned(logical_levels()),
-                drop: LevelDrop::Never,
-            }),
-        },
+        Expr::Column(name) => {
+            let shared = data.shared_column(name)?;
+            match shared.as_ref() {
+                ColumnData::Numeric(v) => Raw::Numeric(Cow::Borrowed(v), Some(Arc::clone(shared))),
+                ColumnData::Categorical { codes, levels } => Raw::Factor(RawFactor {
+                    codes: Cow::Borrowed(codes),
+                    levels: Cow::Borrowed(levels),
+                    drop: if keep {
+                        LevelDrop::Never
+                    } else {
+                        LevelDrop::UsedRows
+                    },
+                }),
+                // R's `contrasts<-` makes a logical `factor(x, levels = c(FALSE, TRUE))`.
+                ColumnData::Logical(v) => Raw::Factor(RawFactor {
+                    codes: Cow::Owned(logical_codes(v)),
+                    levels: Cow::Owned(logical_levels()),
+                    drop: LevelDrop::Never,
+                }),
+            }
+        }
         Expr::Factor(name) => Raw::Factor(factor_of(data.column(name)?, keep)),
         Expr::Call { func, arg } => {
             let label = expr.label();
@@ -685,7 +696,7 @@ fn evaluate<'a>(
             for v in &mut values {
                 *v = func.apply(*v);
             }
-            Raw::Numeric(Cow::Owned(values))
+            Raw::Numeric(Cow::Owned(values), None)
         }
         Expr::EventStudy { var, by, refs } => {
             let factor = factor_of(data.column(var)?, false);
@@ -878,7 +889,7 @@ fn evaluate_response<'a>(expr: &'a Expr, data: &'a DataSet) -> Result<Cow<'a, [f
             }),
         },
         Expr::Call { .. } => match evaluate(expr, data, UnusedLevels::Drop)? {
-            Raw::Numeric(v) => Ok(v),
+            Raw::Numeric(v, _) => Ok(v),
             _ => Err(DesignError::InvalidResponse { name: expr.label() }),
         },
         _ => Err(DesignError::InvalidResponse { name: expr.label() }),
@@ -888,10 +899,31 @@ fn evaluate_response<'a>(expr: &'a Expr, data: &'a DataSet) -> Result<Cow<'a, [f
 // ---------------------------------------------------------------------------------------
 // Building the matrix
 
+/// The values of a numeric variable over the rows used: its own, or the data set's
+/// column when every row is used.
+#[derive(Clone, Debug)]
+enum NumericValues {
+    Owned(Vec<f64>),
+    /// Always a [`ColumnData::Numeric`].
+    Column(Arc<ColumnData>),
+}
+
+impl NumericValues {
+    fn as_slice(&self) -> &[f64] {
+        match self {
+            NumericValues::Owned(v) => v,
+            NumericValues::Column(column) => match column.as_ref() {
+                ColumnData::Numeric(v) => v,
+                ColumnData::Categorical { .. } | ColumnData::Logical(_) => &[],
+            },
+        }
+    }
+}
+
 /// A variable over the rows used.
 #[derive(Clone, Debug)]
 enum Compact {
-    Numeric(Vec<f64>),
+    Numeric(NumericValues),
     Factor {
         codes: Vec<u32>,
         levels: Vec<String>,
@@ -909,7 +941,25 @@ enum Compact {
 
 fn compact(label: &str, raw: &Raw<'_>, rows: &[usize]) -> Result<Compact, DesignError> {
     match raw {
-        Raw::Numeric(v) => {
+        Raw::Numeric(v, shared) => {
+            let check = |r: usize, x: f64| {
+                if x.is_finite() {
+                    Ok(())
+                } else {
+                    Err(DesignError::NonFinite {
+                        variable: label.to_string(),
+                        row: r,
+                        value: x,
+                    })
+                }
+            };
+            // Every row used (`rows` is increasing): share the data set's column.
+            if let (Some(column), true) = (shared, rows.len() == v.len()) {
+                for (r, &x) in v.iter().enumerate() {
+                    check(r, x)?;
+                }
+                return Ok(Compact::Numeric(NumericValues::Column(Arc::clone(column))));
+            }
             let mut out = Vec::with_capacity(rows.len());
             for &r in rows {
                 let x = v[r];
@@ -922,7 +972,7 @@ fn compact(label: &str, raw: &Raw<'_>, rows: &[usize]) -> Result<Compact, Design
                 }
                 out.push(x);
             }
-            Ok(Compact::Numeric(out))
+            Ok(Compact::Numeric(NumericValues::Owned(out)))
         }
         Raw::Factor(f) => {
             let (codes, levels) = compact_factor(label, f, rows)?;
@@ -1142,7 +1192,7 @@ impl ModelRows {
         };
         match of {
             PieceOf::Values(v) => match &self.variables[v] {
-                Compact::Numeric(values) => Piece::Values(values),
+                Compact::Numeric(values) => Piece::Values(values.as_slice()),
                 _ => Piece::Values(&[]),
             },
             PieceOf::Indicator(v, level) => Piece::Indicator {

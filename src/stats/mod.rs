@@ -103,3 +103,36 @@ where
         out
     })
 }
+
+/// `work(0..n)` on the worker threads, each taking the next index when free; the results
+/// in index order (so they do not depend on the number of threads).
+pub(crate) fn map_indices<R: Send>(n: usize, work: impl Fn(usize) -> R + Sync) -> Vec<R> {
+    let threads = worker_threads().clamp(1, n.max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut done: Vec<(usize, R)> = Vec::with_capacity(n);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let j = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if j >= n {
+                            break mine;
+                        }
+                        mine.push((j, work(j)));
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            match h.join() {
+                Ok(part) => done.extend(part),
+                // Only a bug can panic here; pass it on unchanged.
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+    });
+    done.sort_unstable_by_key(|(j, _)| *j);
+    done.into_iter().map(|(_, r)| r).collect()
+}
