@@ -549,11 +549,7 @@ impl Groups {
         order: &OnceCell<ValueOrder>,
     ) -> SampleBalance {
         let group = |flag: bool| self.rows(flag).map(|i| (values[i], weights.get(i)));
-        let nonzero = |flag: bool| {
-            self.rows(flag)
-                .filter(|&i| *weights.get(i) != 0.0)
-                .count()
-        };
+        let nonzero = |flag: bool| self.rows(flag).filter(|&i| *weights.get(i) != 0.0).count();
         let too_small = nonzero(true) < 2 && nonzero(false) < 2;
 
         let mean_treated = weighted_mean_of(|| group(true));

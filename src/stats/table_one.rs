@@ -51,7 +51,6 @@
 //! - Hyndman, R. J. and Fan, Y. (1996). Sample quantiles in statistical packages.
 //!   *The American Statistician* 50(4), 361–365.
 
-
 use nalgebra::{DMatrix, DVector};
 use serde::Serialize;
 use thiserror::Error;
