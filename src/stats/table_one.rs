@@ -51,13 +51,11 @@
 //! - Hyndman, R. J. and Fan, Y. (1996). Sample quantiles in statistical packages.
 //!   *The American Statistician* 50(4), 361–365.
 
-use std::cmp::Ordering;
-
 use nalgebra::{DMatrix, DVector};
 use serde::Serialize;
 use thiserror::Error;
 
-use super::balance::{self, BalanceError};
+use super::balance::{self, BalanceError, ValueOrder};
 
 /// MASS::ginv's default tolerance, `sqrt(.Machine$double.eps)`, relative to the largest
 /// singular value.
@@ -295,13 +293,13 @@ pub fn table_one(
             return Err(TableOneError::EmptyGroup { group });
         }
     }
-    let variables = variables
-        .iter()
-        .map(|v| {
-            check_variable(v, n)?;
-            summarise_variable(v, treated, &weight)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    // Variables are independent: summarise them on several threads, in order.
+    let variables = crate::stats::map_indices(variables.len(), |j| {
+        check_variable(&variables[j], n)?;
+        summarise_variable(&variables[j], treated, &weight)
+    })
+    .into_iter()
+    .collect::<Result<Vec<_>, _>>()?;
     Ok(TableOne {
         weighted: weights.is_some(),
         n: sizes,
@@ -383,7 +381,7 @@ fn check_variable(variable: &Variable<'_>, n: usize) -> Result<(), TableOneError
 fn summarise_variable(
     variable: &Variable<'_>,
     treated: &[bool],
-    weight: &dyn Fn(usize) -> f64,
+    weight: &(dyn Fn(usize) -> f64 + Sync),
 ) -> Result<VariableSummary, TableOneError> {
     let mut missing = ByGroup {
         treated: Tally::default(),
@@ -397,9 +395,14 @@ fn summarise_variable(
             nonnormal,
         } => {
             // (value, weight) pairs of persons with a value, per group.
+            let in_group = |flag: bool| {
+                (0..values.len())
+                    .filter(|&i| treated[i] == flag && in_sample(i))
+                    .count()
+            };
             let mut present: ByGroup<Vec<(f64, f64)>> = ByGroup {
-                treated: Vec::new(),
-                control: Vec::new(),
+                treated: Vec::with_capacity(in_group(true)),
+                control: Vec::with_capacity(in_group(false)),
             };
             for (i, (&x, &t)) in values
                 .iter()
@@ -414,8 +417,8 @@ fn summarise_variable(
                 }
             }
             let stats = ByGroup {
-                treated: continuous_stats(&present.treated)?,
-                control: continuous_stats(&present.control)?,
+                treated: continuous_stats(&present.treated),
+                control: continuous_stats(&present.control),
             };
             Ok(VariableSummary {
                 name: name.to_string(),
@@ -480,27 +483,31 @@ fn summarise_variable(
     }
 }
 
-/// Mean, `svyvar` SD and `hf7` quartiles of (value, weight) pairs with positive
-/// weights; `None` if empty.
-fn continuous_stats(pairs: &[(f64, f64)]) -> Result<Option<ContinuousStats>, TableOneError> {
-    let (x, w): (Vec<f64>, Vec<f64>) = pairs.iter().copied().unzip();
-    let Some(mean) = balance::weighted_mean(&x, Some(&w))? else {
-        return Ok(None);
-    };
-    let mut sorted = pairs.to_vec();
-    sorted.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(Ordering::Equal));
+/// Mean, `svyvar` SD and `hf7` quartiles of (value, weight) pairs with a value and a
+/// positive weight (as [`summarise_variable`] collects them); `None` if empty.
+fn continuous_stats(pairs: &[(f64, f64)]) -> Option<ContinuousStats> {
+    if pairs.is_empty() {
+        return None;
+    }
+    let mean = balance::weighted_mean_of(|| pairs.iter().map(|(x, w)| (*x, w)));
+    // By value, ties in input order (a stable sort).
+    let sorted: Vec<(f64, f64)> = ValueOrder::by(pairs.len(), |i| pairs[i].0)
+        .rows
+        .iter()
+        .map(|&i| pairs[i])
+        .collect();
     let n = Tally {
         persons: pairs.len(),
-        weighted: w.iter().sum(),
+        weighted: pairs.iter().map(|(_, w)| w).sum(),
     };
-    Ok(Some(ContinuousStats {
+    Some(ContinuousStats {
         n,
         mean,
         sd: survey_variance(pairs, mean).map(f64::sqrt),
         median: quantile_hf7(&sorted, 0.5),
         q1: quantile_hf7(&sorted, 0.25),
         q3: quantile_hf7(&sorted, 0.75),
-    }))
+    })
 }
 
 /// `survey::svyvar`: `n / (n − 1) · Σ w (x − x̄)² / Σ w`, n = number of pairs; R's
