@@ -9,6 +9,8 @@
 //! high-dimensional fixed effects, which demeans between the two steps) reuse exactly
 //! the same numerics.
 
+use std::borrow::Cow;
+
 use nalgebra::{DMatrix, DVector};
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
@@ -597,12 +599,8 @@ pub fn weighted_least_squares<X: DesignRows + ?Sized>(
     check_length("weights", weights.len(), x.nrows())?;
     let p = x.ncols();
     let m = p + 1;
-    let sqrt_w: Vec<f64> = weights
-        .iter()
-        .map(|&w| if w > 0.0 { w.sqrt() } else { 0.0 })
-        .collect();
-    let n_good = sqrt_w.iter().filter(|&&s| s > 0.0).count();
-    let r_aug = tall_skinny_r(x, z.as_slice(), &sqrt_w);
+    let n_good = weights.iter().filter(|&&w| w > 0.0).count();
+    let r_aug = tall_skinny_r(x, z.as_slice(), weights.as_slice());
 
     // dqrdc2 on the leading min(n_good, p) rows of the p columns of X.
     let nr = n_good.min(p);
@@ -671,23 +669,23 @@ fn check_length(what: &'static str, found: usize, expected: usize) -> Result<(),
 }
 
 /// Upper-triangular factor (column-major, (p+1)×(p+1)) of the QR decomposition of
-/// [sqrt(w) X, sqrt(w) z], accumulated over blocks of rows: each block is stacked
-/// under the running factor and reduced by Householder reflections that touch only
-/// row j of the factor and the block.
-fn tall_skinny_r<X: DesignRows + ?Sized>(x: &X, z: &[f64], sqrt_w: &[f64]) -> Vec<f64> {
-    tall_skinny_r_threads(x, z, sqrt_w, crate::stats::worker_threads())
+/// [sqrt(w) X, sqrt(w) z] over the rows with w > 0, accumulated over blocks of rows:
+/// each block is stacked under the running factor and reduced by Householder
+/// reflections that touch only row j of the factor and the block.
+fn tall_skinny_r<X: DesignRows + ?Sized>(x: &X, z: &[f64], w: &[f64]) -> Vec<f64> {
+    tall_skinny_r_threads(x, z, w, crate::stats::worker_threads())
 }
 
 fn tall_skinny_r_threads<X: DesignRows + ?Sized>(
     x: &X,
     z: &[f64],
-    sqrt_w: &[f64],
+    w: &[f64],
     threads: usize,
 ) -> Vec<f64> {
     let n = x.nrows();
     let m = x.ncols() + 1;
     if n <= QR_CHUNK_ROWS || m > QR_BLOCK_ROWS {
-        return tall_skinny_r_range(x, z, sqrt_w, 0, n);
+        return tall_skinny_r_range(x, z, w, 0, n);
     }
     // Fixed chunks of rows, reduced in parallel and then folded together in chunk
     // order: the result does not depend on the number of threads.
@@ -702,7 +700,7 @@ fn tall_skinny_r_threads<X: DesignRows + ?Sized>(
         for (slots, work) in parts.chunks_mut(per_thread).zip(ranges.chunks(per_thread)) {
             scope.spawn(move || {
                 for (slot, &(start, end)) in slots.iter_mut().zip(work) {
-                    *slot = tall_skinny_r_range(x, z, sqrt_w, start, end);
+                    *slot = tall_skinny_r_range(x, z, w, start, end);
                 }
             });
         }
@@ -724,7 +722,7 @@ fn tall_skinny_r_threads<X: DesignRows + ?Sized>(
 fn tall_skinny_r_range<X: DesignRows + ?Sized>(
     x: &X,
     z: &[f64],
-    sqrt_w: &[f64],
+    w: &[f64],
     start: usize,
     end: usize,
 ) -> Vec<f64> {
@@ -732,20 +730,24 @@ fn tall_skinny_r_range<X: DesignRows + ?Sized>(
     let m = p + 1;
     let mut r = vec![0.0; m * m];
     let mut block = vec![0.0; QR_BLOCK_ROWS * m];
+    let mut sqrt_w = [0.0; QR_BLOCK_ROWS];
     for first in (start..end).step_by(QR_BLOCK_ROWS) {
         let last = (first + QR_BLOCK_ROWS).min(end);
-        let w = &sqrt_w[first..last];
-        let bl = w.iter().filter(|&&s| s > 0.0).count();
+        let len = last - first;
+        let sqrt_w = &mut sqrt_w[..len];
+        for (s, &wi) in sqrt_w.iter_mut().zip(&w[first..last]) {
+            *s = if wi > 0.0 { wi.sqrt() } else { 0.0 };
+        }
+        let bl = sqrt_w.iter().filter(|&&s| s > 0.0).count();
         if bl == 0 {
             continue;
         }
-        let len = last - first;
         x.rows_into(first, len, &mut block, QR_BLOCK_ROWS);
         block[p * QR_BLOCK_ROWS..p * QR_BLOCK_ROWS + len].copy_from_slice(&z[first..last]);
         // Weight the rows with positive weight and move them to the top of the block.
         for column in block.chunks_exact_mut(QR_BLOCK_ROWS) {
             let mut kept = 0;
-            for (i, &s) in w.iter().enumerate() {
+            for (i, &s) in sqrt_w.iter().enumerate() {
                 if s > 0.0 {
                     column[kept] = s * column[i];
                     kept += 1;
@@ -1357,10 +1359,16 @@ pub fn fit_glm<X: DesignRows + ?Sized>(
         .unwrap_or_else(|| DVector::from_element(n, 1.0));
     let off = offset.cloned().unwrap_or_else(|| DVector::zeros(n));
     // R's binomial initialize sets y[weights == 0] <- 0.
-    let y_fit = if family == Family::Binomial {
-        DVector::from_fn(n, |i, _| if prior[i] == 0.0 { 0.0 } else { y[i] })
+    let y_fit = if family == Family::Binomial && prior.iter().any(|&w| w == 0.0) {
+        Cow::Owned(DVector::from_fn(n, |i, _| {
+            if prior[i] == 0.0 {
+                0.0
+            } else {
+                y[i]
+            }
+        }))
     } else {
-        y.clone()
+        Cow::Borrowed(y)
     };
 
     let fit = irls(x, &y_fit, &prior, &off, options, None)?;
