@@ -828,3 +828,40 @@ pub fn default_propensity_formula(groups: &[OutcomeGroup]) -> String {
         prior.join(" + ")
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn person_finder_finds_ids_in_any_order() {
+        let ids: Vec<String> = ["a1", "a2", "b", "c"].map(String::from).to_vec();
+        let mut finder = PersonFinder::new(&ids);
+        for (id, want) in [
+            ("a1", Some(0)),
+            ("a1", Some(0)),
+            ("a2", Some(1)),
+            ("c", Some(3)),
+            ("b", Some(2)),
+            ("zz", None),
+            ("a1", Some(0)),
+            ("", None),
+        ] {
+            assert_eq!(finder.find(id), want, "{id}");
+        }
+    }
+
+    /// Codes by index give the column that the strings themselves give, also when two
+    /// indices name the same level.
+    #[test]
+    fn categorical_from_indices_equals_categorical_from_strings() {
+        let names = ["yes", "no", "missing", "no", "unused"];
+        let indices = [1, 0, 3, 1, 2, 3];
+        let strings: Vec<Option<&str>> = indices.iter().map(|&i| Some(names[i])).collect();
+        let indices: Vec<u32> = indices.iter().map(|&i| i as u32).collect();
+        assert_eq!(
+            categorical(&indices, &names),
+            ColumnData::from_strings(&strings)
+        );
+    }
+}

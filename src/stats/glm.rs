@@ -2724,4 +2724,47 @@ mod tests {
             }
         }
     }
+
+    /// The fit reads the design in blocks of rows: a model matrix computed block by
+    /// block ([`ModelRows`](crate::stats::design::ModelRows)) gives the same fit, to the
+    /// bit, as the stored matrix, also when the QR runs in several parallel chunks.
+    #[test]
+    fn model_rows_give_the_same_fit_as_the_stored_matrix() {
+        use crate::stats::design::{model_matrix, model_rows, ColumnData, DataSet};
+        use crate::stats::formula::parse;
+        let n = 70_001;
+        let u = noise(n, 5);
+        let x: Vec<f64> = (0..n).map(|i| ((i * 37) % 101) as f64 / 25.0).collect();
+        let levels = ["a", "b", "c"];
+        let g: Vec<Option<&str>> = (0..n).map(|i| Some(levels[(i * 7) % 3])).collect();
+        let y: Vec<f64> = (0..n)
+            .map(|i| {
+                let eta = -1.5 + 0.4 * x[i] - if i % 3 == 1 { 0.3 } else { 0.0 };
+                let p = 1.0 / (1.0 + (-eta).exp());
+                if (u[i] + 1.0) / 2.0 < p {
+                    1.0
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let mut data = DataSet::new();
+        for (name, column) in [
+            ("y", ColumnData::Numeric(y.clone())),
+            ("x", ColumnData::Numeric(x)),
+            ("g", ColumnData::from_strings(&g)),
+        ] {
+            data.push(name, column).expect("column");
+        }
+        let formula = parse("y ~ x * g").expect("formula");
+        let rows = model_rows(&formula, &data).expect("model rows");
+        let matrix = model_matrix(&formula, &data).expect("model matrix");
+        let y = DVector::from_vec(y);
+        let options = GlmOptions::new(Family::Binomial);
+        let lazy = fit_glm(&rows.x, &y, None, None, &rows.column_names, &options).expect("fit");
+        let stored =
+            fit_glm(&matrix.x, &y, None, None, &matrix.column_names, &options).expect("fit");
+        assert!(lazy.converged);
+        assert_eq!(lazy, stored);
+    }
 }
