@@ -565,11 +565,11 @@ impl WlsSolution {
     }
 }
 
-/// Rows of sqrt(W) [X z] processed per block of the tall-skinny QR: small enough for
-/// the block to stay in the L1/L2 cache.
 /// Rows per chunk of the parallel QR; fixed so results do not depend on thread count.
 const QR_CHUNK_ROWS: usize = 1 << 16;
 
+/// Rows of sqrt(W) [X z] processed per block of the tall-skinny QR: small enough for
+/// the block to stay in the L1/L2 cache.
 const QR_BLOCK_ROWS: usize = 256;
 
 /// Weighted least squares min ||sqrt(W) (z - X b)||, as R's `Cdqrls(x * w, z * w, tol)`.
@@ -1033,8 +1033,9 @@ fn upper_triangular_inverse(r: &DMatrix<f64>) -> DMatrix<f64> {
 /// Rows of the design matrix read at a time by the row-wise passes.
 const PASS_BLOCK_ROWS: usize = 512;
 
-/// Calls `visit(start, block)` for consecutive blocks of rows of `x` (column-major with
-/// leading dimension [`PASS_BLOCK_ROWS`]) within `rows`.
+/// Calls `visit(start, len, block)` for consecutive blocks of rows `start..start + len`
+/// of `x` within `rows`; the block is column-major with leading dimension
+/// [`PASS_BLOCK_ROWS`].
 fn for_each_block<X: DesignRows + ?Sized>(
     x: &X,
     rows: std::ops::Range<usize>,
@@ -1057,10 +1058,9 @@ fn linear_predictor<X: DesignRows + ?Sized>(
     eta: &mut DVector<f64>,
 ) {
     let n = x.nrows();
-    crate::stats::for_each_part(n, eta.as_mut_slice(), |offset_rows, eta| {
-        let rows = offset_rows..offset_rows + eta.len();
-        for_each_block(x, rows, |start, len, block| {
-            let eta = &mut eta[start - offset_rows..start - offset_rows + len];
+    crate::stats::for_each_part(n, eta.as_mut_slice(), |first, eta| {
+        for_each_block(x, first..first + eta.len(), |start, len, block| {
+            let eta = &mut eta[start - first..start - first + len];
             eta.copy_from_slice(&offset.as_slice()[start..start + len]);
             for (j, &b) in beta.iter().enumerate() {
                 if b != 0.0 {
@@ -1549,16 +1549,23 @@ fn detect_separation<X: DesignRows + ?Sized>(
     let p = x.ncols();
     let used = |i: usize| prior[i] > 0.0;
     // eta-scale of each column: the largest change of eta per unit of beta_j.
-    let mut scales = vec![0.0f64; p];
-    for_each_block(x, 0..n, |start, len, block| {
-        for (j, scale) in scales.iter_mut().enumerate() {
-            let column = &block[j * PASS_BLOCK_ROWS..j * PASS_BLOCK_ROWS + len];
-            for (i, v) in column.iter().enumerate() {
-                if used(start + i) {
-                    *scale = scale.max(v.abs());
+    let scales = crate::stats::for_each_part(n, 0..n, |_, rows| {
+        let mut scales = vec![0.0f64; p];
+        for_each_block(x, rows, |start, len, block| {
+            for (j, scale) in scales.iter_mut().enumerate() {
+                let column = &block[j * PASS_BLOCK_ROWS..j * PASS_BLOCK_ROWS + len];
+                for (i, v) in column.iter().enumerate() {
+                    if used(start + i) {
+                        *scale = scale.max(v.abs());
+                    }
                 }
             }
-        }
+        });
+        scales
+    })
+    .into_iter()
+    .fold(vec![0.0f64; p], |all, part| {
+        all.iter().zip(&part).map(|(a, b)| a.max(*b)).collect()
     });
 
     // Steps of the last DRIFT_STEPS iterations, newest first.
@@ -1601,24 +1608,27 @@ fn detect_separation<X: DesignRows + ?Sized>(
     } else {
         steps.first()
     };
-    let mut observations = 0;
-    match last_step {
-        None => {
-            observations = (0..n)
-                .filter(|&i| used(i) && on_boundary(fit.mu[i]))
-                .count()
-        }
-        Some(s) => for_each_block(x, 0..n, |start, len, block| {
-            for r in 0..len {
-                let i = start + r;
-                let moved =
-                    || -> f64 { (0..p).map(|j| block[j * PASS_BLOCK_ROWS + r] * s[j]).sum() };
-                if used(i) && (on_boundary(fit.mu[i]) || moved().abs() > DRIFT_STEP) {
-                    observations += 1;
+    let observations: usize = match last_step {
+        None => (0..n)
+            .filter(|&i| used(i) && on_boundary(fit.mu[i]))
+            .count(),
+        Some(s) => crate::stats::for_each_part(n, 0..n, |_, rows| {
+            let mut count = 0;
+            for_each_block(x, rows, |start, len, block| {
+                for r in 0..len {
+                    let i = start + r;
+                    let moved =
+                        || -> f64 { (0..p).map(|j| block[j * PASS_BLOCK_ROWS + r] * s[j]).sum() };
+                    if used(i) && (on_boundary(fit.mu[i]) || moved().abs() > DRIFT_STEP) {
+                        count += 1;
+                    }
                 }
-            }
-        }),
-    }
+            });
+            count
+        })
+        .into_iter()
+        .sum(),
+    };
     if observations == 0 && diverging.is_empty() {
         return None;
     }
@@ -1667,22 +1677,22 @@ fn validate<X: DesignRows + ?Sized>(
         check_length("offset", o.len(), n)?;
     }
     // The first non-finite entry of the first column that has one.
-    let mut first_bad: Vec<Option<(usize, f64)>> = vec![None; p];
-    for_each_block(x, 0..n, |start, len, block| {
-        for (j, bad) in first_bad.iter_mut().enumerate() {
-            if bad.is_none() {
-                let column = &block[j * PASS_BLOCK_ROWS..j * PASS_BLOCK_ROWS + len];
-                if let Some(i) = column.iter().position(|v| !v.is_finite()) {
-                    *bad = Some((start + i, column[i]));
+    let parts = crate::stats::for_each_part(n, 0..n, |_, rows| {
+        let mut first_bad: Vec<Option<(usize, f64)>> = vec![None; p];
+        for_each_block(x, rows, |start, len, block| {
+            for (j, bad) in first_bad.iter_mut().enumerate() {
+                if bad.is_none() {
+                    let column = &block[j * PASS_BLOCK_ROWS..j * PASS_BLOCK_ROWS + len];
+                    if let Some(i) = column.iter().position(|v| !v.is_finite()) {
+                        *bad = Some((start + i, column[i]));
+                    }
                 }
             }
-        }
+        });
+        first_bad
     });
-    if let Some((j, (row, value))) = first_bad
-        .iter()
-        .enumerate()
-        .find_map(|(j, bad)| bad.map(|b| (j, b)))
-    {
+    let first_bad = (0..p).find_map(|j| parts.iter().find_map(|part| part[j]).map(|b| (j, b)));
+    if let Some((j, (row, value))) = first_bad {
         return Err(GlmError::NonFinite {
             what: "x",
             row,

@@ -22,8 +22,8 @@ pub(crate) fn worker_threads() -> usize {
         .max(1)
 }
 
-/// Work that can be cut at an index into two parts: a slice, or a tuple of slices cut at
-/// the same index.
+/// Work that can be cut at an index into two parts: a slice, a range of indices, or a
+/// tuple of them cut at the same index.
 pub(crate) trait Split: Send + Sized {
     fn split_at(self, mid: usize) -> (Self, Self);
 }
@@ -37,6 +37,13 @@ impl<T: Send> Split for &mut [T] {
 impl<T: Sync> Split for &[T] {
     fn split_at(self, mid: usize) -> (Self, Self) {
         <[T]>::split_at(self, mid)
+    }
+}
+
+impl Split for std::ops::Range<usize> {
+    fn split_at(self, mid: usize) -> (Self, Self) {
+        let cut = self.start + mid;
+        (self.start..cut, cut..self.end)
     }
 }
 
