@@ -215,12 +215,7 @@ pub struct Registry {
     pub death: Vec<Option<i32>>,
     pub emigration: Vec<Option<i32>>,
     pub referral: Vec<Option<i32>>,
-    /// Snapshots of person `p` are `snapshots[snapshot_offsets[p]..snapshot_offsets[p + 1]]`,
-    /// in year order.
-    snapshot_offsets: Vec<u32>,
-    snapshots: Vec<Snapshot>,
-    /// The text values the snapshots refer to by [`TextId`].
-    texts: Vec<String>,
+    snapshots: Snapshots,
     pub groups: Vec<OutcomeGroup>,
     /// Per outcome group: contact dates of person `p` are
     /// `dates[offsets[p]..offsets[p + 1]]`, sorted.
@@ -273,7 +268,7 @@ impl Registry {
             }
         }
 
-        let (snapshot_offsets, snapshots, texts) = snapshot_index(extracts, &mut finder)?;
+        let snapshots = snapshot_index(extracts, &mut finder)?;
         let contacts = contact_index(extracts, groups, &mut finder)?;
         Ok(Registry {
             ids,
@@ -283,9 +278,7 @@ impl Registry {
             death,
             emigration,
             referral,
-            snapshot_offsets,
             snapshots,
-            texts,
             groups: groups.to_vec(),
             contacts,
         })
@@ -302,14 +295,15 @@ impl Registry {
     /// The person's snapshot of a calendar year.
     pub fn snapshot(&self, person: u32, year: i32) -> Option<&Snapshot> {
         let p = person as usize;
-        self.snapshots[self.snapshot_offsets[p] as usize..self.snapshot_offsets[p + 1] as usize]
+        let offsets = &self.snapshots.offsets;
+        self.snapshots.list[offsets[p] as usize..offsets[p + 1] as usize]
             .iter()
             .find(|s| s.year == year)
     }
 
     /// The text behind a snapshot's [`TextId`].
     pub fn text(&self, id: TextId) -> &str {
-        &self.texts[id.0 as usize]
+        &self.snapshots.texts[id.0 as usize]
     }
 
     /// Contacts of an outcome group on days `from..to` (half-open).
@@ -346,12 +340,21 @@ impl Registry {
     }
 }
 
-/// The covariate snapshots per person, in year order (compressed rows: offsets per
-/// person), and the pool of their text values.
+/// Everyone's covariate snapshots.
+#[derive(Debug, Clone)]
+struct Snapshots {
+    /// Snapshots of person `p` are `list[offsets[p]..offsets[p + 1]]`, in year order.
+    offsets: Vec<u32>,
+    list: Vec<Snapshot>,
+    /// The text values the snapshots refer to by [`TextId`].
+    texts: Vec<String>,
+}
+
+/// The covariate snapshots per person, in year order, and the pool of their text values.
 fn snapshot_index(
     extracts: &Extracts,
     finder: &mut PersonFinder<'_>,
-) -> Result<(Vec<u32>, Vec<Snapshot>, Vec<String>), CohortError> {
+) -> Result<Snapshots, CohortError> {
     use TableName::Covariates;
     let n = finder.ids.len();
     let cids = text_column(extracts, Covariates, "person_id")?;
@@ -429,8 +432,11 @@ fn snapshot_index(
         }
         kept[p + 1] = snapshots.len() as u32;
     }
-    let texts = pool.values.iter().map(|s| s.to_string()).collect();
-    Ok((kept, snapshots, texts))
+    Ok(Snapshots {
+        offsets: kept,
+        list: snapshots,
+        texts: pool.values.iter().map(|s| s.to_string()).collect(),
+    })
 }
 
 /// Contacts per outcome group in compressed rows: offsets per person, sorted dates.
@@ -757,8 +763,9 @@ fn covariates(registry: &Registry, rows: &[RiskSetRow], options: &RiskSetOptions
     let (sex_names, sex_of) = distinct(&registry.sex);
     let (origin_names, origin_of) = distinct(&registry.origin);
     // Snapshot texts by their id, `missing` after them.
-    let missing_text = registry.texts.len() as u32;
-    let mut text_names: Vec<&str> = registry.texts.iter().map(String::as_str).collect();
+    let texts = &registry.snapshots.texts;
+    let missing_text = texts.len() as u32;
+    let mut text_names: Vec<&str> = texts.iter().map(String::as_str).collect();
     text_names.push("missing");
     let text = |id: Option<TextId>| id.map_or(missing_text, |t| t.0);
     let first_month = rows.iter().map(|r| r.month).min().unwrap_or(0);
@@ -841,4 +848,41 @@ pub fn default_propensity_formula(groups: &[OutcomeGroup]) -> String {
         "treated ~ age + I(age^2) + sex + origin + living_alone + education + income_quintile + employment + charlson_index + psychiatric_diagnosis_5y + {} + index_month",
         prior.join(" + ")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn person_finder_finds_ids_in_any_order() {
+        let ids: Vec<String> = ["a1", "a2", "b", "c"].map(String::from).to_vec();
+        let mut finder = PersonFinder::new(&ids);
+        for (id, want) in [
+            ("a1", Some(0)),
+            ("a1", Some(0)),
+            ("a2", Some(1)),
+            ("c", Some(3)),
+            ("b", Some(2)),
+            ("zz", None),
+            ("a1", Some(0)),
+            ("", None),
+        ] {
+            assert_eq!(finder.find(id), want, "{id}");
+        }
+    }
+
+    /// Codes by index give the column that the strings themselves give, also when two
+    /// indices name the same level.
+    #[test]
+    fn categorical_from_indices_equals_categorical_from_strings() {
+        let names = ["yes", "no", "missing", "no", "unused"];
+        let indices = [1, 0, 3, 1, 2, 3];
+        let strings: Vec<Option<&str>> = indices.iter().map(|&i| Some(names[i])).collect();
+        let indices: Vec<u32> = indices.iter().map(|&i| i as u32).collect();
+        assert_eq!(
+            categorical(&indices, &names),
+            ColumnData::from_strings(&strings)
+        );
+    }
 }

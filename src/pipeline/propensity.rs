@@ -203,14 +203,21 @@ enum BalanceSource {
     Levels(usize, usize),
 }
 
+/// The balance covariates: their names, where their values come from, and the
+/// all-levels matrices of the factor main effects.
+struct BalanceColumns {
+    names: Vec<String>,
+    sources: Vec<BalanceSource>,
+    levels: Vec<ModelRows>,
+}
+
 /// Balance covariates as MatchIt's summary lists them: the distance, then per term the
-/// model-matrix columns, with every level of a factor main effect. Their names, where
-/// their values come from, and the all-levels matrices of the factor main effects.
+/// model-matrix columns, with every level of a factor main effect.
 fn balance_columns(
     formula: &Formula,
     data: &DataSet,
     design: &Design<ModelRows>,
-) -> Result<(Vec<String>, Vec<BalanceSource>, Vec<ModelRows>), PropensityError> {
+) -> Result<BalanceColumns, PropensityError> {
     let mut names = vec!["distance".to_string()];
     let mut sources = vec![BalanceSource::Distance];
     let mut levels = Vec::new();
@@ -247,7 +254,11 @@ fn balance_columns(
             }
         }
     }
-    Ok((names, sources, levels))
+    Ok(BalanceColumns {
+        names,
+        sources,
+        levels,
+    })
 }
 
 /// A fitted propensity model over the rows of a data set.
@@ -364,7 +375,11 @@ pub fn balance_of(
 ) -> Result<(Vec<BalanceRow>, SampleSizes), PropensityError> {
     let input = |e: &dyn std::fmt::Display| PropensityError::Input(e.to_string());
     // One column at a time: the columns of a large model do not fit in memory together.
-    let (names, sources, levels) = balance_columns(formula, data, &ps.design)?;
+    let BalanceColumns {
+        names,
+        sources,
+        levels,
+    } = balance_columns(formula, data, &ps.design)?;
     let column = |j: usize| match sources[j] {
         BalanceSource::Distance => ps.distance.clone(),
         BalanceSource::Model(k) => ps.design.x.column(k),

@@ -1660,4 +1660,79 @@ mod tests {
         assert_eq!(summarise_continuous(&[f64::NAN], None).expect("ok"), None);
         assert_eq!(weighted_variance(&[1.0], None).expect("ok"), None);
     }
+
+    /// The value order is a stable sort by value (−0 = +0), by counting for small whole
+    /// numbers and by key otherwise, and marks where each run of equal values ends.
+    #[test]
+    fn value_order_is_a_stable_sort_by_value() {
+        let cases: [&[f64]; 5] = [
+            &[3.0, 1.0, 2.0, 1.0, 0.0, 3.0, 0.0],
+            &[2.5, -1.0, 0.0, -0.0, 2.5, -7.25, 1e300, -1.0],
+            &[65_536.0, 1.0, 65_535.0, 1.0],
+            &[4.0],
+            &[],
+        ];
+        for values in cases {
+            let mut expected: Vec<usize> = (0..values.len()).collect();
+            expected.sort_by(|&a, &b| values[a].partial_cmp(&values[b]).unwrap_or(Ordering::Equal));
+            let order = ValueOrder::of(values);
+            assert_eq!(order.rows, expected, "{values:?}");
+            let ends: Vec<bool> = (0..values.len())
+                .map(|k| {
+                    expected
+                        .get(k + 1)
+                        .is_none_or(|&next| values[next] != values[expected[k]])
+                })
+                .collect();
+            assert_eq!(order.last_of_run, ends, "{values:?}");
+        }
+    }
+
+    #[test]
+    fn group_rows_list_the_treated_and_the_others_in_row_order() {
+        let treated = [false, true, true, false, false, true, false];
+        let groups = Groups::new(&treated);
+        assert_eq!(groups.rows(true).collect::<Vec<_>>(), [1, 2, 5]);
+        assert_eq!(groups.rows(false).collect::<Vec<_>>(), [0, 3, 4, 6]);
+        let none = Groups::new(&[false, false]);
+        assert_eq!(none.rows(true).count(), 0);
+        assert_eq!(none.rows(false).collect::<Vec<_>>(), [0, 1]);
+    }
+
+    /// Columns made one at a time give the table of the columns given at once.
+    #[test]
+    fn balance_by_column_equals_the_balance_of_the_columns() {
+        let n = 40;
+        let treated: Vec<bool> = (0..n).map(|i| i % 4 == 0).collect();
+        let weights: Vec<f64> = (0..n)
+            .map(|i| match i % 8 {
+                0 | 4 => 1.0,
+                1 | 2 => 0.5,
+                _ => 0.0,
+            })
+            .collect();
+        let pairs: Vec<(usize, usize)> = (0..n).step_by(4).map(|t| (t, t + 1)).collect();
+        let columns: Vec<(String, Vec<f64>)> = vec![
+            (
+                "age".into(),
+                (0..n).map(|i| 20.0 + (i * 7 % 13) as f64 / 3.0).collect(),
+            ),
+            ("count".into(), (0..n).map(|i| (i * 5 % 4) as f64).collect()),
+            (
+                "flag".into(),
+                (0..n).map(|i| (i % 3 == 0) as u8 as f64).collect(),
+            ),
+        ];
+        let covariates: Vec<Covariate<'_>> = columns
+            .iter()
+            .map(|(name, values)| Covariate::new(name, values))
+            .collect();
+        let at_once = balance_table(&covariates, &treated, &weights, &pairs).expect("table");
+        let names: Vec<String> = columns.iter().map(|(name, _)| name.clone()).collect();
+        let by_column =
+            balance_table_by_column(&names, |j| columns[j].1.clone(), &treated, &weights, &pairs)
+                .expect("table");
+        assert_eq!(by_column, at_once);
+        assert!(at_once[2].binary && !at_once[1].binary);
+    }
 }

@@ -1841,6 +1841,49 @@ mod tests {
         assert_eq!(e, DesignError::NoCompleteRows { n_rows: 5 });
     }
 
+    /// Every block of rows read from [`ModelRows`], and every column, equals the stored
+    /// matrix: with all rows used (numeric columns shared with the data set) and with
+    /// rows dropped for missing values.
+    #[test]
+    fn model_rows_read_in_blocks_equal_the_matrix() {
+        let mut with_missing = small();
+        let _ = with_missing.push(
+            "z",
+            ColumnData::Numeric(vec![1.0, f64::NAN, 3.0, 4.0, 5.0, 6.0]),
+        );
+        let cases = [
+            ("y ~ age * sex", small()),
+            ("y ~ f + x:f + I(age^2)", small()),
+            ("y ~ 0 + factor(x) + age", small()),
+            ("y ~ age + z + f", with_missing),
+            ("y ~ i(rel_period, treated, ref = -1) + arm", event_data()),
+        ];
+        for (text, data) in cases {
+            let rows = match model_rows(&formula(text), &data) {
+                Ok(d) => d.x,
+                Err(e) => panic!("{text}: {e}"),
+            };
+            let x = design(text, &data).x;
+            let (n, p) = (x.nrows(), x.ncols());
+            assert_eq!((rows.nrows(), rows.ncols()), (n, p), "{text}");
+            for k in 0..p {
+                assert_eq!(rows.column(k).as_slice(), x.column(k).as_slice(), "{text}");
+            }
+            for start in 0..n {
+                for len in 1..=n - start {
+                    let ld = len + 2;
+                    let mut block = vec![f64::NAN; ld * p];
+                    rows.rows_into(start, len, &mut block, ld);
+                    for k in 0..p {
+                        for i in 0..len {
+                            assert_eq!(block[k * ld + i], x[(start + i, k)], "{text}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn nan_from_a_transformation_drops_the_row_and_infinity_is_an_error() {
         let mut data = DataSet::new();

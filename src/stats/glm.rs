@@ -9,6 +9,8 @@
 //! high-dimensional fixed effects, which demeans between the two steps) reuse exactly
 //! the same numerics.
 
+use std::borrow::Cow;
+
 use nalgebra::{DMatrix, DVector};
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
@@ -563,11 +565,11 @@ impl WlsSolution {
     }
 }
 
-/// Rows of sqrt(W) [X z] processed per block of the tall-skinny QR: small enough for
-/// the block to stay in the L1/L2 cache.
 /// Rows per chunk of the parallel QR; fixed so results do not depend on thread count.
 const QR_CHUNK_ROWS: usize = 1 << 16;
 
+/// Rows of sqrt(W) [X z] processed per block of the tall-skinny QR: small enough for
+/// the block to stay in the L1/L2 cache.
 const QR_BLOCK_ROWS: usize = 256;
 
 /// Weighted least squares min ||sqrt(W) (z - X b)||, as R's `Cdqrls(x * w, z * w, tol)`.
@@ -597,12 +599,8 @@ pub fn weighted_least_squares<X: DesignRows + ?Sized>(
     check_length("weights", weights.len(), x.nrows())?;
     let p = x.ncols();
     let m = p + 1;
-    let sqrt_w: Vec<f64> = weights
-        .iter()
-        .map(|&w| if w > 0.0 { w.sqrt() } else { 0.0 })
-        .collect();
-    let n_good = sqrt_w.iter().filter(|&&s| s > 0.0).count();
-    let r_aug = tall_skinny_r(x, z.as_slice(), &sqrt_w);
+    let n_good = weights.iter().filter(|&&w| w > 0.0).count();
+    let r_aug = tall_skinny_r(x, z.as_slice(), weights.as_slice());
 
     // dqrdc2 on the leading min(n_good, p) rows of the p columns of X.
     let nr = n_good.min(p);
@@ -671,23 +669,23 @@ fn check_length(what: &'static str, found: usize, expected: usize) -> Result<(),
 }
 
 /// Upper-triangular factor (column-major, (p+1)×(p+1)) of the QR decomposition of
-/// [sqrt(w) X, sqrt(w) z], accumulated over blocks of rows: each block is stacked
-/// under the running factor and reduced by Householder reflections that touch only
-/// row j of the factor and the block.
-fn tall_skinny_r<X: DesignRows + ?Sized>(x: &X, z: &[f64], sqrt_w: &[f64]) -> Vec<f64> {
-    tall_skinny_r_threads(x, z, sqrt_w, crate::stats::worker_threads())
+/// [sqrt(w) X, sqrt(w) z] over the rows with w > 0, accumulated over blocks of rows:
+/// each block is stacked under the running factor and reduced by Householder
+/// reflections that touch only row j of the factor and the block.
+fn tall_skinny_r<X: DesignRows + ?Sized>(x: &X, z: &[f64], w: &[f64]) -> Vec<f64> {
+    tall_skinny_r_threads(x, z, w, crate::stats::worker_threads())
 }
 
 fn tall_skinny_r_threads<X: DesignRows + ?Sized>(
     x: &X,
     z: &[f64],
-    sqrt_w: &[f64],
+    w: &[f64],
     threads: usize,
 ) -> Vec<f64> {
     let n = x.nrows();
     let m = x.ncols() + 1;
     if n <= QR_CHUNK_ROWS || m > QR_BLOCK_ROWS {
-        return tall_skinny_r_range(x, z, sqrt_w, 0, n);
+        return tall_skinny_r_range(x, z, w, 0, n);
     }
     // Fixed chunks of rows, reduced in parallel and then folded together in chunk
     // order: the result does not depend on the number of threads.
@@ -702,7 +700,7 @@ fn tall_skinny_r_threads<X: DesignRows + ?Sized>(
         for (slots, work) in parts.chunks_mut(per_thread).zip(ranges.chunks(per_thread)) {
             scope.spawn(move || {
                 for (slot, &(start, end)) in slots.iter_mut().zip(work) {
-                    *slot = tall_skinny_r_range(x, z, sqrt_w, start, end);
+                    *slot = tall_skinny_r_range(x, z, w, start, end);
                 }
             });
         }
@@ -724,7 +722,7 @@ fn tall_skinny_r_threads<X: DesignRows + ?Sized>(
 fn tall_skinny_r_range<X: DesignRows + ?Sized>(
     x: &X,
     z: &[f64],
-    sqrt_w: &[f64],
+    w: &[f64],
     start: usize,
     end: usize,
 ) -> Vec<f64> {
@@ -732,20 +730,24 @@ fn tall_skinny_r_range<X: DesignRows + ?Sized>(
     let m = p + 1;
     let mut r = vec![0.0; m * m];
     let mut block = vec![0.0; QR_BLOCK_ROWS * m];
+    let mut sqrt_w = [0.0; QR_BLOCK_ROWS];
     for first in (start..end).step_by(QR_BLOCK_ROWS) {
         let last = (first + QR_BLOCK_ROWS).min(end);
-        let w = &sqrt_w[first..last];
-        let bl = w.iter().filter(|&&s| s > 0.0).count();
+        let len = last - first;
+        let sqrt_w = &mut sqrt_w[..len];
+        for (s, &wi) in sqrt_w.iter_mut().zip(&w[first..last]) {
+            *s = if wi > 0.0 { wi.sqrt() } else { 0.0 };
+        }
+        let bl = sqrt_w.iter().filter(|&&s| s > 0.0).count();
         if bl == 0 {
             continue;
         }
-        let len = last - first;
         x.rows_into(first, len, &mut block, QR_BLOCK_ROWS);
         block[p * QR_BLOCK_ROWS..p * QR_BLOCK_ROWS + len].copy_from_slice(&z[first..last]);
         // Weight the rows with positive weight and move them to the top of the block.
         for column in block.chunks_exact_mut(QR_BLOCK_ROWS) {
             let mut kept = 0;
-            for (i, &s) in w.iter().enumerate() {
+            for (i, &s) in sqrt_w.iter().enumerate() {
                 if s > 0.0 {
                     column[kept] = s * column[i];
                     kept += 1;
@@ -1031,8 +1033,9 @@ fn upper_triangular_inverse(r: &DMatrix<f64>) -> DMatrix<f64> {
 /// Rows of the design matrix read at a time by the row-wise passes.
 const PASS_BLOCK_ROWS: usize = 512;
 
-/// Calls `visit(start, block)` for consecutive blocks of rows of `x` (column-major with
-/// leading dimension [`PASS_BLOCK_ROWS`]) within `rows`.
+/// Calls `visit(start, len, block)` for consecutive blocks of rows `start..start + len`
+/// of `x` within `rows`; the block is column-major with leading dimension
+/// [`PASS_BLOCK_ROWS`].
 fn for_each_block<X: DesignRows + ?Sized>(
     x: &X,
     rows: std::ops::Range<usize>,
@@ -1055,10 +1058,9 @@ fn linear_predictor<X: DesignRows + ?Sized>(
     eta: &mut DVector<f64>,
 ) {
     let n = x.nrows();
-    crate::stats::for_each_part(n, eta.as_mut_slice(), |offset_rows, eta| {
-        let rows = offset_rows..offset_rows + eta.len();
-        for_each_block(x, rows, |start, len, block| {
-            let eta = &mut eta[start - offset_rows..start - offset_rows + len];
+    crate::stats::for_each_part(n, eta.as_mut_slice(), |first, eta| {
+        for_each_block(x, first..first + eta.len(), |start, len, block| {
+            let eta = &mut eta[start - first..start - first + len];
             eta.copy_from_slice(&offset.as_slice()[start..start + len]);
             for (j, &b) in beta.iter().enumerate() {
                 if b != 0.0 {
@@ -1357,10 +1359,16 @@ pub fn fit_glm<X: DesignRows + ?Sized>(
         .unwrap_or_else(|| DVector::from_element(n, 1.0));
     let off = offset.cloned().unwrap_or_else(|| DVector::zeros(n));
     // R's binomial initialize sets y[weights == 0] <- 0.
-    let y_fit = if family == Family::Binomial {
-        DVector::from_fn(n, |i, _| if prior[i] == 0.0 { 0.0 } else { y[i] })
+    let y_fit = if family == Family::Binomial && prior.iter().any(|&w| w == 0.0) {
+        Cow::Owned(DVector::from_fn(n, |i, _| {
+            if prior[i] == 0.0 {
+                0.0
+            } else {
+                y[i]
+            }
+        }))
     } else {
-        y.clone()
+        Cow::Borrowed(y)
     };
 
     let fit = irls(x, &y_fit, &prior, &off, options, None)?;
@@ -1541,16 +1549,23 @@ fn detect_separation<X: DesignRows + ?Sized>(
     let p = x.ncols();
     let used = |i: usize| prior[i] > 0.0;
     // eta-scale of each column: the largest change of eta per unit of beta_j.
-    let mut scales = vec![0.0f64; p];
-    for_each_block(x, 0..n, |start, len, block| {
-        for (j, scale) in scales.iter_mut().enumerate() {
-            let column = &block[j * PASS_BLOCK_ROWS..j * PASS_BLOCK_ROWS + len];
-            for (i, v) in column.iter().enumerate() {
-                if used(start + i) {
-                    *scale = scale.max(v.abs());
+    let scales = crate::stats::for_each_part(n, 0..n, |_, rows| {
+        let mut scales = vec![0.0f64; p];
+        for_each_block(x, rows, |start, len, block| {
+            for (j, scale) in scales.iter_mut().enumerate() {
+                let column = &block[j * PASS_BLOCK_ROWS..j * PASS_BLOCK_ROWS + len];
+                for (i, v) in column.iter().enumerate() {
+                    if used(start + i) {
+                        *scale = scale.max(v.abs());
+                    }
                 }
             }
-        }
+        });
+        scales
+    })
+    .into_iter()
+    .fold(vec![0.0f64; p], |all, part| {
+        all.iter().zip(&part).map(|(a, b)| a.max(*b)).collect()
     });
 
     // Steps of the last DRIFT_STEPS iterations, newest first.
@@ -1593,24 +1608,27 @@ fn detect_separation<X: DesignRows + ?Sized>(
     } else {
         steps.first()
     };
-    let mut observations = 0;
-    match last_step {
-        None => {
-            observations = (0..n)
-                .filter(|&i| used(i) && on_boundary(fit.mu[i]))
-                .count()
-        }
-        Some(s) => for_each_block(x, 0..n, |start, len, block| {
-            for r in 0..len {
-                let i = start + r;
-                let moved =
-                    || -> f64 { (0..p).map(|j| block[j * PASS_BLOCK_ROWS + r] * s[j]).sum() };
-                if used(i) && (on_boundary(fit.mu[i]) || moved().abs() > DRIFT_STEP) {
-                    observations += 1;
+    let observations: usize = match last_step {
+        None => (0..n)
+            .filter(|&i| used(i) && on_boundary(fit.mu[i]))
+            .count(),
+        Some(s) => crate::stats::for_each_part(n, 0..n, |_, rows| {
+            let mut count = 0;
+            for_each_block(x, rows, |start, len, block| {
+                for r in 0..len {
+                    let i = start + r;
+                    let moved =
+                        || -> f64 { (0..p).map(|j| block[j * PASS_BLOCK_ROWS + r] * s[j]).sum() };
+                    if used(i) && (on_boundary(fit.mu[i]) || moved().abs() > DRIFT_STEP) {
+                        count += 1;
+                    }
                 }
-            }
-        }),
-    }
+            });
+            count
+        })
+        .into_iter()
+        .sum(),
+    };
     if observations == 0 && diverging.is_empty() {
         return None;
     }
@@ -1659,22 +1677,22 @@ fn validate<X: DesignRows + ?Sized>(
         check_length("offset", o.len(), n)?;
     }
     // The first non-finite entry of the first column that has one.
-    let mut first_bad: Vec<Option<(usize, f64)>> = vec![None; p];
-    for_each_block(x, 0..n, |start, len, block| {
-        for (j, bad) in first_bad.iter_mut().enumerate() {
-            if bad.is_none() {
-                let column = &block[j * PASS_BLOCK_ROWS..j * PASS_BLOCK_ROWS + len];
-                if let Some(i) = column.iter().position(|v| !v.is_finite()) {
-                    *bad = Some((start + i, column[i]));
+    let parts = crate::stats::for_each_part(n, 0..n, |_, rows| {
+        let mut first_bad: Vec<Option<(usize, f64)>> = vec![None; p];
+        for_each_block(x, rows, |start, len, block| {
+            for (j, bad) in first_bad.iter_mut().enumerate() {
+                if bad.is_none() {
+                    let column = &block[j * PASS_BLOCK_ROWS..j * PASS_BLOCK_ROWS + len];
+                    if let Some(i) = column.iter().position(|v| !v.is_finite()) {
+                        *bad = Some((start + i, column[i]));
+                    }
                 }
             }
-        }
+        });
+        first_bad
     });
-    if let Some((j, (row, value))) = first_bad
-        .iter()
-        .enumerate()
-        .find_map(|(j, bad)| bad.map(|b| (j, b)))
-    {
+    let first_bad = (0..p).find_map(|j| parts.iter().find_map(|part| part[j]).map(|b| (j, b)));
+    if let Some((j, (row, value))) = first_bad {
         return Err(GlmError::NonFinite {
             what: "x",
             row,
@@ -2715,5 +2733,48 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The fit reads the design in blocks of rows: a model matrix computed block by
+    /// block ([`ModelRows`](crate::stats::design::ModelRows)) gives the same fit, to the
+    /// bit, as the stored matrix, also when the QR runs in several parallel chunks.
+    #[test]
+    fn model_rows_give_the_same_fit_as_the_stored_matrix() {
+        use crate::stats::design::{model_matrix, model_rows, ColumnData, DataSet};
+        use crate::stats::formula::parse;
+        let n = 70_001;
+        let u = noise(n, 5);
+        let x: Vec<f64> = (0..n).map(|i| ((i * 37) % 101) as f64 / 25.0).collect();
+        let levels = ["a", "b", "c"];
+        let g: Vec<Option<&str>> = (0..n).map(|i| Some(levels[(i * 7) % 3])).collect();
+        let y: Vec<f64> = (0..n)
+            .map(|i| {
+                let eta = -1.5 + 0.4 * x[i] - if i % 3 == 1 { 0.3 } else { 0.0 };
+                let p = 1.0 / (1.0 + (-eta).exp());
+                if (u[i] + 1.0) / 2.0 < p {
+                    1.0
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let mut data = DataSet::new();
+        for (name, column) in [
+            ("y", ColumnData::Numeric(y.clone())),
+            ("x", ColumnData::Numeric(x)),
+            ("g", ColumnData::from_strings(&g)),
+        ] {
+            data.push(name, column).expect("column");
+        }
+        let formula = parse("y ~ x * g").expect("formula");
+        let rows = model_rows(&formula, &data).expect("model rows");
+        let matrix = model_matrix(&formula, &data).expect("model matrix");
+        let y = DVector::from_vec(y);
+        let options = GlmOptions::new(Family::Binomial);
+        let lazy = fit_glm(&rows.x, &y, None, None, &rows.column_names, &options).expect("fit");
+        let stored =
+            fit_glm(&matrix.x, &y, None, None, &matrix.column_names, &options).expect("fit");
+        assert!(lazy.converged);
+        assert_eq!(lazy, stored);
     }
 }

@@ -22,8 +22,8 @@ pub(crate) fn worker_threads() -> usize {
         .max(1)
 }
 
-/// Work that can be cut at an index into two parts: a slice, or a tuple of slices cut at
-/// the same index.
+/// Work that can be cut at an index into two parts: a slice, a range of indices, or a
+/// tuple of them cut at the same index.
 pub(crate) trait Split: Send + Sized {
     fn split_at(self, mid: usize) -> (Self, Self);
 }
@@ -37,6 +37,13 @@ impl<T: Send> Split for &mut [T] {
 impl<T: Sync> Split for &[T] {
     fn split_at(self, mid: usize) -> (Self, Self) {
         <[T]>::split_at(self, mid)
+    }
+}
+
+impl Split for std::ops::Range<usize> {
+    fn split_at(self, mid: usize) -> (Self, Self) {
+        let cut = self.start + mid;
+        (self.start..cut, cut..self.end)
     }
 }
 
@@ -135,4 +142,40 @@ pub(crate) fn map_indices<R: Send>(n: usize, work: impl Fn(usize) -> R + Sync) -
     });
     done.sort_unstable_by_key(|(j, _)| *j);
     done.into_iter().map(|(_, r)| r).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_cover_every_element_once_with_their_offsets() {
+        for n in [0, 1, 100, PARALLEL_MIN_LEN, PARALLEL_MIN_LEN * 3 + 7] {
+            let input: Vec<usize> = (0..n).collect();
+            let mut output = vec![0usize; n];
+            let offsets = for_each_part(
+                n,
+                (output.as_mut_slice(), input.as_slice()),
+                |offset, (out, inp)| {
+                    for (i, (o, &x)) in out.iter_mut().zip(inp).enumerate() {
+                        assert_eq!(x, offset + i);
+                        *o = 2 * x;
+                    }
+                    offset
+                },
+            );
+            assert_eq!(output, (0..n).map(|i| 2 * i).collect::<Vec<_>>());
+            assert!(offsets.windows(2).all(|w| w[0] < w[1]), "{offsets:?}");
+        }
+    }
+
+    #[test]
+    fn mapped_indices_come_back_in_order() {
+        for n in [0, 1, 2, 57] {
+            assert_eq!(
+                map_indices(n, |j| j * j),
+                (0..n).map(|j| j * j).collect::<Vec<_>>()
+            );
+        }
+    }
 }
