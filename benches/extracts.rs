@@ -47,6 +47,7 @@ fn extracts(c: &mut Criterion) {
         referred: 350,
         pool,
         seed: 1,
+        ..SimulationConfig::default()
     };
     let dir = std::env::temp_dir().join(format!("shine-bench-{pool}"));
 

@@ -7,8 +7,15 @@
 //! Over the replications, the 95% intervals of the three rate ratios and of the six
 //! survey changes must cover the truth in 92–98% of them, and the mean estimate must
 //! be within 10% of the true effect (the rate ratio; the change on its own scale). The
-//! bias of the log rate ratio is printed too. `SHINE_COVERAGE_REPS` sets the number
-//! of replications (default 200), `SHINE_BIN` the binary run; `SHINE_COVERAGE_PLAN` adds plan settings (TOML text).
+//! bias of the log rate ratio, the mean standard error the intervals imply (log scale for
+//! rate ratios) and the standard deviation of the estimates are printed too.
+//!
+//! Settings (environment variables): `SHINE_COVERAGE_REPS` the number of replications
+//! (default 200); `SHINE_BIN` the binary run (to keep a long run on a fixed build);
+//! `SHINE_COVERAGE_PLAN` plan settings added to the default plan (TOML text);
+//! `SHINE_COVERAGE_SIMULATE` extra `shine simulate` arguments, e.g.
+//! `--frailty-selection 0.7` to see the regression to the mean that selection on the
+//! unobserved frailty causes when matching on prior use.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -28,6 +35,26 @@ struct Tally {
     sum_error: f64,
     /// Rate ratios: the summed error of the log rate ratio.
     sum_log_error: Option<f64>,
+    /// Estimates on the scale of the interval (log for rate ratios), to compare their
+    /// spread with the standard errors the intervals imply.
+    estimates: Vec<f64>,
+    /// Standard errors implied by the intervals: width / (2 × 1.96).
+    sum_se: f64,
+}
+
+impl Tally {
+    /// Standard deviation of the estimates over the replications.
+    fn empirical_sd(&self) -> f64 {
+        let n = self.estimates.len() as f64;
+        let mean = self.estimates.iter().sum::<f64>() / n;
+        (self
+            .estimates
+            .iter()
+            .map(|e| (e - mean).powi(2))
+            .sum::<f64>()
+            / (n - 1.0))
+            .sqrt()
+    }
 }
 
 fn run(args: &[&str], paths: &[&Path]) {
@@ -62,6 +89,8 @@ fn intervals_cover_the_truth_and_estimates_are_unbiased() {
     let extra = std::env::var("SHINE_COVERAGE_PLAN").unwrap_or_default();
     std::fs::write(&plan, format!("sensitivity = []\n{extra}\n")).expect("plan");
     let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
+    let simulate_extra = std::env::var("SHINE_COVERAGE_SIMULATE").unwrap_or_default();
+    let simulate_extra: Vec<&str> = simulate_extra.split_whitespace().collect();
     let mut add = |key: String, truth: f64, estimate: f64, low: f64, high: f64, log: bool| {
         let t = tallies.entry(key).or_default();
         t.truth = truth;
@@ -70,6 +99,11 @@ fn intervals_cover_the_truth_and_estimates_are_unbiased() {
         t.sum_error += estimate - truth;
         if log {
             *t.sum_log_error.get_or_insert(0.0) += estimate.ln() - truth.ln();
+            t.estimates.push(estimate.ln());
+            t.sum_se += (high.ln() - low.ln()) / (2.0 * 1.96);
+        } else {
+            t.estimates.push(estimate);
+            t.sum_se += (high - low) / (2.0 * 1.96);
         }
     };
     let started = std::time::Instant::now();
@@ -87,8 +121,11 @@ fn intervals_cover_the_truth_and_estimates_are_unbiased() {
                 "5000",
                 "--seed",
                 &seed_text,
-                "--out",
-            ],
+            ]
+            .into_iter()
+            .chain(simulate_extra.iter().copied())
+            .chain(["--out"])
+            .collect::<Vec<_>>(),
             &[&extracts],
         );
         run(
@@ -147,8 +184,8 @@ fn intervals_cover_the_truth_and_estimates_are_unbiased() {
         started.elapsed().as_secs_f64()
     );
     println!(
-        "{:<44} {:>10} {:>10} {:>9} {:>11} {:>16}",
-        "effect", "truth", "mean est.", "coverage", "bias/truth", "log-scale bias"
+        "{:<44} {:>10} {:>10} {:>9} {:>11} {:>16} {:>9} {:>9}",
+        "effect", "truth", "mean est.", "coverage", "bias/truth", "log-scale bias", "mean SE", "SD"
     );
     let mut failures = Vec::new();
     for (key, t) in &tallies {
@@ -160,11 +197,13 @@ fn intervals_cover_the_truth_and_estimates_are_unbiased() {
             format!("{b:+.4} ({:+.1}%)", 100.0 * b / t.truth.ln().abs())
         });
         println!(
-            "{key:<44} {:>10.4} {:>10.4} {:>8.1}% {:>10.1}% {log_bias:>16}",
+            "{key:<44} {:>10.4} {:>10.4} {:>8.1}% {:>10.1}% {log_bias:>16} {:>9.4} {:>9.4}",
             t.truth,
             t.truth + bias,
             100.0 * coverage,
-            100.0 * relative
+            100.0 * relative,
+            t.sum_se / t.n as f64,
+            t.empirical_sd()
         );
         assert_eq!(t.n, reps, "{key}: estimated in {} of {reps}", t.n);
         if !(0.92..=0.98).contains(&coverage) {

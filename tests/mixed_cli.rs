@@ -235,3 +235,69 @@ fn emmeans_contrasts_agree_with_lmertest() {
     assert_eq!(em["means"].as_array().map(Vec::len), Some(6));
     assert_eq!(em["changes"].as_array().map(Vec::len), Some(4));
 }
+
+/// `--vcov robust`: the standard errors are the square roots of clubSandwich 0.5.8's
+/// `vcovCR(fit, type = "CR1")` diagonal, on G − 1 df (references made by
+/// `tests/reference/lmm/robust/robust_reference.R`).
+#[test]
+fn robust_standard_errors_agree_with_clubsandwich() {
+    let dir = Path::new(ROOT).join("tests/reference/lmm/robust");
+    let mut checked = 0;
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .expect("reference folder")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    paths.sort();
+    for path in paths {
+        let r: Value = serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
+        let name = path.display().to_string();
+        let data = Path::new(ROOT)
+            .join("tests/reference/lmm")
+            .join(r["data"].as_str().expect("data"));
+        let out = Command::new(SHINE)
+            .args([
+                "mixed",
+                "--json",
+                "--quiet",
+                "--vcov",
+                "robust",
+                "--formula",
+            ])
+            .arg(r["formula"].as_str().expect("formula"))
+            .arg("--data")
+            .arg(&data)
+            .output()
+            .expect("run shine mixed");
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let ours: Value = serde_json::from_slice(&out.stdout).expect("json");
+        let clusters = r["clusters"].as_f64().expect("clusters");
+        assert_eq!(ours["standard_errors"]["type"], "cluster_robust", "{name}");
+        // jsonlite writes a model with one term as scalars.
+        let terms = match &r["terms"] {
+            Value::Array(a) => a.clone(),
+            one => vec![one.clone()],
+        };
+        for (i, term) in terms.iter().enumerate() {
+            let mine = &ours["fixed_effects"][i];
+            assert_eq!(mine["term"], *term, "{name}");
+            let variance = &r["vcov_cr1"][i];
+            let variance = variance
+                .get(i)
+                .unwrap_or(variance)
+                .as_f64()
+                .or_else(|| r["vcov_cr1"].as_f64())
+                .expect("vcov");
+            let se = variance.sqrt();
+            let got = mine["std_error"].as_f64().expect("std_error");
+            assert!(rel(got, se) < 1e-4, "{name} {term}: {got} vs {se}");
+            assert_eq!(mine["df"].as_f64(), Some(clusters - 1.0), "{name} {term}");
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 4);
+}

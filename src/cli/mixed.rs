@@ -11,7 +11,9 @@ use crate::pipeline::emmeans::{emmeans, parse_spec, Emmeans, GridEstimate};
 use crate::report::table::{Cell, ResultTable};
 use crate::stats::design::{model_matrix, random_effect_design};
 use crate::stats::formula;
-use crate::stats::lmm::{fit_lmm, DfMethod, LmmError, LmmFit, LmmOptions, Method};
+use crate::stats::lmm::{
+    cluster_robust_vcov, fit_lmm, DfMethod, LmmError, LmmFit, LmmOptions, Method, StandardErrors,
+};
 use crate::InputError;
 
 fn emmeans_tables(e: &Emmeans) -> String {
@@ -73,6 +75,15 @@ pub enum DfArg {
     Residual,
 }
 
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum VcovArg {
+    /// Model-based, as lme4 / lmerTest.
+    Model,
+    /// Cluster-robust CR1 by the outermost grouping factor (clubSandwich's
+    /// `vcovCR(fit, type = "CR1")`), t on G − 1 df.
+    Robust,
+}
+
 #[derive(Debug, Args)]
 pub struct MixedArgs {
     /// The table (CSV or Parquet), one row per observation.
@@ -88,6 +99,11 @@ pub struct MixedArgs {
     /// Degrees of freedom for tests and intervals: Satterthwaite (lmerTest) or residual.
     #[arg(long, value_enum, default_value = "satterthwaite")]
     df: DfArg,
+    /// Covariance of the fixed effects: model-based, or cluster-robust (CR1) by the
+    /// outermost grouping factor, valid when the random-effects model of the covariance
+    /// is wrong (e.g. the residual variance differs between waves).
+    #[arg(long, value_enum, default_value = "model")]
+    vcov: VcovArg,
     /// Estimated marginal means, e.g. `wave` or `"wave | group"`: means per level, the
     /// change from the first level, and the difference between groups in that change.
     #[arg(long, value_name = "SPEC")]
@@ -122,7 +138,7 @@ pub fn run(args: MixedArgs, globals: Globals) -> anyhow::Result<ExitCode> {
         },
         ..LmmOptions::default()
     };
-    let fit = fit_lmm(&design, &random, &options).map_err(|e| match e {
+    let mut fit = fit_lmm(&design, &random, &options).map_err(|e| match e {
         e @ LmmError::TooLarge { .. } => anyhow::anyhow!("{file}: {e}"),
         other => anyhow::Error::new(InputError(format!("{file}: {other}"))),
     })?;
@@ -140,6 +156,19 @@ pub fn run(args: MixedArgs, globals: Globals) -> anyhow::Result<ExitCode> {
         anyhow::bail!(
             "{file}: the model did not converge: rescale covariates, simplify the random effects (e.g. (t || g) instead of (t | g)), or check for a response with little variation"
         );
+    }
+    if matches!(args.vcov, VcovArg::Robust) {
+        let robust = cluster_robust_vcov(&fit, &design, &random)
+            .map_err(|e| InputError(format!("{file}: {e}")))?;
+        if !globals.quiet {
+            eprintln!(
+                "note: cluster-robust (CR1) standard errors by {}, {} clusters, t on {} df",
+                robust.cluster_by,
+                robust.clusters,
+                robust.clusters - 1
+            );
+        }
+        fit = fit.with_robust_vcov(&robust);
     }
     let emmeans = match &args.emmeans {
         Some(spec) => {
@@ -187,6 +216,16 @@ fn describe(fit: &LmmFit, dropped: usize) -> String {
             .collect::<Vec<_>>()
             .join(", "),
     );
+    if let StandardErrors::ClusterRobust {
+        cluster_by,
+        clusters,
+    } = &fit.standard_errors
+    {
+        out.push_str(&format!(
+            "Standard errors: cluster-robust (CR1) by {cluster_by}, {clusters} clusters; t tests on {} df.\n",
+            clusters.saturating_sub(1)
+        ));
+    }
     let criterion = match (fit.reml_criterion, fit.deviance) {
         (Some(r), _) => format!("REML criterion {r:.4}"),
         (None, Some(d)) => format!("deviance {d:.4}"),

@@ -35,6 +35,12 @@ pub struct SimulateArgs {
     /// Random seed: the same seed gives byte-identical files.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Also select referred persons on their unobserved frailty, with this log-weight per
+    /// unit of log frailty (0: referral depends only on observed covariates and prior
+    /// use). Matching on prior use then regresses to the mean and biases the DiD rate
+    /// ratios towards 1, which this option lets you see (e.g. 0.7).
+    #[arg(long, default_value_t = 0.0, value_name = "W")]
+    frailty_selection: f64,
     #[arg(long, value_enum, default_value = "csv")]
     format: Format,
     /// Replace extract files already in the folder.
@@ -51,6 +57,7 @@ pub fn run(args: SimulateArgs, globals: Globals) -> anyhow::Result<ExitCode> {
         referred: args.referred,
         pool: args.pool,
         seed: args.seed,
+        frailty_selection: args.frailty_selection,
     };
     let started = Instant::now();
     let mut sim = simulate(&config).map_err(|e| InputError(e.to_string()))?;

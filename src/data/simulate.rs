@@ -28,7 +28,10 @@
 //! `s(d) = 1 + 0.15 cos(2π (month(d) − 1) / 12)` is the seasonality (winter peak). The
 //! count over each piece of at-risk time with constant intensity is drawn from a
 //! Poisson distribution and the days are placed by rejection sampling on `s`, so no
-//! per-day loop is needed. At-risk time ends on the day of death or emigration.
+//! per-day loop is needed. At-risk time ends on the day of death or emigration. The
+//! effect of referral thins a referred person's contacts from the referral date on:
+//! each is kept with probability `RR_t` (every rate ratio is at most 1), which gives the
+//! intensity above.
 //!
 //! *Selection.* Each person gets a candidate referral date, uniform in the study period.
 //! Persons aged ≥ 18, alive and resident on it, living in Copenhagen and listed with a
@@ -36,9 +39,20 @@
 //! are eligible; exactly `referred` of them are drawn without replacement with weights
 //! `exp(w_i)` (Efraimidis–Spirakis keys), where `w_i` raises the odds with age, living
 //! alone, disability pension (snapshot of the year before), psychiatric diagnosis,
-//! female sex and frailty; the candidate date becomes the referral date. Referred
-//! persons therefore use more healthcare before referral than the pool: a naive
-//! comparison is biased, difference-in-differences after matching is not.
+//! female sex, and prior use: the contacts of each outcome group in the 365 days before
+//! the first day of the referral month (GPs refer the patients they see often). The
+//! candidate date becomes the referral date. Referred persons therefore use more
+//! healthcare before referral than the pool, and a naive comparison is biased.
+//!
+//! Referral depends on the frailty `u_i` only through the observed prior use, which the
+//! analysis measures over the same days: given the covariates and prior use, referred
+//! and comparison persons have the same distribution of `u_i`, so difference-in-
+//! differences after matching is unbiased. With `frailty_selection` = `a` > 0, `w_i`
+//! gains `a · ln u_i`: referral then also depends on the unobserved frailty, comparison
+//! persons matched on prior use have a lower frailty than the referred with the same
+//! counts, their prior counts are high by chance, and their use falls afterwards
+//! (regression to the mean), which biases the rate ratios towards 1 (Daw & Hatfield
+//! 2018, Health Serv Res 53:4138).
 //!
 //! *Survey.* Referred persons answer at 0, 3 and 9 months. UCLA-3 items come from an
 //! ordered-threshold model on a latent loneliness `η_i + b_i + e_ijw + δ_w`, EQ-5D-5L
@@ -59,7 +73,7 @@
 //! | base rates per year (consultation, phone, e-mail, home visit, ED, acute, planned, outpatient, 1813) | 4, 3, 1.5, 0.025, 0.25, 0.12, 0.08, 1.0, 0.35 |
 //! | frailty `u_i` | Gamma, shape 2, mean 1 |
 //! | seasonality amplitude | 0.15 (peak in January) |
-//! | selection log-weight | 0.03/year of age, +0.8 living alone, +1.0 disability pension, +0.6 psychiatric, +0.3 female, +0.7 log `u_i` |
+//! | selection log-weight | 0.03/year of age, +0.8 living alone, +1.0 disability pension, +0.6 psychiatric, +0.3 female, per prior contact +0.05 general practice, +0.25 unplanned hospital, +0.25 helpline; + `frailty_selection` · log `u_i` (default 0) |
 //! | death hazard per year | `exp(−10.5 + 0.095·age + 0.25·charlson)` |
 //! | emigration per year | 1 % under 40, 0.4 % 40–64, 0.15 % 65+ (× 2 for immigrants) |
 //! | UCLA-3 total change at 3 / 9 months | −0.6 / −0.9 |
@@ -91,7 +105,7 @@ use super::instruments::DK5L_DECREMENTS_MILLI;
 // ---------------------------------------------------------------------------------------
 
 /// Size and seed of a simulated data set.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SimulationConfig {
     /// Number of referred persons (the SHINE cohort had about 350).
     pub referred: usize,
@@ -99,6 +113,9 @@ pub struct SimulationConfig {
     pub pool: usize,
     /// Seed of all random draws.
     pub seed: u64,
+    /// Log-weight of referral per unit of log frailty: selection on the unobserved
+    /// frailty as well as on observed prior use (0 = selection on observables only).
+    pub frailty_selection: f64,
 }
 
 impl Default for SimulationConfig {
@@ -107,6 +124,7 @@ impl Default for SimulationConfig {
             referred: 350,
             pool: 20_000,
             seed: 1,
+            frailty_selection: 0.0,
         }
     }
 }
@@ -238,6 +256,9 @@ pub struct SelectionParameters {
     pub log_weight_disability_pension: f64,
     pub log_weight_psychiatric_diagnosis: f64,
     pub log_weight_female: f64,
+    /// Per contact of each outcome group in the 365 days before the first day of the
+    /// referral month.
+    pub log_weight_prior_use: BTreeMap<String, f64>,
     pub log_weight_log_frailty: f64,
 }
 
@@ -523,7 +544,11 @@ const SEL_ALONE: f64 = 0.8;
 const SEL_DISABILITY: f64 = 1.0;
 const SEL_PSYCHIATRIC: f64 = 0.6;
 const SEL_FEMALE: f64 = 0.3;
-const SEL_LOG_FRAILTY: f64 = 0.7;
+/// Per contact of each outcome group in the 365 days before the referral month
+/// (general practice, unplanned hospital, helpline), in [`GROUPS`] order.
+const SEL_PRIOR: [f64; 3] = [0.05, 0.25, 0.25];
+/// Days over which prior use drives referral (those the analysis measures it over).
+const SEL_PRIOR_DAYS: i32 = 365;
 
 const FRAILTY_SHAPE: f64 = 2.0;
 
@@ -721,6 +746,7 @@ enum Phase {
     Population = 1,
     Contacts = 2,
     Survey = 3,
+    Effect = 4,
 }
 
 /// An independent ChaCha8 stream for one person (or the global permutation) and phase.
@@ -834,6 +860,9 @@ struct Person {
     candidate_referral: i32,
     /// Exp(1) draw of the Efraimidis–Spirakis key.
     selection_exp: f64,
+    /// Contacts of each outcome group ([`GROUPS`] order) in the [`SEL_PRIOR_DAYS`]
+    /// before the first day of the candidate referral's month; set with the contacts.
+    prior_use: [u16; 3],
 }
 
 impl Person {
@@ -1094,6 +1123,7 @@ fn draw_person(index: usize, key: &[u8; 32], frailty: &Gamma<f64>) -> Person {
         years,
         candidate_referral,
         selection_exp,
+        prior_use: [0; 3],
     }
 }
 
@@ -1134,8 +1164,21 @@ fn eligible_on(p: &Person, day: i32) -> bool {
         && PARTICIPATING.contains(&now.practice)
 }
 
-fn selection_log_weight(p: &Person, day: i32) -> f64 {
+/// First day of the calendar month of `day`.
+fn month_start(day: i32) -> i32 {
+    let (y, m, _) = civil_from_days(day);
+    days_from_civil(y, m, 1)
+}
+
+/// Log-weight of referral on `day`: observed covariates, prior use of each outcome
+/// group and, with `frailty_selection` > 0, the unobserved frailty.
+fn selection_log_weight(p: &Person, day: i32, frailty_selection: f64) -> f64 {
     let before = &p.years[snapshot_index(day).saturating_sub(1)];
+    let prior: f64 = SEL_PRIOR
+        .iter()
+        .zip(p.prior_use)
+        .map(|(w, n)| w * f64::from(n))
+        .sum();
     SEL_AGE * (p.age_years(day) - SEL_AGE_CENTRE)
         + if before.living_alone { SEL_ALONE } else { 0.0 }
         + if before.employment == DISABILITY_PENSION {
@@ -1145,19 +1188,25 @@ fn selection_log_weight(p: &Person, day: i32) -> f64 {
         }
         + if p.psychiatric { SEL_PSYCHIATRIC } else { 0.0 }
         + if p.female { SEL_FEMALE } else { 0.0 }
-        + SEL_LOG_FRAILTY * p.frailty.ln()
+        + prior
+        + frailty_selection * p.frailty.ln()
 }
 
 /// Indices of the referred persons: the `referred` eligible persons with the largest
 /// Efraimidis–Spirakis keys `U^(1/w)`, i.e. the smallest `ln E − ln w` with `E ~ Exp(1)`.
-fn select_referred(persons: &[Person], referred: usize) -> Result<Vec<usize>, SimulateError> {
+fn select_referred(
+    persons: &[Person],
+    referred: usize,
+    frailty_selection: f64,
+) -> Result<Vec<usize>, SimulateError> {
     let mut keys: Vec<(f64, usize)> = persons
         .iter()
         .enumerate()
         .filter(|(_, p)| eligible_on(p, p.candidate_referral))
         .map(|(i, p)| {
             (
-                p.selection_exp.ln() - selection_log_weight(p, p.candidate_referral),
+                p.selection_exp.ln()
+                    - selection_log_weight(p, p.candidate_referral, frailty_selection),
                 i,
             )
         })
@@ -1240,14 +1289,9 @@ fn annual_rates(p: &Person) -> [f64; N_TYPES] {
     rates
 }
 
-/// Contacts of one person as (day, type) in table order (day, then type code).
-fn person_contacts(
-    p: &Person,
-    referral: Option<i32>,
-    season: &Season,
-    rng: &mut ChaCha8Rng,
-    out: &mut Vec<(i32, u8)>,
-) {
+/// Contacts of one person without the effect of referral, as (day, type) in table order
+/// (day, then type code). The effect is applied afterwards by [`apply_effects`].
+fn person_contacts(p: &Person, season: &Season, rng: &mut ChaCha8Rng, out: &mut Vec<(i32, u8)>) {
     out.clear();
     let (start, end) = (EXTRACT_START, p.exit.min(EXTRACT_END));
     if end < start {
@@ -1255,29 +1299,91 @@ fn person_contacts(
     }
     let rates = annual_rates(p);
     for (t, annual) in rates.iter().enumerate() {
-        let per_day = annual / DAYS_PER_YEAR;
-        let effect = rate_ratio(TYPE_RATES[t].group);
-        let pieces = match referral {
-            Some(r) if r <= end => [(start, r - 1, per_day), (r, end, per_day * effect)],
-            _ => [(start, end, per_day), (1, 0, 0.0)],
-        };
-        for (a, b, intensity) in pieces {
-            if b < a || intensity <= 0.0 {
-                continue;
-            }
-            let n = poisson(rng, intensity * season.integral(a, b));
-            for _ in 0..n {
-                loop {
-                    let d = rng.random_range(a..=b);
-                    if uniform(rng) * SEASON_MAX < season.factor[(d - EXTRACT_START) as usize] {
-                        out.push((d, t as u8));
-                        break;
-                    }
+        let intensity = annual / DAYS_PER_YEAR;
+        if intensity <= 0.0 {
+            continue;
+        }
+        let n = poisson(rng, intensity * season.integral(start, end));
+        for _ in 0..n {
+            loop {
+                let d = rng.random_range(start..=end);
+                if uniform(rng) * SEASON_MAX < season.factor[(d - EXTRACT_START) as usize] {
+                    out.push((d, t as u8));
+                    break;
                 }
             }
         }
     }
     out.sort_unstable_by_key(|&(d, t)| (d, CONTACT_TYPE_RANK[t as usize]));
+}
+
+/// Index in [`GROUPS`] of each contact type's outcome group (`None`: not an outcome).
+const TYPE_GROUP: [Option<usize>; N_TYPES] = {
+    let mut out = [None; N_TYPES];
+    let mut t = 0;
+    while t < N_TYPES {
+        let mut g = 0;
+        while g < GROUPS.len() {
+            if GROUPS[g].0 as u8 == TYPE_RATES[t].group as u8 {
+                out[t] = Some(g);
+            }
+            g += 1;
+        }
+        t += 1;
+    }
+    out
+};
+
+/// Contacts of each outcome group among `contacts` in the [`SEL_PRIOR_DAYS`] before the
+/// first day of the month of `candidate`.
+fn prior_use(contacts: &[(i32, u8)], candidate: i32) -> [u16; 3] {
+    let end = month_start(candidate);
+    let mut counts = [0u16; 3];
+    for &(d, t) in contacts {
+        if (end - SEL_PRIOR_DAYS..end).contains(&d) {
+            if let Some(g) = TYPE_GROUP[t as usize] {
+                counts[g] = counts[g].saturating_add(1);
+            }
+        }
+    }
+    counts
+}
+
+/// Applies the effect of referral: each contact of a referred person on or after the
+/// referral date is kept with probability equal to its type's rate ratio, which thins
+/// the Poisson process to intensity `λ · RR` from the referral date on (every rate
+/// ratio is at most 1). `referral_by_row[k]` is the (person, referral date) of the
+/// person with row number `k`, for referred persons.
+fn apply_effects(
+    cols: &mut ContactColumns,
+    referral_by_row: &[Option<(usize, i32)>],
+    key: &[u8; 32],
+) {
+    let mut write = 0;
+    let mut current: Option<(IdxSize, i32, ChaCha8Rng)> = None;
+    for read in 0..cols.row.len() {
+        let k = cols.row[read];
+        if current.as_ref().is_none_or(|c| c.0 != k) {
+            current =
+                referral_by_row[k as usize].map(|(i, r)| (k, r, stream_rng(key, Phase::Effect, i)));
+        }
+        let keep = match current.as_mut() {
+            Some((_, r, rng)) if cols.day[read] >= *r => {
+                let effect = rate_ratio(TYPE_RATES[cols.kind[read] as usize].group);
+                effect >= 1.0 || uniform(rng) < effect
+            }
+            _ => true,
+        };
+        if keep {
+            cols.row[write] = cols.row[read];
+            cols.day[write] = cols.day[read];
+            cols.kind[write] = cols.kind[read];
+            write += 1;
+        }
+    }
+    cols.row.truncate(write);
+    cols.day.truncate(write);
+    cols.kind.truncate(write);
 }
 
 struct ContactColumns {
@@ -1286,12 +1392,13 @@ struct ContactColumns {
     kind: Vec<IdxSize>,
 }
 
+/// Contacts of everyone without the effect of referral, with row `k` for the person
+/// `order[k]`, and each person's prior use (by row) at their candidate referral date.
 fn simulate_contacts(
     persons: &[Person],
     order: &[u32],
-    referral_of: &[Option<i32>],
     key: &[u8; 32],
-) -> Result<ContactColumns, SimulateError> {
+) -> Result<(ContactColumns, Vec<[u16; 3]>), SimulateError> {
     let season = Season::new();
     let pieces = parallel_chunks(order.len(), |range| {
         let mut cols = ContactColumns {
@@ -1299,19 +1406,22 @@ fn simulate_contacts(
             day: Vec::with_capacity(range.len() * 40),
             kind: Vec::with_capacity(range.len() * 40),
         };
+        let mut prior = Vec::with_capacity(range.len());
         let mut buffer = Vec::new();
         for k in range {
             let i = order[k] as usize;
             let mut rng = stream_rng(key, Phase::Contacts, i);
-            person_contacts(&persons[i], referral_of[i], &season, &mut rng, &mut buffer);
+            person_contacts(&persons[i], &season, &mut rng, &mut buffer);
+            prior.push(prior_use(&buffer, persons[i].candidate_referral));
             for &(d, t) in &buffer {
                 cols.row.push(k as IdxSize);
                 cols.day.push(d);
                 cols.kind.push(IdxSize::from(t));
             }
         }
-        cols
+        (cols, prior)
     })?;
+    let (pieces, priors): (Vec<ContactColumns>, Vec<Vec<[u16; 3]>>) = pieces.into_iter().unzip();
     // Grow the first piece in place (a large reallocation is remapped, not copied) and
     // free every other piece once appended, to keep the peak memory low.
     let mut pieces = pieces.into_iter();
@@ -1328,7 +1438,7 @@ fn simulate_contacts(
     all.row.shrink_to_fit();
     all.day.shrink_to_fit();
     all.kind.shrink_to_fit();
-    Ok(all)
+    Ok((all, priors.concat()))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1699,6 +1809,12 @@ fn simulate_with_state(
             "the comparison pool must hold at least 1 person".into(),
         ));
     }
+    if !config.frailty_selection.is_finite() || config.frailty_selection.abs() > 10.0 {
+        return Err(SimulateError::InvalidConfig(format!(
+            "the frailty selection weight must be between -10 and 10, got {}",
+            config.frailty_selection
+        )));
+    }
     let n = config
         .referred
         .checked_add(config.pool)
@@ -1735,17 +1851,18 @@ fn simulate_with_state(
         rank[i as usize] = k as u32;
     }
 
+    // Contacts without the effect of referral, and prior use at the candidate dates.
+    let (mut contacts, prior) = simulate_contacts(&persons, &order, &key)?;
+    for (k, counts) in prior.into_iter().enumerate() {
+        persons[order[k] as usize].prior_use = counts;
+    }
+
     // Referral.
-    let mut chosen = select_referred(&persons, config.referred)?;
+    let mut chosen = select_referred(&persons, config.referred, config.frailty_selection)?;
     chosen.sort_unstable_by_key(|&i| rank[i]);
-    let mut referral_of = vec![None; n];
     let referred: Vec<(usize, i32)> = chosen
         .iter()
-        .map(|&i| {
-            let r = persons[i].candidate_referral;
-            referral_of[i] = Some(r);
-            (i, r)
-        })
+        .map(|&i| (i, persons[i].candidate_referral))
         .collect();
 
     // Survey: calibrate the true effects on this referred sample, then draw answers.
@@ -1769,7 +1886,12 @@ fn simulate_with_state(
         ));
     }
 
-    let contacts = simulate_contacts(&persons, &order, &referral_of, &key)?;
+    let mut referral_by_row = vec![None; n];
+    for &(i, r) in &referred {
+        referral_by_row[rank[i] as usize] = Some((i, r));
+    }
+    apply_effects(&mut contacts, &referral_by_row, &key);
+    drop(referral_by_row);
 
     // persons
     let mut id_text = String::with_capacity(9 * n);
@@ -2071,7 +2193,12 @@ fn build_truth(config: &SimulationConfig, shifts: &Shifts) -> Truth {
                 log_weight_disability_pension: SEL_DISABILITY,
                 log_weight_psychiatric_diagnosis: SEL_PSYCHIATRIC,
                 log_weight_female: SEL_FEMALE,
-                log_weight_log_frailty: SEL_LOG_FRAILTY,
+                log_weight_prior_use: GROUPS
+                    .iter()
+                    .zip(SEL_PRIOR)
+                    .map(|((_, name, _), w)| ((*name).to_string(), w))
+                    .collect(),
+                log_weight_log_frailty: config.frailty_selection,
             },
             frailty: FrailtyParameters {
                 distribution: "gamma".into(),
@@ -2212,6 +2339,7 @@ mod tests {
             referred: 120,
             pool: 4_000,
             seed: 7,
+            ..Default::default()
         }
     }
 
@@ -2864,6 +2992,7 @@ mod tests {
             referred: 3_000,
             pool: 30_000,
             seed: 3,
+            ..Default::default()
         })
         .unwrap();
         let waves = ints(&x.proms, "wave");
@@ -2911,14 +3040,16 @@ mod tests {
         );
     }
 
-    /// Observed / expected-without-effect contacts of the referred, after vs before
-    /// referral, per outcome group: estimates the true rate ratio with Poisson noise only.
+    /// Observed / expected-without-effect contacts of the referred after referral, per
+    /// outcome group, estimates the true rate ratio with Poisson noise only. (Before
+    /// referral the observed counts exceed the expected ones: referral selects on them.)
     #[test]
     fn contact_rate_ratios_are_recovered() {
         let config = SimulationConfig {
-            referred: 3_000,
-            pool: 30_000,
+            referred: 2_000,
+            pool: 60_000,
             seed: 11,
+            ..Default::default()
         };
         let (x, state) = simulate_with_state(&config).unwrap();
         let season = Season::new();
@@ -2940,7 +3071,7 @@ mod tests {
                 let d = d.unwrap();
                 let end = state.persons[i].exit.min(EXTRACT_END);
                 let t = type_index(t.as_deref().unwrap());
-                if (r - 365..r).contains(&d) {
+                if (month_start(r) - 365..month_start(r)).contains(&d) {
                     observed[t][0] += 1.0;
                 } else if (r..=(r + 272).min(end)).contains(&d) {
                     observed[t][1] += 1.0;
@@ -2954,7 +3085,8 @@ mod tests {
             let rates = annual_rates(p);
             for t in 0..N_TYPES {
                 let per_day = rates[t] / DAYS_PER_YEAR;
-                expected[t][0] += per_day * season.integral(r - 365, r - 1);
+                expected[t][0] +=
+                    per_day * season.integral(month_start(r) - 365, month_start(r) - 1);
                 expected[t][1] += per_day * season.integral(r, (r + 272).min(end));
             }
         }
@@ -2967,11 +3099,10 @@ mod tests {
         for (name, types) in groups {
             let sum =
                 |w: usize, m: &[[f64; 2]; N_TYPES]| types.iter().map(|&t| m[t][w]).sum::<f64>();
-            let estimate =
-                (sum(1, &observed) / sum(1, &expected)) / (sum(0, &observed) / sum(0, &expected));
+            let estimate = sum(1, &observed) / sum(1, &expected);
             let truth = x.truth.rate_ratios.get(name).copied().unwrap_or(1.0);
             // Poisson standard error of the log ratio, from the observed counts.
-            let se_log = (1.0 / sum(0, &observed) + 1.0 / sum(1, &observed)).sqrt();
+            let se_log = (1.0 / sum(1, &observed)).sqrt();
             let z = (estimate.ln() - truth.ln()) / se_log;
             assert!(
                 z.abs() < 4.0,
@@ -2981,14 +3112,66 @@ mod tests {
                 // Enough events to tell 0.85 from 0.80 or 0.90.
                 assert!(4.0 * se_log < 0.05, "too few events: se(log) = {se_log}");
             }
+            // Referral selects on prior use of the three outcome groups, so their counts
+            // in the window it looks at are above expectation; the others are not.
+            let pre = sum(0, &observed) / sum(0, &expected);
+            let se_pre = (1.0 / sum(0, &observed)).sqrt();
+            if name == "planned_and_outpatient" {
+                assert!(
+                    pre.ln().abs() < 4.0 * se_pre,
+                    "{name}: pre-referral ratio {pre}"
+                );
+            } else {
+                assert!(pre.ln() > 3.0 * se_pre, "{name}: pre-referral ratio {pre}");
+            }
         }
-        // The crude post/pre ratio of GP-group rates is near 0.85 as well
-        // (seasonal adjustment close to 1).
-        let gp = [0, 1, 2, 3];
-        let crude = gp.iter().map(|&t| observed[t][1]).sum::<f64>()
-            / 273.0
-            / (gp.iter().map(|&t| observed[t][0]).sum::<f64>() / 365.0);
-        assert!((crude - 0.85).abs() < 0.08, "crude ratio {crude}");
+    }
+
+    /// Without frailty selection, referral depends on the frailty only through the
+    /// observed prior use: among persons with the same prior general-practice count,
+    /// referred and pool persons have a similar mean frailty. With frailty selection the
+    /// referred have a higher frailty at the same count.
+    #[test]
+    fn frailty_enters_selection_only_when_asked() {
+        let gap = |frailty_selection: f64| {
+            let config = SimulationConfig {
+                referred: 2_000,
+                pool: 60_000,
+                seed: 5,
+                frailty_selection,
+            };
+            let (_, state) = simulate_with_state(&config).unwrap();
+            let referred: std::collections::BTreeSet<usize> =
+                state.referred.iter().map(|&(i, _)| i).collect();
+            // Mean log frailty by group within strata of prior GP count, weighted by
+            // the referred per stratum.
+            let mut strata: BTreeMap<u16, [(f64, f64); 2]> = BTreeMap::new();
+            for (i, p) in state.persons.iter().enumerate() {
+                if !eligible_on(p, p.candidate_referral) {
+                    continue;
+                }
+                let e = strata.entry(p.prior_use[0]).or_default();
+                let g = usize::from(referred.contains(&i));
+                e[g].0 += p.frailty.ln();
+                e[g].1 += 1.0;
+            }
+            let (mut sum, mut weight) = (0.0, 0.0);
+            for [pool, refd] in strata.values() {
+                if pool.1 >= 5.0 && refd.1 >= 5.0 {
+                    sum += refd.1 * (refd.0 / refd.1 - pool.0 / pool.1);
+                    weight += refd.1;
+                }
+            }
+            sum / weight
+        };
+        let without = gap(0.0);
+        let with = gap(0.7);
+        // The other covariates (age, Charlson, ...) raise both counts and referral, so
+        // some gap remains within count strata; frailty selection widens it clearly.
+        assert!(
+            with > without + 0.05,
+            "gap {with} with vs {without} without"
+        );
     }
 
     #[test]
@@ -3010,12 +3193,14 @@ mod tests {
             referred: 1,
             pool: usize::MAX,
             seed: 1,
+            ..Default::default()
         });
         assert!(matches!(too_many, Err(SimulateError::InvalidConfig(_))));
         let small_pool = simulate(&SimulationConfig {
             referred: 350,
             pool: 200,
             seed: 1,
+            ..Default::default()
         });
         match small_pool {
             Err(SimulateError::TooFewEligible {
@@ -3078,6 +3263,7 @@ mod tests {
             referred: 350,
             pool: 1_000_000,
             seed: 1,
+            ..Default::default()
         };
         let start = std::time::Instant::now();
         let x = simulate(&config).unwrap();

@@ -130,7 +130,7 @@ pub fn sensitivity_table(main: &AnalysisRun, sensitivity: &[AnalysisRun]) -> Res
             2
         };
         let mut row = vec![
-            Cell::text(e.outcome.clone()),
+            Cell::text(super::did::label(&e.outcome)),
             Cell::text(describe(&e.estimand)),
         ];
         for list in &estimates {

@@ -92,6 +92,17 @@ pub enum DfMethod {
     Residual,
 }
 
+/// The covariance behind the standard errors of the fixed effects.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum StandardErrors {
+    /// The model's own covariance; tests on [`LmmFit::df_method`] degrees of freedom.
+    #[default]
+    ModelBased,
+    /// Cluster-robust CR1 by the levels of `cluster_by`; tests on `clusters − 1` df.
+    ClusterRobust { cluster_by: String, clusters: usize },
+}
+
 /// Options of [`fit_lmm`].
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct LmmOptions {
@@ -198,7 +209,10 @@ struct Satterthwaite {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LmmFit {
     pub method: Method,
+    /// Degrees of freedom of the model-based tests (see `standard_errors`).
     pub df_method: DfMethod,
+    /// Model-based, or cluster-robust after [`LmmFit::with_robust_vcov`].
+    pub standard_errors: StandardErrors,
     pub fixed_effects: Vec<FixedEffect>,
     /// Per term (in lme4's order) and column; the residual is [`LmmFit::sigma`].
     pub random_effects: Vec<VarianceComponent>,
@@ -552,6 +566,7 @@ pub fn fit_lmm(
     let mut fit = LmmFit {
         method: options.method,
         df_method: options.df,
+        standard_errors: StandardErrors::ModelBased,
         fixed_effects: Vec::new(),
         random_effects: Vec::new(),
         correlations: Vec::new(),
@@ -655,6 +670,10 @@ impl LmmFit {
         self.vcov = robust.vcov.clone();
         self.satterthwaite = None;
         self.robust_df = Some(robust.clusters as f64 - 1.0);
+        self.standard_errors = StandardErrors::ClusterRobust {
+            cluster_by: robust.cluster_by.clone(),
+            clusters: robust.clusters,
+        };
         let beta = self.coefficients();
         let p = beta.len();
         for j in 0..p {
