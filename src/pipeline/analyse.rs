@@ -170,7 +170,7 @@ pub struct AnalysisRun {
 
 fn matching_options(plan: &Plan, settings: &AnalysisSettings) -> RiskSetMatching {
     RiskSetMatching {
-        formula: plan.propensity_formula(),
+        formula: settings.propensity_formula(),
         ratio: settings.ratio,
         caliper: settings.caliper,
         exact: plan.matching.exact.clone(),
@@ -443,6 +443,17 @@ fn sensitivity_run(
     settings: AnalysisSettings,
     stage: &Stage,
 ) -> Result<AnalysisRun, AnalyseError> {
+    if settings.covariates != main.settings.covariates {
+        // Another propensity model, fitted on the main analysis's risk sets.
+        stage.step(&format!("{}: propensity model", settings.name));
+        let options = matching_options(shared.plan, &settings);
+        let model = fit_risk_set_model(&shared.model.stacked, &options.formula, &options.exact)
+            .map_err(propensity_error)?;
+        stage.step(&format!("{}: matching", settings.name));
+        let cohort =
+            match_risk_sets(shared.registry, &model, &options).map_err(propensity_error)?;
+        return run_analysis(shared, settings, std::rc::Rc::new(cohort), stage);
+    }
     let same_matching =
         settings.ratio == main.settings.ratio && settings.caliper == main.settings.caliper;
     if !same_matching {

@@ -146,6 +146,9 @@ pub struct Sensitivity {
     pub cluster: Option<ClusterBy>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub complete_cases: Option<bool>,
+    /// Propensity covariates instead of the main analysis's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub covariates: Option<Vec<String>>,
 }
 
 impl Default for Plan {
@@ -157,6 +160,7 @@ impl Default for Plan {
             ratio: None,
             cluster: None,
             complete_cases: None,
+            covariates: None,
         };
         Plan {
             seed: 1,
@@ -296,6 +300,15 @@ pub struct AnalysisSettings {
     pub caliper: Option<f64>,
     pub cluster: ClusterBy,
     pub complete_cases: bool,
+    /// Right-hand side terms of the propensity model.
+    pub covariates: Vec<String>,
+}
+
+impl AnalysisSettings {
+    /// The propensity formula, `treated ~ covariates`.
+    pub fn propensity_formula(&self) -> String {
+        format!("treated ~ {}", self.covariates.join(" + "))
+    }
 }
 
 impl Plan {
@@ -467,14 +480,28 @@ impl Plan {
             if let Some(c) = s.caliper {
                 check_caliper(&format!("{key}.caliper"), c)?;
             }
+            if let Some(c) = &s.covariates {
+                if c.is_empty() {
+                    return bad(
+                        &format!("{key}.covariates"),
+                        "needs at least one covariate".into(),
+                    );
+                }
+                let formula = format!("treated ~ {}", c.join(" + "));
+                if let Err(e) = crate::stats::formula::parse(&formula) {
+                    return bad(&format!("{key}.covariates"), format!("`{formula}`: {e}"));
+                }
+            }
             if s.caliper.is_none()
                 && s.ratio.is_none()
                 && s.cluster.is_none()
                 && s.complete_cases.is_none()
+                && s.covariates.is_none()
             {
                 return bad(
                     &key,
-                    "changes nothing: set caliper, ratio, cluster or complete_cases".into(),
+                    "changes nothing: set caliper, ratio, cluster, complete_cases or covariates"
+                        .into(),
                 );
             }
         }
@@ -483,7 +510,7 @@ impl Plan {
 
     /// The propensity formula, `treated ~ covariates`.
     pub fn propensity_formula(&self) -> String {
-        format!("treated ~ {}", self.propensity.covariates.join(" + "))
+        self.main_analysis().propensity_formula()
     }
 
     pub fn risk_set_options(&self) -> RiskSetOptions {
@@ -542,6 +569,7 @@ impl Plan {
             caliper: caliper(self.matching.caliper),
             cluster: self.outcomes.cluster,
             complete_cases: self.survey.complete_cases,
+            covariates: self.propensity.covariates.clone(),
         }
     }
 
@@ -557,6 +585,10 @@ impl Plan {
                 caliper: s.caliper.map_or(main.caliper, caliper),
                 cluster: s.cluster.unwrap_or(main.cluster),
                 complete_cases: s.complete_cases.unwrap_or(main.complete_cases),
+                covariates: s
+                    .covariates
+                    .clone()
+                    .unwrap_or_else(|| main.covariates.clone()),
             })
             .collect()
     }
@@ -692,6 +724,14 @@ mod tests {
                 "[[sensitivity]]\nname = \"s\"\nlabel = \"s\"\n",
                 "sensitivity[0]",
             ),
+            (
+                "[[sensitivity]]\nname = \"s\"\nlabel = \"s\"\ncovariates = []\n",
+                "sensitivity[0].covariates",
+            ),
+            (
+                "[[sensitivity]]\nname = \"s\"\nlabel = \"s\"\ncovariates = [\"age *\"]\n",
+                "sensitivity[0].covariates",
+            ),
         ] {
             let e = Plan::from_toml(text, "p.toml").unwrap_err().to_string();
             assert!(e.contains(key), "{text}: {e}");
@@ -719,6 +759,21 @@ mod tests {
         assert_eq!(s[2].cluster, ClusterBy::Person);
         assert!(s[3].complete_cases);
         assert!(!s[2].complete_cases);
+        assert!(s.iter().all(|a| a.covariates == main.covariates));
+        assert_eq!(
+            main.propensity_formula(),
+            format!("treated ~ {}", plan.propensity.covariates.join(" + "))
+        );
+
+        let plan = Plan::from_toml(
+            "[[sensitivity]]\nname = \"np\"\nlabel = \"no prior use\"\ncovariates = [\"age\", \"sex\"]\n",
+            "p.toml",
+        )
+        .unwrap();
+        let s = plan.sensitivity_analyses();
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].propensity_formula(), "treated ~ age + sex");
+        assert_eq!(s[0].ratio, plan.main_analysis().ratio);
     }
 
     #[test]

@@ -7,6 +7,83 @@ use super::disclosure::SumRelation;
 use super::figures::{flow_diagram, Figure, FigureError, FlowBox, FlowDiagram};
 use super::table::{Cell, ResultTable};
 
+/// The rows of the flow table, in their order (the diagram and the sum relations
+/// refer to rows by these).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FlowRow {
+    Referred,
+    OutsideStudyPeriod,
+    NoSnapshot,
+    InRiskSet,
+    Matched,
+    Unmatched,
+    FewerThanRatio,
+    RiskSets,
+    EligibleComparison,
+    OutsideSupport,
+    ComparisonMatched,
+}
+
+impl FlowRow {
+    const fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// The flow's rows: (row, label, count), in [`FlowRow`] order.
+fn flow_rows(flow: &CohortFlow) -> [(FlowRow, &'static str, usize); 11] {
+    let r = &flow.risk_sets;
+    [
+        (FlowRow::Referred, "referred", r.referred),
+        (
+            FlowRow::OutsideStudyPeriod,
+            "excluded: referred outside the study period",
+            r.referred_outside_study_period,
+        ),
+        (
+            FlowRow::NoSnapshot,
+            "excluded: no covariate snapshot for the year before referral",
+            r.referred_without_snapshot,
+        ),
+        (
+            FlowRow::InRiskSet,
+            "referred in a monthly risk set",
+            r.referred_in_risk_sets,
+        ),
+        (
+            FlowRow::Matched,
+            "referred matched to at least one comparison person",
+            flow.referred_matched,
+        ),
+        (
+            FlowRow::Unmatched,
+            "referred not matched (no comparison person within the caliper)",
+            flow.referred_unmatched,
+        ),
+        (
+            FlowRow::FewerThanRatio,
+            "matched with fewer comparison persons than the ratio",
+            flow.referred_with_fewer_than_ratio,
+        ),
+        (FlowRow::RiskSets, "monthly risk sets", r.risk_sets),
+        (
+            FlowRow::EligibleComparison,
+            "eligible comparison persons (in any risk set)",
+            r.comparison_persons,
+        ),
+        (
+            FlowRow::OutsideSupport,
+            "comparison person-months outside common support (a covariate level no referred person has)",
+            flow.comparison_rows_outside_support,
+        ),
+        (
+            FlowRow::ComparisonMatched,
+            "comparison persons matched",
+            flow.comparison_matched,
+        ),
+    ]
+}
+
 /// STROBE-style flow: referred → in a risk set → matched, and the comparison pool.
 pub fn flow_table(flow: &CohortFlow, ratio: usize) -> ResultTable {
     let mut t = ResultTable::new(
@@ -14,57 +91,28 @@ pub fn flow_table(flow: &CohortFlow, ratio: usize) -> ResultTable {
         "From referral to the matched cohort",
         &["step", "n"],
     );
-    let r = &flow.risk_sets;
-    let rows: [(&str, usize); 11] = [
-        ("referred", r.referred),
-        (
-            "excluded: referred outside the study period",
-            r.referred_outside_study_period,
-        ),
-        (
-            "excluded: no covariate snapshot for the year before referral",
-            r.referred_without_snapshot,
-        ),
-        ("referred in a monthly risk set", r.referred_in_risk_sets),
-        (
-            "referred matched to at least one comparison person",
-            flow.referred_matched,
-        ),
-        (
-            "referred not matched (no comparison person within the caliper)",
-            flow.referred_unmatched,
-        ),
-        (
-            "matched with fewer comparison persons than the ratio",
-            flow.referred_with_fewer_than_ratio,
-        ),
-        ("monthly risk sets", r.risk_sets),
-        (
-            "eligible comparison persons (in any risk set)",
-            r.comparison_persons,
-        ),
-        (
-            "comparison person-months outside common support (a covariate level no referred person has)",
-            flow.comparison_rows_outside_support,
-        ),
-        ("comparison persons matched", flow.comparison_matched),
-    ];
-    for (label, n) in rows {
+    for (i, (row, label, n)) in flow_rows(flow).into_iter().enumerate() {
+        debug_assert_eq!(row.index(), i);
         t.push(vec![Cell::text(label), Cell::Count(n as u64)]);
     }
+    let cell = |row: FlowRow| (row.index(), 1);
     t.sums = vec![
         SumRelation {
-            total: (0, 1),
-            parts: vec![(1, 1), (2, 1), (3, 1)],
+            total: cell(FlowRow::Referred),
+            parts: vec![
+                cell(FlowRow::OutsideStudyPeriod),
+                cell(FlowRow::NoSnapshot),
+                cell(FlowRow::InRiskSet),
+            ],
         },
         SumRelation {
-            total: (3, 1),
-            parts: vec![(4, 1), (5, 1)],
+            total: cell(FlowRow::InRiskSet),
+            parts: vec![cell(FlowRow::Matched), cell(FlowRow::Unmatched)],
         },
     ];
     t.notes.push(format!(
         "Matching 1:{ratio} without replacement across risk sets; the eligible pool counts each person once though they may enter several monthly risk sets ({} person-months in all).",
-        r.comparison_rows
+        flow.risk_sets.comparison_rows
     ));
     t
 }
@@ -108,40 +156,110 @@ pub fn rate_table(rates: &[RateComparison]) -> ResultTable {
 pub fn flow_figure(flow: &CohortFlow, ratio: usize, threshold: u64) -> Result<Figure, FigureError> {
     let table = flow_table(flow, ratio);
     let shown = table.rendered(threshold);
-    let n = |row: usize| shown[row][1].clone();
+    let n = |row: FlowRow| shown[row.index()][1].clone();
     let b = |lines: Vec<String>| FlowBox { lines };
     let diagram = FlowDiagram {
         title: "From referral to the matched cohort".into(),
         steps: vec![
             (
-                b(vec![format!("Referred to the programme: n = {}", n(0))]),
+                b(vec![format!(
+                    "Referred to the programme: n = {}",
+                    n(FlowRow::Referred)
+                )]),
                 Some(b(vec![
-                    format!("Excluded: n = {}", n(1)),
-                    "no covariate snapshot for the year".into(),
-                    "before referral".into(),
+                    format!(
+                        "Referred outside the study period: n = {}",
+                        n(FlowRow::OutsideStudyPeriod)
+                    ),
+                    format!(
+                        "No covariate snapshot for the year before: n = {}",
+                        n(FlowRow::NoSnapshot)
+                    ),
                 ])),
             ),
             (
                 b(vec![
-                    format!("In a monthly risk set: n = {}", n(2)),
-                    format!("{} risk sets; eligible comparison", n(6)),
-                    format!("persons: n = {}", n(7)),
+                    format!("In a monthly risk set: n = {}", n(FlowRow::InRiskSet)),
+                    format!("{} risk sets; eligible comparison", n(FlowRow::RiskSets)),
+                    format!("persons: n = {}", n(FlowRow::EligibleComparison)),
                 ]),
                 Some(b(vec![
-                    format!("Not matched: n = {}", n(4)),
+                    format!("Not matched: n = {}", n(FlowRow::Unmatched)),
                     "no comparison person within".into(),
                     "the caliper".into(),
                 ])),
             ),
             (
                 b(vec![
-                    format!("Matched referred persons: n = {}", n(3)),
-                    format!("Matched comparison persons: n = {}", n(9)),
-                    format!("1:{ratio} matching; fewer than {ratio}: n = {}", n(5)),
+                    format!("Matched referred persons: n = {}", n(FlowRow::Matched)),
+                    format!(
+                        "Matched comparison persons: n = {}",
+                        n(FlowRow::ComparisonMatched)
+                    ),
+                    format!(
+                        "1:{ratio} matching; fewer than {ratio}: n = {}",
+                        n(FlowRow::FewerThanRatio)
+                    ),
                 ]),
                 None,
             ),
         ],
     };
     flow_diagram(&diagram)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::cohort::RiskSetFlow;
+
+    fn flow() -> CohortFlow {
+        CohortFlow {
+            risk_sets: RiskSetFlow {
+                referred: 350,
+                referred_outside_study_period: 7,
+                referred_without_snapshot: 12,
+                referred_in_risk_sets: 331,
+                risk_sets: 18,
+                comparison_rows: 46_000,
+                comparison_persons: 2_700,
+            },
+            referred_matched: 320,
+            referred_unmatched: 11,
+            referred_with_fewer_than_ratio: 16,
+            comparison_matched: 1_580,
+            comparison_rows_outside_support: 0,
+        }
+    }
+
+    #[test]
+    fn every_flow_row_is_labelled_and_counted_in_order() {
+        let f = flow();
+        let table = flow_table(&f, 5);
+        let rows = table.rendered(5);
+        for (i, (row, label, n)) in flow_rows(&f).into_iter().enumerate() {
+            assert_eq!(row.index(), i);
+            assert_eq!(rows[i][0], label);
+            assert_eq!(rows[i][1], n.to_string());
+        }
+    }
+
+    #[test]
+    fn the_flow_diagram_shows_each_count_in_its_box() {
+        let svg = flow_figure(&flow(), 5, 5).unwrap().svg;
+        for text in [
+            "Referred to the programme: n = 350",
+            "Referred outside the study period: n = 7",
+            "No covariate snapshot for the year before: n = 12",
+            "In a monthly risk set: n = 331",
+            "18 risk sets; eligible comparison",
+            "persons: n = 2700",
+            "Not matched: n = 11",
+            "Matched referred persons: n = 320",
+            "Matched comparison persons: n = 1580",
+            "1:5 matching; fewer than 5: n = 16",
+        ] {
+            assert!(svg.contains(text), "{text} missing from the flow diagram");
+        }
+    }
 }

@@ -152,10 +152,29 @@ pub fn sensitivity_table(main: &AnalysisRun, sensitivity: &[AnalysisRun]) -> Res
         }
         t.push(row);
     }
+    let main_covariates = &main.settings.covariates;
     for r in sensitivity {
         let s = &r.settings;
+        let covariates = if s.covariates == *main_covariates {
+            String::new()
+        } else if s.covariates.iter().all(|c| main_covariates.contains(c)) {
+            let left_out: Vec<&str> = main_covariates
+                .iter()
+                .filter(|c| !s.covariates.contains(c))
+                .map(String::as_str)
+                .collect();
+            format!(
+                "propensity model without {} (largest |SMD| over its covariates), ",
+                left_out.join(", ")
+            )
+        } else {
+            format!(
+                "propensity model on {} (largest |SMD| over these), ",
+                s.covariates.join(" + ")
+            )
+        };
         t.notes.push(format!(
-            "{}: 1:{} matching, caliper {}, standard errors clustered by {}, survey on {}.",
+            "{}: {covariates}1:{} matching, caliper {}, standard errors clustered by {}, survey on {}.",
             s.label,
             s.ratio,
             s.caliper
