@@ -1317,6 +1317,15 @@ fn person_contacts(p: &Person, season: &Season, rng: &mut ChaCha8Rng, out: &mut 
     out.sort_unstable_by_key(|&(d, t)| (d, CONTACT_TYPE_RANK[t as usize]));
 }
 
+// The effect is applied by thinning, which needs every rate ratio to be at most 1.
+const _: () = {
+    let mut g = 0;
+    while g < GROUPS.len() {
+        assert!(GROUPS[g].2 > 0.0 && GROUPS[g].2 <= 1.0);
+        g += 1;
+    }
+};
+
 /// Index in [`GROUPS`] of each contact type's outcome group (`None`: not an outcome).
 const TYPE_GROUP: [Option<usize>; N_TYPES] = {
     let mut out = [None; N_TYPES];
