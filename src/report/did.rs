@@ -168,7 +168,7 @@ pub fn survey_change_table(
     }
     if let Some(o) = outcomes.first() {
         t.notes.push(format!(
-            "REML fit of {} on every available response (missing waves allowed, missing at random); 95% intervals from {} standard errors.",
+            "REML fit of {} on every available response (missing waves allowed, missing at random); standard errors and 95% intervals: {}.",
             o.formula.replacen("score", "the score", 1),
             o.standard_errors
         ));
