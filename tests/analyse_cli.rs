@@ -731,7 +731,7 @@ fn the_report_is_self_contained_and_complete() {
         "1:1 matching",
         "complete cases",
         "Methods",
-        "cluster-robust (CR1)",
+        "CR2 bias-reduced correction",
         "shine 0.",
         "polars 0.",
     ] {

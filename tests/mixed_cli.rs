@@ -236,8 +236,9 @@ fn emmeans_contrasts_agree_with_lmertest() {
     assert_eq!(em["changes"].as_array().map(Vec::len), Some(4));
 }
 
-/// `--vcov robust`: the standard errors are the square roots of clubSandwich 0.5.8's
-/// `vcovCR(fit, type = "CR1")` diagonal, on G − 1 df (references made by
+/// `--vcov cr1` and `--vcov cr2`: the standard errors are the square roots of
+/// clubSandwich 0.5.8's `vcovCR(fit, type = "CR1")` / `"CR2"` diagonal, on G − 1 df
+/// (CR1) or coef_test's Satterthwaite df (CR2) (references made by
 /// `tests/reference/lmm/robust/robust_reference.R`).
 #[test]
 fn robust_standard_errors_agree_with_clubsandwich() {
@@ -249,53 +250,55 @@ fn robust_standard_errors_agree_with_clubsandwich() {
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
     paths.sort();
+    // jsonlite writes a model with one term as scalars.
+    let list = |v: &Value| match v {
+        Value::Array(a) => a.clone(),
+        one => vec![one.clone()],
+    };
     for path in paths {
         let r: Value = serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
-        let name = path.display().to_string();
         let data = Path::new(ROOT)
             .join("tests/reference/lmm")
             .join(r["data"].as_str().expect("data"));
-        let out = Command::new(SHINE)
-            .args([
-                "mixed",
-                "--json",
-                "--quiet",
-                "--vcov",
-                "robust",
-                "--formula",
-            ])
-            .arg(r["formula"].as_str().expect("formula"))
-            .arg("--data")
-            .arg(&data)
-            .output()
-            .expect("run shine mixed");
-        assert!(
-            out.status.success(),
-            "{name}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let ours: Value = serde_json::from_slice(&out.stdout).expect("json");
-        let clusters = r["clusters"].as_f64().expect("clusters");
-        assert_eq!(ours["standard_errors"]["type"], "cluster_robust", "{name}");
-        // jsonlite writes a model with one term as scalars.
-        let terms = match &r["terms"] {
-            Value::Array(a) => a.clone(),
-            one => vec![one.clone()],
-        };
-        for (i, term) in terms.iter().enumerate() {
-            let mine = &ours["fixed_effects"][i];
-            assert_eq!(mine["term"], *term, "{name}");
-            let variance = &r["vcov_cr1"][i];
-            let variance = variance
-                .get(i)
-                .unwrap_or(variance)
-                .as_f64()
-                .or_else(|| r["vcov_cr1"].as_f64())
-                .expect("vcov");
-            let se = variance.sqrt();
-            let got = mine["std_error"].as_f64().expect("std_error");
-            assert!(rel(got, se) < 1e-4, "{name} {term}: {got} vs {se}");
-            assert_eq!(mine["df"].as_f64(), Some(clusters - 1.0), "{name} {term}");
+        for (vcov, key) in [("cr1", "vcov_cr1"), ("cr2", "vcov_cr2")] {
+            let name = format!("{} --vcov {vcov}", path.display());
+            let out = Command::new(SHINE)
+                .args(["mixed", "--json", "--quiet", "--vcov", vcov, "--formula"])
+                .arg(r["formula"].as_str().expect("formula"))
+                .arg("--data")
+                .arg(&data)
+                .output()
+                .expect("run shine mixed");
+            assert!(
+                out.status.success(),
+                "{name}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let ours: Value = serde_json::from_slice(&out.stdout).expect("json");
+            assert_eq!(ours["standard_errors"]["type"], "cluster_robust", "{name}");
+            assert_eq!(
+                ours["standard_errors"]["kind"],
+                vcov.to_uppercase(),
+                "{name}"
+            );
+            let clusters = r["clusters"].as_f64().expect("clusters");
+            let df_cr2 = list(&r["df_cr2_satterthwaite"]);
+            for (i, term) in list(&r["terms"]).iter().enumerate() {
+                let mine = &ours["fixed_effects"][i];
+                assert_eq!(mine["term"], *term, "{name}");
+                let row = &r[key][i];
+                let variance = row.get(i).unwrap_or(row).as_f64().expect("vcov");
+                let se = variance.sqrt();
+                let got = mine["std_error"].as_f64().expect("std_error");
+                assert!(rel(got, se) < 1e-4, "{name} {term}: {got} vs {se}");
+                let df = mine["df"].as_f64().expect("df");
+                let want = if vcov == "cr1" {
+                    clusters - 1.0
+                } else {
+                    df_cr2[i].as_f64().expect("df")
+                };
+                assert!(rel(df, want) < 1e-4, "{name} {term}: df {df} vs {want}");
+            }
         }
         checked += 1;
     }

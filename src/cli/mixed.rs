@@ -12,7 +12,8 @@ use crate::report::table::{Cell, ResultTable};
 use crate::stats::design::{model_matrix, random_effect_design};
 use crate::stats::formula;
 use crate::stats::lmm::{
-    cluster_robust_vcov, fit_lmm, DfMethod, LmmError, LmmFit, LmmOptions, Method, StandardErrors,
+    cluster_robust_vcov, fit_lmm, DfMethod, LmmError, LmmFit, LmmOptions, Method, RobustType,
+    StandardErrors,
 };
 use crate::InputError;
 
@@ -81,7 +82,10 @@ pub enum VcovArg {
     Model,
     /// Cluster-robust CR1 by the outermost grouping factor (clubSandwich's
     /// `vcovCR(fit, type = "CR1")`), t on G − 1 df.
-    Robust,
+    Cr1,
+    /// Cluster-robust CR2 by the outermost grouping factor with Satterthwaite df
+    /// (clubSandwich's `vcovCR(fit, type = "CR2")` and `coef_test`); for few clusters.
+    Cr2,
 }
 
 #[derive(Debug, Args)]
@@ -99,9 +103,9 @@ pub struct MixedArgs {
     /// Degrees of freedom for tests and intervals: Satterthwaite (lmerTest) or residual.
     #[arg(long, value_enum, default_value = "satterthwaite")]
     df: DfArg,
-    /// Covariance of the fixed effects: model-based, or cluster-robust (CR1) by the
-    /// outermost grouping factor, valid when the random-effects model of the covariance
-    /// is wrong (e.g. the residual variance differs between waves).
+    /// Covariance of the fixed effects: model-based, or cluster-robust (CR1 or CR2) by
+    /// the outermost grouping factor, valid when the random-effects model of the
+    /// covariance is wrong (e.g. the residual variance differs between waves).
     #[arg(long, value_enum, default_value = "model")]
     vcov: VcovArg,
     /// Estimated marginal means, e.g. `wave` or `"wave | group"`: means per level, the
@@ -157,17 +161,14 @@ pub fn run(args: MixedArgs, globals: Globals) -> anyhow::Result<ExitCode> {
             "{file}: the model did not converge: rescale covariates, simplify the random effects (e.g. (t || g) instead of (t | g)), or check for a response with little variation"
         );
     }
-    if matches!(args.vcov, VcovArg::Robust) {
-        let robust = cluster_robust_vcov(&fit, &design, &random)
+    let robust_type = match args.vcov {
+        VcovArg::Model => None,
+        VcovArg::Cr1 => Some(RobustType::Cr1),
+        VcovArg::Cr2 => Some(RobustType::Cr2),
+    };
+    if let Some(kind) = robust_type {
+        let robust = cluster_robust_vcov(&fit, &design, &random, kind)
             .map_err(|e| InputError(format!("{file}: {e}")))?;
-        if !globals.quiet {
-            eprintln!(
-                "note: cluster-robust (CR1) standard errors by {}, {} clusters, t on {} df",
-                robust.cluster_by,
-                robust.clusters,
-                robust.clusters - 1
-            );
-        }
         fit = fit.with_robust_vcov(&robust);
     }
     let emmeans = match &args.emmeans {
@@ -217,13 +218,18 @@ fn describe(fit: &LmmFit, dropped: usize) -> String {
             .join(", "),
     );
     if let StandardErrors::ClusterRobust {
+        kind,
         cluster_by,
         clusters,
     } = &fit.standard_errors
     {
+        let df = if kind == "CR1" {
+            format!("{} df", clusters.saturating_sub(1))
+        } else {
+            "Satterthwaite df".to_string()
+        };
         out.push_str(&format!(
-            "Standard errors: cluster-robust (CR1) by {cluster_by}, {clusters} clusters; t tests on {} df.\n",
-            clusters.saturating_sub(1)
+            "Standard errors: cluster-robust ({kind}) by {cluster_by}, {clusters} clusters; t tests on {df}.\n"
         ));
     }
     let criterion = match (fit.reml_criterion, fit.deviance) {

@@ -16,7 +16,7 @@ use crate::data::validate::Extracts;
 use crate::data::validate::{validate, ExtractPaths, ExtractPeriod, ValidationReport};
 use crate::pipeline::did_stage::{did_stage, OutcomeDid};
 use crate::pipeline::mixed_stage::{survey_outcome, Response, SurveyModel, SurveyOutcome};
-use crate::pipeline::plan::{AnalysisSettings, Plan, SurveyErrors};
+use crate::pipeline::plan::{AnalysisSettings, Plan};
 use crate::pipeline::progress::{Progress, Stage};
 use crate::pipeline::propensity::{table_one_of, PropensityError, PsTerm};
 use crate::pipeline::risk_set::{
@@ -294,7 +294,7 @@ fn survey_stage(
     let wave = scored.column("wave")?.i64()?.clone();
     let model = SurveyModel {
         practice_random_effect: plan.survey.practice_random_effect,
-        robust: plan.survey.standard_errors == SurveyErrors::Robust,
+        robust: plan.survey.standard_errors.robust_type(),
     };
     let mut out = Vec::new();
     for (outcome, column) in SURVEY_OUTCOMES {

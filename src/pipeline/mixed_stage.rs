@@ -11,7 +11,7 @@ use super::emmeans::{emmeans, GridEstimate};
 use crate::data::cohort::Registry;
 use crate::stats::design::{model_matrix, random_effect_design, ColumnData, DataSet};
 use crate::stats::formula;
-use crate::stats::lmm::{cluster_robust_vcov, fit_lmm, ContrastResult, LmmOptions};
+use crate::stats::lmm::{cluster_robust_vcov, fit_lmm, ContrastResult, LmmOptions, RobustType};
 
 /// One scored response of a referred person.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,9 +32,9 @@ pub struct Response {
 pub struct SurveyModel {
     /// Persons nested in general practices: `(1 | practice_id/person_id)`.
     pub practice_random_effect: bool,
-    /// Cluster-robust (CR1) standard errors by the outermost grouping factor instead of
-    /// the model-based ones with Satterthwaite df.
-    pub robust: bool,
+    /// Cluster-robust standard errors (CR1 or CR2) by the outermost grouping factor
+    /// instead of the model-based ones with Satterthwaite df.
+    pub robust: Option<RobustType>,
 }
 
 /// An estimate with its Satterthwaite interval.
@@ -165,15 +165,22 @@ pub fn survey_outcome(
             "the mixed model did not converge: check the scores for a constant outcome".into(),
         ));
     }
-    let standard_errors = if model.robust {
-        let robust = cluster_robust_vcov(&fit, &design, &random).map_err(|e| err(e.to_string()))?;
+    let standard_errors = if let Some(kind) = model.robust {
+        let robust =
+            cluster_robust_vcov(&fit, &design, &random, kind).map_err(|e| err(e.to_string()))?;
         fit = fit.with_robust_vcov(&robust);
-        format!(
-            "cluster-robust (CR1) by {}, {} clusters, t on {} df",
-            robust.cluster_by,
-            robust.clusters,
-            robust.clusters - 1
-        )
+        match kind {
+            RobustType::Cr1 => format!(
+                "cluster-robust (CR1) by {}, {} clusters, t on {} df",
+                robust.cluster_by,
+                robust.clusters,
+                robust.clusters - 1
+            ),
+            RobustType::Cr2 => format!(
+                "cluster-robust (CR2) by {}, {} clusters, t on Satterthwaite df",
+                robust.cluster_by, robust.clusters
+            ),
+        }
     } else {
         "model-based, Satterthwaite df".to_string()
     };

@@ -112,8 +112,9 @@ pub struct Survey {
     pub complete_cases: bool,
     /// Add a random intercept for the general practice: `(1 | practice_id/person_id)`.
     pub practice_random_effect: bool,
-    /// `robust` (cluster-robust CR1 by person, or by practice with the practice
-    /// random effect) or `model` (model-based with Satterthwaite df, as lmerTest).
+    /// `robust` (cluster-robust CR2 with Satterthwaite df, by person, or by practice
+    /// with the practice random effect), `robust_cr1` (CR1 on clusters − 1 df) or
+    /// `model` (model-based with Satterthwaite df, as lmerTest).
     pub standard_errors: SurveyErrors,
 }
 
@@ -121,8 +122,23 @@ pub struct Survey {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SurveyErrors {
+    /// Cluster-robust CR2 with Satterthwaite df (clubSandwich's defaults).
     Robust,
+    /// Cluster-robust CR1 on clusters − 1 df.
+    RobustCr1,
+    /// Model-based with Satterthwaite df (lmerTest).
     Model,
+}
+
+impl SurveyErrors {
+    /// The cluster-robust type, or `None` for model-based standard errors.
+    pub fn robust_type(self) -> Option<crate::stats::lmm::RobustType> {
+        match self {
+            SurveyErrors::Robust => Some(crate::stats::lmm::RobustType::Cr2),
+            SurveyErrors::RobustCr1 => Some(crate::stats::lmm::RobustType::Cr1),
+            SurveyErrors::Model => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

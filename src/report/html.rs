@@ -241,7 +241,8 @@ impl Report<'_> {
             },
             threshold = p.disclosure.threshold,
             errors = match p.survey.standard_errors {
-                crate::pipeline::plan::SurveyErrors::Robust => "cluster-robust (CR1) standard errors by person (by practice with the practice random effect; Liang and Zeger 1986) and t intervals on clusters − 1 degrees of freedom",
+                crate::pipeline::plan::SurveyErrors::Robust => "cluster-robust standard errors by person (by practice with the practice random effect) with the CR2 bias-reduced correction and Satterthwaite degrees of freedom (Liang and Zeger 1986; Bell and McCaffrey 2002; Pustejovsky and Tipton 2018)",
+                crate::pipeline::plan::SurveyErrors::RobustCr1 => "cluster-robust (CR1) standard errors by person (by practice with the practice random effect; Liang and Zeger 1986) and t intervals on clusters − 1 degrees of freedom",
                 crate::pipeline::plan::SurveyErrors::Model => "model-based standard errors and Satterthwaite degrees of freedom (Kuznetsova et al. 2017)",
             },
         );

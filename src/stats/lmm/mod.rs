@@ -56,7 +56,9 @@ mod optimize;
 mod pls;
 mod robust;
 
-pub use robust::{cluster_robust_vcov, RobustError, RobustVcov};
+pub use robust::{
+    cluster_robust_vcov, Cr2Df, RobustError, RobustType, RobustVcov, CR2_MAX_CLUSTER_SIZE,
+};
 #[cfg(test)]
 mod tests;
 
@@ -99,8 +101,13 @@ pub enum StandardErrors {
     /// The model's own covariance; tests on [`LmmFit::df_method`] degrees of freedom.
     #[default]
     ModelBased,
-    /// Cluster-robust CR1 by the levels of `cluster_by`; tests on `clusters − 1` df.
-    ClusterRobust { cluster_by: String, clusters: usize },
+    /// Cluster-robust (`kind` CR1 or CR2) by the levels of `cluster_by`; tests on
+    /// `clusters − 1` df (CR1) or Satterthwaite df (CR2).
+    ClusterRobust {
+        kind: String,
+        cluster_by: String,
+        clusters: usize,
+    },
 }
 
 /// Options of [`fit_lmm`].
@@ -249,10 +256,13 @@ pub struct LmmFit {
     vcov: DMatrix<f64>,
     #[serde(skip)]
     satterthwaite: Option<Satterthwaite>,
-    /// Degrees of freedom of every test when the covariance was replaced by a
+    /// Degrees of freedom of every test when the covariance was replaced by a CR1
     /// cluster-robust one (clusters − 1).
     #[serde(skip)]
     robust_df: Option<f64>,
+    /// The Satterthwaite df of contrasts when the covariance was replaced by a CR2 one.
+    #[serde(skip)]
+    cr2_df: Option<Cr2Df>,
 }
 
 /// Why a mixed model could not be fitted or tested.
@@ -589,6 +599,7 @@ pub fn fit_lmm(
         vcov,
         satterthwaite,
         robust_df: None,
+        cr2_df: None,
     };
     for (j, &b) in beta.iter().enumerate() {
         let mut l = vec![0.0; p];
@@ -659,18 +670,24 @@ impl LmmFit {
                 let denom = quadratic_form(&grad, &s.vcov_varpar);
                 2.0 * var * var / denom
             }
-            None => self.robust_df.unwrap_or_else(|| self.df_residual()),
+            None => match &self.cr2_df {
+                Some(cr2) => cr2.df(l),
+                None => self.robust_df.unwrap_or_else(|| self.df_residual()),
+            },
         };
         t_test(estimate, var.sqrt(), df)
     }
 
     /// The fit with its covariance of β̂ replaced by a cluster-robust one: the fixed
-    /// effects' tests and every contrast then use it, on clusters − 1 degrees of freedom.
+    /// effects' tests and every contrast then use it, on clusters − 1 degrees of freedom
+    /// (CR1) or Satterthwaite degrees of freedom (CR2).
     pub fn with_robust_vcov(mut self, robust: &RobustVcov) -> LmmFit {
         self.vcov = robust.vcov.clone();
         self.satterthwaite = None;
         self.robust_df = Some(robust.clusters as f64 - 1.0);
+        self.cr2_df = robust.cr2.clone();
         self.standard_errors = StandardErrors::ClusterRobust {
+            kind: robust.kind.name().to_string(),
             cluster_by: robust.cluster_by.clone(),
             clusters: robust.clusters,
         };

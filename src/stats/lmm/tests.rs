@@ -980,9 +980,11 @@ fn lmm_large_random_slopes_timing() {
     }
 }
 
-/// CR1 cluster-robust covariance against clubSandwich 0.5.8 `vcovCR(fit, type = "CR1")`
-/// (tests/reference/lmm/robust/robust_reference.R): a random intercept, a correlated slope,
-/// nested factors (clusters: the outer one) and an interaction model.
+/// Cluster-robust covariance against clubSandwich 0.5.8
+/// (tests/reference/lmm/robust/robust_reference.R): `vcovCR(fit, type = "CR1")`, and
+/// `vcovCR(fit, type = "CR2")` with coef_test's and linear_contrast's Satterthwaite df;
+/// a random intercept, a correlated slope, nested factors (clusters: the outer one) and
+/// an interaction model with 8 practices as clusters.
 #[test]
 fn cluster_robust_vcov_matches_club_sandwich() {
     for name in [
@@ -997,32 +999,74 @@ fn cluster_robust_vcov_matches_club_sandwich() {
         let design = model_matrix(&f, &data).unwrap();
         let blocks = random_effect_design(&f, &data, &design.rows).unwrap();
         let fit = fit_lmm(&design, &blocks, &LmmOptions::default()).unwrap();
-        let robust = cluster_robust_vcov(&fit, &design, &blocks).unwrap();
-        assert_eq!(robust.clusters as f64, num(&r["clusters"]), "{name}");
-        // jsonlite writes a one-term vector as a string.
+        // jsonlite writes a one-term vector as a scalar.
         let terms = match &r["terms"] {
             Value::String(s) => vec![s.clone()],
             other => strs(other),
         };
         assert_eq!(design.column_names, terms, "{name}");
-        let expected = &r["vcov_cr1"];
         let p = design.column_names.len();
-        for i in 0..p {
-            for j in 0..p {
-                let want = num(&expected[i][j]);
-                let got = robust.vcov[(i, j)];
-                let scale = num(&expected[i][i]).abs().sqrt() * num(&expected[j][j]).abs().sqrt();
+        let entry = |v: &Value, i: usize, j: usize| -> f64 {
+            let row = v.get(i).unwrap_or(v);
+            num(row.get(j).unwrap_or(row))
+        };
+        for (kind, key) in [(RobustType::Cr1, "vcov_cr1"), (RobustType::Cr2, "vcov_cr2")] {
+            let robust = cluster_robust_vcov(&fit, &design, &blocks, kind).unwrap();
+            assert_eq!(robust.clusters as f64, num(&r["clusters"]), "{name}");
+            let expected = &r[key];
+            for i in 0..p {
+                for j in 0..p {
+                    let want = entry(expected, i, j);
+                    let got = robust.vcov[(i, j)];
+                    let scale =
+                        entry(expected, i, i).abs().sqrt() * entry(expected, j, j).abs().sqrt();
+                    assert!(
+                        (got - want).abs() <= 1e-5 * scale,
+                        "{name} {key} [{i},{j}]: {got} vs {want}"
+                    );
+                }
+            }
+            let refit = fit.clone().with_robust_vcov(&robust);
+            for (j, fe) in refit.fixed_effects.iter().enumerate() {
+                assert!((fe.std_error - robust.vcov[(j, j)].sqrt()).abs() < 1e-12);
+                match kind {
+                    // CR1 tests every coefficient on G − 1 df.
+                    RobustType::Cr1 => assert_eq!(fe.df, robust.clusters as f64 - 1.0),
+                    // CR2: Satterthwaite df per coefficient, as coef_test.
+                    RobustType::Cr2 => {
+                        let want = match &r["df_cr2_satterthwaite"] {
+                            Value::Array(a) => num(&a[j]),
+                            one => num(one),
+                        };
+                        assert!(
+                            (fe.df - want).abs() <= 1e-4 * want,
+                            "{name} df {j}: {} vs {want}",
+                            fe.df
+                        );
+                    }
+                }
+            }
+            if kind == RobustType::Cr2 {
+                let c: Vec<f64> = match &r["contrast"] {
+                    Value::Array(a) => a.iter().map(num).collect(),
+                    one => vec![num(one)],
+                };
+                let got = refit.contrast(&c).unwrap();
+                let want = &r["contrast_cr2"];
+                assert!((got.estimate - num(&want["estimate"])).abs() < 1e-6 * got.std_error);
                 assert!(
-                    (got - want).abs() <= 1e-5 * scale,
-                    "{name} [{i},{j}]: {got} vs {want}"
+                    (got.std_error - num(&want["std_error"])).abs() <= 1e-5 * got.std_error,
+                    "{name} contrast SE {} vs {}",
+                    got.std_error,
+                    want["std_error"]
+                );
+                assert!(
+                    (got.df - num(&want["df"])).abs() <= 1e-4 * got.df,
+                    "{name} contrast df {} vs {}",
+                    got.df,
+                    want["df"]
                 );
             }
-        }
-        // The robust fit tests every coefficient with the robust SE on G − 1 df.
-        let refit = fit.with_robust_vcov(&robust);
-        for (j, fe) in refit.fixed_effects.iter().enumerate() {
-            assert!((fe.std_error - robust.vcov[(j, j)].sqrt()).abs() < 1e-12);
-            assert_eq!(fe.df, robust.clusters as f64 - 1.0);
         }
     }
 }
@@ -1034,6 +1078,6 @@ fn cluster_robust_vcov_refuses_crossed_factors() {
     let design = model_matrix(&f, &data).unwrap();
     let blocks = random_effect_design(&f, &data, &design.rows).unwrap();
     let fit = fit_lmm(&design, &blocks, &LmmOptions::default()).unwrap();
-    let e = cluster_robust_vcov(&fit, &design, &blocks).unwrap_err();
+    let e = cluster_robust_vcov(&fit, &design, &blocks, RobustType::Cr2).unwrap_err();
     assert!(matches!(e, RobustError::NotNested(..)), "{e:?}");
 }
