@@ -181,11 +181,11 @@ pub fn cluster_robust_vcov(
     // Every other grouping factor's levels must lie inside one cluster.
     for (b, block) in blocks.iter().enumerate() {
         let mut home = vec![u32::MAX; block.group_levels.len()];
-        for i in 0..n {
-            let g = block.group_codes[i] as usize;
+        for (&code, &c) in block.group_codes.iter().zip(cluster.iter()).take(n) {
+            let g = code as usize;
             if home[g] == u32::MAX {
-                home[g] = cluster[i];
-            } else if home[g] != cluster[i] && b != outer {
+                home[g] = c;
+            } else if home[g] != c && b != outer {
                 return Err(RobustError::NotNested(
                     block.group_name.clone(),
                     blocks[outer].group_name.clone(),
