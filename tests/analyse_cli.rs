@@ -834,3 +834,71 @@ fn committed_expected_results_are_reproduced() {
         "these results differ from examples/demo-results: {differ:?}; if the change is intended, regenerate with SHINE_UPDATE_EXPECTED=1"
     );
 }
+
+/// The pipeline's DiD equals pyfixest 0.60 refitted on the cohort `analyse --demo`
+/// matched: the weighted Poisson rate ratio and the weighted linear DiD per outcome
+/// group, with standard errors clustered by matched set
+/// (`tests/reference/analyse/did_reference.py`).
+#[test]
+fn the_did_agrees_with_pyfixest_on_the_matched_cohort() {
+    let out = temp("did-reference");
+    let run = analyse_demo(&out, &[]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let results: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("results.json")).expect("results"))
+            .expect("json");
+    let reference: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/reference/analyse/did_reference.json"),
+        )
+        .expect("reference"),
+    )
+    .expect("json");
+    let close = |a: f64, b: f64, tol: f64| (a - b).abs() <= tol * b.abs().max(1e-12);
+    let mut checked = 0;
+    for o in results["difference_in_differences"]
+        .as_array()
+        .expect("did")
+    {
+        let name = o["outcome"].as_str().expect("outcome");
+        let r = &reference["outcomes"][name];
+        let f = |v: &serde_json::Value| v.as_f64().expect("number");
+        let log_rr = f(&o["rate_ratio"]["estimate"]);
+        assert!(
+            close(log_rr, f(&r["poisson_estimate"]), 1e-8),
+            "{name}: log rate ratio {log_rr} vs {}",
+            r["poisson_estimate"]
+        );
+        // pyfixest stops its IRLS at a looser tolerance; the SEs agree to 1e-5.
+        assert!(
+            close(
+                f(&o["rate_ratio"]["std_error"]),
+                f(&r["poisson_std_error"]),
+                1e-5
+            ),
+            "{name}: SE {} vs {}",
+            o["rate_ratio"]["std_error"],
+            r["poisson_std_error"]
+        );
+        assert!(
+            close(f(&o["linear"]["estimate"]), f(&r["linear_estimate"]), 1e-8),
+            "{name}"
+        );
+        assert!(
+            close(
+                f(&o["linear"]["std_error"]),
+                f(&r["linear_std_error"]),
+                1e-8
+            ),
+            "{name}"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 3);
+    let _ = std::fs::remove_dir_all(&out);
+}

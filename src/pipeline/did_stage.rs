@@ -2,10 +2,12 @@
 //! matched cohort's person-period panel,
 //!
 //! - the 2×2 DiD rate ratio: Poisson `count ~ treated_post | member + period` with
-//!   offset log(exposure);
+//!   offset log(exposure), weighted by the matching weights (MatchIt's ATT weights, as
+//!   `fixest::fepois(..., weights = ~weights)` after `MatchIt::matchit`);
 //! - the event study: `count ~ i(period, treated, ref = -1) | member + period`, and the
 //!   joint pre-trend test of the periods before −1;
-//! - the linear DiD on the rate per period (30 days), weighted by exposure;
+//! - the linear DiD on the rate per period (30 days), weighted by exposure times the
+//!   matching weight;
 //!
 //! all with standard errors clustered by matched set (or by person).
 
@@ -120,8 +122,10 @@ pub fn did_stage(
                    names: Vec<String>,
                    family: FeFamily|
          -> Result<FeFit, DidStageError> {
-            fit_panel(&panel, &members, x, &names, family, cluster, window)
-                .map_err(|e| err(e.to_string()))
+            fit_panel(
+                &panel, &members, &weights, x, &names, family, cluster, window,
+            )
+            .map_err(|e| err(e.to_string()))
         };
         let n = panel.member.len();
         let treated_post = DMatrix::from_iterator(
@@ -223,10 +227,13 @@ pub fn did_stage(
 }
 
 /// A fixed-effects fit on the panel: member and period fixed effects; Poisson with
-/// offset log(exposure), Gaussian on the rate per period weighted by exposure.
+/// offset log(exposure), Gaussian on the rate per period weighted by exposure; both
+/// weighted by the members' matching weights.
+#[allow(clippy::too_many_arguments)]
 fn fit_panel(
     panel: &Panel,
     members: &[PanelMember],
+    member_weights: &[f64],
     x: DMatrix<f64>,
     names: &[String],
     family: FeFamily,
@@ -258,6 +265,11 @@ fn fit_panel(
     };
     let vcov = Vcov::Cluster(vec![clusters]);
     let model = FeModel::new(family);
+    let weight: Vec<f64> = panel
+        .member
+        .iter()
+        .map(|&m| member_weights[m as usize])
+        .collect();
     match family {
         FeFamily::Poisson => {
             let offset: Vec<f64> = panel.exposure.iter().map(|e| e.ln()).collect();
@@ -266,7 +278,7 @@ fn fit_panel(
                 &x,
                 names,
                 &fixed_effects,
-                None,
+                Some(&weight),
                 Some(&offset),
                 &vcov,
                 &model,
@@ -274,12 +286,13 @@ fn fit_panel(
         }
         FeFamily::Gaussian => {
             let rate: Vec<f64> = (0..n).map(|i| panel.count[i] / panel.exposure[i]).collect();
+            let weight: Vec<f64> = (0..n).map(|i| weight[i] * panel.exposure[i]).collect();
             fit_fe(
                 &rate,
                 &x,
                 names,
                 &fixed_effects,
-                Some(&panel.exposure),
+                Some(&weight),
                 None,
                 &vcov,
                 &model,
