@@ -203,7 +203,7 @@ impl Report<'_> {
         let sensitivity: Vec<String> = p.sensitivity.iter().map(|s| s.label.clone()).collect();
         let mut text = format!(
             "Each referred person was matched at the month of referral (risk-set matching; Li, Propert and Rosenbaum 2001) to persons who had not been referred, were at least {min_age} years old, alive and resident, and lived in municipality {catchment} according to the register snapshot of the preceding year{later}. \
-             Propensity scores were estimated by one logistic regression over the stacked monthly risk sets with {covariates}, where prior healthcare use was counted over the {prior} days before the index date. \
+             Propensity scores were estimated by one logistic regression over the stacked monthly risk sets with {covariates}, all measured as of the first day of the month of the risk set, with prior healthcare use counted over the {prior} days before it. \
              Comparison person-months with a covariate level that no referred person had were removed (common support). \
              Referred persons were matched 1:{ratio} by greedy nearest-neighbour matching on the linear logit{exact}, {caliper}, without replacement across risk sets taken in calendar order; comparison persons took the index date of the person they were matched to. \
              Balance was assessed by standardised mean differences (threshold 0.1). ",
