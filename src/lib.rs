@@ -10,7 +10,11 @@ pub mod cli;
 pub mod data;
 pub mod pipeline;
 pub mod report;
+pub mod results;
 pub mod stats;
+
+#[cfg(test)]
+pub(crate) mod test_support;
 
 pub use cli::run;
 

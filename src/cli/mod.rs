@@ -61,6 +61,18 @@ enum Command {
 #[derive(Debug, Clone, Copy)]
 pub struct Globals {
     pub quiet: bool,
+    /// Worker threads, resolved once from `--threads` (default: the available cores).
+    pub threads: usize,
+}
+
+/// The `--threads` the arguments ask for, if they parse; the binary uses it to size
+/// polars' thread pool before the command starts (see `main.rs`).
+pub fn requested_threads<I, T>(args: I) -> Option<usize>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    Cli::try_parse_from(args).ok()?.threads
 }
 
 /// Parses the arguments and runs the command.
@@ -77,15 +89,29 @@ where
             return Ok(ExitCode::from(code));
         }
     };
-    if let Some(n) = cli.threads {
-        if n == 0 {
-            return Err(InputError("--threads must be at least 1".into()).into());
-        }
-        // Read by polars' thread pool when it first starts.
-        std::env::set_var("POLARS_MAX_THREADS", n.to_string());
-    }
-    let globals = Globals { quiet: cli.quiet };
-    match cli.command {
+    let threads = match cli.threads {
+        Some(0) => return Err(InputError("--threads must be at least 1".into()).into()),
+        Some(n) => n,
+        None => std::thread::available_parallelism().map_or(1, usize::from),
+    };
+    let globals = Globals {
+        quiet: cli.quiet,
+        threads,
+    };
+    // Every parallel loop in `stats` and `data` runs on this pool, so `--threads` bounds
+    // them all; results do not depend on its size.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .stack_size(WORKER_STACK_BYTES)
+        .build()?;
+    pool.install(|| dispatch(cli.command, globals))
+}
+
+/// The command runs on a worker of the pool: give workers a main thread's stack.
+const WORKER_STACK_BYTES: usize = 8 << 20;
+
+fn dispatch(command: Command, globals: Globals) -> anyhow::Result<ExitCode> {
+    match command {
         Command::Analyse(args) => analyse::run(args, globals),
         Command::Simulate(args) => simulate::run(args, globals),
         Command::Validate(args) => validate::run(args, globals),

@@ -11,15 +11,12 @@ pub mod matching;
 pub mod table_one;
 pub mod vcov;
 
-/// Threads for the parallel numerics: `POLARS_MAX_THREADS` when set (`--threads`),
-/// otherwise the available cores. Results never depend on it.
+use rayon::prelude::*;
+
+/// Threads of the rayon pool the caller runs on (the command's pool, sized by
+/// `--threads`). Results never depend on it.
 pub(crate) fn worker_threads() -> usize {
-    std::env::var("POLARS_MAX_THREADS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .or_else(|| std::thread::available_parallelism().ok().map(usize::from))
-        .unwrap_or(1)
-        .max(1)
+    rayon::current_num_threads().max(1)
 }
 
 /// Work that can be cut at an index into two parts: a slice, a range of indices, or a
@@ -87,61 +84,25 @@ where
         return vec![work(0, data)];
     }
     let size = n.div_ceil(threads);
-    std::thread::scope(|scope| {
-        let work = &work;
-        let mut handles = Vec::with_capacity(threads);
-        let (mut rest, mut offset) = (data, 0);
-        while n - offset > size {
-            let (part, tail) = rest.split_at(size);
-            handles.push(scope.spawn(move || work(offset, part)));
-            rest = tail;
-            offset += size;
-        }
-        let last = work(offset, rest);
-        let mut out: Vec<R> = handles
-            .into_iter()
-            .map(|h| match h.join() {
-                Ok(r) => r,
-                // Only a bug can panic here; pass it on unchanged.
-                Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect();
-        out.push(last);
-        out
-    })
+    let mut parts = Vec::with_capacity(threads);
+    let (mut rest, mut offset) = (data, 0);
+    while n - offset > size {
+        let (part, tail) = rest.split_at(size);
+        parts.push((offset, part));
+        rest = tail;
+        offset += size;
+    }
+    parts.push((offset, rest));
+    parts
+        .into_par_iter()
+        .map(|(offset, part)| work(offset, part))
+        .collect()
 }
 
-/// `work(0..n)` on the worker threads, each taking the next index when free; the results
+/// `work(0..n)` on the pool's threads, each taking the next index when free; the results
 /// in index order (so they do not depend on the number of threads).
 pub(crate) fn map_indices<R: Send>(n: usize, work: impl Fn(usize) -> R + Sync) -> Vec<R> {
-    let threads = worker_threads().clamp(1, n.max(1));
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut done: Vec<(usize, R)> = Vec::with_capacity(n);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let j = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        if j >= n {
-                            break mine;
-                        }
-                        mine.push((j, work(j)));
-                    }
-                })
-            })
-            .collect();
-        for h in handles {
-            match h.join() {
-                Ok(part) => done.extend(part),
-                // Only a bug can panic here; pass it on unchanged.
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-    });
-    done.sort_unstable_by_key(|(j, _)| *j);
-    done.into_iter().map(|(_, r)| r).collect()
+    (0..n).into_par_iter().with_max_len(1).map(work).collect()
 }
 
 #[cfg(test)]

@@ -1,0 +1,1 @@
+//! Results of `shine did`.
