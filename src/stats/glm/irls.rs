@@ -1,0 +1,267 @@
+//! The IRLS loop of R's `glm.fit` and its working values.
+
+use nalgebra::DVector;
+
+use super::error::check_length;
+use super::rows::linear_predictor;
+use super::wls::{weighted_least_squares, WlsSolution};
+use super::{Family, GlmError, GlmOptions};
+use crate::stats::design::DesignRows;
+
+/// Working response and working weights of one IRLS iteration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkingValues {
+    /// z = (eta - offset) + (y - mu) / (d mu / d eta).
+    pub response: DVector<f64>,
+    /// W = prior weight * (d mu / d eta)^2 / V(mu); 0 where the prior weight is 0
+    /// (such rows take no part in the least-squares step).
+    pub weights: DVector<f64>,
+}
+
+/// Working response and weights at the linear predictor `eta` (which includes the
+/// offset), as in each iteration of R's `glm.fit`.
+///
+/// # Errors
+/// - [`GlmError::DimensionMismatch`] if `eta`, `offset` or `prior_weights` is not as
+///   long as `y`.
+/// - [`GlmError::InvalidWorkingValues`] if V(mu) or d mu / d eta is NaN or V(mu) is 0
+///   for a row with positive weight (R stops with "NAs in V(mu)" / "0s in V(mu)").
+pub fn working_values(
+    family: Family,
+    y: &DVector<f64>,
+    eta: &DVector<f64>,
+    offset: &DVector<f64>,
+    prior_weights: &DVector<f64>,
+) -> Result<WorkingValues, GlmError> {
+    let n = y.len();
+    check_length("eta", eta.len(), n)?;
+    check_length("offset", offset.len(), n)?;
+    check_length("prior_weights", prior_weights.len(), n)?;
+    let mut response = DVector::zeros(n);
+    let mut weights = DVector::zeros(n);
+    for i in 0..n {
+        let (z, w) = working_value(family, y[i], eta[i], offset[i], prior_weights[i])
+            .ok_or(GlmError::InvalidWorkingValues { row: i })?;
+        response[i] = z;
+        weights[i] = w;
+    }
+    Ok(WorkingValues { response, weights })
+}
+
+/// The working response and weight of one row, (0, 0) for a row that takes no part;
+/// `None` when V(mu) or d mu / d eta is NaN or V(mu) is 0.
+fn working_value(family: Family, y: f64, eta: f64, offset: f64, prior: f64) -> Option<(f64, f64)> {
+    if prior <= 0.0 {
+        return Some((0.0, 0.0));
+    }
+    let mu = family.inverse_link(eta);
+    let variance = family.variance(mu);
+    let d = family.mu_eta(eta);
+    if variance.is_nan() || variance == 0.0 || d.is_nan() {
+        return None;
+    }
+    if d == 0.0 {
+        return Some((0.0, 0.0));
+    }
+    Some(((eta - offset) + (y - mu) / d, prior * d * d / variance))
+}
+
+/// `out[i] = f(v[i])`, on the worker threads for long vectors.
+fn map_into(v: &DVector<f64>, out: &mut DVector<f64>, f: impl Fn(f64) -> f64 + Sync) {
+    crate::stats::for_each_part(
+        v.len(),
+        (v.as_slice(), out.as_mut_slice()),
+        |_, (v, out)| {
+            for (o, &x) in out.iter_mut().zip(v) {
+                *o = f(x);
+            }
+        },
+    );
+}
+
+/// [`Family::deviance`] with the deviance residuals computed on the worker threads (into
+/// `scratch`) and summed in row order, so the sum is that of the sequential loop.
+fn deviance_of(
+    family: Family,
+    y: &DVector<f64>,
+    mu: &DVector<f64>,
+    weights: &DVector<f64>,
+    scratch: &mut Vec<f64>,
+) -> f64 {
+    scratch.resize(y.len(), 0.0);
+    crate::stats::for_each_part(
+        y.len(),
+        (
+            scratch.as_mut_slice(),
+            (y.as_slice(), (mu.as_slice(), weights.as_slice())),
+        ),
+        |_, (out, (y, (mu, w)))| {
+            for (i, o) in out.iter_mut().enumerate() {
+                *o = family.deviance_residual(y[i], mu[i], w[i]);
+            }
+        },
+    );
+    scratch.iter().copied().sum()
+}
+
+/// [`working_values`] into `out`, on the worker threads; the error names the first row.
+fn working_values_into(
+    family: Family,
+    y: &DVector<f64>,
+    eta: &DVector<f64>,
+    offset: &DVector<f64>,
+    prior_weights: &DVector<f64>,
+    out: &mut WorkingValues,
+) -> Result<(), GlmError> {
+    let n = y.len();
+    let inputs = (
+        y.as_slice(),
+        (
+            eta.as_slice(),
+            (offset.as_slice(), prior_weights.as_slice()),
+        ),
+    );
+    let outputs = (out.response.as_mut_slice(), out.weights.as_mut_slice());
+    let first_bad = crate::stats::for_each_part(
+        n,
+        (outputs, inputs),
+        |start, ((response, weights), (y, (eta, (offset, prior))))| {
+            for i in 0..response.len() {
+                match working_value(family, y[i], eta[i], offset[i], prior[i]) {
+                    Some((z, w)) => {
+                        response[i] = z;
+                        weights[i] = w;
+                    }
+                    None => return Some(start + i),
+                }
+            }
+            None
+        },
+    );
+    match first_bad.into_iter().flatten().next() {
+        Some(row) => Err(GlmError::InvalidWorkingValues { row }),
+        None => Ok(()),
+    }
+}
+
+/// State of the IRLS loop of glm.fit after it stops.
+pub(super) struct IrlsResult {
+    pub(super) coefficients: DVector<f64>,
+    pub(super) eta: DVector<f64>,
+    pub(super) mu: DVector<f64>,
+    pub(super) deviance: f64,
+    pub(super) iterations: usize,
+    pub(super) converged: bool,
+    pub(super) boundary: bool,
+    pub(super) wls: WlsSolution,
+    pub(super) working_weights: DVector<f64>,
+    /// Accepted coefficient vectors of the iterations, oldest first.
+    pub(super) history: Vec<DVector<f64>>,
+}
+
+/// The IRLS loop of R's `glm.fit` (inputs already validated).
+pub(super) fn irls<X: DesignRows + ?Sized>(
+    x: &X,
+    y: &DVector<f64>,
+    weights: &DVector<f64>,
+    offset: &DVector<f64>,
+    options: &GlmOptions,
+    start_mu: Option<&DVector<f64>>,
+) -> Result<IrlsResult, GlmError> {
+    let family = options.family;
+    let n = y.len();
+    let tol = options.qr_tolerance();
+    let mut eta = match start_mu {
+        Some(mu) => mu.map(|m| family.link(m)),
+        None => DVector::from_fn(n, |i, _| family.link(family.initial_mu(y[i], weights[i]))),
+    };
+    let mut mu = DVector::zeros(n);
+    map_into(&eta, &mut mu, |e| family.inverse_link(e));
+    if !mu.iter().all(|&m| family.valid_mu(m)) || eta.iter().any(|e| e.is_nan()) {
+        return Err(GlmError::NoValidCoefficients { iteration: 0 });
+    }
+    let mut scratch = Vec::new();
+    let mut dev_old = deviance_of(family, y, &mu, weights, &mut scratch);
+    let mut coef_old: Option<DVector<f64>> = None;
+    let mut accepted: Option<(DVector<f64>, WlsSolution)> = None;
+    let mut history = Vec::new();
+    let mut converged = false;
+    let mut boundary = false;
+    let mut iterations = 0;
+    let mut deviance = dev_old;
+    // The working values of this iteration and of the last accepted one.
+    let mut working = WorkingValues {
+        response: DVector::zeros(n),
+        weights: DVector::zeros(n),
+    };
+    let mut accepted_weights = DVector::zeros(n);
+
+    for iter in 1..=options.max_iter {
+        iterations = iter;
+        working_values_into(family, y, &eta, offset, weights, &mut working)?;
+        if working.weights.iter().all(|&w| w <= 0.0) {
+            // R: "no observations informative at iteration %d".
+            converged = false;
+            break;
+        }
+        let wls = weighted_least_squares(x, &working.response, &working.weights, tol)?;
+        if wls.coefficients.iter().any(|c| !c.is_finite()) {
+            // R: "non-finite coefficients at iteration %d".
+            converged = false;
+            break;
+        }
+        let mut start = wls.coefficients.clone();
+        let mut step = |start: &DVector<f64>, eta: &mut DVector<f64>, mu: &mut DVector<f64>| {
+            linear_predictor(x, start, offset, eta);
+            map_into(eta, mu, |e| family.inverse_link(e));
+            deviance_of(family, y, mu, weights, &mut scratch)
+        };
+        deviance = step(&start, &mut eta, &mut mu);
+        boundary = false;
+        if !deviance.is_finite() || !mu.iter().all(|&m| family.valid_mu(m)) {
+            // Step halving towards the previous coefficients, as glm.fit's inner
+            // loops 1 (infinite deviance) and 2 (mu out of bounds).
+            let previous = coef_old
+                .as_ref()
+                .ok_or(GlmError::NoValidCoefficients { iteration: iter })?;
+            let mut halvings = 1;
+            while !deviance.is_finite() || !mu.iter().all(|&m| family.valid_mu(m)) {
+                if halvings > options.max_iter {
+                    return Err(GlmError::StepHalvingFailed { iteration: iter });
+                }
+                halvings += 1;
+                start = (&start + previous) / 2.0;
+                deviance = step(&start, &mut eta, &mut mu);
+            }
+            boundary = true;
+        }
+        history.push(start.clone());
+        let done = (deviance - dev_old).abs() / (deviance.abs() + 0.1) < options.epsilon;
+        accepted = Some((start.clone(), wls));
+        std::mem::swap(&mut accepted_weights, &mut working.weights);
+        if done {
+            converged = true;
+            break;
+        }
+        dev_old = deviance;
+        coef_old = Some(start);
+    }
+
+    // Without an accepted iteration (non-finite coefficients in the first least-squares
+    // step) R fails too.
+    let (coefficients, wls) = accepted.ok_or(GlmError::NoValidCoefficients {
+        iteration: iterations,
+    })?;
+    Ok(IrlsResult {
+        coefficients,
+        eta,
+        mu,
+        deviance,
+        iterations,
+        converged,
+        boundary,
+        wls,
+        working_weights: accepted_weights,
+        history,
+    })
+}
