@@ -1,0 +1,169 @@
+//! The data a formula is evaluated on: named columns of numbers, categories or logicals.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::error::DesignError;
+use super::suggest::closest_name;
+
+/// One column of input data.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum ColumnData {
+    /// Numbers; `NaN` marks a missing value.
+    Numeric(Vec<f64>),
+    /// A categorical column: a code per row indexing `levels` (`None` = missing), with
+    /// the levels in R's order (the first is the reference level).
+    Categorical {
+        codes: Vec<Option<u32>>,
+        levels: Vec<String>,
+    },
+    /// `TRUE`/`FALSE`; `None` = missing.
+    Logical(Vec<Option<bool>>),
+}
+
+impl ColumnData {
+    /// A categorical column from strings, with levels sorted by bytes (R's `sort()` in the
+    /// C locale) and `None` as missing.
+    pub fn from_strings<S: AsRef<str>>(values: &[Option<S>]) -> ColumnData {
+        // Distinct values first (few), then sorted: avoids copying and sorting every row.
+        let distinct: std::collections::HashSet<&str> =
+            values.iter().flatten().map(|s| s.as_ref()).collect();
+        let mut levels: Vec<String> = distinct.into_iter().map(str::to_string).collect();
+        levels.sort_unstable();
+        let index: HashMap<&str, u32> = levels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.as_str(), i as u32))
+            .collect();
+        let codes = values
+            .iter()
+            .map(|v| v.as_ref().and_then(|s| index.get(s.as_ref()).copied()))
+            .collect();
+        ColumnData::Categorical { codes, levels }
+    }
+
+    /// The number of rows.
+    pub fn len(&self) -> usize {
+        match self {
+            ColumnData::Numeric(v) => v.len(),
+            ColumnData::Categorical { codes, .. } => codes.len(),
+            ColumnData::Logical(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub(super) fn kind(&self) -> &'static str {
+        match self {
+            ColumnData::Numeric(_) => "numeric",
+            ColumnData::Categorical { .. } => "categorical",
+            ColumnData::Logical(_) => "logical",
+        }
+    }
+
+    pub(super) fn is_missing(&self, row: usize) -> bool {
+        match self {
+            ColumnData::Numeric(v) => v[row].is_nan(),
+            ColumnData::Categorical { codes, .. } => codes[row].is_none(),
+            ColumnData::Logical(v) => v[row].is_none(),
+        }
+    }
+}
+
+/// Named columns of equal length: the data a formula is evaluated on.
+///
+/// Columns are shared between clones (a clone of a large data set is cheap).
+#[derive(Clone, Debug, Default)]
+pub struct DataSet {
+    names: Vec<String>,
+    columns: Vec<Arc<ColumnData>>,
+    index: HashMap<String, usize>,
+}
+
+impl DataSet {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a column.
+    ///
+    /// # Errors
+    /// A duplicate name, a length that differs from the columns already added, or a
+    /// categorical code outside its levels (or repeated levels).
+    pub fn push(&mut self, name: impl Into<String>, column: ColumnData) -> Result<(), DesignError> {
+        let name = name.into();
+        if self.index.contains_key(&name) {
+            return Err(DesignError::DuplicateColumn { name });
+        }
+        if let Some(first) = self.columns.first() {
+            if first.len() != column.len() {
+                return Err(DesignError::LengthMismatch {
+                    name,
+                    len: column.len(),
+                    expected: first.len(),
+                });
+            }
+        }
+        if let ColumnData::Categorical { codes, levels } = &column {
+            let mut sorted: Vec<&String> = levels.iter().collect();
+            sorted.sort_unstable();
+            if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
+                return Err(DesignError::InvalidColumn {
+                    name,
+                    message: format!("the level `{}` appears twice", w[0]),
+                });
+            }
+            if let Some((row, code)) = codes
+                .iter()
+                .enumerate()
+                .find_map(|(r, c)| c.filter(|&c| c as usize >= levels.len()).map(|c| (r, c)))
+            {
+                return Err(DesignError::InvalidColumn {
+                    name,
+                    message: format!(
+                        "row {} has level code {code} but there are only {} levels",
+                        row + 1,
+                        levels.len()
+                    ),
+                });
+            }
+        }
+        self.index.insert(name.clone(), self.columns.len());
+        self.names.push(name);
+        self.columns.push(Arc::new(column));
+        Ok(())
+    }
+
+    /// The number of rows (0 for a data set without columns).
+    pub fn n_rows(&self) -> usize {
+        self.columns.first().map_or(0, |c| c.len())
+    }
+
+    pub fn get(&self, name: &str) -> Option<&ColumnData> {
+        self.index.get(name).map(|&i| self.columns[i].as_ref())
+    }
+
+    /// Column names in the order they were added.
+    pub fn column_names(&self) -> impl Iterator<Item = &str> {
+        self.names.iter().map(String::as_str)
+    }
+
+    pub(super) fn column(&self, name: &str) -> Result<&ColumnData, DesignError> {
+        self.shared_column(name).map(|c| c.as_ref())
+    }
+
+    /// The column, as shared with the clones of the data set.
+    pub(super) fn shared_column(&self, name: &str) -> Result<&Arc<ColumnData>, DesignError> {
+        self.index
+            .get(name)
+            .map(|&i| &self.columns[i])
+            .ok_or_else(|| DesignError::UnknownColumn {
+                name: name.to_string(),
+                suggestion: closest_name(name, &self.names),
+            })
+    }
+}
