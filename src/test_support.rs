@@ -62,6 +62,25 @@ pub fn assert_all_close(what: &str, ours: &[f64], reference: &[f64], rel: f64) {
     }
 }
 
+/// Whether `a` and `b` agree to `rel` relative to the larger or to `abs` absolutely;
+/// NaN agrees with NaN. [`close`] with an absolute floor other than [`ABS_FLOOR`]: `0`
+/// for a purely relative comparison, or a tighter floor for statistics that are zero up
+/// to rounding.
+pub fn close_within(a: f64, b: f64, rel: f64, abs: f64) -> bool {
+    (a.is_nan() && b.is_nan()) || relative_eq!(a, b, epsilon = abs, max_relative = rel)
+}
+
+/// Asserts [`close_within`], naming what was compared.
+#[track_caller]
+pub fn assert_close_within(what: &str, ours: f64, reference: f64, rel: f64, abs: f64) {
+    assert!(
+        close_within(ours, reference, rel, abs),
+        "{what}: {ours} vs {reference} (relative difference {:.2e}, tolerance {rel:.0e}, \
+         absolute {abs:.0e})",
+        rel_diff(ours, reference)
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,113 @@
+//! Weighted means and variances: MatchIt's `wvar` and the descriptive helpers built on
+//! it. In the descriptive helpers missing values are NaN and are skipped,
+//! `weights = None` means unit weights, and units with weight 0 are left out.
+
+use super::BalanceError;
+
+/// The values of one group, in row order.
+pub(super) fn select<'a>(
+    values: &'a [f64],
+    treated: &'a [bool],
+    flag: bool,
+) -> impl Iterator<Item = f64> + 'a {
+    values
+        .iter()
+        .zip(treated)
+        .filter(move |(_, &t)| t == flag)
+        .map(|(&v, _)| v)
+}
+
+/// `Σ w x / Σ w` over the (x, w) of a group, summed in row order.
+pub(crate) fn weighted_mean_of<'w, I>(group: impl Fn() -> I) -> f64
+where
+    I: Iterator<Item = (f64, &'w f64)>,
+{
+    let sw: f64 = group().map(|(_, w)| w).sum();
+    group().map(|(x, w)| x * w).sum::<f64>() / sw
+}
+
+/// `Σ w̃ (x − x̄_w)² / (1 − Σ w̃²)` with `w̃ = w / Σ w` (MatchIt's `wvar`, `cov.wt`), over
+/// the (x, w) of a group.
+pub(super) fn reliability_variance_of<'w, I>(group: impl Fn() -> I) -> f64
+where
+    I: Iterator<Item = (f64, &'w f64)>,
+{
+    let sw: f64 = group().map(|(_, w)| w).sum();
+    let mean = group().map(|(a, b)| a * b / sw).sum::<f64>();
+    let ss: f64 = group().map(|(a, b)| b / sw * (a - mean) * (a - mean)).sum();
+    let sw2: f64 = group().map(|(_, b)| (b / sw) * (b / sw)).sum();
+    ss / (1.0 - sw2)
+}
+
+/// [`weighted_mean_of`] over paired slices.
+fn weighted_mean_unchecked(x: &[f64], w: &[f64]) -> f64 {
+    weighted_mean_of(|| x.iter().copied().zip(w))
+}
+
+/// [`reliability_variance_of`] over paired slices.
+fn reliability_variance(x: &[f64], w: &[f64]) -> f64 {
+    reliability_variance_of(|| x.iter().copied().zip(w))
+}
+
+/// The non-missing values with positive weight, and the number of missing values.
+fn present(
+    x: &[f64],
+    weights: Option<&[f64]>,
+) -> Result<(Vec<f64>, Vec<f64>, usize), BalanceError> {
+    if let Some(w) = weights {
+        if w.len() != x.len() {
+            return Err(BalanceError::LengthMismatch {
+                what: "weights".to_string(),
+                expected: x.len(),
+                found: w.len(),
+            });
+        }
+        if let Some((row, &value)) = w
+            .iter()
+            .enumerate()
+            .find(|(_, v)| !(v.is_finite() && **v >= 0.0))
+        {
+            return Err(BalanceError::InvalidWeight { row, value });
+        }
+    }
+    let mut values = Vec::with_capacity(x.len());
+    let mut kept = Vec::with_capacity(x.len());
+    let mut missing = 0;
+    for (i, &v) in x.iter().enumerate() {
+        let w = weights.map_or(1.0, |w| w[i]);
+        if v.is_nan() {
+            missing += 1;
+        } else if w > 0.0 {
+            values.push(v);
+            kept.push(w);
+        }
+    }
+    Ok((values, kept, missing))
+}
+
+/// Weighted mean `Σ w x / Σ w` over non-missing values; `None` if no value has
+/// positive weight.
+///
+/// # Errors
+/// [`BalanceError::LengthMismatch`], [`BalanceError::InvalidWeight`].
+pub fn weighted_mean(x: &[f64], weights: Option<&[f64]>) -> Result<Option<f64>, BalanceError> {
+    let (v, w, _) = present(x, weights)?;
+    Ok((!v.is_empty()).then(|| weighted_mean_unchecked(&v, &w)))
+}
+
+/// Weighted variance with reliability weights, MatchIt's `wvar` (R's `cov.wt`):
+/// `Σ w̃ (x − x̄_w)² / (1 − Σ w̃²)`, `w̃ = w / Σ w` — R's `var()` with unit weights,
+/// and invariant to rescaling the weights. This is the convention of matching
+/// software (MatchIt, cobalt) for matching weights; with integer *frequency* weights
+/// it is not the variance of the expanded data. `None` with fewer than 2 units.
+///
+/// # Errors
+/// [`BalanceError::LengthMismatch`], [`BalanceError::InvalidWeight`].
+pub fn weighted_variance(x: &[f64], weights: Option<&[f64]>) -> Result<Option<f64>, BalanceError> {
+    let (v, w, _) = present(x, weights)?;
+    if v.len() < 2 {
+        return Ok(None);
+    }
+    let var = reliability_variance(&v, &w);
+    Ok(var.is_finite().then_some(var))
+}

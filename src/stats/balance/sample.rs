@@ -1,0 +1,198 @@
+//! Balance statistics of one covariate under one set of weights (MatchIt's `bal1var`):
+//! means, standardised mean difference, variance ratio, eCDF statistics and the
+//! standardised pair distance.
+
+use std::cell::OnceCell;
+
+use serde::Serialize;
+
+use super::ecdf::{ecdf_in_order, ValueOrder};
+use super::moments::{reliability_variance_of, weighted_mean_of};
+use super::smd::SQRT_EPS;
+
+/// MatchIt's threshold below which a mean pair distance is not standardised.
+const PAIR_DIST_FLOOR: f64 = 1e-8;
+
+/// Balance statistics of one covariate in one sample (one set of weights).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SampleBalance {
+    /// Weighted mean among the treated.
+    pub mean_treated: f64,
+    /// Weighted mean among the controls.
+    pub mean_control: f64,
+    /// Standardised mean difference (or the raw difference when below `sqrt(ε)`);
+    /// `None` when both groups have fewer than 2 units with non-zero weight.
+    pub smd: Option<f64>,
+    /// Ratio of weighted variances, treated over control; `None` for binary
+    /// covariates and when both groups are too small.
+    pub variance_ratio: Option<f64>,
+    /// Mean absolute difference of the weighted eCDFs; `None` when too small.
+    pub ecdf_mean: Option<f64>,
+    /// Maximum absolute difference of the weighted eCDFs; `None` when too small.
+    pub ecdf_max: Option<f64>,
+    /// Mean within-pair `|x_t − x_c|`, standardised like the SMD; `None` without pairs.
+    pub std_pair_dist: Option<f64>,
+}
+
+/// Balance statistics of one covariate under one set of weights (MatchIt's
+/// `bal1var`), given the SMD denominator `sd` ([`smd_denominator`]). Inputs are
+/// assumed checked (as [`balance_table`] does): same lengths, finite values, weights
+/// ≥ 0 with positive total in each group.
+///
+/// [`smd_denominator`]: super::smd_denominator
+/// [`balance_table`]: super::balance_table
+pub fn sample_balance(
+    values: &[f64],
+    binary: bool,
+    treated: &[bool],
+    weights: &[f64],
+    sd: f64,
+    pairs: Option<&[(usize, usize)]>,
+) -> SampleBalance {
+    Groups::new(treated).balance(
+        values,
+        binary,
+        treated,
+        Weights::Given(weights),
+        sd,
+        pairs,
+        &OnceCell::new(),
+    )
+}
+
+/// The weights of a sample: all 1 (before matching) or one per row.
+#[derive(Clone, Copy)]
+pub(super) enum Weights<'a> {
+    Unit,
+    Given(&'a [f64]),
+}
+
+impl Weights<'_> {
+    pub(super) fn get(&self, row: usize) -> &f64 {
+        match self {
+            Weights::Unit => &1.0,
+            Weights::Given(w) => &w[row],
+        }
+    }
+}
+
+/// The treated rows, listed; the control rows are the others.
+pub(super) struct Groups {
+    n: usize,
+    treated: Vec<usize>,
+}
+
+impl Groups {
+    pub(super) fn new(treated: &[bool]) -> Groups {
+        Groups {
+            n: treated.len(),
+            treated: (0..treated.len()).filter(|&i| treated[i]).collect(),
+        }
+    }
+
+    /// The rows of a group, in row order.
+    pub(super) fn rows(&self, treated: bool) -> GroupRows<'_> {
+        GroupRows {
+            treated: &self.treated,
+            complement: !treated,
+            next: 0,
+            row: 0,
+            n: self.n,
+        }
+    }
+
+    /// [`sample_balance`]; `order` holds the order of `values` once a statistic needs it.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn balance(
+        &self,
+        values: &[f64],
+        binary: bool,
+        treated: &[bool],
+        weights: Weights<'_>,
+        sd: f64,
+        pairs: Option<&[(usize, usize)]>,
+        order: &OnceCell<ValueOrder>,
+    ) -> SampleBalance {
+        let group = |flag: bool| self.rows(flag).map(|i| (values[i], weights.get(i)));
+        let nonzero = |flag: bool| self.rows(flag).filter(|&i| *weights.get(i) != 0.0).count();
+        let too_small = nonzero(true) < 2 && nonzero(false) < 2;
+
+        let mean_treated = weighted_mean_of(|| group(true));
+        let mean_control = weighted_mean_of(|| group(false));
+        let mdiff = mean_treated - mean_control;
+        let standardised = mdiff.abs() > SQRT_EPS;
+        let smd = match (standardised, too_small) {
+            (false, _) => Some(mdiff),
+            (true, false) => Some(mdiff / sd),
+            (true, true) => None,
+        };
+        let std_pair_dist = pairs.filter(|p| !p.is_empty()).and_then(|p| {
+            let mean = p
+                .iter()
+                .map(|&(t, c)| (values[t] - values[c]).abs())
+                .sum::<f64>()
+                / p.len() as f64;
+            match (standardised, too_small) {
+                (false, _) => Some(mean),
+                (true, false) if mean.abs() > PAIR_DIST_FLOOR => Some(mean / sd),
+                (true, false) => Some(mean),
+                (true, true) => None,
+            }
+        });
+        let (variance_ratio, ecdf_mean, ecdf_max) = if binary {
+            (None, Some(mdiff.abs()), Some(mdiff.abs()))
+        } else if too_small {
+            (None, None, None)
+        } else {
+            let vr =
+                reliability_variance_of(|| group(true)) / reliability_variance_of(|| group(false));
+            let order = order.get_or_init(|| ValueOrder::of(values));
+            let (mean, max) = ecdf_in_order(order, treated, weights);
+            (Some(vr), Some(mean), Some(max))
+        };
+        SampleBalance {
+            mean_treated,
+            mean_control,
+            smd,
+            variance_ratio,
+            ecdf_mean,
+            ecdf_max,
+            std_pair_dist,
+        }
+    }
+}
+
+/// The rows of a group in row order: the listed treated rows, or (`complement`) every
+/// row that is not listed.
+#[derive(Clone)]
+pub(super) struct GroupRows<'a> {
+    treated: &'a [usize],
+    complement: bool,
+    /// The next listed row to yield or to skip.
+    next: usize,
+    /// The next row (`complement` only).
+    row: usize,
+    n: usize,
+}
+
+impl Iterator for GroupRows<'_> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        if !self.complement {
+            let row = self.treated.get(self.next).copied();
+            self.next += 1;
+            return row;
+        }
+        while self.row < self.n {
+            let row = self.row;
+            self.row += 1;
+            if self.treated.get(self.next) == Some(&row) {
+                self.next += 1;
+            } else {
+                return Some(row);
+            }
+        }
+        None
+    }
+}

@@ -1,0 +1,263 @@
+//! The balance table: one row per covariate, before matching and after, with the
+//! checks of its inputs.
+
+use std::cell::OnceCell;
+
+use serde::Serialize;
+
+use super::sample::{Groups, Weights};
+use super::smd::smd_denominator;
+use super::BalanceError;
+
+/// One covariate column, a value per unit.
+#[derive(Debug, Clone, Copy)]
+pub struct Covariate<'a> {
+    /// Term name as shown in the balance table, e.g. `age` or `raceblack`.
+    pub name: &'a str,
+    /// Values per unit; finite.
+    pub values: &'a [f64],
+    /// Whether the column is binary (every value 0 or 1), which changes the SMD
+    /// denominator, the variance ratio and the eCDF statistics.
+    pub binary: bool,
+}
+
+impl<'a> Covariate<'a> {
+    /// A column whose binary flag is set as MatchIt sets it: binary when every value is
+    /// 0 or 1 (a factor level's indicator, a 0/1 flag — also a constant 0 or 1 column).
+    pub fn new(name: &'a str, values: &'a [f64]) -> Self {
+        Covariate {
+            name,
+            values,
+            binary: values.iter().all(|&v| v == 0.0 || v == 1.0),
+        }
+    }
+}
+
+/// One row of the balance table: MatchIt's `summary(m)$sum.all` ("before") and
+/// `summary(m)$sum.matched` ("after") for one term.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BalanceRow {
+    /// Term name.
+    pub term: String,
+    /// Whether the term is binary.
+    pub binary: bool,
+    /// Mean among the treated, all units.
+    pub mean_treated_before: f64,
+    /// Mean among the controls, all units.
+    pub mean_control_before: f64,
+    /// Standardised mean difference, all units.
+    pub smd_before: Option<f64>,
+    /// Variance ratio, all units (`None` for binary terms).
+    pub variance_ratio_before: Option<f64>,
+    /// eCDF mean difference, all units.
+    pub ecdf_mean_before: Option<f64>,
+    /// eCDF maximum difference, all units.
+    pub ecdf_max_before: Option<f64>,
+    /// Weighted mean among the matched treated.
+    pub mean_treated_after: f64,
+    /// Weighted mean among the matched controls.
+    pub mean_control_after: f64,
+    /// Standardised mean difference after matching (same denominator as before).
+    pub smd_after: Option<f64>,
+    /// Variance ratio after matching (`None` for binary terms).
+    pub variance_ratio_after: Option<f64>,
+    /// eCDF mean difference after matching.
+    pub ecdf_mean_after: Option<f64>,
+    /// eCDF maximum difference after matching.
+    pub ecdf_max_after: Option<f64>,
+    /// Standardised mean pair distance (MatchIt's "Std. Pair Dist."); `None` without
+    /// pairs.
+    pub std_pair_dist_after: Option<f64>,
+}
+
+/// The balance table for the ATT: one row per covariate, before matching (unit
+/// weights) and after (`weights`, e.g. [`Matching::weights`]).
+///
+/// MatchIt's first row is the distance itself (the linear logit): pass it as the
+/// first covariate, named `distance`. Factors enter as one 0/1 column per level, no
+/// level dropped (e.g. `raceblack`, `racehispan`, `racewhite`).
+///
+/// `pairs` (treated row, control row) are the links of the matched sets, one entry
+/// per match (a control matched twice appears twice), for the pair distance.
+///
+/// # Errors
+/// - [`BalanceError::LengthMismatch`] if a column or `weights` does not match
+///   `treated`.
+/// - [`BalanceError::NonFiniteValue`], [`BalanceError::NotBinary`] for bad values.
+/// - [`BalanceError::InvalidWeight`] for a negative or non-finite weight.
+/// - [`BalanceError::EmptyGroup`] if a group has no units, or no matched units.
+/// - [`BalanceError::InvalidPair`] if a pair is out of range or links wrong groups.
+///
+/// [`Matching::weights`]: crate::stats::matching::Matching::weights
+pub fn balance_table(
+    covariates: &[Covariate<'_>],
+    treated: &[bool],
+    weights: &[f64],
+    pairs: &[(usize, usize)],
+) -> Result<Vec<BalanceRow>, BalanceError> {
+    let samples = Samples::new(treated, weights, pairs)?;
+    let rows = crate::stats::map_indices(covariates.len(), |j| {
+        let cov = &covariates[j];
+        samples.row(cov.name, cov.values, cov.binary)
+    });
+    rows.into_iter().collect()
+}
+
+/// [`balance_table`] over covariates whose values are made one at a time, when needed:
+/// `column(j)` gives the values of the covariate named `names[j]`, flagged binary as
+/// [`Covariate::new`] flags it. For samples too large to hold every column at once.
+///
+/// # Errors
+/// As [`balance_table`].
+pub fn balance_table_by_column<F>(
+    names: &[String],
+    column: F,
+    treated: &[bool],
+    weights: &[f64],
+    pairs: &[(usize, usize)],
+) -> Result<Vec<BalanceRow>, BalanceError>
+where
+    F: Fn(usize) -> Vec<f64> + Sync,
+{
+    let samples = Samples::new(treated, weights, pairs)?;
+    let rows = crate::stats::map_indices(names.len(), |j| {
+        let values = column(j);
+        let cov = Covariate::new(&names[j], &values);
+        samples.row(cov.name, cov.values, cov.binary)
+    });
+    rows.into_iter().collect()
+}
+
+/// The sample before matching (unit weights) and after (the matching weights), checked.
+struct Samples<'a> {
+    treated: &'a [bool],
+    weights: &'a [f64],
+    pairs: &'a [(usize, usize)],
+    groups: Groups,
+}
+
+impl<'a> Samples<'a> {
+    fn new(
+        treated: &'a [bool],
+        weights: &'a [f64],
+        pairs: &'a [(usize, usize)],
+    ) -> Result<Self, BalanceError> {
+        let n = treated.len();
+        check_weights(treated, weights)?;
+        for &(t, c) in pairs {
+            if t >= n || c >= n || !treated[t] || treated[c] {
+                return Err(BalanceError::InvalidPair {
+                    treated: t,
+                    control: c,
+                });
+            }
+        }
+        Ok(Samples {
+            treated,
+            weights,
+            pairs,
+            groups: Groups::new(treated),
+        })
+    }
+
+    /// The balance row of one covariate.
+    fn row(&self, name: &str, values: &[f64], binary: bool) -> Result<BalanceRow, BalanceError> {
+        let treated = self.treated;
+        check_covariate(
+            &Covariate {
+                name,
+                values,
+                binary,
+            },
+            treated.len(),
+        )?;
+        let s = smd_denominator(values, binary, treated);
+        // Both samples walk the values in the same order.
+        let order = OnceCell::new();
+        let before = self
+            .groups
+            .balance(values, binary, treated, Weights::Unit, s, None, &order);
+        let after = self.groups.balance(
+            values,
+            binary,
+            treated,
+            Weights::Given(self.weights),
+            s,
+            Some(self.pairs),
+            &order,
+        );
+        Ok(BalanceRow {
+            term: name.to_string(),
+            binary,
+            mean_treated_before: before.mean_treated,
+            mean_control_before: before.mean_control,
+            smd_before: before.smd,
+            variance_ratio_before: before.variance_ratio,
+            ecdf_mean_before: before.ecdf_mean,
+            ecdf_max_before: before.ecdf_max,
+            mean_treated_after: after.mean_treated,
+            mean_control_after: after.mean_control,
+            smd_after: after.smd,
+            variance_ratio_after: after.variance_ratio,
+            ecdf_mean_after: after.ecdf_mean,
+            ecdf_max_after: after.ecdf_max,
+            std_pair_dist_after: after.std_pair_dist,
+        })
+    }
+}
+
+fn check_covariate(cov: &Covariate<'_>, n: usize) -> Result<(), BalanceError> {
+    if cov.values.len() != n {
+        return Err(BalanceError::LengthMismatch {
+            what: format!("covariate `{}`", cov.name),
+            expected: n,
+            found: cov.values.len(),
+        });
+    }
+    for (row, &value) in cov.values.iter().enumerate() {
+        if !value.is_finite() {
+            return Err(BalanceError::NonFiniteValue {
+                term: cov.name.to_string(),
+                row,
+                value,
+            });
+        }
+        if cov.binary && value != 0.0 && value != 1.0 {
+            return Err(BalanceError::NotBinary {
+                term: cov.name.to_string(),
+                row,
+                value,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Checks weights (finite, ≥ 0) and that both groups carry positive weight.
+fn check_weights(treated: &[bool], weights: &[f64]) -> Result<(), BalanceError> {
+    if weights.len() != treated.len() {
+        return Err(BalanceError::LengthMismatch {
+            what: "weights".to_string(),
+            expected: treated.len(),
+            found: weights.len(),
+        });
+    }
+    if let Some((row, &value)) = weights
+        .iter()
+        .enumerate()
+        .find(|(_, w)| !(w.is_finite() && **w >= 0.0))
+    {
+        return Err(BalanceError::InvalidWeight { row, value });
+    }
+    for (flag, group) in [(true, "treated"), (false, "control")] {
+        let has_units = treated.contains(&flag);
+        let positive = treated
+            .iter()
+            .zip(weights)
+            .any(|(&t, &w)| t == flag && w > 0.0);
+        if !(has_units && positive) {
+            return Err(BalanceError::EmptyGroup { group });
+        }
+    }
+    Ok(())
+}

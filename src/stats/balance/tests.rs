@@ -1,0 +1,479 @@
+//! Reference values: MatchIt 4.5.1 `summary(matchit(...))` on R 4.2.2, from
+//! tests/reference/matching/matching.R; formulas in MATCHIT_NOTES.md §6. Hand
+//! values of the descriptive helpers follow from the definitions (the n − 1
+//! variance).
+
+use std::cmp::Ordering;
+
+use super::ecdf::ecdf_differences;
+use super::reference::{load, num, MATCHIT_REL_TOL, ROUNDING_FLOOR, RUNS};
+use super::sample::Groups;
+use super::*;
+use crate::test_support::{close_within, EXACT};
+
+fn check_stat(run: &str, which: &str, term: &str, stat: &str, got: Option<f64>, want: Option<f64>) {
+    match (got, want) {
+        (Some(g), Some(w)) => assert!(
+            close_within(g, w, MATCHIT_REL_TOL, ROUNDING_FLOOR),
+            "{run} {which} {term} {stat}: got {g:e}, MatchIt {w:e}"
+        ),
+        (None, None) => {}
+        _ => panic!("{run} {which} {term} {stat}: got {got:?}, MatchIt {want:?}"),
+    }
+}
+
+/// Every balance statistic of every stored run (MatchIt's own weights and match
+/// matrix as input, so this isolates the balance formulas from the matching).
+#[test]
+fn balance_table_matches_matchit_summary_in_all_48_runs() {
+    assert_eq!(RUNS.len(), 48);
+    for (run, _) in RUNS {
+        let case = load(run);
+        let covariates: Vec<Covariate> = case
+            .columns
+            .iter()
+            .map(|(n, x)| Covariate::new(n, x))
+            .collect();
+        let pairs: Vec<(usize, usize)> = case
+            .match_matrix
+            .iter()
+            .flat_map(|(t, cs)| cs.iter().map(move |&c| (*t, c)))
+            .collect();
+        let table = balance_table(&covariates, &case.treated, &case.weights, &pairs)
+            .unwrap_or_else(|e| panic!("{run}: {e}"));
+        let all = case.json["balance"]["all"].as_array().expect("all");
+        let matched = case.json["balance"]["matched"].as_array().expect("matched");
+        assert_eq!(table.len(), all.len(), "{run}: number of rows");
+        for ((row, before), after) in table.iter().zip(all).zip(matched) {
+            assert_eq!(row.term, before["term"].as_str().expect("term"), "{run}");
+            assert_eq!(row.term, after["term"].as_str().expect("term"), "{run}");
+            let t = row.term.as_str();
+            let r = |v: &serde_json::Value, k: &str| num(&v[k]);
+            check_stat(
+                run,
+                "all",
+                t,
+                "means_treated",
+                Some(row.mean_treated_before),
+                r(before, "means_treated"),
+            );
+            check_stat(
+                run,
+                "all",
+                t,
+                "means_control",
+                Some(row.mean_control_before),
+                r(before, "means_control"),
+            );
+            check_stat(
+                run,
+                "all",
+                t,
+                "std_mean_diff",
+                row.smd_before,
+                r(before, "std_mean_diff"),
+            );
+            check_stat(
+                run,
+                "all",
+                t,
+                "var_ratio",
+                row.variance_ratio_before,
+                r(before, "var_ratio"),
+            );
+            check_stat(
+                run,
+                "all",
+                t,
+                "ecdf_mean",
+                row.ecdf_mean_before,
+                r(before, "ecdf_mean"),
+            );
+            check_stat(
+                run,
+                "all",
+                t,
+                "ecdf_max",
+                row.ecdf_max_before,
+                r(before, "ecdf_max"),
+            );
+            check_stat(
+                run,
+                "all",
+                t,
+                "std_pair_dist",
+                None,
+                r(before, "std_pair_dist"),
+            );
+            check_stat(
+                run,
+                "matched",
+                t,
+                "means_treated",
+                Some(row.mean_treated_after),
+                r(after, "means_treated"),
+            );
+            check_stat(
+                run,
+                "matched",
+                t,
+                "means_control",
+                Some(row.mean_control_after),
+                r(after, "means_control"),
+            );
+            check_stat(
+                run,
+                "matched",
+                t,
+                "std_mean_diff",
+                row.smd_after,
+                r(after, "std_mean_diff"),
+            );
+            check_stat(
+                run,
+                "matched",
+                t,
+                "var_ratio",
+                row.variance_ratio_after,
+                r(after, "var_ratio"),
+            );
+            check_stat(
+                run,
+                "matched",
+                t,
+                "ecdf_mean",
+                row.ecdf_mean_after,
+                r(after, "ecdf_mean"),
+            );
+            check_stat(
+                run,
+                "matched",
+                t,
+                "ecdf_max",
+                row.ecdf_max_after,
+                r(after, "ecdf_max"),
+            );
+            check_stat(
+                run,
+                "matched",
+                t,
+                "std_pair_dist",
+                row.std_pair_dist_after,
+                r(after, "std_pair_dist"),
+            );
+        }
+    }
+}
+
+#[test]
+fn sample_sizes_match_matchit_in_all_48_runs() {
+    for (run, _) in RUNS {
+        let case = load(run);
+        let sizes = sample_sizes(&case.treated, &case.weights).expect("valid weights");
+        for (got, key) in [(sizes.control, "control"), (sizes.treated, "treated")] {
+            let want = &case.json["sample_sizes"][key];
+            let count = |k: &str| want[k].as_u64().expect("count") as usize;
+            assert_eq!(got.all, count("all"), "{run} {key}");
+            assert_eq!(got.matched, count("matched"), "{run} {key}");
+            assert_eq!(got.unmatched, count("unmatched"), "{run} {key}");
+            assert_eq!(
+                got.all_ess,
+                want["all_ess"].as_f64().expect("ess"),
+                "{run} {key}"
+            );
+            let ess = want["matched_ess"].as_f64().expect("ess");
+            assert!(
+                close_within(got.matched_ess, ess, EXACT, 0.0),
+                "{run} {key}: {} vs {ess}",
+                got.matched_ess
+            );
+        }
+    }
+}
+
+/// MatchIt reports `raceblack`, `racehispan`, `racewhite`: every level of a
+/// factor, each a binary row (no variance ratio, eCDF = |mean difference|).
+#[test]
+fn factor_levels_are_binary_rows_without_variance_ratio() {
+    let case = load("lalonde_r1_nocal_norepl_intended");
+    let names: Vec<&str> = case.columns.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "distance",
+            "age",
+            "educ",
+            "raceblack",
+            "racehispan",
+            "racewhite",
+            "married",
+            "nodegree",
+            "re74",
+            "re75"
+        ]
+    );
+    let covariates: Vec<Covariate> = case
+        .columns
+        .iter()
+        .map(|(n, x)| Covariate::new(n, x))
+        .collect();
+    let table = balance_table(&covariates, &case.treated, &case.weights, &[]).expect("table");
+    for row in &table {
+        let binary =
+            row.term.starts_with("race") || row.term == "married" || row.term == "nodegree";
+        assert_eq!(row.binary, binary, "{}", row.term);
+        if binary {
+            assert_eq!(row.variance_ratio_before, None);
+            let d = (row.mean_treated_before - row.mean_control_before).abs();
+            assert_eq!(row.ecdf_max_before, Some(d));
+            assert_eq!(row.ecdf_mean_before, Some(d));
+        }
+        assert_eq!(row.std_pair_dist_after, None, "no pairs given");
+    }
+}
+
+/// Unmatched units keep their values as eCDF evaluation points (notes §6):
+/// x = 1..4, treated {1, 3}, control {2, 4}; after matching only units 1 and 2
+/// carry weight. Treated eCDF after: 1 from x = 1 on; control: 1 from x = 2 on.
+/// |F_T − F_C| at 1, 2, 3, 4 = 1, 0, 0, 0 → mean 0.25, max 1.
+#[test]
+fn ecdf_is_evaluated_at_every_value_of_the_full_sample() {
+    let x = [1.0, 2.0, 3.0, 4.0];
+    let treated = [true, false, true, false];
+    let (mean, max) = ecdf_differences(&x, &treated, &[1.0, 1.0, 0.0, 0.0]);
+    assert_eq!((mean, max), (0.25, 1.0));
+    // Before: |F_T − F_C| at 1..4 = 0.5, 0, 0.5, 0.
+    let (mean, max) = ecdf_differences(&x, &treated, &[1.0; 4]);
+    assert_eq!((mean, max), (0.25, 0.5));
+}
+
+/// Binary SMD denominator is sqrt(p(1 − p)) of the treated, no n − 1 correction.
+#[test]
+fn binary_smd_uses_treated_proportion_without_bessel_correction() {
+    let x = [1.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0];
+    let treated = [true, true, true, true, false, false, false, false];
+    let s = smd_denominator(&x, true, &treated);
+    assert_eq!(s, 0.5);
+    let b = sample_balance(&x, true, &treated, &[1.0; 8], s, None);
+    assert_eq!(b.smd, Some((0.5 - 0.25) / 0.5));
+}
+
+/// A covariate constant among the treated (SD 0) falls back to MatchIt's pooled SD
+/// ("proportional"): binary Σ_g s_g (1 − s_g/n_g) / n.
+#[test]
+fn constant_treated_covariate_uses_pooled_sd() {
+    let x = [1.0, 1.0, 1.0, 1.0, 0.0, 0.0];
+    let treated = [true, true, false, false, false, false];
+    // treated: s = 2, n = 2 → 0; control: s = 2, n = 4 → 2 (1 − 1/2) / 6 = 1/6.
+    let s = smd_denominator(&x, true, &treated);
+    assert!(close_within(s, (1.0f64 / 6.0).sqrt(), 1e-15, 0.0), "{s}");
+    // Continuous: centred sum of squares within group over n − 1.
+    let y = [5.0, 5.0, 1.0, 2.0, 3.0, 4.0];
+    let s = smd_denominator(&y, false, &treated);
+    assert!(close_within(s, (5.0f64 / 5.0).sqrt(), 1e-15, 0.0), "{s}");
+}
+
+/// Mean differences below sqrt(ε) are reported unstandardised (and so are exact
+/// zeros after perfect balance).
+#[test]
+fn tiny_mean_difference_is_not_standardised() {
+    let x = [0.1, 0.2, 0.1, 0.2];
+    let treated = [true, true, false, false];
+    let b = sample_balance(
+        &x,
+        false,
+        &treated,
+        &[1.0; 4],
+        1e-12,
+        Some(&[(0, 2), (1, 3)]),
+    );
+    assert_eq!(b.smd, Some(0.0));
+    assert_eq!(b.std_pair_dist, Some(0.0));
+}
+
+/// Both groups with fewer than 2 weighted units: SMD, variance ratio and eCDF are
+/// NA in MatchIt.
+#[test]
+fn too_small_groups_give_no_statistics() {
+    let x = [1.0, 2.0, 5.0, 7.0];
+    let treated = [true, true, false, false];
+    let b = sample_balance(
+        &x,
+        false,
+        &treated,
+        &[1.0, 0.0, 1.0, 0.0],
+        1.0,
+        Some(&[(0, 2)]),
+    );
+    assert_eq!(b.mean_treated, 1.0);
+    assert_eq!(b.mean_control, 5.0);
+    assert_eq!(
+        (
+            b.smd,
+            b.variance_ratio,
+            b.ecdf_mean,
+            b.ecdf_max,
+            b.std_pair_dist
+        ),
+        (None, None, None, None, None)
+    );
+}
+
+#[test]
+fn balance_table_rejects_bad_input() {
+    let x = [1.0, 2.0, 3.0, 4.0];
+    let treated = [true, true, false, false];
+    let cov = [Covariate::new("x", &x)];
+    let ok = [1.0; 4];
+    assert!(matches!(
+        balance_table(&cov, &treated, &[1.0; 3], &[]),
+        Err(BalanceError::LengthMismatch { .. })
+    ));
+    assert!(matches!(
+        balance_table(&cov, &treated, &[1.0, -1.0, 1.0, 1.0], &[]),
+        Err(BalanceError::InvalidWeight { row: 1, .. })
+    ));
+    assert!(matches!(
+        balance_table(&cov, &treated, &[0.0, 0.0, 1.0, 1.0], &[]),
+        Err(BalanceError::EmptyGroup { group: "treated" })
+    ));
+    assert!(matches!(
+        balance_table(&cov, &[true; 4], &ok, &[]),
+        Err(BalanceError::EmptyGroup { group: "control" })
+    ));
+    assert!(matches!(
+        balance_table(&cov, &treated, &ok, &[(2, 0)]),
+        Err(BalanceError::InvalidPair { .. })
+    ));
+    let nan = [1.0, f64::NAN, 3.0, 4.0];
+    assert!(matches!(
+        balance_table(&[Covariate::new("y", &nan)], &treated, &ok, &[]),
+        Err(BalanceError::NonFiniteValue { row: 1, .. })
+    ));
+    let flagged = Covariate {
+        name: "z",
+        values: &x,
+        binary: true,
+    };
+    assert!(matches!(
+        balance_table(&[flagged], &treated, &ok, &[]),
+        Err(BalanceError::NotBinary { .. })
+    ));
+    let short = [1.0, 2.0];
+    assert!(matches!(
+        balance_table(&[Covariate::new("s", &short)], &treated, &ok, &[]),
+        Err(BalanceError::LengthMismatch { .. })
+    ));
+}
+
+/// Integer weights act as frequency weights in the mean: the same as repeating the
+/// values. The variance uses reliability weights.
+#[test]
+fn weighted_helpers_with_frequency_weights_equal_expanded_data() {
+    let x = [3.0, 1.0, 4.0, 1.5, 9.0];
+    let w = [2.0, 1.0, 3.0, 1.0, 1.0];
+    let expanded = [3.0, 3.0, 1.0, 4.0, 4.0, 4.0, 1.5, 9.0];
+    let m = weighted_mean(&x, Some(&w)).expect("ok").expect("some");
+    let me = weighted_mean(&expanded, None).expect("ok").expect("some");
+    assert!(close_within(m, me, 1e-15, 0.0));
+    // n − 1 sample variance of the expanded data (Python 3 statistics.variance).
+    let v = weighted_variance(&expanded, None)
+        .expect("ok")
+        .expect("some");
+    assert!(close_within(v, 5.924_107_142_857_143, 1e-14, 0.0), "{v}");
+    let vw = weighted_variance(&x, Some(&w)).expect("ok").expect("some");
+    // Reliability weights: not the frequency-weight variance (its n is Σw̃-based),
+    // but invariant to rescaling the weights.
+    assert!(!close_within(vw, v, 1e-6, 0.0));
+    let b = weighted_variance(&x, Some(&[4.0, 2.0, 6.0, 2.0, 2.0]))
+        .expect("ok")
+        .expect("some");
+    assert!(close_within(vw, b, 1e-14, 0.0));
+}
+
+/// Missing values (NaN) are skipped and units with weight 0 left out.
+#[test]
+fn weighted_helpers_skip_missing_values_and_zero_weights() {
+    let x = [1.0, f64::NAN, 3.0, 100.0, 5.0];
+    let w = [1.0, 1.0, 1.0, 0.0, 1.0];
+    assert_eq!(weighted_mean(&x, Some(&w)).expect("ok"), Some(3.0));
+    let var = weighted_variance(&x, Some(&w)).expect("ok").expect("some");
+    assert!(close_within(var.sqrt(), 2.0, 1e-15, 0.0));
+    assert_eq!(weighted_mean(&[f64::NAN], None).expect("ok"), None);
+    assert_eq!(weighted_variance(&[1.0], None).expect("ok"), None);
+}
+
+/// The value order is a stable sort by value (−0 = +0), by counting for small whole
+/// numbers and by key otherwise, and marks where each run of equal values ends.
+#[test]
+fn value_order_is_a_stable_sort_by_value() {
+    let cases: [&[f64]; 5] = [
+        &[3.0, 1.0, 2.0, 1.0, 0.0, 3.0, 0.0],
+        &[2.5, -1.0, 0.0, -0.0, 2.5, -7.25, 1e300, -1.0],
+        &[65_536.0, 1.0, 65_535.0, 1.0],
+        &[4.0],
+        &[],
+    ];
+    for values in cases {
+        let mut expected: Vec<usize> = (0..values.len()).collect();
+        expected.sort_by(|&a, &b| values[a].partial_cmp(&values[b]).unwrap_or(Ordering::Equal));
+        let order = ValueOrder::of(values);
+        assert_eq!(order.rows, expected, "{values:?}");
+        let ends: Vec<bool> = (0..values.len())
+            .map(|k| {
+                expected
+                    .get(k + 1)
+                    .is_none_or(|&next| values[next] != values[expected[k]])
+            })
+            .collect();
+        assert_eq!(order.last_of_run, ends, "{values:?}");
+    }
+}
+
+#[test]
+fn group_rows_list_the_treated_and_the_others_in_row_order() {
+    let treated = [false, true, true, false, false, true, false];
+    let groups = Groups::new(&treated);
+    assert_eq!(groups.rows(true).collect::<Vec<_>>(), [1, 2, 5]);
+    assert_eq!(groups.rows(false).collect::<Vec<_>>(), [0, 3, 4, 6]);
+    let none = Groups::new(&[false, false]);
+    assert_eq!(none.rows(true).count(), 0);
+    assert_eq!(none.rows(false).collect::<Vec<_>>(), [0, 1]);
+}
+
+/// Columns made one at a time give the table of the columns given at once.
+#[test]
+fn balance_by_column_equals_the_balance_of_the_columns() {
+    let n = 40;
+    let treated: Vec<bool> = (0..n).map(|i| i % 4 == 0).collect();
+    let weights: Vec<f64> = (0..n)
+        .map(|i| match i % 8 {
+            0 | 4 => 1.0,
+            1 | 2 => 0.5,
+            _ => 0.0,
+        })
+        .collect();
+    let pairs: Vec<(usize, usize)> = (0..n).step_by(4).map(|t| (t, t + 1)).collect();
+    let columns: Vec<(String, Vec<f64>)> = vec![
+        (
+            "age".into(),
+            (0..n).map(|i| 20.0 + (i * 7 % 13) as f64 / 3.0).collect(),
+        ),
+        ("count".into(), (0..n).map(|i| (i * 5 % 4) as f64).collect()),
+        (
+            "flag".into(),
+            (0..n).map(|i| (i % 3 == 0) as u8 as f64).collect(),
+        ),
+    ];
+    let covariates: Vec<Covariate<'_>> = columns
+        .iter()
+        .map(|(name, values)| Covariate::new(name, values))
+        .collect();
+    let at_once = balance_table(&covariates, &treated, &weights, &pairs).expect("table");
+    let names: Vec<String> = columns.iter().map(|(name, _)| name.clone()).collect();
+    let by_column =
+        balance_table_by_column(&names, |j| columns[j].1.clone(), &treated, &weights, &pairs)
+            .expect("table");
+    assert_eq!(by_column, at_once);
+    assert!(at_once[2].binary && !at_once[1].binary);
+}
