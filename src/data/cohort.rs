@@ -8,8 +8,8 @@
 use polars::prelude::*;
 use serde::Serialize;
 
+use super::calendar::{age_on, civil_from_days, days_from_civil};
 use super::dictionary::TableName;
-use super::read::{civil_from_days, days_from_civil};
 use super::validate::Extracts;
 use crate::stats::design::{ColumnData, DataSet};
 
@@ -334,9 +334,7 @@ impl Registry {
 
     /// Age in whole years on `day`.
     pub fn age_years(&self, person: u32, day: i32) -> i32 {
-        let (by, bm, bd) = civil_from_days(self.birth[person as usize]);
-        let (y, m, d) = civil_from_days(day);
-        y - by - i32::from((m, d) < (bm, bd))
+        age_on(self.birth[person as usize], day)
     }
 }
 
@@ -839,15 +837,6 @@ fn covariates(registry: &Registry, rows: &[RiskSetRow], options: &RiskSetOptions
     }
     push("index_month", categorical(&months, &month_names));
     data
-}
-
-/// The default propensity model of the risk-set matching.
-pub fn default_propensity_formula(groups: &[OutcomeGroup]) -> String {
-    let prior: Vec<String> = groups.iter().map(|g| format!("prior_{}", g.name)).collect();
-    format!(
-        "treated ~ age + I(age^2) + sex + origin + living_alone + education + income_quintile + employment + charlson_index + psychiatric_diagnosis_5y + {} + index_month",
-        prior.join(" + ")
-    )
 }
 
 #[cfg(test)]

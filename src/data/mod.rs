@@ -1,6 +1,7 @@
 //! The data layer: the data dictionary, reading and validating extracts, the synthetic
 //! extracts, and the analysis tables derived from them (scores, index dates, panels).
 
+pub mod calendar;
 pub mod cohort;
 pub mod dictionary;
 pub mod instruments;
