@@ -3,7 +3,9 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
 use std::path::Path;
+use std::process::Stdio;
 
 use common::{demo_extracts, read_json, reference, rel_diff, repo_path, shine, Scratch};
 use common::{ACCUMULATED, CONVERGED, LOOSE_IRLS};
@@ -750,6 +752,9 @@ fn the_report_is_self_contained_and_complete() {
 }
 
 /// A run killed before it finishes leaves no results folder.
+///
+/// The run is killed when it reports (on stderr) that matching is done, in the middle of
+/// the pipeline, rather than after a fixed time, which a fast machine could outrun.
 #[test]
 fn an_interrupted_run_leaves_no_results_folder() {
     let scratch = Scratch::new("analyse");
@@ -757,17 +762,31 @@ fn an_interrupted_run_leaves_no_results_folder() {
     simulate(&dir, 350, 30000, 5);
     let out = scratch.join("interrupt-out");
     let mut child = shine()
-        .args(["analyse", "--quiet"])
+        .arg("analyse")
         .arg(&dir)
         .arg("--out")
         .arg(&out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let mut stages = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let mut seen = Vec::new();
+    for line in stages.by_ref() {
+        let line = line.expect("read stderr");
+        let matched = line.starts_with("match ");
+        seen.push(line);
+        if matched {
+            break;
+        }
+    }
     let finished = child.try_wait().expect("wait").is_some();
     child.kill().expect("kill");
     let _ = child.wait();
-    assert!(!finished, "the run finished before it could be interrupted");
+    assert!(
+        !finished,
+        "the run finished before it could be interrupted: {seen:?}"
+    );
     assert!(!out.exists(), "a results folder was left behind");
 }
 
