@@ -5,6 +5,9 @@
 //! equality (`|a − b| ≤ max(ε, rel · max(|a|, |b|))`), with NaN equal to NaN where a
 //! reference reports "not estimable" the same way.
 
+// Each user (the unit tests, each integration test binary) takes a part of it.
+#![allow(dead_code)]
+
 use approx::relative_eq;
 
 /// The same quantity computed by two exact formulas (round-off only).
@@ -17,6 +20,16 @@ pub const CONVERGED: f64 = 1e-8;
 pub const OPTIMISER: f64 = 1e-6;
 /// Below this magnitude, differences are compared absolutely rather than relatively.
 pub const ABS_FLOOR: f64 = 1e-10;
+/// The same quantity computed two ways where round-off builds up: a sum taken in another
+/// order or on another CPU, a transform (`exp`) of a number read back from text.
+pub const ACCUMULATED: f64 = 1e-9;
+/// A standard error against a reference whose IRLS stops at a looser tolerance than
+/// ours (pyfixest's `fepois`), which moves it in the fifth digit.
+pub const LOOSE_IRLS: f64 = 1e-5;
+/// What a reference computes from derivatives or variance components of its optimum
+/// rather than from the fit itself: Satterthwaite degrees of freedom (lmerTest's numerical
+/// Hessian), cluster-robust variances (clubSandwich on lme4's variance components).
+pub const SECOND_ORDER: f64 = 1e-4;
 
 /// Relative difference `|a − b| / |b|` (absolute below [`ABS_FLOOR`]); 0 when both are
 /// NaN, infinite when only one is.

@@ -17,14 +17,18 @@
 //! `--frailty-selection 0.7` to see the regression to the mean that selection on the
 //! unobserved frailty causes when matching on prior use.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
+use common::{read_json, run_ok, Scratch, SHINE};
+
 /// The binary under test: `SHINE_BIN` when set (to keep a long run on a fixed build),
 /// else the one cargo built.
-fn shine() -> String {
-    std::env::var("SHINE_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_shine").to_string())
+fn binary() -> String {
+    std::env::var("SHINE_BIN").unwrap_or_else(|_| SHINE.to_string())
 }
 
 #[derive(Default)]
@@ -58,20 +62,7 @@ impl Tally {
 }
 
 fn run(args: &[&str], paths: &[&Path]) {
-    let out = Command::new(shine())
-        .args(args)
-        .args(paths)
-        .output()
-        .expect("run shine");
-    assert!(
-        out.status.success(),
-        "shine {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn json(path: &Path) -> serde_json::Value {
-    serde_json::from_slice(&std::fs::read(path).expect("read")).expect("json")
+    run_ok(Command::new(binary()).args(args).args(paths));
 }
 
 #[test]
@@ -81,9 +72,7 @@ fn intervals_cover_the_truth_and_estimates_are_unbiased() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(200);
-    let root = std::env::temp_dir().join(format!("shine-coverage-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    std::fs::create_dir_all(&root).expect("mkdir");
+    let root = Scratch::new("coverage");
     let plan = root.join("plan.toml");
     // `SHINE_COVERAGE_PLAN` adds plan settings (TOML), to check another design.
     let extra = std::env::var("SHINE_COVERAGE_PLAN").unwrap_or_default();
@@ -138,8 +127,8 @@ fn intervals_cover_the_truth_and_estimates_are_unbiased() {
             ],
             &[&out, &extracts],
         );
-        let truth = json(&extracts.join("truth.json"));
-        let results = json(&out.join("results.json"));
+        let truth = read_json(extracts.join("truth.json"));
+        let results = read_json(out.join("results.json"));
         for o in results["difference_in_differences"]
             .as_array()
             .expect("did")
@@ -178,7 +167,7 @@ fn intervals_cover_the_truth_and_estimates_are_unbiased() {
         let _ = std::fs::remove_dir_all(&extracts);
         let _ = std::fs::remove_dir_all(&out);
     }
-    let _ = std::fs::remove_dir_all(&root);
+    drop(root);
     println!(
         "{reps} replications in {:.0} s",
         started.elapsed().as_secs_f64()

@@ -1,17 +1,19 @@
 //! `data-dictionary/README.md` is generated from the dictionary: fail when it is stale.
 
-use std::process::Command;
+mod common;
+
+use common::{repo_path, run, shine};
 
 #[test]
 fn data_dictionary_readme_is_up_to_date() {
-    let out = Command::new(env!("CARGO_BIN_EXE_shine"))
+    let out = shine()
         .args(["dictionary", "--format", "markdown"])
         .output()
         .expect("run shine dictionary");
     assert!(out.status.success());
     let generated = String::from_utf8(out.stdout).expect("utf-8");
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data-dictionary/README.md");
-    let committed = std::fs::read_to_string(path).expect("read data-dictionary/README.md");
+    let committed = std::fs::read_to_string(repo_path("data-dictionary/README.md"))
+        .expect("read data-dictionary/README.md");
     assert!(
         generated == committed,
         "data-dictionary/README.md is stale: run `cargo run --release -- dictionary --format markdown > data-dictionary/README.md`"
@@ -20,12 +22,9 @@ fn data_dictionary_readme_is_up_to_date() {
 
 #[test]
 fn dictionary_json_lists_every_table_and_column() {
-    let out = Command::new(env!("CARGO_BIN_EXE_shine"))
-        .args(["dictionary", "--format", "json"])
-        .output()
-        .expect("run shine dictionary");
-    assert!(out.status.success());
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let out = run(shine().args(["dictionary", "--format", "json"]));
+    assert!(out.success());
+    let json = out.json();
     let tables = json["tables"].as_array().expect("tables");
     let names: Vec<&str> = tables.iter().filter_map(|t| t["name"].as_str()).collect();
     assert_eq!(
@@ -39,10 +38,7 @@ fn dictionary_json_lists_every_table_and_column() {
             }
         }
     }
-    let one = Command::new(env!("CARGO_BIN_EXE_shine"))
-        .args(["dictionary", "--table", "nope"])
-        .output()
-        .expect("run");
-    assert_eq!(one.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&one.stderr).contains("no such table"));
+    let one = run(shine().args(["dictionary", "--table", "nope"]));
+    assert_eq!(one.code, Some(2));
+    assert!(one.stderr.contains("no such table"));
 }

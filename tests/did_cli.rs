@@ -3,21 +3,17 @@
 //! through the binary, compared to 1e-6 relative. References made by
 //! `tests/reference/fixest/make_reference.py`.
 
-use std::path::Path;
-use std::process::Command;
+mod common;
 
+use std::path::PathBuf;
+
+use common::{read_json, reference, rel_diff, run_failing, run_json, shine, Scratch};
+use common::{ACCUMULATED, OPTIMISER};
 use serde_json::Value;
 
-const SHINE: &str = env!("CARGO_BIN_EXE_shine");
-const REFERENCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/fixest");
-
-fn rel_diff(a: f64, b: f64) -> f64 {
-    let d = (a - b).abs();
-    if b.abs() < 1e-10 {
-        d
-    } else {
-        d / b.abs()
-    }
+/// The pyfixest reference fits and their data.
+fn fixest(file: &str) -> PathBuf {
+    reference("fixest").join(file)
 }
 
 fn run(case: &Value) -> Value {
@@ -30,9 +26,9 @@ fn run(case: &Value) -> Value {
         ),
         other => panic!("vcov {other}"),
     };
-    let mut cmd = Command::new(SHINE);
+    let mut cmd = shine();
     cmd.args(["did", "--json", "--quiet", "--data"])
-        .arg(Path::new(REFERENCE).join(case["data_file"].as_str().expect("data file")))
+        .arg(fixest(case["data_file"].as_str().expect("data file")))
         .args(["--formula", case["formula"].as_str().expect("formula")])
         .args(["--vcov", &vcov])
         .args([
@@ -49,21 +45,12 @@ fn run(case: &Value) -> Value {
     if let Some(o) = case["offset"].as_str() {
         cmd.args(["--offset", o]);
     }
-    let out = cmd.output().expect("run shine did");
-    assert!(
-        out.status.success(),
-        "{}: {}",
-        case["name"],
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("json")
+    run_json(&mut cmd)
 }
 
 #[test]
 fn agrees_with_pyfixest_on_every_reference_fit() {
-    let text = std::fs::read_to_string(Path::new(REFERENCE).join("fixest_reference.json"))
-        .expect("reference");
-    let reference: Value = serde_json::from_str(&text).expect("json");
+    let reference = read_json(fixest("fixest_reference.json"));
     let cases = reference["cases"].as_array().expect("cases");
     assert!(cases.len() >= 40);
     let mut worst: f64 = 0.0;
@@ -90,11 +77,13 @@ fn agrees_with_pyfixest_on_every_reference_fit() {
                 );
                 let d = rel_diff(x, y);
                 worst = worst.max(d);
-                assert!(d < 1e-6, "{name}: {} {key}: {x} vs {y}", a["term"]);
+                assert!(d < OPTIMISER, "{name}: {} {key}: {x} vs {y}", a["term"]);
             }
             if ours["family"] == "poisson" {
                 let rr = a["rate_ratio"].as_f64().expect("rate ratio");
-                assert!((rr - b["estimate"].as_f64().expect("estimate").exp()).abs() < 1e-9 * rr);
+                assert!(
+                    (rr - b["estimate"].as_f64().expect("estimate").exp()).abs() < ACCUMULATED * rr
+                );
             }
         }
         let collinear: Vec<&str> = ours["collinear"]
@@ -123,7 +112,10 @@ fn agrees_with_pyfixest_on_every_reference_fit() {
                     ours[k].as_f64().expect("ours"),
                     pre[r].as_f64().expect("theirs"),
                 );
-                assert!(rel_diff(x, y) < 1e-6, "{name}: pre-trend {k}: {x} vs {y}");
+                assert!(
+                    rel_diff(x, y) < OPTIMISER,
+                    "{name}: pre-trend {k}: {x} vs {y}"
+                );
             }
         }
     }
@@ -131,19 +123,15 @@ fn agrees_with_pyfixest_on_every_reference_fit() {
 }
 
 fn did_error(csv: &str, formula: &str, extra: &[&str]) -> (Option<i32>, String) {
-    let dir = std::env::temp_dir().join(format!("shine-did-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    let path = dir.join(format!("p{}.csv", csv.len()));
-    std::fs::write(&path, csv).expect("write");
-    let out = Command::new(SHINE)
-        .args(["did", "--formula", formula, "--data"])
-        .arg(&path)
-        .args(extra)
-        .output()
-        .expect("run");
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    (out.status.code(), stderr)
+    let scratch = Scratch::new("did-error");
+    let path = scratch.write("p.csv", csv);
+    let run = run_failing(
+        shine()
+            .args(["did", "--formula", formula, "--data"])
+            .arg(&path)
+            .args(extra),
+    );
+    (run.code, run.stderr)
 }
 
 #[test]

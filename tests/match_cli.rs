@@ -7,17 +7,18 @@
 //! matched sets are compared with MatchIt's defect-free distance-matrix routine, which
 //! later MatchIt releases use too.
 
-use std::collections::BTreeMap;
-use std::path::Path;
-use std::process::Command;
+mod common;
 
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use common::{file_name, read_json, reference, rel_diff, run_failing, run_json, shine};
+use common::{Scratch, EXACT, OPTIMISER};
 use serde_json::Value;
 
-const SHINE: &str = env!("CARGO_BIN_EXE_shine");
-const REFERENCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/matching");
-
-fn close(a: f64, b: f64, rel: f64) -> bool {
-    (a - b).abs() <= rel * b.abs().max(1e-8)
+/// The MatchIt reference runs and their data.
+fn matching(file: &str) -> PathBuf {
+    reference("matching").join(file)
 }
 
 fn id_text(v: &Value) -> String {
@@ -29,8 +30,8 @@ fn id_text(v: &Value) -> String {
 
 fn run_match(reference: &Value) -> Value {
     let options = &reference["options"];
-    let data = Path::new(REFERENCE).join(reference["data_file"].as_str().expect("data_file"));
-    let mut cmd = Command::new(SHINE);
+    let data = matching(reference["data_file"].as_str().expect("data_file"));
+    let mut cmd = shine();
     cmd.args(["match", "--json", "--id", "id", "--data"])
         .arg(&data)
         .args(["--formula", reference["formula"].as_str().expect("formula")])
@@ -44,31 +45,19 @@ fn run_match(reference: &Value) -> Value {
     if let Some(order) = options["m_order_argument"].as_str() {
         cmd.args(["--order", order]);
     }
-    let out = cmd.output().expect("run shine match");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("json")
+    run_json(&mut cmd)
 }
 
 #[test]
 fn matches_matchit_on_every_reference_run() {
-    let mut files: Vec<_> = std::fs::read_dir(REFERENCE)
-        .expect("reference dir")
-        .filter_map(|e| e.ok().map(|e| e.path()))
+    let files: Vec<PathBuf> = common::json_files(matching(""))
+        .into_iter()
         .filter(|p| p.to_string_lossy().ends_with("_intended.json"))
         .collect();
-    files.sort();
     assert_eq!(files.len(), 24, "expected 24 reference runs");
     for path in files {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let reference: Value =
-            serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
+        let name = file_name(&path);
+        let reference = read_json(&path);
         let ours = run_match(&reference);
 
         // The propensity model: R's glm (MatchIt fits it with quasibinomial, same estimates).
@@ -80,7 +69,7 @@ fn matches_matchit_on_every_reference_run() {
                 .expect("our estimate");
             assert_eq!(ours["ps_model"][i]["term"], *term, "{name}");
             assert!(
-                close(got, expected, 1e-6),
+                rel_diff(got, expected) <= OPTIMISER,
                 "{name}: {term} {got} vs {expected}"
             );
         }
@@ -131,7 +120,7 @@ fn matches_matchit_on_every_reference_run() {
                 .unwrap_or_else(|| panic!("{name}: {t} unmatched by shine"));
             assert_eq!(ours_gaps.len(), gaps.len(), "{name}: controls of {t}");
             for (a, b) in ours_gaps.iter().zip(gaps) {
-                assert!((a - b).abs() < 1e-12, "{name}: treated {t}: gap {a} vs {b}");
+                assert!((a - b).abs() < EXACT, "{name}: treated {t}: gap {a} vs {b}");
             }
         }
         assert_eq!(
@@ -172,7 +161,7 @@ fn matches_matchit_on_every_reference_run() {
                 }
                 match (row[ours_key].as_f64(), theirs[key].as_f64()) {
                     (Some(a), Some(b)) => assert!(
-                        close(a, b, 1e-6),
+                        rel_diff(a, b) <= OPTIMISER,
                         "{name}: {} {ours_key}: {a} vs {b}",
                         row["term"]
                     ),
@@ -186,35 +175,34 @@ fn matches_matchit_on_every_reference_run() {
 
 #[test]
 fn result_does_not_depend_on_row_order() {
-    let text = std::fs::read_to_string(Path::new(REFERENCE).join("lalonde.csv")).expect("read");
+    let text = std::fs::read_to_string(matching("lalonde.csv")).expect("read");
     let mut lines: Vec<&str> = text.lines().collect();
     let header = lines.remove(0);
     lines.reverse();
     lines.rotate_left(100);
-    let dir = std::env::temp_dir().join(format!("shine-match-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    let shuffled = dir.join("lalonde_shuffled.csv");
-    std::fs::write(&shuffled, format!("{header}\n{}\n", lines.join("\n"))).expect("write");
+    let scratch = Scratch::new("match");
+    let shuffled = scratch.write(
+        "lalonde_shuffled.csv",
+        format!("{header}\n{}\n", lines.join("\n")),
+    );
     let run = |data: &Path| {
-        let out = Command::new(SHINE)
-            .args([
-                "match",
-                "--json",
-                "--id",
-                "id",
-                "--ratio",
-                "3",
-                "--caliper",
-                "0.2",
-                "--formula",
-            ])
-            .arg("treat ~ age + educ + race + married + nodegree + re74 + re75")
-            .arg("--data")
-            .arg(data)
-            .output()
-            .expect("run");
-        assert!(out.status.success());
-        let json: Value = serde_json::from_slice(&out.stdout).expect("json");
+        let json = run_json(
+            shine()
+                .args([
+                    "match",
+                    "--json",
+                    "--id",
+                    "id",
+                    "--ratio",
+                    "3",
+                    "--caliper",
+                    "0.2",
+                    "--formula",
+                ])
+                .arg("treat ~ age + educ + race + married + nodegree + re74 + re75")
+                .arg("--data")
+                .arg(data),
+        );
         let mut pairs: Vec<(String, String)> = json["pairs"]
             .as_array()
             .expect("pairs")
@@ -224,26 +212,19 @@ fn result_does_not_depend_on_row_order() {
         pairs.sort();
         pairs
     };
-    assert_eq!(
-        run(&Path::new(REFERENCE).join("lalonde.csv")),
-        run(&shuffled)
-    );
+    assert_eq!(run(&matching("lalonde.csv")), run(&shuffled));
 }
 
 fn match_error(csv: &str, formula: &str, extra: &[&str]) -> (Option<i32>, String) {
-    let dir = std::env::temp_dir().join(format!("shine-match-err-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    let path = dir.join(format!("t{}.csv", csv.len()));
-    std::fs::write(&path, csv).expect("write");
-    let out = Command::new(SHINE)
-        .args(["match", "--formula", formula, "--data"])
-        .arg(&path)
-        .args(extra)
-        .output()
-        .expect("run");
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    (out.status.code(), stderr)
+    let scratch = Scratch::new("match-error");
+    let path = scratch.write("t.csv", csv);
+    let run = run_failing(
+        shine()
+            .args(["match", "--formula", formula, "--data"])
+            .arg(&path)
+            .args(extra),
+    );
+    (run.code, run.stderr)
 }
 
 fn table(rows: &[(u8, f64, f64, &str)]) -> String {

@@ -1,74 +1,52 @@
 //! `shine mixed` against lme4 1.1-31 and lmerTest 3.1-3: every stored reference fit run
 //! through the binary (references made by `tests/reference/lmm/lmm_reference.R`).
 
-use std::path::Path;
-use std::process::Command;
+mod common;
 
+use common::{file_name, json_files, read_json, reference, rel_diff, repo_path};
+use common::{run_failing, run_json, shine, Scratch, OPTIMISER, SECOND_ORDER};
 use serde_json::Value;
-
-const SHINE: &str = env!("CARGO_BIN_EXE_shine");
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-
-fn rel(a: f64, b: f64) -> f64 {
-    (a - b).abs() / b.abs().max(1e-8)
-}
 
 #[test]
 fn agrees_with_lme4_and_lmertest() {
-    let dir = Path::new(ROOT).join("tests/reference/lmm");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .expect("dir")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
     let mut checked = 0;
-    for path in files {
-        let r: Value = serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
+    for path in json_files(reference("lmm")) {
+        let r = read_json(&path);
         let Some(formula) = r["formula"].as_str() else {
             continue;
         };
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let name = file_name(&path);
         let method = if r["method"] == "ML" { "ml" } else { "reml" };
-        let out = Command::new(SHINE)
-            .args([
-                "mixed",
-                "--json",
-                "--quiet",
-                "--method",
-                method,
-                "--formula",
-                formula,
-                "--data",
-            ])
-            .arg(Path::new(ROOT).join(r["data_file"].as_str().expect("data file")))
-            .output()
-            .expect("run shine mixed");
-        assert!(
-            out.status.success(),
-            "{name}: {}",
-            String::from_utf8_lossy(&out.stderr)
+        let ours = run_json(
+            shine()
+                .args([
+                    "mixed",
+                    "--json",
+                    "--quiet",
+                    "--method",
+                    method,
+                    "--formula",
+                    formula,
+                    "--data",
+                ])
+                .arg(repo_path(r["data_file"].as_str().expect("data file"))),
         );
-        let ours: Value = serde_json::from_slice(&out.stdout).expect("json");
         let fe = &r["fixed_effects"];
         let terms = fe["term"].as_array().expect("terms");
         for (i, term) in terms.iter().enumerate() {
             let mine = &ours["fixed_effects"][i];
             assert_eq!(mine["term"], *term, "{name}");
             for (key, tol) in [
-                ("estimate", 1e-6),
-                ("std_error", 1e-6),
-                ("df", 1e-4),
-                ("statistic", 1e-6),
+                ("estimate", OPTIMISER),
+                ("std_error", OPTIMISER),
+                ("df", SECOND_ORDER),
+                ("statistic", OPTIMISER),
             ] {
                 let (a, b) = (
                     mine[key].as_f64().expect("ours"),
                     fe[key][i].as_f64().expect("theirs"),
                 );
-                assert!(rel(a, b) < tol, "{name}: {term} {key}: {a} vs {b}");
+                assert!(rel_diff(a, b) < tol, "{name}: {term} {key}: {a} vs {b}");
             }
         }
         for key in ["log_likelihood", "aic", "bic", "sigma"] {
@@ -76,7 +54,7 @@ fn agrees_with_lme4_and_lmertest() {
                 ours[key].as_f64().expect("ours"),
                 r[key].as_f64().expect("theirs"),
             );
-            assert!(rel(a, b) < 1e-6, "{name}: {key}: {a} vs {b}");
+            assert!(rel_diff(a, b) < OPTIMISER, "{name}: {key}: {a} vs {b}");
         }
         assert_eq!(ours["singular"], r["singular"], "{name}: singular flag");
         assert_eq!(ours["n_obs"], r["n_obs"], "{name}");
@@ -87,16 +65,14 @@ fn agrees_with_lme4_and_lmertest() {
 
 #[test]
 fn bad_models_give_clear_messages_and_exit_codes() {
-    let sleep = Path::new(ROOT).join("tests/reference/lmm/sleepstudy.csv");
+    let sleep = reference("lmm/sleepstudy.csv");
     let run = |formula: &str| {
-        let out = Command::new(SHINE)
-            .args(["mixed", "--formula", formula, "--data"])
-            .arg(&sleep)
-            .output()
-            .expect("run");
-        let err = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert!(!err.contains("panicked"), "{err}");
-        (out.status.code(), err)
+        let run = run_failing(
+            shine()
+                .args(["mixed", "--formula", formula, "--data"])
+                .arg(&sleep),
+        );
+        (run.code, run.stderr)
     };
     // A formula naming a missing column.
     let (code, err) = run("Reaction ~ Dayz + (1 | Subject)");
@@ -108,22 +84,19 @@ fn bad_models_give_clear_messages_and_exit_codes() {
     assert!(err.contains("random"), "{err}");
     // A grouping factor with as many levels as observations (more random effects than
     // observations), as lme4 refuses it.
-    let dir = std::env::temp_dir().join(format!("shine-mixed-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("mkdir");
+    let dir = Scratch::new("mixed");
     let mut csv = String::from("y,x,g,one\n");
     for i in 0..30 {
         csv.push_str(&format!("{},{},{i},a\n", (i * 7 % 11) as f64, i % 5));
     }
     std::fs::write(dir.join("t.csv"), &csv).expect("write");
     let run_t = |formula: &str| {
-        let out = Command::new(SHINE)
-            .args(["mixed", "--formula", formula, "--data"])
-            .arg(dir.join("t.csv"))
-            .output()
-            .expect("run");
-        let err = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert!(!err.contains("panicked"), "{err}");
-        (out.status.code(), err)
+        let run = run_failing(
+            shine()
+                .args(["mixed", "--formula", formula, "--data"])
+                .arg(dir.join("t.csv")),
+        );
+        (run.code, run.stderr)
     };
     let (code, err) = run_t("y ~ x + (1 | g)");
     assert_eq!(code, Some(2), "{err}");
@@ -144,13 +117,13 @@ fn bad_models_give_clear_messages_and_exit_codes() {
         })
         .collect();
     std::fs::write(dir.join("flat.csv"), flat).expect("write");
-    let out = Command::new(SHINE)
-        .args(["mixed", "--formula", "y ~ 1 + (1 | x)", "--data"])
-        .arg(dir.join("flat.csv"))
-        .output()
-        .expect("run");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    let out = common::run(
+        shine()
+            .args(["mixed", "--formula", "y ~ 1 + (1 | x)", "--data"])
+            .arg(dir.join("flat.csv")),
+    );
+    let err = &out.stderr;
+    assert_eq!(out.code, Some(2), "{err}");
     assert!(
         err.contains("variance") || err.contains("constant"),
         "{err}"
@@ -162,31 +135,21 @@ fn bad_models_give_clear_messages_and_exit_codes() {
 /// `tests/reference/lmm/survey_panel.json`).
 #[test]
 fn emmeans_contrasts_agree_with_lmertest() {
-    let r: Value = serde_json::from_slice(
-        &std::fs::read(Path::new(ROOT).join("tests/reference/lmm/survey_panel.json"))
-            .expect("read"),
-    )
-    .expect("json");
-    let out = Command::new(SHINE)
-        .args([
-            "mixed",
-            "--json",
-            "--quiet",
-            "--emmeans",
-            "wave | group",
-            "--formula",
-        ])
-        .arg(r["formula"].as_str().expect("formula"))
-        .arg("--data")
-        .arg(Path::new(ROOT).join(r["data_file"].as_str().expect("data file")))
-        .output()
-        .expect("run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let r = read_json(reference("lmm/survey_panel.json"));
+    let ours = run_json(
+        shine()
+            .args([
+                "mixed",
+                "--json",
+                "--quiet",
+                "--emmeans",
+                "wave | group",
+                "--formula",
+            ])
+            .arg(r["formula"].as_str().expect("formula"))
+            .arg("--data")
+            .arg(repo_path(r["data_file"].as_str().expect("data file"))),
     );
-    let ours: Value = serde_json::from_slice(&out.stdout).expect("json");
     let em = &ours["emmeans"];
     let find = |list: &str, contrast: &str, group: &str| -> Value {
         em[list]
@@ -218,17 +181,17 @@ fn emmeans_contrasts_agree_with_lmertest() {
             .find(|c| c["name"] == name)
             .expect("reference contrast");
         for (key, tol) in [
-            ("estimate", 1e-6),
-            ("std_error", 1e-6),
-            ("df", 1e-4),
-            ("conf_low", 1e-6),
-            ("conf_high", 1e-6),
+            ("estimate", OPTIMISER),
+            ("std_error", OPTIMISER),
+            ("df", SECOND_ORDER),
+            ("conf_low", OPTIMISER),
+            ("conf_high", OPTIMISER),
         ] {
             let (a, b) = (
                 mine[key].as_f64().expect("ours"),
                 reference[key].as_f64().expect("theirs"),
             );
-            assert!(rel(a, b) < tol, "{name} {key}: {a} vs {b}");
+            assert!(rel_diff(a, b) < tol, "{name} {key}: {a} vs {b}");
         }
     }
     // Means for 3 waves × 2 groups; changes for 2 later waves × 2 groups.
@@ -242,39 +205,25 @@ fn emmeans_contrasts_agree_with_lmertest() {
 /// `tests/reference/lmm/robust/robust_reference.R`).
 #[test]
 fn robust_standard_errors_agree_with_clubsandwich() {
-    let dir = Path::new(ROOT).join("tests/reference/lmm/robust");
     let mut checked = 0;
-    let mut paths: Vec<_> = std::fs::read_dir(&dir)
-        .expect("reference folder")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    paths.sort();
+    let paths = json_files(reference("lmm/robust"));
     // jsonlite writes a model with one term as scalars.
     let list = |v: &Value| match v {
         Value::Array(a) => a.clone(),
         one => vec![one.clone()],
     };
     for path in paths {
-        let r: Value = serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
-        let data = Path::new(ROOT)
-            .join("tests/reference/lmm")
-            .join(r["data"].as_str().expect("data"));
+        let r = read_json(&path);
+        let data = reference("lmm").join(r["data"].as_str().expect("data"));
         for (vcov, key) in [("cr1", "vcov_cr1"), ("cr2", "vcov_cr2")] {
             let name = format!("{} --vcov {vcov}", path.display());
-            let out = Command::new(SHINE)
-                .args(["mixed", "--json", "--quiet", "--vcov", vcov, "--formula"])
-                .arg(r["formula"].as_str().expect("formula"))
-                .arg("--data")
-                .arg(&data)
-                .output()
-                .expect("run shine mixed");
-            assert!(
-                out.status.success(),
-                "{name}: {}",
-                String::from_utf8_lossy(&out.stderr)
+            let ours = run_json(
+                shine()
+                    .args(["mixed", "--json", "--quiet", "--vcov", vcov, "--formula"])
+                    .arg(r["formula"].as_str().expect("formula"))
+                    .arg("--data")
+                    .arg(&data),
             );
-            let ours: Value = serde_json::from_slice(&out.stdout).expect("json");
             assert_eq!(ours["standard_errors"]["type"], "cluster_robust", "{name}");
             assert_eq!(
                 ours["standard_errors"]["kind"],
@@ -290,14 +239,20 @@ fn robust_standard_errors_agree_with_clubsandwich() {
                 let variance = row.get(i).unwrap_or(row).as_f64().expect("vcov");
                 let se = variance.sqrt();
                 let got = mine["std_error"].as_f64().expect("std_error");
-                assert!(rel(got, se) < 1e-4, "{name} {term}: {got} vs {se}");
+                assert!(
+                    rel_diff(got, se) < SECOND_ORDER,
+                    "{name} {term}: {got} vs {se}"
+                );
                 let df = mine["df"].as_f64().expect("df");
                 let want = if vcov == "cr1" {
                     clusters - 1.0
                 } else {
                     df_cr2[i].as_f64().expect("df")
                 };
-                assert!(rel(df, want) < 1e-4, "{name} {term}: df {df} vs {want}");
+                assert!(
+                    rel_diff(df, want) < SECOND_ORDER,
+                    "{name} {term}: df {df} vs {want}"
+                );
             }
         }
         checked += 1;

@@ -1,8 +1,8 @@
 //! `shine score` on a hand-made proms file.
 
-use std::process::Command;
+mod common;
 
-const SHINE: &str = env!("CARGO_BIN_EXE_shine");
+use common::{run, run_ok, shine, Scratch};
 
 const PROMS: &str = "person_id,wave,response_date,ucla_1,ucla_2,ucla_3,eq5d_mo,eq5d_sc,eq5d_ua,eq5d_pd,eq5d_ad,eq5d_vas
 a,0,2024-03-01,3,2,2,1,3,2,2,4,55
@@ -12,22 +12,15 @@ b,0,2024-04-01,2,-9,3,5,5,5,5,5,10
 
 #[test]
 fn scores_ucla_and_eq5d_and_counts_losses() {
-    let dir = std::env::temp_dir().join(format!("shine-score-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    let input = dir.join("proms.csv");
-    std::fs::write(&input, PROMS).expect("write");
+    let dir = Scratch::new("score");
+    let input = dir.write("proms.csv", PROMS);
     let out = dir.join("scores.csv");
-    let run = Command::new(SHINE)
-        .args(["score", "--json", "--proms"])
-        .arg(&input)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .expect("run");
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+    let first = run_ok(
+        shine()
+            .args(["score", "--json", "--proms"])
+            .arg(&input)
+            .arg("--out")
+            .arg(&out),
     );
     let scores = std::fs::read_to_string(&out).expect("scores");
     let lines: Vec<&str> = scores.lines().collect();
@@ -40,27 +33,23 @@ fn scores_ucla_and_eq5d_and_counts_losses() {
     assert_eq!(lines[2], "a,3,2024-06-01,3.0,false,,0.928,80.0");
     // A missing UCLA item (-9) loses the total; 55555 = -0.758.
     assert_eq!(lines[3], "b,0,2024-04-01,,,,-0.758,10.0");
-    let json: serde_json::Value = serde_json::from_slice(&run.stdout).expect("json");
+    let json = first.json();
     assert_eq!(json["counts"][0]["score"], "ucla3_total");
     assert_eq!(json["counts"][0]["lost_to_missing_items"], 1);
 
     // Prorating over one missing item recovers b's total: (2 + 3) / 2 × 3 = 7.5.
-    let run = Command::new(SHINE)
+    let prorated = run(shine()
         .args(["score", "--prorate", "1", "--proms"])
-        .arg(&input)
-        .output()
-        .expect("run");
-    assert!(run.status.success());
-    assert!(String::from_utf8_lossy(&run.stdout).contains("b,0,2024-04-01,7.5,true"));
+        .arg(&input));
+    assert!(prorated.success());
+    assert!(prorated.stdout.contains("b,0,2024-04-01,7.5,true"));
 
     // The 3L value set rejects level 5 with the file, row and column.
-    let run = Command::new(SHINE)
+    let refused = run(shine()
         .args(["score", "--value-set", "dk-3l", "--proms"])
-        .arg(&input)
-        .output()
-        .expect("run");
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert_eq!(run.status.code(), Some(2), "{stderr}");
+        .arg(&input));
+    let stderr = &refused.stderr;
+    assert_eq!(refused.code, Some(2), "{stderr}");
     assert!(
         stderr.contains("proms.csv, row 2, column eq5d_ad"),
         "{stderr}"

@@ -1,18 +1,13 @@
 //! `shine simulate`: byte-identical output for a seed, valid extracts, clear errors.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-const SHINE: &str = env!("CARGO_BIN_EXE_shine");
+use std::path::Path;
 
-fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("shine-simulate-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
+use common::{read_json, run, shine, Run, Scratch};
 
-fn simulate(out: &Path, extra: &[&str]) -> std::process::Output {
-    Command::new(SHINE)
+fn simulate(out: &Path, extra: &[&str]) -> Run {
+    run(shine()
         .args([
             "simulate",
             "--quiet",
@@ -23,9 +18,7 @@ fn simulate(out: &Path, extra: &[&str]) -> std::process::Output {
             "--out",
         ])
         .arg(out)
-        .args(extra)
-        .output()
-        .expect("run shine simulate")
+        .args(extra))
 }
 
 fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
@@ -45,19 +38,16 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
 
 #[test]
 fn same_seed_gives_byte_identical_files_in_both_formats() {
+    let scratch = Scratch::new("simulate");
     for format in ["csv", "parquet"] {
         let (a, b, c) = (
-            temp(&format!("a-{format}")),
-            temp(&format!("b-{format}")),
-            temp(&format!("c-{format}")),
+            scratch.join(format!("a-{format}")),
+            scratch.join(format!("b-{format}")),
+            scratch.join(format!("c-{format}")),
         );
         for (dir, seed) in [(&a, "7"), (&b, "7"), (&c, "8")] {
             let out = simulate(dir, &["--seed", seed, "--format", format]);
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            assert!(out.success(), "{}", out.stderr);
         }
         let (fa, fb, fc) = (files(&a), files(&b), files(&c));
         let names: Vec<&str> = fa.iter().map(|(n, _)| n.as_str()).collect();
@@ -74,27 +64,17 @@ fn same_seed_gives_byte_identical_files_in_both_formats() {
         assert_eq!(names, expected);
         assert!(fa == fb, "seed 7 twice gave different {format} files");
         assert!(fa != fc, "seeds 7 and 8 gave the same {format} files");
-        let valid = Command::new(SHINE)
-            .arg("validate")
-            .arg(&a)
-            .output()
-            .expect("validate");
-        assert_eq!(
-            valid.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&valid.stdout)
-        );
+        let valid = run(shine().arg("validate").arg(&a));
+        assert_eq!(valid.code, Some(0), "{}", valid.stdout);
     }
 }
 
 #[test]
 fn truth_records_the_true_effects() {
-    let dir = temp("truth");
-    assert!(simulate(&dir, &["--seed", "3"]).status.success());
-    let truth: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("truth.json")).expect("truth.json"))
-            .expect("json");
+    let scratch = Scratch::new("simulate");
+    let dir = scratch.join("truth");
+    assert!(simulate(&dir, &["--seed", "3"]).success());
+    let truth = read_json(dir.join("truth.json"));
     assert_eq!(truth["rate_ratios"]["general_practice"], 0.85);
     assert_eq!(truth["rate_ratios"]["unplanned_hospital"], 0.9);
     assert_eq!(truth["rate_ratios"]["helpline"], 0.8);
@@ -107,24 +87,23 @@ fn truth_records_the_true_effects() {
 
 #[test]
 fn impossible_sizes_are_refused_with_exit_2() {
-    let dir = temp("too-small");
-    let out = Command::new(SHINE)
+    let scratch = Scratch::new("simulate");
+    let dir = scratch.join("too-small");
+    let out = run(shine()
         .args(["simulate", "--referred", "500", "--pool", "100", "--out"])
-        .arg(&dir)
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+        .arg(&dir));
+    assert_eq!(out.code, Some(2));
+    let stderr = &out.stderr;
     assert!(stderr.contains("--pool"), "{stderr}");
     assert!(!stderr.contains("panicked"));
 
-    let dir = temp("existing");
-    assert!(simulate(&dir, &["--seed", "1"]).status.success());
+    let dir = scratch.join("existing");
+    assert!(simulate(&dir, &["--seed", "1"]).success());
     let again = simulate(&dir, &["--seed", "1"]);
     assert_eq!(
-        again.status.code(),
+        again.code,
         Some(2),
         "an existing folder is not overwritten without --force"
     );
-    assert!(simulate(&dir, &["--seed", "1", "--force"]).status.success());
+    assert!(simulate(&dir, &["--seed", "1", "--force"]).success());
 }

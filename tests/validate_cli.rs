@@ -2,19 +2,21 @@
 //! corruption must give exit code 2 and a message naming the file, the row and the
 //! column — never a panic.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 
-const SHINE: &str = env!("CARGO_BIN_EXE_shine");
+use common::{run, run_ok, shine, Run, Scratch};
 
-/// Simulated extracts shared by all tests (written once per test run).
+/// Simulated extracts shared by all tests (written once per test run; a static is never
+/// dropped, so this one folder stays in the temporary folder after the run).
 fn simulated() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("shine-validate-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let out = Command::new(SHINE)
+    static DIR: OnceLock<(Scratch, PathBuf)> = OnceLock::new();
+    let (_, extracts) = DIR.get_or_init(|| {
+        let scratch = Scratch::new("validate");
+        let dir = scratch.join("extracts");
+        let out = run(shine()
             .args([
                 "simulate",
                 "--referred",
@@ -26,23 +28,16 @@ fn simulated() -> &'static Path {
                 "--quiet",
                 "--out",
             ])
-            .arg(&dir)
-            .output()
-            .expect("run shine simulate");
-        assert!(
-            out.status.success(),
-            "simulate failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        dir
-    })
+            .arg(&dir));
+        assert!(out.success(), "simulate failed: {}", out.stderr);
+        (scratch, dir)
+    });
+    extracts
 }
 
-/// A private copy of the simulated extracts.
-fn copy_extracts(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("shine-validate-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create dir");
+/// A private copy of the simulated extracts, removed when dropped.
+fn copy_extracts(name: &str) -> Scratch {
+    let dir = Scratch::new(&format!("validate-{name}"));
     for entry in std::fs::read_dir(simulated()).expect("read dir") {
         let entry = entry.expect("entry");
         std::fs::copy(entry.path(), dir.join(entry.file_name())).expect("copy");
@@ -93,24 +88,8 @@ impl Csv {
     }
 }
 
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
 fn validate(dir: &Path, extra: &[&str]) -> Run {
-    let out = Command::new(SHINE)
-        .arg("validate")
-        .arg(dir)
-        .args(extra)
-        .output()
-        .expect("run validate");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    run(shine().arg("validate").arg(dir).args(extra))
 }
 
 /// Asserts exit 2, no panic, and a report line naming the file, row and column.
@@ -484,26 +463,25 @@ fn semicolons_decimal_commas_and_bom_are_accepted() {
 
 #[test]
 fn parquet_extracts_validate_like_csv() {
-    let dir = std::env::temp_dir().join(format!("shine-validate-{}-parquet", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let out = Command::new(SHINE)
-        .args([
-            "simulate",
-            "--referred",
-            "40",
-            "--pool",
-            "1500",
-            "--seed",
-            "5",
-            "--format",
-            "parquet",
-            "--quiet",
-            "--out",
-        ])
-        .arg(&dir)
-        .output()
-        .expect("simulate");
-    assert!(out.status.success());
+    let scratch = Scratch::new("validate-parquet");
+    let dir = scratch.join("extracts");
+    run_ok(
+        shine()
+            .args([
+                "simulate",
+                "--referred",
+                "40",
+                "--pool",
+                "1500",
+                "--seed",
+                "5",
+                "--format",
+                "parquet",
+                "--quiet",
+                "--out",
+            ])
+            .arg(&dir),
+    );
     let run = validate(&dir, &[]);
     assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("persons.parquet"));
