@@ -14,3 +14,4 @@ pub mod fit_error;
 pub mod matching;
 pub mod mixed;
 pub mod unit_ids;
+pub mod score;

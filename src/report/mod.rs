@@ -15,3 +15,4 @@ pub mod table_one;
 pub mod did_table;
 pub mod mixed;
 pub mod print_error;
+pub mod score;

@@ -25,7 +25,8 @@ pub enum VcovSpec {
 impl std::str::FromStr for VcovSpec {
     type Err = String;
 
-    /// `iid`, `hc1` (or `hetero`), `cluster:COL` or `cluster:COL1,COL2`.
+    /// `iid`, `hc1` (or `hetero`), `cluster:COL` or `cluster:COL1,COL2`. The message
+    /// of an error does not repeat the value: clap's names the flag and the value.
     fn from_str(text: &str) -> Result<VcovSpec, String> {
         match text.trim() {
             "iid" => Ok(VcovSpec::Iid),
@@ -38,14 +39,12 @@ impl std::str::FromStr for VcovSpec {
                         .filter(|c| !c.is_empty())
                         .collect();
                     if cols.is_empty() || cols.len() > 2 {
-                        Err(format!("--vcov {t:?}: name one or two clustering columns, e.g. cluster:unit or cluster:unit,period"))
+                        Err("name one or two clustering columns, e.g. cluster:unit or cluster:unit,period".into())
                     } else {
                         Ok(VcovSpec::Cluster(cols))
                     }
                 }
-                None => Err(format!(
-                    "--vcov {t:?}: expected iid, hc1 or cluster:COL[,COL]"
-                )),
+                None => Err("expected iid, hc1 or cluster:COL[,COL]".into()),
             },
         }
     }
