@@ -5,7 +5,6 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 
 use crate::data::dictionary::{Dictionary, TableName};
-use crate::InputError;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Format {
@@ -16,22 +15,15 @@ pub enum Format {
 #[derive(Debug, Args)]
 pub struct DictionaryArgs {
     /// Print only this table: persons, covariates, referrals, contacts or proms.
-    #[arg(long, value_name = "NAME")]
-    table: Option<String>,
+    #[arg(long, value_name = "NAME", value_parser = table_name)]
+    table: Option<TableName>,
     #[arg(long, value_enum, default_value = "markdown")]
     format: Format,
 }
 
 pub fn run(args: DictionaryArgs) -> anyhow::Result<ExitCode> {
     let dictionary = Dictionary::embedded();
-    let table = match &args.table {
-        Some(name) => Some(TableName::parse(name).ok_or_else(|| {
-            InputError(format!(
-                "--table {name:?}: no such table (persons, covariates, referrals, contacts, proms)"
-            ))
-        })?),
-        None => None,
-    };
+    let table = args.table;
     let text = match args.format {
         Format::Markdown => dictionary.to_markdown(table),
         Format::Json => {
@@ -45,4 +37,11 @@ pub fn run(args: DictionaryArgs) -> anyhow::Result<ExitCode> {
     };
     super::print_stdout(&text)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A table of the dictionary by its name.
+fn table_name(name: &str) -> Result<TableName, String> {
+    TableName::parse(name).ok_or_else(|| {
+        "no such table (persons, covariates, referrals, contacts, proms)".to_string()
+    })
 }

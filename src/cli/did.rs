@@ -6,17 +6,31 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 
 use super::Globals;
-use crate::data::table::{read_any, to_dataset};
-use crate::pipeline::did::{fit_did, DidError, DidResult, DidSpec, VcovSpec};
-use crate::report::table::{Cell, ResultTable};
+use crate::data::table::read_any;
+use crate::pipeline::did::{fit_did, DidSpec};
+use crate::pipeline::fit_error::FitError;
+use crate::report::did_table::{print_did, warnings};
+use crate::results::did::VcovSpec;
 use crate::stats::fixest::FeFamily;
 use crate::stats::formula;
 use crate::InputError;
 
+/// The model family: fixest's `feols` or `fepois`.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Family {
+    /// Least squares.
     Gaussian,
+    /// Poisson pseudo-maximum likelihood.
     Poisson,
+}
+
+impl From<Family> for FeFamily {
+    fn from(family: Family) -> FeFamily {
+        match family {
+            Family::Gaussian => FeFamily::Gaussian,
+            Family::Poisson => FeFamily::Poisson,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -39,7 +53,7 @@ pub struct DidArgs {
     weights: Option<String>,
     /// Variance: iid, hc1, or cluster:COL[,COL] (CR1, one- or two-way).
     #[arg(long, default_value = "iid", value_name = "VCOV")]
-    vcov: String,
+    vcov: VcovSpec,
     /// Write the results as JSON to stdout.
     #[arg(long)]
     json: bool,
@@ -47,101 +61,29 @@ pub struct DidArgs {
 
 pub fn run(args: DidArgs, globals: Globals) -> anyhow::Result<ExitCode> {
     let file = args.data.display().to_string();
-    let vcov = VcovSpec::parse(&args.vcov).map_err(InputError)?;
-    let parsed = formula::parse(&args.formula).map_err(|e| InputError(e.to_string()))?;
-    let mut columns: Vec<String> = parsed.columns().into_iter().collect();
-    let extra = [args.offset.clone(), args.weights.clone()]
-        .into_iter()
-        .flatten();
-    let clusters = match &vcov {
-        VcovSpec::Cluster(c) => c.clone(),
-        _ => Vec::new(),
-    };
-    for c in extra.chain(clusters) {
-        if !columns.contains(&c) {
-            columns.push(c);
-        }
-    }
-    let frame = read_any(&args.data).map_err(|e| InputError(e.to_string()))?;
-    let data = to_dataset(&frame, &columns, &file).map_err(|e| InputError(e.to_string()))?;
     let spec = DidSpec {
-        formula: args.formula.clone(),
-        family: match args.family {
-            Family::Gaussian => FeFamily::Gaussian,
-            Family::Poisson => FeFamily::Poisson,
-        },
-        offset: args.offset.clone(),
-        weights: args.weights.clone(),
-        vcov,
+        formula: formula::parse(&args.formula).map_err(|e| InputError(e.to_string()))?,
+        family: args.family.into(),
+        offset: args.offset,
+        weights: args.weights,
+        vcov: args.vcov,
     };
-    let result = fit_did(&data, &spec).map_err(|e| match e {
-        DidError::Input(m) => anyhow::Error::new(InputError(format!("{file}: {m}"))),
-        DidError::Analysis(m) => anyhow::anyhow!("{file}: {m}"),
-    })?;
+    let frame = read_any(&args.data).map_err(|e| InputError(e.to_string()))?;
+    let result = fit_did(&frame, &file, &spec).map_err(exit_error)?;
     if !globals.quiet {
-        for c in &result.collinear {
-            eprintln!("warning: {c} is collinear with the fixed effects or other regressors and was dropped");
-        }
-        if !result.converged {
-            eprintln!(
-                "warning: the model did not converge in {} iterations; check the outcome for extreme values or simplify the fixed effects",
-                result.iterations
-            );
+        for line in warnings(&result) {
+            eprintln!("{line}");
         }
     }
-    if args.json {
-        super::print_stdout(&(serde_json::to_string_pretty(&result)? + "\n"))?;
-    } else {
-        super::print_stdout(&describe(&result))?;
-    }
+    super::print_stdout(&print_did(&result, args.json)?)?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn describe(r: &DidResult) -> String {
-    let poisson = r.family == "poisson";
-    let mut columns = vec![
-        "term",
-        "estimate",
-        "std_error",
-        "statistic",
-        "p_value",
-        "conf_low",
-        "conf_high",
-    ];
-    if poisson {
-        columns.extend(["rate_ratio", "rr_conf_low", "rr_conf_high"]);
+/// Bad input exits with code 2, a failed analysis with 1.
+fn exit_error(e: FitError) -> anyhow::Error {
+    if e.is_input() {
+        InputError(e.to_string()).into()
+    } else {
+        e.into()
     }
-    let mut t = ResultTable::new("did", "Coefficients", &columns);
-    for c in &r.coefficients {
-        let mut row = vec![
-            Cell::text(&c.term),
-            Cell::estimate(c.estimate, 5),
-            Cell::estimate(c.std_error, 5),
-            Cell::estimate(c.statistic, 3),
-            Cell::estimate(c.p_value, 4),
-            Cell::estimate(c.conf_low, 5),
-            Cell::estimate(c.conf_high, 5),
-        ];
-        if poisson {
-            row.push(Cell::maybe(c.rate_ratio, 4));
-            row.push(Cell::maybe(c.rate_ratio_conf_low, 4));
-            row.push(Cell::maybe(c.rate_ratio_conf_high, 4));
-        }
-        t.push(row);
-    }
-    let mut text = format!(
-        "{} with fixed effects; variance {}; {} observations used, {} dropped.\n\n",
-        if poisson { "Poisson PML" } else { "OLS" },
-        r.vcov,
-        r.n_obs,
-        r.n_dropped
-    );
-    text.push_str(&t.to_markdown(0));
-    if let Some(p) = &r.pretrend_test {
-        text.push_str(&format!(
-            "\nPre-trend test (all {} pre-period coefficients = 0): F = {:.4} on ({}, {}) df, p = {:.4}; Wald chi2 = {:.4}, p = {:.4}\n",
-            p.df1, p.statistic, p.df1, p.df2, p.p_value, p.chi_squared, p.chi_squared_p_value
-        ));
-    }
-    text
 }

@@ -3,121 +3,27 @@
 //! unit + period`), OLS or Poisson with high-dimensional fixed effects, offsets,
 //! weights and iid / HC1 / cluster-robust variances, and the joint pre-trend test.
 
-use serde::Serialize;
+use polars::prelude::DataFrame;
 
+use crate::data::table::to_dataset;
 use crate::stats::design::{fixed_effect_codes, model_matrix, ColumnData, DataSet};
 use crate::stats::fixest::{fit_fe, FeError, FeFamily, FeFit, FeModel, Vcov};
-use crate::stats::formula::{self, Expr, Formula, RefValue};
+use crate::stats::formula::{Expr, Formula, RefValue};
 
-/// The variance of the estimates, as the user asks for it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum VcovSpec {
-    Iid,
-    Hc1,
-    /// One or two clustering columns.
-    Cluster(Vec<String>),
-}
+use super::fit_error::FitError;
 
-impl VcovSpec {
-    /// `iid`, `hc1` (or `hetero`), `cluster:COL` or `cluster:COL1,COL2`.
-    pub fn parse(text: &str) -> Result<VcovSpec, String> {
-        match text.trim() {
-            "iid" => Ok(VcovSpec::Iid),
-            "hc1" | "hetero" => Ok(VcovSpec::Hc1),
-            t => match t.strip_prefix("cluster:") {
-                Some(cols) => {
-                    let cols: Vec<String> = cols
-                        .split(['+', ','])
-                        .map(|c| c.trim().to_string())
-                        .filter(|c| !c.is_empty())
-                        .collect();
-                    if cols.is_empty() || cols.len() > 2 {
-                        Err(format!("--vcov {t:?}: name one or two clustering columns, e.g. cluster:unit or cluster:unit,period"))
-                    } else {
-                        Ok(VcovSpec::Cluster(cols))
-                    }
-                }
-                None => Err(format!(
-                    "--vcov {t:?}: expected iid, hc1 or cluster:COL[,COL]"
-                )),
-            },
-        }
-    }
-
-    pub fn label(&self) -> String {
-        match self {
-            VcovSpec::Iid => "iid".into(),
-            VcovSpec::Hc1 => "hc1".into(),
-            VcovSpec::Cluster(c) => format!("cluster:{}", c.join(",")),
-        }
-    }
-}
+// The result types live in `results`; these paths stay for the pipeline's other users.
+pub use crate::results::did::{DidCoefficient, DidResult, PretrendTest, VcovSpec};
 
 /// What to fit.
 #[derive(Debug, Clone)]
 pub struct DidSpec {
-    pub formula: String,
+    /// fixest syntax: `y ~ treated_post | unit + period`.
+    pub formula: Formula,
     pub family: FeFamily,
     pub offset: Option<String>,
     pub weights: Option<String>,
     pub vcov: VcovSpec,
-}
-
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum DidError {
-    /// Bad table or options (exit code 2).
-    #[error("{0}")]
-    Input(String),
-    /// The model could not be fitted (exit code 1).
-    #[error("{0}")]
-    Analysis(String),
-}
-
-/// One coefficient, in broom's columns; for Poisson also the rate ratio.
-#[derive(Debug, Clone, Serialize)]
-pub struct DidCoefficient {
-    pub term: String,
-    pub estimate: f64,
-    pub std_error: f64,
-    pub statistic: f64,
-    pub p_value: f64,
-    pub conf_low: f64,
-    pub conf_high: f64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rate_ratio: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rate_ratio_conf_low: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rate_ratio_conf_high: Option<f64>,
-}
-
-/// The joint Wald test that every pre-period event-study coefficient is zero.
-#[derive(Debug, Clone, Serialize)]
-pub struct PretrendTest {
-    pub terms: Vec<String>,
-    /// F = W / q, on (q, residual df) degrees of freedom (fixest's `wald()`).
-    pub statistic: f64,
-    pub df1: usize,
-    pub df2: f64,
-    pub p_value: f64,
-    /// W on q degrees of freedom (pyfixest's `wald_test`).
-    pub chi_squared: f64,
-    pub chi_squared_p_value: f64,
-}
-
-/// A fitted difference-in-differences model.
-#[derive(Debug, Clone, Serialize)]
-pub struct DidResult {
-    pub coefficients: Vec<DidCoefficient>,
-    pub n_obs: usize,
-    pub n_dropped: usize,
-    pub vcov: String,
-    pub family: &'static str,
-    pub collinear: Vec<String>,
-    pub converged: bool,
-    pub iterations: usize,
-    pub pretrend_test: Option<PretrendTest>,
 }
 
 fn numeric_at(
@@ -125,7 +31,7 @@ fn numeric_at(
     name: &str,
     rows: &[usize],
     what: &str,
-) -> Result<Vec<f64>, DidError> {
+) -> Result<Vec<f64>, FitError> {
     match data.get(name) {
         Some(ColumnData::Numeric(v)) => rows
             .iter()
@@ -134,17 +40,17 @@ fn numeric_at(
                 if x.is_finite() {
                     Ok(x)
                 } else {
-                    Err(DidError::Input(format!(
+                    Err(FitError::Input(format!(
                         "row {}, column {name}: the {what} is missing or not finite",
                         r + 2
                     )))
                 }
             })
             .collect(),
-        Some(_) => Err(DidError::Input(format!(
+        Some(_) => Err(FitError::Input(format!(
             "column {name}: the {what} must be numeric"
         ))),
-        None => Err(DidError::Input(format!(
+        None => Err(FitError::Input(format!(
             "no column `{name}` for the {what}"
         ))),
     }
@@ -157,22 +63,50 @@ fn event_period(term: &str) -> Option<f64> {
     level.parse::<f64>().ok()
 }
 
-/// Fits the model described by `spec` on `data`.
-pub fn fit_did(data: &DataSet, spec: &DidSpec) -> Result<DidResult, DidError> {
-    let input = |e: &dyn std::fmt::Display| DidError::Input(e.to_string());
-    let formula: Formula = formula::parse(&spec.formula).map_err(|e| input(&e))?;
+/// Fits the model described by `spec` on the rows of `frame` (read from `file`, named
+/// in messages).
+///
+/// # Errors
+/// [`FitError::Table`] or [`FitError::Input`] for columns or values the model cannot
+/// use; [`FitError::Analysis`] when the fit diverges or the pre-trend test fails.
+pub fn fit_did(frame: &DataFrame, file: &str, spec: &DidSpec) -> Result<DidResult, FitError> {
+    let mut columns: Vec<String> = spec.formula.columns().into_iter().collect();
+    let clusters = match &spec.vcov {
+        VcovSpec::Cluster(c) => c.clone(),
+        _ => Vec::new(),
+    };
+    let extra = [spec.offset.clone(), spec.weights.clone()]
+        .into_iter()
+        .flatten();
+    for c in extra.chain(clusters) {
+        if !columns.contains(&c) {
+            columns.push(c);
+        }
+    }
+    let data = to_dataset(frame, &columns, file)?;
+    fit_did_data(&data, spec).map_err(|e| match e {
+        FitError::Input(m) => FitError::Input(format!("{file}: {m}")),
+        FitError::Analysis(m) => FitError::Analysis(format!("{file}: {m}")),
+        other => other,
+    })
+}
+
+/// [`fit_did`] on the columns of a data set.
+fn fit_did_data(data: &DataSet, spec: &DidSpec) -> Result<DidResult, FitError> {
+    let input = |e: &dyn std::fmt::Display| FitError::Input(e.to_string());
+    let formula = &spec.formula;
     let response = formula.response_label().ok_or_else(|| {
-        DidError::Input(
+        FitError::Input(
             "the formula needs an outcome on the left: y ~ treated_post | unit + period".into(),
         )
     })?;
-    let design = model_matrix(&formula, data).map_err(|e| input(&e))?;
-    let fixed_effects = fixed_effect_codes(&formula, data, &design.rows).map_err(|e| input(&e))?;
+    let design = model_matrix(formula, data).map_err(|e| input(&e))?;
+    let fixed_effects = fixed_effect_codes(formula, data, &design.rows).map_err(|e| input(&e))?;
     let y: Vec<f64> = design
         .response
         .as_ref()
         .map(|r| r.iter().copied().collect())
-        .ok_or_else(|| DidError::Input(format!("the outcome `{response}` is not numeric")))?;
+        .ok_or_else(|| FitError::Input(format!("the outcome `{response}` is not numeric")))?;
     let weights = spec
         .weights
         .as_deref()
@@ -187,8 +121,14 @@ pub fn fit_did(data: &DataSet, spec: &DidSpec) -> Result<DidResult, DidError> {
         VcovSpec::Iid => Vcov::Iid,
         VcovSpec::Hc1 => Vcov::Hc1,
         VcovSpec::Cluster(cols) => {
-            let groups = formula::parse(&format!("{response} ~ 1 | {}", cols.join(" + ")))
-                .map_err(|e| input(&e))?;
+            // One fixed effect per clustering column, coded as the model's are.
+            let groups = Formula {
+                response: None,
+                intercept: true,
+                terms: Vec::new(),
+                random: Vec::new(),
+                fixed_effects: cols.iter().map(|c| vec![c.clone()]).collect(),
+            };
             Vcov::Cluster(fixed_effect_codes(&groups, data, &design.rows).map_err(|e| input(&e))?)
         }
     };
@@ -199,21 +139,21 @@ pub fn fit_did(data: &DataSet, spec: &DidSpec) -> Result<DidResult, DidError> {
             let file_row = |row: usize| design.rows.get(row).map_or(row + 2, |r| r + 2);
             match e {
                 FeError::Diverged { .. } => {
-                    DidError::Analysis(format!("{e}: check the outcome for extreme values, or simplify the fixed effects"))
+                    FitError::Analysis(format!("{e}: check the outcome for extreme values, or simplify the fixed effects"))
                 }
-                FeError::NegativeOutcome { row, value } => DidError::Input(format!(
+                FeError::NegativeOutcome { row, value } => FitError::Input(format!(
                     "row {}, column {response}: the outcome is negative ({value}); Poisson needs counts or rates >= 0",
                     file_row(row)
                 )),
                 FeError::NonFinite { variable, row, value } => {
-                    DidError::Input(format!("row {}: {variable} is not a finite number ({value})", file_row(row)))
+                    FitError::Input(format!("row {}: {variable} is not a finite number ({value})", file_row(row)))
                 }
-                FeError::NegativeWeight { row, value } => DidError::Input(format!(
+                FeError::NegativeWeight { row, value } => FitError::Input(format!(
                     "row {}, column {}: the weight is negative ({value})",
                     file_row(row),
                     spec.weights.as_deref().unwrap_or("weights")
                 )),
-                other => DidError::Input(other.to_string()),
+                other => FitError::Input(other.to_string()),
             }
         })?;
 
@@ -262,25 +202,17 @@ pub fn fit_did(data: &DataSet, spec: &DidSpec) -> Result<DidResult, DidError> {
     let pretrend_test = if pre.is_empty() {
         None
     } else {
-        let w = fit
-            .wald_test(&pre)
-            .map_err(|e| DidError::Analysis(format!("pre-trend test: {e}")))?;
-        Some(PretrendTest {
-            terms: w.terms,
-            statistic: w.statistic,
-            df1: w.df1,
-            df2: w.df2,
-            p_value: w.p_value,
-            chi_squared: w.chi_squared,
-            chi_squared_p_value: w.chi_squared_p_value,
-        })
+        Some(
+            fit.wald_test(&pre)
+                .map_err(|e| FitError::Analysis(format!("pre-trend test: {e}")))?,
+        )
     };
     Ok(DidResult {
         coefficients,
         n_obs: fit.n_obs,
         n_dropped: fit.n_dropped + design.dropped_rows,
-        vcov: spec.vcov.label(),
-        family: if poisson { "poisson" } else { "gaussian" },
+        vcov: spec.vcov.clone(),
+        family: spec.family,
         collinear: fit.collinear.clone(),
         converged: fit.converged,
         iterations: fit.iterations,
@@ -289,26 +221,4 @@ pub fn fit_did(data: &DataSet, spec: &DidSpec) -> Result<DidResult, DidError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn vcov_specs_parse() {
-        assert_eq!(VcovSpec::parse("iid"), Ok(VcovSpec::Iid));
-        assert_eq!(VcovSpec::parse("hetero"), Ok(VcovSpec::Hc1));
-        assert_eq!(
-            VcovSpec::parse("cluster:unit,period"),
-            Ok(VcovSpec::Cluster(vec!["unit".into(), "period".into()]))
-        );
-        assert!(VcovSpec::parse("cluster:").is_err());
-        assert!(VcovSpec::parse("cluster:a,b,c").is_err());
-        assert!(VcovSpec::parse("robust").is_err());
-    }
-
-    #[test]
-    fn event_periods_are_read_from_fixest_names() {
-        assert_eq!(event_period("rel_period::-3:treated"), Some(-3.0));
-        assert_eq!(event_period("rel_period::2"), Some(2.0));
-        assert_eq!(event_period("treated_post"), None);
-    }
-}
+mod tests;

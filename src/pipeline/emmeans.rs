@@ -10,59 +10,44 @@
 //! "proportional"`). Changes and differences do not depend on that choice when the
 //! other terms do not interact with the variables asked for.
 
-use serde::Serialize;
-
 use crate::stats::design::{
     model_matrix_with, ColumnData, DataSet, Design, DesignOptions, UnusedLevels,
 };
 use crate::stats::formula::Formula;
 use crate::stats::lmm::{ContrastResult, LmmFit};
 
-/// One estimate of the grid.
-#[derive(Debug, Clone, Serialize)]
-pub struct GridEstimate {
-    /// The level of the variable (e.g. the wave).
-    pub level: String,
-    /// The group, when the means are by group.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
-    /// What is estimated, e.g. `3 - 0` or `(3 - 0): referred - comparison`.
-    pub contrast: String,
-    pub estimate: f64,
-    pub std_error: f64,
-    pub df: f64,
-    pub statistic: f64,
-    pub p_value: f64,
-    pub conf_low: f64,
-    pub conf_high: f64,
-}
+// The result types live in `results`; these paths stay for the pipeline's other users.
+pub use crate::results::mixed::{Emmeans, GridEstimate};
 
-/// Means, changes from the first level and differences in change between groups.
-#[derive(Debug, Clone, Serialize)]
-pub struct Emmeans {
+/// What to estimate: the means of `variable`, by `by` (emmeans' `~ variable | by`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmmeansSpec {
     pub variable: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub by: Option<String>,
-    pub means: Vec<GridEstimate>,
-    pub changes: Vec<GridEstimate>,
-    pub differences: Vec<GridEstimate>,
 }
 
-/// Parses `wave` or `wave | group` (emmeans' `~ wave | group`).
-pub fn parse_spec(spec: &str) -> Result<(String, Option<String>), String> {
-    let spec = spec.trim().trim_start_matches('~').trim();
-    let mut parts = spec.split('|').map(str::trim);
-    let variable = parts
-        .next()
-        .filter(|v| !v.is_empty())
-        .ok_or("--emmeans: name a variable, e.g. wave or \"wave | group\"")?;
-    let by = parts.next().map(str::to_string);
-    if parts.next().is_some() || by.as_deref() == Some("") {
-        return Err(format!(
-            "--emmeans {spec:?}: expected VARIABLE or \"VARIABLE | GROUP\""
-        ));
+impl std::str::FromStr for EmmeansSpec {
+    type Err = String;
+
+    /// `wave` or `wave | group` (a leading `~` is allowed, as in emmeans).
+    fn from_str(spec: &str) -> Result<EmmeansSpec, String> {
+        let spec = spec.trim().trim_start_matches('~').trim();
+        let mut parts = spec.split('|').map(str::trim);
+        let variable = parts
+            .next()
+            .filter(|v| !v.is_empty())
+            .ok_or("--emmeans: name a variable, e.g. wave or \"wave | group\"")?;
+        let by = parts.next().map(str::to_string);
+        if parts.next().is_some() || by.as_deref() == Some("") {
+            return Err(format!(
+                "--emmeans {spec:?}: expected VARIABLE or \"VARIABLE | GROUP\""
+            ));
+        }
+        Ok(EmmeansSpec {
+            variable: variable.to_string(),
+            by,
+        })
     }
-    Ok((variable.to_string(), by))
 }
 
 /// The levels of a grid variable: text levels as they are, numbers sorted.

@@ -10,3 +10,8 @@ pub mod plan;
 pub mod progress;
 pub mod propensity;
 pub mod risk_set;
+pub mod fit_error;
+pub mod matching;
+pub mod mixed;
+pub mod unit_ids;
+pub mod score;

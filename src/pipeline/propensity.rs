@@ -6,40 +6,16 @@
 //! Used by `shine match` on any table and by the risk-set matching of `analyse`.
 
 use nalgebra::DVector;
-use serde::Serialize;
 
 use crate::stats::balance::{balance_table_by_column, sample_sizes, BalanceRow, SampleSizes};
 use crate::stats::design::{model_rows, ColumnData, DataSet, Design, ModelRows};
 use crate::stats::formula::{Expr, Formula};
 use crate::stats::glm::{fit_glm, Family, GlmFit, GlmOptions};
-use crate::stats::matching::{MatchInput, MatchOrder, MatchWarning, Matching, NearestNeighbour};
+use crate::stats::matching::{MatchInput, MatchWarning, NearestNeighbour};
 use crate::stats::table_one::{table_one, TableOne, TableOneError, Variable};
 
-/// How to match.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MatchSpec {
-    pub ratio: usize,
-    /// In standard deviations of the linear logit.
-    pub caliper: Option<f64>,
-    pub replace: bool,
-    /// Columns to match exactly on.
-    pub exact: Vec<String>,
-    pub order: MatchOrder,
-    pub seed: u64,
-}
-
-impl Default for MatchSpec {
-    fn default() -> Self {
-        MatchSpec {
-            ratio: 1,
-            caliper: None,
-            replace: false,
-            exact: Vec::new(),
-            order: MatchOrder::Largest,
-            seed: 1,
-        }
-    }
-}
+// The result types live in `results`; these paths stay for the pipeline's other users.
+pub use crate::results::matching::{MatchAnalysis, MatchSpec, PsTerm};
 
 /// Why matching could not be done.
 #[derive(Debug, thiserror::Error)]
@@ -51,33 +27,6 @@ pub enum PropensityError {
     /// The model or the matching failed on valid input (exit code 1).
     #[error("{0}")]
     Analysis(String),
-}
-
-/// One coefficient of the propensity model.
-#[derive(Debug, Clone, Serialize)]
-pub struct PsTerm {
-    pub term: String,
-    pub estimate: f64,
-    pub std_error: f64,
-    pub statistic: f64,
-    pub p_value: f64,
-}
-
-/// Everything matching produced.
-#[derive(Debug, Clone)]
-pub struct MatchAnalysis {
-    pub ps_model: Vec<PsTerm>,
-    pub ps_fit: GlmFit,
-    /// Rows of the input data used (all of them: covariates must be complete).
-    pub treated: Vec<bool>,
-    /// Linear logit of the propensity score, per row.
-    pub distance: Vec<f64>,
-    /// Propensity score, per row.
-    pub propensity: Vec<f64>,
-    pub matching: Matching,
-    pub balance: Vec<BalanceRow>,
-    pub sizes: SampleSizes,
-    pub warnings: Vec<String>,
 }
 
 /// The treatment as 0/1 flags: a numeric 0/1 or logical column.

@@ -1,10 +1,17 @@
-//! Tables and figures of a propensity-score matching.
+//! Tables and figures of a propensity-score matching, and the printout of `shine match`:
+//! the summary, the JSON report and the results folder.
 
-use crate::pipeline::propensity::{MatchAnalysis, PsTerm};
+use serde::Serialize;
+
+use crate::results::matching::{MatchAnalysis, MatchResult, PsTerm, UnitId};
 use crate::stats::balance::BalanceRow;
+use crate::stats::matching::MatchOrder;
 
 use super::figures::{self, Figure, FigureError, LovePoint, ScoreSample};
+use super::output::ResultsFolder;
+use super::print_error::PrintError;
 use super::table::{Cell, ResultTable};
+use super::table_one::table_one_table;
 
 /// The propensity model, in broom's columns.
 pub fn ps_model_table(terms: &[PsTerm]) -> ResultTable {
@@ -144,4 +151,203 @@ pub fn figures(
         threshold as usize,
     )?;
     Ok(vec![("love_plot", love), ("ps_distribution", distribution)])
+}
+
+/// What `shine match` prints: the summary or the JSON report for stdout, and the
+/// results folder when the result carries the detail for one.
+#[derive(Debug)]
+pub struct MatchPrintout {
+    pub stdout: String,
+    pub folder: Option<ResultsFolder>,
+}
+
+/// The printout of `shine match`: JSON when `json`, else the summary and the sample
+/// size, propensity model and balance tables in Markdown.
+///
+/// # Errors
+/// A figure that cannot be drawn, or matched rows that cannot be written as CSV.
+pub fn print_match(result: &MatchResult, json: bool) -> Result<MatchPrintout, PrintError> {
+    let analysis = &result.analysis;
+    let tables = [
+        counts_table(analysis),
+        ps_model_table(&analysis.ps_model),
+        balance_table(&analysis.balance),
+    ];
+    let stdout = if json {
+        serde_json::to_string_pretty(&json_report(result))? + "\n"
+    } else {
+        let mut text = describe(result);
+        for table in &tables {
+            text.push('\n');
+            text.push_str(&table.to_markdown(0));
+        }
+        text
+    };
+    let folder = match &result.detail {
+        Some(detail) => {
+            let mut folder = ResultsFolder::default();
+            for table in &tables {
+                folder.add(&format!("{}.csv", table.name), table.to_csv(0));
+                folder.add(&format!("{}.md", table.name), table.to_markdown(0));
+            }
+            let table1 = table_one_table(
+                &detail.table_one_before,
+                Some(&detail.table_one_after),
+                ("treated", "control"),
+                0,
+            );
+            folder.add("table1.csv", table1.to_csv(0));
+            folder.add("table1.md", table1.to_markdown(0));
+            let mut bytes = Vec::new();
+            crate::data::write::write_csv(&mut detail.matched_rows.clone(), &mut bytes)?;
+            folder.add("matched.csv", bytes);
+            folder.add("pairs.csv", pairs_csv(result));
+            for (name, figure) in figures(
+                &analysis.balance,
+                &analysis.distance,
+                &analysis.treated,
+                &analysis.matching.weights,
+                0,
+            )? {
+                folder.add(&format!("{name}.svg"), figure.svg);
+                folder.add(&format!("{name}.png"), figure.png);
+            }
+            Some(folder)
+        }
+        None => None,
+    };
+    Ok(MatchPrintout { stdout, folder })
+}
+
+/// The warnings of a matching, one line each, for stderr.
+pub fn warnings(result: &MatchResult) -> Vec<String> {
+    result
+        .analysis
+        .warnings
+        .iter()
+        .map(|w| format!("warning: {w}"))
+        .collect()
+}
+
+/// MatchIt's name of a matching order (`m.order`), as `--order` takes it.
+pub fn order_name(order: MatchOrder) -> &'static str {
+    match order {
+        MatchOrder::Largest => "largest",
+        MatchOrder::Smallest => "smallest",
+        MatchOrder::Data => "data",
+        MatchOrder::Random => "random",
+    }
+}
+
+/// The method in a sentence, and how many units were matched.
+fn describe(result: &MatchResult) -> String {
+    let (spec, m) = (&result.spec, &result.analysis);
+    let caliper = match (spec.caliper, m.matching.caliper_width) {
+        (Some(c), Some(w)) => format!(", caliper {c} SD ({w:.4} on the logit scale)"),
+        _ => String::new(),
+    };
+    let exact = if spec.exact.is_empty() {
+        String::new()
+    } else {
+        format!(", exact on {}", spec.exact.join(", "))
+    };
+    format!(
+        "Nearest-neighbour matching on the linear logit of the propensity score, 1:{}{caliper}{exact}, {} replacement, order {}.\n{} of {} treated matched to {} controls.\n",
+        spec.ratio,
+        if spec.replace { "with" } else { "without" },
+        order_name(spec.order),
+        m.matching.n_treated_matched,
+        m.matching.n_treated,
+        m.matching.n_controls_matched,
+    )
+}
+
+#[derive(Serialize)]
+struct PairJson<'a> {
+    treated: &'a UnitId,
+    control: &'a UnitId,
+    subclass: usize,
+}
+
+#[derive(Serialize)]
+struct WeightJson<'a> {
+    id: &'a UnitId,
+    weight: f64,
+}
+
+#[derive(Serialize)]
+struct BalanceJson<'a> {
+    term: &'a str,
+    smd_before: Option<f64>,
+    smd_after: Option<f64>,
+    variance_ratio_before: Option<f64>,
+    variance_ratio_after: Option<f64>,
+    ecdf_mean_after: Option<f64>,
+    ecdf_max_after: Option<f64>,
+}
+
+/// The `--json` report, serialised straight from the results (no intermediate tree:
+/// a million weights stay cheap).
+#[derive(Serialize)]
+struct MatchJson<'a> {
+    ps_model: &'a [PsTerm],
+    pairs: Vec<PairJson<'a>>,
+    weights: Vec<WeightJson<'a>>,
+    balance: Vec<BalanceJson<'a>>,
+    n_treated: usize,
+    n_treated_matched: usize,
+    n_controls_matched: usize,
+    caliper_width: Option<f64>,
+}
+
+fn json_report(result: &MatchResult) -> MatchJson<'_> {
+    let (m, ids) = (&result.analysis, &result.ids);
+    MatchJson {
+        ps_model: &m.ps_model,
+        pairs: m
+            .matching
+            .pairs
+            .iter()
+            .map(|p| PairJson {
+                treated: &ids[p.treated],
+                control: &ids[p.control],
+                subclass: p.subclass,
+            })
+            .collect(),
+        weights: ids
+            .iter()
+            .zip(&m.matching.weights)
+            .map(|(id, &weight)| WeightJson { id, weight })
+            .collect(),
+        balance: m
+            .balance
+            .iter()
+            .map(|r| BalanceJson {
+                term: &r.term,
+                smd_before: r.smd_before,
+                smd_after: r.smd_after,
+                variance_ratio_before: r.variance_ratio_before,
+                variance_ratio_after: r.variance_ratio_after,
+                ecdf_mean_after: r.ecdf_mean_after,
+                ecdf_max_after: r.ecdf_max_after,
+            })
+            .collect(),
+        n_treated: m.matching.n_treated,
+        n_treated_matched: m.matching.n_treated_matched,
+        n_controls_matched: m.matching.n_controls_matched,
+        caliper_width: m.matching.caliper_width,
+    }
+}
+
+/// `pairs.csv`: every (treated, control) link by matched set, by id.
+fn pairs_csv(result: &MatchResult) -> String {
+    let ids = &result.ids;
+    let mut out = String::from("subclass,treated,control\n");
+    for p in &result.analysis.matching.pairs {
+        out.push_str(&format!(
+            "{},{},{}\n",
+            p.subclass, ids[p.treated], ids[p.control]
+        ));
+    }
+    out
 }

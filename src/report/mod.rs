@@ -12,3 +12,7 @@ pub mod output;
 pub mod sensitivity;
 pub mod table;
 pub mod table_one;
+pub mod did_table;
+pub mod mixed;
+pub mod print_error;
+pub mod score;

@@ -1,1 +1,115 @@
-//! Results of `shine matching`.
+//! Results of propensity-score matching: the propensity model's coefficients, the
+//! matching, balance before and after, and — for `shine match` — the unit ids, Table 1
+//! and the matched rows.
+
+use polars::prelude::DataFrame;
+use serde::Serialize;
+
+use crate::stats::balance::{BalanceRow, SampleSizes};
+use crate::stats::glm::GlmFit;
+use crate::stats::matching::{MatchOrder, Matching};
+use crate::stats::table_one::TableOne;
+
+/// How to match: MatchIt's `ratio`, `caliper`, `replace`, `exact` and `m.order`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatchSpec {
+    /// Controls per treated unit (k of k:1).
+    pub ratio: usize,
+    /// In standard deviations of the linear logit.
+    pub caliper: Option<f64>,
+    pub replace: bool,
+    /// Columns to match exactly on.
+    pub exact: Vec<String>,
+    pub order: MatchOrder,
+    /// Seed of [`MatchOrder::Random`].
+    pub seed: u64,
+}
+
+impl Default for MatchSpec {
+    fn default() -> Self {
+        MatchSpec {
+            ratio: 1,
+            caliper: None,
+            replace: false,
+            exact: Vec::new(),
+            order: MatchOrder::Largest,
+            seed: 1,
+        }
+    }
+}
+
+/// One coefficient of the propensity model.
+#[derive(Debug, Clone, Serialize)]
+pub struct PsTerm {
+    pub term: String,
+    pub estimate: f64,
+    pub std_error: f64,
+    pub statistic: f64,
+    pub p_value: f64,
+}
+
+/// Everything matching produced.
+#[derive(Debug, Clone)]
+pub struct MatchAnalysis {
+    pub ps_model: Vec<PsTerm>,
+    pub ps_fit: GlmFit,
+    /// Rows of the input data used (all of them: covariates must be complete).
+    pub treated: Vec<bool>,
+    /// Linear logit of the propensity score, per row.
+    pub distance: Vec<f64>,
+    /// Propensity score, per row.
+    pub propensity: Vec<f64>,
+    pub matching: Matching,
+    pub balance: Vec<BalanceRow>,
+    pub sizes: SampleSizes,
+    pub warnings: Vec<String>,
+}
+
+/// The id of a unit of the matched table, as the user wrote it: numbers stay numbers
+/// (whole numbers are shown without a decimal point), text stays text. Without an id
+/// column a unit is its row number, from 1.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum UnitId {
+    Integer(i64),
+    Number(f64),
+    Text(String),
+}
+
+impl std::fmt::Display for UnitId {
+    /// The id as a CSV cell: text unquoted, numbers as JSON writes them.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UnitId::Integer(i) => write!(f, "{i}"),
+            UnitId::Number(x) => {
+                // JSON's shortest round-trip form (and `null` where JSON has no number).
+                let shown = serde_json::to_string(x).map_err(|_| std::fmt::Error)?;
+                f.write_str(&shown)
+            }
+            UnitId::Text(s) => f.write_str(s),
+        }
+    }
+}
+
+/// What `shine match` found: the settings, the analysis, the id of every row, and —
+/// when a results folder was asked for — Table 1 and the matched rows.
+#[derive(Debug, Clone)]
+pub struct MatchResult {
+    pub spec: MatchSpec,
+    pub analysis: MatchAnalysis,
+    /// One per row of the input table.
+    pub ids: Vec<UnitId>,
+    pub detail: Option<MatchDetail>,
+}
+
+/// The person-level and descriptive outputs of `shine match --out`.
+#[derive(Debug, Clone)]
+pub struct MatchDetail {
+    /// Table 1 over every row.
+    pub table_one_before: TableOne,
+    /// Table 1 weighted by the matching weights.
+    pub table_one_after: TableOne,
+    /// The input rows of every matched unit with its `distance`, `subclass` and
+    /// `weight` (MatchIt's `match.data()`).
+    pub matched_rows: DataFrame,
+}

@@ -1,0 +1,105 @@
+//! `shine match` on any table: reads the columns the propensity model, the ids and the
+//! exact-matching strata need, checks the ids, matches, and — for a results folder —
+//! adds Table 1 and the matched rows.
+
+use polars::prelude::*;
+
+use crate::data::table::to_dataset;
+use crate::results::matching::{MatchDetail, MatchResult, MatchSpec};
+use crate::stats::formula::Formula;
+
+use super::fit_error::FitError;
+use super::propensity::{propensity_match, table_one_of, PropensityError};
+use super::unit_ids::ids_and_ranks;
+
+/// What `shine match` is asked to do.
+#[derive(Debug, Clone)]
+pub struct MatchRequest {
+    /// The propensity model, `treat ~ covariates`.
+    pub formula: Formula,
+    /// The column identifying units; `None`: the row number.
+    pub id: Option<String>,
+    pub spec: MatchSpec,
+    /// Also build Table 1 and the matched rows (for `--out`).
+    pub detail: bool,
+}
+
+/// Matches the rows of `frame` (read from `file`, named in messages) as `request` asks.
+///
+/// # Errors
+/// [`FitError::Input`] or [`FitError::Table`] for unusable columns, ids or options;
+/// [`FitError::Analysis`] when the propensity model or the matching fails.
+pub fn fit_match(
+    frame: &DataFrame,
+    file: &str,
+    request: &MatchRequest,
+) -> Result<MatchResult, FitError> {
+    let mut columns: Vec<String> = request.formula.columns().into_iter().collect();
+    for extra in request.id.iter().chain(&request.spec.exact) {
+        if !columns.contains(extra) {
+            columns.push(extra.clone());
+        }
+    }
+    let data = to_dataset(frame, &columns, file)?;
+    let (ids, tie_key) = ids_and_ranks(&data, request.id.as_deref(), file)?;
+    let in_file = |e: PropensityError| match e {
+        PropensityError::Input(m) => FitError::Input(format!("{file}: {m}")),
+        PropensityError::Analysis(m) => FitError::Analysis(format!("{file}: {m}")),
+    };
+    let analysis =
+        propensity_match(&request.formula, &data, &tie_key, &request.spec).map_err(in_file)?;
+    let detail = if request.detail {
+        let (before, after) = table_one_of(
+            &request.formula,
+            &data,
+            &analysis.treated,
+            &analysis.matching.weights,
+            &[],
+        )
+        .map_err(|e| FitError::Analysis(format!("{file}: {e}")))?;
+        Some(MatchDetail {
+            table_one_before: before,
+            table_one_after: after,
+            matched_rows: matched_rows(frame, &analysis.matching, &analysis.distance)?,
+        })
+    } else {
+        None
+    };
+    Ok(MatchResult {
+        spec: request.spec.clone(),
+        analysis,
+        ids,
+        detail,
+    })
+}
+
+/// The input rows of every matched unit, with its distance, matched set and weight
+/// (MatchIt's `match.data()`); with replacement a control can be in several sets, so
+/// `subclass` is left empty and the pairs hold the sets.
+fn matched_rows(
+    frame: &DataFrame,
+    matching: &crate::stats::matching::Matching,
+    distance: &[f64],
+) -> Result<DataFrame, PolarsError> {
+    let rows: Vec<usize> = (0..matching.weights.len())
+        .filter(|&i| matching.weights[i] > 0.0)
+        .collect();
+    let idx = IdxCa::from_vec("row".into(), rows.iter().map(|&i| i as IdxSize).collect());
+    let mut matched = frame.take(&idx)?;
+    let subclass: Vec<Option<i64>> = rows
+        .iter()
+        .map(|&i| {
+            matching
+                .subclass
+                .as_ref()
+                .and_then(|s| s[i])
+                .map(|s| s as i64)
+        })
+        .collect();
+    let weight: Vec<f64> = rows.iter().map(|&i| matching.weights[i]).collect();
+    let distance: Vec<f64> = rows.iter().map(|&i| distance[i]).collect();
+    matched.with_column(Series::new("distance".into(), distance).into_column())?;
+    matched.with_column(Series::new("subclass".into(), subclass).into_column())?;
+    matched.with_column(Series::new("weight".into(), weight).into_column())?;
+    Ok(matched)
+}
