@@ -102,7 +102,7 @@ where
 /// `work(0..n)` on the pool's threads, each taking the next index when free; the results
 /// in index order (so they do not depend on the number of threads).
 pub(crate) fn map_indices<R: Send>(n: usize, work: impl Fn(usize) -> R + Sync) -> Vec<R> {
-    (0..n).into_par_iter().with_max_len(1).map(work).collect()
+    (0..n).into_par_iter().with_max_len(1).map(&work).collect()
 }
 
 #[cfg(test)]
