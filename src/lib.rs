@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod data;
 pub mod pipeline;
+pub mod plan;
 pub mod report;
 pub mod results;
 pub mod stats;

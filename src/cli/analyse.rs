@@ -9,7 +9,7 @@ use super::plan::read_plan;
 use super::{ExtractArgs, Globals};
 use crate::pipeline::analyse::{analyse, AnalyseConfig, AnalyseError};
 use crate::pipeline::demo;
-use crate::pipeline::plan::Plan;
+use crate::plan::Plan;
 use crate::report::output::OutputError;
 use crate::InputError;
 

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use crate::pipeline::plan::{Plan, DEFAULT_PLAN};
+use crate::plan::{Plan, DEFAULT_PLAN};
 use crate::InputError;
 
 #[derive(Debug, Args)]

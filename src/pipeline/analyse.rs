@@ -16,7 +16,7 @@ use crate::data::validate::Extracts;
 use crate::data::validate::{validate, ExtractPaths, ExtractPeriod, ValidationReport};
 use crate::pipeline::did_stage::{did_stage, OutcomeDid};
 use crate::pipeline::mixed_stage::{survey_outcome, Response, SurveyModel, SurveyOutcome};
-use crate::pipeline::plan::{AnalysisSettings, Plan};
+use crate::plan::{AnalysisSettings, Plan};
 use crate::pipeline::progress::{Progress, Stage};
 use crate::pipeline::propensity::{table_one_of, PropensityError, PsTerm};
 use crate::pipeline::risk_set::{

@@ -18,15 +18,8 @@ use super::did::{DidCoefficient, PretrendTest};
 use super::risk_set::{Group, MatchedCohort};
 use crate::data::cohort::Registry;
 use crate::data::panel::{person_periods, Panel, PanelMember, PanelWindow};
+use crate::plan::ClusterBy;
 use crate::stats::fixest::{fit_fe, FeCoefficient, FeFamily, FeFit, FeModel, Vcov};
-
-/// The unit of clustering of the standard errors.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ClusterBy {
-    MatchedSet,
-    Person,
-}
 
 /// One event-study coefficient.
 #[derive(Debug, Clone, Serialize)]

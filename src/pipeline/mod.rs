@@ -6,7 +6,6 @@ pub mod did;
 pub mod did_stage;
 pub mod emmeans;
 pub mod mixed_stage;
-pub mod plan;
 pub mod progress;
 pub mod propensity;
 pub mod risk_set;

@@ -3,8 +3,8 @@
 //! Statistics Denmark's rule for output from its research servers: no cell may show
 //! fewer than 5 persons (the default threshold).
 
-/// Statistics Denmark's minimum cell size.
-pub const DEFAULT_THRESHOLD: u64 = 5;
+/// Statistics Denmark's minimum cell size (a plan setting; its default lives with the plan).
+pub use crate::plan::DEFAULT_THRESHOLD;
 
 /// The marker written in place of a suppressed count.
 pub fn marker(threshold: u64) -> String {

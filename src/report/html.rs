@@ -8,8 +8,8 @@ use super::figures::Figure;
 use super::sensitivity::key_estimates;
 use super::table::ResultTable;
 use crate::pipeline::analyse::{AnalysisRun, CohortCounts};
-use crate::pipeline::did_stage::ClusterBy;
-use crate::pipeline::plan::Plan;
+use crate::plan::ClusterBy;
+use crate::plan::Plan;
 
 /// Versions of the numerical dependencies, from Cargo.lock at build time.
 pub const DEPENDENCIES: &str = env!("SHINE_DEPENDENCIES");
@@ -241,9 +241,9 @@ impl Report<'_> {
             },
             threshold = p.disclosure.threshold,
             errors = match p.survey.standard_errors {
-                crate::pipeline::plan::SurveyErrors::Robust => "cluster-robust standard errors by person (by practice with the practice random effect) with the CR2 bias-reduced correction and Satterthwaite degrees of freedom (Liang and Zeger 1986; Bell and McCaffrey 2002; Pustejovsky and Tipton 2018)",
-                crate::pipeline::plan::SurveyErrors::RobustCr1 => "cluster-robust (CR1) standard errors by person (by practice with the practice random effect; Liang and Zeger 1986) and t intervals on clusters − 1 degrees of freedom",
-                crate::pipeline::plan::SurveyErrors::Model => "model-based standard errors and Satterthwaite degrees of freedom (Kuznetsova et al. 2017)",
+                crate::plan::SurveyErrors::Robust => "cluster-robust standard errors by person (by practice with the practice random effect) with the CR2 bias-reduced correction and Satterthwaite degrees of freedom (Liang and Zeger 1986; Bell and McCaffrey 2002; Pustejovsky and Tipton 2018)",
+                crate::plan::SurveyErrors::RobustCr1 => "cluster-robust (CR1) standard errors by person (by practice with the practice random effect; Liang and Zeger 1986) and t intervals on clusters − 1 degrees of freedom",
+                crate::plan::SurveyErrors::Model => "model-based standard errors and Satterthwaite degrees of freedom (Kuznetsova et al. 2017)",
             },
         );
         let _ = write!(

@@ -5,7 +5,7 @@ use serde::Serialize;
 use super::disclosure::must_suppress;
 use super::table::{Cell, ResultTable};
 use crate::pipeline::analyse::{max_abs_smd, AnalysisRun};
-use crate::pipeline::plan::AnalysisSettings;
+use crate::plan::AnalysisSettings;
 
 /// One estimate of an analysis, for the side-by-side comparison.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -180,8 +180,8 @@ pub fn sensitivity_table(main: &AnalysisRun, sensitivity: &[AnalysisRun]) -> Res
             s.caliper
                 .map_or("none".to_string(), |c| format!("{c} SD of the logit")),
             match s.cluster {
-                crate::pipeline::did_stage::ClusterBy::MatchedSet => "matched set",
-                crate::pipeline::did_stage::ClusterBy::Person => "person",
+                crate::plan::ClusterBy::MatchedSet => "matched set",
+                crate::plan::ClusterBy::Person => "person",
             },
             if s.complete_cases {
                 "complete cases"
