@@ -1,4 +1,5 @@
-//! `shine analyse`: the pre-registered pipeline from extracts to results.
+//! `shine analyse` and the generic fits: the stages that call `data` and `stats` in
+//! order and return the structs of `results`.
 
 pub mod analyse;
 pub mod demo;
@@ -9,3 +10,4 @@ pub mod mixed_stage;
 pub mod progress;
 pub mod propensity;
 pub mod risk_set;
+pub mod survey_waves;

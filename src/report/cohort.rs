@@ -1,11 +1,53 @@
-//! Tables of the matched cohort: the flow from referral to matched cohort, and the
-//! naive versus matched comparison of contact rates.
+//! Tables of the cohort: the extract's counts, the flow from referral to matched
+//! cohort, the naive versus matched comparison of contact rates, and the matched cohort
+//! itself when it is asked for.
 
-use crate::pipeline::risk_set::{CohortFlow, RateComparison};
+use crate::data::read::format_date;
+use crate::results::cohort::{CohortCounts, CohortFlow, MatchedPerson, RateComparison};
 
 use super::disclosure::SumRelation;
 use super::figures::{flow_diagram, Figure, FigureError, FlowBox, FlowDiagram};
 use super::table::{Cell, ResultTable};
+
+/// What the extract holds: persons, referrals, contacts and survey responses.
+pub fn extract_counts_table(c: &CohortCounts) -> ResultTable {
+    let mut t = ResultTable::new(
+        "extract_counts",
+        "Extract: persons, referrals, contacts and survey responses",
+        &["quantity", "n"],
+    );
+    for (label, n) in [
+        ("persons in the extract", c.persons),
+        ("referred to the programme", c.referred),
+        ("comparison pool (never referred)", c.comparison_pool),
+        ("healthcare contacts", c.contacts),
+        ("survey responses (person × wave)", c.survey_responses),
+    ] {
+        t.push(vec![Cell::text(label), Cell::Count(n)]);
+    }
+    t
+}
+
+/// `matched_cohort.csv`: one row per member of the matched cohort, in matched-set
+/// order (person-level data, written only when asked for).
+pub fn matched_cohort_csv(persons: &[MatchedPerson]) -> Result<String, csv::Error> {
+    let mut out = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    out.write_record(["person_id", "group", "matched_set", "index_date", "weight"])?;
+    for m in persons {
+        out.write_record([
+            m.person_id.as_str(),
+            m.group.name(),
+            &m.matched_set.to_string(),
+            &format_date(m.index_date),
+            &m.weight.to_string(),
+        ])?;
+    }
+    let bytes = out.into_inner().map_err(|e| e.into_error())?;
+    // Every field is valid UTF-8, so the file is too.
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
 
 /// The rows of the flow table, in their order (the diagram and the sum relations
 /// refer to rows by these).
