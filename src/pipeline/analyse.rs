@@ -50,8 +50,8 @@ pub enum AnalyseError {
     #[error("{0}")]
     Analysis(String),
     /// Table 1 could not be built (exit code 1).
-    #[error("{0}")]
-    TableOne(#[source] PropensityError),
+    #[error(transparent)]
+    TableOne(PropensityError),
     #[error(transparent)]
     Did(#[from] DidStageError),
     #[error(transparent)]

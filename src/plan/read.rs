@@ -1,27 +1,48 @@
 //! Reading a plan from TOML and checking it: unknown keys and impossible values are
 //! errors that name the key.
 
+use std::path::Path;
+
 use super::Plan;
 use crate::data::dictionary::{Dictionary, TableName};
 use crate::data::instruments::Prorate;
 use crate::data::read::parse_iso_date;
 
-/// A plan that could not be used; the message names the key.
+/// A plan that could not be read or used; the message names the file and the key.
 #[derive(Debug, thiserror::Error)]
-#[error("{source_name}: {message}")]
-pub struct PlanError {
-    pub source_name: String,
-    pub message: String,
+#[non_exhaustive]
+pub enum PlanError {
+    /// The plan file could not be read.
+    #[error("{path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    /// The plan is not valid TOML, has an unknown key or an impossible value.
+    #[error("{source_name}: {message}")]
+    Invalid {
+        source_name: String,
+        message: String,
+    },
 }
 
 impl Plan {
+    /// Reads and checks a plan file.
+    pub fn read(path: &Path) -> Result<Plan, PlanError> {
+        let text = std::fs::read_to_string(path).map_err(|source| PlanError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Plan::from_toml(&text, &path.display().to_string())
+    }
+
     /// Reads a plan from TOML text; `source_name` names it in errors.
     pub fn from_toml(text: &str, source_name: &str) -> Result<Plan, PlanError> {
-        let plan: Plan = toml::from_str(text).map_err(|e| PlanError {
+        let plan: Plan = toml::from_str(text).map_err(|e| PlanError::Invalid {
             source_name: source_name.to_string(),
             message: describe_toml_error(&e, text),
         })?;
-        plan.check().map_err(|message| PlanError {
+        plan.check().map_err(|message| PlanError::Invalid {
             source_name: source_name.to_string(),
             message,
         })?;

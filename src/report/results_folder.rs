@@ -40,7 +40,7 @@ pub enum ReportError {
     Figure(#[from] FigureError),
     #[error(transparent)]
     Json(#[from] serde_json::Error),
-    #[error("matched_cohort.csv: {0}")]
+    #[error("matched_cohort.csv")]
     Csv(#[from] csv::Error),
 }
 
