@@ -305,9 +305,7 @@ pub fn survey_stage(
         if responses.is_empty() {
             continue;
         }
-        out.push(
-            survey_outcome(outcome, registry, &responses, model)?,
-        );
+        out.push(survey_outcome(outcome, registry, &responses, model)?);
     }
     Ok(out)
 }

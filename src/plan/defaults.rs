@@ -2,7 +2,7 @@
 //! of a plan file keeps.
 
 use super::{
-    ClusterBy, Disclosure, Eligibility, Matching, Outcomes, OutcomeGroupPlan, Plan, Propensity,
+    ClusterBy, Disclosure, Eligibility, Matching, OutcomeGroupPlan, Outcomes, Plan, Propensity,
     Sensitivity, Study, Survey, SurveyErrors, DEFAULT_THRESHOLD,
 };
 use crate::data::cohort::RiskSetOptions;

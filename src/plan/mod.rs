@@ -5,7 +5,6 @@
 //! default. Unknown keys and impossible values are errors that name the key. The
 //! resolved plan is recorded in `manifest.json`.
 
-
 mod defaults;
 mod read;
 
@@ -21,7 +20,6 @@ pub use read::PlanError;
 /// The default plan, as `shine plan` prints it. A test checks that it parses to
 /// [`Plan::default`].
 pub const DEFAULT_PLAN: &str = include_str!("default_plan.toml");
-
 
 /// Statistics Denmark's minimum cell size: counts from 1 to 4 persons are suppressed.
 pub const DEFAULT_THRESHOLD: u64 = 5;
@@ -166,7 +164,6 @@ pub struct Sensitivity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub covariates: Option<Vec<String>>,
 }
-
 
 /// The unit of clustering of the standard errors of the difference-in-differences.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

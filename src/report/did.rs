@@ -123,9 +123,7 @@ pub fn raw_rate_figure(o: &OutcomeDid) -> Result<Figure, FigureError> {
 }
 
 /// Survey outcomes: change from baseline per wave, and the trajectory figure.
-pub fn survey_change_table(
-    outcomes: &[SurveyOutcome],
-) -> ResultTable {
+pub fn survey_change_table(outcomes: &[SurveyOutcome]) -> ResultTable {
     let mut t = ResultTable::new(
         "survey_changes",
         "Survey outcomes: change from baseline (linear mixed models)",
@@ -177,9 +175,7 @@ pub fn survey_change_table(
     t
 }
 
-pub fn trajectory_figure(
-    o: &SurveyOutcome,
-) -> Result<Figure, FigureError> {
+pub fn trajectory_figure(o: &SurveyOutcome) -> Result<Figure, FigureError> {
     let (title, y) = match o.outcome.as_str() {
         "ucla3" => (
             "Loneliness (UCLA-3), model-based mean",

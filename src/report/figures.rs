@@ -359,7 +359,6 @@ fn draw_distribution<DB: DrawingBackend>(
     Ok(())
 }
 
-
 /// One event-study estimate on the rate-ratio scale.
 #[derive(Debug, Clone, Copy)]
 pub struct EventEstimate {

@@ -4,8 +4,8 @@
 use std::fmt::Write as _;
 
 use super::did::label as outcome_label;
-use super::figures::Figure;
 use super::disclosure::{marker, must_suppress};
+use super::figures::Figure;
 use super::table::ResultTable;
 use crate::data::instruments::ValueSet;
 use crate::plan::{ClusterBy, Plan, SurveyErrors};
@@ -194,9 +194,7 @@ impl Report<'_> {
             "(1 | person_id)"
         };
         let value_set = match p.survey.value_set {
-            ValueSet::Dk5L => {
-                "EQ-5D-5L index with the Danish value set (Jensen et al. 2021)"
-            }
+            ValueSet::Dk5L => "EQ-5D-5L index with the Danish value set (Jensen et al. 2021)",
             ValueSet::Dk3L => {
                 "EQ-5D-3L index with the Danish TTO value set (Wittrup-Jensen et al. 2009)"
             }

@@ -59,7 +59,10 @@ pub fn sensitivity_table(main: &AnalysisRun, sensitivity: &[AnalysisRun]) -> Res
         Cell::text("matched cohort"),
         Cell::text("largest |SMD| after matching"),
     ];
-    smd.extend(runs.iter().map(|r| Cell::number(r.cohort.max_abs_smd_after, 3)));
+    smd.extend(
+        runs.iter()
+            .map(|r| Cell::number(r.cohort.max_abs_smd_after, 3)),
+    );
     t.push(smd);
     let estimates: Vec<Vec<KeyEstimate>> = runs.iter().map(|r| r.key_estimates()).collect();
     for e in &estimates[0] {

@@ -53,10 +53,7 @@ fn mean_sd(m: &Moments, threshold: u64, decimals: usize) -> Cell {
 
 /// A percentage that hides a numerator of 1 to threshold − 1 persons.
 fn percent(n: u64, of: u64, threshold: u64) -> Cell {
-    if of == 0
-        || must_suppress(n, threshold)
-        || must_suppress(of, threshold)
-    {
+    if of == 0 || must_suppress(n, threshold) || must_suppress(of, threshold) {
         Cell::Missing
     } else {
         Cell::number(100.0 * n as f64 / of as f64, 1)
