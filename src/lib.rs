@@ -2,13 +2,16 @@
 //! extracts — matching, difference-in-differences, mixed models, tables and a report.
 //!
 //! Layers, from the outside in: [`cli`] (arguments and dispatch), [`pipeline`] (the
-//! `analyse` pipeline), [`data`] (dictionary, extracts, derived tables), [`stats`] (pure
-//! numerics) and [`report`] (tables, figures, manifest). Data flows one way:
-//! extracts → `data` → `stats` → `report`.
+//! stages of `analyse` and the generic fits), [`plan`] (the analysis plan) and
+//! [`results`] (the structs the pipeline returns), [`data`] (dictionary, extracts,
+//! derived tables), [`stats`] (pure numerics) and [`report`] (tables, figures, the
+//! report, manifest). Data flows one way: extracts → `data` → `stats` → `pipeline` →
+//! `results` → `report`; `report` reads `results` and `plan`, never `pipeline`.
 
 pub mod cli;
 pub mod data;
 pub mod pipeline;
+pub mod plan;
 pub mod report;
 pub mod results;
 pub mod stats;

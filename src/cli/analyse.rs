@@ -9,8 +9,10 @@ use super::plan::read_plan;
 use super::{ExtractArgs, Globals};
 use crate::pipeline::analyse::{analyse, AnalyseConfig, AnalyseError};
 use crate::pipeline::demo;
-use crate::pipeline::plan::Plan;
+use crate::pipeline::progress::Progress;
+use crate::plan::Plan;
 use crate::report::output::OutputError;
+use crate::report::results_folder::{self, FolderOptions, ReportError};
 use crate::InputError;
 
 #[derive(Debug, Args)]
@@ -56,26 +58,39 @@ pub fn run(args: AnalyseArgs, globals: Globals) -> anyhow::Result<ExitCode> {
     if let Some(seed) = args.seed {
         plan.seed = seed;
     }
+    results_folder::check_target(&args.out, args.force).map_err(output_error)?;
     let config = AnalyseConfig {
         paths,
         period,
-        out: args.out,
-        force: args.force,
         plan,
-        plan_source,
         quiet: globals.quiet,
-        command: command.to_string(),
-        export_matched: args.export_matched,
     };
-    let outcome = analyse(&config).map_err(|e| match e {
+    let progress = Progress::new(globals.quiet);
+    let results = analyse(&config, &progress).map_err(|e| match e {
         AnalyseError::Input(message) => anyhow::Error::new(InputError(message)),
-        AnalyseError::Output(e @ OutputError::NotEmpty(_)) => {
-            anyhow::Error::new(InputError(e.to_string()))
-        }
         other => anyhow::Error::new(other),
     })?;
+    let stage = progress.stage("report", 0);
+    let options = FolderOptions {
+        command: command.to_string(),
+        plan_source,
+        export_matched: args.export_matched,
+    };
+    results_folder::write(&results, &options, &args.out, args.force).map_err(|e| match e {
+        ReportError::Output(e) => output_error(e),
+        other => anyhow::Error::new(other),
+    })?;
+    stage.finish();
     if !globals.quiet {
-        eprintln!("results written to {}", outcome.out.display());
+        eprintln!("results written to {}", args.out.display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A non-empty results folder is a usage error (exit code 2); other output errors are not.
+fn output_error(e: OutputError) -> anyhow::Error {
+    match e {
+        OutputError::NotEmpty(_) => anyhow::Error::new(InputError(e.to_string())),
+        other => anyhow::Error::new(other),
+    }
 }

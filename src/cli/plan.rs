@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use crate::pipeline::plan::{Plan, DEFAULT_PLAN};
+use crate::plan::{Plan, DEFAULT_PLAN};
 use crate::InputError;
 
 #[derive(Debug, Args)]
@@ -25,7 +25,5 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
 
 /// Reads and checks a plan file; errors are input errors (exit code 2) naming the key.
 pub fn read_plan(path: &std::path::Path) -> Result<Plan, InputError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| InputError(format!("{}: {e}", path.display())))?;
-    Plan::from_toml(&text, &path.display().to_string()).map_err(|e| InputError(e.to_string()))
+    Plan::read(path).map_err(|e| InputError(e.to_string()))
 }

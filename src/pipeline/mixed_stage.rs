@@ -5,10 +5,15 @@
 //! follow-up wave with Satterthwaite intervals, and model-based means per wave (at the
 //! mean of the covariates, as emmeans averages them).
 
-use serde::Serialize;
+use polars::prelude::{DataFrame, PolarsError};
 
 use super::emmeans::{emmeans, GridEstimate};
+use super::progress::Stage;
 use crate::data::cohort::Registry;
+use crate::data::read::civil_from_days;
+use crate::plan::Plan;
+use crate::results::cohort::{Group, MatchedCohort};
+use crate::results::survey::{Estimate, SurveyOutcome};
 use crate::stats::design::{model_matrix, random_effect_design, ColumnData, DataSet};
 use crate::stats::formula;
 use crate::stats::lmm::{cluster_robust_vcov, fit_lmm, ContrastResult, LmmOptions, RobustType};
@@ -37,57 +42,34 @@ pub struct SurveyModel {
     pub robust: Option<RobustType>,
 }
 
-/// An estimate with its Satterthwaite interval.
-#[derive(Debug, Clone, Serialize)]
-pub struct Estimate {
-    pub wave: i64,
-    pub estimate: f64,
-    pub std_error: f64,
-    pub df: f64,
-    pub p_value: f64,
-    pub conf_low: f64,
-    pub conf_high: f64,
-}
-
-impl Estimate {
-    fn of(wave: i64, c: &ContrastResult) -> Estimate {
-        Estimate {
-            wave,
-            estimate: c.estimate,
-            std_error: c.std_error,
-            df: c.df,
-            p_value: c.p_value,
-            conf_low: c.conf_low,
-            conf_high: c.conf_high,
-        }
-    }
-}
-
-/// The results of one survey outcome.
-#[derive(Debug, Clone, Serialize)]
-pub struct SurveyOutcome {
-    pub outcome: String,
-    pub formula: String,
-    /// How the standard errors were computed.
-    pub standard_errors: String,
-    pub n_obs: usize,
-    pub n_persons: usize,
-    /// Change from baseline at each follow-up wave.
-    pub change: Vec<Estimate>,
-    /// Model-based mean per wave (of the referred, when both groups answered).
-    pub means: Vec<Estimate>,
-    /// When comparison persons answered too: the difference between referred and
-    /// comparison persons in the change from baseline, per follow-up wave.
-    pub difference_in_change: Vec<Estimate>,
-    pub singular: bool,
-    pub converged: bool,
-}
-
 #[derive(Debug, thiserror::Error)]
 #[error("survey outcome {outcome}: {message}")]
 pub struct MixedStageError {
     pub outcome: String,
     pub message: String,
+}
+
+/// The survey stage failed: a column of the scored survey, or a model.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SurveyStageError {
+    #[error(transparent)]
+    Frame(#[from] PolarsError),
+    #[error(transparent)]
+    Model(#[from] MixedStageError),
+}
+
+/// A contrast of the mixed model as the estimate at survey wave `wave`.
+fn estimate_at(wave: i64, c: &ContrastResult) -> Estimate {
+    Estimate {
+        wave,
+        estimate: c.estimate,
+        std_error: c.std_error,
+        df: c.df,
+        p_value: c.p_value,
+        conf_low: c.conf_low,
+        conf_high: c.conf_high,
+    }
 }
 
 /// Fits the survey model of one outcome on its responses.
@@ -240,13 +222,13 @@ pub fn survey_outcome(
             };
         }
         let mean = fit.contrast(&l).map_err(|e| err(e.to_string()))?;
-        means.push(Estimate::of(w, &mean));
+        means.push(estimate_at(w, &mean));
         if w != baseline {
             let j = index(&wave_term).ok_or_else(|| err(format!("no term {wave_term}")))?;
             let mut c = vec![0.0; p];
             c[j] = 1.0;
             let d = fit.contrast(&c).map_err(|e| err(e.to_string()))?;
-            change.push(Estimate::of(w, &d));
+            change.push(estimate_at(w, &d));
         }
     }
     let mut persons: Vec<&str> = rows.iter().map(|r| r.person_id.as_str()).collect();
@@ -263,4 +245,97 @@ pub fn survey_outcome(
         singular: fit.singular,
         converged: fit.converged,
     })
+}
+
+/// The survey outcomes, each by its mixed model: referred persons, and matched
+/// comparison persons when they answered too. With `complete_cases`, only persons
+/// with a score at every wave of that outcome.
+pub fn survey_stage(
+    scored: &DataFrame,
+    registry: &Registry,
+    cohort: &MatchedCohort,
+    plan: &Plan,
+    complete_cases: bool,
+    stage: &Stage,
+) -> Result<Vec<SurveyOutcome>, SurveyStageError> {
+    let ids = scored.column("person_id")?.str()?.clone();
+    // Comparison persons in the matched cohort answer relative to their index date.
+    let comparison: std::collections::BTreeMap<u32, i32> = cohort
+        .members
+        .iter()
+        .filter(|m| m.group == Group::Comparison)
+        .map(|m| (m.person, m.index_date))
+        .collect();
+    let wave = scored.column("wave")?.i64()?.clone();
+    let model = SurveyModel {
+        practice_random_effect: plan.survey.practice_random_effect,
+        robust: plan.survey.standard_errors.robust_type(),
+    };
+    let mut out = Vec::new();
+    for (outcome, column) in SURVEY_OUTCOMES {
+        stage.step(outcome);
+        let score = scored.column(column)?.f64()?.clone();
+        let mut responses: Vec<Response> = (0..scored.height())
+            .filter_map(|i| {
+                let id = ids.get(i)?;
+                let p = registry.ids.binary_search_by(|x| x.as_str().cmp(id)).ok()?;
+                let (referral_date, group) =
+                    match (registry.referral[p], comparison.get(&(p as u32))) {
+                        (Some(d), _) => (d, "referred"),
+                        (None, Some(&d)) => (d, "comparison"),
+                        (None, None) => return None,
+                    };
+                let year = civil_from_days(referral_date).0;
+                Some(Response {
+                    person_id: id.to_string(),
+                    wave: wave.get(i)?,
+                    score: score.get(i)?,
+                    referral_date,
+                    group,
+                    practice: registry
+                        .snapshot(p as u32, year - 1)
+                        .and_then(|s| s.practice)
+                        .map(|t| registry.text(t).to_string()),
+                })
+            })
+            .collect();
+        if complete_cases {
+            responses = complete_responses(responses);
+        }
+        if responses.is_empty() {
+            continue;
+        }
+        out.push(survey_outcome(outcome, registry, &responses, model)?);
+    }
+    Ok(out)
+}
+
+/// The survey outcomes modelled: name and the scored column.
+const SURVEY_OUTCOMES: [(&str, &str); 3] = [
+    ("ucla3", "ucla3_total"),
+    ("eq5d5l_index", "eq5d_index"),
+    ("eq_vas", "eq5d_vas"),
+];
+
+/// Only the responses of persons with a finite score at every wave that occurs.
+fn complete_responses(responses: Vec<Response>) -> Vec<Response> {
+    let mut waves: Vec<i64> = responses.iter().map(|r| r.wave).collect();
+    waves.sort_unstable();
+    waves.dedup();
+    let mut answered: std::collections::BTreeMap<&str, Vec<i64>> = Default::default();
+    for r in responses.iter().filter(|r| r.score.is_finite()) {
+        answered
+            .entry(r.person_id.as_str())
+            .or_default()
+            .push(r.wave);
+    }
+    let complete: std::collections::BTreeSet<String> = answered
+        .into_iter()
+        .filter(|(_, w)| waves.iter().all(|x| w.contains(x)))
+        .map(|(id, _)| id.to_string())
+        .collect();
+    responses
+        .into_iter()
+        .filter(|r| complete.contains(&r.person_id))
+        .collect()
 }

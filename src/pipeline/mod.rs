@@ -1,17 +1,18 @@
-//! `shine analyse`: the pre-registered pipeline from extracts to results.
+//! `shine analyse` and the generic fits: the stages that call `data` and `stats` in
+//! order and return the structs of `results`.
 
 pub mod analyse;
 pub mod demo;
 pub mod did;
 pub mod did_stage;
 pub mod emmeans;
-pub mod mixed_stage;
-pub mod plan;
-pub mod progress;
-pub mod propensity;
-pub mod risk_set;
 pub mod fit_error;
 pub mod matching;
 pub mod mixed;
-pub mod unit_ids;
+pub mod mixed_stage;
+pub mod progress;
+pub mod propensity;
+pub mod risk_set;
 pub mod score;
+pub mod survey_waves;
+pub mod unit_ids;

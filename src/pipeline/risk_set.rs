@@ -12,77 +12,17 @@
 //! References: Li, Propert & Rosenbaum (2001), "Balanced risk set matching", JASA
 //! 96(455); Austin (2011) on calipers of 0.2 SD of the logit.
 
-use serde::Serialize;
-
 use super::propensity::{
     balance_of, describe_warning, exact_strata, fit_propensity, PropensityError, PropensityFit,
-    PsTerm,
 };
-use crate::data::cohort::{month_label, Registry, RiskSetFlow, StackedRiskSets};
-use crate::stats::balance::{BalanceRow, SampleSizes};
+use crate::data::cohort::{month_label, Registry, StackedRiskSets};
+use crate::results::cohort::{
+    CohortFlow, CohortMember, Group, MatchedCohort, Rate, RateComparison, RiskSetMatching,
+};
+use crate::stats::balance::BalanceRow;
 use crate::stats::design::{ColumnData, DataSet};
 use crate::stats::formula::{self, Formula};
 use crate::stats::matching::{MatchInput, MatchOrder, NearestNeighbour};
-
-/// The matching options of the analysis plan.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RiskSetMatching {
-    pub formula: String,
-    pub ratio: usize,
-    /// In standard deviations of the linear logit over all stacked rows.
-    pub caliper: Option<f64>,
-    pub exact: Vec<String>,
-}
-
-/// Which group a cohort member belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Group {
-    Referred,
-    Comparison,
-}
-
-/// One member of the matched cohort.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CohortMember {
-    pub person: u32,
-    pub group: Group,
-    pub matched_set: usize,
-    pub index_date: i32,
-    pub weight: f64,
-    /// The member's row in the stacked risk sets.
-    #[serde(skip)]
-    pub row: usize,
-}
-
-/// Counts for the flow diagram, from referral to the matched cohort.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct CohortFlow {
-    #[serde(flatten)]
-    pub risk_sets: RiskSetFlow,
-    pub referred_matched: usize,
-    pub referred_unmatched: usize,
-    pub referred_with_fewer_than_ratio: usize,
-    pub comparison_matched: usize,
-    /// Comparison person-months dropped before fitting because a categorical covariate
-    /// takes a level there that no referred person has (outside common support; keeping
-    /// them would make the propensity model separate).
-    pub comparison_rows_outside_support: usize,
-}
-
-/// The matched cohort and what it took to get there.
-#[derive(Debug, Clone)]
-pub struct MatchedCohort {
-    pub members: Vec<CohortMember>,
-    pub flow: CohortFlow,
-    pub ps_model: Vec<PsTerm>,
-    pub balance: Vec<BalanceRow>,
-    pub sizes: SampleSizes,
-    pub caliper_width: Option<f64>,
-    /// Matching weight per row of the model's stacked risk sets (0 when unmatched).
-    pub row_weights: Vec<f64>,
-    pub warnings: Vec<String>,
-}
 
 /// Drops comparison rows whose level of some categorical covariate of the formula no
 /// referred row has, repeating until none is left.
@@ -365,36 +305,13 @@ pub fn match_risk_sets(
         members,
         flow,
         ps_model: ps.terms(),
+        max_abs_smd_after: max_abs_smd(&balance),
         balance,
         sizes,
         caliper_width: width,
         row_weights: weights,
         warnings,
     })
-}
-
-/// Contacts per person-year in a window around the index date.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Rate {
-    pub persons: usize,
-    pub person_years: f64,
-    pub rate: f64,
-}
-
-/// How far a naive comparison (referred vs the whole eligible pool) is from the
-/// matched one, per outcome group, before and after the index date.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RateComparison {
-    pub outcome: String,
-    /// `before` (the `days_before` days up to the index date) or `after` (from it).
-    pub window: &'static str,
-    pub referred: Rate,
-    pub matched_comparison: Rate,
-    pub eligible_pool: Rate,
-    /// Referred vs the eligible pool: what an unmatched comparison would report.
-    pub naive_ratio: f64,
-    /// Referred vs their matched comparison persons.
-    pub matched_ratio: f64,
 }
 
 /// Weighted contacts and person-years of a set of (person, index date, weight).
@@ -434,6 +351,15 @@ fn window_rate(
             f64::NAN
         },
     }
+}
+
+/// The largest absolute SMD after matching over the covariates (not the distance).
+fn max_abs_smd(balance: &[BalanceRow]) -> f64 {
+    balance
+        .iter()
+        .filter(|r| r.term != "distance")
+        .filter_map(|r| r.smd_after.map(f64::abs))
+        .fold(0.0, f64::max)
 }
 
 /// Contact rates of the referred, their matched comparison persons and the whole

@@ -1,11 +1,53 @@
-//! Tables of the matched cohort: the flow from referral to matched cohort, and the
-//! naive versus matched comparison of contact rates.
+//! Tables of the cohort: the extract's counts, the flow from referral to matched
+//! cohort, the naive versus matched comparison of contact rates, and the matched cohort
+//! itself when it is asked for.
 
-use crate::pipeline::risk_set::{CohortFlow, RateComparison};
+use crate::data::read::format_date;
+use crate::results::cohort::{CohortCounts, CohortFlow, MatchedPerson, RateComparison};
 
 use super::disclosure::SumRelation;
 use super::figures::{flow_diagram, Figure, FigureError, FlowBox, FlowDiagram};
 use super::table::{Cell, ResultTable};
+
+/// What the extract holds: persons, referrals, contacts and survey responses.
+pub fn extract_counts_table(c: &CohortCounts) -> ResultTable {
+    let mut t = ResultTable::new(
+        "extract_counts",
+        "Extract: persons, referrals, contacts and survey responses",
+        &["quantity", "n"],
+    );
+    for (label, n) in [
+        ("persons in the extract", c.persons),
+        ("referred to the programme", c.referred),
+        ("comparison pool (never referred)", c.comparison_pool),
+        ("healthcare contacts", c.contacts),
+        ("survey responses (person × wave)", c.survey_responses),
+    ] {
+        t.push(vec![Cell::text(label), Cell::Count(n)]);
+    }
+    t
+}
+
+/// `matched_cohort.csv`: one row per member of the matched cohort, in matched-set
+/// order (person-level data, written only when asked for).
+pub fn matched_cohort_csv(persons: &[MatchedPerson]) -> Result<String, csv::Error> {
+    let mut out = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    out.write_record(["person_id", "group", "matched_set", "index_date", "weight"])?;
+    for m in persons {
+        out.write_record([
+            m.person_id.as_str(),
+            m.group.name(),
+            &m.matched_set.to_string(),
+            &format_date(m.index_date),
+            &m.weight.to_string(),
+        ])?;
+    }
+    let bytes = out.into_inner().map_err(|e| e.into_error())?;
+    // Every field is valid UTF-8, so the file is too.
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
 
 /// The rows of the flow table, in their order (the diagram and the sum relations
 /// refer to rows by these).
@@ -209,57 +251,4 @@ pub fn flow_figure(flow: &CohortFlow, ratio: usize, threshold: u64) -> Result<Fi
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::data::cohort::RiskSetFlow;
-
-    fn flow() -> CohortFlow {
-        CohortFlow {
-            risk_sets: RiskSetFlow {
-                referred: 350,
-                referred_outside_study_period: 7,
-                referred_without_snapshot: 12,
-                referred_in_risk_sets: 331,
-                risk_sets: 18,
-                comparison_rows: 46_000,
-                comparison_persons: 2_700,
-            },
-            referred_matched: 320,
-            referred_unmatched: 11,
-            referred_with_fewer_than_ratio: 16,
-            comparison_matched: 1_580,
-            comparison_rows_outside_support: 0,
-        }
-    }
-
-    #[test]
-    fn every_flow_row_is_labelled_and_counted_in_order() {
-        let f = flow();
-        let table = flow_table(&f, 5);
-        let rows = table.rendered(5);
-        for (i, (row, label, n)) in flow_rows(&f).into_iter().enumerate() {
-            assert_eq!(row.index(), i);
-            assert_eq!(rows[i][0], label);
-            assert_eq!(rows[i][1], n.to_string());
-        }
-    }
-
-    #[test]
-    fn the_flow_diagram_shows_each_count_in_its_box() {
-        let svg = flow_figure(&flow(), 5, 5).unwrap().svg;
-        for text in [
-            "Referred to the programme: n = 350",
-            "Referred outside the study period: n = 7",
-            "No covariate snapshot for the year before: n = 12",
-            "In a monthly risk set: n = 331",
-            "18 risk sets; eligible comparison",
-            "persons: n = 2700",
-            "Not matched: n = 11",
-            "Matched referred persons: n = 320",
-            "Matched comparison persons: n = 1580",
-            "1:5 matching; fewer than 5: n = 16",
-        ] {
-            assert!(svg.contains(text), "{text} missing from the flow diagram");
-        }
-    }
-}
+mod tests;

@@ -1,6 +1,7 @@
 //! Tables and figures of the difference-in-differences stage.
 
-use crate::pipeline::did_stage::OutcomeDid;
+use crate::results::outcomes::OutcomeDid;
+use crate::results::survey::SurveyOutcome;
 
 use super::figures::{self, EventEstimate, Figure, FigureError};
 use super::table::{Cell, ResultTable};
@@ -122,9 +123,7 @@ pub fn raw_rate_figure(o: &OutcomeDid) -> Result<Figure, FigureError> {
 }
 
 /// Survey outcomes: change from baseline per wave, and the trajectory figure.
-pub fn survey_change_table(
-    outcomes: &[crate::pipeline::mixed_stage::SurveyOutcome],
-) -> ResultTable {
+pub fn survey_change_table(outcomes: &[SurveyOutcome]) -> ResultTable {
     let mut t = ResultTable::new(
         "survey_changes",
         "Survey outcomes: change from baseline (linear mixed models)",
@@ -176,9 +175,7 @@ pub fn survey_change_table(
     t
 }
 
-pub fn trajectory_figure(
-    o: &crate::pipeline::mixed_stage::SurveyOutcome,
-) -> Result<Figure, FigureError> {
+pub fn trajectory_figure(o: &SurveyOutcome) -> Result<Figure, FigureError> {
     let (title, y) = match o.outcome.as_str() {
         "ucla3" => (
             "Loneliness (UCLA-3), model-based mean",

@@ -4,12 +4,13 @@
 use std::fmt::Write as _;
 
 use super::did::label as outcome_label;
+use super::disclosure::{marker, must_suppress};
 use super::figures::Figure;
-use super::sensitivity::key_estimates;
 use super::table::ResultTable;
-use crate::pipeline::analyse::{AnalysisRun, CohortCounts};
-use crate::pipeline::did_stage::ClusterBy;
-use crate::pipeline::plan::Plan;
+use crate::data::instruments::ValueSet;
+use crate::plan::{ClusterBy, Plan, SurveyErrors};
+use crate::results::analysis::AnalysisRun;
+use crate::results::cohort::CohortCounts;
 
 /// Versions of the numerical dependencies, from Cargo.lock at build time.
 pub const DEPENDENCIES: &str = env!("SHINE_DEPENDENCIES");
@@ -111,8 +112,8 @@ impl Report<'_> {
         let mut out = String::from("<ul class=\"summary\">\n");
         let c = &self.main.cohort.flow;
         let count = |n: usize| {
-            if crate::report::disclosure::must_suppress(n as u64, self.threshold) {
-                crate::report::disclosure::marker(self.threshold)
+            if must_suppress(n as u64, self.threshold) {
+                marker(self.threshold)
             } else {
                 n.to_string()
             }
@@ -124,7 +125,7 @@ impl Report<'_> {
             count(c.comparison_matched),
             self.main.settings.ratio
         );
-        for e in key_estimates(self.main) {
+        for e in self.main.key_estimates() {
             let text = if e.estimand == "rate_ratio" {
                 format!(
                     "{}: rate ratio for the change after referral {:.2} (95% CI {:.2} to {:.2}).",
@@ -193,10 +194,8 @@ impl Report<'_> {
             "(1 | person_id)"
         };
         let value_set = match p.survey.value_set {
-            crate::data::instruments::ValueSet::Dk5L => {
-                "EQ-5D-5L index with the Danish value set (Jensen et al. 2021)"
-            }
-            crate::data::instruments::ValueSet::Dk3L => {
+            ValueSet::Dk5L => "EQ-5D-5L index with the Danish value set (Jensen et al. 2021)",
+            ValueSet::Dk3L => {
                 "EQ-5D-3L index with the Danish TTO value set (Wittrup-Jensen et al. 2009)"
             }
         };
@@ -241,9 +240,9 @@ impl Report<'_> {
             },
             threshold = p.disclosure.threshold,
             errors = match p.survey.standard_errors {
-                crate::pipeline::plan::SurveyErrors::Robust => "cluster-robust standard errors by person (by practice with the practice random effect) with the CR2 bias-reduced correction and Satterthwaite degrees of freedom (Liang and Zeger 1986; Bell and McCaffrey 2002; Pustejovsky and Tipton 2018)",
-                crate::pipeline::plan::SurveyErrors::RobustCr1 => "cluster-robust (CR1) standard errors by person (by practice with the practice random effect; Liang and Zeger 1986) and t intervals on clusters − 1 degrees of freedom",
-                crate::pipeline::plan::SurveyErrors::Model => "model-based standard errors and Satterthwaite degrees of freedom (Kuznetsova et al. 2017)",
+                SurveyErrors::Robust => "cluster-robust standard errors by person (by practice with the practice random effect) with the CR2 bias-reduced correction and Satterthwaite degrees of freedom (Liang and Zeger 1986; Bell and McCaffrey 2002; Pustejovsky and Tipton 2018)",
+                SurveyErrors::RobustCr1 => "cluster-robust (CR1) standard errors by person (by practice with the practice random effect; Liang and Zeger 1986) and t intervals on clusters − 1 degrees of freedom",
+                SurveyErrors::Model => "model-based standard errors and Satterthwaite degrees of freedom (Kuznetsova et al. 2017)",
             },
         );
         let _ = write!(
@@ -342,8 +341,8 @@ impl Report<'_> {
 }
 
 fn count_text(n: u64, threshold: u64) -> String {
-    if crate::report::disclosure::must_suppress(n, threshold) {
-        crate::report::disclosure::marker(threshold)
+    if must_suppress(n, threshold) {
+        marker(threshold)
     } else {
         n.to_string()
     }

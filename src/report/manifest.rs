@@ -14,7 +14,7 @@ pub struct Manifest {
     /// `default` or the plan file given.
     pub plan_source: String,
     /// The resolved plan.
-    pub plan: crate::pipeline::plan::Plan,
+    pub plan: crate::plan::Plan,
     pub inputs: Vec<FileInfo>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub extract_period: Option<String>,

@@ -1,5 +1,6 @@
-//! Presentation: tables (CSV, Markdown), the manifest and the results folder. Consumes
-//! result structs; computes no statistic.
+//! Presentation: tables (CSV, Markdown), figures, the HTML report, `results.json`, the
+//! manifest and the results folder, under disclosure control. Reads the structs of
+//! `results` and the plan; computes no statistic.
 
 pub mod cohort;
 pub mod did;
@@ -9,7 +10,10 @@ pub mod html;
 pub mod manifest;
 pub mod matching;
 pub mod output;
+pub mod results_folder;
+pub mod results_json;
 pub mod sensitivity;
+pub mod survey;
 pub mod table;
 pub mod table_one;
 pub mod did_table;

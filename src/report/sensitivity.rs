@@ -1,83 +1,22 @@
 //! The sensitivity analyses side by side with the main analysis.
 
-use serde::Serialize;
-
 use super::disclosure::must_suppress;
 use super::table::{Cell, ResultTable};
-use crate::pipeline::analyse::{max_abs_smd, AnalysisRun};
-use crate::pipeline::plan::AnalysisSettings;
+use crate::plan::ClusterBy;
+use crate::results::analysis::{AnalysisRun, KeyEstimate};
+use crate::results::json::SensitivityResults;
 
-/// One estimate of an analysis, for the side-by-side comparison.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct KeyEstimate {
-    pub outcome: String,
-    /// `rate_ratio`, `change_wave_N` or `difference_in_change_wave_N`.
-    pub estimand: String,
-    pub estimate: f64,
-    pub conf_low: f64,
-    pub conf_high: f64,
-}
-
-/// A sensitivity analysis in `results.json`.
-#[derive(Debug, Clone, Serialize)]
-pub struct SensitivityResults {
-    pub settings: AnalysisSettings,
-    /// `None` when suppressed under the disclosure rule.
-    pub referred_matched: Option<usize>,
-    pub comparison_matched: Option<usize>,
-    pub max_abs_smd_after: f64,
-    pub estimates: Vec<KeyEstimate>,
-}
-
-impl SensitivityResults {
-    pub fn of(run: &AnalysisRun, threshold: u64) -> SensitivityResults {
-        let shown = |n: usize| (!must_suppress(n as u64, threshold)).then_some(n);
-        SensitivityResults {
-            settings: run.settings.clone(),
-            referred_matched: shown(run.cohort.flow.referred_matched),
-            comparison_matched: shown(run.cohort.flow.comparison_matched),
-            max_abs_smd_after: max_abs_smd(&run.cohort),
-            estimates: key_estimates(run),
-        }
+/// A sensitivity analysis as `results.json` shows it: the matched numbers suppressed
+/// under the disclosure rule.
+pub fn sensitivity_results(run: &AnalysisRun, threshold: u64) -> SensitivityResults {
+    let shown = |n: usize| (!must_suppress(n as u64, threshold)).then_some(n);
+    SensitivityResults {
+        settings: run.settings.clone(),
+        referred_matched: shown(run.cohort.flow.referred_matched),
+        comparison_matched: shown(run.cohort.flow.comparison_matched),
+        max_abs_smd_after: run.cohort.max_abs_smd_after,
+        estimates: run.key_estimates(),
     }
-}
-
-/// The headline estimates of an analysis: the DiD rate ratio per outcome group, and
-/// per survey outcome the change from baseline (or the difference in change between
-/// groups, when comparison persons answered) at each follow-up wave.
-pub fn key_estimates(run: &AnalysisRun) -> Vec<KeyEstimate> {
-    let mut out = Vec::new();
-    for o in &run.did {
-        let c = &o.rate_ratio;
-        if let (Some(rr), Some(lo), Some(hi)) =
-            (c.rate_ratio, c.rate_ratio_conf_low, c.rate_ratio_conf_high)
-        {
-            out.push(KeyEstimate {
-                outcome: o.outcome.clone(),
-                estimand: "rate_ratio".into(),
-                estimate: rr,
-                conf_low: lo,
-                conf_high: hi,
-            });
-        }
-    }
-    for o in &run.survey {
-        let (list, what) = if o.difference_in_change.is_empty() {
-            (&o.change, "change")
-        } else {
-            (&o.difference_in_change, "difference_in_change")
-        };
-        for e in list {
-            out.push(KeyEstimate {
-                outcome: o.outcome.clone(),
-                estimand: format!("{what}_wave_{}", e.wave),
-                estimate: e.estimate,
-                conf_low: e.conf_low,
-                conf_high: e.conf_high,
-            });
-        }
-    }
-    out
 }
 
 fn describe(estimand: &str) -> String {
@@ -120,9 +59,12 @@ pub fn sensitivity_table(main: &AnalysisRun, sensitivity: &[AnalysisRun]) -> Res
         Cell::text("matched cohort"),
         Cell::text("largest |SMD| after matching"),
     ];
-    smd.extend(runs.iter().map(|r| Cell::number(max_abs_smd(&r.cohort), 3)));
+    smd.extend(
+        runs.iter()
+            .map(|r| Cell::number(r.cohort.max_abs_smd_after, 3)),
+    );
     t.push(smd);
-    let estimates: Vec<Vec<KeyEstimate>> = runs.iter().map(|r| key_estimates(r)).collect();
+    let estimates: Vec<Vec<KeyEstimate>> = runs.iter().map(|r| r.key_estimates()).collect();
     for e in &estimates[0] {
         let decimals = if e.estimand == "rate_ratio" || e.outcome == "eq5d5l_index" {
             3
@@ -180,8 +122,8 @@ pub fn sensitivity_table(main: &AnalysisRun, sensitivity: &[AnalysisRun]) -> Res
             s.caliper
                 .map_or("none".to_string(), |c| format!("{c} SD of the logit")),
             match s.cluster {
-                crate::pipeline::did_stage::ClusterBy::MatchedSet => "matched set",
-                crate::pipeline::did_stage::ClusterBy::Person => "person",
+                ClusterBy::MatchedSet => "matched set",
+                ClusterBy::Person => "person",
             },
             if s.complete_cases {
                 "complete cases"

@@ -1,0 +1,144 @@
+use super::*;
+
+#[test]
+fn the_printed_plan_is_the_default_plan() {
+    let plan = Plan::from_toml(DEFAULT_PLAN, "default plan").unwrap();
+    assert_eq!(plan, Plan::default());
+}
+
+#[test]
+fn every_setting_of_the_printed_plan_has_a_comment() {
+    let mut previous = "";
+    let mut settings = 0;
+    for line in DEFAULT_PLAN.lines().map(str::trim) {
+        if line.contains(" = ") && !line.starts_with('#') {
+            settings += 1;
+            assert!(
+                previous.starts_with('#'),
+                "setting without a comment: {line}"
+            );
+        }
+        previous = line;
+    }
+    assert!(settings > 25, "{settings}");
+}
+
+#[test]
+fn a_partial_plan_keeps_the_other_defaults() {
+    let plan = Plan::from_toml("[matching]\nratio = 3\n", "p.toml").unwrap();
+    assert_eq!(plan.matching.ratio, 3);
+    assert_eq!(plan.matching.caliper, 0.2);
+    assert_eq!(plan.outcomes, Outcomes::default());
+    assert_eq!(plan.sensitivity.len(), 4);
+}
+
+#[test]
+fn unknown_keys_are_named() {
+    let e = Plan::from_toml("[matching]\ncalliper = 0.1\n", "p.toml").unwrap_err();
+    assert!(e.to_string().contains("calliper"), "{e}");
+    assert!(e.to_string().starts_with("p.toml"), "{e}");
+    let e = Plan::from_toml("[matchin]\nratio = 1\n", "p.toml").unwrap_err();
+    assert!(e.to_string().contains("matchin"), "{e}");
+}
+
+#[test]
+fn impossible_values_name_the_key() {
+    for (text, key) in [
+        ("[matching]\nratio = 0\n", "matching.ratio"),
+        ("[matching]\ncaliper = -0.2\n", "matching.caliper"),
+        (
+            "[outcomes]\nperiods_before = 1\n",
+            "outcomes.periods_before",
+        ),
+        ("[outcomes]\nperiod_days = 0\n", "outcomes.period_days"),
+        (
+            "[study]\nreferral_start = \"2024-13-01\"\n",
+            "study.referral_start",
+        ),
+        (
+            "[study]\nreferral_start = \"2025-01-01\"\nreferral_end = \"2024-01-01\"\n",
+            "study.referral_end",
+        ),
+        (
+            "[study]\ncatchment_municipalities = []\n",
+            "study.catchment_municipalities",
+        ),
+        ("[eligibility]\nmin_age = -1\n", "eligibility.min_age"),
+        (
+            "[propensity]\ncovariates = [\"age +\"]\n",
+            "propensity.covariates",
+        ),
+        (
+            "[survey]\nprorate_max_missing = 3\n",
+            "survey.prorate_max_missing",
+        ),
+        ("[disclosure]\nthreshold = 0\n", "disclosure.threshold"),
+        (
+            "[[outcomes.groups]]\nname = \"gp\"\ncontact_types = [\"gp_visit\"]\n",
+            "outcomes.groups[0].contact_types",
+        ),
+        (
+            "[[sensitivity]]\nname = \"s\"\nlabel = \"s\"\nratio = 0\n",
+            "sensitivity[0].ratio",
+        ),
+        (
+            "[[sensitivity]]\nname = \"s\"\nlabel = \"s\"\n",
+            "sensitivity[0]",
+        ),
+        (
+            "[[sensitivity]]\nname = \"s\"\nlabel = \"s\"\ncovariates = []\n",
+            "sensitivity[0].covariates",
+        ),
+        (
+            "[[sensitivity]]\nname = \"s\"\nlabel = \"s\"\ncovariates = [\"age *\"]\n",
+            "sensitivity[0].covariates",
+        ),
+    ] {
+        let e = Plan::from_toml(text, "p.toml").unwrap_err().to_string();
+        assert!(e.contains(key), "{text}: {e}");
+    }
+    let e = Plan::from_toml("[outcomes]\ncluster = \"practice\"\n", "p.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("practice"), "{e}");
+    let e = Plan::from_toml("[matching]\nratio = \"five\"\n", "p.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("ratio") || e.contains("five"), "{e}");
+}
+
+#[test]
+fn sensitivity_analyses_apply_their_changes_to_the_main_analysis() {
+    let plan = Plan::default();
+    let main = plan.main_analysis();
+    assert_eq!(main.caliper, Some(0.2));
+    let s = plan.sensitivity_analyses();
+    assert_eq!(s[0].caliper, Some(0.1));
+    assert_eq!(s[0].ratio, 5);
+    assert_eq!(s[1].ratio, 1);
+    assert_eq!(s[1].caliper, Some(0.2));
+    assert_eq!(s[2].cluster, ClusterBy::Person);
+    assert!(s[3].complete_cases);
+    assert!(!s[2].complete_cases);
+    assert!(s.iter().all(|a| a.covariates == main.covariates));
+    assert_eq!(
+        main.propensity_formula(),
+        format!("treated ~ {}", plan.propensity.covariates.join(" + "))
+    );
+
+    let plan = Plan::from_toml(
+        "[[sensitivity]]\nname = \"np\"\nlabel = \"no prior use\"\ncovariates = [\"age\", \"sex\"]\n",
+        "p.toml",
+    )
+    .unwrap();
+    let s = plan.sensitivity_analyses();
+    assert_eq!(s.len(), 1);
+    assert_eq!(s[0].propensity_formula(), "treated ~ age + sex");
+    assert_eq!(s[0].ratio, plan.main_analysis().ratio);
+}
+
+#[test]
+fn the_resolved_plan_round_trips() {
+    let plan = Plan::default();
+    assert_eq!(Plan::from_toml(&plan.to_toml(), "x").unwrap(), plan);
+}

@@ -1,0 +1,52 @@
+//! The structure of `results.json`: every estimate of `shine analyse`, under
+//! disclosure control (the report fills it in).
+
+use serde::Serialize;
+
+use super::analysis::{KeyEstimate, ValidationSummary};
+use super::cohort::{CohortCounts, CohortFlow, RateComparison, RiskSetMatching};
+use super::outcomes::OutcomeDid;
+use super::survey::{SurveyOutcome, WaveSummary};
+use crate::data::score::ScoreCount;
+use crate::pipeline::propensity::PsTerm;
+use crate::plan::{AnalysisSettings, Plan};
+use crate::stats::balance::BalanceRow;
+
+/// `results.json`, field by field in the order written.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResultsJson<'a> {
+    pub shine_version: &'static str,
+    pub plan: &'a Plan,
+    pub difference_in_differences: &'a [OutcomeDid],
+    pub survey_outcomes: &'a [SurveyOutcome],
+    pub matching: MatchingResults<'a>,
+    pub sensitivity: Vec<SensitivityResults>,
+    pub cohort: &'a CohortCounts,
+    /// Observed scores per wave, with small counts suppressed.
+    pub survey_by_wave: Vec<WaveSummary>,
+    pub score_counts: &'a [ScoreCount],
+    pub validation: &'a ValidationSummary,
+}
+
+/// The main analysis's matching in `results.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct MatchingResults<'a> {
+    pub options: &'a RiskSetMatching,
+    pub flow: &'a CohortFlow,
+    pub caliper_width: Option<f64>,
+    pub propensity_model: &'a [PsTerm],
+    pub balance: &'a [BalanceRow],
+    pub max_abs_smd_after: f64,
+    pub rates: &'a [RateComparison],
+}
+
+/// A sensitivity analysis in `results.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct SensitivityResults {
+    pub settings: AnalysisSettings,
+    /// `None` when suppressed under the disclosure rule.
+    pub referred_matched: Option<usize>,
+    pub comparison_matched: Option<usize>,
+    pub max_abs_smd_after: f64,
+    pub estimates: Vec<KeyEstimate>,
+}
