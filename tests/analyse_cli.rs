@@ -235,7 +235,7 @@ fn invalid_extracts_stop_the_analysis_with_exit_2() {
 fn risk_set_matching_balances_every_covariate() {
     let scratch = Scratch::new("analyse");
     for (name, demo) in [("demo", true), ("seed-99", false)] {
-        let out = scratch.join(&format!("balance-{name}"));
+        let out = scratch.join(format!("balance-{name}"));
         let run = if demo {
             analyse_demo(&out, &[])
         } else {
@@ -401,7 +401,7 @@ fn true_effects_lie_inside_their_intervals() {
         ("demo", demo_truth, None),
         ("seed-99", sim.join("truth.json"), Some(sim.clone())),
     ] {
-        let out = scratch.join(&format!("truth-{name}"));
+        let out = scratch.join(format!("truth-{name}"));
         let run = match &extracts {
             None => analyse_demo(&out, &[]),
             Some(dir) => shine()
@@ -696,7 +696,7 @@ fn bad_plans_name_the_key_and_exit_2() {
     {
         let plan = dir.join(format!("plan{i}.toml"));
         std::fs::write(&plan, text).expect("write");
-        let out = scratch.join(&format!("bad-plan-out-{i}"));
+        let out = scratch.join(format!("bad-plan-out-{i}"));
         let run = analyse_demo(&out, &["--plan", plan.to_str().expect("path")]);
         assert_eq!(run.status.code(), Some(2), "{text}");
         let stderr = String::from_utf8_lossy(&run.stderr);

@@ -219,7 +219,7 @@ pub struct Registry {
     pub groups: Vec<OutcomeGroup>,
     /// Per outcome group: contact dates of person `p` are
     /// `dates[offsets[p]..offsets[p + 1]]`, sorted.
-    contacts: Vec<(Vec<u32>, Vec<i32>)>,
+    contacts: Vec<ContactDates>,
 }
 
 impl Registry {
@@ -437,12 +437,16 @@ fn snapshot_index(
     })
 }
 
+/// The contacts of one outcome group in compressed rows: `(offsets, dates)`, where the
+/// dates of person `p` are `dates[offsets[p]..offsets[p + 1]]`, sorted.
+type ContactDates = (Vec<u32>, Vec<i32>);
+
 /// Contacts per outcome group in compressed rows: offsets per person, sorted dates.
 fn contact_index(
     extracts: &Extracts,
     groups: &[OutcomeGroup],
     finder: &mut PersonFinder<'_>,
-) -> Result<Vec<(Vec<u32>, Vec<i32>)>, CohortError> {
+) -> Result<Vec<ContactDates>, CohortError> {
     use TableName::Contacts;
     let n = finder.ids.len();
     let ids = text_column(extracts, Contacts, "person_id")?;

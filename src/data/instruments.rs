@@ -321,11 +321,12 @@ pub const DK3L_CONSTANT_MILLI: u32 = 114;
 ///
 /// Parsed from / serialised as `"dk-5l"` and `"dk-3l"` (see
 /// [`ValueSet::parse`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub enum ValueSet {
     /// Danish EQ-5D-5L value set, Jensen et al. (2021), Applied Health
     /// Economics and Health Policy 19:579–591. Levels 1–5; index range
-    /// −0.758 (55555) to 1 (11111).
+    /// −0.758 (55555) to 1 (11111). The default.
+    #[default]
     #[serde(rename = "dk-5l")]
     Dk5L,
     /// Danish EQ-5D-3L TTO value set, Wittrup-Jensen et al. (2009), Scand J

@@ -15,11 +15,6 @@ pub struct ScoreOptions {
     pub prorate: Prorate,
 }
 
-impl Default for ValueSet {
-    fn default() -> Self {
-        ValueSet::Dk5L
-    }
-}
 
 /// For one score: how many rows got a score, and why the others did not.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -146,7 +141,7 @@ pub fn score_proms(
     let need = |name: &str| {
         frame
             .column(name)
-            .map(|c| c.clone())
+            .cloned()
             .map_err(|_| ScoreTableError::MissingColumn(name.to_string()))
     };
     let ids = need("person_id")?;

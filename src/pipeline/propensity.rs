@@ -42,8 +42,8 @@ fn treatment(data: &DataSet, name: &str) -> Result<Vec<bool>, PropensityError> {
             .iter()
             .enumerate()
             .map(|(i, &x)| match x {
-                x if x == 1.0 => Ok(true),
-                x if x == 0.0 => Ok(false),
+                1.0 => Ok(true),
+                0.0 => Ok(false),
                 x if x.is_nan() => Err(bad(i, "a missing value".into())),
                 x => Err(bad(i, x.to_string())),
             })

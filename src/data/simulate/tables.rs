@@ -122,7 +122,7 @@ pub(super) fn covariates_table(
     DataFrame::new(
         cov_rows.len(),
         vec![
-            take_column(&ids, "person_id", cov_rows.iter().map(|r| r.0).collect())?,
+            take_column(ids, "person_id", cov_rows.iter().map(|r| r.0).collect())?,
             int_column(
                 "year",
                 cov_rows
@@ -199,7 +199,7 @@ pub(super) fn referrals_table(
         referred.len(),
         vec![
             take_column(
-                &ids,
+                ids,
                 "person_id",
                 referred.iter().map(|&(i, _)| rank[i] as IdxSize).collect(),
             )?,
@@ -221,7 +221,7 @@ pub(super) fn proms_table(ids: &Series, proms_rows: &[PromsRow]) -> PolarsResult
     let m = proms_rows.len();
     let mut proms_columns = vec![
         take_column(
-            &ids,
+            ids,
             "person_id",
             proms_rows.iter().map(|r| r.row).collect(),
         )?,
@@ -262,7 +262,7 @@ pub(super) fn contacts_table(ids: &Series, contacts: ContactColumns) -> PolarsRe
     DataFrame::new(
         n_contacts,
         vec![
-            take_column(&ids, "person_id", row)?,
+            take_column(ids, "person_id", row)?,
             date_column("date", day),
             take_column(&types, "contact_type", kind)?,
         ],
