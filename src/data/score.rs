@@ -15,7 +15,6 @@ pub struct ScoreOptions {
     pub prorate: Prorate,
 }
 
-
 /// For one score: how many rows got a score, and why the others did not.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ScoreCount {

@@ -4,19 +4,19 @@
 
 pub mod cohort;
 pub mod did;
+pub mod did_table;
 pub mod disclosure;
 pub mod figures;
 pub mod html;
 pub mod manifest;
 pub mod matching;
+pub mod mixed;
 pub mod output;
+pub mod print_error;
 pub mod results_folder;
 pub mod results_json;
+pub mod score;
 pub mod sensitivity;
 pub mod survey;
 pub mod table;
 pub mod table_one;
-pub mod did_table;
-pub mod mixed;
-pub mod print_error;
-pub mod score;

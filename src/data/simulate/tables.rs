@@ -220,11 +220,7 @@ pub(super) fn referrals_table(
 pub(super) fn proms_table(ids: &Series, proms_rows: &[PromsRow]) -> PolarsResult<DataFrame> {
     let m = proms_rows.len();
     let mut proms_columns = vec![
-        take_column(
-            ids,
-            "person_id",
-            proms_rows.iter().map(|r| r.row).collect(),
-        )?,
+        take_column(ids, "person_id", proms_rows.iter().map(|r| r.row).collect())?,
         int_column("wave", proms_rows.iter().map(|r| Some(r.wave))),
         date_column("response_date", proms_rows.iter().map(|r| r.date).collect()),
     ];
