@@ -13,7 +13,7 @@ use crate::stats::formula::{Expr, Formula, RefValue};
 use super::fit_error::FitError;
 
 // The result types live in `results`; these paths stay for the pipeline's other users.
-pub use crate::results::did::{DidCoefficient, DidResult, PretrendTest, VcovSpec};
+use crate::results::did::{DidCoefficient, DidResult, VcovSpec};
 
 /// What to fit.
 #[derive(Debug, Clone)]

@@ -13,11 +13,11 @@
 
 use nalgebra::DMatrix;
 
-use super::did::{DidCoefficient, PretrendTest};
 use crate::data::cohort::Registry;
 use crate::data::panel::{person_periods, Panel, PanelMember, PanelWindow};
 use crate::plan::ClusterBy;
 use crate::results::cohort::{Group, MatchedCohort};
+use crate::results::did::{DidCoefficient, PretrendTest};
 use crate::results::outcomes::{EventPoint, OutcomeDid, RawRate};
 use crate::stats::fixest::{fit_fe, FeCoefficient, FeFamily, FeFit, FeModel, Vcov};
 

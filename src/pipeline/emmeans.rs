@@ -17,7 +17,7 @@ use crate::stats::formula::Formula;
 use crate::stats::lmm::{ContrastResult, LmmFit};
 
 // The result types live in `results`; these paths stay for the pipeline's other users.
-pub use crate::results::mixed::{Emmeans, GridEstimate};
+use crate::results::mixed::{Emmeans, GridEstimate};
 
 /// What to estimate: the means of `variable`, by `by` (emmeans' `~ variable | by`).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,12 +7,13 @@
 
 use polars::prelude::{DataFrame, PolarsError};
 
-use super::emmeans::{emmeans, GridEstimate};
+use super::emmeans::emmeans;
 use super::progress::Stage;
 use crate::data::cohort::Registry;
 use crate::data::read::civil_from_days;
 use crate::plan::Plan;
 use crate::results::cohort::{Group, MatchedCohort};
+use crate::results::mixed::GridEstimate;
 use crate::results::survey::{Estimate, SurveyOutcome};
 use crate::stats::design::{model_matrix, random_effect_design, ColumnData, DataSet};
 use crate::stats::formula;

@@ -15,7 +15,7 @@ use crate::stats::matching::{MatchInput, MatchWarning, NearestNeighbour};
 use crate::stats::table_one::{table_one, TableOne, TableOneError, Variable};
 
 // The result types live in `results`; these paths stay for the pipeline's other users.
-pub use crate::results::matching::{MatchAnalysis, MatchSpec, PsTerm};
+use crate::results::matching::{MatchAnalysis, MatchSpec, PsTerm};
 
 /// Why matching could not be done.
 #[derive(Debug, thiserror::Error)]

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::data::cohort::RiskSetFlow;
-use crate::pipeline::propensity::PsTerm;
+use crate::results::matching::PsTerm;
 use crate::stats::balance::{BalanceRow, SampleSizes};
 
 /// Counts of the extract, for the results.

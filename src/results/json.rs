@@ -8,8 +8,8 @@ use super::cohort::{CohortCounts, CohortFlow, RateComparison, RiskSetMatching};
 use super::outcomes::OutcomeDid;
 use super::survey::{SurveyOutcome, WaveSummary};
 use crate::data::score::ScoreCount;
-use crate::pipeline::propensity::PsTerm;
 use crate::plan::{AnalysisSettings, Plan};
+use crate::results::matching::PsTerm;
 use crate::stats::balance::BalanceRow;
 
 /// `results.json`, field by field in the order written.

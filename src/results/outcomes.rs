@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::pipeline::did::{DidCoefficient, PretrendTest};
+use crate::results::did::{DidCoefficient, PretrendTest};
 
 /// One event-study coefficient.
 #[derive(Debug, Clone, Serialize)]
