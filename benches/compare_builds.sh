@@ -42,6 +42,9 @@ for w in "${workloads[@]}"; do
   done
   ot=$(cut -d' ' -f1 "$work/old" | median); nt=$(cut -d' ' -f1 "$work/new" | median)
   om=$(cut -d' ' -f2 "$work/old" | median); nm=$(cut -d' ' -f2 "$work/new" | median)
-  printf "| %s | %.2f | %.2f | %.2f | %.0f | %.0f |\n" "$name" "$ot" "$nt" "$(echo "$nt / $ot" | bc -l)" \
+  # GNU time reports wall time in hundredths: below that the ratio means nothing.
+  ratio=$(echo "if ($ot > 0) $nt / $ot else -1" | bc -l)
+  if [ "$(echo "$ratio < 0" | bc)" = 1 ]; then ratio=n/a; else ratio=$(printf "%.2f" "$ratio"); fi
+  printf "| %s | %.2f | %.2f | %s | %.0f | %.0f |\n" "$name" "$ot" "$nt" "$ratio" \
     "$(echo "$om / 1024" | bc -l)" "$(echo "$nm / 1024" | bc -l)"
 done
