@@ -10,6 +10,7 @@
 /// Days since 1970-01-01 of the proleptic Gregorian date `y`-`m`-`d` (Hinnant's
 /// `days_from_civil`). `m` is 1–12 and `d` 1–31; a day past the month's end rolls into
 /// the next month.
+#[inline]
 pub const fn days_from_civil(y: i32, m: i32, d: i32) -> i32 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = (if y >= 0 { y } else { y - 399 }) / 400;
@@ -21,6 +22,7 @@ pub const fn days_from_civil(y: i32, m: i32, d: i32) -> i32 {
 }
 
 /// The inverse of [`days_from_civil`]: (year, month, day).
+#[inline]
 pub const fn civil_from_days(z: i32) -> (i32, i32, i32) {
     let z = z + 719_468;
     let era = (if z >= 0 { z } else { z - 146_096 }) / 146_097;
@@ -35,6 +37,7 @@ pub const fn civil_from_days(z: i32) -> (i32, i32, i32) {
 }
 
 /// Days in month `m` (1–12) of year `y`.
+#[inline]
 fn days_in_month(y: i32, m: i32) -> i32 {
     match m {
         2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
@@ -46,6 +49,7 @@ fn days_in_month(y: i32, m: i32) -> i32 {
 
 /// Days since 1970-01-01 of an ISO date `YYYY-MM-DD`, or `None` if it is not one (wrong
 /// shape, or a day that does not exist such as 2023-02-29).
+#[inline]
 pub fn parse_iso_date(text: &str) -> Option<i32> {
     let b = text.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
@@ -70,6 +74,7 @@ pub fn format_date(days: i32) -> String {
 }
 
 /// Days since 1970-01-01 of a `chrono` date.
+#[inline]
 pub fn days_from_date(date: chrono::NaiveDate) -> i32 {
     use chrono::Datelike;
     days_from_civil(date.year(), date.month() as i32, date.day() as i32)
@@ -77,6 +82,7 @@ pub fn days_from_date(date: chrono::NaiveDate) -> i32 {
 
 /// Completed years of age on `day` for someone born on `birth` (the birthday counts from
 /// its own day; someone born on 29 February has a birthday on 1 March in other years).
+#[inline]
 pub fn age_on(birth: i32, day: i32) -> i32 {
     let (by, bm, bd) = civil_from_days(birth);
     let (y, m, d) = civil_from_days(day);
@@ -84,6 +90,7 @@ pub fn age_on(birth: i32, day: i32) -> i32 {
 }
 
 /// The first day of the calendar month that holds `day`.
+#[inline]
 pub const fn first_of_month(day: i32) -> i32 {
     let (y, m, _) = civil_from_days(day);
     days_from_civil(y, m, 1)
