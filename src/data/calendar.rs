@@ -80,6 +80,13 @@ pub fn days_from_date(date: chrono::NaiveDate) -> i32 {
     days_from_civil(date.year(), date.month() as i32, date.day() as i32)
 }
 
+/// The `chrono` date of a day count since 1970-01-01 (`None` beyond chrono's range of
+/// about ±262,000 years).
+pub fn date_from_days(days: i32) -> Option<chrono::NaiveDate> {
+    let (y, m, d) = civil_from_days(days);
+    chrono::NaiveDate::from_ymd_opt(y, m as u32, d as u32)
+}
+
 /// Completed years of age on `day` for someone born on `birth` (the birthday counts from
 /// its own day; someone born on 29 February has a birthday on 1 March in other years).
 #[inline]

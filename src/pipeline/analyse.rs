@@ -67,7 +67,7 @@ fn propensity_error(e: PropensityError) -> AnalyseError {
 
 fn matching_options(plan: &Plan, settings: &AnalysisSettings) -> RiskSetMatching {
     RiskSetMatching {
-        formula: settings.propensity_formula(),
+        formula: settings.covariates.formula_text(),
         ratio: settings.ratio,
         caliper: settings.caliper,
         exact: plan.matching.exact.clone(),
@@ -104,8 +104,12 @@ fn match_main(
 ) -> Result<MainMatching, AnalyseError> {
     let plan = &config.plan;
     let options = matching_options(plan, &plan.main_analysis());
-    let model =
-        fit_risk_set_model(&stacked, &options.formula, &options.exact).map_err(propensity_error)?;
+    let model = fit_risk_set_model(
+        &stacked,
+        plan.propensity.covariates.formula(),
+        &options.exact,
+    )
+    .map_err(propensity_error)?;
     drop(stacked);
     let cohort = match_risk_sets(registry, &model, &options).map_err(propensity_error)?;
     if !config.quiet {
@@ -205,8 +209,12 @@ fn sensitivity_cohort(
     if settings.covariates != main.settings.covariates {
         // Another propensity model, fitted on the main analysis's risk sets.
         stage.step(&format!("{}: propensity model", settings.name));
-        let model = fit_risk_set_model(&shared.model.stacked, &options.formula, &options.exact)
-            .map_err(propensity_error)?;
+        let model = fit_risk_set_model(
+            &shared.model.stacked,
+            settings.covariates.formula(),
+            &options.exact,
+        )
+        .map_err(propensity_error)?;
         stage.step(&format!("{}: matching", settings.name));
         let cohort =
             match_risk_sets(shared.registry, &model, &options).map_err(propensity_error)?;
@@ -343,7 +351,7 @@ pub fn analyse(
                 proms,
                 ScoreOptions {
                     value_set: plan.survey.value_set,
-                    prorate: plan.prorate(),
+                    prorate: plan.survey.prorate,
                 },
             )?;
             (

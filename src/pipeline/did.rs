@@ -161,18 +161,7 @@ fn fit_did_data(data: &DataSet, spec: &DidSpec) -> Result<DidResult, FitError> {
     let coefficients = fit
         .coefficients
         .iter()
-        .map(|c| DidCoefficient {
-            term: c.name.clone(),
-            estimate: c.estimate,
-            std_error: c.std_error,
-            statistic: c.statistic,
-            p_value: c.p_value,
-            conf_low: c.conf_low,
-            conf_high: c.conf_high,
-            rate_ratio: poisson.then(|| c.estimate.exp()),
-            rate_ratio_conf_low: poisson.then(|| c.conf_low.exp()),
-            rate_ratio_conf_high: poisson.then(|| c.conf_high.exp()),
-        })
+        .map(|c| DidCoefficient::new(c.clone(), poisson))
         .collect();
     // Pre-periods: event-study levels below the (lowest) reference period.
     let reference = formula
@@ -194,8 +183,8 @@ fn fit_did_data(data: &DataSet, spec: &DidSpec) -> Result<DidResult, FitError> {
         Some(reference) => fit
             .coefficients
             .iter()
-            .filter(|c| event_period(&c.name).is_some_and(|p| p < reference))
-            .map(|c| c.name.clone())
+            .filter(|c| event_period(&c.term).is_some_and(|p| p < reference))
+            .map(|c| c.term.clone())
             .collect(),
         None => Vec::new(),
     };

@@ -19,28 +19,13 @@ use crate::plan::ClusterBy;
 use crate::results::cohort::{Group, MatchedCohort};
 use crate::results::did::{DidCoefficient, PretrendTest};
 use crate::results::outcomes::{EventPoint, OutcomeDid, RawRate};
-use crate::stats::fixest::{fit_fe, FeCoefficient, FeFamily, FeFit, FeModel, Vcov};
+use crate::stats::fixest::{fit_fe, FeFamily, FeFit, FeModel, Vcov};
 
 #[derive(Debug, thiserror::Error)]
 #[error("difference-in-differences, {outcome}: {message}")]
 pub struct DidStageError {
     pub outcome: String,
     pub message: String,
-}
-
-fn coefficient(c: &FeCoefficient, poisson: bool) -> DidCoefficient {
-    DidCoefficient {
-        term: c.name.clone(),
-        estimate: c.estimate,
-        std_error: c.std_error,
-        statistic: c.statistic,
-        p_value: c.p_value,
-        conf_low: c.conf_low,
-        conf_high: c.conf_high,
-        rate_ratio: poisson.then(|| c.estimate.exp()),
-        rate_ratio_conf_low: poisson.then(|| c.conf_low.exp()),
-        rate_ratio_conf_high: poisson.then(|| c.conf_high.exp()),
-    }
 }
 
 /// Runs the DiD models of every outcome group of the registry.
@@ -126,7 +111,7 @@ pub fn did_stage(
             .iter()
             .filter_map(|c| {
                 let p = c
-                    .name
+                    .term
                     .strip_prefix("rel_period::")?
                     .split(':')
                     .next()?
@@ -166,7 +151,7 @@ pub fn did_stage(
         let first = |f: &FeFit, poisson: bool| {
             f.coefficients
                 .first()
-                .map(|c| coefficient(c, poisson))
+                .map(|c| DidCoefficient::new(c.clone(), poisson))
                 .ok_or_else(|| err("treated_post was dropped as collinear".into()))
         };
         out.push(OutcomeDid {

@@ -14,7 +14,7 @@ use crate::stats::design::{
     model_matrix_with, ColumnData, DataSet, Design, DesignOptions, UnusedLevels,
 };
 use crate::stats::formula::Formula;
-use crate::stats::lmm::{ContrastResult, LmmFit};
+use crate::stats::lmm::LmmFit;
 
 // The result types live in `results`; these paths stay for the pipeline's other users.
 use crate::results::mixed::{Emmeans, GridEstimate};
@@ -195,14 +195,14 @@ fn estimate(
     group: Option<&str>,
     contrast: String,
 ) -> Result<GridEstimate, String> {
-    let c: ContrastResult = fit.contrast(l).map_err(|e| e.to_string())?;
+    let c = fit.contrast(l).map_err(|e| e.to_string())?;
     Ok(GridEstimate {
         level: level.to_string(),
         group: group.map(str::to_string),
         contrast,
         estimate: c.estimate,
         std_error: c.std_error,
-        df: c.df,
+        df: c.df.unwrap_or(f64::NAN),
         statistic: c.statistic,
         p_value: c.p_value,
         conf_low: c.conf_low,

@@ -15,9 +15,10 @@ use crate::plan::Plan;
 use crate::results::cohort::{Group, MatchedCohort};
 use crate::results::mixed::GridEstimate;
 use crate::results::survey::{Estimate, SurveyOutcome};
+use crate::stats::coefficient::Coefficient;
 use crate::stats::design::{model_matrix, random_effect_design, ColumnData, DataSet};
 use crate::stats::formula;
-use crate::stats::lmm::{cluster_robust_vcov, fit_lmm, ContrastResult, LmmOptions, RobustType};
+use crate::stats::lmm::{cluster_robust_vcov, fit_lmm, LmmOptions, RobustType};
 
 /// One scored response of a referred person.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,12 +62,12 @@ pub enum SurveyStageError {
 }
 
 /// A contrast of the mixed model as the estimate at survey wave `wave`.
-fn estimate_at(wave: i64, c: &ContrastResult) -> Estimate {
+fn estimate_at(wave: i64, c: &Coefficient) -> Estimate {
     Estimate {
         wave,
         estimate: c.estimate,
         std_error: c.std_error,
-        df: c.df,
+        df: c.df.unwrap_or(f64::NAN),
         p_value: c.p_value,
         conf_low: c.conf_low,
         conf_high: c.conf_high,

@@ -15,7 +15,7 @@ use crate::stats::matching::{MatchInput, MatchWarning, NearestNeighbour};
 use crate::stats::table_one::{table_one, TableOne, TableOneError, Variable};
 
 // The result types live in `results`; these paths stay for the pipeline's other users.
-use crate::results::matching::{MatchAnalysis, MatchSpec, PsTerm};
+use crate::results::matching::{MatchAnalysis, MatchSpec};
 
 /// Why matching could not be done.
 #[derive(Debug, thiserror::Error)]
@@ -224,22 +224,6 @@ pub struct PropensityFit {
     pub warnings: Vec<String>,
 }
 
-impl PropensityFit {
-    pub fn terms(&self) -> Vec<PsTerm> {
-        self.fit
-            .coefficients
-            .iter()
-            .map(|c| PsTerm {
-                term: c.name.clone(),
-                estimate: c.estimate,
-                std_error: c.std_error,
-                statistic: c.statistic,
-                p_value: c.p_value,
-            })
-            .collect()
-    }
-}
-
 /// Fits the logistic propensity model `treat ~ covariates`; refuses missing
 /// covariates, separation and non-convergence with messages that say what to do.
 pub fn fit_propensity(formula: &Formula, data: &DataSet) -> Result<PropensityFit, PropensityError> {
@@ -394,7 +378,7 @@ pub fn propensity_match(
     let (balance, sizes) =
         balance_of(formula, data, &ps, &matching.weights, &matching.pair_rows())?;
     Ok(MatchAnalysis {
-        ps_model: ps.terms(),
+        ps_model: ps.fit.coefficients.clone(),
         treated: ps.treated,
         distance: ps.distance,
         propensity: ps.propensity,

@@ -21,7 +21,7 @@ use crate::results::cohort::{
 };
 use crate::stats::balance::BalanceRow;
 use crate::stats::design::{ColumnData, DataSet};
-use crate::stats::formula::{self, Formula};
+use crate::stats::formula::Formula;
 use crate::stats::matching::{MatchInput, MatchOrder, NearestNeighbour};
 
 /// Drops comparison rows whose level of some categorical covariate of the formula no
@@ -116,11 +116,10 @@ pub struct RiskSetModel {
 /// `formula` on them; `exact` names the variables matched on exactly.
 pub fn fit_risk_set_model(
     stacked: &StackedRiskSets,
-    formula: &str,
+    formula: &Formula,
     exact: &[String],
 ) -> Result<RiskSetModel, PropensityError> {
-    let formula: Formula = formula::parse(formula)
-        .map_err(|e| PropensityError::Input(format!("plan: matching formula: {e}")))?;
+    let formula = formula.clone();
     let (trimmed, outside_support) = common_support(stacked, &formula);
     let ps = fit_propensity(&formula, &trimmed.data)?;
     let strata = exact_strata(&trimmed.data, exact)?;
@@ -155,7 +154,7 @@ pub fn match_risk_sets(
     );
     let formula = &model.formula;
     let mut warnings = ps.warnings.clone();
-    let width = options.caliper.map(|c| c * sd(&ps.distance));
+    let width = options.caliper.map(|c| c.width() * sd(&ps.distance));
 
     let rows = &stacked.rows;
     let n = rows.len();
@@ -304,7 +303,7 @@ pub fn match_risk_sets(
     Ok(MatchedCohort {
         members,
         flow,
-        ps_model: ps.terms(),
+        ps_model: ps.fit.coefficients.clone(),
         max_abs_smd_after: max_abs_smd(&balance),
         balance,
         sizes,

@@ -1,15 +1,24 @@
 //! The SHINE study's plan: the defaults that `shine plan` prints and every key left out
 //! of a plan file keeps.
 
-use super::{
-    ClusterBy, Disclosure, Eligibility, Matching, OutcomeGroupPlan, Outcomes, Plan, Propensity,
-    Sensitivity, Study, Survey, SurveyErrors, DEFAULT_THRESHOLD,
+use super::file::{
+    Disclosure, Eligibility, Matching, OutcomeGroupPlan, Outcomes, PlanFile, Propensity,
+    Sensitivity, Study, Survey,
 };
+use super::{ClusterBy, Plan, SurveyErrors, DEFAULT_THRESHOLD};
 use crate::data::cohort::RiskSetOptions;
 use crate::data::instruments::ValueSet;
 use crate::data::panel::PanelWindow;
 
 impl Default for Plan {
+    /// The SHINE plan. Its values are fixed here and checked by a test, so making it
+    /// cannot fail.
+    fn default() -> Self {
+        Plan::from_file(PlanFile::default()).expect("the default plan is valid")
+    }
+}
+
+impl Default for PlanFile {
     fn default() -> Self {
         let sensitivity = |name: &str, label: &str| Sensitivity {
             name: name.into(),
@@ -20,7 +29,7 @@ impl Default for Plan {
             complete_cases: None,
             covariates: None,
         };
-        Plan {
+        PlanFile {
             seed: 1,
             study: Study::default(),
             eligibility: Eligibility::default(),

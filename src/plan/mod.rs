@@ -6,15 +6,19 @@
 //! resolved plan is recorded in `manifest.json`.
 
 mod defaults;
+mod file;
 mod read;
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::data::calendar::days_from_date;
 use crate::data::cohort::{OutcomeGroup, RiskSetOptions};
 use crate::data::instruments::{Prorate, ValueSet};
 use crate::data::panel::PanelWindow;
-use crate::data::read::parse_iso_date;
+use crate::stats::formula::Formula;
 
+pub use file::{Disclosure, Eligibility, OutcomeGroupPlan, Outcomes, PlanFile};
 pub use read::PlanError;
 
 /// The default plan, as `shine plan` prints it. A test checks that it parses to
@@ -23,98 +27,6 @@ pub const DEFAULT_PLAN: &str = include_str!("default_plan.toml");
 
 /// Statistics Denmark's minimum cell size: counts from 1 to 4 persons are suppressed.
 pub const DEFAULT_THRESHOLD: u64 = 5;
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Plan {
-    pub seed: u64,
-    pub study: Study,
-    pub eligibility: Eligibility,
-    pub propensity: Propensity,
-    pub matching: Matching,
-    pub outcomes: Outcomes,
-    pub survey: Survey,
-    pub disclosure: Disclosure,
-    pub sensitivity: Vec<Sensitivity>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Study {
-    /// Municipality codes (DST) a comparison person must live in, as of the previous
-    /// year's register snapshot.
-    pub catchment_municipalities: Vec<i64>,
-    /// Referrals from this date on enter the analysis (ISO date; empty: no bound).
-    pub referral_start: String,
-    /// Referrals up to and including this date enter the analysis (empty: no bound).
-    pub referral_end: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Eligibility {
-    /// Minimum age in years at the index date.
-    pub min_age: i32,
-    /// Persons referred later may serve as comparison persons before their own referral.
-    pub later_referred_as_comparison: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Propensity {
-    /// Right-hand side of the propensity model, in R's formula syntax; the treatment is
-    /// `treated`.
-    pub covariates: Vec<String>,
-    /// Days before the index date over which prior healthcare use is counted
-    /// (`prior_<outcome>` covariates).
-    pub prior_use_days: i32,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Matching {
-    /// Comparison persons per referred person (1:K).
-    pub ratio: usize,
-    /// In standard deviations of the linear logit of the propensity score; 0 for none.
-    pub caliper: f64,
-    /// Variables matched on exactly.
-    pub exact: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OutcomeGroupPlan {
-    pub name: String,
-    pub contact_types: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Outcomes {
-    pub period_days: i32,
-    pub periods_before: i32,
-    pub periods_after: i32,
-    /// `matched_set` or `person`.
-    pub cluster: ClusterBy,
-    pub groups: Vec<OutcomeGroupPlan>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Survey {
-    /// `dk-5l` (Jensen et al. 2021) or `dk-3l` (Wittrup-Jensen et al. 2009).
-    pub value_set: ValueSet,
-    /// UCLA items that may be missing with the score prorated; 0: none.
-    pub prorate_max_missing: usize,
-    /// Only persons who answered every wave.
-    pub complete_cases: bool,
-    /// Add a random intercept for the general practice: `(1 | practice_id/person_id)`.
-    pub practice_random_effect: bool,
-    /// `robust` (cluster-robust CR2 with Satterthwaite df, by person, or by practice
-    /// with the practice random effect), `robust_cr1` (CR1 on clusters − 1 df) or
-    /// `model` (model-based with Satterthwaite df, as lmerTest).
-    pub standard_errors: SurveyErrors,
-}
 
 /// The standard errors of the survey models.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -139,32 +51,6 @@ impl SurveyErrors {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Disclosure {
-    /// Counts from 1 to threshold − 1 are suppressed.
-    pub threshold: u64,
-}
-
-/// One sensitivity analysis: the main analysis with some settings changed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Sensitivity {
-    pub name: String,
-    pub label: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub caliper: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ratio: Option<usize>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cluster: Option<ClusterBy>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub complete_cases: Option<bool>,
-    /// Propensity covariates instead of the main analysis's.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub covariates: Option<Vec<String>>,
-}
-
 /// The unit of clustering of the standard errors of the difference-in-differences.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -173,51 +59,175 @@ pub enum ClusterBy {
     Person,
 }
 
+/// The analysis plan, checked: every value usable as it stands. Made from a
+/// [`PlanFile`] by [`Plan::from_file`] (which names the key of the first impossible
+/// value) and written back as one, so it serialises exactly as the file's form.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    pub seed: u64,
+    pub study: Study,
+    pub eligibility: Eligibility,
+    pub propensity: Propensity,
+    pub matching: Matching,
+    pub outcomes: Outcomes,
+    pub survey: Survey,
+    pub disclosure: Disclosure,
+    pub sensitivity: Vec<Sensitivity>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Study {
+    /// Municipality codes (DST) a comparison person must live in, as of the previous
+    /// year's register snapshot; at least one.
+    pub catchment_municipalities: Vec<i64>,
+    /// Referrals from this date on enter the analysis.
+    pub referral_start: Option<NaiveDate>,
+    /// Referrals up to and including this date enter the analysis; not before
+    /// `referral_start`.
+    pub referral_end: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Propensity {
+    /// The right-hand side of the propensity model.
+    pub covariates: Covariates,
+    /// Days before the index date over which prior healthcare use is counted
+    /// (`prior_<outcome>` covariates); at least 1.
+    pub prior_use_days: i32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Matching {
+    /// Comparison persons per referred person (1:K), 1–100.
+    pub ratio: usize,
+    pub caliper: Option<Caliper>,
+    /// Variables matched on exactly.
+    pub exact: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Survey {
+    pub value_set: ValueSet,
+    /// How many UCLA items may be missing with the score prorated.
+    pub prorate: Prorate,
+    /// Only persons who answered every wave.
+    pub complete_cases: bool,
+    /// Add a random intercept for the general practice: `(1 | practice_id/person_id)`.
+    pub practice_random_effect: bool,
+    pub standard_errors: SurveyErrors,
+}
+
+/// One sensitivity analysis: the main analysis with the settings it names changed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sensitivity {
+    /// Not `main`; unique among the sensitivity analyses.
+    pub name: String,
+    pub label: String,
+    /// `Some(None)`: without a caliper (the file's `caliper = 0`).
+    pub caliper: Option<Option<Caliper>>,
+    pub ratio: Option<usize>,
+    pub cluster: Option<ClusterBy>,
+    pub complete_cases: Option<bool>,
+    /// Propensity covariates instead of the main analysis's.
+    pub covariates: Option<Covariates>,
+}
+
+/// A caliper: the largest allowed distance between matched persons, in standard
+/// deviations of the linear logit of the propensity score. Positive and finite; the
+/// plan file's `0` means no caliper and is `None` here.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct Caliper(f64);
+
+impl Caliper {
+    /// The caliper of a width from the plan file: `Ok(None)` for 0 (no caliper), an
+    /// error for a negative or non-finite width.
+    pub fn from_width(width: f64) -> Result<Option<Caliper>, String> {
+        if !width.is_finite() || width < 0.0 {
+            return Err(format!(
+                "must be a width ≥ 0 in SD of the logit (0: no caliper), got {width}"
+            ));
+        }
+        Ok((width > 0.0).then_some(Caliper(width)))
+    }
+
+    /// The width in standard deviations of the linear logit.
+    pub fn width(self) -> f64 {
+        self.0
+    }
+}
+
+/// The right-hand side of a propensity model: the terms as the plan writes them (R's
+/// formula syntax) and the parsed formula `treated ~ terms`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Covariates {
+    terms: Vec<String>,
+    formula: Formula,
+}
+
+impl Covariates {
+    /// Parses the terms; an error says what is wrong with `treated ~ terms`.
+    pub fn parse(terms: Vec<String>) -> Result<Covariates, String> {
+        if terms.is_empty() {
+            return Err("needs at least one covariate".into());
+        }
+        let text = format!("treated ~ {}", terms.join(" + "));
+        let formula = crate::stats::formula::parse(&text).map_err(|e| format!("`{text}`: {e}"))?;
+        Ok(Covariates { terms, formula })
+    }
+
+    /// The terms as written.
+    pub fn terms(&self) -> &[String] {
+        &self.terms
+    }
+
+    /// `treated ~ terms`, parsed.
+    pub fn formula(&self) -> &Formula {
+        &self.formula
+    }
+
+    /// `treated ~ terms`, as text.
+    pub fn formula_text(&self) -> String {
+        format!("treated ~ {}", self.terms.join(" + "))
+    }
+}
+
+impl Serialize for Covariates {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.terms.serialize(serializer)
+    }
+}
+
+impl Serialize for Plan {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        PlanFile::from(self).serialize(serializer)
+    }
+}
+
 /// The settings of one analysis (the main one or a sensitivity analysis), resolved.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AnalysisSettings {
     pub name: String,
     pub label: String,
     pub ratio: usize,
-    pub caliper: Option<f64>,
+    pub caliper: Option<Caliper>,
     pub cluster: ClusterBy,
     pub complete_cases: bool,
     /// Right-hand side terms of the propensity model.
-    pub covariates: Vec<String>,
-}
-
-impl AnalysisSettings {
-    /// The propensity formula, `treated ~ covariates`.
-    pub fn propensity_formula(&self) -> String {
-        format!("treated ~ {}", self.covariates.join(" + "))
-    }
+    pub covariates: Covariates,
 }
 
 impl Plan {
-    /// The propensity formula, `treated ~ covariates`.
-    pub fn propensity_formula(&self) -> String {
-        self.main_analysis().propensity_formula()
-    }
-
     pub fn risk_set_options(&self) -> RiskSetOptions {
-        let (referral_start, referral_end) = self.referral_period();
+        let day = |d: Option<NaiveDate>| d.map(days_from_date);
         RiskSetOptions {
             catchment: self.study.catchment_municipalities.clone(),
             min_age: self.eligibility.min_age,
             allow_later_referred: self.eligibility.later_referred_as_comparison,
             prior_days: self.propensity.prior_use_days,
-            referral_start,
-            referral_end,
+            referral_start: day(self.study.referral_start),
+            referral_end: day(self.study.referral_end),
         }
-    }
-
-    /// The referral period as days since 1970-01-01 (checked by [`Plan::check`]).
-    pub fn referral_period(&self) -> (Option<i32>, Option<i32>) {
-        let day = |s: &str| (!s.is_empty()).then(|| parse_iso_date(s)).flatten();
-        (
-            day(&self.study.referral_start),
-            day(&self.study.referral_end),
-        )
     }
 
     pub fn outcome_groups(&self) -> Vec<OutcomeGroup> {
@@ -239,20 +249,13 @@ impl Plan {
         }
     }
 
-    pub fn prorate(&self) -> Prorate {
-        match self.survey.prorate_max_missing {
-            0 => Prorate::None,
-            k => Prorate::MaxMissing(k),
-        }
-    }
-
     /// The main analysis.
     pub fn main_analysis(&self) -> AnalysisSettings {
         AnalysisSettings {
             name: "main".into(),
             label: "main analysis".into(),
             ratio: self.matching.ratio,
-            caliper: caliper(self.matching.caliper),
+            caliper: self.matching.caliper,
             cluster: self.outcomes.cluster,
             complete_cases: self.survey.complete_cases,
             covariates: self.propensity.covariates.clone(),
@@ -268,7 +271,7 @@ impl Plan {
                 name: s.name.clone(),
                 label: s.label.clone(),
                 ratio: s.ratio.unwrap_or(main.ratio),
-                caliper: s.caliper.map_or(main.caliper, caliper),
+                caliper: s.caliper.unwrap_or(main.caliper),
                 cluster: s.cluster.unwrap_or(main.cluster),
                 complete_cases: s.complete_cases.unwrap_or(main.complete_cases),
                 covariates: s
@@ -278,10 +281,6 @@ impl Plan {
             })
             .collect()
     }
-}
-
-fn caliper(c: f64) -> Option<f64> {
-    (c > 0.0).then_some(c)
 }
 
 #[cfg(test)]

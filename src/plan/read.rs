@@ -3,10 +3,15 @@
 
 use std::path::Path;
 
-use super::Plan;
+use chrono::NaiveDate;
+
+use super::file::{self, PlanFile};
+use super::{
+    Caliper, Covariates, Matching, Outcomes, Plan, Propensity, Sensitivity, Study, Survey,
+};
+use crate::data::calendar::{date_from_days, days_from_date, format_date, parse_iso_date};
 use crate::data::dictionary::{Dictionary, TableName};
 use crate::data::instruments::Prorate;
-use crate::data::read::parse_iso_date;
 
 /// A plan that could not be read or used; the message names the file and the key.
 #[derive(Debug, thiserror::Error)]
@@ -38,153 +43,87 @@ impl Plan {
 
     /// Reads a plan from TOML text; `source_name` names it in errors.
     pub fn from_toml(text: &str, source_name: &str) -> Result<Plan, PlanError> {
-        let plan: Plan = toml::from_str(text).map_err(|e| PlanError::Invalid {
-            source_name: source_name.to_string(),
-            message: describe_toml_error(&e, text),
-        })?;
-        plan.check().map_err(|message| PlanError::Invalid {
+        let invalid = |message| PlanError::Invalid {
             source_name: source_name.to_string(),
             message,
-        })?;
-        Ok(plan)
+        };
+        let file: PlanFile =
+            toml::from_str(text).map_err(|e| invalid(describe_toml_error(&e, text)))?;
+        Plan::from_file(file).map_err(invalid)
     }
 
     /// The plan as TOML (without comments), as recorded in the manifest.
     pub fn to_toml(&self) -> String {
-        toml::to_string(self).unwrap_or_default()
+        toml::to_string(&PlanFile::from(self)).unwrap_or_default()
     }
 
-    /// Checks values that parse but cannot be used; the message names the key.
-    pub fn check(&self) -> Result<(), String> {
+    /// Checks every value of a plan file once and makes the typed plan; the error
+    /// names the key of the first value that cannot be used.
+    pub fn from_file(file: PlanFile) -> Result<Plan, String> {
         let bad = |key: &str, message: String| Err(format!("{key}: {message}"));
-        if self.study.catchment_municipalities.is_empty() {
+        let PlanFile {
+            seed,
+            study,
+            eligibility,
+            propensity,
+            matching,
+            outcomes,
+            survey,
+            disclosure,
+            sensitivity,
+        } = file;
+        if study.catchment_municipalities.is_empty() {
             return bad(
                 "study.catchment_municipalities",
                 "needs at least one municipality code".into(),
             );
         }
-        let mut dates = [None, None];
-        for (i, (key, value)) in [
-            ("study.referral_start", &self.study.referral_start),
-            ("study.referral_end", &self.study.referral_end),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            if !value.is_empty() {
-                match parse_iso_date(value) {
-                    Some(d) => dates[i] = Some(d),
-                    None => return bad(key, format!("`{value}` is not a date (YYYY-MM-DD)")),
-                }
-            }
-        }
-        if let [Some(a), Some(b)] = dates {
+        let referral_start =
+            plan_date(&study.referral_start).map_err(keyed("study.referral_start"))?;
+        let referral_end = plan_date(&study.referral_end).map_err(keyed("study.referral_end"))?;
+        if let (Some(a), Some(b)) = (referral_start, referral_end) {
             if b < a {
                 return bad(
                     "study.referral_end",
                     format!(
                         "{} is before study.referral_start {}",
-                        self.study.referral_end, self.study.referral_start
+                        study.referral_end, study.referral_start
                     ),
                 );
             }
         }
-        if !(0..=120).contains(&self.eligibility.min_age) {
+        if !(0..=120).contains(&eligibility.min_age) {
             return bad(
                 "eligibility.min_age",
-                format!("must be 0–120 years, got {}", self.eligibility.min_age),
+                format!("must be 0–120 years, got {}", eligibility.min_age),
             );
         }
-        if self.propensity.covariates.is_empty() {
-            return bad(
-                "propensity.covariates",
-                "needs at least one covariate".into(),
-            );
-        }
-        let formula = self.propensity_formula();
-        if let Err(e) = crate::stats::formula::parse(&formula) {
-            return bad("propensity.covariates", format!("`{formula}`: {e}"));
-        }
-        if self.propensity.prior_use_days < 1 {
+        let covariates =
+            Covariates::parse(propensity.covariates).map_err(keyed("propensity.covariates"))?;
+        if propensity.prior_use_days < 1 {
             return bad(
                 "propensity.prior_use_days",
-                format!("must be at least 1, got {}", self.propensity.prior_use_days),
+                format!("must be at least 1, got {}", propensity.prior_use_days),
             );
         }
-        check_ratio("matching.ratio", self.matching.ratio)?;
-        check_caliper("matching.caliper", self.matching.caliper)?;
-        let o = &self.outcomes;
-        if !(1..=366).contains(&o.period_days) {
-            return bad(
-                "outcomes.period_days",
-                format!("must be 1–366 days, got {}", o.period_days),
-            );
-        }
-        if o.periods_before < 2 {
-            return bad(
-                "outcomes.periods_before",
-                format!(
-                    "must be at least 2 (period −1 is the event study's reference), got {}",
-                    o.periods_before
-                ),
-            );
-        }
-        if o.periods_after < 1 {
-            return bad(
-                "outcomes.periods_after",
-                format!("must be at least 1, got {}", o.periods_after),
-            );
-        }
-        if o.groups.is_empty() {
-            return bad("outcomes.groups", "needs at least one outcome group".into());
-        }
-        let known = contact_types();
-        for (i, g) in o.groups.iter().enumerate() {
-            let key = format!("outcomes.groups[{i}]");
-            if g.name.is_empty()
-                || !g
-                    .name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
-            {
-                return bad(
-                    &format!("{key}.name"),
-                    format!("`{}` must be letters, digits and _", g.name),
-                );
-            }
-            if o.groups[..i].iter().any(|h| h.name == g.name) {
-                return bad(
-                    &format!("{key}.name"),
-                    format!("`{}` is used twice", g.name),
-                );
-            }
-            if g.contact_types.is_empty() {
-                return bad(
-                    &format!("{key}.contact_types"),
-                    "needs at least one contact type".into(),
-                );
-            }
-            for t in &g.contact_types {
-                if !known.contains(t) {
-                    return bad(
-                        &format!("{key}.contact_types"),
-                        format!("unknown contact type `{t}`; known: {}", known.join(", ")),
-                    );
-                }
-            }
-        }
-        if let Prorate::MaxMissing(k) = self.prorate() {
-            if k >= 3 {
+        check_ratio("matching.ratio", matching.ratio)?;
+        let caliper = Caliper::from_width(matching.caliper).map_err(keyed("matching.caliper"))?;
+        check_outcomes(&outcomes)?;
+        let prorate = match survey.prorate_max_missing {
+            0 => Prorate::None,
+            k if k >= 3 => {
                 return bad(
                     "survey.prorate_max_missing",
                     format!("UCLA-3 has 3 items: at most 2 may be missing, got {k}"),
-                );
+                )
             }
-        }
-        if self.disclosure.threshold < 1 {
+            k => Prorate::MaxMissing(k),
+        };
+        if disclosure.threshold < 1 {
             return bad("disclosure.threshold", "must be at least 1".into());
         }
-        for (i, s) in self.sensitivity.iter().enumerate() {
+        let mut checked: Vec<Sensitivity> = Vec::with_capacity(sensitivity.len());
+        for (i, s) in sensitivity.into_iter().enumerate() {
             let key = format!("sensitivity[{i}]");
             if s.name.is_empty() || s.name == "main" {
                 return bad(
@@ -192,7 +131,7 @@ impl Plan {
                     "needs a name other than `main`".into(),
                 );
             }
-            if self.sensitivity[..i].iter().any(|t| t.name == s.name) {
+            if checked.iter().any(|t| t.name == s.name) {
                 return bad(
                     &format!("{key}.name"),
                     format!("`{}` is used twice", s.name),
@@ -201,26 +140,21 @@ impl Plan {
             if let Some(r) = s.ratio {
                 check_ratio(&format!("{key}.ratio"), r)?;
             }
-            if let Some(c) = s.caliper {
-                check_caliper(&format!("{key}.caliper"), c)?;
-            }
-            if let Some(c) = &s.covariates {
-                if c.is_empty() {
-                    return bad(
-                        &format!("{key}.covariates"),
-                        "needs at least one covariate".into(),
-                    );
-                }
-                let formula = format!("treated ~ {}", c.join(" + "));
-                if let Err(e) = crate::stats::formula::parse(&formula) {
-                    return bad(&format!("{key}.covariates"), format!("`{formula}`: {e}"));
-                }
-            }
-            if s.caliper.is_none()
+            let caliper = s
+                .caliper
+                .map(Caliper::from_width)
+                .transpose()
+                .map_err(keyed(&format!("{key}.caliper")))?;
+            let covariates = s
+                .covariates
+                .map(Covariates::parse)
+                .transpose()
+                .map_err(keyed(&format!("{key}.covariates")))?;
+            if caliper.is_none()
                 && s.ratio.is_none()
                 && s.cluster.is_none()
                 && s.complete_cases.is_none()
-                && s.covariates.is_none()
+                && covariates.is_none()
             {
                 return bad(
                     &key,
@@ -228,23 +162,183 @@ impl Plan {
                         .into(),
                 );
             }
+            checked.push(Sensitivity {
+                name: s.name,
+                label: s.label,
+                caliper,
+                ratio: s.ratio,
+                cluster: s.cluster,
+                complete_cases: s.complete_cases,
+                covariates,
+            });
         }
-        Ok(())
+        Ok(Plan {
+            seed,
+            study: Study {
+                catchment_municipalities: study.catchment_municipalities,
+                referral_start,
+                referral_end,
+            },
+            eligibility,
+            propensity: Propensity {
+                covariates,
+                prior_use_days: propensity.prior_use_days,
+            },
+            matching: Matching {
+                ratio: matching.ratio,
+                caliper,
+                exact: matching.exact,
+            },
+            outcomes,
+            survey: Survey {
+                value_set: survey.value_set,
+                prorate,
+                complete_cases: survey.complete_cases,
+                practice_random_effect: survey.practice_random_effect,
+                standard_errors: survey.standard_errors,
+            },
+            disclosure,
+            sensitivity: checked,
+        })
     }
+}
+
+impl From<&Plan> for PlanFile {
+    /// The plan in the file's form: dates as ISO text (empty: no bound), no caliper as 0.
+    fn from(plan: &Plan) -> PlanFile {
+        let date =
+            |d: Option<NaiveDate>| d.map_or_else(String::new, |d| format_date(days_from_date(d)));
+        let width = |c: Option<Caliper>| c.map_or(0.0, Caliper::width);
+        let terms = |c: &Covariates| c.terms().to_vec();
+        PlanFile {
+            seed: plan.seed,
+            study: file::Study {
+                catchment_municipalities: plan.study.catchment_municipalities.clone(),
+                referral_start: date(plan.study.referral_start),
+                referral_end: date(plan.study.referral_end),
+            },
+            eligibility: plan.eligibility.clone(),
+            propensity: file::Propensity {
+                covariates: terms(&plan.propensity.covariates),
+                prior_use_days: plan.propensity.prior_use_days,
+            },
+            matching: file::Matching {
+                ratio: plan.matching.ratio,
+                caliper: width(plan.matching.caliper),
+                exact: plan.matching.exact.clone(),
+            },
+            outcomes: plan.outcomes.clone(),
+            survey: file::Survey {
+                value_set: plan.survey.value_set,
+                prorate_max_missing: match plan.survey.prorate {
+                    Prorate::None => 0,
+                    Prorate::MaxMissing(k) => k,
+                },
+                complete_cases: plan.survey.complete_cases,
+                practice_random_effect: plan.survey.practice_random_effect,
+                standard_errors: plan.survey.standard_errors,
+            },
+            disclosure: plan.disclosure.clone(),
+            sensitivity: plan
+                .sensitivity
+                .iter()
+                .map(|s| file::Sensitivity {
+                    name: s.name.clone(),
+                    label: s.label.clone(),
+                    caliper: s.caliper.map(width),
+                    ratio: s.ratio,
+                    cluster: s.cluster,
+                    complete_cases: s.complete_cases,
+                    covariates: s.covariates.as_ref().map(terms),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Prefixes a message with the key it is about.
+fn keyed(key: &str) -> impl Fn(String) -> String + '_ {
+    move |message| format!("{key}: {message}")
+}
+
+/// A date of the plan file: empty for no bound, else an ISO date.
+fn plan_date(text: &str) -> Result<Option<NaiveDate>, String> {
+    if text.is_empty() {
+        return Ok(None);
+    }
+    parse_iso_date(text)
+        .and_then(date_from_days)
+        .map(Some)
+        .ok_or_else(|| format!("`{text}` is not a date (YYYY-MM-DD)"))
+}
+
+fn check_outcomes(o: &Outcomes) -> Result<(), String> {
+    let bad = |key: &str, message: String| Err(format!("{key}: {message}"));
+    if !(1..=366).contains(&o.period_days) {
+        return bad(
+            "outcomes.period_days",
+            format!("must be 1–366 days, got {}", o.period_days),
+        );
+    }
+    if o.periods_before < 2 {
+        return bad(
+            "outcomes.periods_before",
+            format!(
+                "must be at least 2 (period −1 is the event study's reference), got {}",
+                o.periods_before
+            ),
+        );
+    }
+    if o.periods_after < 1 {
+        return bad(
+            "outcomes.periods_after",
+            format!("must be at least 1, got {}", o.periods_after),
+        );
+    }
+    if o.groups.is_empty() {
+        return bad("outcomes.groups", "needs at least one outcome group".into());
+    }
+    let known = contact_types();
+    for (i, g) in o.groups.iter().enumerate() {
+        let key = format!("outcomes.groups[{i}]");
+        if g.name.is_empty()
+            || !g
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return bad(
+                &format!("{key}.name"),
+                format!("`{}` must be letters, digits and _", g.name),
+            );
+        }
+        if o.groups[..i].iter().any(|h| h.name == g.name) {
+            return bad(
+                &format!("{key}.name"),
+                format!("`{}` is used twice", g.name),
+            );
+        }
+        if g.contact_types.is_empty() {
+            return bad(
+                &format!("{key}.contact_types"),
+                "needs at least one contact type".into(),
+            );
+        }
+        for t in &g.contact_types {
+            if !known.contains(t) {
+                return bad(
+                    &format!("{key}.contact_types"),
+                    format!("unknown contact type `{t}`; known: {}", known.join(", ")),
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 fn check_ratio(key: &str, ratio: usize) -> Result<(), String> {
     if !(1..=100).contains(&ratio) {
         return Err(format!("{key}: must be 1–100, got {ratio}"));
-    }
-    Ok(())
-}
-
-fn check_caliper(key: &str, caliper: f64) -> Result<(), String> {
-    if !caliper.is_finite() || caliper < 0.0 {
-        return Err(format!(
-            "{key}: must be a width ≥ 0 in SD of the logit (0: no caliper), got {caliper}"
-        ));
     }
     Ok(())
 }

@@ -1,4 +1,5 @@
 use super::*;
+use crate::data::calendar::parse_iso_date;
 
 #[test]
 fn the_printed_plan_is_the_default_plan() {
@@ -27,7 +28,7 @@ fn every_setting_of_the_printed_plan_has_a_comment() {
 fn a_partial_plan_keeps_the_other_defaults() {
     let plan = Plan::from_toml("[matching]\nratio = 3\n", "p.toml").unwrap();
     assert_eq!(plan.matching.ratio, 3);
-    assert_eq!(plan.matching.caliper, 0.2);
+    assert_eq!(plan.matching.caliper.map(Caliper::width), Some(0.2));
     assert_eq!(plan.outcomes, Outcomes::default());
     assert_eq!(plan.sensitivity.len(), 4);
 }
@@ -110,20 +111,24 @@ fn impossible_values_name_the_key() {
 #[test]
 fn sensitivity_analyses_apply_their_changes_to_the_main_analysis() {
     let plan = Plan::default();
+    let width = |a: &AnalysisSettings| a.caliper.map(Caliper::width);
     let main = plan.main_analysis();
-    assert_eq!(main.caliper, Some(0.2));
+    assert_eq!(width(&main), Some(0.2));
     let s = plan.sensitivity_analyses();
-    assert_eq!(s[0].caliper, Some(0.1));
+    assert_eq!(width(&s[0]), Some(0.1));
     assert_eq!(s[0].ratio, 5);
     assert_eq!(s[1].ratio, 1);
-    assert_eq!(s[1].caliper, Some(0.2));
+    assert_eq!(width(&s[1]), Some(0.2));
     assert_eq!(s[2].cluster, ClusterBy::Person);
     assert!(s[3].complete_cases);
     assert!(!s[2].complete_cases);
     assert!(s.iter().all(|a| a.covariates == main.covariates));
     assert_eq!(
-        main.propensity_formula(),
-        format!("treated ~ {}", plan.propensity.covariates.join(" + "))
+        main.covariates.formula_text(),
+        format!(
+            "treated ~ {}",
+            plan.propensity.covariates.terms().join(" + ")
+        )
     );
 
     let plan = Plan::from_toml(
@@ -133,8 +138,44 @@ fn sensitivity_analyses_apply_their_changes_to_the_main_analysis() {
     .unwrap();
     let s = plan.sensitivity_analyses();
     assert_eq!(s.len(), 1);
-    assert_eq!(s[0].propensity_formula(), "treated ~ age + sex");
+    assert_eq!(s[0].covariates.formula_text(), "treated ~ age + sex");
+    let columns: Vec<String> = s[0].covariates.formula().columns().into_iter().collect();
+    assert_eq!(columns, ["age", "sex", "treated"]);
     assert_eq!(s[0].ratio, plan.main_analysis().ratio);
+}
+
+#[test]
+fn a_caliper_of_zero_is_no_caliper_and_is_written_back_as_zero() {
+    let plan = Plan::from_toml(
+        "[matching]\ncaliper = 0\n[[sensitivity]]\nname = \"nc\"\nlabel = \"no caliper\"\ncaliper = 0.0\n",
+        "p.toml",
+    )
+    .unwrap();
+    assert_eq!(plan.matching.caliper, None);
+    assert_eq!(plan.sensitivity[0].caliper, Some(None));
+    let file = PlanFile::from(&plan);
+    assert_eq!(file.matching.caliper, 0.0);
+    assert_eq!(file.sensitivity[0].caliper, Some(0.0));
+}
+
+#[test]
+fn referral_dates_are_dates_and_written_back_as_iso_text() {
+    let plan = Plan::from_toml(
+        "[study]\nreferral_start = \"2024-02-29\"\nreferral_end = \"2025-12-31\"\n",
+        "p.toml",
+    )
+    .unwrap();
+    assert_eq!(
+        plan.study.referral_start,
+        NaiveDate::from_ymd_opt(2024, 2, 29)
+    );
+    let options = plan.risk_set_options();
+    assert_eq!(options.referral_start, parse_iso_date("2024-02-29"));
+    assert_eq!(options.referral_end, parse_iso_date("2025-12-31"));
+    assert!(plan.to_toml().contains("referral_start = \"2024-02-29\""));
+    assert_eq!(Plan::default().study.referral_start, None);
+    let e = Plan::from_toml("[study]\nreferral_end = \"2023-02-29\"\n", "p.toml").unwrap_err();
+    assert!(e.to_string().contains("study.referral_end"), "{e}");
 }
 
 #[test]

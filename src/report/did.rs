@@ -41,7 +41,7 @@ pub fn rate_ratio_table(did: &[OutcomeDid]) -> ResultTable {
             Cell::maybe(r.rate_ratio, 3),
             Cell::maybe(r.rate_ratio_conf_low, 3),
             Cell::maybe(r.rate_ratio_conf_high, 3),
-            Cell::estimate(r.p_value, 4),
+            Cell::estimate(r.coefficient.p_value, 4),
             Cell::maybe(o.pretrend_test.as_ref().map(|p| p.p_value), 4),
             Cell::Count(o.n_obs as u64),
         ]);
@@ -82,7 +82,7 @@ pub fn linear_table(did: &[OutcomeDid]) -> ResultTable {
         &["outcome", "estimate", "std_error", "conf_low", "conf_high", "p_value"],
     );
     for o in did {
-        let l = &o.linear;
+        let l = &o.linear.coefficient;
         t.push(vec![
             Cell::text(label(&o.outcome)),
             Cell::estimate(l.estimate, 4),

@@ -54,7 +54,8 @@ pub fn coefficient_table(r: &DidResult) -> ResultTable {
         columns.extend(["rate_ratio", "rr_conf_low", "rr_conf_high"]);
     }
     let mut t = ResultTable::new("did", "Coefficients", &columns);
-    for c in &r.coefficients {
+    for d in &r.coefficients {
+        let c = &d.coefficient;
         let mut row = vec![
             Cell::text(&c.term),
             Cell::estimate(c.estimate, 5),
@@ -65,9 +66,9 @@ pub fn coefficient_table(r: &DidResult) -> ResultTable {
             Cell::estimate(c.conf_high, 5),
         ];
         if poisson {
-            row.push(Cell::maybe(c.rate_ratio, 4));
-            row.push(Cell::maybe(c.rate_ratio_conf_low, 4));
-            row.push(Cell::maybe(c.rate_ratio_conf_high, 4));
+            row.push(Cell::maybe(d.rate_ratio, 4));
+            row.push(Cell::maybe(d.rate_ratio_conf_low, 4));
+            row.push(Cell::maybe(d.rate_ratio_conf_high, 4));
         }
         t.push(row);
     }

@@ -9,7 +9,7 @@ use super::figures::Figure;
 use super::table::ResultTable;
 use crate::data::instruments::ValueSet;
 use crate::plan::{ClusterBy, Plan, SurveyErrors};
-use crate::results::analysis::AnalysisRun;
+use crate::results::analysis::{AnalysisRun, Estimand};
 use crate::results::cohort::CohortCounts;
 
 /// Versions of the numerical dependencies, from Cargo.lock at build time.
@@ -126,21 +126,7 @@ impl Report<'_> {
             self.main.settings.ratio
         );
         for e in self.main.key_estimates() {
-            let text = if e.estimand == "rate_ratio" {
-                format!(
-                    "{}: rate ratio for the change after referral {:.2} (95% CI {:.2} to {:.2}).",
-                    outcome_label(&e.outcome),
-                    e.estimate,
-                    e.conf_low,
-                    e.conf_high
-                )
-            } else {
-                let wave = e.estimand.rsplit('_').next().unwrap_or_default();
-                let what = if e.estimand.starts_with("difference") {
-                    "difference between groups in the change"
-                } else {
-                    "change from baseline"
-                };
+            let survey = |what: &str, wave: i64| {
                 let d = if e.outcome == "eq5d5l_index" { 3 } else { 2 };
                 format!(
                     "{}: {what} at {wave} months {:.d$} (95% CI {:.d$} to {:.d$}).",
@@ -149,6 +135,19 @@ impl Report<'_> {
                     e.conf_low,
                     e.conf_high
                 )
+            };
+            let text = match e.estimand {
+                Estimand::RateRatio => format!(
+                    "{}: rate ratio for the change after referral {:.2} (95% CI {:.2} to {:.2}).",
+                    outcome_label(&e.outcome),
+                    e.estimate,
+                    e.conf_low,
+                    e.conf_high
+                ),
+                Estimand::Change { wave } => survey("change from baseline", wave),
+                Estimand::DifferenceInChange { wave } => {
+                    survey("difference between groups in the change", wave)
+                }
             };
             let _ = writeln!(out, "<li>{}</li>", escape(&text));
         }
@@ -165,13 +164,12 @@ impl Report<'_> {
             .iter()
             .map(i64::to_string)
             .collect();
-        let caliper = if p.matching.caliper > 0.0 {
-            format!(
+        let caliper = match p.matching.caliper {
+            Some(c) => format!(
                 "within a caliper of {} standard deviations of the linear logit (Austin 2011)",
-                p.matching.caliper
-            )
-        } else {
-            "without a caliper".to_string()
+                c.width()
+            ),
+            None => "without a caliper".to_string(),
         };
         let exact = if p.matching.exact.is_empty() {
             String::new()
@@ -213,7 +211,7 @@ impl Report<'_> {
             } else {
                 ""
             },
-            covariates = p.propensity.covariates.join(", "),
+            covariates = p.propensity.covariates.terms().join(", "),
             prior = p.propensity.prior_use_days,
             ratio = p.matching.ratio,
         );

@@ -3,8 +3,9 @@
 
 use serde::Serialize;
 
-use crate::results::matching::{MatchAnalysis, MatchResult, PsTerm, UnitId};
+use crate::results::matching::{serialize_ps_model, MatchAnalysis, MatchResult, UnitId};
 use crate::stats::balance::BalanceRow;
+use crate::stats::coefficient::Coefficient;
 use crate::stats::matching::MatchOrder;
 
 use super::figures::{self, Figure, FigureError, LovePoint, ScoreSample};
@@ -14,7 +15,7 @@ use super::table::{Cell, ResultTable};
 use super::table_one::table_one_table;
 
 /// The propensity model, in broom's columns.
-pub fn ps_model_table(terms: &[PsTerm]) -> ResultTable {
+pub fn ps_model_table(terms: &[Coefficient]) -> ResultTable {
     let mut t = ResultTable::new(
         "ps_model",
         "Propensity score model (logistic regression)",
@@ -290,7 +291,8 @@ struct BalanceJson<'a> {
 /// a million weights stay cheap).
 #[derive(Serialize)]
 struct MatchJson<'a> {
-    ps_model: &'a [PsTerm],
+    #[serde(serialize_with = "serialize_ps_model")]
+    ps_model: &'a [Coefficient],
     pairs: Vec<PairJson<'a>>,
     weights: Vec<WeightJson<'a>>,
     balance: Vec<BalanceJson<'a>>,

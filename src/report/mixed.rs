@@ -169,7 +169,7 @@ pub fn fixed_effects_table(fit: &LmmFit) -> ResultTable {
             Cell::text(&c.term),
             Cell::estimate(c.estimate, 5),
             Cell::estimate(c.std_error, 5),
-            Cell::estimate(c.df, 2),
+            Cell::maybe(c.df, 2),
             Cell::estimate(c.statistic, 3),
             Cell::estimate(c.p_value, 4),
             Cell::estimate(c.conf_low, 5),

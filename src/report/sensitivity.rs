@@ -3,7 +3,7 @@
 use super::disclosure::must_suppress;
 use super::table::{Cell, ResultTable};
 use crate::plan::ClusterBy;
-use crate::results::analysis::{AnalysisRun, KeyEstimate};
+use crate::results::analysis::{AnalysisRun, Estimand, KeyEstimate};
 use crate::results::json::SensitivityResults;
 
 /// A sensitivity analysis as `results.json` shows it: the matched numbers suppressed
@@ -19,17 +19,14 @@ pub fn sensitivity_results(run: &AnalysisRun, threshold: u64) -> SensitivityResu
     }
 }
 
-fn describe(estimand: &str) -> String {
-    if estimand == "rate_ratio" {
-        return "rate ratio".into();
+fn describe(estimand: Estimand) -> String {
+    match estimand {
+        Estimand::RateRatio => "rate ratio".into(),
+        Estimand::Change { wave } => format!("change from baseline at {wave} months"),
+        Estimand::DifferenceInChange { wave } => {
+            format!("difference in change at {wave} months")
+        }
     }
-    if let Some(w) = estimand.strip_prefix("difference_in_change_wave_") {
-        return format!("difference in change at {w} months");
-    }
-    if let Some(w) = estimand.strip_prefix("change_wave_") {
-        return format!("change from baseline at {w} months");
-    }
-    estimand.to_string()
 }
 
 /// The main analysis and each sensitivity analysis side by side: one row per
@@ -66,14 +63,14 @@ pub fn sensitivity_table(main: &AnalysisRun, sensitivity: &[AnalysisRun]) -> Res
     t.push(smd);
     let estimates: Vec<Vec<KeyEstimate>> = runs.iter().map(|r| r.key_estimates()).collect();
     for e in &estimates[0] {
-        let decimals = if e.estimand == "rate_ratio" || e.outcome == "eq5d5l_index" {
+        let decimals = if e.estimand == Estimand::RateRatio || e.outcome == "eq5d5l_index" {
             3
         } else {
             2
         };
         let mut row = vec![
             Cell::text(super::did::label(&e.outcome)),
-            Cell::text(describe(&e.estimand)),
+            Cell::text(describe(e.estimand)),
         ];
         for list in &estimates {
             row.push(
@@ -94,15 +91,16 @@ pub fn sensitivity_table(main: &AnalysisRun, sensitivity: &[AnalysisRun]) -> Res
         }
         t.push(row);
     }
-    let main_covariates = &main.settings.covariates;
+    let main_covariates = main.settings.covariates.terms();
     for r in sensitivity {
         let s = &r.settings;
-        let covariates = if s.covariates == *main_covariates {
+        let terms = s.covariates.terms();
+        let covariates = if terms == main_covariates {
             String::new()
-        } else if s.covariates.iter().all(|c| main_covariates.contains(c)) {
+        } else if terms.iter().all(|c| main_covariates.contains(c)) {
             let left_out: Vec<&str> = main_covariates
                 .iter()
-                .filter(|c| !s.covariates.contains(c))
+                .filter(|c| !terms.contains(c))
                 .map(String::as_str)
                 .collect();
             format!(
@@ -112,7 +110,7 @@ pub fn sensitivity_table(main: &AnalysisRun, sensitivity: &[AnalysisRun]) -> Res
         } else {
             format!(
                 "propensity model on {} (largest |SMD| over these), ",
-                s.covariates.join(" + ")
+                terms.join(" + ")
             )
         };
         t.notes.push(format!(
@@ -120,7 +118,7 @@ pub fn sensitivity_table(main: &AnalysisRun, sensitivity: &[AnalysisRun]) -> Res
             s.label,
             s.ratio,
             s.caliper
-                .map_or("none".to_string(), |c| format!("{c} SD of the logit")),
+                .map_or("none".to_string(), |c| format!("{} SD of the logit", c.width())),
             match s.cluster {
                 ClusterBy::MatchedSet => "matched set",
                 ClusterBy::Person => "person",

@@ -27,13 +27,40 @@ pub struct AnalysisRun {
     pub survey: Vec<SurveyOutcome>,
 }
 
+/// What a headline estimate estimates. Written `rate_ratio`, `change_wave_N` or
+/// `difference_in_change_wave_N` in `results.json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Estimand {
+    /// The DiD rate ratio of the change after referral.
+    RateRatio,
+    /// The change from baseline at survey wave `N` (months).
+    Change { wave: i64 },
+    /// The difference between groups in the change from baseline at wave `N`.
+    DifferenceInChange { wave: i64 },
+}
+
+impl std::fmt::Display for Estimand {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Estimand::RateRatio => f.write_str("rate_ratio"),
+            Estimand::Change { wave } => write!(f, "change_wave_{wave}"),
+            Estimand::DifferenceInChange { wave } => write!(f, "difference_in_change_wave_{wave}"),
+        }
+    }
+}
+
+impl Serialize for Estimand {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 /// One headline estimate of an analysis, for the summary and the side-by-side
 /// comparison of the sensitivity analyses.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct KeyEstimate {
     pub outcome: String,
-    /// `rate_ratio`, `change_wave_N` or `difference_in_change_wave_N`.
-    pub estimand: String,
+    pub estimand: Estimand,
     pub estimate: f64,
     pub conf_low: f64,
     pub conf_high: f64,
@@ -52,7 +79,7 @@ impl AnalysisRun {
             {
                 out.push(KeyEstimate {
                     outcome: o.outcome.clone(),
-                    estimand: "rate_ratio".into(),
+                    estimand: Estimand::RateRatio,
                     estimate: rr,
                     conf_low: lo,
                     conf_high: hi,
@@ -60,15 +87,17 @@ impl AnalysisRun {
             }
         }
         for o in &self.survey {
-            let (list, what) = if o.difference_in_change.is_empty() {
-                (&o.change, "change")
+            let (list, estimand): (_, fn(i64) -> Estimand) = if o.difference_in_change.is_empty() {
+                (&o.change, |wave| Estimand::Change { wave })
             } else {
-                (&o.difference_in_change, "difference_in_change")
+                (&o.difference_in_change, |wave| {
+                    Estimand::DifferenceInChange { wave }
+                })
             };
             for e in list {
                 out.push(KeyEstimate {
                     outcome: o.outcome.clone(),
-                    estimand: format!("{what}_wave_{}", e.wave),
+                    estimand: estimand(e.wave),
                     estimate: e.estimate,
                     conf_low: e.conf_low,
                     conf_high: e.conf_high,

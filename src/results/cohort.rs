@@ -4,8 +4,9 @@
 use serde::Serialize;
 
 use crate::data::cohort::RiskSetFlow;
-use crate::results::matching::PsTerm;
+use crate::plan::Caliper;
 use crate::stats::balance::{BalanceRow, SampleSizes};
+use crate::stats::coefficient::Coefficient;
 
 /// Counts of the extract, for the results.
 #[derive(Debug, Clone, Serialize)]
@@ -23,7 +24,7 @@ pub struct RiskSetMatching {
     pub formula: String,
     pub ratio: usize,
     /// In standard deviations of the linear logit over all stacked rows.
-    pub caliper: Option<f64>,
+    pub caliper: Option<Caliper>,
     pub exact: Vec<String>,
 }
 
@@ -79,7 +80,7 @@ pub struct CohortFlow {
 pub struct MatchedCohort {
     pub members: Vec<CohortMember>,
     pub flow: CohortFlow,
-    pub ps_model: Vec<PsTerm>,
+    pub ps_model: Vec<Coefficient>,
     pub balance: Vec<BalanceRow>,
     /// The largest absolute standardised mean difference after matching over the
     /// covariates (the distance left out).

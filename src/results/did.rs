@@ -3,6 +3,7 @@
 
 use serde::{Serialize, Serializer};
 
+use crate::stats::coefficient::Coefficient;
 use crate::stats::fixest::FeFamily;
 use crate::stats::vcov::WaldTest;
 
@@ -67,22 +68,31 @@ impl Serialize for VcovSpec {
     }
 }
 
-/// One coefficient, in broom's columns; for Poisson also the rate ratio.
+/// One coefficient of a difference-in-differences model; for Poisson also the rate
+/// ratio `exp(β)` and its interval.
 #[derive(Debug, Clone, Serialize)]
 pub struct DidCoefficient {
-    pub term: String,
-    pub estimate: f64,
-    pub std_error: f64,
-    pub statistic: f64,
-    pub p_value: f64,
-    pub conf_low: f64,
-    pub conf_high: f64,
+    #[serde(flatten)]
+    pub coefficient: Coefficient,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_ratio: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_ratio_conf_low: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_ratio_conf_high: Option<f64>,
+}
+
+impl DidCoefficient {
+    /// The row of a fitted coefficient; `poisson` adds the rate ratio.
+    pub fn new(coefficient: Coefficient, poisson: bool) -> DidCoefficient {
+        let exp = |x: f64| poisson.then(|| x.exp());
+        DidCoefficient {
+            rate_ratio: exp(coefficient.estimate),
+            rate_ratio_conf_low: exp(coefficient.conf_low),
+            rate_ratio_conf_high: exp(coefficient.conf_high),
+            coefficient,
+        }
+    }
 }
 
 /// A fitted difference-in-differences model.

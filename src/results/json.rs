@@ -9,8 +9,9 @@ use super::outcomes::OutcomeDid;
 use super::survey::{SurveyOutcome, WaveSummary};
 use crate::data::score::ScoreCount;
 use crate::plan::{AnalysisSettings, Plan};
-use crate::results::matching::PsTerm;
+use crate::results::matching::serialize_ps_model;
 use crate::stats::balance::BalanceRow;
+use crate::stats::coefficient::Coefficient;
 
 /// `results.json`, field by field in the order written.
 #[derive(Debug, Clone, Serialize)]
@@ -34,7 +35,8 @@ pub struct MatchingResults<'a> {
     pub options: &'a RiskSetMatching,
     pub flow: &'a CohortFlow,
     pub caliper_width: Option<f64>,
-    pub propensity_model: &'a [PsTerm],
+    #[serde(serialize_with = "serialize_ps_model")]
+    pub propensity_model: &'a [Coefficient],
     pub balance: &'a [BalanceRow],
     pub max_abs_smd_after: f64,
     pub rates: &'a [RateComparison],

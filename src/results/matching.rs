@@ -3,9 +3,10 @@
 //! and the matched rows.
 
 use polars::prelude::DataFrame;
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 use crate::stats::balance::{BalanceRow, SampleSizes};
+use crate::stats::coefficient::Coefficient;
 use crate::stats::glm::GlmFit;
 use crate::stats::matching::{MatchOrder, Matching};
 use crate::stats::table_one::TableOne;
@@ -38,20 +39,34 @@ impl Default for MatchSpec {
     }
 }
 
-/// One coefficient of the propensity model.
-#[derive(Debug, Clone, Serialize)]
-pub struct PsTerm {
-    pub term: String,
-    pub estimate: f64,
-    pub std_error: f64,
-    pub statistic: f64,
-    pub p_value: f64,
+/// Writes the propensity model as R's `summary(glm)` coefficient table: term, estimate,
+/// standard error, z and p. The published outputs have always shown these columns; the
+/// Wald interval stays in the results for whoever reads them in code.
+pub fn serialize_ps_model<S: Serializer>(
+    terms: &[Coefficient],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct Row<'a> {
+        term: &'a str,
+        estimate: f64,
+        std_error: f64,
+        statistic: f64,
+        p_value: f64,
+    }
+    serializer.collect_seq(terms.iter().map(|c| Row {
+        term: &c.term,
+        estimate: c.estimate,
+        std_error: c.std_error,
+        statistic: c.statistic,
+        p_value: c.p_value,
+    }))
 }
 
 /// Everything matching produced.
 #[derive(Debug, Clone)]
 pub struct MatchAnalysis {
-    pub ps_model: Vec<PsTerm>,
+    pub ps_model: Vec<Coefficient>,
     pub ps_fit: GlmFit,
     /// Rows of the input data used (all of them: covariates must be complete).
     pub treated: Vec<bool>,

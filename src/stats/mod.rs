@@ -2,6 +2,7 @@
 //! group codes) in, typed result structs out.
 
 pub mod balance;
+pub mod coefficient;
 pub mod design;
 pub mod fixest;
 pub mod formula;
@@ -10,6 +11,8 @@ pub mod lmm;
 pub mod matching;
 pub mod table_one;
 pub mod vcov;
+
+pub use coefficient::Coefficient;
 
 use rayon::prelude::*;
 

@@ -5,20 +5,8 @@ use nalgebra::DMatrix;
 use serde::Serialize;
 
 use super::{FeError, FeFamily};
+use crate::stats::coefficient::Coefficient;
 use crate::stats::vcov::{wald_test, WaldTest};
-
-/// One row of the coefficient table (broom's columns).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FeCoefficient {
-    pub name: String,
-    pub estimate: f64,
-    pub std_error: f64,
-    /// t (Gaussian) or z (Poisson).
-    pub statistic: f64,
-    pub p_value: f64,
-    pub conf_low: f64,
-    pub conf_high: f64,
-}
 
 /// How many input rows were dropped, by reason (in the order they are applied).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -42,7 +30,7 @@ impl DroppedRows {
 pub struct FeFit {
     pub family: FeFamily,
     /// The regressors kept, in input order.
-    pub coefficients: Vec<FeCoefficient>,
+    pub coefficients: Vec<Coefficient>,
     /// Variance of the kept coefficients, in the order of `coefficients`.
     pub vcov: DMatrix<f64>,
     /// `iid`, `hetero`, `CRV1(unit)`, `CRV1(unit, period)`.
@@ -84,8 +72,8 @@ impl FeFit {
     }
 
     /// The coefficient called `name`.
-    pub fn coefficient(&self, name: &str) -> Option<&FeCoefficient> {
-        self.coefficients.iter().find(|c| c.name == name)
+    pub fn coefficient(&self, name: &str) -> Option<&Coefficient> {
+        self.coefficients.iter().find(|c| c.term == name)
     }
 
     /// Joint Wald test that the coefficients `terms` are all zero, with this fit's
@@ -103,7 +91,7 @@ impl FeFit {
             let j = self
                 .coefficients
                 .iter()
-                .position(|c| c.name == t)
+                .position(|c| c.term == t)
                 .ok_or_else(|| FeError::UnknownTerm {
                     name: t.to_string(),
                 })?;

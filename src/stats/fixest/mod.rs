@@ -105,5 +105,5 @@ mod tests_speed;
 
 pub use error::FeError;
 pub use fit::fit_fe;
-pub use fitted::{DroppedRows, FeCoefficient, FeFit};
+pub use fitted::{DroppedRows, FeFit};
 pub use options::{FeFamily, FeModel, Vcov};

@@ -97,18 +97,18 @@ pub(super) fn ok<T, E: std::fmt::Display>(r: Result<T, E>) -> T {
 fn assert_same_fit(a: &FeFit, b: &FeFit, tol: f64) {
     assert_eq!(a.coefficients.len(), b.coefficients.len());
     for (x, y) in a.coefficients.iter().zip(&b.coefficients) {
-        assert_eq!(x.name, y.name);
+        assert_eq!(x.term, y.term);
         assert!(
             rel_diff(x.estimate, y.estimate) < tol,
             "{}: {} vs {}",
-            x.name,
+            x.term,
             x.estimate,
             y.estimate
         );
         assert!(
             rel_diff(x.std_error, y.std_error) < tol,
             "{}: {} vs {}",
-            x.name,
+            x.term,
             x.std_error,
             y.std_error
         );
@@ -390,7 +390,7 @@ fn a_regressor_collinear_with_the_fixed_effects_is_dropped_and_named() {
             &FeModel::new(family),
         ));
         assert_eq!(fit.collinear, ["treated"]);
-        let terms: Vec<&str> = fit.coefficients.iter().map(|c| c.name.as_str()).collect();
+        let terms: Vec<&str> = fit.coefficients.iter().map(|c| c.term.as_str()).collect();
         assert_eq!(terms, ["treated_post"]);
     }
 }

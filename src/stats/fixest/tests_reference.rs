@@ -191,7 +191,7 @@ fn agrees_with_pyfixest() {
             .iter()
             .map(|c| c["term"].as_str().expect("term"))
             .collect();
-        let ours: Vec<&str> = fit.coefficients.iter().map(|c| c.name.as_str()).collect();
+        let ours: Vec<&str> = fit.coefficients.iter().map(|c| c.term.as_str()).collect();
         if names != ours {
             ck.fail(format!("{name}: terms {ours:?} vs {names:?}"));
             continue;
@@ -205,7 +205,7 @@ fn agrees_with_pyfixest() {
                 ("conf_low", c.conf_low),
                 ("conf_high", c.conf_high),
             ] {
-                ck.close(name, &format!("{} {what}", c.name), ours, num(&r[what]));
+                ck.close(name, &format!("{} {what}", c.term), ours, num(&r[what]));
             }
         }
         let v = case["vcov_matrix"].as_array().expect("vcov");

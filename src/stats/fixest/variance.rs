@@ -9,7 +9,8 @@ use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 use super::estimate::Estimate;
 use super::index::FixedEffectIndex;
 use super::options::ValidFeModel;
-use super::{FeCoefficient, FeFamily, Vcov};
+use super::{FeFamily, Vcov};
+use crate::stats::coefficient::Coefficient;
 use crate::stats::vcov::{cluster_meat, hetero_meat, is_nested, sandwich, small_sample_k};
 
 pub(super) struct Variance {
@@ -129,7 +130,7 @@ pub(super) fn inference(
     vcov: &DMatrix<f64>,
     t_df: Option<f64>,
     model: &ValidFeModel,
-) -> Vec<FeCoefficient> {
+) -> Vec<Coefficient> {
     let alpha = 1.0 - model.confidence_level;
     let normal = Normal::standard();
     let student = t_df.and_then(|df| StudentsT::new(0.0, 1.0, df).ok());
@@ -150,11 +151,12 @@ pub(super) fn inference(
                 (None, Some(_)) => f64::NAN,
                 (None, None) => 2.0 * normal.cdf(-statistic.abs()),
             };
-            FeCoefficient {
-                name: name.clone(),
+            Coefficient {
+                term: name.clone(),
                 estimate,
                 std_error,
                 statistic,
+                df: None,
                 p_value,
                 conf_low: estimate - quantile * std_error,
                 conf_high: estimate + quantile * std_error,

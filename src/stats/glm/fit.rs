@@ -11,23 +11,8 @@ use super::irls::irls;
 use super::rows::{column_is_all_ones, for_each_block, PASS_BLOCK_ROWS};
 use super::separation::detect_separation;
 use super::{Family, GlmError, GlmOptions, Separation};
+use crate::stats::coefficient::Coefficient;
 use crate::stats::design::DesignRows;
-
-/// One row of the coefficient table (R's `summary.glm(fit)$coefficients`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Coefficient {
-    /// Column name (term).
-    pub name: String,
-    /// Estimate; NaN if the column is aliased.
-    pub estimate: f64,
-    /// Standard error; NaN if aliased.
-    pub std_error: f64,
-    /// Wald statistic estimate / std_error: z for binomial and Poisson, t for gaussian.
-    pub statistic: f64,
-    /// Two-sided p-value from the normal (z) or t distribution with `df_residual`
-    /// degrees of freedom (t).
-    pub p_value: f64,
-}
 
 /// Which reference distribution the Wald statistics use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -271,16 +256,13 @@ pub fn fit_glm<X: DesignRows + ?Sized>(
     } else {
         None
     };
-    let mut coefficients: Vec<Coefficient> = column_names
-        .iter()
-        .map(|name| Coefficient {
-            name: name.clone(),
-            estimate: f64::NAN,
-            std_error: f64::NAN,
-            statistic: f64::NAN,
-            p_value: f64::NAN,
-        })
-        .collect();
+    // Wald intervals, as `confint.default` (normal) or `confint.lm` (t) compute them.
+    let quantile = match statistic {
+        WaldStatistic::Z => normal.inverse_cdf(0.975),
+        WaldStatistic::T => student.as_ref().map_or(f64::NAN, |t| t.inverse_cdf(0.975)),
+    };
+    let mut coefficients: Vec<Coefficient> =
+        column_names.iter().map(Coefficient::aliased).collect();
     for (i, &col) in wls.pivot.iter().enumerate().take(rank) {
         let estimate = fit.coefficients[col];
         let se = std_errors[i];
@@ -292,11 +274,14 @@ pub fn fit_glm<X: DesignRows + ?Sized>(
                 .map_or(f64::NAN, |t| 2.0 * t.cdf(-stat.abs())),
         };
         coefficients[col] = Coefficient {
-            name: column_names[col].clone(),
+            term: column_names[col].clone(),
             estimate,
             std_error: se,
             statistic: stat,
+            df: None,
             p_value,
+            conf_low: estimate - quantile * se,
+            conf_high: estimate + quantile * se,
         };
     }
     let aliased: Vec<String> = (0..p)

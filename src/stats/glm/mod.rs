@@ -36,7 +36,7 @@ mod tests_qr;
 
 pub use error::GlmError;
 pub use family::Family;
-pub use fit::{fit_glm, Coefficient, GlmFit, WaldStatistic};
+pub use fit::{fit_glm, GlmFit, WaldStatistic};
 pub use irls::{working_values, WorkingValues};
 pub use options::GlmOptions;
 pub use separation::Separation;

@@ -6,7 +6,8 @@ use serde::Serialize;
 
 use super::irls::IrlsResult;
 use super::rows::{for_each_block, PASS_BLOCK_ROWS};
-use super::{Coefficient, Family};
+use super::Family;
+use crate::stats::coefficient::Coefficient;
 use crate::stats::design::DesignRows;
 
 /// Evidence of complete or quasi-complete separation (binomial) or of a rate

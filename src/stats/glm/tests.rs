@@ -10,7 +10,8 @@ use nalgebra::{DMatrix, DVector};
 use serde_json::Value;
 
 use super::*;
-use crate::test_support::EXACT;
+use crate::stats::coefficient::Coefficient;
+use crate::test_support::{assert_close, EXACT};
 
 /// Relative agreement required with R (estimates, SEs, statistics, p-values,
 /// deviances, AIC, fitted values, vcov).
@@ -216,7 +217,7 @@ fn assert_matches_r(case: &RCase, fit: &GlmFit, skip: &[&str]) -> f64 {
     assert_eq!(fit.df_null, int("df_null"), "df_null");
     assert_eq!(fit.rank, int("rank"), "rank");
     assert_eq!(fit.aliased, strings(&r["aliased"]), "aliased columns");
-    let names: Vec<&str> = fit.coefficients.iter().map(|c| c.name.as_str()).collect();
+    let names: Vec<&str> = fit.coefficients.iter().map(|c| c.term.as_str()).collect();
     assert_eq!(names, strings(&r["terms"]), "coefficient names and order");
     let statistic = match r["statistic_name"].as_str().expect("statistic_name") {
         "z value" => WaldStatistic::Z,
@@ -241,6 +242,24 @@ fn lalonde_logit_matches_r() {
     ));
     assert!(fit.converged);
     assert!(fit.aliased.is_empty());
+    // Wald intervals as R's `confint.default`: estimate ± qnorm(0.975) · SE, with the
+    // estimates and SEs checked against R above.
+    const QNORM_975: f64 = 1.959_963_984_540_053_6;
+    for c in &fit.coefficients {
+        assert_eq!(c.df, None);
+        assert_close(
+            &c.term,
+            c.conf_low,
+            c.estimate - QNORM_975 * c.std_error,
+            EXACT,
+        );
+        assert_close(
+            &c.term,
+            c.conf_high,
+            c.estimate + QNORM_975 * c.std_error,
+            EXACT,
+        );
+    }
 }
 
 #[test]
@@ -253,7 +272,7 @@ fn lalonde_collinear_and_zero_columns_are_aliased_like_r() {
         let c = fit
             .coefficients
             .iter()
-            .find(|c| c.name == name)
+            .find(|c| c.term == name)
             .expect("coefficient");
         assert!(c.estimate.is_nan() && c.std_error.is_nan());
     }

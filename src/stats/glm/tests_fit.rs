@@ -96,7 +96,7 @@ fn assert_within_se(fit: &GlmFit, truth: &[f64], max_z: f64) {
         assert!(
             z.abs() < max_z,
             "{}: estimate {} vs truth {t} is {z:.2} SE away",
-            c.name,
+            c.term,
             c.estimate
         );
     }

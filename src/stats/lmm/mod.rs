@@ -64,8 +64,9 @@ mod tests;
 
 use nalgebra::{DMatrix, SymmetricEigen};
 use serde::Serialize;
-use statrs::distribution::{ChiSquared, Continuous, ContinuousCDF, StudentsT};
+use statrs::distribution::{ChiSquared, ContinuousCDF};
 
+use super::coefficient::Coefficient;
 use super::design::{Design, RandomEffectBlock};
 use pls::{Model, TermInput};
 
@@ -122,6 +123,31 @@ pub struct LmmOptions {
     pub singular_tolerance: f64,
 }
 
+impl LmmOptions {
+    /// Checks that the options are in range: at least 100 deviance evaluations (what
+    /// the optimiser needs to start), a singularity tolerance in [0, 1).
+    ///
+    /// # Errors
+    /// [`LmmError::InvalidOption`] naming the first option out of range.
+    pub fn validate(&self) -> Result<(), LmmError> {
+        if self.max_evaluations < 100 {
+            return Err(LmmError::InvalidOption {
+                name: "max_evaluations",
+                value: self.max_evaluations as f64,
+                expected: "at least 100",
+            });
+        }
+        if !(0.0..1.0).contains(&self.singular_tolerance) {
+            return Err(LmmError::InvalidOption {
+                name: "singular_tolerance",
+                value: self.singular_tolerance,
+                expected: "a number in [0, 1)",
+            });
+        }
+        Ok(())
+    }
+}
+
 impl Default for LmmOptions {
     fn default() -> Self {
         LmmOptions {
@@ -131,21 +157,6 @@ impl Default for LmmOptions {
             singular_tolerance: 1e-4,
         }
     }
-}
-
-/// One fixed-effect coefficient, with broom's column names.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct FixedEffect {
-    pub term: String,
-    pub estimate: f64,
-    pub std_error: f64,
-    pub df: f64,
-    /// The t statistic.
-    pub statistic: f64,
-    pub p_value: f64,
-    /// 95 % interval: estimate ± t(0.975, df) · SE.
-    pub conf_low: f64,
-    pub conf_high: f64,
 }
 
 /// The variance of one random-effect column of a term.
@@ -174,18 +185,6 @@ pub struct Correlation {
 pub struct GroupCount {
     pub group: String,
     pub n_groups: usize,
-}
-
-/// A linear combination `Lβ` of the fixed effects with its test and interval.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ContrastResult {
-    pub estimate: f64,
-    pub std_error: f64,
-    pub df: f64,
-    pub statistic: f64,
-    pub p_value: f64,
-    pub conf_low: f64,
-    pub conf_high: f64,
 }
 
 /// A likelihood-ratio test between two nested ML fits, as lme4's `anova(m0, m1)`.
@@ -220,7 +219,7 @@ pub struct LmmFit {
     pub df_method: DfMethod,
     /// Model-based, or cluster-robust after [`LmmFit::with_robust_vcov`].
     pub standard_errors: StandardErrors,
-    pub fixed_effects: Vec<FixedEffect>,
+    pub fixed_effects: Vec<Coefficient>,
     /// Per term (in lme4's order) and column; the residual is [`LmmFit::sigma`].
     pub random_effects: Vec<VarianceComponent>,
     pub correlations: Vec<Correlation>,
@@ -312,6 +311,12 @@ pub enum LmmError {
     TooLarge { q: usize, limit: usize },
     #[error("mixed model: {message}")]
     NumericalFailure { message: String },
+    #[error("mixed model: option `{name}` is {value}; it must be {expected}")]
+    InvalidOption {
+        name: &'static str,
+        value: f64,
+        expected: &'static str,
+    },
     #[error("contrast: {found} coefficient(s) given but the model has {expected} fixed effects")]
     ContrastLength { expected: usize, found: usize },
     #[error("likelihood-ratio test: both models must be fitted by maximum likelihood (Method::Ml); refit REML fits with ML, as anova() does")]
@@ -335,6 +340,7 @@ pub fn fit_lmm(
     random: &[RandomEffectBlock],
     options: &LmmOptions,
 ) -> Result<LmmFit, LmmError> {
+    options.validate()?;
     let y = design.response.as_ref().ok_or(LmmError::NoResponse)?;
     let y: Vec<f64> = y.iter().copied().collect();
     let x = &design.x;
@@ -510,7 +516,7 @@ pub fn fit_lmm(
             message: "the deviance cannot be evaluated at the starting values; check the data for extreme values".into(),
         });
     }
-    let max_eval = options.max_evaluations.max(100);
+    let max_eval = options.max_evaluations;
     let opt = optimize::minimize(&mut objective, &start, &lower, max_eval);
     let theta = opt.x.clone();
 
@@ -605,15 +611,9 @@ pub fn fit_lmm(
         let mut l = vec![0.0; p];
         l[j] = 1.0;
         let c = fit.contrast_unchecked(&l, &beta);
-        fit.fixed_effects.push(FixedEffect {
-            term: column_name(&design.column_names, j),
+        fit.fixed_effects.push(Coefficient {
             estimate: b,
-            std_error: c.std_error,
-            df: c.df,
-            statistic: c.statistic,
-            p_value: c.p_value,
-            conf_low: c.conf_low,
-            conf_high: c.conf_high,
+            ..c.named(column_name(&design.column_names, j))
         });
     }
     fill_variance_components(&mut fit, &model, &terms, &theta, sigma);
@@ -647,10 +647,12 @@ impl LmmFit {
     /// `df = 2 (LᵀVL)² / (gᵀ A g)` with `gᵢ = Lᵀ (∂V/∂varparᵢ) L` and `A` the covariance
     /// of the variance parameters). This is what emmeans-style marginal means and their
     /// differences need: `L` is a row of the reference grid, or a difference of rows.
+    /// The row's `term` is empty: the caller names the combination
+    /// ([`Coefficient::named`]).
     ///
     /// # Errors
     /// [`LmmError::ContrastLength`] when `l` does not have one weight per fixed effect.
-    pub fn contrast(&self, l: &[f64]) -> Result<ContrastResult, LmmError> {
+    pub fn contrast(&self, l: &[f64]) -> Result<Coefficient, LmmError> {
         let p = self.fixed_effects.len();
         if l.len() != p {
             return Err(LmmError::ContrastLength {
@@ -661,7 +663,7 @@ impl LmmFit {
         Ok(self.contrast_unchecked(l, &self.coefficients()))
     }
 
-    fn contrast_unchecked(&self, l: &[f64], beta: &[f64]) -> ContrastResult {
+    fn contrast_unchecked(&self, l: &[f64], beta: &[f64]) -> Coefficient {
         let estimate: f64 = l.iter().zip(beta).map(|(a, b)| a * b).sum();
         let var = quadratic_form(l, &self.vcov);
         let df = match &self.satterthwaite {
@@ -675,7 +677,7 @@ impl LmmFit {
                 None => self.robust_df.unwrap_or_else(|| self.df_residual()),
             },
         };
-        t_test(estimate, var.sqrt(), df)
+        Coefficient::t_test("", estimate, var.sqrt(), df)
     }
 
     /// The fit with its covariance of β̂ replaced by a cluster-robust one: the fixed
@@ -698,12 +700,11 @@ impl LmmFit {
             l[j] = 1.0;
             let c = self.contrast_unchecked(&l, &beta);
             let f = &mut self.fixed_effects[j];
-            f.std_error = c.std_error;
-            f.df = c.df;
-            f.statistic = c.statistic;
-            f.p_value = c.p_value;
-            f.conf_low = c.conf_low;
-            f.conf_high = c.conf_high;
+            *f = Coefficient {
+                term: std::mem::take(&mut f.term),
+                estimate: f.estimate,
+                ..c
+            };
         }
         self
     }
@@ -800,37 +801,6 @@ fn quadratic_form(l: &[f64], m: &DMatrix<f64>) -> f64 {
         }
     }
     s
-}
-
-/// t statistic, two-sided p-value and 95 % interval on `df` degrees of freedom.
-fn t_test(estimate: f64, std_error: f64, df: f64) -> ContrastResult {
-    let statistic = estimate / std_error;
-    let (p_value, q) = match StudentsT::new(0.0, 1.0, df) {
-        Ok(t) if df > 0.0 => (2.0 * t.sf(statistic.abs()), t_quantile_975(&t)),
-        _ => (f64::NAN, f64::NAN),
-    };
-    ContrastResult {
-        estimate,
-        std_error,
-        df,
-        statistic,
-        p_value,
-        conf_low: estimate - q * std_error,
-        conf_high: estimate + q * std_error,
-    }
-}
-
-/// `qt(0.975, df)`: statrs' inverse CDF refined by Newton steps on the upper tail.
-fn t_quantile_975(t: &StudentsT) -> f64 {
-    let mut x = t.inverse_cdf(0.975);
-    for _ in 0..3 {
-        let d = t.pdf(x);
-        if d.is_nan() || d <= 0.0 {
-            break;
-        }
-        x += (t.sf(x) - 0.025) / d;
-    }
-    x
 }
 
 /// lmerTest's `as_lmerModLT`: the Hessian of the deviance in varpar = (θ, σ) and the

@@ -4,6 +4,12 @@
 use serde_json::Value;
 
 use super::*;
+use crate::stats::coefficient::Coefficient;
+
+/// The degrees of freedom every mixed-model coefficient carries.
+fn df(c: &Coefficient) -> f64 {
+    c.df.expect("a mixed-model coefficient carries its df")
+}
 use crate::stats::design::{model_matrix, random_effect_design, ColumnData, DataSet};
 use crate::stats::formula::parse;
 
@@ -189,7 +195,7 @@ fn check_case(name: &str) -> LmmFit {
     let fe = &r["fixed_effects"];
     let terms: Vec<String> = fit.fixed_effects.iter().map(|f| f.term.clone()).collect();
     assert_eq!(terms, strs(&fe["term"]), "{name}: terms");
-    let col = |f: fn(&FixedEffect) -> f64| fit.fixed_effects.iter().map(f).collect::<Vec<_>>();
+    let col = |f: fn(&Coefficient) -> f64| fit.fixed_effects.iter().map(f).collect::<Vec<_>>();
     let mut a = Agreement::default();
     a.check(
         "estimate",
@@ -212,7 +218,7 @@ fn check_case(name: &str) -> LmmFit {
         1e-8,
         tol::ESTIMATE,
     );
-    a.check("df", &col(|f| f.df), &nums(&fe["df"]), 0.0, tol::DF);
+    a.check("df", &col(df), &nums(&fe["df"]), 0.0, tol::DF);
     a.check(
         "p_value",
         &col(|f| f.p_value),
@@ -395,7 +401,7 @@ fn check_case(name: &str) -> LmmFit {
         );
         a.check(
             &format!("contrast df {cname}"),
-            &[ours.df, ours.p_value, ours.conf_low, ours.conf_high],
+            &[df(&ours), ours.p_value, ours.conf_low, ours.conf_high],
             &[
                 num(&c["df"]),
                 num(&c["p_value"]),
@@ -544,9 +550,9 @@ fn residual_df_option_uses_n_minus_p() {
         ..LmmOptions::default()
     };
     let fit = fit_formula("Reaction ~ Days + (Days | Subject)", &data, &options).expect("fit");
-    assert!(fit.fixed_effects.iter().all(|f| f.df == 178.0));
+    assert!(fit.fixed_effects.iter().all(|f| df(f) == 178.0));
     assert!(fit.vcov_varpar().is_none());
-    assert_eq!(fit.contrast(&[1.0, 5.0]).expect("contrast").df, 178.0);
+    assert_eq!(df(&fit.contrast(&[1.0, 5.0]).expect("contrast")), 178.0);
 }
 
 #[test]
@@ -585,7 +591,7 @@ fn results_do_not_change_when_rows_are_permuted() {
             x.estimate,
             y.estimate
         );
-        assert!(rel(x.df, y.df, 0.0) < 1e-6);
+        assert!(rel(df(x), df(y), 0.0) < 1e-6);
     }
     assert!(rel(a.log_likelihood, b.log_likelihood, 0.0) < 1e-12);
 }
@@ -1031,7 +1037,7 @@ fn cluster_robust_vcov_matches_club_sandwich() {
                 assert!((fe.std_error - robust.vcov[(j, j)].sqrt()).abs() < 1e-12);
                 match kind {
                     // CR1 tests every coefficient on G − 1 df.
-                    RobustType::Cr1 => assert_eq!(fe.df, robust.clusters as f64 - 1.0),
+                    RobustType::Cr1 => assert_eq!(df(fe), robust.clusters as f64 - 1.0),
                     // CR2: Satterthwaite df per coefficient, as coef_test.
                     RobustType::Cr2 => {
                         let want = match &r["df_cr2_satterthwaite"] {
@@ -1039,9 +1045,9 @@ fn cluster_robust_vcov_matches_club_sandwich() {
                             one => num(one),
                         };
                         assert!(
-                            (fe.df - want).abs() <= 1e-4 * want,
+                            (df(fe) - want).abs() <= 1e-4 * want,
                             "{name} df {j}: {} vs {want}",
-                            fe.df
+                            df(fe)
                         );
                     }
                 }
@@ -1061,9 +1067,9 @@ fn cluster_robust_vcov_matches_club_sandwich() {
                     want["std_error"]
                 );
                 assert!(
-                    (got.df - num(&want["df"])).abs() <= 1e-4 * got.df,
+                    (df(&got) - num(&want["df"])).abs() <= 1e-4 * df(&got),
                     "{name} contrast df {} vs {}",
-                    got.df,
+                    df(&got),
                     want["df"]
                 );
             }
@@ -1080,4 +1086,39 @@ fn cluster_robust_vcov_refuses_crossed_factors() {
     let fit = fit_lmm(&design, &blocks, &LmmOptions::default()).unwrap();
     let e = cluster_robust_vcov(&fit, &design, &blocks, RobustType::Cr2).unwrap_err();
     assert!(matches!(e, RobustError::NotNested(..)), "{e:?}");
+}
+
+#[test]
+fn options_out_of_range_are_refused_before_fitting() {
+    let data = read_csv(data_file("sleepstudy.csv"));
+    for (options, name) in [
+        (
+            LmmOptions {
+                max_evaluations: 99,
+                ..LmmOptions::default()
+            },
+            "max_evaluations",
+        ),
+        (
+            LmmOptions {
+                singular_tolerance: f64::NAN,
+                ..LmmOptions::default()
+            },
+            "singular_tolerance",
+        ),
+        (
+            LmmOptions {
+                singular_tolerance: 1.0,
+                ..LmmOptions::default()
+            },
+            "singular_tolerance",
+        ),
+    ] {
+        let e = fit_formula("Reaction ~ Days + (Days | Subject)", &data, &options).unwrap_err();
+        assert!(
+            matches!(e, LmmError::InvalidOption { name: n, .. } if n == name),
+            "{e}"
+        );
+    }
+    assert!(LmmOptions::default().validate().is_ok());
 }
