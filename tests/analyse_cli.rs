@@ -191,20 +191,75 @@ fn an_existing_results_folder_is_kept_without_force() {
     let run = analyse_demo(&out, &[]);
     assert_eq!(run.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&run.stderr).contains("--force"));
+    // --force replaces only a folder of shine's results.
+    let run = analyse_demo(&out, &["--force"]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&run.stderr).contains("not a folder of shine's results"),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     assert_eq!(
         std::fs::read_to_string(out.join("keep.txt")).expect("kept"),
         "mine"
     );
-    assert!(analyse_demo(&out, &["--force"]).status.success());
-    assert!(!out.join("keep.txt").exists());
+    let results = scratch.join("results");
+    assert!(analyse_demo(&results, &[]).status.success());
+    std::fs::write(results.join("stale.txt"), "old").expect("write");
+    assert!(analyse_demo(&results, &["--force"]).status.success());
+    assert!(!results.join("stale.txt").exists());
+    assert!(results.join("manifest.json").exists());
     // No staging folder is left beside it.
-    let parent = out.parent().expect("parent");
-    let leftovers = std::fs::read_dir(parent)
+    let leftovers = std::fs::read_dir(scratch.path())
         .expect("read")
         .filter_map(|e| e.ok())
         .filter(|e| e.file_name().to_string_lossy().contains("partial"))
         .count();
     assert_eq!(leftovers, 0);
+}
+
+#[test]
+fn the_results_never_overwrite_or_enter_the_inputs() {
+    let scratch = Scratch::new("analyse-inputs");
+    let extracts = scratch.copy_of(&demo_extracts(), "extracts");
+    let before = tree(&extracts);
+    let plan = scratch.write("plan.toml", "seed = 3\n");
+    let inside = extracts.join("results");
+    let relative_back = extracts.join("sub").join("..");
+    for (out, force, relation) in [
+        (extracts.clone(), true, "is the input"),
+        (extracts.clone(), false, "is the input"),
+        (inside.clone(), true, "is inside the input"),
+        (relative_back, true, "is the input"),
+        (scratch.path().to_path_buf(), true, "holds the input"),
+        (plan.clone(), true, "is the input"),
+    ] {
+        let mut command = shine();
+        command
+            .args(["analyse", "--quiet", "--plan"])
+            .arg(&plan)
+            .arg(&extracts)
+            .arg("--out")
+            .arg(&out);
+        if force {
+            command.arg("--force");
+        }
+        let run = common::run_failing(&mut command);
+        assert_eq!(run.code, Some(2), "{}: {}", out.display(), run.stderr);
+        assert!(
+            run.stderr.contains(relation),
+            "{}: {}",
+            out.display(),
+            run.stderr
+        );
+        assert_eq!(
+            tree(&extracts),
+            before,
+            "{}: the inputs changed",
+            out.display()
+        );
+        assert!(!inside.exists());
+    }
 }
 
 #[test]
@@ -930,4 +985,31 @@ fn the_did_agrees_with_pyfixest_on_the_matched_cohort() {
     }
     assert_eq!(checked, 3);
     let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn a_tiny_population_ends_with_a_message_not_a_panic() {
+    // 12 referred persons: a survey model whose p-value came out NaN used to panic
+    // inside statrs; now the analysis either runs or stops with a message.
+    let scratch = Scratch::new("analyse-tiny");
+    let extracts = scratch.join("extracts");
+    simulate(&extracts, 12, 500, 5);
+    let run = common::run_failing(
+        shine()
+            .args(["analyse", "--quiet"])
+            .arg(&extracts)
+            .arg("--out")
+            .arg(scratch.join("out")),
+    );
+    assert!(
+        matches!(run.code, Some(0..=2)),
+        "{:?}: {}",
+        run.code,
+        run.stderr
+    );
+    assert!(
+        run.success() || run.stderr.starts_with("error: "),
+        "{}",
+        run.stderr
+    );
 }

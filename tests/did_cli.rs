@@ -169,3 +169,31 @@ fn bad_panels_give_clear_messages() {
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("cluster:COL"), "{err}");
 }
+
+#[test]
+fn hostile_formulas_and_thread_counts_get_exit_2_not_a_crash() {
+    let castle = reference("fixest/castle.csv");
+    let deep = format!(
+        "l_homicide ~ {}post{} | sid + year",
+        "(".repeat(50_000),
+        ")".repeat(50_000)
+    );
+    let signs = format!("l_homicide ~ {}post | sid + year", "-".repeat(50_000));
+    for formula in [deep, signs] {
+        let run = run_failing(
+            shine()
+                .args(["did", "--quiet", "--formula", &formula])
+                .arg("--data")
+                .arg(&castle),
+        );
+        assert_eq!(run.code, Some(2), "{}", run.stderr);
+        assert!(
+            run.stderr.contains("nested more than 200 levels"),
+            "{}",
+            run.stderr
+        );
+    }
+    let run = run_failing(shine().args(["--threads", "100000", "plan"]));
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(run.stderr.contains("per logical CPU"), "{}", run.stderr);
+}

@@ -307,3 +307,58 @@ fn bad_inputs_give_clear_messages_and_exit_codes() {
     assert_eq!(code, Some(2));
     assert!(err.contains("must be 0/1"), "{err}");
 }
+
+#[test]
+fn the_output_folder_never_replaces_the_data_or_a_foreign_folder() {
+    let scratch = Scratch::new("match-out");
+    let data = scratch
+        .copy_of(&reference("matching"), "data")
+        .join("lalonde.csv");
+    let original = std::fs::read(&data).expect("read data");
+    let run_out = |out: &Path, force: bool| {
+        let mut command = shine();
+        command
+            .args([
+                "match",
+                "--quiet",
+                "--id",
+                "id",
+                "--formula",
+                "treat ~ age + educ + re74",
+            ])
+            .arg("--data")
+            .arg(&data)
+            .arg("--out")
+            .arg(out);
+        if force {
+            command.arg("--force");
+        }
+        run_failing(&mut command)
+    };
+    // The data file itself, and the folder that holds it.
+    for out in [data.clone(), scratch.join("data")] {
+        let run = run_out(&out, true);
+        assert_eq!(run.code, Some(2), "{}", run.stderr);
+        assert!(run.stderr.contains("the input"), "{}", run.stderr);
+        assert_eq!(std::fs::read(&data).expect("data kept"), original);
+    }
+    // A folder shine did not write is kept, even with --force.
+    let foreign = scratch.join("foreign");
+    std::fs::create_dir_all(&foreign).expect("mkdir");
+    std::fs::write(foreign.join("notes.txt"), "mine").expect("write");
+    let run = run_out(&foreign, true);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(foreign.join("notes.txt").exists());
+    // Its own results carry a manifest, and --force replaces them.
+    let out = scratch.join("matched");
+    assert!(run_out(&out, false).success());
+    let manifest = read_json(out.join("manifest.json"));
+    assert_eq!(manifest["command"], "match");
+    assert!(manifest["outputs"]
+        .as_array()
+        .expect("outputs")
+        .iter()
+        .any(|f| f["path"] == "matched.csv"));
+    assert_eq!(run_out(&out, false).code, Some(2));
+    assert!(run_out(&out, true).success());
+}

@@ -58,7 +58,14 @@ pub fn run(args: AnalyseArgs, globals: Globals) -> anyhow::Result<ExitCode> {
     if let Some(seed) = args.seed {
         plan.seed = seed;
     }
-    results_folder::check_target(&args.out, args.force).map_err(output_error)?;
+    let inputs: Vec<PathBuf> = paths
+        .folder
+        .iter()
+        .chain(paths.files.values())
+        .chain(args.plan.iter())
+        .cloned()
+        .collect();
+    results_folder::check_target(&args.out, args.force, &inputs).map_err(output_error)?;
     let config = AnalyseConfig {
         paths,
         period,
@@ -76,10 +83,12 @@ pub fn run(args: AnalyseArgs, globals: Globals) -> anyhow::Result<ExitCode> {
         plan_source,
         export_matched: args.export_matched,
     };
-    results_folder::write(&results, &options, &args.out, args.force).map_err(|e| match e {
-        ReportError::Output(e) => output_error(e),
-        other => anyhow::Error::new(other),
-    })?;
+    results_folder::write(&results, &options, &args.out, args.force, &inputs).map_err(
+        |e| match e {
+            ReportError::Output(e) => output_error(e),
+            other => anyhow::Error::new(other),
+        },
+    )?;
     stage.finish();
     if !globals.quiet {
         eprintln!("results written to {}", args.out.display());
@@ -87,10 +96,13 @@ pub fn run(args: AnalyseArgs, globals: Globals) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// A non-empty results folder is a usage error (exit code 2); other output errors are not.
+/// An --out that cannot be used is a usage error (exit code 2); failing to write is not.
 fn output_error(e: OutputError) -> anyhow::Error {
     match e {
-        OutputError::NotEmpty(_) => anyhow::Error::new(InputError(e.to_string())),
+        OutputError::NotEmpty(_)
+        | OutputError::OverlapsInput { .. }
+        | OutputError::NotResults(_)
+        | OutputError::IsFile(_) => anyhow::Error::new(InputError(e.to_string())),
         other => anyhow::Error::new(other),
     }
 }

@@ -83,7 +83,8 @@ pub struct MatchArgs {
 pub fn run(args: MatchArgs, globals: Globals) -> anyhow::Result<ExitCode> {
     let file = args.data.display().to_string();
     if let Some(out) = &args.out {
-        ResultsFolder::check_target(out, args.force).map_err(|e| InputError(e.to_string()))?;
+        ResultsFolder::check_target(out, args.force, std::slice::from_ref(&args.data))
+            .map_err(|e| InputError(e.to_string()))?;
     }
     let frame = read_any(&args.data).map_err(|e| InputError(e.to_string()))?;
     let request = MatchRequest {
@@ -108,7 +109,7 @@ pub fn run(args: MatchArgs, globals: Globals) -> anyhow::Result<ExitCode> {
     let printout = print_match(&result, args.json)?;
     super::print_stdout(&printout.stdout)?;
     if let (Some(out), Some(folder)) = (&args.out, printout.folder) {
-        folder.commit(out, args.force)?;
+        folder.commit(out, args.force, std::slice::from_ref(&args.data))?;
         if !globals.quiet {
             eprintln!(
                 "matched rows, pairs, tables and figures written to {}",

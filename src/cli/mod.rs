@@ -89,10 +89,18 @@ where
             return Ok(ExitCode::from(code));
         }
     };
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let threads = match cli.threads {
         Some(0) => return Err(InputError("--threads must be at least 1".into()).into()),
+        Some(n) if n > MAX_THREADS_PER_CORE * cores => {
+            return Err(InputError(format!(
+                "--threads {n} is more than {MAX_THREADS_PER_CORE} per logical CPU of this machine ({cores}); use at most {}",
+                MAX_THREADS_PER_CORE * cores
+            ))
+            .into())
+        }
         Some(n) => n,
-        None => std::thread::available_parallelism().map_or(1, usize::from),
+        None => cores,
     };
     let globals = Globals {
         quiet: cli.quiet,
@@ -106,6 +114,10 @@ where
         .build()?;
     pool.install(|| dispatch(cli.command, globals))
 }
+
+/// More threads than this per logical CPU only cost memory (each worker has an 8 MiB
+/// stack) and time.
+const MAX_THREADS_PER_CORE: usize = 4;
 
 /// The command runs on a worker of the pool: give workers a main thread's stack.
 const WORKER_STACK_BYTES: usize = 8 << 20;

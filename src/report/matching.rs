@@ -9,7 +9,8 @@ use crate::stats::coefficient::Coefficient;
 use crate::stats::matching::MatchOrder;
 
 use super::figures::{self, Figure, FigureError, LovePoint, ScoreSample};
-use super::output::ResultsFolder;
+use super::manifest::{OutputFile, SHINE_VERSION};
+use super::output::{ResultsFolder, MANIFEST};
 use super::print_error::PrintError;
 use super::table::{Cell, ResultTable};
 use super::table_one::table_one_table;
@@ -213,11 +214,28 @@ pub fn print_match(result: &MatchResult, json: bool) -> Result<MatchPrintout, Pr
                 folder.add(&format!("{name}.svg"), figure.svg);
                 folder.add(&format!("{name}.png"), figure.png);
             }
+            // What wrote the folder and the SHA-256 of every file: lets `--force`
+            // recognise shine's results, and a reader check them.
+            let manifest = MatchManifest {
+                shine_version: SHINE_VERSION,
+                command: "match",
+                outputs: folder.listing(),
+            };
+            folder.add(MANIFEST, serde_json::to_vec_pretty(&manifest)?);
             Some(folder)
         }
         None => None,
     };
     Ok(MatchPrintout { stdout, folder })
+}
+
+/// `manifest.json` of a `match --out` folder.
+#[derive(Serialize)]
+struct MatchManifest {
+    shine_version: &'static str,
+    command: &'static str,
+    /// Every other file written, with its SHA-256, in path order.
+    outputs: Vec<OutputFile>,
 }
 
 /// The warnings of a matching, one line each, for stderr.

@@ -14,6 +14,20 @@ use super::manifest::OutputFile;
 pub enum OutputError {
     #[error("{0} exists and is not empty: choose another --out, or pass --force to replace it")]
     NotEmpty(String),
+    /// `--out` is an input, holds one, or lies inside an input folder: writing there
+    /// could destroy the inputs.
+    #[error("--out {target} {relation} the input {input}: choose an --out outside the inputs")]
+    OverlapsInput {
+        target: String,
+        relation: &'static str,
+        input: String,
+    },
+    /// `--force` replaces only a folder that shine wrote.
+    #[error("{0} is not a folder of shine's results (it has no manifest.json written by shine): --force replaces only shine's results; choose another --out")]
+    NotResults(String),
+    /// `--out` names a file.
+    #[error("--out {0} is a file: name a folder")]
+    IsFile(String),
     #[error("{path}: {source}")]
     Io {
         path: String,
@@ -47,18 +61,48 @@ impl ResultsFolder {
             .collect()
     }
 
-    /// Refuses early when the target is a non-empty folder and `force` is not set.
-    pub fn check_target(target: &Path, force: bool) -> Result<(), OutputError> {
-        if !force && target.exists() && !is_empty_dir(target) {
-            return Err(OutputError::NotEmpty(target.display().to_string()));
+    /// Refuses, before any work starts, a target that would put the inputs at risk or
+    /// replace what shine did not write: the target may not be an input, hold one, or
+    /// lie inside an input folder (even with `force`); a non-empty target needs `force`,
+    /// and `force` replaces only a folder with a manifest that shine wrote.
+    pub fn check_target(target: &Path, force: bool, inputs: &[PathBuf]) -> Result<(), OutputError> {
+        let shown = || target.display().to_string();
+        let resolved = resolve(target);
+        for input in inputs {
+            let input_resolved = resolve(input);
+            let relation = if resolved == input_resolved {
+                "is"
+            } else if input_resolved.starts_with(&resolved) {
+                "holds"
+            } else if resolved.starts_with(&input_resolved) {
+                "is inside"
+            } else {
+                continue;
+            };
+            return Err(OutputError::OverlapsInput {
+                target: shown(),
+                relation,
+                input: input.display().to_string(),
+            });
+        }
+        if target.is_file() {
+            return Err(OutputError::IsFile(shown()));
+        }
+        if target.exists() && !is_empty_dir(target) {
+            if !force {
+                return Err(OutputError::NotEmpty(shown()));
+            }
+            if !holds_shine_manifest(target) {
+                return Err(OutputError::NotResults(shown()));
+            }
         }
         Ok(())
     }
 
     /// Writes every file into `target`: first into a hidden sibling folder, which then
     /// replaces `target`.
-    pub fn commit(self, target: &Path, force: bool) -> Result<(), OutputError> {
-        Self::check_target(target, force)?;
+    pub fn commit(self, target: &Path, force: bool, inputs: &[PathBuf]) -> Result<(), OutputError> {
+        Self::check_target(target, force, inputs)?;
         let io = |path: &Path| {
             let shown = path.display().to_string();
             move |source| OutputError::Io {
@@ -103,6 +147,54 @@ impl ResultsFolder {
             let _ = std::fs::remove_dir_all(&staging);
         }
         result
+    }
+}
+
+/// The file every results folder of shine holds, naming shine as its writer.
+pub const MANIFEST: &str = "manifest.json";
+
+/// Whether `folder` holds a `manifest.json` that shine wrote.
+fn holds_shine_manifest(folder: &Path) -> bool {
+    std::fs::read(folder.join(MANIFEST))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .is_some_and(|v| {
+            v.get("shine_version")
+                .is_some_and(serde_json::Value::is_string)
+        })
+}
+
+/// The absolute path with symbolic links and `..` resolved as far as the path exists;
+/// the part that does not exist yet is appended as written.
+fn resolve(path: &Path) -> PathBuf {
+    let absolute = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(path)
+    };
+    let mut existing = absolute.clone();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(canonical) = existing.canonicalize() {
+            return rest
+                .iter()
+                .rev()
+                .fold(canonical, |mut p, part: &std::ffi::OsString| {
+                    if part == ".." {
+                        p.pop();
+                    } else if part != "." {
+                        p.push(part);
+                    }
+                    p
+                });
+        }
+        match existing.components().next_back() {
+            Some(last) if existing.parent().is_some() => {
+                rest.push(last.as_os_str().to_os_string());
+                existing.pop();
+            }
+            _ => return absolute,
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! (SVG and PNG), `report.html`, `results.json`, `manifest.json`, and the matched
 //! cohort when it is asked for — built in memory from the results, then written.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::cohort::{
     extract_counts_table, flow_figure, flow_table, matched_cohort_csv, rate_table,
@@ -44,10 +44,11 @@ pub enum ReportError {
     Csv(#[from] csv::Error),
 }
 
-/// Refuses early, before any work, when `target` is a non-empty folder and `force`
-/// is not set.
-pub fn check_target(target: &Path, force: bool) -> Result<(), OutputError> {
-    ResultsFolder::check_target(target, force)
+/// Refuses early, before any work, a `target` that overlaps the `inputs`, or is a
+/// non-empty folder without `force`, or with `force` is not shine's results
+/// ([`ResultsFolder::check_target`]).
+pub fn check_target(target: &Path, force: bool, inputs: &[PathBuf]) -> Result<(), OutputError> {
+    ResultsFolder::check_target(target, force, inputs)
 }
 
 /// Builds the results folder and writes it to `target` (replacing it with `force`).
@@ -56,8 +57,9 @@ pub fn write(
     options: &FolderOptions,
     target: &Path,
     force: bool,
+    inputs: &[PathBuf],
 ) -> Result<(), ReportError> {
-    render(results, options)?.commit(target, force)?;
+    render(results, options)?.commit(target, force, inputs)?;
     Ok(())
 }
 

@@ -9,6 +9,8 @@
 use serde::Serialize;
 use statrs::distribution::{Continuous, ContinuousCDF, StudentsT};
 
+use super::tail::two_sided;
+
 /// One coefficient, or one linear combination of coefficients, with its test.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Coefficient {
@@ -54,7 +56,7 @@ impl Coefficient {
     pub fn t_test(term: impl Into<String>, estimate: f64, std_error: f64, df: f64) -> Coefficient {
         let statistic = estimate / std_error;
         let (p_value, q) = match StudentsT::new(0.0, 1.0, df) {
-            Ok(t) if df > 0.0 => (2.0 * t.sf(statistic.abs()), t_quantile_975(&t)),
+            Ok(t) if df > 0.0 => (two_sided(statistic, |s| 2.0 * t.sf(s)), t_quantile_975(&t)),
             _ => (f64::NAN, f64::NAN),
         };
         Coefficient {

@@ -10,6 +10,7 @@ pub mod glm;
 pub mod lmm;
 pub mod matching;
 pub mod table_one;
+pub(crate) mod tail;
 pub mod vcov;
 
 pub use coefficient::Coefficient;

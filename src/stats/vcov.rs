@@ -28,6 +28,8 @@
 use nalgebra::{DMatrix, SymmetricEigen};
 use serde::Serialize;
 use statrs::distribution::{ChiSquared, ContinuousCDF};
+
+use super::tail::upper;
 use statrs::function::beta::beta_reg;
 use thiserror::Error;
 
@@ -221,7 +223,7 @@ pub fn wald_test(
     }
     let f = w / q as f64;
     let p_value = f_upper_tail(f, q as f64, df2);
-    let chi_squared_p_value = ChiSquared::new(q as f64).map_or(f64::NAN, |d| d.sf(w));
+    let chi_squared_p_value = ChiSquared::new(q as f64).map_or(f64::NAN, |d| upper(w, |x| d.sf(x)));
     Ok(WaldTest {
         terms,
         statistic: f,

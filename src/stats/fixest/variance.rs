@@ -11,6 +11,7 @@ use super::index::FixedEffectIndex;
 use super::options::ValidFeModel;
 use super::{FeFamily, Vcov};
 use crate::stats::coefficient::Coefficient;
+use crate::stats::tail::two_sided;
 use crate::stats::vcov::{cluster_meat, hetero_meat, is_nested, sandwich, small_sample_k};
 
 pub(super) struct Variance {
@@ -147,9 +148,9 @@ pub(super) fn inference(
             let std_error = vcov[(j, j)].sqrt();
             let statistic = estimate / std_error;
             let p_value = match (&student, t_df) {
-                (Some(t), _) => 2.0 * t.cdf(-statistic.abs()),
+                (Some(t), _) => two_sided(statistic, |s| 2.0 * t.cdf(-s)),
                 (None, Some(_)) => f64::NAN,
-                (None, None) => 2.0 * normal.cdf(-statistic.abs()),
+                (None, None) => two_sided(statistic, |s| 2.0 * normal.cdf(-s)),
             };
             Coefficient {
                 term: name.clone(),

@@ -35,6 +35,8 @@ pub enum FormulaError {
     },
     #[error("formula: {message} (at position {position})")]
     Invalid { message: String, position: usize },
+    #[error("formula: nested more than {limit} levels deep at position {position} (parentheses, signs, powers or function calls); write it more simply")]
+    TooDeep { limit: usize, position: usize },
 }
 
 pub(super) fn hint_suffix(hint: &Option<String>) -> String {

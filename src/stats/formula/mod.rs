@@ -70,6 +70,7 @@ pub fn parse(text: &str) -> Result<Formula, FormulaError> {
         tokens: &tokens,
         pos: 0,
         open_parens: Vec::new(),
+        depth: 0,
     };
     let node = parser.parse_expr(0)?;
     if let Some(tok) = parser.peek() {

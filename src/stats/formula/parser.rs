@@ -76,6 +76,11 @@ fn infix_binding_power(op: Op) -> (u8, u8) {
     }
 }
 
+/// The deepest nesting of parentheses, signs, powers and calls a formula may have. Real
+/// model formulas nest a handful of levels; the limit keeps the recursive parser (and
+/// every pass over the tree) far from the end of the stack.
+pub(super) const MAX_DEPTH: usize = 200;
+
 const PREFIX_SIGN_POWER: u8 = 13;
 const PREFIX_TILDE_POWER: u8 = 2;
 
@@ -83,6 +88,8 @@ pub(super) struct Parser<'a> {
     pub(super) tokens: &'a [Token],
     pub(super) pos: usize,
     pub(super) open_parens: Vec<usize>,
+    /// How many `parse_expr` calls are open.
+    pub(super) depth: usize,
 }
 
 impl<'a> Parser<'a> {
@@ -106,6 +113,19 @@ impl<'a> Parser<'a> {
     }
 
     pub(super) fn parse_expr(&mut self, min_bp: u8) -> Result<Node, FormulaError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(FormulaError::TooDeep {
+                limit: MAX_DEPTH,
+                position: self.peek().map_or(0, |t| t.position),
+            });
+        }
+        self.depth += 1;
+        let node = self.parse_expr_within(min_bp);
+        self.depth -= 1;
+        node
+    }
+
+    fn parse_expr_within(&mut self, min_bp: u8) -> Result<Node, FormulaError> {
         let mut lhs = self.parse_prefix()?;
         while let Some(tok) = self.peek() {
             let op = match tok.kind {

@@ -473,3 +473,23 @@ fn display_normalises_the_formula() {
     assert_eq!(ok("y ~ x - 1 | fe1^fe2").to_string(), "y ~ 0 + x | fe1^fe2");
     assert_eq!(ok("y ~ 1").to_string(), "y ~ 1");
 }
+
+#[test]
+fn nesting_beyond_the_limit_is_an_error_not_a_stack_overflow() {
+    let nested =
+        |open: &str, close: &str, n: usize| format!("y ~ {}x{}", open.repeat(n), close.repeat(n));
+    // Deep but within the limit: parses.
+    assert_eq!(labels(&nested("(", ")", 150)), ["x"]);
+    for text in [
+        nested("(", ")", 20_000),
+        nested("- ", "", 30_000),
+        nested("log(", ")", 20_000),
+        format!("y ~ x{}", "^x".repeat(20_000)),
+    ] {
+        assert!(
+            matches!(err(&text), FormulaError::TooDeep { limit, .. } if limit == 200),
+            "{}",
+            &text[..40]
+        );
+    }
+}

@@ -13,6 +13,7 @@ use super::separation::detect_separation;
 use super::{Family, GlmError, GlmOptions, Separation};
 use crate::stats::coefficient::Coefficient;
 use crate::stats::design::DesignRows;
+use crate::stats::tail::two_sided;
 
 /// Which reference distribution the Wald statistics use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -268,10 +269,10 @@ pub fn fit_glm<X: DesignRows + ?Sized>(
         let se = std_errors[i];
         let stat = estimate / se;
         let p_value = match statistic {
-            WaldStatistic::Z => 2.0 * normal.cdf(-stat.abs()),
+            WaldStatistic::Z => two_sided(stat, |s| 2.0 * normal.cdf(-s)),
             WaldStatistic::T => student
                 .as_ref()
-                .map_or(f64::NAN, |t| 2.0 * t.cdf(-stat.abs())),
+                .map_or(f64::NAN, |t| two_sided(stat, |s| 2.0 * t.cdf(-s))),
         };
         coefficients[col] = Coefficient {
             term: column_names[col].clone(),

@@ -68,6 +68,7 @@ use statrs::distribution::{ChiSquared, ContinuousCDF};
 
 use super::coefficient::Coefficient;
 use super::design::{Design, RandomEffectBlock};
+use super::tail::upper;
 use pls::{Model, TermInput};
 
 /// Largest number of random effects outside the grouping factor with the most levels
@@ -734,7 +735,7 @@ pub fn likelihood_ratio_test(a: &LmmFit, b: &LmmFit) -> Result<LikelihoodRatioTe
     };
     let chisq = 2.0 * (m1.log_likelihood - m0.log_likelihood).max(0.0);
     let df = m1.n_parameters - m0.n_parameters;
-    let p_value = ChiSquared::new(df as f64).map_or(f64::NAN, |d| d.sf(chisq));
+    let p_value = ChiSquared::new(df as f64).map_or(f64::NAN, |d| upper(chisq, |x| d.sf(x)));
     Ok(LikelihoodRatioTest {
         n_parameters: [m0.n_parameters, m1.n_parameters],
         log_likelihood: [m0.log_likelihood, m1.log_likelihood],
