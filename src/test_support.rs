@@ -18,6 +18,9 @@ pub const CONVERGED: f64 = 1e-8;
 /// Against a reference implementation whose own optimiser stops earlier (lme4 with
 /// its default settings, finite-difference derivatives).
 pub const OPTIMISER: f64 = 1e-6;
+/// A double read back from text written with 17 significant digits, which round-trips
+/// exactly; the margin only admits a reader that rounds the last bit differently.
+pub const ROUND_TRIP: f64 = 1e-15;
 /// Below this magnitude, differences are compared absolutely rather than relatively.
 pub const ABS_FLOOR: f64 = 1e-10;
 /// The same quantity computed two ways where round-off builds up: a sum taken in another

@@ -13,6 +13,7 @@ use crate::data::validate::{ExtractPaths, ExtractPeriod};
 use crate::InputError;
 
 mod analyse;
+mod convert;
 mod dictionary;
 mod did;
 mod matching;
@@ -55,6 +56,8 @@ enum Command {
     Mixed(mixed::MixedArgs),
     /// Print the default analysis plan (TOML, every setting commented).
     Plan(plan::PlanArgs),
+    /// Convert SAS (.sas7bdat) and Stata (.dta) files to Parquet or CSV, streaming.
+    Convert(convert::ConvertArgs),
 }
 
 /// Global settings every command gets.
@@ -133,6 +136,7 @@ fn dispatch(command: Command, globals: Globals) -> anyhow::Result<ExitCode> {
         Command::Did(args) => did::run(args, globals),
         Command::Mixed(args) => mixed::run(args, globals),
         Command::Plan(args) => plan::run(args),
+        Command::Convert(args) => convert::run(args, globals),
     }
 }
 

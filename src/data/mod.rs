@@ -3,7 +3,9 @@
 
 pub mod calendar;
 pub mod cohort;
+pub mod convert;
 pub mod dictionary;
+pub mod formats;
 pub mod instruments;
 pub mod panel;
 pub mod problems;

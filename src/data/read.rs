@@ -30,6 +30,10 @@ pub use super::calendar::{
 pub enum FileFormat {
     Csv,
     Parquet,
+    /// A SAS dataset (read only).
+    Sas7bdat,
+    /// A Stata dataset (read only).
+    Stata,
 }
 
 impl FileFormat {
@@ -45,6 +49,8 @@ impl FileFormat {
         match self {
             FileFormat::Csv => "csv",
             FileFormat::Parquet => "parquet",
+            FileFormat::Sas7bdat => "sas7bdat",
+            FileFormat::Stata => "dta",
         }
     }
 }
@@ -94,7 +100,7 @@ pub fn locate(
     let Some(folder) = folder else {
         return Ok(None);
     };
-    let found: Vec<PathBuf> = ["csv", "parquet", "pq"]
+    let found: Vec<PathBuf> = ["csv", "parquet", "pq", "sas7bdat", "dta"]
         .iter()
         .map(|ext| folder.join(format!("{}.{ext}", table.as_str())))
         .filter(|p| p.is_file())
@@ -124,10 +130,16 @@ pub fn read_table(
     problems: &mut Problems,
 ) -> Option<TypedTable> {
     let file = path.display().to_string();
+    if super::formats::PackageFormat::from_path(path).is_some() {
+        return package::read_package_table(path, table, def, problems);
+    }
     let Some(format) = FileFormat::from_path(path) else {
         problems.push(
             ProblemKind::FileUnreadable,
-            Problem::new(&file, "unknown file type: expected .csv or .parquet"),
+            Problem::new(
+                &file,
+                "unknown file type: expected .csv, .parquet, .sas7bdat or .dta",
+            ),
         );
         return None;
     };
@@ -159,6 +171,13 @@ pub fn read_bytes(
             (frame, Some(delimiter as char))
         }
         FileFormat::Parquet => (read_parquet(file, bytes, def, problems)?, None),
+        FileFormat::Sas7bdat | FileFormat::Stata => {
+            problems.push(
+                ProblemKind::FileUnreadable,
+                Problem::new(file, "SAS and Stata files are read from a path, not from memory"),
+            );
+            return None;
+        }
     };
     Some(TypedTable {
         info: FileInfo {
@@ -378,7 +397,7 @@ impl<'a> Layout<'a> {
         let mut slots = Vec::with_capacity(header.len());
         let mut ok = true;
         for (i, name) in header.iter().enumerate() {
-            if header[..i].contains(name) {
+            if header[..i].iter().any(|h| h.eq_ignore_ascii_case(name)) {
                 problems.push(
                     ProblemKind::DuplicateColumn,
                     Problem::new(file, "the column appears more than once in the header")
@@ -387,7 +406,14 @@ impl<'a> Layout<'a> {
                 );
                 ok = false;
             }
-            match def.column(name) {
+            // Registers name their variables in upper case (PNR, KOEN): names match
+            // whatever their case.
+            let matched = def.column(name).or_else(|| {
+                def.columns
+                    .iter()
+                    .find(|c| c.name.eq_ignore_ascii_case(name))
+            });
+            match matched {
                 Some(col) => slots.push(Some(ColumnBuilder::new(file, col))),
                 None => {
                     problems.push(
@@ -401,7 +427,7 @@ impl<'a> Layout<'a> {
             }
         }
         for col in &def.columns {
-            if col.required && !header.iter().any(|h| h == &col.name) {
+            if col.required && !header.iter().any(|h| h.eq_ignore_ascii_case(&col.name)) {
                 problems.push(
                     ProblemKind::MissingColumn,
                     Problem::new(
@@ -770,6 +796,17 @@ fn read_parquet(
             return None;
         }
     };
+    check_typed_frame(file, &frame, def, problems)
+}
+
+/// Converts a frame read from a typed format (Parquet, SAS, Stata) to the dictionary's
+/// types, recording problems.
+fn check_typed_frame(
+    file: &str,
+    frame: &DataFrame,
+    def: &Table,
+    problems: &mut Problems,
+) -> Option<DataFrame> {
     let header: Vec<String> = frame
         .get_column_names()
         .iter()
@@ -787,7 +824,8 @@ fn read_parquet(
     }
     for (slot, column) in layout.slots.iter_mut().zip(frame.columns()) {
         let Some(builder) = slot else { continue };
-        if !builder.push_parquet_column(column.as_materialized_series(), problems) {
+        let series = package::storage_for(column.as_materialized_series(), builder.def.kind);
+        if !builder.push_parquet_column(&series, problems) {
             return None;
         }
     }
@@ -986,6 +1024,8 @@ pub fn parse_bool(text: &str) -> Option<bool> {
         _ => None,
     }
 }
+
+mod package;
 
 #[cfg(test)]
 mod tests;

@@ -40,20 +40,40 @@ pub enum TableError {
     },
 }
 
-/// Reads a CSV or Parquet file, inferring CSV column types from the data.
+/// Reads a CSV, Parquet, SAS (`.sas7bdat`) or Stata (`.dta`) file, inferring CSV column
+/// types from the data.
 pub fn read_any(path: &Path) -> Result<DataFrame, TableError> {
     let file = path.display().to_string();
     let unreadable = |message: String| TableError::Unreadable {
         file: file.clone(),
         message,
     };
-    let format = FileFormat::from_path(path)
-        .ok_or_else(|| unreadable("unknown file type: expected .csv or .parquet".into()))?;
+    if super::formats::PackageFormat::from_path(path).is_some() {
+        // The pool the command runs in bounds the decoder's threads.
+        let options = super::formats::ReadOptions {
+            threads: rayon::current_num_threads(),
+        };
+        let frame = super::formats::read_frame(path, options).map_err(|e| TableError::Unreadable {
+            file: file.clone(),
+            message: e.to_string(),
+        })?;
+        if frame.height() == 0 {
+            return Err(unreadable("the table has no rows".into()));
+        }
+        return Ok(frame);
+    }
+    let format = FileFormat::from_path(path).ok_or_else(|| {
+        unreadable("unknown file type: expected .csv, .parquet, .sas7bdat or .dta".into())
+    })?;
     let bytes = std::fs::read(path).map_err(|e| unreadable(e.to_string()))?;
     let frame = match format {
         FileFormat::Parquet => ParquetReader::new(Cursor::new(bytes))
             .finish()
             .map_err(|e| unreadable(format!("not a readable Parquet file: {e}")))?,
+        // Named by their extension, these were read above.
+        FileFormat::Sas7bdat | FileFormat::Stata => {
+            return Err(unreadable("a SAS or Stata file must end in .sas7bdat or .dta".into()))
+        }
         FileFormat::Csv => {
             let body = bytes
                 .strip_prefix(b"\xEF\xBB\xBF".as_slice())
@@ -124,12 +144,33 @@ pub fn to_dataset(
 ) -> Result<DataSet, TableError> {
     let mut data = DataSet::new();
     for name in columns {
-        let column = frame.column(name).map_err(|_| TableError::MissingColumn {
-            file: file.to_string(),
-            column: name.clone(),
-            hint: did_you_mean(frame, name),
-        })?;
+        // Names match whatever their case (registers use upper case: PNR, KOEN).
+        let column = frame
+            .column(name)
+            .ok()
+            .or_else(|| {
+                frame
+                    .columns()
+                    .iter()
+                    .find(|c| c.name().as_str().eq_ignore_ascii_case(name))
+            })
+            .ok_or_else(|| TableError::MissingColumn {
+                file: file.to_string(),
+                column: name.clone(),
+                hint: did_you_mean(frame, name),
+            })?;
         let series = column.as_materialized_series();
+        // Categorical text is text; a timestamp counts in days, as a date does.
+        let series = &match series.dtype() {
+            DataType::Categorical(..) | DataType::Enum(..) => {
+                series.cast(&DataType::String).unwrap_or_else(|_| series.clone())
+            }
+            DataType::Datetime(..) => series
+                .cast(&DataType::Float64)
+                .map(|s| s / timestamp_units_per_day(series.dtype()))
+                .unwrap_or_else(|_| series.clone()),
+            _ => series.clone(),
+        };
         let dtype = series.dtype().clone();
         let unusable = || TableError::UnusableColumn {
             file: file.to_string(),
@@ -155,4 +196,13 @@ pub fn to_dataset(
             })?;
     }
     Ok(data)
+}
+
+/// Units of a timestamp column per day (to turn it into days since 1970-01-01).
+fn timestamp_units_per_day(dtype: &DataType) -> f64 {
+    match dtype {
+        DataType::Datetime(TimeUnit::Nanoseconds, _) => 86_400e9,
+        DataType::Datetime(TimeUnit::Microseconds, _) => 86_400e6,
+        _ => 86_400e3,
+    }
 }

@@ -46,6 +46,11 @@ pub fn write_table(
                 .finish(frame)
                 .map_err(pl)?;
         }
+        FileFormat::Sas7bdat | FileFormat::Stata => {
+            return Err(pl(PolarsError::InvalidOperation(
+                "SAS and Stata files are read, not written: write .csv or .parquet".into(),
+            )))
+        }
     }
     out.flush().map_err(io)?;
     Ok(())

@@ -74,6 +74,20 @@ impl Stage {
         self.bar.inc(1);
     }
 
+    /// `steps` steps done (e.g. rows converted).
+    pub fn advance_by(&self, steps: u64) {
+        self.bar.inc(steps);
+    }
+
+    /// Prints a line above the bar (or on stderr when there is no bar).
+    pub fn println(&self, line: &str) {
+        if self.bar.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            self.bar.println(line);
+        }
+    }
+
     /// Ends the stage and prints `name  seconds`.
     pub fn finish(self) {
         self.bar.finish_and_clear();
