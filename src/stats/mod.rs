@@ -3,6 +3,7 @@
 
 pub mod balance;
 pub mod design;
+pub mod evalue;
 pub mod fixest;
 pub mod formula;
 pub mod glm;
