@@ -4,6 +4,7 @@
 pub mod balance;
 pub mod coefficient;
 pub mod design;
+pub mod evalue;
 pub mod fixest;
 pub mod formula;
 pub mod glm;

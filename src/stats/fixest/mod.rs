@@ -69,7 +69,8 @@
 //! `poisson`, both built on the demeaning (`demean`), the collinearity check
 //! (`collinear`) and a shared least-squares step (`estimate`). `variance` turns their
 //! `Estimate` into the variance and the coefficient table; `fitted` holds the result
-//! and its Wald test, `error` the errors.
+//! and its Wald test, `error` the errors. `wild_bootstrap` is the restricted wild
+//! cluster bootstrap of a least-squares fit ([`wild_cluster_bootstrap`]).
 //!
 //! ## References
 //! - Gaure, S. (2013). OLS with multiple high dimensional category variables.
@@ -95,6 +96,7 @@ mod options;
 mod poisson;
 mod rows;
 mod variance;
+mod wild_bootstrap;
 
 #[cfg(test)]
 mod tests;
@@ -102,8 +104,14 @@ mod tests;
 mod tests_reference;
 #[cfg(test)]
 mod tests_speed;
+#[cfg(test)]
+mod tests_wild_bootstrap;
 
 pub use error::FeError;
 pub use fit::fit_fe;
 pub use fitted::{DroppedRows, FeFit};
 pub use options::{FeFamily, FeModel, Vcov};
+pub use wild_bootstrap::{
+    wild_cluster_bootstrap, BootstrapWeights, WildBootstrap, WildBootstrapError,
+    WildBootstrapOptions,
+};

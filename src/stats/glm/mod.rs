@@ -14,13 +14,15 @@
 //! working values), `wls` (one weighted least-squares step) on `qr` (the tall-skinny
 //! QR) and `linpack` (`dqrdc2`, `dqrsl`), `rows` (passes over the design in blocks
 //! of rows), `separation` (detection from the IRLS path) and `fit` ([`fit_glm`] and
-//! the `summary.glm` table).
+//! the `summary.glm` table). `negbin` is the negative binomial regression of
+//! `MASS::glm.nb` ([`fit_negative_binomial`]), built on the same IRLS pieces.
 
 mod error;
 mod family;
 mod fit;
 mod irls;
 mod linpack;
+mod negbin;
 mod options;
 mod qr;
 mod rows;
@@ -32,12 +34,17 @@ mod tests;
 #[cfg(test)]
 mod tests_fit;
 #[cfg(test)]
+mod tests_negbin;
+#[cfg(test)]
 mod tests_qr;
 
 pub use error::GlmError;
 pub use family::Family;
 pub use fit::{fit_glm, GlmFit, WaldStatistic};
 pub use irls::{working_values, WorkingValues};
+pub use negbin::{
+    fit_negative_binomial, NegBinError, NegBinFit, NegBinOptions, THETA_NO_OVERDISPERSION,
+};
 pub use options::GlmOptions;
 pub use separation::Separation;
 pub use wls::{weighted_least_squares, WlsSolution};
