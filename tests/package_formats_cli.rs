@@ -110,7 +110,10 @@ fn convert_writes_parquet_and_csv_partitioned_by_year() {
             .arg(input.join("BEF2019.sas7bdat")),
     );
     let file = std::fs::File::open(&single).expect("parquet");
-    let frame = polars::prelude::ParquetReader::new(file).finish().expect("readable");
+    let frame = {
+        use polars::prelude::SerReader;
+        polars::prelude::ParquetReader::new(file).finish().expect("readable")
+    };
     assert_eq!(frame.height(), 5);
     assert_eq!(
         frame.column("mydate").expect("mydate").dtype(),

@@ -227,7 +227,7 @@ fn brute_force(case: &Case, v: &[f64], draws: usize, r: f64) -> (f64, Vec<f64>) 
         .map(|c| {
             case.names
                 .iter()
-                .position(|nm| *nm == c.name)
+                .position(|nm| *nm == c.term)
                 .expect("name")
         })
         .collect();
@@ -235,7 +235,7 @@ fn brute_force(case: &Case, v: &[f64], draws: usize, r: f64) -> (f64, Vec<f64>) 
         .fit
         .coefficients
         .iter()
-        .position(|c| c.name == "treated_post")
+        .position(|c| c.term == "treated_post")
         .expect("term");
     let mut cols: Vec<Vec<f64>> = kept
         .iter()
@@ -338,7 +338,7 @@ fn fast_algebra_equals_refitting_every_draw() {
             .fit
             .coefficients
             .iter()
-            .position(|c| c.name == "treated_post")
+            .position(|c| c.term == "treated_post")
             .expect("k");
         let problem = Problem::new(
             &case.fit,
@@ -400,7 +400,7 @@ fn interval_limits_are_where_the_p_value_crosses_the_level() {
         .fit
         .coefficients
         .iter()
-        .position(|c| c.name == "treated_post")
+        .position(|c| c.term == "treated_post")
         .expect("k");
     let beta = case.fit.coefficients[k].estimate;
     assert!(b.conf_low < beta && beta < b.conf_high, "{b:?}");

@@ -184,7 +184,7 @@ pub fn wild_cluster_bootstrap(
     let k_term = fit
         .coefficients
         .iter()
-        .position(|c| c.name == term)
+        .position(|c| c.term == term)
         .ok_or_else(|| WildBootstrapError::UnknownTerm { name: term.into() })?;
     let problem = Problem::new(
         fit,
@@ -310,9 +310,9 @@ impl Problem {
         for c in &fit.coefficients {
             let j = column_names
                 .iter()
-                .position(|name| *name == c.name)
+                .position(|name| *name == c.term)
                 .ok_or_else(|| WildBootstrapError::UnknownTerm {
-                    name: c.name.clone(),
+                    name: c.term.clone(),
                 })?;
             columns.push(rows.iter().map(|&i| x[(i, j)]).collect());
         }

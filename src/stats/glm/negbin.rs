@@ -12,7 +12,9 @@ use super::error::check_length;
 use super::irls::irls;
 use super::rows::linear_predictor;
 use super::wls::{weighted_least_squares, WlsSolution};
-use super::{Coefficient, Family, GlmError, GlmOptions};
+use super::{Family, GlmError, GlmOptions};
+use crate::stats::coefficient::Coefficient;
+use crate::stats::tail::two_sided;
 use crate::stats::design::DesignRows;
 
 /// Above this θ the variance μ + μ²/θ is Poisson's to within a millionth for any mean
@@ -239,26 +241,23 @@ pub fn fit_negative_binomial<X: DesignRows + ?Sized>(
     let rank = wls.rank;
     let vcov = wls.unscaled_covariance();
     let normal = Normal::standard();
-    let mut coefficients: Vec<Coefficient> = column_names
-        .iter()
-        .map(|name| Coefficient {
-            name: name.clone(),
-            estimate: f64::NAN,
-            std_error: f64::NAN,
-            statistic: f64::NAN,
-            p_value: f64::NAN,
-        })
-        .collect();
+    // Wald intervals, as `confint.default`.
+    let quantile = normal.inverse_cdf(0.975);
+    let mut coefficients: Vec<Coefficient> =
+        column_names.iter().map(Coefficient::aliased).collect();
     for (i, &col) in wls.pivot.iter().enumerate().take(rank) {
         let estimate = fit.coefficients[col];
         let std_error = vcov[(i, i)].sqrt();
         let statistic = estimate / std_error;
         coefficients[col] = Coefficient {
-            name: column_names[col].clone(),
+            term: column_names[col].clone(),
             estimate,
             std_error,
             statistic,
-            p_value: 2.0 * normal.cdf(-statistic.abs()),
+            df: None,
+            p_value: two_sided(statistic, |s| 2.0 * normal.cdf(-s)),
+            conf_low: estimate - quantile * std_error,
+            conf_high: estimate + quantile * std_error,
         };
     }
     let aliased = (0..p)
