@@ -496,6 +496,35 @@ fn true_effects_lie_inside_their_intervals() {
                 lo < true_rr && true_rr < hi,
                 "{name}: {outcome}: true {true_rr} outside [{lo}, {hi}]"
             );
+            // The E-values follow VanderWeele & Ding's closed form from the rate ratio
+            // and the interval limit closer to 1.
+            let rr = o["rate_ratio"]["rate_ratio"].as_f64().expect("rr");
+            let e = |r: f64| {
+                let r = if r < 1.0 { 1.0 / r } else { r };
+                r + (r * (r - 1.0)).sqrt()
+            };
+            let limit = if lo > 1.0 {
+                e(lo)
+            } else if hi < 1.0 {
+                e(hi)
+            } else {
+                1.0
+            };
+            let ev = &o["e_value"];
+            assert!(rel_diff(ev["estimate"].as_f64().expect("e"), e(rr)) < 1e-12, "{ev}");
+            assert!(rel_diff(ev["ci_limit"].as_f64().expect("e ci"), limit) < 1e-12, "{ev}");
+            // The negative binomial model of the same contrast is fitted, with a
+            // positive finite θ, and agrees with the Poisson one in direction.
+            let nb = &o["negative_binomial"];
+            let theta = nb["theta"].as_f64().unwrap_or_else(|| panic!("{name}: {outcome}: {nb}"));
+            assert!(theta > 0.0 && theta.is_finite(), "{nb}");
+            let nb_rr = nb["rate_ratio"].as_f64().expect("nb rr");
+            assert!(nb["conf_low"].as_f64().expect("lo") < nb_rr, "{nb}");
+            eprintln!(
+                "{name}: {outcome}: true {true_rr:.3}, Poisson {rr:.3} [{lo:.3}, {hi:.3}], negative binomial {nb_rr:.3} [{:.3}, {:.3}], theta {theta:.3}",
+                nb["conf_low"].as_f64().unwrap_or(f64::NAN),
+                nb["conf_high"].as_f64().unwrap_or(f64::NAN)
+            );
         }
         let survey = results["survey_outcomes"].as_array().expect("survey");
         assert_eq!(survey.len(), 3);

@@ -18,7 +18,8 @@ use crate::data::panel::{person_periods, Panel, PanelMember, PanelWindow};
 use crate::plan::ClusterBy;
 use crate::results::cohort::{Group, MatchedCohort};
 use crate::results::did::{DidCoefficient, PretrendTest};
-use crate::results::outcomes::{EventPoint, OutcomeDid, RawRate};
+use crate::results::outcomes::{EventPoint, NegativeBinomial, OutcomeDid, RawRate};
+use super::robustness::{negative_binomial_rate_ratio, rate_ratio_e_value};
 use crate::stats::fixest::{fit_fe, FeFamily, FeFit, FeModel, Vcov};
 
 #[derive(Debug, thiserror::Error)]
@@ -154,10 +155,19 @@ pub fn did_stage(
                 .map(|c| DidCoefficient::new(c.clone(), poisson))
                 .ok_or_else(|| err("treated_post was dropped as collinear".into()))
         };
+        let rate_ratio = first(&did, true)?;
+        let negative_binomial = match negative_binomial_rate_ratio(&panel, &members, &weights) {
+            Ok(fit) => NegativeBinomial::Fitted(fit),
+            Err(message) => NegativeBinomial::NotFitted {
+                not_fitted: message,
+            },
+        };
         out.push(OutcomeDid {
             outcome: group.name.clone(),
             raw_rates: raw_rates(&panel, &members, &weights, window),
-            rate_ratio: first(&did, true)?,
+            e_value: rate_ratio_e_value(&rate_ratio),
+            negative_binomial,
+            rate_ratio,
             linear: first(&linear, false)?,
             event_study,
             pretrend_test,

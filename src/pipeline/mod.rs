@@ -13,6 +13,7 @@ pub mod mixed_stage;
 pub mod progress;
 pub mod propensity;
 pub mod risk_set;
+pub mod robustness;
 pub mod score;
 pub mod survey_waves;
 pub mod unit_ids;

@@ -15,6 +15,7 @@ pub mod output;
 pub mod print_error;
 pub mod results_folder;
 pub mod results_json;
+pub mod robustness;
 pub mod score;
 pub mod sensitivity;
 pub mod survey;

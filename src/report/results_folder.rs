@@ -13,6 +13,7 @@ use super::html;
 use super::manifest::{Manifest, SHINE_VERSION};
 use super::matching as matching_report;
 use super::output::{OutputError, ResultsFolder};
+use super::robustness::robustness_table;
 use super::results_json::results_json;
 use super::sensitivity::sensitivity_table;
 use super::survey::{score_count_table, survey_table};
@@ -83,6 +84,7 @@ fn tables(results: &AnalysisResults) -> Vec<ResultTable> {
         did_report::rate_ratio_table(&main.did),
         did_report::event_study_table(&main.did),
         did_report::linear_table(&main.did),
+        robustness_table(&main.did),
         survey_table(&results.survey_by_wave, results.counts.referred, threshold),
         did_report::survey_change_table(&main.survey),
         sensitivity_table(main, &results.sensitivity),

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::results::did::{DidCoefficient, PretrendTest};
+use crate::stats::evalue::EValue;
 
 /// One event-study coefficient.
 #[derive(Debug, Clone, Serialize)]
@@ -39,4 +40,35 @@ pub struct OutcomeDid {
     pub pretrend_test: Option<PretrendTest>,
     pub n_obs: usize,
     pub n_dropped: usize,
+    /// E-values of the rate ratio and of its interval limit closer to 1 (VanderWeele &
+    /// Ding 2017), the rate ratio read as a risk ratio.
+    pub e_value: Option<EValue>,
+    /// The same contrast from a negative binomial model of the counts before and after
+    /// the index date, or why it could not be fitted.
+    pub negative_binomial: NegativeBinomial,
+}
+
+/// The negative binomial sensitivity analysis of one outcome.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum NegativeBinomial {
+    Fitted(NegBinRateRatio),
+    /// Why the model could not be fitted (e.g. no overdispersion).
+    NotFitted { not_fitted: String },
+}
+
+/// The rate ratio of a negative binomial (NB2) model of each member's counts before and
+/// after the index date, `count ~ referred * post + offset(log(exposure))`, weighted by
+/// the matching weights (model-based standard errors, as `MASS::glm.nb`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NegBinRateRatio {
+    pub rate_ratio: f64,
+    pub conf_low: f64,
+    pub conf_high: f64,
+    pub p_value: f64,
+    /// The shape θ: Var(y) = μ + μ²/θ.
+    pub theta: f64,
+    pub theta_std_error: f64,
+    /// Member-by-side rows the model used.
+    pub n_obs: usize,
 }
