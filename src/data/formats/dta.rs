@@ -15,8 +15,8 @@ use polars::prelude::*;
 
 use super::temporal::{days_1960_to_unix, millis_1960_to_unix_micros, stata_numeric_kind};
 use super::{
-    date_column, datetime_column, float_column, text_column, FormatError, PackageFile,
-    ValueKind, Variable,
+    date_column, datetime_column, float_column, text_column, FormatError, PackageFile, ValueKind,
+    Variable,
 };
 
 /// An open Stata dataset.
@@ -197,8 +197,11 @@ impl PackageFile for DtaFile {
             })?;
             let Some(record) = record else { break };
             row += 1;
-            for ((value, slot), variable) in
-                record.values().iter().zip(&mut gathered).zip(&self.variables)
+            for ((value, slot), variable) in record
+                .values()
+                .iter()
+                .zip(&mut gathered)
+                .zip(&self.variables)
             {
                 match slot {
                     Gathered::Number(v) => v.push(number(value)),

@@ -200,10 +200,12 @@ pub fn read_frame(path: &Path, options: ReadOptions) -> Result<DataFrame, Format
     let mut frame = file.empty_frame();
     let name = file.file().to_string();
     file.read_chunks(DEFAULT_CHUNK_ROWS, &mut |chunk| {
-        frame.vstack_mut_owned(chunk).map_err(|e| FormatError::Sink {
-            file: name.clone(),
-            source: Box::new(e),
-        })?;
+        frame
+            .vstack_mut_owned(chunk)
+            .map_err(|e| FormatError::Sink {
+                file: name.clone(),
+                source: Box::new(e),
+            })?;
         Ok(())
     })?;
     frame.rechunk_mut();
@@ -221,7 +223,10 @@ fn float_column(name: &str, values: impl Iterator<Item = Option<f64>>) -> Column
 fn text_column<'a>(name: &str, values: impl Iterator<Item = Option<&'a str>>) -> Column {
     StringChunked::from_iter_options(
         name.into(),
-        values.map(|v| v.map(|s| s.trim_end_matches([' ', '\0'])).filter(|s| !s.is_empty())),
+        values.map(|v| {
+            v.map(|s| s.trim_end_matches([' ', '\0']))
+                .filter(|s| !s.is_empty())
+        }),
     )
     .into_series()
     .into_column()

@@ -39,9 +39,14 @@ pub fn sas_numeric_kind(format: Option<&str>) -> ValueKind {
 /// The kind of a Stata numeric variable with display format `format` (`%td`,
 /// `%tdDD/NN/CCYY`, `%d`, `%tc`, `%tC`, `%-td`, ...).
 pub fn stata_numeric_kind(format: &str) -> ValueKind {
-    let body = format.trim().trim_start_matches('%').trim_start_matches('-');
+    let body = format
+        .trim()
+        .trim_start_matches('%')
+        .trim_start_matches('-');
     // `%d...` is the date format of Stata releases before 10.
-    let old_date = body.strip_prefix('d').is_some_and(|rest| !rest.starts_with(|c: char| c.is_ascii_digit()));
+    let old_date = body
+        .strip_prefix('d')
+        .is_some_and(|rest| !rest.starts_with(|c: char| c.is_ascii_digit()));
     if body.starts_with("td") || old_date {
         ValueKind::Date
     } else if body.starts_with("tc") || body.starts_with("tC") {

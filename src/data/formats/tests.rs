@@ -43,7 +43,13 @@ fn epochs_convert_from_1960_to_1970() {
 #[test]
 fn package_formats_come_from_the_extension() {
     use std::path::Path;
-    assert_eq!(PackageFormat::from_path(Path::new("bef2019.SAS7BDAT")), Some(PackageFormat::Sas7bdat));
-    assert_eq!(PackageFormat::from_path(Path::new("x.dta")), Some(PackageFormat::Stata));
+    assert_eq!(
+        PackageFormat::from_path(Path::new("bef2019.SAS7BDAT")),
+        Some(PackageFormat::Sas7bdat)
+    );
+    assert_eq!(
+        PackageFormat::from_path(Path::new("x.dta")),
+        Some(PackageFormat::Stata)
+    );
     assert_eq!(PackageFormat::from_path(Path::new("x.csv")), None);
 }
