@@ -119,7 +119,7 @@ impl Gathered {
             Gathered::DateTime(v) => datetime_column(name, std::mem::take(v).into_iter()),
             Gathered::Text(v) => {
                 let values = std::mem::take(v);
-                text_column(name, values.iter().map(Option::as_deref))
+                text_column(name, values.iter().map(Option::as_deref), false)
             }
         }
     }

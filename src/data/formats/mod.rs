@@ -14,7 +14,7 @@
 //! | SAS numeric with a time format (`TIME`, `HHMM`, `E8601TM`, `B8601TM`, `IS8601TM`) | Float64: seconds since midnight |
 //! | other SAS numerics, Stata `byte`/`int`/`long`/`float`/`double` | Float64 (Stata `%td`/`%d` → Date, `%tc`/`%tC` → Datetime) |
 //! | SAS and Stata missing values (`.`, `.A`–`.Z`, `._`, `.a`–`.z`) | null |
-//! | text | String (trailing blanks removed; a blank value is null) |
+//! | text | String (SAS: trailing blanks removed; an empty value is null) |
 //!
 //! Text is decoded from the file's declared encoding (SAS: Latin-1, WLATIN1, UTF-8, ...;
 //! Stata 118+: UTF-8, earlier releases: Windows-1252) to UTF-8.
@@ -219,12 +219,17 @@ fn float_column(name: &str, values: impl Iterator<Item = Option<f64>>) -> Column
         .into_column()
 }
 
-/// Builds a String column; blank values are null.
-fn text_column<'a>(name: &str, values: impl Iterator<Item = Option<&'a str>>) -> Column {
+/// Builds a String column; empty values are null, and so are blank ones when `trim`
+/// removes trailing blanks (SAS pads text with them; Stata keeps them as written).
+fn text_column<'a>(
+    name: &str,
+    values: impl Iterator<Item = Option<&'a str>>,
+    trim: bool,
+) -> Column {
     StringChunked::from_iter_options(
         name.into(),
         values.map(|v| {
-            v.map(|s| s.trim_end_matches([' ', '\0']))
+            v.map(|s| if trim { s.trim_end_matches([' ', '\0']) } else { s })
                 .filter(|s| !s.is_empty())
         }),
     )

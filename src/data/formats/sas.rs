@@ -105,7 +105,8 @@ impl PackageFile for SasFile {
     }
 
     fn rows(&self) -> u64 {
-        self.dataset.metadata().row_count
+        let metadata = self.dataset.metadata();
+        metadata.row_count.saturating_sub(metadata.deleted_row_count)
     }
 
     fn read_chunks(
@@ -222,7 +223,7 @@ fn chunk_frame(
                     })?;
                     texts.push(Some(text));
                 }
-                text_column(name, texts.into_iter())
+                text_column(name, texts.into_iter(), true)
             }
             (_, other) => {
                 return Err((
