@@ -176,6 +176,10 @@ impl PackageFile for DtaFile {
                 .map_err(|e| header_error(format!("long strings: {e}")))?;
             strls.seek_records()
         } else {
+            let mut characteristics = characteristics;
+            characteristics
+                .skip_to_end()
+                .map_err(|e| header_error(e.to_string()))?;
             characteristics.into_record_reader()
         }
         .map_err(|e| header_error(e.to_string()))?;

@@ -5,6 +5,8 @@ use super::*;
 fn sas_formats_are_classified_as_haven_does() {
     assert_eq!(sas_numeric_kind(Some("DATE")), ValueKind::Date);
     assert_eq!(sas_numeric_kind(Some("ddmmyy")), ValueKind::Date);
+    assert_eq!(sas_numeric_kind(Some("YYMMDDD10.")), ValueKind::Date);
+    assert_eq!(sas_numeric_kind(Some("WEEKDATX")), ValueKind::Number);
     assert_eq!(sas_numeric_kind(Some("E8601DA")), ValueKind::Date);
     assert_eq!(sas_numeric_kind(Some("DATETIME")), ValueKind::DateTime);
     assert_eq!(sas_numeric_kind(Some("E8601DT")), ValueKind::DateTime);
