@@ -62,7 +62,12 @@ fn compare(fixture: &Path, reference: &Value) -> usize {
             "{shown}: kind of {name} (format {:?})",
             variable.format
         );
-        let values = column["values"].as_array().expect("values");
+        // jsonlite writes the one value of a one-row file as a scalar.
+        let values = match &column["values"] {
+            Value::Array(values) => values.clone(),
+            one => vec![one.clone()],
+        };
+        let values = &values;
         let series = frame.columns()[i].as_materialized_series().clone();
         let at = |row: usize| format!("{shown}, row {}, {name}", row + 1);
         match variable.kind {

@@ -229,8 +229,14 @@ fn text_column<'a>(
     StringChunked::from_iter_options(
         name.into(),
         values.map(|v| {
-            v.map(|s| if trim { s.trim_end_matches([' ', '\0']) } else { s })
-                .filter(|s| !s.is_empty())
+            v.map(|s| {
+                if trim {
+                    s.trim_end_matches([' ', '\0'])
+                } else {
+                    s
+                }
+            })
+            .filter(|s| !s.is_empty())
         }),
     )
     .into_series()

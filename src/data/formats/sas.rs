@@ -106,7 +106,9 @@ impl PackageFile for SasFile {
 
     fn rows(&self) -> u64 {
         let metadata = self.dataset.metadata();
-        metadata.row_count.saturating_sub(metadata.deleted_row_count)
+        metadata
+            .row_count
+            .saturating_sub(metadata.deleted_row_count)
     }
 
     fn read_chunks(

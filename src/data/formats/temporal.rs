@@ -28,11 +28,9 @@ pub fn sas_numeric_kind(format: Option<&str>) -> ValueKind {
     // DDMMYY, MMDDYY and YYMMDD take a separator letter: DDMMYYB (blank), C (colon),
     // D (dash), N (none), P (period), S (slash).
     let separated = name.len() == 7
-        && name
-            .split_at_checked(6)
-            .is_some_and(|(base, sep)| {
-                ["DDMMYY", "MMDDYY", "YYMMDD"].contains(&base) && "BCDNPS".contains(sep)
-            });
+        && name.split_at_checked(6).is_some_and(|(base, sep)| {
+            ["DDMMYY", "MMDDYY", "YYMMDD"].contains(&base) && "BCDNPS".contains(sep)
+        });
     if SAS_DATE_FORMATS.contains(&name.as_str()) || separated {
         ValueKind::Date
     } else if SAS_DATETIME_FORMATS.contains(&name.as_str()) {
