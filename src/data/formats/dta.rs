@@ -15,8 +15,8 @@ use polars::prelude::*;
 
 use super::temporal::{days_1960_to_unix, millis_1960_to_unix_micros, stata_numeric_kind};
 use super::{
-    date_column, datetime_column, float_column, text_column, FormatError, PackageFile,
-    ValueKind, Variable,
+    date_column, datetime_column, float_column, text_column, FormatError, PackageFile, ValueKind,
+    Variable,
 };
 
 /// An open Stata dataset.
@@ -119,7 +119,7 @@ impl Gathered {
             Gathered::DateTime(v) => datetime_column(name, std::mem::take(v).into_iter()),
             Gathered::Text(v) => {
                 let values = std::mem::take(v);
-                text_column(name, values.iter().map(Option::as_deref))
+                text_column(name, values.iter().map(Option::as_deref), false)
             }
         }
     }
@@ -176,6 +176,10 @@ impl PackageFile for DtaFile {
                 .map_err(|e| header_error(format!("long strings: {e}")))?;
             strls.seek_records()
         } else {
+            let mut characteristics = characteristics;
+            characteristics
+                .skip_to_end()
+                .map_err(|e| header_error(e.to_string()))?;
             characteristics.into_record_reader()
         }
         .map_err(|e| header_error(e.to_string()))?;
@@ -197,8 +201,11 @@ impl PackageFile for DtaFile {
             })?;
             let Some(record) = record else { break };
             row += 1;
-            for ((value, slot), variable) in
-                record.values().iter().zip(&mut gathered).zip(&self.variables)
+            for ((value, slot), variable) in record
+                .values()
+                .iter()
+                .zip(&mut gathered)
+                .zip(&self.variables)
             {
                 match slot {
                     Gathered::Number(v) => v.push(number(value)),

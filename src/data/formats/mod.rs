@@ -14,7 +14,7 @@
 //! | SAS numeric with a time format (`TIME`, `HHMM`, `E8601TM`, `B8601TM`, `IS8601TM`) | Float64: seconds since midnight |
 //! | other SAS numerics, Stata `byte`/`int`/`long`/`float`/`double` | Float64 (Stata `%td`/`%d` → Date, `%tc`/`%tC` → Datetime) |
 //! | SAS and Stata missing values (`.`, `.A`–`.Z`, `._`, `.a`–`.z`) | null |
-//! | text | String (trailing blanks removed; a blank value is null) |
+//! | text | String (SAS: trailing blanks removed; an empty value is null) |
 //!
 //! Text is decoded from the file's declared encoding (SAS: Latin-1, WLATIN1, UTF-8, ...;
 //! Stata 118+: UTF-8, earlier releases: Windows-1252) to UTF-8.
@@ -200,10 +200,12 @@ pub fn read_frame(path: &Path, options: ReadOptions) -> Result<DataFrame, Format
     let mut frame = file.empty_frame();
     let name = file.file().to_string();
     file.read_chunks(DEFAULT_CHUNK_ROWS, &mut |chunk| {
-        frame.vstack_mut_owned(chunk).map_err(|e| FormatError::Sink {
-            file: name.clone(),
-            source: Box::new(e),
-        })?;
+        frame
+            .vstack_mut_owned(chunk)
+            .map_err(|e| FormatError::Sink {
+                file: name.clone(),
+                source: Box::new(e),
+            })?;
         Ok(())
     })?;
     frame.rechunk_mut();
@@ -217,11 +219,25 @@ fn float_column(name: &str, values: impl Iterator<Item = Option<f64>>) -> Column
         .into_column()
 }
 
-/// Builds a String column; blank values are null.
-fn text_column<'a>(name: &str, values: impl Iterator<Item = Option<&'a str>>) -> Column {
+/// Builds a String column; empty values are null, and so are blank ones when `trim`
+/// removes trailing blanks (SAS pads text with them; Stata keeps them as written).
+fn text_column<'a>(
+    name: &str,
+    values: impl Iterator<Item = Option<&'a str>>,
+    trim: bool,
+) -> Column {
     StringChunked::from_iter_options(
         name.into(),
-        values.map(|v| v.map(|s| s.trim_end_matches([' ', '\0'])).filter(|s| !s.is_empty())),
+        values.map(|v| {
+            v.map(|s| {
+                if trim {
+                    s.trim_end_matches([' ', '\0'])
+                } else {
+                    s
+                }
+            })
+            .filter(|s| !s.is_empty())
+        }),
     )
     .into_series()
     .into_column()

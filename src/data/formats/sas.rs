@@ -16,8 +16,8 @@ use sas7bdat::{
 
 use super::temporal::{days_1960_to_unix, sas_numeric_kind, seconds_1960_to_unix_micros};
 use super::{
-    date_column, datetime_column, float_column, text_column, FormatError, PackageFile,
-    ReadOptions, ValueKind, Variable,
+    date_column, datetime_column, float_column, text_column, FormatError, PackageFile, ReadOptions,
+    ValueKind, Variable,
 };
 
 /// An open SAS dataset.
@@ -105,7 +105,10 @@ impl PackageFile for SasFile {
     }
 
     fn rows(&self) -> u64 {
-        self.dataset.metadata().row_count
+        let metadata = self.dataset.metadata();
+        metadata
+            .row_count
+            .saturating_sub(metadata.deleted_row_count)
     }
 
     fn read_chunks(
@@ -134,7 +137,7 @@ impl PackageFile for SasFile {
                     variable: format!(", variable {variable}"),
                     message,
                 })
-                .and_then(|frame| sink(frame));
+                .and_then(&mut *sink);
             rows_done += batch.row_count as u64;
             match outcome {
                 Ok(()) => Ok(ControlFlow::Continue(())),
@@ -211,12 +214,18 @@ fn chunk_frame(
                         .ok()
                         .zip(usize::try_from(b.offsets[i + 1]).ok())
                         .and_then(|(start, end)| b.data.get(start..end))
-                        .ok_or_else(|| (name.to_string(), "text offsets out of range".to_string()))?;
-                    let text = std::str::from_utf8(bytes)
-                        .map_err(|_| (name.to_string(), "text that is not valid in the file's encoding".to_string()))?;
+                        .ok_or_else(|| {
+                            (name.to_string(), "text offsets out of range".to_string())
+                        })?;
+                    let text = std::str::from_utf8(bytes).map_err(|_| {
+                        (
+                            name.to_string(),
+                            "text that is not valid in the file's encoding".to_string(),
+                        )
+                    })?;
                     texts.push(Some(text));
                 }
-                text_column(name, texts.into_iter())
+                text_column(name, texts.into_iter(), true)
             }
             (_, other) => {
                 return Err((

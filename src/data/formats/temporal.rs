@@ -25,7 +25,13 @@ pub fn sas_numeric_kind(format: Option<&str>) -> ValueKind {
         .trim()
         .trim_end_matches(|c: char| c.is_ascii_digit() || c == '.')
         .to_ascii_uppercase();
-    if SAS_DATE_FORMATS.contains(&name.as_str()) {
+    // DDMMYY, MMDDYY and YYMMDD take a separator letter: DDMMYYB (blank), C (colon),
+    // D (dash), N (none), P (period), S (slash).
+    let separated = name.len() == 7
+        && name.split_at_checked(6).is_some_and(|(base, sep)| {
+            ["DDMMYY", "MMDDYY", "YYMMDD"].contains(&base) && "BCDNPS".contains(sep)
+        });
+    if SAS_DATE_FORMATS.contains(&name.as_str()) || separated {
         ValueKind::Date
     } else if SAS_DATETIME_FORMATS.contains(&name.as_str()) {
         ValueKind::DateTime
@@ -39,9 +45,14 @@ pub fn sas_numeric_kind(format: Option<&str>) -> ValueKind {
 /// The kind of a Stata numeric variable with display format `format` (`%td`,
 /// `%tdDD/NN/CCYY`, `%d`, `%tc`, `%tC`, `%-td`, ...).
 pub fn stata_numeric_kind(format: &str) -> ValueKind {
-    let body = format.trim().trim_start_matches('%').trim_start_matches('-');
+    let body = format
+        .trim()
+        .trim_start_matches('%')
+        .trim_start_matches('-');
     // `%d...` is the date format of Stata releases before 10.
-    let old_date = body.strip_prefix('d').is_some_and(|rest| !rest.starts_with(|c: char| c.is_ascii_digit()));
+    let old_date = body
+        .strip_prefix('d')
+        .is_some_and(|rest| !rest.starts_with(|c: char| c.is_ascii_digit()));
     if body.starts_with("td") || old_date {
         ValueKind::Date
     } else if body.starts_with("tc") || body.starts_with("tC") {

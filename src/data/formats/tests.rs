@@ -5,6 +5,8 @@ use super::*;
 fn sas_formats_are_classified_as_haven_does() {
     assert_eq!(sas_numeric_kind(Some("DATE")), ValueKind::Date);
     assert_eq!(sas_numeric_kind(Some("ddmmyy")), ValueKind::Date);
+    assert_eq!(sas_numeric_kind(Some("YYMMDDD10.")), ValueKind::Date);
+    assert_eq!(sas_numeric_kind(Some("WEEKDATX")), ValueKind::Number);
     assert_eq!(sas_numeric_kind(Some("E8601DA")), ValueKind::Date);
     assert_eq!(sas_numeric_kind(Some("DATETIME")), ValueKind::DateTime);
     assert_eq!(sas_numeric_kind(Some("E8601DT")), ValueKind::DateTime);
@@ -43,7 +45,13 @@ fn epochs_convert_from_1960_to_1970() {
 #[test]
 fn package_formats_come_from_the_extension() {
     use std::path::Path;
-    assert_eq!(PackageFormat::from_path(Path::new("bef2019.SAS7BDAT")), Some(PackageFormat::Sas7bdat));
-    assert_eq!(PackageFormat::from_path(Path::new("x.dta")), Some(PackageFormat::Stata));
+    assert_eq!(
+        PackageFormat::from_path(Path::new("bef2019.SAS7BDAT")),
+        Some(PackageFormat::Sas7bdat)
+    );
+    assert_eq!(
+        PackageFormat::from_path(Path::new("x.dta")),
+        Some(PackageFormat::Stata)
+    );
     assert_eq!(PackageFormat::from_path(Path::new("x.csv")), None);
 }

@@ -16,6 +16,9 @@ suppressMessages({
 })
 
 fixtures <- "tests/fixtures/sas7bdat"
+# This haven returns rows SAS marks as deleted; these files' values come from
+# read_deleted_with_pyreadstat.py instead.
+deleted_rows <- c("parso/all_rand_normal_with_deleted.sas7bdat", "parso/data_page_with_deleted.sas7bdat")
 out <- "tests/reference/sas7bdat/values"
 dir.create(out, showWarnings = FALSE, recursive = TRUE)
 
@@ -42,6 +45,7 @@ as_text <- function(x) {
 
 for (folder in sort(list.dirs(fixtures, recursive = FALSE, full.names = FALSE))) {
   for (file in sort(list.files(file.path(fixtures, folder), pattern = "\\.sas7bdat$"))) {
+    if (file.path(folder, file) %in% deleted_rows) next
     data <- read_sas(file.path(fixtures, folder, file))
     columns <- lapply(names(data), function(name) {
       c(list(name = name), as_text(data[[name]]))
