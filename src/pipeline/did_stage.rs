@@ -40,6 +40,9 @@ fn coefficient(c: &FeCoefficient, poisson: bool) -> DidCoefficient {
         rate_ratio: poisson.then(|| c.estimate.exp()),
         rate_ratio_conf_low: poisson.then(|| c.conf_low.exp()),
         rate_ratio_conf_high: poisson.then(|| c.conf_high.exp()),
+        boot_p_value: None,
+        boot_conf_low: None,
+        boot_conf_high: None,
     }
 }
 
