@@ -135,7 +135,14 @@ fn bootstrap_without_clusters_poisson_or_two_way_is_refused_with_exit_2() {
     let run = base(&["--vcov", "cluster:practice,period"]);
     assert_eq!(run.code, Some(2));
     assert!(run.stderr.contains("one way"), "{}", run.stderr);
-    let run = base(&["--vcov", "cluster:practice", "--family", "poisson"]);
+    // A Poisson model that fits (a count outcome), then the bootstrap is refused.
+    let run = run_failing(
+        shine()
+            .args(["did", "--quiet", "--data"])
+            .arg(panel("g8"))
+            .args(["--formula", "practice ~ x | period", "--bootstrap", "wild"])
+            .args(["--vcov", "cluster:practice", "--family", "poisson"]),
+    );
     assert_eq!(run.code, Some(2));
     assert!(run.stderr.contains("least squares"), "{}", run.stderr);
     let run = base(&["--vcov", "cluster:practice", "--bootstrap-reps", "0"]);
