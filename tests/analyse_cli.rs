@@ -511,12 +511,20 @@ fn true_effects_lie_inside_their_intervals() {
                 1.0
             };
             let ev = &o["e_value"];
-            assert!(rel_diff(ev["estimate"].as_f64().expect("e"), e(rr)) < 1e-12, "{ev}");
-            assert!(rel_diff(ev["ci_limit"].as_f64().expect("e ci"), limit) < 1e-12, "{ev}");
+            assert!(
+                rel_diff(ev["estimate"].as_f64().expect("e"), e(rr)) < 1e-12,
+                "{ev}"
+            );
+            assert!(
+                rel_diff(ev["ci_limit"].as_f64().expect("e ci"), limit) < 1e-12,
+                "{ev}"
+            );
             // The negative binomial model of the same contrast is fitted, with a
             // positive finite θ, and agrees with the Poisson one in direction.
             let nb = &o["negative_binomial"];
-            let theta = nb["theta"].as_f64().unwrap_or_else(|| panic!("{name}: {outcome}: {nb}"));
+            let theta = nb["theta"]
+                .as_f64()
+                .unwrap_or_else(|| panic!("{name}: {outcome}: {nb}"));
             assert!(theta > 0.0 && theta.is_finite(), "{nb}");
             let nb_rr = nb["rate_ratio"].as_f64().expect("nb rr");
             assert!(nb["conf_low"].as_f64().expect("lo") < nb_rr, "{nb}");

@@ -174,7 +174,10 @@ pub fn read_bytes(
         FileFormat::Sas7bdat | FileFormat::Stata => {
             problems.push(
                 ProblemKind::FileUnreadable,
-                Problem::new(file, "SAS and Stata files are read from a path, not from memory"),
+                Problem::new(
+                    file,
+                    "SAS and Stata files are read from a path, not from memory",
+                ),
             );
             return None;
         }

@@ -53,10 +53,11 @@ pub fn read_any(path: &Path) -> Result<DataFrame, TableError> {
         let options = super::formats::ReadOptions {
             threads: rayon::current_num_threads(),
         };
-        let frame = super::formats::read_frame(path, options).map_err(|e| TableError::Unreadable {
-            file: file.clone(),
-            message: e.to_string(),
-        })?;
+        let frame =
+            super::formats::read_frame(path, options).map_err(|e| TableError::Unreadable {
+                file: file.clone(),
+                message: e.to_string(),
+            })?;
         if frame.height() == 0 {
             return Err(unreadable("the table has no rows".into()));
         }
@@ -72,7 +73,9 @@ pub fn read_any(path: &Path) -> Result<DataFrame, TableError> {
             .map_err(|e| unreadable(format!("not a readable Parquet file: {e}")))?,
         // Named by their extension, these were read above.
         FileFormat::Sas7bdat | FileFormat::Stata => {
-            return Err(unreadable("a SAS or Stata file must end in .sas7bdat or .dta".into()))
+            return Err(unreadable(
+                "a SAS or Stata file must end in .sas7bdat or .dta".into(),
+            ))
         }
         FileFormat::Csv => {
             let body = bytes
@@ -162,9 +165,9 @@ pub fn to_dataset(
         let series = column.as_materialized_series();
         // Categorical text is text; a timestamp counts in days, as a date does.
         let series = &match series.dtype() {
-            DataType::Categorical(..) | DataType::Enum(..) => {
-                series.cast(&DataType::String).unwrap_or_else(|_| series.clone())
-            }
+            DataType::Categorical(..) | DataType::Enum(..) => series
+                .cast(&DataType::String)
+                .unwrap_or_else(|_| series.clone()),
             DataType::Datetime(..) => series
                 .cast(&DataType::Float64)
                 .map(|s| s / timestamp_units_per_day(series.dtype()))

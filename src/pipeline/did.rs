@@ -7,13 +7,15 @@ use polars::prelude::DataFrame;
 
 use crate::data::table::to_dataset;
 use crate::stats::design::{fixed_effect_codes, model_matrix, ColumnData, DataSet};
-use crate::stats::fixest::{fit_fe, FeError, FeFamily, FeFit, FeModel, Vcov};
+use crate::stats::fixest::{
+    fit_fe, wild_cluster_bootstrap, FeError, FeFamily, FeFit, FeModel, Vcov, WildBootstrapOptions,
+};
 use crate::stats::formula::{Expr, Formula, RefValue};
 
 use super::fit_error::FitError;
 
 // The result types live in `results`; these paths stay for the pipeline's other users.
-use crate::results::did::{DidCoefficient, DidResult, VcovSpec};
+use crate::results::did::{BootstrapInfo, DidCoefficient, DidResult, VcovSpec};
 
 /// What to fit.
 #[derive(Debug, Clone)]
@@ -24,6 +26,9 @@ pub struct DidSpec {
     pub offset: Option<String>,
     pub weights: Option<String>,
     pub vcov: VcovSpec,
+    /// The wild cluster bootstrap of every coefficient (least squares, one-way
+    /// cluster-robust variance), when asked for.
+    pub bootstrap: Option<WildBootstrapOptions>,
 }
 
 fn numeric_at(
@@ -158,11 +163,25 @@ fn fit_did_data(data: &DataSet, spec: &DidSpec) -> Result<DidResult, FitError> {
         })?;
 
     let poisson = spec.family == FeFamily::Poisson;
-    let coefficients = fit
+    let mut coefficients: Vec<DidCoefficient> = fit
         .coefficients
         .iter()
         .map(|c| DidCoefficient::new(c.clone(), poisson))
         .collect();
+    let bootstrap = match &spec.bootstrap {
+        Some(options) => Some(bootstrap_coefficients(
+            spec,
+            options,
+            &fit,
+            &y,
+            &design,
+            &fixed_effects,
+            offset.as_deref(),
+            &vcov,
+            &mut coefficients,
+        )?),
+        None => None,
+    };
     // Pre-periods: event-study levels below the (lowest) reference period.
     let reference = formula
         .terms
@@ -206,7 +225,81 @@ fn fit_did_data(data: &DataSet, spec: &DidSpec) -> Result<DidResult, FitError> {
         converged: fit.converged,
         iterations: fit.iterations,
         pretrend_test,
+        bootstrap,
     })
+}
+
+/// The wild cluster bootstrap of every coefficient of a least-squares fit, written into
+/// their `boot_*` columns.
+#[allow(clippy::too_many_arguments)]
+fn bootstrap_coefficients(
+    spec: &DidSpec,
+    options: &WildBootstrapOptions,
+    fit: &FeFit,
+    y: &[f64],
+    design: &crate::stats::design::Design,
+    fixed_effects: &[(String, Vec<u32>)],
+    offset: Option<&[f64]>,
+    vcov: &Vcov,
+    coefficients: &mut [DidCoefficient],
+) -> Result<BootstrapInfo, FitError> {
+    if spec.family != FeFamily::Gaussian {
+        return Err(FitError::Input(
+            "the wild cluster bootstrap is for least squares (--family gaussian); the Poisson score bootstrap is not available".into(),
+        ));
+    }
+    if spec.weights.is_some() {
+        return Err(FitError::Input(
+            "the wild cluster bootstrap does not take --weights".into(),
+        ));
+    }
+    let (cluster_name, cluster) =
+        match vcov {
+            Vcov::Cluster(c) if c.len() == 1 => (&c[0].0, &c[0].1),
+            Vcov::Cluster(_) => return Err(FitError::Input(
+                "the wild cluster bootstrap clusters one way: give one column, --vcov cluster:COL"
+                    .into(),
+            )),
+            _ => {
+                return Err(FitError::Input(
+                    "the wild cluster bootstrap needs the clusters: add --vcov cluster:COL".into(),
+                ))
+            }
+        };
+    let mut info = None;
+    for c in coefficients.iter_mut() {
+        let b = wild_cluster_bootstrap(
+            fit,
+            y,
+            &design.x,
+            &design.column_names,
+            fixed_effects,
+            offset,
+            cluster,
+            &c.coefficient.term,
+            options,
+        )
+        .map_err(|e| {
+            FitError::Analysis(format!(
+                "wild cluster bootstrap of {}: {e}",
+                c.coefficient.term
+            ))
+        })?;
+        c.boot_p_value = Some(b.p_value);
+        c.boot_conf_low = Some(b.conf_low);
+        c.boot_conf_high = Some(b.conf_high);
+        info = Some(BootstrapInfo {
+            method: "wild",
+            weights: b.weights,
+            draws: b.draws,
+            full_enumeration: b.full_enumeration,
+            clusters: b.clusters,
+            cluster: cluster_name.clone(),
+            seed: b.seed,
+            confidence_level: options.confidence_level,
+        });
+    }
+    info.ok_or_else(|| FitError::Analysis("no coefficient to bootstrap".into()))
 }
 
 #[cfg(test)]

@@ -13,13 +13,13 @@
 
 use nalgebra::DMatrix;
 
+use super::robustness::{negative_binomial_rate_ratio, rate_ratio_e_value};
 use crate::data::cohort::Registry;
 use crate::data::panel::{person_periods, Panel, PanelMember, PanelWindow};
 use crate::plan::ClusterBy;
 use crate::results::cohort::{Group, MatchedCohort};
 use crate::results::did::{DidCoefficient, PretrendTest};
 use crate::results::outcomes::{EventPoint, NegativeBinomial, OutcomeDid, RawRate};
-use super::robustness::{negative_binomial_rate_ratio, rate_ratio_e_value};
 use crate::stats::fixest::{fit_fe, FeFamily, FeFit, FeModel, Vcov};
 
 #[derive(Debug, thiserror::Error)]

@@ -8,8 +8,8 @@ use crate::data::panel::{Panel, PanelMember};
 use crate::results::did::DidCoefficient;
 use crate::results::outcomes::NegBinRateRatio;
 use crate::stats::evalue::{evalue, EValue, RatioMeasure};
-use crate::stats::glm::{fit_negative_binomial, NegBinOptions};
 use crate::stats::glm::Family;
+use crate::stats::glm::{fit_negative_binomial, NegBinOptions};
 
 /// The columns of the negative binomial model.
 const TERMS: [&str; 4] = ["(Intercept)", "referred", "post", "referred:post"];

@@ -4,7 +4,7 @@
 use serde::{Serialize, Serializer};
 
 use crate::stats::coefficient::Coefficient;
-use crate::stats::fixest::FeFamily;
+use crate::stats::fixest::{BootstrapWeights, FeFamily};
 use crate::stats::vcov::WaldTest;
 
 /// The joint Wald test that every pre-period event-study coefficient is zero: F = W / q
@@ -80,6 +80,30 @@ pub struct DidCoefficient {
     pub rate_ratio_conf_low: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_ratio_conf_high: Option<f64>,
+    /// Wild cluster bootstrap (WCR) p-value of H0: coefficient = 0, when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub boot_p_value: Option<f64>,
+    /// Wild cluster bootstrap interval by test inversion (±∞, written as null, when the
+    /// p-value never falls below the level).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub boot_conf_low: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub boot_conf_high: Option<f64>,
+}
+
+/// How the bootstrap columns were computed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BootstrapInfo {
+    /// `wild` (restricted wild cluster bootstrap, null imposed).
+    pub method: &'static str,
+    pub weights: BootstrapWeights,
+    /// Draws used: the requested B, or 2^G under full enumeration.
+    pub draws: usize,
+    pub full_enumeration: bool,
+    pub clusters: usize,
+    pub cluster: String,
+    pub seed: u64,
+    pub confidence_level: f64,
 }
 
 impl DidCoefficient {
@@ -91,6 +115,9 @@ impl DidCoefficient {
             rate_ratio_conf_low: exp(coefficient.conf_low),
             rate_ratio_conf_high: exp(coefficient.conf_high),
             coefficient,
+            boot_p_value: None,
+            boot_conf_low: None,
+            boot_conf_high: None,
         }
     }
 }
@@ -110,4 +137,7 @@ pub struct DidResult {
     pub converged: bool,
     pub iterations: usize,
     pub pretrend_test: Option<PretrendTest>,
+    /// The wild cluster bootstrap behind the `boot_*` columns, when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bootstrap: Option<BootstrapInfo>,
 }

@@ -54,7 +54,9 @@ pub struct OutcomeDid {
 pub enum NegativeBinomial {
     Fitted(NegBinRateRatio),
     /// Why the model could not be fitted (e.g. no overdispersion).
-    NotFitted { not_fitted: String },
+    NotFitted {
+        not_fitted: String,
+    },
 }
 
 /// The rate ratio of a negative binomial (NB2) model of each member's counts before and

@@ -12,7 +12,9 @@ const SECONDS_1960_TO_1970: i64 = DAYS_1960_TO_1970 * 86_400;
 const SAS_DATE_FORMATS: &[&str] = &[
     "B8601DA", "DATE", "DDMMYY", "E8601DA", "IS8601DA", "MMDDYY", "WEEKDATE", "YYMMDD",
 ];
-const SAS_DATETIME_FORMATS: &[&str] = &["B8601DT", "DATETIME", "E8601DT", "IS8601DT"];
+/// `DATEAMPM` is a date-time format too (SAS's documentation of formats by category);
+/// haven 2.5.1 reads it as a date, which gives impossible years.
+const SAS_DATETIME_FORMATS: &[&str] = &["B8601DT", "DATEAMPM", "DATETIME", "E8601DT", "IS8601DT"];
 const SAS_TIME_FORMATS: &[&str] = &["B8601TM", "E8601TM", "HHMM", "IS8601TM", "TIME"];
 
 /// The kind of a SAS numeric variable with display format `format` (the bare name, as

@@ -476,3 +476,115 @@ fn poisson_fits_and_unknown_terms_are_refused() {
     .expect_err("poisson");
     assert_eq!(err, WildBootstrapError::NotLeastSquares);
 }
+
+/// Coverage of the 95% intervals of a linear DiD with 8 clusters (3 treated), a true
+/// effect of 1, and errors correlated within clusters and heteroskedastic across them: the
+/// wild cluster bootstrap (Rademacher, all 256 sign vectors; Webb, 999 draws) against CR1
+/// with t(G − 1) quantiles (fixest's default). Seeds 1..=reps of ChaCha8.
+///
+/// `cargo test --release --lib -- --ignored --nocapture wild_bootstrap_coverage`
+/// (`SHINE_WILD_COVERAGE_REPS`, default 1000).
+#[test]
+#[ignore = "long-running simulation; run with --release -- --ignored --nocapture"]
+fn wild_bootstrap_coverage_with_eight_clusters() {
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+    use rand_distr::{Distribution, StandardNormal};
+
+    let reps: usize = std::env::var("SHINE_WILD_COVERAGE_REPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    let truth = 1.0;
+    let (clusters, periods) = (8u32, 6u32);
+    let sizes = [3usize, 4, 5, 6, 8, 10, 12, 15];
+    let names = vec!["treated_post".to_string()];
+    let (mut cover_rad, mut cover_webb, mut cover_cr1) = (0usize, 0usize, 0usize);
+    let (mut width_rad, mut width_cr1) = (0.0, 0.0);
+    for rep in 1..=reps {
+        let mut rng = ChaCha8Rng::seed_from_u64(rep as u64);
+        let mut normal = || -> f64 { StandardNormal.sample(&mut rng) };
+        let shocks: Vec<f64> = (0..clusters).map(|_| normal()).collect();
+        let scales: Vec<f64> = (0..clusters).map(|g| 0.5 + 0.25 * g as f64).collect();
+        let (mut y, mut d, mut unit, mut period, mut cluster) =
+            (vec![], vec![], vec![], vec![], vec![]);
+        let mut u = 0u32;
+        for g in 0..clusters {
+            // Three treated clusters, which ones (and so their sizes) rotating with the seed.
+            let treated = (g + rep as u32) % clusters < 3;
+            for _ in 0..sizes[g as usize] {
+                let a = normal();
+                for t in 0..periods {
+                    let post = t >= periods / 2;
+                    let dt = f64::from(u8::from(treated && post));
+                    let e = scales[g as usize]
+                        * (normal() + if post { shocks[g as usize] } else { 0.0 });
+                    y.push(a + 0.2 * f64::from(t) + truth * dt + e);
+                    d.push(dt);
+                    unit.push(u);
+                    period.push(t);
+                    cluster.push(g);
+                }
+                u += 1;
+            }
+        }
+        let x = DMatrix::from_column_slice(y.len(), 1, &d);
+        let fixed_effects = vec![("unit".to_string(), unit), ("period".to_string(), period)];
+        let fit = fit_fe(
+            &y,
+            &x,
+            &names,
+            &fixed_effects,
+            None,
+            None,
+            &Vcov::Cluster(vec![("cluster".into(), cluster.clone())]),
+            &FeModel::new(FeFamily::Gaussian),
+        )
+        .expect("fit");
+        let c = &fit.coefficients[0];
+        if c.conf_low <= truth && truth <= c.conf_high {
+            cover_cr1 += 1;
+        }
+        width_cr1 += c.conf_high - c.conf_low;
+        let boot = |weights, reps| {
+            wild_cluster_bootstrap(
+                &fit,
+                &y,
+                &x,
+                &names,
+                &fixed_effects,
+                None,
+                &cluster,
+                "treated_post",
+                &options(weights, reps, rep as u64),
+            )
+            .expect("bootstrap")
+        };
+        let rad = boot(BootstrapWeights::Rademacher, 9999);
+        assert!(rad.full_enumeration);
+        if rad.conf_low <= truth && truth <= rad.conf_high {
+            cover_rad += 1;
+        }
+        width_rad += rad.conf_high - rad.conf_low;
+        let webb = boot(BootstrapWeights::Webb, 999);
+        if webb.conf_low <= truth && truth <= webb.conf_high {
+            cover_webb += 1;
+        }
+    }
+    let share = |k: usize| k as f64 / reps as f64;
+    println!(
+        "{reps} replications, 8 clusters: coverage of the 95% interval: WCR Rademacher (enumerated) {:.3}, WCR Webb (B = 999) {:.3}, CR1 t(G-1) {:.3}; mean width WCR Rademacher {:.3}, CR1 {:.3}",
+        share(cover_rad),
+        share(cover_webb),
+        share(cover_cr1),
+        width_rad / reps as f64,
+        width_cr1 / reps as f64
+    );
+    for (what, k) in [("WCR Rademacher", cover_rad), ("WCR Webb", cover_webb)] {
+        assert!(
+            (0.92..=0.98).contains(&share(k)),
+            "{what} coverage {}",
+            share(k)
+        );
+    }
+}

@@ -14,8 +14,8 @@ use super::rows::linear_predictor;
 use super::wls::{weighted_least_squares, WlsSolution};
 use super::{Family, GlmError, GlmOptions};
 use crate::stats::coefficient::Coefficient;
-use crate::stats::tail::two_sided;
 use crate::stats::design::DesignRows;
+use crate::stats::tail::two_sided;
 
 /// Above this θ the variance μ + μ²/θ is Poisson's to within a millionth for any mean
 /// up to 1: the data show no overdispersion and θ's maximum likelihood estimate runs off
