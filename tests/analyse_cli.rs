@@ -146,7 +146,7 @@ fn no_person_id_and_no_small_count_reaches_the_outputs() {
         }
         if name.ends_with(".csv") {
             // Label columns (waves, levels, terms) hold names, not counts.
-            const LABELS: [&str; 14] = [
+            const LABELS: [&str; 17] = [
                 "variable",
                 "level",
                 "statistic",
@@ -161,6 +161,10 @@ fn no_person_id_and_no_small_count_reaches_the_outputs() {
                 "sample",
                 "period",
                 "wave",
+                // Robustness: θ and E-values are ratios, not counts.
+                "theta",
+                "e_value",
+                "e_value_ci",
             ];
             let header: Vec<&str> = text.lines().next().unwrap_or_default().split(',').collect();
             for line in text.lines().skip(1) {

@@ -15,7 +15,7 @@ const SAS_DATE_FORMATS: &[&str] = &[
 /// `DATEAMPM` is a date-time format too (SAS's documentation of formats by category);
 /// haven 2.5.1 reads it as a date, which gives impossible years.
 const SAS_DATETIME_FORMATS: &[&str] = &["B8601DT", "DATEAMPM", "DATETIME", "E8601DT", "IS8601DT"];
-const SAS_TIME_FORMATS: &[&str] = &["B8601TM", "E8601TM", "HHMM", "IS8601TM", "TIME"];
+const SAS_TIME_FORMATS: &[&str] = &["B8601TM", "E8601TM", "HHMM", "IS8601TM", "TIME", "TIMEAMPM"];
 
 /// The kind of a SAS numeric variable with display format `format` (the bare name, as
 /// `DATE` in `DATE9.`).

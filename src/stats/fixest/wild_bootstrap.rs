@@ -432,9 +432,9 @@ impl Problem {
             for (off, o) in part.iter_mut().enumerate() {
                 let vb = &v[(first + off) * g_n..(first + off + 1) * g_n];
                 let (mut n0, mut n1) = (0.0, 0.0);
-                for g in 0..g_n {
-                    n0 += self.c0[g] * vb[g];
-                    n1 += self.c1[g] * vb[g];
+                for ((c0, c1), v) in self.c0.iter().zip(&self.c1).zip(vb) {
+                    n0 += c0 * v;
+                    n1 += c1 * v;
                 }
                 for h in 0..g_n {
                     let row0 = &self.h0[h * g_n..(h + 1) * g_n];
