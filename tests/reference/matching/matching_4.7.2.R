@@ -8,15 +8,18 @@
 # Writes, into tests/reference/matching/matchit_4.7.2/:
 #   lalonde_glm.json, nhefs_glm.json   glm(treat ~ ..., family = binomial)
 #   lalonde_<run>.json, nhefs_<run>.json  one matchit() run each (see RUNS below)
+#   lalonde_ties_*, nhefs_ties_*      the same for the tie designs (TIE_RUNS)
 # The data are the CSV files of tests/reference/matching/ (lalonde.csv is written
 # from MatchIt's `lalonde` and must come out identical to the stored file).
 # Every matchit() is fitted on the data as read back from the CSV file, so a
 # consumer that reads the same CSV sees exactly the inputs R saw.
 #
-# This is matching.R (the MatchIt 4.5.1 references, kept as history) with three
+# This is matching.R (the MatchIt 4.5.1 references, kept as history) with four
 # changes: the output folder, no "_intended" companion runs (4.7.2's routine has
-# neither defect of 4.5.1; see MATCHIT_NOTES.md), and the orders "closest" and
-# "farthest" that MatchIt 4.6 added.
+# neither defect of 4.5.1; see MATCHIT_NOTES.md), the orders "closest" and
+# "farthest" that MatchIt 4.6 added, and two designs with coarse covariates only
+# (lalonde_ties, nhefs_ties: same CSV files, other formulas) where most units share
+# their propensity score, so that MatchIt's tie rules decide the matched sets.
 
 suppressPackageStartupMessages({
   library(MatchIt)
@@ -79,6 +82,13 @@ DATASETS <- list(
   )
 )
 
+# Two designs with coarse covariates only, so that many units share a propensity
+# score and MatchIt's tie rules decide the matched sets.
+DATASETS$lalonde_ties <- DATASETS$lalonde
+DATASETS$lalonde_ties$formula <- treat ~ race + married + nodegree
+DATASETS$nhefs_ties <- DATASETS$nhefs
+DATASETS$nhefs_ties$formula <- qsmk ~ sex + race + education + exercise + active
+
 # ---------------------------------------------------------------------------
 # Runs: ratio x caliper x replace, m.order default ("largest"), plus m.order
 # variants.  name -> arguments
@@ -101,6 +111,9 @@ for (ord in c("closest", "farthest")) {
   RUNS[[paste0("r3_nocal_norepl_", ord)]] <-
     list(ratio = 3L, caliper = NULL, replace = FALSE, m.order = ord)
 }
+
+TIE_RUNS <- c("r1_nocal_norepl", "r1_nocal_norepl_data", "r1_nocal_repl", "r3_nocal_repl",
+              "r3_cal0.2_norepl", "r1_nocal_norepl_closest", "r3_nocal_norepl_farthest")
 
 # ---------------------------------------------------------------------------
 # Helpers
@@ -275,7 +288,8 @@ for (ds_name in names(DATASETS)) {
          unit_id = I(rownames(data)))
   ), file.path(RUN_OUT, paste0(ds_name, "_glm.json")))
 
-  for (run_name in names(RUNS)) {
+  run_names <- if (endsWith(ds_name, "_ties")) TIE_RUNS else names(RUNS)
+  for (run_name in run_names) {
     out <- do_run(ds_name, ds, run_name, RUNS[[run_name]])
     write_json_file(out, file.path(RUN_OUT, sprintf("%s_%s.json", ds_name, run_name)))
     cat(sprintf("%-8s %-26s matched T=%d C=%d warnings=%d\n", ds_name, run_name,
