@@ -25,6 +25,7 @@ use super::scan::Ranks;
 /// for MatchIt's choice between equal gaps (scan.rs);
 /// `gap(t, c)`: the distance gap of treated unit `t` to sorted control `c`;
 /// `within(g)`: whether a gap passes the caliper.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn match_by_pair_distance(
     ratio: usize,
     farthest: bool,
