@@ -27,6 +27,10 @@ pub enum Order {
     Data,
     /// A seeded random order (--seed).
     Random,
+    /// The closest (treated, nearest control) pair first (MatchIt 4.6's "closest").
+    Closest,
+    /// The farthest (treated, nearest control) pair first (MatchIt 4.6's "farthest").
+    Farthest,
 }
 
 impl From<Order> for MatchOrder {
@@ -36,6 +40,8 @@ impl From<Order> for MatchOrder {
             Order::Smallest => MatchOrder::Smallest,
             Order::Data => MatchOrder::Data,
             Order::Random => MatchOrder::Random,
+            Order::Closest => MatchOrder::Closest,
+            Order::Farthest => MatchOrder::Farthest,
         }
     }
 }

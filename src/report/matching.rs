@@ -255,6 +255,8 @@ pub fn order_name(order: MatchOrder) -> &'static str {
         MatchOrder::Smallest => "smallest",
         MatchOrder::Data => "data",
         MatchOrder::Random => "random",
+        MatchOrder::Closest => "closest",
+        MatchOrder::Farthest => "farthest",
     }
 }
 

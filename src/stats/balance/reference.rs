@@ -70,6 +70,66 @@ pub(crate) const RUNS: &[(&str, &str)] = runs![
     "nhefs_r3_nocal_repl_intended",
 ];
 
+/// Every stored MatchIt 4.7.2 run (`tests/reference/matching/matching_4.7.2.R`),
+/// named `matchit_4.7.2/<run>`: the current reference. 4.7.2's routine has neither
+/// defect of 4.5.1, so there are no `_intended` companions.
+pub(crate) const RUNS_472: &[(&str, &str)] = runs![
+    "matchit_4.7.2/lalonde_r1_cal0.2_norepl",
+    "matchit_4.7.2/lalonde_r1_cal0.2_norepl_closest",
+    "matchit_4.7.2/lalonde_r1_cal0.2_norepl_farthest",
+    "matchit_4.7.2/lalonde_r1_cal0.2_repl",
+    "matchit_4.7.2/lalonde_r1_nocal_norepl",
+    "matchit_4.7.2/lalonde_r1_nocal_norepl_closest",
+    "matchit_4.7.2/lalonde_r1_nocal_norepl_data",
+    "matchit_4.7.2/lalonde_r1_nocal_norepl_farthest",
+    "matchit_4.7.2/lalonde_r1_nocal_norepl_smallest",
+    "matchit_4.7.2/lalonde_r1_nocal_repl",
+    "matchit_4.7.2/lalonde_r3_cal0.2_norepl",
+    "matchit_4.7.2/lalonde_r3_cal0.2_norepl_closest",
+    "matchit_4.7.2/lalonde_r3_cal0.2_norepl_data",
+    "matchit_4.7.2/lalonde_r3_cal0.2_norepl_farthest",
+    "matchit_4.7.2/lalonde_r3_cal0.2_norepl_smallest",
+    "matchit_4.7.2/lalonde_r3_cal0.2_repl",
+    "matchit_4.7.2/lalonde_r3_nocal_norepl",
+    "matchit_4.7.2/lalonde_r3_nocal_norepl_closest",
+    "matchit_4.7.2/lalonde_r3_nocal_norepl_farthest",
+    "matchit_4.7.2/lalonde_r3_nocal_repl",
+    "matchit_4.7.2/lalonde_ties_r1_nocal_norepl",
+    "matchit_4.7.2/lalonde_ties_r1_nocal_norepl_closest",
+    "matchit_4.7.2/lalonde_ties_r1_nocal_norepl_data",
+    "matchit_4.7.2/lalonde_ties_r1_nocal_repl",
+    "matchit_4.7.2/lalonde_ties_r3_cal0.2_norepl",
+    "matchit_4.7.2/lalonde_ties_r3_nocal_norepl_farthest",
+    "matchit_4.7.2/lalonde_ties_r3_nocal_repl",
+    "matchit_4.7.2/nhefs_r1_cal0.2_norepl",
+    "matchit_4.7.2/nhefs_r1_cal0.2_norepl_closest",
+    "matchit_4.7.2/nhefs_r1_cal0.2_norepl_farthest",
+    "matchit_4.7.2/nhefs_r1_cal0.2_repl",
+    "matchit_4.7.2/nhefs_r1_nocal_norepl",
+    "matchit_4.7.2/nhefs_r1_nocal_norepl_closest",
+    "matchit_4.7.2/nhefs_r1_nocal_norepl_data",
+    "matchit_4.7.2/nhefs_r1_nocal_norepl_farthest",
+    "matchit_4.7.2/nhefs_r1_nocal_norepl_smallest",
+    "matchit_4.7.2/nhefs_r1_nocal_repl",
+    "matchit_4.7.2/nhefs_r3_cal0.2_norepl",
+    "matchit_4.7.2/nhefs_r3_cal0.2_norepl_closest",
+    "matchit_4.7.2/nhefs_r3_cal0.2_norepl_data",
+    "matchit_4.7.2/nhefs_r3_cal0.2_norepl_farthest",
+    "matchit_4.7.2/nhefs_r3_cal0.2_norepl_smallest",
+    "matchit_4.7.2/nhefs_r3_cal0.2_repl",
+    "matchit_4.7.2/nhefs_r3_nocal_norepl",
+    "matchit_4.7.2/nhefs_r3_nocal_norepl_closest",
+    "matchit_4.7.2/nhefs_r3_nocal_norepl_farthest",
+    "matchit_4.7.2/nhefs_r3_nocal_repl",
+    "matchit_4.7.2/nhefs_ties_r1_nocal_norepl",
+    "matchit_4.7.2/nhefs_ties_r1_nocal_norepl_closest",
+    "matchit_4.7.2/nhefs_ties_r1_nocal_norepl_data",
+    "matchit_4.7.2/nhefs_ties_r1_nocal_repl",
+    "matchit_4.7.2/nhefs_ties_r3_cal0.2_norepl",
+    "matchit_4.7.2/nhefs_ties_r3_nocal_norepl_farthest",
+    "matchit_4.7.2/nhefs_ties_r3_nocal_repl",
+];
+
 const LALONDE_CSV: &str = include_str!("../../../tests/reference/matching/lalonde.csv");
 const NHEFS_CSV: &str = include_str!("../../../tests/reference/matching/nhefs.csv");
 
@@ -98,6 +158,7 @@ pub(crate) struct Case {
 
 pub(crate) fn text(name: &str) -> &'static str {
     RUNS.iter()
+        .chain(RUNS_472)
         .find(|(n, _)| *n == name)
         .map(|(_, t)| *t)
         .unwrap_or_else(|| panic!("no reference run {name}"))

@@ -1,21 +1,55 @@
 //! Greedy nearest-neighbour matching: each treated unit takes the nearest available
 //! control on either side of it among the controls sorted by (stratum, distance).
 
+use super::closest::match_by_pair_distance;
 use super::input::check_inputs;
 use super::matched::assemble;
 use super::order::{pack_stratum_distance, packed_stratum, visiting_order};
 use super::pool::Pool;
+use super::scan::{with_replacement, Ranks};
 use super::{MatchError, MatchInput, Matching, ValidNearestNeighbour};
 
 /// Per treated unit: its place among the sorted controls and its stratum's range.
 #[derive(Debug, Clone, Copy)]
-struct Slot {
+pub(super) struct Slot {
     /// Number of sorted controls that come before the treated unit.
-    position: usize,
+    pub(super) position: usize,
     /// First sorted control of the unit's stratum.
-    lo: usize,
+    pub(super) lo: usize,
     /// One past the last sorted control of the unit's stratum.
-    hi: usize,
+    pub(super) hi: usize,
+}
+
+/// The nearest control still in `pool` for a treated unit at `slot`, within its
+/// stratum and the caliper: the nearest available one on each side, the left one
+/// or the right one at equal gaps as `left_wins_tie(left, right)` says (scan.rs).
+/// `gap(c)` is the unit's distance gap to sorted control `c`; `within(g)` says
+/// whether a gap passes the caliper.
+pub(super) fn nearest_in_pool(
+    pool: &mut Pool,
+    slot: Slot,
+    gap: impl Fn(usize) -> f64,
+    within: impl Fn(f64) -> bool,
+    left_wins_tie: impl Fn(usize, usize) -> bool,
+) -> Option<(usize, f64)> {
+    let left = pool
+        .nearest_left(slot.position)
+        .filter(|&c| c >= slot.lo)
+        .map(|c| (c, gap(c)))
+        .filter(|&(_, g)| within(g));
+    let right = pool
+        .nearest_right(slot.position)
+        .filter(|&c| c < slot.hi)
+        .map(|c| (c, gap(c)))
+        .filter(|&(_, g)| within(g));
+    match (left, right) {
+        (Some(l), Some(r)) => Some(if l.1 < r.1 || (l.1 == r.1 && left_wins_tie(l.0, r.0)) {
+            l
+        } else {
+            r
+        }),
+        (l, r) => l.or(r),
+    }
 }
 
 /// Sample standard deviation (n − 1), R's `sd()`.
@@ -80,62 +114,55 @@ impl ValidNearestNeighbour {
             .collect();
         let control_distance: Vec<f64> = sorted.iter().map(|c| distance[c.1]).collect();
         let controls: Vec<usize> = sorted.into_iter().map(|c| c.1).collect();
+        // MatchIt's order of all units by distance, across strata (scan.rs).
+        let ranks = Ranks::new(
+            (0..n)
+                .map(|i| (pack_stratum_distance(0, distance[i]), key(i)))
+                .collect(),
+            &controls,
+            &treated_units,
+        );
 
         let visit = visiting_order(params, &treated_units, distance, &key);
         // Matched controls (positions in `controls`) per treated unit, in round order.
         let mut matched: Vec<Vec<usize>> = vec![Vec::new(); treated_units.len()];
         let gap = |t: usize, c: usize| (distance[treated_units[t]] - control_distance[c]).abs();
         let within = |g: f64| caliper_width.is_none_or(|w| g <= w);
-        // MatchIt's rule: the left candidate wins ties.
-        let choose = |left: Option<(usize, f64)>, right: Option<(usize, f64)>| match (left, right) {
-            (Some((l, gl)), Some((r, gr))) => Some(if gl <= gr { l } else { r }),
-            (Some((l, _)), None) => Some(l),
-            (None, Some((r, _))) => Some(r),
-            (None, None) => None,
-        };
 
         if params.replace {
-            // The treated unit's own matches are a contiguous run [lo, hi) of sorted
-            // positions around its place: the next candidates are just outside it.
+            // Every control stays available: each treated unit takes its controls in
+            // one scan, independently of the others (MatchIt then ignores m.order).
             for (t, slot) in slots.iter().enumerate() {
-                let (mut lo, mut hi) = (slot.position, slot.position);
-                for _ in 0..params.ratio {
-                    let left = (lo > slot.lo)
-                        .then(|| (lo - 1, gap(t, lo - 1)))
-                        .filter(|&(_, g)| within(g));
-                    let right = (hi < slot.hi)
-                        .then(|| (hi, gap(t, hi)))
-                        .filter(|&(_, g)| within(g));
-                    match choose(left, right) {
-                        Some(c) => {
-                            if c < lo {
-                                lo = c;
-                            } else {
-                                hi = c + 1;
-                            }
-                            matched[t].push(c);
-                        }
-                        None => break,
-                    }
-                }
+                matched[t] =
+                    with_replacement(t, *slot, params.ratio, &ranks, |c| gap(t, c), within);
             }
+        } else if let Some(farthest) = params.order.pair_distance_order() {
+            let mut by_key: Vec<usize> = (0..treated_units.len()).collect();
+            by_key.sort_unstable_by_key(|&t| key(treated_units[t]));
+            matched = match_by_pair_distance(
+                params.ratio,
+                farthest,
+                controls.len(),
+                &slots,
+                &by_key,
+                &ranks,
+                &gap,
+                &within,
+            );
         } else {
             let mut pool = Pool::new(controls.len());
             let mut remaining = controls.len();
             'rounds: for _ in 0..params.ratio {
                 for &t in &visit {
                     let slot = slots[t];
-                    let left = pool
-                        .nearest_left(slot.position)
-                        .filter(|&c| c >= slot.lo)
-                        .map(|c| (c, gap(t, c)))
-                        .filter(|&(_, g)| within(g));
-                    let right = pool
-                        .nearest_right(slot.position)
-                        .filter(|&c| c < slot.hi)
-                        .map(|c| (c, gap(t, c)))
-                        .filter(|&(_, g)| within(g));
-                    if let Some(c) = choose(left, right) {
+                    let found = nearest_in_pool(
+                        &mut pool,
+                        slot,
+                        |c| gap(t, c),
+                        within,
+                        |l, r| ranks.left_wins_tie(t, matched[t].iter().copied(), l, r),
+                    );
+                    if let Some((c, _)) = found {
                         matched[t].push(c);
                         pool.remove(c);
                         remaining -= 1;

@@ -44,7 +44,9 @@ pub(super) fn visiting_order(
     let d = |t: usize| distance[treated_units[t]];
     let k = |t: usize| key(treated_units[t]);
     match params.order {
-        MatchOrder::Data => {}
+        // Closest and farthest order pairs, not treated units (closest.rs); with
+        // replacement, where they are used as orders, MatchIt takes the data order.
+        MatchOrder::Data | MatchOrder::Closest | MatchOrder::Farthest => {}
         MatchOrder::Largest => {
             visit.sort_unstable_by(|&a, &b| cmp_distance(d(b), d(a)).then_with(|| k(a).cmp(&k(b))))
         }

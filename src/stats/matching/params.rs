@@ -26,6 +26,32 @@ pub enum MatchOrder {
     /// the treated units taken in tie-key order. Deterministic for a given seed, but
     /// not R's `sample()` stream: it does not reproduce MatchIt's `"random"` draws.
     Random,
+    /// Pairs in increasing distance (MatchIt 4.6's `"closest"`): every treated unit's
+    /// nearest available control is found, and the closest pair of all is matched
+    /// first; a treated unit whose control was taken meanwhile finds its next
+    /// nearest and takes its new place in the queue. Without replacement only; with
+    /// replacement MatchIt uses the data order, and so do we (it has no effect).
+    Closest,
+    /// Pairs in decreasing distance (MatchIt 4.6's `"farthest"`): as [`Closest`],
+    /// but the treated unit whose nearest control is farthest chooses first. This is
+    /// not "far matching": every unit still takes its nearest available control.
+    ///
+    /// [`Closest`]: MatchOrder::Closest
+    Farthest,
+}
+
+impl MatchOrder {
+    /// For the two orders over (treated, control) pairs: whether the farthest pair
+    /// goes first. `None` for the orders over treated units.
+    pub(super) fn pair_distance_order(self) -> Option<bool> {
+        match self {
+            MatchOrder::Closest => Some(false),
+            MatchOrder::Farthest => Some(true),
+            MatchOrder::Largest | MatchOrder::Smallest | MatchOrder::Data | MatchOrder::Random => {
+                None
+            }
+        }
+    }
 }
 
 /// Parameters of greedy nearest-neighbour matching on a distance, estimand ATT.
@@ -50,12 +76,15 @@ pub enum MatchOrder {
 /// - From the treated unit's place among the controls sorted by distance, the nearest
 ///   available control on the left (smaller distance) and on the right are found; if
 ///   the nearer one on a side is outside the caliper, that side has no candidate.
-///   With candidates on both sides the left one wins when `gap_left ≤ gap_right`.
+///   With candidates on both sides the nearer one wins; at equal gaps, the one
+///   MatchIt 4.7.2's alternating scan meets first (`scan.rs`; the left one when the
+///   treated units between are as many on both sides).
 /// - Without replacement a matched control leaves the pool; when the pool is empty,
 ///   matching stops. With replacement (MatchIt: `reuse.max` unlimited) a control can
 ///   serve many treated units but not the same one twice. Every treated unit then
 ///   takes its `ratio` nearest controls independently of the others, so the order has
-///   no effect (MatchIt forces `m.order = "data"`, which gives the same sets).
+///   no effect (MatchIt forces `m.order = "data"`, which gives the same sets). Among
+///   controls at equal gaps the `ratio` kept are those MatchIt 4.7.2 keeps.
 /// - Exact matching ([`MatchInput::exact`]): candidates come only from the treated
 ///   unit's stratum.
 ///
@@ -68,7 +97,7 @@ pub enum MatchOrder {
 ///   studies. *Pharmaceutical Statistics* 10(2), 150–161 (a caliper of 0.2 SD of the
 ///   logit of the propensity score).
 /// - Greifer, N. MatchIt documentation, `?method_nearest` and `?matchit`
-///   (<https://kosukeimai.github.io/MatchIt/>), version 4.5.1.
+///   (<https://kosukeimai.github.io/MatchIt/>), versions 4.5.1 and 4.7.2.
 ///
 /// [`MatchInput::exact`]: super::MatchInput::exact
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

@@ -333,3 +333,48 @@ fn million_units_match_in_well_under_a_second() {
     assert_eq!(m.pairs.len(), m.n_controls_matched);
     assert!(elapsed.as_secs_f64() < 1.0);
 }
+
+/// MatchIt 4.7.2's rule for equal gaps on both sides: the control its scan meets
+/// first, counting every unit on the way, treated ones included. Sorted by distance:
+/// L 0.0 (control), T2 0.5 (treated), A 1.0 (treated), R 2.0 (control). A chooses
+/// first (largest) and has L and R at gap 1; R is 1 step away, L 2 steps (past T2),
+/// so A takes R, and T2 the remaining L (4.5.1 took the left one, L). MatchIt 4.7.2
+/// gives these sets for `matchit(t ~ x, data, distance = d)`.
+#[test]
+fn equal_gaps_go_to_the_control_met_first() {
+    let d = [1.0, 0.0, 0.5, 2.0];
+    let treated = [true, false, true, false];
+    let m = NearestNeighbour::default()
+        .validate()
+        .expect("valid")
+        .fit(&MatchInput::new(&d, &treated))
+        .expect("fit");
+    assert_eq!(sets(&m), BTreeMap::from([(0, vec![3]), (2, vec![1])]));
+}
+
+/// `closest` matches the closest (treated, nearest control) pair first, `farthest` the
+/// farthest. t1 = 0 and t2 = 1 both have c1 = 0.9 nearest (gaps 0.9 and 0.1); c2 = 3.
+/// closest: t2 takes c1, t1 falls back on c2; farthest: t1 takes c1, t2 gets c2.
+/// MatchIt 4.7.2 gives these sets for each of the four `m.order`s.
+#[test]
+fn closest_and_farthest_order_the_pairs_by_gap() {
+    let d = [0.0, 1.0, 0.9, 3.0];
+    let treated = [true, true, false, false];
+    let fit = |order| {
+        NearestNeighbour {
+            order,
+            ..Default::default()
+        }
+        .validate()
+        .expect("valid")
+        .fit(&MatchInput::new(&d, &treated))
+        .expect("fit")
+    };
+    let closest = BTreeMap::from([(0, vec![3]), (1, vec![2])]);
+    let farthest = BTreeMap::from([(0, vec![2]), (1, vec![3])]);
+    assert_eq!(sets(&fit(MatchOrder::Closest)), closest);
+    assert_eq!(sets(&fit(MatchOrder::Farthest)), farthest);
+    // Here they agree with largest and smallest first.
+    assert_eq!(sets(&fit(MatchOrder::Largest)), closest);
+    assert_eq!(sets(&fit(MatchOrder::Smallest)), farthest);
+}

@@ -10,16 +10,18 @@ use crate::test_support::{close_within, EXACT};
 /// different summation order).
 const WEIGHT_TOL: f64 = EXACT;
 
-fn order_of(name: &str) -> MatchOrder {
+pub(super) fn order_of(name: &str) -> MatchOrder {
     match name {
         "largest" => MatchOrder::Largest,
         "smallest" => MatchOrder::Smallest,
         "data" => MatchOrder::Data,
+        "closest" => MatchOrder::Closest,
+        "farthest" => MatchOrder::Farthest,
         other => panic!("order {other}"),
     }
 }
 
-fn params_of(case: &Case) -> ValidNearestNeighbour {
+pub(super) fn params_of(case: &Case) -> ValidNearestNeighbour {
     NearestNeighbour {
         ratio: case.ratio,
         caliper: case.caliper,
@@ -66,7 +68,7 @@ fn compare_sets(run: &str, case: &Case, m: &Matching) -> usize {
     differing
 }
 
-fn check_balance(run: &str, case: &Case, m: &Matching, skip_variance_ratio: bool) {
+pub(super) fn check_balance(run: &str, case: &Case, m: &Matching, skip_variance_ratio: bool) {
     let covariates: Vec<Covariate> = case
         .columns
         .iter()
@@ -172,7 +174,7 @@ fn check_intended(run: &str, ties_with_replacement: bool) {
 }
 
 /// The per-unit subclasses are the matched sets of `pairs`, numbered 1..K.
-fn check_subclasses(run: &str, m: &Matching) {
+pub(super) fn check_subclasses(run: &str, m: &Matching) {
     let mut labels: Vec<usize> = m.pairs.iter().map(|p| p.subclass).collect();
     labels.dedup();
     assert_eq!(

@@ -10,6 +10,7 @@ use rand_chacha::ChaCha8Rng;
 use super::sets;
 use crate::stats::balance::reference::load;
 use crate::stats::matching::order::visiting_order;
+use crate::stats::matching::scan::heap_select;
 use crate::stats::matching::*;
 
 fn shuffled(n: usize, rng: &mut ChaCha8Rng) -> Vec<usize> {
@@ -71,6 +72,8 @@ fn result_does_not_depend_on_row_order() {
                         MatchOrder::Largest,
                         MatchOrder::Smallest,
                         MatchOrder::Random,
+                        MatchOrder::Closest,
+                        MatchOrder::Farthest,
                     ] {
                         let params = NearestNeighbour {
                             ratio,
@@ -107,10 +110,108 @@ fn result_does_not_depend_on_row_order() {
     }
 }
 
-/// A direct transcription of the notes' §4 scan over all units sorted by
-/// (distance, tie key), with real-valued gaps and a correct "already matched"
-/// check (verify_notes.py's `nn_match(int_abs=False, off_by_one=False)`), plus
-/// exact strata. O(n) per match; used to check the fast version.
+/// A direct transcription of MatchIt 4.7.2's search (`find_control_vec` in its
+/// `src/internal.cpp`, as described in MATCHIT_NOTES.md part A) over all units sorted
+/// by (distance, tie key): one unit per step, alternating left and right starting on
+/// the left, from the outermost of the unit and its earlier matches; up to `want`
+/// candidates per side; the `want` nearest kept as `std::partial_sort` keeps them.
+/// Other strata are skipped after the caliper check, as MatchIt does with `exact`.
+#[allow(clippy::too_many_arguments)]
+fn find_control(
+    t: usize,
+    want: usize,
+    mine: &[usize],
+    d: &[f64],
+    treated: &[bool],
+    strata: &[u32],
+    ord: &[usize],
+    pos: &[usize],
+    can: &[bool],
+    width: Option<f64>,
+) -> Vec<usize> {
+    let n = d.len();
+    let gap = |u: usize| (d[t] - d[u]).abs();
+    let (mut lo, mut hi) = (pos[t], pos[t]);
+    for &m in mine {
+        lo = lo.min(pos[m]);
+        hi = hi.max(pos[m]);
+    }
+    let min_gap = if mine.is_empty() {
+        0.0
+    } else {
+        gap(ord[lo]).max(gap(ord[hi]))
+    };
+    let (mut stop_left, mut stop_right, mut left) = (false, false, false);
+    let (mut n_left, mut n_right) = (0, 0);
+    let mut found: Vec<(usize, f64)> = Vec::new();
+    while !stop_left || !stop_right {
+        left = if stop_left {
+            false
+        } else if stop_right {
+            true
+        } else {
+            !left
+        };
+        let u = if left {
+            if lo == 0 || n_left == want {
+                stop_left = true;
+                continue;
+            }
+            lo -= 1;
+            ord[lo]
+        } else {
+            if hi == n - 1 || n_right == want {
+                stop_right = true;
+                continue;
+            }
+            hi += 1;
+            ord[hi]
+        };
+        if treated[u] || !can[u] || mine.contains(&u) {
+            continue;
+        }
+        let g = gap(u);
+        let mut stop = width.is_some_and(|w| g > w);
+        if !stop && g < min_gap {
+            continue;
+        }
+        stop = stop || (found.len() >= want && found.iter().filter(|f| f.1 < g).count() >= want);
+        if stop {
+            if left {
+                stop_left = true;
+            } else {
+                stop_right = true;
+            }
+            continue;
+        }
+        if strata[u] != strata[t] {
+            continue;
+        }
+        found.push((u, g));
+        let side = if left { &mut n_left } else { &mut n_right };
+        *side += 1;
+        if *side == want {
+            if left {
+                stop_left = true;
+            } else {
+                stop_right = true;
+            }
+        }
+    }
+    if found.len() <= want {
+        found.sort_by(|a, b| a.1.total_cmp(&b.1));
+        return found.into_iter().map(|f| f.0).collect();
+    }
+    // std::partial_sort's choice among equal gaps, then by gap as shine lists them.
+    let gaps: Vec<f64> = found.iter().map(|f| f.1).collect();
+    let mut kept: Vec<(usize, f64)> = heap_select(&gaps, want)
+        .into_iter()
+        .map(|i| found[i])
+        .collect();
+    kept.sort_by(|a, b| a.1.total_cmp(&b.1));
+    kept.into_iter().map(|f| f.0).collect()
+}
+
 #[allow(clippy::too_many_arguments)]
 fn brute_force(
     d: &[f64],
@@ -136,37 +237,23 @@ fn brute_force(
     }
     let mut can: Vec<bool> = treated.iter().map(|t| !t).collect();
     let mut out: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    if replace {
+        // One search per treated unit for all its controls (MatchIt's data order).
+        for &t in visit {
+            let got = find_control(t, ratio, &[], d, treated, strata, &ord, &pos, &can, width);
+            if !got.is_empty() {
+                out.insert(t, got);
+            }
+        }
+        return out;
+    }
     for _ in 0..ratio {
         for &t in visit {
             let mine = out.get(&t).cloned().unwrap_or_default();
-            let search = |step: isize| -> Option<usize> {
-                let mut k = pos[t] as isize + step;
-                while k >= 0 && (k as usize) < n {
-                    let u = ord[k as usize];
-                    if treated[u] || mine.contains(&u) || !can[u] || strata[u] != strata[t] {
-                        k += step;
-                        continue;
-                    }
-                    if width.is_some_and(|w| (d[t] - d[u]).abs() > w) {
-                        return None;
-                    }
-                    return Some(u);
-                }
-                None
-            };
-            let pick = match (search(-1), search(1)) {
-                (Some(l), Some(r)) => Some(if (d[t] - d[l]).abs() <= (d[t] - d[r]).abs() {
-                    l
-                } else {
-                    r
-                }),
-                (l, r) => l.or(r),
-            };
-            if let Some(u) = pick {
+            let got = find_control(t, 1, &mine, d, treated, strata, &ord, &pos, &can, width);
+            if let Some(&u) = got.first() {
                 out.entry(t).or_default().push(u);
-                if !replace {
-                    can[u] = false;
-                }
+                can[u] = false;
                 if !can.iter().any(|&c| c) {
                     return out;
                 }
