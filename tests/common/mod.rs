@@ -176,7 +176,9 @@ impl Scratch {
         std::fs::create_dir_all(&dir).expect("create folder");
         for entry in std::fs::read_dir(source).expect("read folder") {
             let entry = entry.expect("folder entry");
-            std::fs::copy(entry.path(), dir.join(entry.file_name())).expect("copy");
+            if entry.file_type().expect("file type").is_file() {
+                std::fs::copy(entry.path(), dir.join(entry.file_name())).expect("copy");
+            }
         }
         dir
     }
