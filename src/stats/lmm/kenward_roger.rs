@@ -361,8 +361,8 @@ impl KenwardRoger {
                 let qrs = q_mat(r, s);
                 // tr(Φ Pᵣ Φ P_s) = Σ (Φ Pᵣ) ∘ (P_s Φ), elementwise.
                 let pphi = &p_mats[s] * &phi;
-                let v = k_trace(r, s) - 2.0 * frobenius_dot(&phi, &qrs)
-                    + frobenius_dot(&phi_pr, &pphi);
+                let v =
+                    k_trace(r, s) - 2.0 * frobenius_dot(&phi, &qrs) + frobenius_dot(&phi_pr, &pphi);
                 info[(r, s)] = v;
                 info[(s, r)] = v;
                 qs[r][s] = Some(qrs);
@@ -741,6 +741,44 @@ mod tests {
         .expect_err("ML with KR is refused");
         assert_eq!(e, LmmError::KenwardRoger(KrError::NeedsReml));
         assert!(e.to_string().contains("REML"), "{e}");
+    }
+
+    /// Beyond [`KR_MAX_RANDOM_EFFECTS`] random effects the adjustment is refused with a
+    /// message that names the size and the alternative, instead of running out of
+    /// memory; the same model with Satterthwaite df fits.
+    #[test]
+    fn too_many_random_effects_are_refused() {
+        let groups = super::KR_MAX_RANDOM_EFFECTS + 100;
+        let n = groups * 2;
+        let y: Vec<f64> = (0..n)
+            .map(|i| ((i * 7919) % 101) as f64 / 10.0 + (i / 2 % 13) as f64)
+            .collect();
+        let ids: Vec<String> = (0..n).map(|i| format!("g{:05}", i / 2)).collect();
+        let mut data = DataSet::new();
+        data.push("y", ColumnData::Numeric(y)).expect("column");
+        data.push(
+            "id",
+            ColumnData::from_strings(&ids.iter().map(|s| Some(s.as_str())).collect::<Vec<_>>()),
+        )
+        .expect("column");
+        let f = parse("y ~ 1 + (1 | id)").expect("formula parses");
+        let design = model_matrix(&f, &data).expect("design");
+        let random = random_effect_design(&f, &data, &design.rows).expect("random design");
+        let mut options = LmmOptions {
+            df: DfMethod::KenwardRoger,
+            ..LmmOptions::default()
+        };
+        let e = fit_lmm(&design, &random, &options).expect_err("too large for KR");
+        assert_eq!(
+            e,
+            LmmError::KenwardRoger(KrError::TooLarge {
+                q: groups,
+                limit: super::KR_MAX_RANDOM_EFFECTS
+            })
+        );
+        assert!(e.to_string().contains("Satterthwaite"), "{e}");
+        options.df = DfMethod::Satterthwaite;
+        assert!(fit_lmm(&design, &random, &options).is_ok());
     }
 
     /// In a balanced design the adjusted covariance of the fixed-effect intercept of

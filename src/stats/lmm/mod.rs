@@ -19,7 +19,7 @@
 //! | parameter | default | range |
 //! |---|---|---|
 //! | [`LmmOptions::method`] | [`Method::Reml`] | REML or ML |
-//! | [`LmmOptions::df`] | [`DfMethod::Satterthwaite`] | Satterthwaite or residual `n − p` |
+//! | [`LmmOptions::df`] | [`DfMethod::Satterthwaite`] | Satterthwaite, residual `n − p`, or Kenward–Roger (REML; [`KenwardRoger`]) |
 //! | [`LmmOptions::max_evaluations`] | 20 000 | deviance evaluations, ≥ 100 |
 //! | [`LmmOptions::singular_tolerance`] | 1e-4 | lme4's `isSingular(tol)` |
 //!
