@@ -40,6 +40,9 @@ pub enum DfArg {
     Satterthwaite,
     /// The residual degrees of freedom n − p.
     Residual,
+    /// Kenward–Roger (pbkrtest, lmerTest `ddf = "Kenward-Roger"`): adjusted standard
+    /// errors and df; REML fits only.
+    KenwardRoger,
 }
 
 impl From<DfArg> for DfMethod {
@@ -47,6 +50,7 @@ impl From<DfArg> for DfMethod {
         match df {
             DfArg::Satterthwaite => DfMethod::Satterthwaite,
             DfArg::Residual => DfMethod::Residual,
+            DfArg::KenwardRoger => DfMethod::KenwardRoger,
         }
     }
 }
@@ -86,7 +90,8 @@ pub struct MixedArgs {
     /// REML (default, as lmer) or ML.
     #[arg(long, value_enum, default_value = "reml")]
     method: MethodArg,
-    /// Degrees of freedom for tests and intervals: Satterthwaite (lmerTest) or residual.
+    /// Degrees of freedom for tests and intervals: Satterthwaite (lmerTest), residual, or
+    /// Kenward–Roger (REML only; also adjusts the standard errors).
     #[arg(long, value_enum, default_value = "satterthwaite")]
     df: DfArg,
     /// Covariance of the fixed effects: model-based, or cluster-robust (CR1 or CR2) by
@@ -106,6 +111,12 @@ pub struct MixedArgs {
 pub fn run(args: MixedArgs, globals: Globals) -> anyhow::Result<ExitCode> {
     let file = args.data.display().to_string();
     let formula = formula::parse(&args.formula).map_err(|e| InputError(e.to_string()))?;
+    if matches!(args.df, DfArg::KenwardRoger) && matches!(args.method, MethodArg::Ml) {
+        return Err(InputError(
+            "--df kenward-roger needs a REML fit (as lmerTest and pbkrtest); drop --method ml or use --df satterthwaite".into(),
+        )
+        .into());
+    }
     let options = LmmOptions {
         method: args.method.into(),
         df: args.df.into(),

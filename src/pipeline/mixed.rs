@@ -7,7 +7,7 @@ use crate::data::table::to_dataset;
 use crate::results::mixed::MixedResult;
 use crate::stats::design::{model_matrix, random_effect_design};
 use crate::stats::formula::Formula;
-use crate::stats::lmm::{cluster_robust_vcov, fit_lmm, LmmError, LmmOptions, RobustType};
+use crate::stats::lmm::{cluster_robust_vcov, fit_lmm, KrError, LmmError, LmmOptions, RobustType};
 
 use super::emmeans::{emmeans, EmmeansSpec};
 use super::fit_error::FitError;
@@ -68,7 +68,10 @@ pub fn fit_mixed(frame: &DataFrame, file: &str, spec: &MixedSpec) -> Result<Mixe
     let design = model_matrix(&spec.formula, &data).map_err(|e| input(&e))?;
     let random = random_effect_design(&spec.formula, &data, &design.rows).map_err(|e| input(&e))?;
     let fit = fit_lmm(&design, &random, &spec.options).map_err(|e| match e {
-        e @ LmmError::TooLarge { .. } => FitError::Analysis(format!("{file}: {e}")),
+        e @ (LmmError::TooLarge { .. }
+        | LmmError::KenwardRoger(KrError::TooLarge { .. } | KrError::Numerical(_))) => {
+            FitError::Analysis(format!("{file}: {e}"))
+        }
         other => input(&other),
     })?;
     if !fit.converged {

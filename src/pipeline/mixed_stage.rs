@@ -18,7 +18,7 @@ use crate::results::survey::{Estimate, SurveyOutcome};
 use crate::stats::coefficient::Coefficient;
 use crate::stats::design::{model_matrix, random_effect_design, ColumnData, DataSet};
 use crate::stats::formula;
-use crate::stats::lmm::{cluster_robust_vcov, fit_lmm, LmmOptions, RobustType};
+use crate::stats::lmm::{cluster_robust_vcov, fit_lmm, DfMethod, LmmOptions, RobustType};
 
 /// One scored response of a referred person.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,6 +42,9 @@ pub struct SurveyModel {
     /// Cluster-robust standard errors (CR1 or CR2) by the outermost grouping factor
     /// instead of the model-based ones with Satterthwaite df.
     pub robust: Option<RobustType>,
+    /// Model-based standard errors and df by Kenward–Roger instead of Satterthwaite
+    /// (when not robust).
+    pub kenward_roger: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -142,8 +145,15 @@ pub fn survey_outcome(
     let f = formula::parse(&text).map_err(|e| err(e.to_string()))?;
     let design = model_matrix(&f, &data).map_err(|e| err(e.to_string()))?;
     let random = random_effect_design(&f, &data, &design.rows).map_err(|e| err(e.to_string()))?;
-    let mut fit =
-        fit_lmm(&design, &random, &LmmOptions::default()).map_err(|e| err(e.to_string()))?;
+    let options = LmmOptions {
+        df: if model.kenward_roger && model.robust.is_none() {
+            DfMethod::KenwardRoger
+        } else {
+            DfMethod::Satterthwaite
+        },
+        ..LmmOptions::default()
+    };
+    let mut fit = fit_lmm(&design, &random, &options).map_err(|e| err(e.to_string()))?;
     if !fit.converged {
         return Err(err(
             "the mixed model did not converge: check the scores for a constant outcome".into(),
@@ -165,6 +175,8 @@ pub fn survey_outcome(
                 robust.cluster_by, robust.clusters
             ),
         }
+    } else if model.kenward_roger {
+        "model-based, Kenward-Roger adjusted standard errors and df".to_string()
     } else {
         "model-based, Satterthwaite df".to_string()
     };
@@ -272,6 +284,7 @@ pub fn survey_stage(
     let model = SurveyModel {
         practice_random_effect: plan.survey.practice_random_effect,
         robust: plan.survey.standard_errors.robust_type(),
+        kenward_roger: plan.survey.standard_errors.kenward_roger(),
     };
     let mut out = Vec::new();
     for (outcome, column) in SURVEY_OUTCOMES {

@@ -96,7 +96,8 @@ pub struct Survey {
     pub practice_random_effect: bool,
     /// `robust` (cluster-robust CR2 with Satterthwaite df, by person, or by practice
     /// with the practice random effect), `robust_cr1` (CR1 on clusters − 1 df) or
-    /// `model` (model-based with Satterthwaite df, as lmerTest).
+    /// `model` (model-based with Satterthwaite df, as lmerTest) or `model_kenward_roger`
+    /// (model-based with Kenward–Roger's adjusted standard errors and df).
     pub standard_errors: SurveyErrors,
 }
 

@@ -38,6 +38,9 @@ pub enum SurveyErrors {
     RobustCr1,
     /// Model-based with Satterthwaite df (lmerTest).
     Model,
+    /// Model-based with Kenward–Roger's adjusted standard errors and df (pbkrtest,
+    /// lmerTest `ddf = "Kenward-Roger"`).
+    ModelKenwardRoger,
 }
 
 impl SurveyErrors {
@@ -46,8 +49,13 @@ impl SurveyErrors {
         match self {
             SurveyErrors::Robust => Some(crate::stats::lmm::RobustType::Cr2),
             SurveyErrors::RobustCr1 => Some(crate::stats::lmm::RobustType::Cr1),
-            SurveyErrors::Model => None,
+            SurveyErrors::Model | SurveyErrors::ModelKenwardRoger => None,
         }
+    }
+
+    /// Whether the model-based tests use Kenward–Roger's adjustment.
+    pub fn kenward_roger(self) -> bool {
+        self == SurveyErrors::ModelKenwardRoger
     }
 }
 

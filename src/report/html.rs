@@ -241,6 +241,7 @@ impl Report<'_> {
                 SurveyErrors::Robust => "cluster-robust standard errors by person (by practice with the practice random effect) with the CR2 bias-reduced correction and Satterthwaite degrees of freedom (Liang and Zeger 1986; Bell and McCaffrey 2002; Pustejovsky and Tipton 2018)",
                 SurveyErrors::RobustCr1 => "cluster-robust (CR1) standard errors by person (by practice with the practice random effect; Liang and Zeger 1986) and t intervals on clusters − 1 degrees of freedom",
                 SurveyErrors::Model => "model-based standard errors and Satterthwaite degrees of freedom (Kuznetsova et al. 2017)",
+                SurveyErrors::ModelKenwardRoger => "model-based standard errors and degrees of freedom with the Kenward-Roger small-sample adjustment (Kenward and Roger 1997; Halekoh and Højsgaard 2014)",
             },
         );
         let _ = write!(

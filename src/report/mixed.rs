@@ -2,7 +2,7 @@
 //! effects and the estimated marginal means, or the JSON report.
 
 use crate::results::mixed::{Emmeans, MixedResult};
-use crate::stats::lmm::{LmmFit, Method, RobustType, StandardErrors};
+use crate::stats::lmm::{DfMethod, LmmFit, Method, RobustType, StandardErrors};
 
 use super::print_error::PrintError;
 use super::table::{Cell, ResultTable};
@@ -128,6 +128,10 @@ fn describe(fit: &LmmFit, dropped: usize) -> String {
         out.push_str(&format!(
             "Standard errors: cluster-robust ({kind}) by {cluster_by}, {clusters} clusters; t tests on {df}.\n"
         ));
+    }
+    if fit.df_method == DfMethod::KenwardRoger && fit.standard_errors == StandardErrors::ModelBased
+    {
+        out.push_str("Standard errors and t tests: Kenward-Roger (adjusted covariance and df, as pbkrtest / lmerTest ddf = \"Kenward-Roger\").\n");
     }
     let criterion = match (fit.reml_criterion, fit.deviance) {
         (Some(r), _) => format!("REML criterion {r:.4}"),

@@ -19,7 +19,7 @@
 //! | parameter | default | range |
 //! |---|---|---|
 //! | [`LmmOptions::method`] | [`Method::Reml`] | REML or ML |
-//! | [`LmmOptions::df`] | [`DfMethod::Satterthwaite`] | Satterthwaite or residual `n − p` |
+//! | [`LmmOptions::df`] | [`DfMethod::Satterthwaite`] | Satterthwaite, residual `n − p`, or Kenward–Roger (REML; [`KenwardRoger`]) |
 //! | [`LmmOptions::max_evaluations`] | 20 000 | deviance evaluations, ≥ 100 |
 //! | [`LmmOptions::singular_tolerance`] | 1e-4 | lme4's `isSingular(tol)` |
 //!
@@ -51,11 +51,13 @@
 //!   components. *Biometrics Bulletin* 2(6), 110–114.
 
 mod dense;
+mod kenward_roger;
 mod numderiv;
 mod optimize;
 mod pls;
 mod robust;
 
+pub use kenward_roger::{KenwardRoger, KrError, KR_MAX_RANDOM_EFFECTS};
 pub use robust::{
     cluster_robust_vcov, Cr2Df, RobustError, RobustType, RobustVcov, CR2_MAX_CLUSTER_SIZE,
 };
@@ -94,6 +96,9 @@ pub enum DfMethod {
     Satterthwaite,
     /// The residual degrees of freedom `n − p`.
     Residual,
+    /// Kenward & Roger (1997) as pbkrtest 0.5.2 computes them: the adjusted covariance of
+    /// β̂ and its df (REML fits only; see [`kenward_roger`](KenwardRoger)).
+    KenwardRoger,
 }
 
 /// The covariance behind the standard errors of the fixed effects.
@@ -256,6 +261,9 @@ pub struct LmmFit {
     vcov: DMatrix<f64>,
     #[serde(skip)]
     satterthwaite: Option<Satterthwaite>,
+    /// The adjusted covariance and df parts, with `DfMethod::KenwardRoger`.
+    #[serde(skip)]
+    kenward_roger: Option<KenwardRoger>,
     /// Degrees of freedom of every test when the covariance was replaced by a CR1
     /// cluster-robust one (clusters − 1).
     #[serde(skip)]
@@ -312,6 +320,8 @@ pub enum LmmError {
     TooLarge { q: usize, limit: usize },
     #[error("mixed model: {message}")]
     NumericalFailure { message: String },
+    #[error(transparent)]
+    KenwardRoger(#[from] KrError),
     #[error("mixed model: option `{name}` is {value}; it must be {expected}")]
     InvalidOption {
         name: &'static str,
@@ -342,6 +352,9 @@ pub fn fit_lmm(
     options: &LmmOptions,
 ) -> Result<LmmFit, LmmError> {
     options.validate()?;
+    if options.df == DfMethod::KenwardRoger && options.method != Method::Reml {
+        return Err(KrError::NeedsReml.into());
+    }
     let y = design.response.as_ref().ok_or(LmmError::NoResponse)?;
     let y: Vec<f64> = y.iter().copied().collect();
     let x = &design.x;
@@ -571,7 +584,33 @@ pub fn fit_lmm(
             reml,
             &mut messages,
         )),
-        DfMethod::Residual => None,
+        DfMethod::Residual | DfMethod::KenwardRoger => None,
+    };
+    let kenward_roger = match options.df {
+        DfMethod::KenwardRoger => {
+            let kr_terms = order
+                .iter()
+                .enumerate()
+                .map(|(t, &i)| {
+                    let w = random[i].z.ncols();
+                    let tmpl = DMatrix::from_row_slice(w, w, &model.term_template(t, &theta));
+                    kenward_roger::KrTerm {
+                        codes: &random[i].group_codes,
+                        n_levels: levels[i],
+                        z: &random[i].z,
+                        covariance: &tmpl * tmpl.transpose() * (sigma * sigma),
+                    }
+                })
+                .collect();
+            let input = kenward_roger::KrInput {
+                x,
+                terms: kr_terms,
+                sigma2: sigma * sigma,
+                vcov: &vcov,
+            };
+            Some(KenwardRoger::new(&input)?)
+        }
+        _ => None,
     };
 
     let n_theta = theta.len();
@@ -605,6 +644,7 @@ pub fn fit_lmm(
         evaluations: opt.evaluations,
         vcov,
         satterthwaite,
+        kenward_roger,
         robust_df: None,
         cr2_df: None,
     };
@@ -630,6 +670,12 @@ impl LmmFit {
     /// `Cov(β̂) = σ² R_X⁻¹ R_X⁻ᵀ` (lme4's `vcov`).
     pub fn vcov(&self) -> &DMatrix<f64> {
         &self.vcov
+    }
+
+    /// The Kenward–Roger adjusted covariance and df parts, for fits with
+    /// [`DfMethod::KenwardRoger`] (and model-based standard errors).
+    pub fn kenward_roger(&self) -> Option<&KenwardRoger> {
+        self.kenward_roger.as_ref()
     }
 
     /// The residual degrees of freedom `n − p`.
@@ -666,6 +712,10 @@ impl LmmFit {
 
     fn contrast_unchecked(&self, l: &[f64], beta: &[f64]) -> Coefficient {
         let estimate: f64 = l.iter().zip(beta).map(|(a, b)| a * b).sum();
+        if let Some(kr) = &self.kenward_roger {
+            let var = kr.variance(l);
+            return Coefficient::t_test("", estimate, var.sqrt(), kr.df_row(l));
+        }
         let var = quadratic_form(l, &self.vcov);
         let df = match &self.satterthwaite {
             Some(s) => {
@@ -687,6 +737,7 @@ impl LmmFit {
     pub fn with_robust_vcov(mut self, robust: &RobustVcov) -> LmmFit {
         self.vcov = robust.vcov.clone();
         self.satterthwaite = None;
+        self.kenward_roger = None;
         self.robust_df = Some(robust.clusters as f64 - 1.0);
         self.cr2_df = robust.cr2.clone();
         self.standard_errors = StandardErrors::ClusterRobust {
