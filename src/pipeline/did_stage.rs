@@ -19,7 +19,7 @@ use crate::data::panel::{person_periods, Panel, PanelMember, PanelWindow};
 use crate::plan::ClusterBy;
 use crate::results::cohort::{Group, MatchedCohort};
 use crate::results::did::{DidCoefficient, PretrendTest};
-use crate::results::outcomes::{EventPoint, NegativeBinomial, OutcomeDid, RawRate};
+use crate::results::outcomes::{EventPoint, NegativeBinomial, OutcomeDid, Placebo, RawRate};
 use crate::stats::fixest::{fit_fe, FeFamily, FeFit, FeModel, Vcov};
 
 #[derive(Debug, thiserror::Error)]
@@ -29,13 +29,31 @@ pub struct DidStageError {
     pub message: String,
 }
 
-/// Runs the DiD models of every outcome group of the registry.
+/// Which outcomes a DiD stage analyses and which robustness analyses it adds.
+#[derive(Debug, Clone, Copy)]
+pub struct DidScope {
+    pub outcomes: OutcomeSet,
+    /// The negative binomial model and E-values of each rate ratio.
+    pub negative_binomial: bool,
+    /// The placebo index date this many periods back; 0 for none.
+    pub placebo_periods: i32,
+}
+
+/// The outcome groups or the negative-control outcomes of the registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutcomeSet {
+    Groups,
+    NegativeControls,
+}
+
+/// Runs the DiD models of every outcome of `scope` in the registry.
 pub fn did_stage(
     registry: &Registry,
     cohort: &MatchedCohort,
     window: PanelWindow,
     extract: Option<(i32, i32)>,
     cluster: ClusterBy,
+    scope: DidScope,
 ) -> Result<Vec<OutcomeDid>, DidStageError> {
     let members: Vec<PanelMember> = cohort
         .members
@@ -49,8 +67,13 @@ pub fn did_stage(
         })
         .collect();
     let weights: Vec<f64> = cohort.members.iter().map(|m| m.weight).collect();
+    let (first, groups) = match scope.outcomes {
+        OutcomeSet::Groups => (0, &registry.groups),
+        OutcomeSet::NegativeControls => (registry.groups.len(), &registry.negative_controls),
+    };
     let mut out = Vec::new();
-    for (g, group) in registry.groups.iter().enumerate() {
+    for (k, group) in groups.iter().enumerate() {
+        let g = first + k;
         let err = |message: String| DidStageError {
             outcome: group.name.clone(),
             message,
@@ -156,17 +179,43 @@ pub fn did_stage(
                 .ok_or_else(|| err("treated_post was dropped as collinear".into()))
         };
         let rate_ratio = first(&did, true)?;
-        let negative_binomial = match negative_binomial_rate_ratio(&panel, &members, &weights) {
-            Ok(fit) => NegativeBinomial::Fitted(fit),
-            Err(message) => NegativeBinomial::NotFitted {
-                not_fitted: message,
-            },
-        };
+        let negative_binomial =
+            scope.negative_binomial.then(|| {
+                match negative_binomial_rate_ratio(&panel, &members, &weights) {
+                    Ok(fit) => NegativeBinomial::Fitted(fit),
+                    Err(message) => NegativeBinomial::NotFitted {
+                        not_fitted: message,
+                    },
+                }
+            });
+        let placebo = (scope.placebo_periods > 0).then(|| {
+            match placebo_rate_ratio(
+                &panel,
+                &members,
+                &weights,
+                scope.placebo_periods,
+                cluster,
+                window,
+            ) {
+                Ok(rate_ratio) => Placebo::Fitted {
+                    periods: scope.placebo_periods,
+                    rate_ratio,
+                },
+                Err(message) => Placebo::NotFitted {
+                    not_fitted: message,
+                },
+            }
+        });
         out.push(OutcomeDid {
             outcome: group.name.clone(),
             raw_rates: raw_rates(&panel, &members, &weights, window),
-            e_value: rate_ratio_e_value(&rate_ratio),
+            e_value: if scope.negative_binomial {
+                rate_ratio_e_value(&rate_ratio)
+            } else {
+                None
+            },
             negative_binomial,
+            placebo,
             rate_ratio,
             linear: first(&linear, false)?,
             event_study,
@@ -176,6 +225,54 @@ pub fn did_stage(
         });
     }
     Ok(out)
+}
+
+/// The placebo DiD: the index date moved `shift` periods back, on the panel's periods
+/// before the real index date only — `count ~ treated_placebo_post | member + period`,
+/// Poisson with offset log(exposure), weighted and clustered as the main model. With
+/// no effect before referral its rate ratio is 1.
+fn placebo_rate_ratio(
+    panel: &Panel,
+    members: &[PanelMember],
+    weights: &[f64],
+    shift: i32,
+    cluster: ClusterBy,
+    window: PanelWindow,
+) -> Result<DidCoefficient, String> {
+    let keep: Vec<usize> = (0..panel.member.len())
+        .filter(|&i| panel.period[i] < 0)
+        .collect();
+    let before = Panel {
+        member: keep.iter().map(|&i| panel.member[i]).collect(),
+        period: keep.iter().map(|&i| panel.period[i]).collect(),
+        count: keep.iter().map(|&i| panel.count[i]).collect(),
+        exposure: keep.iter().map(|&i| panel.exposure[i]).collect(),
+    };
+    let n = before.member.len();
+    let x = DMatrix::from_iterator(
+        n,
+        1,
+        (0..n).map(|i| {
+            f64::from(u8::from(
+                members[before.member[i] as usize].treated && before.period[i] >= -shift,
+            ))
+        }),
+    );
+    let fit = fit_panel(
+        &before,
+        members,
+        weights,
+        x,
+        &["treated_placebo_post".to_string()],
+        FeFamily::Poisson,
+        cluster,
+        window,
+    )
+    .map_err(|e| e.to_string())?;
+    fit.coefficients
+        .first()
+        .map(|c| DidCoefficient::new(c.clone(), true))
+        .ok_or_else(|| "the placebo contrast was dropped as collinear".to_string())
 }
 
 /// A fixed-effects fit on the panel: member and period fixed effects; Poisson with

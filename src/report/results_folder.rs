@@ -14,7 +14,7 @@ use super::manifest::{Manifest, SHINE_VERSION};
 use super::matching as matching_report;
 use super::output::{OutputError, ResultsFolder};
 use super::results_json::results_json;
-use super::robustness::robustness_table;
+use super::robustness::{negative_control_table, robustness_table};
 use super::sensitivity::sensitivity_table;
 use super::survey::{score_count_table, survey_table};
 use super::table::ResultTable;
@@ -85,6 +85,7 @@ fn tables(results: &AnalysisResults) -> Vec<ResultTable> {
         did_report::event_study_table(&main.did),
         did_report::linear_table(&main.did),
         robustness_table(&main.did),
+        negative_control_table(&main.negative_controls),
         survey_table(&results.survey_by_wave, results.counts.referred, threshold),
         did_report::survey_change_table(&main.survey),
         sensitivity_table(main, &results.sensitivity),

@@ -16,6 +16,7 @@ pub fn results_json(results: &AnalysisResults) -> Result<String, serde_json::Err
         shine_version: SHINE_VERSION,
         plan: &results.plan,
         difference_in_differences: &main.did,
+        negative_controls: &main.negative_controls,
         survey_outcomes: &main.survey,
         matching: MatchingResults {
             options: &results.matching,

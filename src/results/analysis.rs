@@ -24,6 +24,8 @@ pub struct AnalysisRun {
     /// Shared with the main analysis when the matching settings are the same.
     pub cohort: Rc<MatchedCohort>,
     pub did: Vec<OutcomeDid>,
+    /// The negative-control outcomes, analysed as `did` (main analysis only).
+    pub negative_controls: Vec<OutcomeDid>,
     pub survey: Vec<SurveyOutcome>,
 }
 

@@ -19,6 +19,8 @@ pub struct ResultsJson<'a> {
     pub shine_version: &'static str,
     pub plan: &'a Plan,
     pub difference_in_differences: &'a [OutcomeDid],
+    /// The negative-control outcomes, analysed as the outcome groups.
+    pub negative_controls: &'a [OutcomeDid],
     pub survey_outcomes: &'a [SurveyOutcome],
     pub matching: MatchingResults<'a>,
     pub sensitivity: Vec<SensitivityResults>,
