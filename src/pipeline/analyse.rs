@@ -10,7 +10,7 @@ use crate::data::cohort::{risk_sets, Registry, StackedRiskSets};
 use crate::data::dictionary::TableName;
 use crate::data::score::{score_proms, ScoreOptions, ScoreTableError};
 use crate::data::validate::{validate, ExtractPaths, ExtractPeriod, ValidationReport};
-use crate::pipeline::did_stage::{did_stage, DidScope, DidStageError, OutcomeSet};
+use crate::pipeline::did_stage::{did_each, DidScope, DidStageError, OutcomeSet};
 use crate::pipeline::mixed_stage::{survey_stage, SurveyStageError};
 use crate::pipeline::progress::{Progress, Stage};
 use crate::pipeline::propensity::{table_one_of, PropensityError};
@@ -23,6 +23,7 @@ use crate::results::analysis::{AnalysisResults, AnalysisRun, ValidationSummary};
 use crate::results::cohort::{
     CohortCounts, MatchedCohort, MatchedPerson, PropensityScores, RateComparison, RiskSetMatching,
 };
+use crate::results::outcomes::NegativeControl;
 use crate::stats::table_one::TableOne;
 
 /// Everything the `analyse` pipeline needs, resolved from the command line and the plan.
@@ -265,7 +266,7 @@ fn run_analysis(
                         },
                     };
                     let run = |scope| {
-                        did_stage(
+                        did_each(
                             shared.registry,
                             &cohort,
                             window,
@@ -274,13 +275,24 @@ fn run_analysis(
                             scope,
                         )
                     };
-                    let did = run(scope)?;
+                    let did = run(scope).into_iter().collect::<Result<Vec<_>, _>>()?;
+                    // A negative control that cannot be fitted (too rare in a small
+                    // cohort) is reported as such; it does not stop the analysis.
                     let negative_controls = if main_analysis {
                         run(DidScope {
                             outcomes: OutcomeSet::NegativeControls,
                             placebo_periods: 0,
                             ..scope
-                        })?
+                        })
+                        .into_iter()
+                        .map(|r| match r {
+                            Ok(did) => NegativeControl::Fitted(did),
+                            Err(e) => NegativeControl::NotFitted {
+                                outcome: e.outcome,
+                                not_fitted: e.message,
+                            },
+                        })
+                        .collect()
                     } else {
                         Vec::new()
                     };

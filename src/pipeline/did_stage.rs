@@ -46,15 +46,15 @@ pub enum OutcomeSet {
     NegativeControls,
 }
 
-/// Runs the DiD models of every outcome of `scope` in the registry.
-pub fn did_stage(
+/// The DiD models of each outcome of `scope`, or why they could not be fitted.
+pub fn did_each(
     registry: &Registry,
     cohort: &MatchedCohort,
     window: PanelWindow,
     extract: Option<(i32, i32)>,
     cluster: ClusterBy,
     scope: DidScope,
-) -> Result<Vec<OutcomeDid>, DidStageError> {
+) -> Vec<Result<OutcomeDid, DidStageError>> {
     let members: Vec<PanelMember> = cohort
         .members
         .iter()
@@ -74,113 +74,113 @@ pub fn did_stage(
     let mut out = Vec::new();
     for (k, group) in groups.iter().enumerate() {
         let g = first + k;
-        let err = |message: String| DidStageError {
-            outcome: group.name.clone(),
-            message,
-        };
-        let panel = person_periods(registry, &members, g, window, extract);
-        if panel.member.is_empty() {
-            return Err(err(
-                "the panel is empty: no member has follow-up inside the extract period".into(),
-            ));
-        }
-        let fit = |x: DMatrix<f64>,
-                   names: Vec<String>,
-                   family: FeFamily|
-         -> Result<FeFit, DidStageError> {
-            fit_panel(
-                &panel, &members, &weights, x, &names, family, cluster, window,
-            )
-            .map_err(|e| err(e.to_string()))
-        };
-        let n = panel.member.len();
-        let treated_post = DMatrix::from_iterator(
-            n,
-            1,
-            (0..n).map(|i| {
-                f64::from(u8::from(
-                    members[panel.member[i] as usize].treated && panel.period[i] >= 0,
-                ))
-            }),
-        );
-        let did = fit(
-            treated_post.clone(),
-            vec!["treated_post".into()],
-            FeFamily::Poisson,
-        )?;
-        let linear = fit(
-            treated_post,
-            vec!["treated_post".into()],
-            FeFamily::Gaussian,
-        )?;
+        out.push((|| -> Result<OutcomeDid, DidStageError> {
+            let err = |message: String| DidStageError {
+                outcome: group.name.clone(),
+                message,
+            };
+            let panel = person_periods(registry, &members, g, window, extract);
+            if panel.member.is_empty() {
+                return Err(err(
+                    "the panel is empty: no member has follow-up inside the extract period".into(),
+                ));
+            }
+            let fit = |x: DMatrix<f64>,
+                       names: Vec<String>,
+                       family: FeFamily|
+             -> Result<FeFit, DidStageError> {
+                fit_panel(
+                    &panel, &members, &weights, x, &names, family, cluster, window,
+                )
+                .map_err(|e| err(e.to_string()))
+            };
+            let n = panel.member.len();
+            let treated_post = DMatrix::from_iterator(
+                n,
+                1,
+                (0..n).map(|i| {
+                    f64::from(u8::from(
+                        members[panel.member[i] as usize].treated && panel.period[i] >= 0,
+                    ))
+                }),
+            );
+            let did = fit(
+                treated_post.clone(),
+                vec!["treated_post".into()],
+                FeFamily::Poisson,
+            )?;
+            let linear = fit(
+                treated_post,
+                vec!["treated_post".into()],
+                FeFamily::Gaussian,
+            )?;
 
-        let periods: Vec<i32> = (-window.periods_before..window.periods_after)
-            .filter(|&p| p != -1)
-            .collect();
-        let names: Vec<String> = periods
-            .iter()
-            .map(|p| format!("rel_period::{p}:treated"))
-            .collect();
-        let mut x = DMatrix::zeros(n, periods.len());
-        for i in 0..n {
-            if members[panel.member[i] as usize].treated {
-                if let Some(j) = periods.iter().position(|&p| p == panel.period[i]) {
-                    x[(i, j)] = 1.0;
+            let periods: Vec<i32> = (-window.periods_before..window.periods_after)
+                .filter(|&p| p != -1)
+                .collect();
+            let names: Vec<String> = periods
+                .iter()
+                .map(|p| format!("rel_period::{p}:treated"))
+                .collect();
+            let mut x = DMatrix::zeros(n, periods.len());
+            for i in 0..n {
+                if members[panel.member[i] as usize].treated {
+                    if let Some(j) = periods.iter().position(|&p| p == panel.period[i]) {
+                        x[(i, j)] = 1.0;
+                    }
                 }
             }
-        }
-        let event = fit(x, names, FeFamily::Poisson)?;
-        let event_study: Vec<EventPoint> = event
-            .coefficients
-            .iter()
-            .filter_map(|c| {
-                let p = c
-                    .term
-                    .strip_prefix("rel_period::")?
-                    .split(':')
-                    .next()?
-                    .parse::<i32>()
-                    .ok()?;
-                Some(EventPoint {
-                    period: p,
-                    estimate: c.estimate,
-                    std_error: c.std_error,
-                    rate_ratio: c.estimate.exp(),
-                    conf_low: c.conf_low.exp(),
-                    conf_high: c.conf_high.exp(),
+            let event = fit(x, names, FeFamily::Poisson)?;
+            let event_study: Vec<EventPoint> = event
+                .coefficients
+                .iter()
+                .filter_map(|c| {
+                    let p = c
+                        .term
+                        .strip_prefix("rel_period::")?
+                        .split(':')
+                        .next()?
+                        .parse::<i32>()
+                        .ok()?;
+                    Some(EventPoint {
+                        period: p,
+                        estimate: c.estimate,
+                        std_error: c.std_error,
+                        rate_ratio: c.estimate.exp(),
+                        conf_low: c.conf_low.exp(),
+                        conf_high: c.conf_high.exp(),
+                    })
                 })
-            })
-            .collect();
-        let pre: Vec<String> = event_study
-            .iter()
-            .filter(|e| e.period < -1)
-            .map(|e| format!("rel_period::{}:treated", e.period))
-            .collect();
-        let pretrend_test = if pre.is_empty() {
-            None
-        } else {
-            let w = event
-                .wald_test(&pre)
-                .map_err(|e| err(format!("pre-trend test: {e}")))?;
-            Some(PretrendTest {
-                terms: w.terms,
-                statistic: w.statistic,
-                df1: w.df1,
-                df2: w.df2,
-                p_value: w.p_value,
-                chi_squared: w.chi_squared,
-                chi_squared_p_value: w.chi_squared_p_value,
-            })
-        };
-        let first = |f: &FeFit, poisson: bool| {
-            f.coefficients
-                .first()
-                .map(|c| DidCoefficient::new(c.clone(), poisson))
-                .ok_or_else(|| err("treated_post was dropped as collinear".into()))
-        };
-        let rate_ratio = first(&did, true)?;
-        let negative_binomial =
-            scope.negative_binomial.then(|| {
+                .collect();
+            let pre: Vec<String> = event_study
+                .iter()
+                .filter(|e| e.period < -1)
+                .map(|e| format!("rel_period::{}:treated", e.period))
+                .collect();
+            let pretrend_test = if pre.is_empty() {
+                None
+            } else {
+                let w = event
+                    .wald_test(&pre)
+                    .map_err(|e| err(format!("pre-trend test: {e}")))?;
+                Some(PretrendTest {
+                    terms: w.terms,
+                    statistic: w.statistic,
+                    df1: w.df1,
+                    df2: w.df2,
+                    p_value: w.p_value,
+                    chi_squared: w.chi_squared,
+                    chi_squared_p_value: w.chi_squared_p_value,
+                })
+            };
+            let first = |f: &FeFit, poisson: bool| {
+                f.coefficients
+                    .first()
+                    .map(|c| DidCoefficient::new(c.clone(), poisson))
+                    .ok_or_else(|| err("treated_post was dropped as collinear".into()))
+            };
+            let rate_ratio = first(&did, true)?;
+            let negative_binomial = scope.negative_binomial.then(|| {
                 match negative_binomial_rate_ratio(&panel, &members, &weights) {
                     Ok(fit) => NegativeBinomial::Fitted(fit),
                     Err(message) => NegativeBinomial::NotFitted {
@@ -188,43 +188,44 @@ pub fn did_stage(
                     },
                 }
             });
-        let placebo = (scope.placebo_periods > 0).then(|| {
-            match placebo_rate_ratio(
-                &panel,
-                &members,
-                &weights,
-                scope.placebo_periods,
-                cluster,
-                window,
-            ) {
-                Ok(rate_ratio) => Placebo::Fitted {
-                    periods: scope.placebo_periods,
-                    rate_ratio,
+            let placebo = (scope.placebo_periods > 0).then(|| {
+                match placebo_rate_ratio(
+                    &panel,
+                    &members,
+                    &weights,
+                    scope.placebo_periods,
+                    cluster,
+                    window,
+                ) {
+                    Ok(rate_ratio) => Placebo::Fitted {
+                        periods: scope.placebo_periods,
+                        rate_ratio,
+                    },
+                    Err(message) => Placebo::NotFitted {
+                        not_fitted: message,
+                    },
+                }
+            });
+            Ok(OutcomeDid {
+                outcome: group.name.clone(),
+                raw_rates: raw_rates(&panel, &members, &weights, window),
+                e_value: if scope.negative_binomial {
+                    rate_ratio_e_value(&rate_ratio)
+                } else {
+                    None
                 },
-                Err(message) => Placebo::NotFitted {
-                    not_fitted: message,
-                },
-            }
-        });
-        out.push(OutcomeDid {
-            outcome: group.name.clone(),
-            raw_rates: raw_rates(&panel, &members, &weights, window),
-            e_value: if scope.negative_binomial {
-                rate_ratio_e_value(&rate_ratio)
-            } else {
-                None
-            },
-            negative_binomial,
-            placebo,
-            rate_ratio,
-            linear: first(&linear, false)?,
-            event_study,
-            pretrend_test,
-            n_obs: did.n_obs,
-            n_dropped: did.n_dropped,
-        });
+                negative_binomial,
+                placebo,
+                rate_ratio,
+                linear: first(&linear, false)?,
+                event_study,
+                pretrend_test,
+                n_obs: did.n_obs,
+                n_dropped: did.n_dropped,
+            })
+        })());
     }
-    Ok(out)
+    out
 }
 
 /// The placebo DiD: the index date moved `shift` periods back, on the panel's periods

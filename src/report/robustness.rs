@@ -5,7 +5,7 @@
 use super::did::label;
 use super::table::{Cell, ResultTable};
 use crate::results::did::DidCoefficient;
-use crate::results::outcomes::{NegativeBinomial, OutcomeDid, Placebo};
+use crate::results::outcomes::{NegativeBinomial, NegativeControl, OutcomeDid, Placebo};
 
 /// `RR (low to high)` with 3 decimals.
 fn interval(rr: f64, low: f64, high: f64) -> String {
@@ -101,13 +101,30 @@ fn covers_one(r: &DidCoefficient) -> Option<bool> {
 
 /// One row per negative-control outcome: its DiD rate ratio, analysed exactly as the
 /// outcome groups, and whether its interval holds 1.
-pub fn negative_control_table(controls: &[OutcomeDid]) -> ResultTable {
+pub fn negative_control_table(controls: &[NegativeControl]) -> ResultTable {
     let mut t = ResultTable::new(
         "negative_controls",
         "Negative-control outcomes: rate ratios that should be near 1",
         &["outcome", "rate_ratio", "p_value", "near_1"],
     );
-    for o in controls {
+    for control in controls {
+        let o = match control {
+            NegativeControl::Fitted(o) => o,
+            NegativeControl::NotFitted {
+                outcome,
+                not_fitted,
+            } => {
+                t.push(vec![
+                    Cell::text(label(outcome)),
+                    Cell::text("not fitted"),
+                    Cell::Missing,
+                    Cell::Missing,
+                ]);
+                t.notes
+                    .push(format!("{}: not fitted: {not_fitted}", label(outcome)));
+                continue;
+            }
+        };
         t.push(vec![
             Cell::text(label(&o.outcome)),
             rate_ratio_cell(&o.rate_ratio),

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::cohort::{
     CohortCounts, MatchedCohort, MatchedPerson, PropensityScores, RateComparison, RiskSetMatching,
 };
-use super::outcomes::OutcomeDid;
+use super::outcomes::{NegativeControl, OutcomeDid};
 use super::survey::{SurveyOutcome, WaveSummary};
 use crate::data::read::FileInfo;
 use crate::data::score::ScoreCount;
@@ -25,7 +25,7 @@ pub struct AnalysisRun {
     pub cohort: Rc<MatchedCohort>,
     pub did: Vec<OutcomeDid>,
     /// The negative-control outcomes, analysed as `did` (main analysis only).
-    pub negative_controls: Vec<OutcomeDid>,
+    pub negative_controls: Vec<NegativeControl>,
     pub survey: Vec<SurveyOutcome>,
 }
 

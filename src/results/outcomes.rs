@@ -93,3 +93,12 @@ pub struct NegBinRateRatio {
     /// Member-by-side rows the model used.
     pub n_obs: usize,
 }
+
+/// A negative-control outcome: its DiD results, or why its models could not be fitted
+/// (a rare contact type in a small cohort may have no events on one side).
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum NegativeControl {
+    Fitted(OutcomeDid),
+    NotFitted { outcome: String, not_fitted: String },
+}
