@@ -4,8 +4,9 @@
 //!
 //! Each replication simulates a new set of extracts (350 referred, a 5,000-person pool,
 //! seeds 1, 2, ...) and analyses it with the default plan without sensitivity analyses.
-//! Over the replications, the 95% intervals of the three rate ratios and of the six
-//! survey changes must cover the truth in 92–98% of them, and the mean estimate must
+//! Over the replications, the 95% intervals of the three rate ratios, of the two
+//! negative-control rate ratios and of the three placebo-date rate ratios (both 1), and
+//! of the six survey changes must cover the truth in 92–98% of them, and the mean estimate must
 //! be within 10% of the true effect (the rate ratio; the change on its own scale). The
 //! bias of the log rate ratio, the mean standard error the intervals imply (log scale for
 //! rate ratios) and the standard deviation of the estimates are printed too.
@@ -140,6 +141,39 @@ fn intervals_cover_the_truth_and_estimates_are_unbiased() {
             add(
                 format!("rate ratio, {outcome}"),
                 true_rr,
+                f("rate_ratio"),
+                f("rate_ratio_conf_low"),
+                f("rate_ratio_conf_high"),
+                true,
+            );
+        }
+        // The negative controls and the placebo index dates: no effect, rate ratio 1.
+        for o in results["negative_controls"]
+            .as_array()
+            .expect("negative controls")
+        {
+            let outcome = o["outcome"].as_str().expect("outcome");
+            let rr = &o["rate_ratio"];
+            let f = |k: &str| rr[k].as_f64().expect(k);
+            add(
+                format!("negative control, {outcome}"),
+                1.0,
+                f("rate_ratio"),
+                f("rate_ratio_conf_low"),
+                f("rate_ratio_conf_high"),
+                true,
+            );
+        }
+        for o in results["difference_in_differences"]
+            .as_array()
+            .expect("did")
+        {
+            let outcome = o["outcome"].as_str().expect("outcome");
+            let rr = &o["placebo"]["rate_ratio"];
+            let f = |k: &str| rr[k].as_f64().expect(k);
+            add(
+                format!("placebo date, {outcome}"),
+                1.0,
                 f("rate_ratio"),
                 f("rate_ratio_conf_low"),
                 f("rate_ratio_conf_high"),

@@ -13,6 +13,7 @@ use crate::data::validate::{ExtractPaths, ExtractPeriod};
 use crate::InputError;
 
 mod analyse;
+mod audit;
 mod convert;
 mod dictionary;
 mod did;
@@ -58,6 +59,8 @@ enum Command {
     Plan(plan::PlanArgs),
     /// Convert SAS (.sas7bdat) and Stata (.dta) files to Parquet or CSV, streaming.
     Convert(convert::ConvertArgs),
+    /// Audit a results folder for cells disclosing fewer persons than the threshold.
+    Audit(audit::AuditArgs),
 }
 
 /// Global settings every command gets.
@@ -137,6 +140,7 @@ fn dispatch(command: Command, globals: Globals) -> anyhow::Result<ExitCode> {
         Command::Mixed(args) => mixed::run(args, globals),
         Command::Plan(args) => plan::run(args),
         Command::Convert(args) => convert::run(args, globals),
+        Command::Audit(args) => audit::run(args),
     }
 }
 

@@ -39,6 +39,19 @@ pub fn default_outcome_groups() -> Vec<OutcomeGroup> {
     ]
 }
 
+/// The negative-control outcomes: hospital contacts a social prescription cannot
+/// plausibly change within months, planned admissions and outpatient visits.
+pub fn default_negative_controls() -> Vec<OutcomeGroup> {
+    let group = |name: &str, types: &[&str]| OutcomeGroup {
+        name: name.to_string(),
+        contact_types: types.iter().map(|t| t.to_string()).collect(),
+    };
+    vec![
+        group("planned_admission", &["planned_admission"]),
+        group("outpatient", &["outpatient"]),
+    ]
+}
+
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CohortError {
@@ -216,14 +229,19 @@ pub struct Registry {
     pub emigration: Vec<Option<i32>>,
     pub referral: Vec<Option<i32>>,
     snapshots: Snapshots,
+    /// The outcome groups, indexed `0..groups.len()`.
     pub groups: Vec<OutcomeGroup>,
-    /// Per outcome group: contact dates of person `p` are
+    /// The negative-control outcomes, indexed after the outcome groups:
+    /// `groups.len() + k`.
+    pub negative_controls: Vec<OutcomeGroup>,
+    /// Per outcome group, then per negative control: contact dates of person `p` are
     /// `dates[offsets[p]..offsets[p + 1]]`, sorted.
     contacts: Vec<ContactDates>,
 }
 
 impl Registry {
-    /// Builds the registry from validated extracts (`person_id` unique in `persons`, one
+    /// Builds the registry from validated extracts, with the contacts of the outcome
+    /// groups and of the negative controls (`person_id` unique in `persons`, one
     /// snapshot per person and year; where a key is repeated all the same, the last row
     /// counts).
     ///
@@ -232,6 +250,7 @@ impl Registry {
     pub fn from_extracts(
         extracts: &Extracts,
         groups: &[OutcomeGroup],
+        negative_controls: &[OutcomeGroup],
     ) -> Result<Registry, CohortError> {
         use TableName::*;
         let ids = texts(extracts, Persons, "person_id")?;
@@ -269,7 +288,8 @@ impl Registry {
         }
 
         let snapshots = snapshot_index(extracts, &mut finder)?;
-        let contacts = contact_index(extracts, groups, &mut finder)?;
+        let all: Vec<OutcomeGroup> = groups.iter().chain(negative_controls).cloned().collect();
+        let contacts = contact_index(extracts, &all, &mut finder)?;
         Ok(Registry {
             ids,
             sex,
@@ -280,6 +300,7 @@ impl Registry {
             referral,
             snapshots,
             groups: groups.to_vec(),
+            negative_controls: negative_controls.to_vec(),
             contacts,
         })
     }

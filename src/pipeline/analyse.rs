@@ -10,7 +10,7 @@ use crate::data::cohort::{risk_sets, Registry, StackedRiskSets};
 use crate::data::dictionary::TableName;
 use crate::data::score::{score_proms, ScoreOptions, ScoreTableError};
 use crate::data::validate::{validate, ExtractPaths, ExtractPeriod, ValidationReport};
-use crate::pipeline::did_stage::{did_stage, DidStageError};
+use crate::pipeline::did_stage::{did_each, DidScope, DidStageError, OutcomeSet};
 use crate::pipeline::mixed_stage::{survey_stage, SurveyStageError};
 use crate::pipeline::progress::{Progress, Stage};
 use crate::pipeline::propensity::{table_one_of, PropensityError};
@@ -23,6 +23,7 @@ use crate::results::analysis::{AnalysisResults, AnalysisRun, ValidationSummary};
 use crate::results::cohort::{
     CohortCounts, MatchedCohort, MatchedPerson, PropensityScores, RateComparison, RiskSetMatching,
 };
+use crate::results::outcomes::NegativeControl;
 use crate::stats::table_one::TableOne;
 
 /// Everything the `analyse` pipeline needs, resolved from the command line and the plan.
@@ -79,8 +80,9 @@ fn derive(
     extracts: &crate::data::validate::Extracts,
     plan: &Plan,
 ) -> Result<(Registry, StackedRiskSets), AnalyseError> {
-    let registry = Registry::from_extracts(extracts, &plan.outcome_groups())
-        .map_err(|e| AnalyseError::Input(e.to_string()))?;
+    let registry =
+        Registry::from_extracts(extracts, &plan.outcome_groups(), &plan.negative_controls())
+            .map_err(|e| AnalyseError::Input(e.to_string()))?;
     let stacked = risk_sets(&registry, &plan.risk_set_options());
     Ok((registry, stacked))
 }
@@ -240,24 +242,64 @@ fn run_analysis(
     steps: &Steps<'_>,
 ) -> Result<AnalysisRun, AnalyseError> {
     let same_cohort = main.filter(|m| Rc::ptr_eq(&m.cohort, &cohort));
-    let did = match same_cohort.filter(|m| m.settings.cluster == settings.cluster) {
-        Some(m) => m.did.clone(),
-        None => {
-            let message = match steps {
-                Steps::Main(_) => "rate ratios, event studies, pre-trend tests".to_string(),
-                Steps::Sensitivity(_) => format!("{}: DiD", settings.name),
-            };
-            steps.part("did", Some(&message), |_| {
-                did_stage(
-                    shared.registry,
-                    &cohort,
-                    shared.plan.panel_window(),
-                    shared.extract,
-                    settings.cluster,
-                )
-            })?
-        }
-    };
+    let window = shared.plan.panel_window();
+    let (did, negative_controls) =
+        match same_cohort.filter(|m| m.settings.cluster == settings.cluster) {
+            Some(m) => (m.did.clone(), Vec::new()),
+            None => {
+                let (message, main_analysis) = match steps {
+                    Steps::Main(_) => (
+                        "rate ratios, event studies, pre-trend tests, robustness".to_string(),
+                        true,
+                    ),
+                    Steps::Sensitivity(_) => (format!("{}: DiD", settings.name), false),
+                };
+                steps.part("did", Some(&message), |_| {
+                    // The robustness analyses belong to the main analysis only.
+                    let scope = DidScope {
+                        outcomes: OutcomeSet::Groups,
+                        negative_binomial: main_analysis,
+                        placebo_periods: if main_analysis {
+                            shared.plan.outcomes.placebo_periods
+                        } else {
+                            0
+                        },
+                    };
+                    let run = |scope| {
+                        did_each(
+                            shared.registry,
+                            &cohort,
+                            window,
+                            shared.extract,
+                            settings.cluster,
+                            scope,
+                        )
+                    };
+                    let did = run(scope).into_iter().collect::<Result<Vec<_>, _>>()?;
+                    // A negative control that cannot be fitted (too rare in a small
+                    // cohort) is reported as such; it does not stop the analysis.
+                    let negative_controls = if main_analysis {
+                        run(DidScope {
+                            outcomes: OutcomeSet::NegativeControls,
+                            placebo_periods: 0,
+                            ..scope
+                        })
+                        .into_iter()
+                        .map(|r| match r {
+                            Ok(did) => NegativeControl::Fitted(did),
+                            Err(e) => NegativeControl::NotFitted {
+                                outcome: e.outcome,
+                                not_fitted: e.message,
+                            },
+                        })
+                        .collect()
+                    } else {
+                        Vec::new()
+                    };
+                    Ok::<_, DidStageError>((did, negative_controls))
+                })?
+            }
+        };
     let survey = match same_cohort.filter(|m| m.settings.complete_cases == settings.complete_cases)
     {
         Some(m) => m.survey.clone(),
@@ -283,6 +325,7 @@ fn run_analysis(
         settings,
         cohort,
         did,
+        negative_controls,
         survey,
     })
 }

@@ -19,7 +19,7 @@ use crate::data::panel::{person_periods, Panel, PanelMember, PanelWindow};
 use crate::plan::ClusterBy;
 use crate::results::cohort::{Group, MatchedCohort};
 use crate::results::did::{DidCoefficient, PretrendTest};
-use crate::results::outcomes::{EventPoint, NegativeBinomial, OutcomeDid, RawRate};
+use crate::results::outcomes::{EventPoint, NegativeBinomial, OutcomeDid, Placebo, RawRate};
 use crate::stats::fixest::{fit_fe, FeFamily, FeFit, FeModel, Vcov};
 
 #[derive(Debug, thiserror::Error)]
@@ -29,14 +29,32 @@ pub struct DidStageError {
     pub message: String,
 }
 
-/// Runs the DiD models of every outcome group of the registry.
-pub fn did_stage(
+/// Which outcomes a DiD stage analyses and which robustness analyses it adds.
+#[derive(Debug, Clone, Copy)]
+pub struct DidScope {
+    pub outcomes: OutcomeSet,
+    /// The negative binomial model and E-values of each rate ratio.
+    pub negative_binomial: bool,
+    /// The placebo index date this many periods back; 0 for none.
+    pub placebo_periods: i32,
+}
+
+/// The outcome groups or the negative-control outcomes of the registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutcomeSet {
+    Groups,
+    NegativeControls,
+}
+
+/// The DiD models of each outcome of `scope`, or why they could not be fitted.
+pub fn did_each(
     registry: &Registry,
     cohort: &MatchedCohort,
     window: PanelWindow,
     extract: Option<(i32, i32)>,
     cluster: ClusterBy,
-) -> Result<Vec<OutcomeDid>, DidStageError> {
+    scope: DidScope,
+) -> Vec<Result<OutcomeDid, DidStageError>> {
     let members: Vec<PanelMember> = cohort
         .members
         .iter()
@@ -49,133 +67,213 @@ pub fn did_stage(
         })
         .collect();
     let weights: Vec<f64> = cohort.members.iter().map(|m| m.weight).collect();
+    let (first, groups) = match scope.outcomes {
+        OutcomeSet::Groups => (0, &registry.groups),
+        OutcomeSet::NegativeControls => (registry.groups.len(), &registry.negative_controls),
+    };
     let mut out = Vec::new();
-    for (g, group) in registry.groups.iter().enumerate() {
-        let err = |message: String| DidStageError {
-            outcome: group.name.clone(),
-            message,
-        };
-        let panel = person_periods(registry, &members, g, window, extract);
-        if panel.member.is_empty() {
-            return Err(err(
-                "the panel is empty: no member has follow-up inside the extract period".into(),
-            ));
-        }
-        let fit = |x: DMatrix<f64>,
-                   names: Vec<String>,
-                   family: FeFamily|
-         -> Result<FeFit, DidStageError> {
-            fit_panel(
-                &panel, &members, &weights, x, &names, family, cluster, window,
-            )
-            .map_err(|e| err(e.to_string()))
-        };
-        let n = panel.member.len();
-        let treated_post = DMatrix::from_iterator(
-            n,
-            1,
-            (0..n).map(|i| {
-                f64::from(u8::from(
-                    members[panel.member[i] as usize].treated && panel.period[i] >= 0,
-                ))
-            }),
-        );
-        let did = fit(
-            treated_post.clone(),
-            vec!["treated_post".into()],
-            FeFamily::Poisson,
-        )?;
-        let linear = fit(
-            treated_post,
-            vec!["treated_post".into()],
-            FeFamily::Gaussian,
-        )?;
+    for (k, group) in groups.iter().enumerate() {
+        let g = first + k;
+        out.push((|| -> Result<OutcomeDid, DidStageError> {
+            let err = |message: String| DidStageError {
+                outcome: group.name.clone(),
+                message,
+            };
+            let panel = person_periods(registry, &members, g, window, extract);
+            if panel.member.is_empty() {
+                return Err(err(
+                    "the panel is empty: no member has follow-up inside the extract period".into(),
+                ));
+            }
+            let fit = |x: DMatrix<f64>,
+                       names: Vec<String>,
+                       family: FeFamily|
+             -> Result<FeFit, DidStageError> {
+                fit_panel(
+                    &panel, &members, &weights, x, &names, family, cluster, window,
+                )
+                .map_err(|e| err(e.to_string()))
+            };
+            let n = panel.member.len();
+            let treated_post = DMatrix::from_iterator(
+                n,
+                1,
+                (0..n).map(|i| {
+                    f64::from(u8::from(
+                        members[panel.member[i] as usize].treated && panel.period[i] >= 0,
+                    ))
+                }),
+            );
+            let did = fit(
+                treated_post.clone(),
+                vec!["treated_post".into()],
+                FeFamily::Poisson,
+            )?;
+            let linear = fit(
+                treated_post,
+                vec!["treated_post".into()],
+                FeFamily::Gaussian,
+            )?;
 
-        let periods: Vec<i32> = (-window.periods_before..window.periods_after)
-            .filter(|&p| p != -1)
-            .collect();
-        let names: Vec<String> = periods
-            .iter()
-            .map(|p| format!("rel_period::{p}:treated"))
-            .collect();
-        let mut x = DMatrix::zeros(n, periods.len());
-        for i in 0..n {
-            if members[panel.member[i] as usize].treated {
-                if let Some(j) = periods.iter().position(|&p| p == panel.period[i]) {
-                    x[(i, j)] = 1.0;
+            let periods: Vec<i32> = (-window.periods_before..window.periods_after)
+                .filter(|&p| p != -1)
+                .collect();
+            let names: Vec<String> = periods
+                .iter()
+                .map(|p| format!("rel_period::{p}:treated"))
+                .collect();
+            let mut x = DMatrix::zeros(n, periods.len());
+            for i in 0..n {
+                if members[panel.member[i] as usize].treated {
+                    if let Some(j) = periods.iter().position(|&p| p == panel.period[i]) {
+                        x[(i, j)] = 1.0;
+                    }
                 }
             }
-        }
-        let event = fit(x, names, FeFamily::Poisson)?;
-        let event_study: Vec<EventPoint> = event
-            .coefficients
-            .iter()
-            .filter_map(|c| {
-                let p = c
-                    .term
-                    .strip_prefix("rel_period::")?
-                    .split(':')
-                    .next()?
-                    .parse::<i32>()
-                    .ok()?;
-                Some(EventPoint {
-                    period: p,
-                    estimate: c.estimate,
-                    std_error: c.std_error,
-                    rate_ratio: c.estimate.exp(),
-                    conf_low: c.conf_low.exp(),
-                    conf_high: c.conf_high.exp(),
+            let event = fit(x, names, FeFamily::Poisson)?;
+            let event_study: Vec<EventPoint> = event
+                .coefficients
+                .iter()
+                .filter_map(|c| {
+                    let p = c
+                        .term
+                        .strip_prefix("rel_period::")?
+                        .split(':')
+                        .next()?
+                        .parse::<i32>()
+                        .ok()?;
+                    Some(EventPoint {
+                        period: p,
+                        estimate: c.estimate,
+                        std_error: c.std_error,
+                        rate_ratio: c.estimate.exp(),
+                        conf_low: c.conf_low.exp(),
+                        conf_high: c.conf_high.exp(),
+                    })
                 })
+                .collect();
+            let pre: Vec<String> = event_study
+                .iter()
+                .filter(|e| e.period < -1)
+                .map(|e| format!("rel_period::{}:treated", e.period))
+                .collect();
+            let pretrend_test = if pre.is_empty() {
+                None
+            } else {
+                let w = event
+                    .wald_test(&pre)
+                    .map_err(|e| err(format!("pre-trend test: {e}")))?;
+                Some(PretrendTest {
+                    terms: w.terms,
+                    statistic: w.statistic,
+                    df1: w.df1,
+                    df2: w.df2,
+                    p_value: w.p_value,
+                    chi_squared: w.chi_squared,
+                    chi_squared_p_value: w.chi_squared_p_value,
+                })
+            };
+            let first = |f: &FeFit, poisson: bool| {
+                f.coefficients
+                    .first()
+                    .map(|c| DidCoefficient::new(c.clone(), poisson))
+                    .ok_or_else(|| err("treated_post was dropped as collinear".into()))
+            };
+            let rate_ratio = first(&did, true)?;
+            let negative_binomial = scope.negative_binomial.then(|| {
+                match negative_binomial_rate_ratio(&panel, &members, &weights) {
+                    Ok(fit) => NegativeBinomial::Fitted(fit),
+                    Err(message) => NegativeBinomial::NotFitted {
+                        not_fitted: message,
+                    },
+                }
+            });
+            let placebo = (scope.placebo_periods > 0).then(|| {
+                match placebo_rate_ratio(
+                    &panel,
+                    &members,
+                    &weights,
+                    scope.placebo_periods,
+                    cluster,
+                    window,
+                ) {
+                    Ok(rate_ratio) => Placebo::Fitted {
+                        periods: scope.placebo_periods,
+                        rate_ratio,
+                    },
+                    Err(message) => Placebo::NotFitted {
+                        not_fitted: message,
+                    },
+                }
+            });
+            Ok(OutcomeDid {
+                outcome: group.name.clone(),
+                raw_rates: raw_rates(&panel, &members, &weights, window),
+                e_value: if scope.negative_binomial {
+                    rate_ratio_e_value(&rate_ratio)
+                } else {
+                    None
+                },
+                negative_binomial,
+                placebo,
+                rate_ratio,
+                linear: first(&linear, false)?,
+                event_study,
+                pretrend_test,
+                n_obs: did.n_obs,
+                n_dropped: did.n_dropped,
             })
-            .collect();
-        let pre: Vec<String> = event_study
-            .iter()
-            .filter(|e| e.period < -1)
-            .map(|e| format!("rel_period::{}:treated", e.period))
-            .collect();
-        let pretrend_test = if pre.is_empty() {
-            None
-        } else {
-            let w = event
-                .wald_test(&pre)
-                .map_err(|e| err(format!("pre-trend test: {e}")))?;
-            Some(PretrendTest {
-                terms: w.terms,
-                statistic: w.statistic,
-                df1: w.df1,
-                df2: w.df2,
-                p_value: w.p_value,
-                chi_squared: w.chi_squared,
-                chi_squared_p_value: w.chi_squared_p_value,
-            })
-        };
-        let first = |f: &FeFit, poisson: bool| {
-            f.coefficients
-                .first()
-                .map(|c| DidCoefficient::new(c.clone(), poisson))
-                .ok_or_else(|| err("treated_post was dropped as collinear".into()))
-        };
-        let rate_ratio = first(&did, true)?;
-        let negative_binomial = match negative_binomial_rate_ratio(&panel, &members, &weights) {
-            Ok(fit) => NegativeBinomial::Fitted(fit),
-            Err(message) => NegativeBinomial::NotFitted {
-                not_fitted: message,
-            },
-        };
-        out.push(OutcomeDid {
-            outcome: group.name.clone(),
-            raw_rates: raw_rates(&panel, &members, &weights, window),
-            e_value: rate_ratio_e_value(&rate_ratio),
-            negative_binomial,
-            rate_ratio,
-            linear: first(&linear, false)?,
-            event_study,
-            pretrend_test,
-            n_obs: did.n_obs,
-            n_dropped: did.n_dropped,
-        });
+        })());
     }
-    Ok(out)
+    out
+}
+
+/// The placebo DiD: the index date moved `shift` periods back, on the panel's periods
+/// before the real index date only — `count ~ treated_placebo_post | member + period`,
+/// Poisson with offset log(exposure), weighted and clustered as the main model. With
+/// no effect before referral its rate ratio is 1.
+fn placebo_rate_ratio(
+    panel: &Panel,
+    members: &[PanelMember],
+    weights: &[f64],
+    shift: i32,
+    cluster: ClusterBy,
+    window: PanelWindow,
+) -> Result<DidCoefficient, String> {
+    let keep: Vec<usize> = (0..panel.member.len())
+        .filter(|&i| panel.period[i] < 0)
+        .collect();
+    let before = Panel {
+        member: keep.iter().map(|&i| panel.member[i]).collect(),
+        period: keep.iter().map(|&i| panel.period[i]).collect(),
+        count: keep.iter().map(|&i| panel.count[i]).collect(),
+        exposure: keep.iter().map(|&i| panel.exposure[i]).collect(),
+    };
+    let n = before.member.len();
+    let x = DMatrix::from_iterator(
+        n,
+        1,
+        (0..n).map(|i| {
+            f64::from(u8::from(
+                members[before.member[i] as usize].treated && before.period[i] >= -shift,
+            ))
+        }),
+    );
+    let fit = fit_panel(
+        &before,
+        members,
+        weights,
+        x,
+        &["treated_placebo_post".to_string()],
+        FeFamily::Poisson,
+        cluster,
+        window,
+    )
+    .map_err(|e| e.to_string())?;
+    fit.coefficients
+        .first()
+        .map(|c| DidCoefficient::new(c.clone(), true))
+        .ok_or_else(|| "the placebo contrast was dropped as collinear".to_string())
 }
 
 /// A fixed-effects fit on the panel: member and period fixed effects; Poisson with

@@ -134,6 +134,14 @@ impl Default for Outcomes {
                     contact_types: g.contact_types,
                 })
                 .collect(),
+            negative_controls: crate::data::cohort::default_negative_controls()
+                .into_iter()
+                .map(|g| OutcomeGroupPlan {
+                    name: g.name,
+                    contact_types: g.contact_types,
+                })
+                .collect(),
+            placebo_periods: 6,
         }
     }
 }

@@ -81,6 +81,12 @@ pub struct Outcomes {
     /// `matched_set` or `person`.
     pub cluster: ClusterBy,
     pub groups: Vec<OutcomeGroupPlan>,
+    /// Outcomes the programme cannot plausibly change, analysed exactly as the outcome
+    /// groups; their rate ratios should be near 1.
+    pub negative_controls: Vec<OutcomeGroupPlan>,
+    /// The placebo index date: this many periods before the real one, with only data from
+    /// before the real index date in both windows; 0 for none.
+    pub placebo_periods: i32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

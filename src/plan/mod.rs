@@ -239,14 +239,12 @@ impl Plan {
     }
 
     pub fn outcome_groups(&self) -> Vec<OutcomeGroup> {
-        self.outcomes
-            .groups
-            .iter()
-            .map(|g| OutcomeGroup {
-                name: g.name.clone(),
-                contact_types: g.contact_types.clone(),
-            })
-            .collect()
+        groups_of(&self.outcomes.groups)
+    }
+
+    /// The negative-control outcomes.
+    pub fn negative_controls(&self) -> Vec<OutcomeGroup> {
+        groups_of(&self.outcomes.negative_controls)
     }
 
     pub fn panel_window(&self) -> PanelWindow {
@@ -293,3 +291,13 @@ impl Plan {
 
 #[cfg(test)]
 mod tests;
+
+fn groups_of(plans: &[OutcomeGroupPlan]) -> Vec<OutcomeGroup> {
+    plans
+        .iter()
+        .map(|g| OutcomeGroup {
+            name: g.name.clone(),
+            contact_types: g.contact_types.clone(),
+        })
+        .collect()
+}

@@ -7,7 +7,8 @@ use chrono::NaiveDate;
 
 use super::file::{self, PlanFile};
 use super::{
-    Caliper, Covariates, Matching, Outcomes, Plan, Propensity, Sensitivity, Study, Survey,
+    Caliper, Covariates, Matching, OutcomeGroupPlan, Outcomes, Plan, Propensity, Sensitivity,
+    Study, Survey,
 };
 use crate::data::calendar::{date_from_days, days_from_date, format_date, parse_iso_date};
 use crate::data::dictionary::{Dictionary, TableName};
@@ -298,9 +299,36 @@ fn check_outcomes(o: &Outcomes) -> Result<(), String> {
     if o.groups.is_empty() {
         return bad("outcomes.groups", "needs at least one outcome group".into());
     }
+    check_groups("outcomes.groups", &o.groups, &[])?;
+    check_groups(
+        "outcomes.negative_controls",
+        &o.negative_controls,
+        &o.groups,
+    )?;
+    if !(0..o.periods_before).contains(&o.placebo_periods) {
+        return bad(
+            "outcomes.placebo_periods",
+            format!(
+                "must be 0 (none) to periods_before − 1 = {}, got {}",
+                o.periods_before - 1,
+                o.placebo_periods
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// Outcome groups under `section`: names unique (also against `others`), contact types
+/// known and not counted in `others`.
+fn check_groups(
+    section: &str,
+    groups: &[OutcomeGroupPlan],
+    others: &[OutcomeGroupPlan],
+) -> Result<(), String> {
+    let bad = |key: &str, message: String| Err(format!("{key}: {message}"));
     let known = contact_types();
-    for (i, g) in o.groups.iter().enumerate() {
-        let key = format!("outcomes.groups[{i}]");
+    for (i, g) in groups.iter().enumerate() {
+        let key = format!("{section}[{i}]");
         if g.name.is_empty()
             || !g
                 .name
@@ -312,7 +340,7 @@ fn check_outcomes(o: &Outcomes) -> Result<(), String> {
                 format!("`{}` must be letters, digits and _", g.name),
             );
         }
-        if o.groups[..i].iter().any(|h| h.name == g.name) {
+        if groups[..i].iter().chain(others).any(|h| h.name == g.name) {
             return bad(
                 &format!("{key}.name"),
                 format!("`{}` is used twice", g.name),
@@ -329,6 +357,12 @@ fn check_outcomes(o: &Outcomes) -> Result<(), String> {
                 return bad(
                     &format!("{key}.contact_types"),
                     format!("unknown contact type `{t}`; known: {}", known.join(", ")),
+                );
+            }
+            if let Some(h) = others.iter().find(|h| h.contact_types.contains(t)) {
+                return bad(
+                    &format!("{key}.contact_types"),
+                    format!("`{t}` is already counted in the outcome group `{}`", h.name),
                 );
             }
         }

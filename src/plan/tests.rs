@@ -79,6 +79,22 @@ fn impossible_values_name_the_key() {
             "outcomes.groups[0].contact_types",
         ),
         (
+            "[outcomes]\nplacebo_periods = 12\n",
+            "outcomes.placebo_periods",
+        ),
+        (
+            "[outcomes]\nplacebo_periods = -1\n",
+            "outcomes.placebo_periods",
+        ),
+        (
+            "[[outcomes.negative_controls]]\nname = \"ed\"\ncontact_types = [\"emergency_department\"]\n",
+            "outcomes.negative_controls[0].contact_types",
+        ),
+        (
+            "[[outcomes.negative_controls]]\nname = \"helpline\"\ncontact_types = [\"outpatient\"]\n",
+            "outcomes.negative_controls[0].name",
+        ),
+        (
             "[[sensitivity]]\nname = \"s\"\nlabel = \"s\"\nratio = 0\n",
             "sensitivity[0].ratio",
         ),

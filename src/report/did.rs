@@ -12,6 +12,8 @@ pub fn label(outcome: &str) -> &str {
         "general_practice" => "contacts with general practice",
         "unplanned_hospital" => "unplanned hospital contacts",
         "helpline" => "calls to the 1813 helpline",
+        "planned_admission" => "planned admissions",
+        "outpatient" => "hospital outpatient visits",
         "ucla3" => "loneliness (UCLA-3, 3–9)",
         "eq5d5l_index" => "quality of life (EQ-5D-5L index)",
         "eq_vas" => "self-rated health (EQ VAS, 0–100)",

@@ -3,6 +3,9 @@
 //! Statistics Denmark's rule for output from its research servers: no cell may show
 //! fewer than 5 persons (the default threshold).
 
+pub mod audit;
+pub mod json;
+
 /// Statistics Denmark's minimum cell size (a plan setting; its default lives with the plan).
 pub use crate::plan::DEFAULT_THRESHOLD;
 

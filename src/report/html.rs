@@ -322,6 +322,7 @@ impl Report<'_> {
         out.push_str("<h2 id=\"sensitivity\">Sensitivity analyses</h2>\n");
         self.push_table(&mut out, "sensitivity");
         self.push_table(&mut out, "robustness");
+        self.push_table(&mut out, "negative_controls");
 
         out.push_str("<h2 id=\"methods\">Methods</h2>\n");
         let _ = writeln!(out, "<p>{}</p>", escape(&self.methods()));

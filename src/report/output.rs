@@ -47,6 +47,11 @@ impl ResultsFolder {
         self.files.insert(relative.to_string(), bytes.into());
     }
 
+    /// Every file so far, by relative path.
+    pub fn files(&self) -> &BTreeMap<String, Vec<u8>> {
+        &self.files
+    }
+
     /// Every file so far with its SHA-256, in path order.
     pub fn listing(&self) -> Vec<OutputFile> {
         self.files

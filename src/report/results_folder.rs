@@ -8,13 +8,14 @@ use super::cohort::{
     extract_counts_table, flow_figure, flow_table, matched_cohort_csv, rate_table,
 };
 use super::did as did_report;
+use super::disclosure::audit::{audit, Finding};
 use super::figures::{Figure, FigureError};
 use super::html;
 use super::manifest::{Manifest, SHINE_VERSION};
 use super::matching as matching_report;
 use super::output::{OutputError, ResultsFolder};
 use super::results_json::results_json;
-use super::robustness::robustness_table;
+use super::robustness::{negative_control_table, robustness_table};
 use super::sensitivity::sensitivity_table;
 use super::survey::{score_count_table, survey_table};
 use super::table::ResultTable;
@@ -43,6 +44,9 @@ pub enum ReportError {
     Json(#[from] serde_json::Error),
     #[error("matched_cohort.csv")]
     Csv(#[from] csv::Error),
+    /// The disclosure audit found cells that disclose small counts; nothing was written.
+    #[error("the disclosure audit of the results found {} cell(s) disclosing fewer persons than the threshold; nothing was written:\n{}", .0.len(), .0.iter().map(|f| format!("  {f}")).collect::<Vec<_>>().join("\n"))]
+    Disclosure(Vec<Finding>),
 }
 
 /// Refuses early, before any work, a `target` that overlaps the `inputs`, or is a
@@ -60,7 +64,12 @@ pub fn write(
     force: bool,
     inputs: &[PathBuf],
 ) -> Result<(), ReportError> {
-    render(results, options)?.commit(target, force, inputs)?;
+    let folder = render(results, options)?;
+    let findings = audit(folder.files());
+    if !findings.is_empty() {
+        return Err(ReportError::Disclosure(findings));
+    }
+    folder.commit(target, force, inputs)?;
     Ok(())
 }
 
@@ -85,6 +94,7 @@ fn tables(results: &AnalysisResults) -> Vec<ResultTable> {
         did_report::event_study_table(&main.did),
         did_report::linear_table(&main.did),
         robustness_table(&main.did),
+        negative_control_table(&main.negative_controls),
         survey_table(&results.survey_by_wave, results.counts.referred, threshold),
         did_report::survey_change_table(&main.survey),
         sensitivity_table(main, &results.sensitivity),

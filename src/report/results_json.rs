@@ -16,6 +16,7 @@ pub fn results_json(results: &AnalysisResults) -> Result<String, serde_json::Err
         shine_version: SHINE_VERSION,
         plan: &results.plan,
         difference_in_differences: &main.did,
+        negative_controls: &main.negative_controls,
         survey_outcomes: &main.survey,
         matching: MatchingResults {
             options: &results.matching,
@@ -36,5 +37,7 @@ pub fn results_json(results: &AnalysisResults) -> Result<String, serde_json::Err
         score_counts: &results.score_counts,
         validation: &results.validation,
     };
-    Ok(serde_json::to_string_pretty(&json)? + "\n")
+    let mut value = serde_json::to_value(&json)?;
+    super::disclosure::json::suppress(&mut value, threshold);
+    Ok(serde_json::to_string_pretty(&value)? + "\n")
 }

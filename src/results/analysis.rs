@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::cohort::{
     CohortCounts, MatchedCohort, MatchedPerson, PropensityScores, RateComparison, RiskSetMatching,
 };
-use super::outcomes::OutcomeDid;
+use super::outcomes::{NegativeControl, OutcomeDid};
 use super::survey::{SurveyOutcome, WaveSummary};
 use crate::data::read::FileInfo;
 use crate::data::score::ScoreCount;
@@ -24,6 +24,8 @@ pub struct AnalysisRun {
     /// Shared with the main analysis when the matching settings are the same.
     pub cohort: Rc<MatchedCohort>,
     pub did: Vec<OutcomeDid>,
+    /// The negative-control outcomes, analysed as `did` (main analysis only).
+    pub negative_controls: Vec<NegativeControl>,
     pub survey: Vec<SurveyOutcome>,
 }
 

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::analysis::{KeyEstimate, ValidationSummary};
 use super::cohort::{CohortCounts, CohortFlow, RateComparison, RiskSetMatching};
-use super::outcomes::OutcomeDid;
+use super::outcomes::{NegativeControl, OutcomeDid};
 use super::survey::{SurveyOutcome, WaveSummary};
 use crate::data::score::ScoreCount;
 use crate::plan::{AnalysisSettings, Plan};
@@ -19,6 +19,8 @@ pub struct ResultsJson<'a> {
     pub shine_version: &'static str,
     pub plan: &'a Plan,
     pub difference_in_differences: &'a [OutcomeDid],
+    /// The negative-control outcomes, analysed as the outcome groups.
+    pub negative_controls: &'a [NegativeControl],
     pub survey_outcomes: &'a [SurveyOutcome],
     pub matching: MatchingResults<'a>,
     pub sensitivity: Vec<SensitivityResults>,

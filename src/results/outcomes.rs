@@ -44,8 +44,27 @@ pub struct OutcomeDid {
     /// Ding 2017), the rate ratio read as a risk ratio.
     pub e_value: Option<EValue>,
     /// The same contrast from a negative binomial model of the counts before and after
-    /// the index date, or why it could not be fitted.
-    pub negative_binomial: NegativeBinomial,
+    /// the index date, or why it could not be fitted (main analysis only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub negative_binomial: Option<NegativeBinomial>,
+    /// The rate ratio at a placebo index date before the real one (main analysis's
+    /// outcome groups only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub placebo: Option<Placebo>,
+}
+
+/// The placebo-date analysis of one outcome: every member's index date moved back
+/// `periods` periods, both windows before the real index date.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum Placebo {
+    Fitted {
+        periods: i32,
+        rate_ratio: DidCoefficient,
+    },
+    NotFitted {
+        not_fitted: String,
+    },
 }
 
 /// The negative binomial sensitivity analysis of one outcome.
@@ -73,4 +92,13 @@ pub struct NegBinRateRatio {
     pub theta_std_error: f64,
     /// Member-by-side rows the model used.
     pub n_obs: usize,
+}
+
+/// A negative-control outcome: its DiD results, or why its models could not be fitted
+/// (a rare contact type in a small cohort may have no events on one side).
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum NegativeControl {
+    Fitted(OutcomeDid),
+    NotFitted { outcome: String, not_fitted: String },
 }

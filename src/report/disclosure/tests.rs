@@ -47,3 +47,97 @@ fn suppresses_small_nonzero_counts() {
     assert!(!must_suppress(5, 5));
     assert_eq!(marker(5), "<5");
 }
+
+/// A results.json with a flow of 30 referred: 26 matched, 4 not.
+fn small_flow() -> serde_json::Value {
+    serde_json::json!({
+        "plan": {"disclosure": {"threshold": 5}},
+        "cohort": {"persons": 2030, "referred": 30, "comparison_pool": 2000},
+        "matching": {"flow": {
+            "referred": 30,
+            "referred_outside_study_period": 0,
+            "referred_without_snapshot": 0,
+            "referred_in_risk_sets": 30,
+            "referred_matched": 26,
+            "referred_unmatched": 4,
+            "comparison_matched": 119
+        }},
+        "score_counts": [
+            {"score": "ucla3_total", "rows": 70, "scored": 67, "lost_to_missing_items": 3, "not_answered": 0},
+            {"score": "eq5d_index", "rows": 70, "scored": 60, "lost_to_missing_items": 10, "not_answered": 0}
+        ]
+    })
+}
+
+fn files_of(json: &serde_json::Value) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    files.insert("results.json".to_string(), json.to_string().into_bytes());
+    files
+}
+
+#[test]
+fn results_json_hides_small_counts_and_what_gives_them_away() {
+    let mut json = small_flow();
+    let before = audit::audit(&files_of(&json));
+    // The 4 unmatched and the 3 lost to missing items, both below 5.
+    let located: Vec<&str> = before.iter().map(|f| f.location.as_str()).collect();
+    assert_eq!(
+        located,
+        [
+            "/matching/flow/referred_unmatched",
+            "/score_counts/0/lost_to_missing_items"
+        ]
+    );
+    json::suppress(&mut json, 5);
+    assert_eq!(json["matching"]["flow"]["referred_unmatched"], "<5");
+    // 26 = 30 − 4 would give the 4 away: hidden too.
+    assert_eq!(json["matching"]["flow"]["referred_matched"], "[s]");
+    assert_eq!(json["score_counts"][0]["lost_to_missing_items"], "<5");
+    assert_eq!(json["score_counts"][0]["scored"], "[s]");
+    // The other score's counts and the totals stay.
+    assert_eq!(json["score_counts"][1]["lost_to_missing_items"], 10);
+    assert_eq!(json["matching"]["flow"]["referred"], 30);
+    assert_eq!(audit::audit(&files_of(&json)), vec![]);
+}
+
+#[test]
+fn the_audit_catches_a_count_derivable_by_subtraction() {
+    let mut json = small_flow();
+    json::suppress(&mut json, 5);
+    // Planted: the complementary cell shown again, so 30 − 26 gives the hidden 4.
+    json["matching"]["flow"]["referred_matched"] = serde_json::json!(26);
+    let findings = audit::audit(&files_of(&json));
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0].location, "/matching/flow/referred_unmatched");
+    assert!(
+        findings[0].problem.contains("subtraction"),
+        "{}",
+        findings[0]
+    );
+}
+
+#[test]
+fn the_audit_reads_counts_in_the_tables() {
+    let mut files = files_of(&serde_json::json!({"plan": {"disclosure": {"threshold": 5}}}));
+    files.insert(
+        "tables/table_one.csv".into(),
+        b"variable,level,statistic,referred before,SMD before\nn,,n,30,\nsex,M,n (%),3 (10.0),0.2\nage,,mean (SD),56.2 (19.8),0.3\n"
+            .to_vec(),
+    );
+    files.insert(
+        "tables/flow.csv".into(),
+        b"step,n\nreferred,30\nnot matched,<5\nmatched,2\n".to_vec(),
+    );
+    let findings = audit::audit(&files);
+    let located: Vec<String> = findings
+        .iter()
+        .map(|f| format!("{} {}", f.file, f.location))
+        .collect();
+    assert_eq!(
+        located,
+        [
+            "tables/flow.csv row 4, column n",
+            "tables/table_one.csv row 3, column referred before"
+        ]
+    );
+}
