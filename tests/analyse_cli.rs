@@ -277,6 +277,7 @@ fn the_word_tables_hold_the_numbers_of_the_csvs() {
             .next()
             .unwrap_or_default()
             .trim_start_matches("### ");
+        let title = shine::report::docx::unnumbered(title);
         assert_eq!(caption, &format!("Table {}. {title}", i + 1));
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
