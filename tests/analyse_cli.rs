@@ -139,12 +139,35 @@ fn no_person_id_and_no_small_count_reaches_the_outputs() {
         .filter_map(|l| l.split(',').next())
         .collect();
     assert!(ids.len() > 1000);
+    let mut docx_seen = false;
     for (name, bytes) in tree(&out) {
         let text = String::from_utf8_lossy(&bytes);
         for id in &ids {
             assert!(!text.contains(id), "{name} contains person_id {id}");
         }
-        if name.ends_with(".csv") {
+        // The Word tables, each as CSV-like text, go through the same check.
+        let tables: Vec<String> = if name.ends_with(".csv") {
+            vec![text.to_string()]
+        } else if name.ends_with(".docx") {
+            docx_seen = true;
+            docx_tables(&bytes)
+                .into_iter()
+                .map(|(_, rows)| {
+                    rows.iter()
+                        .map(|r| {
+                            r.iter()
+                                .map(|c| c.replace(',', ";"))
+                                .collect::<Vec<_>>()
+                                .join(",")
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        for text in &tables {
             // Label columns (waves, levels, terms) hold names, not counts.
             const LABELS: [&str; 17] = [
                 "variable",
@@ -181,6 +204,102 @@ fn no_person_id_and_no_small_count_reaches_the_outputs() {
                         );
                     }
                 }
+            }
+        }
+    }
+    assert!(docx_seen, "no Word tables in the results folder");
+}
+
+/// The tables of a .docx written by shine (stored, uncompressed zip entries): each
+/// table's caption and its rows of cell text, the header first.
+fn docx_tables(bytes: &[u8]) -> Vec<(String, Vec<Vec<String>>)> {
+    let text = String::from_utf8_lossy(bytes);
+    let start = text.find("<w:document").expect("word/document.xml");
+    let body = &text[start..start + text[start..].find("</w:document>").expect("end")];
+    let texts = |xml: &str| -> String {
+        let mut out = String::new();
+        for piece in xml.split("<w:t").skip(1) {
+            let open = piece.find('>').expect("tag") + 1;
+            if let Some(close) = piece.find("</w:t>") {
+                out.push_str(&piece[open..close]);
+            }
+        }
+        out.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&amp;", "&")
+    };
+    let mut tables = Vec::new();
+    let mut rest = body;
+    while let Some(at) = rest.find("<w:tbl>") {
+        let caption_start = rest[..at].rfind("<w:p>").expect("caption");
+        let caption = texts(&rest[caption_start..at]);
+        let end = at + rest[at..].find("</w:tbl>").expect("end of table");
+        let rows = rest[at..end]
+            .split("<w:tr>")
+            .skip(1)
+            .map(|row| row.split("<w:tc>").skip(1).map(texts).collect())
+            .collect();
+        tables.push((caption, rows));
+        rest = &rest[end..];
+    }
+    tables
+}
+
+/// Decimals shown in a number's text.
+fn decimals(text: &str) -> i32 {
+    text.find('.')
+        .map_or(0, |dot| (text.len() - dot - 1) as i32)
+}
+
+/// `tables/tables.docx` holds Table 1, the balance table, the DiD rate ratios, the survey
+/// changes and the sensitivity table, each with the header and cells of its CSV: the
+/// same text, or the CSV's number rounded to the decimals the Word table shows.
+#[test]
+fn the_word_tables_hold_the_numbers_of_the_csvs() {
+    let scratch = Scratch::new("analyse");
+    let out = scratch.join("docx");
+    assert!(analyse_demo(&out, &[]).status.success());
+    let docx = std::fs::read(out.join("tables/tables.docx")).expect("tables.docx");
+    let tables = docx_tables(&docx);
+    let names = [
+        "table_one",
+        "balance",
+        "did_rate_ratios",
+        "survey_changes",
+        "sensitivity",
+    ];
+    assert_eq!(tables.len(), names.len());
+    for (i, (name, (caption, rows))) in names.iter().zip(&tables).enumerate() {
+        let md = std::fs::read_to_string(out.join(format!("tables/{name}.md"))).expect("md");
+        let title = md
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim_start_matches("### ");
+        let title = shine::report::docx::unnumbered(title);
+        assert_eq!(caption, &format!("Table {}. {title}", i + 1));
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_path(out.join(format!("tables/{name}.csv")))
+            .expect("csv");
+        let csv: Vec<Vec<String>> = reader
+            .records()
+            .map(|r| r.expect("record").iter().map(str::to_string).collect())
+            .collect();
+        assert_eq!(rows.len(), csv.len(), "{name}: rows");
+        for (r, (word, plain)) in rows.iter().zip(&csv).enumerate() {
+            assert_eq!(word.len(), plain.len(), "{name} row {r}: cells");
+            for (w, c) in word.iter().zip(plain) {
+                let number = |s: &str| s.replace('−', "-").parse::<f64>().ok();
+                let same = w == c
+                    || match (number(w), number(c)) {
+                        (Some(a), Some(b)) => {
+                            (a - b).abs() <= 0.5 * 10f64.powi(-decimals(w)) * (1.0 + 1e-9)
+                        }
+                        _ => false,
+                    };
+                assert!(same, "{name} row {r}: Word shows {w:?}, the CSV {c:?}");
             }
         }
     }
@@ -842,6 +961,8 @@ fn the_report_is_self_contained_and_complete() {
         "CR2 bias-reduced correction",
         "shine 0.",
         "polars 0.",
+        "STROBE checklist for cohort studies",
+        "@media print",
     ] {
         assert!(html.contains(section), "report lacks {section:?}");
     }

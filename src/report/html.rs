@@ -29,10 +29,16 @@ pub struct Report<'a> {
 
 const STYLE: &str = "body{font-family:'DejaVu Sans',Helvetica,Arial,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}\
 h1{font-size:1.6em}h2{font-size:1.3em;border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:2em}h3{font-size:1.05em}\
-table{border-collapse:collapse;margin:.8em 0;font-size:.85em}th,td{border:1px solid #ccc;padding:.25em .5em;text-align:left;vertical-align:top}\
+table{border-collapse:collapse;margin:.8em 0;font-size:.8em}th,td{border:1px solid #ccc;padding:.2em .35em;text-align:left;vertical-align:top}\
+th,td:first-child{overflow-wrap:anywhere}td:first-child{min-width:8em}\
 th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums}p.note{font-size:.8em;color:#555;margin:.2em 0}\
-figure{margin:1em 0}figure svg{max-width:100%;height:auto}figcaption{font-size:.85em;color:#444}\
-.summary li{margin:.3em 0}.wide{overflow-x:auto}nav ol{columns:2;font-size:.9em}";
+figure{margin:1em 0}figure svg{width:100%;max-width:660px;height:auto}figcaption{font-size:.85em;color:#444}\
+.summary li{margin:.3em 0}.wide{overflow-x:auto}nav ol{columns:2;font-size:.9em}\
+@page{size:A4;margin:18mm 15mm}\
+@media print{body{max-width:none;margin:0;padding:0;font-size:9.5pt;line-height:1.35}nav{display:none}\
+h2{break-before:page;border-bottom:none}h2#summary{break-before:auto}h2,h3{break-after:avoid}\
+figure,tr,p.note{break-inside:avoid}table{break-inside:auto;font-size:8.5pt}thead{display:table-header-group}\
+.wide{overflow:visible}a{color:inherit;text-decoration:none}th{background:none}figure svg{width:auto;max-width:100%}}";
 
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -70,7 +76,8 @@ impl Report<'_> {
             escape(&table.title)
         );
         for c in &table.columns {
-            let _ = write!(out, "<th>{}</th>", escape(c));
+            // Snake-case column names may wrap after an underscore.
+            let _ = write!(out, "<th>{}</th>", escape(c).replace('_', "_<wbr>"));
         }
         out.push_str("</tr></thead>\n<tbody>\n");
         for row in &cells {
@@ -336,6 +343,7 @@ impl Report<'_> {
         ] {
             self.push_table(&mut out, name);
         }
+        out.push_str(&super::strobe::html());
         out.push_str("</body>\n</html>\n");
         out
     }

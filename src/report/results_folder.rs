@@ -159,6 +159,10 @@ pub fn render(
             table.to_markdown(threshold),
         );
     }
+    folder.add(
+        "tables/tables.docx",
+        super::docx::tables_docx(&tables, threshold, "SHINE: tables of the matched analysis"),
+    );
     let figures = figures(results)?;
     for (name, figure) in &figures {
         folder.add(&format!("figures/{name}.svg"), figure.svg.clone());
