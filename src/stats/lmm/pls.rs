@@ -29,7 +29,7 @@ use std::collections::HashMap;
 
 use nalgebra::DMatrix;
 
-use super::dense::{backward_solve, cholesky_in_place, forward_solve, log_det_chol};
+use super::dense::{backward_solve, cholesky_blocked, cholesky_in_place, forward_solve, log_det_chol};
 
 /// One random-effect term, in lme4's order.
 #[derive(Clone, Debug)]
@@ -99,6 +99,79 @@ pub(super) struct Model {
     cross_start: Vec<usize>,
     cross_val_off: Vec<usize>,
     cross_val: Vec<f64>,
+    /// When every factor has one column per level (crossed or nested random
+    /// intercepts): the Schur complement `S −= W Wᵀ` by rows of its lower triangle, the
+    /// symbolic part done once here. Row i of `S` receives, at column `downdate_col[c]`,
+    /// `− w[downdate_w[c].0] · w[downdate_w[c].1]` for c in `downdate_ptr[i]..downdate_ptr[i+1]`,
+    /// in the same order (by level of block 0) as the level-by-level loop, so every
+    /// element gets the same sequence of operations; rows are written one after another
+    /// instead of scattered, and can be split between threads.
+    downdate: Option<Downdate>,
+}
+
+/// The symbolic Schur-complement downdate for scalar factors (see [`Model`]).
+struct Downdate {
+    ptr: Vec<usize>,
+    col: Vec<u32>,
+    w: Vec<[u32; 2]>,
+}
+
+/// Rows of `S` per task of the downdate.
+const DOWNDATE_ROWS: usize = 64;
+
+impl Downdate {
+    /// Contributions `(row, col, g, e1, e2)` with `row ≥ col`, grouped by row and, within
+    /// a row, ordered by column and then by level `g`.
+    fn new(cross_ptr: &[usize], cross_start: &[usize], cross_val_off: &[usize], q_rest: usize) -> Downdate {
+        let mut items: Vec<(u32, u32, u32, u32)> = Vec::new();
+        for g in 0..cross_ptr.len() - 1 {
+            let (lo, hi) = (cross_ptr[g], cross_ptr[g + 1]);
+            for e1 in lo..hi {
+                for e2 in lo..hi {
+                    let (s1, s2) = (cross_start[e1], cross_start[e2]);
+                    if s2 <= s1 {
+                        items.push((
+                            s1 as u32,
+                            s2 as u32,
+                            cross_val_off[e1] as u32,
+                            cross_val_off[e2] as u32,
+                        ));
+                    }
+                }
+            }
+        }
+        // Stable: within one (row, col), the level order is kept.
+        items.sort_by_key(|&(r, c, _, _)| (r, c));
+        let mut ptr = vec![0usize; q_rest + 1];
+        for &(r, ..) in &items {
+            ptr[r as usize + 1] += 1;
+        }
+        for i in 0..q_rest {
+            ptr[i + 1] += ptr[i];
+        }
+        Downdate {
+            ptr,
+            col: items.iter().map(|t| t.1).collect(),
+            w: items.iter().map(|t| [t.2, t.3]).collect(),
+        }
+    }
+
+    fn apply(&self, s: &mut [f64], qr: usize, w: &[f64]) {
+        use rayon::prelude::*;
+        s.par_chunks_mut(DOWNDATE_ROWS * qr)
+            .enumerate()
+            .for_each(|(chunk_index, rows)| {
+                let first = chunk_index * DOWNDATE_ROWS;
+                for (r, row) in rows.chunks_mut(qr).enumerate() {
+                    let i = first + r;
+                    for c in self.ptr[i]..self.ptr[i + 1] {
+                        let [a, b] = self.w[c];
+                        let v = w[a as usize] * w[b as usize];
+                        row[self.col[c] as usize] -= v;
+                    }
+                }
+            });
+    }
 }
 
 /// The state after solving the PLS problem at one θ.
@@ -295,6 +368,9 @@ impl Model {
         for g in 0..l0 {
             cross_ptr[g + 1] += cross_ptr[g];
         }
+        let scalar = blocks.iter().all(|b| b.q == 1);
+        let downdate = (scalar && q_rest > 0)
+            .then(|| Downdate::new(&cross_ptr, &cross_start, &cross_val_off, q_rest));
 
         let mut xtx = vec![0.0; p * p];
         let mut xty = vec![0.0; p];
@@ -328,6 +404,7 @@ impl Model {
             cross_start,
             cross_val_off,
             cross_val,
+            downdate,
         }
     }
 
@@ -488,7 +565,30 @@ impl Model {
             s.copy_from_slice(&self.zrzr);
             ws.rr.copy_from_slice(&self.zrx);
             ws.cr.copy_from_slice(&self.zry);
+            if self.downdate.is_some() {
+                // Scalar factors: S ← Λᵀ S Λ on the lower triangle (the only part
+                // the Cholesky factorisation reads), Z_RᵀX and Z_Rᵀy ← Λᵀ ·.
+                let mut lam_rest = vec![0.0; qr];
+                for (k, blk) in self.blocks.iter().enumerate().skip(1) {
+                    let lk = ws.lam[k][0];
+                    lam_rest[blk.rest_offset..blk.rest_offset + blk.n_levels].fill(lk);
+                }
+                for i in 0..qr {
+                    let li = lam_rest[i];
+                    let row = &mut s[i * qr..i * qr + i + 1];
+                    for (v, lj) in row.iter_mut().zip(&lam_rest) {
+                        *v = li * (*v * lj);
+                    }
+                    for v in &mut ws.rr[i * p..(i + 1) * p] {
+                        *v *= li;
+                    }
+                    ws.cr[i] *= li;
+                }
+            }
             for (k, blk) in self.blocks.iter().enumerate().skip(1) {
+                if self.downdate.is_some() {
+                    break;
+                }
                 let q = blk.q;
                 let lam = &ws.lam[k];
                 let tmp = &mut ws.tmp2[..q];
@@ -594,7 +694,8 @@ impl Model {
                     let q1 = self.blocks[k1].q;
                     let s1 = self.cross_start[e1];
                     let w1 = &ws.w[self.cross_val_off[e1]..self.cross_val_off[e1] + q1 * q0];
-                    for e2 in lo..hi {
+                    let pairs = if self.downdate.is_some() { lo..lo } else { lo..hi };
+                    for e2 in pairs {
                         let k2 = self.cross_block[e2];
                         let q2 = self.blocks[k2].q;
                         let s2 = self.cross_start[e2];
@@ -625,7 +726,10 @@ impl Model {
                     }
                 }
             }
-            if !cholesky_in_place(s, qr) {
+            if let Some(d) = &self.downdate {
+                d.apply(s, qr, &ws.w);
+            }
+            if !cholesky_blocked(s, qr) {
                 return None;
             }
             log_det_l += log_det_chol(s, qr);
