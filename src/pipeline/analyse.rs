@@ -286,7 +286,7 @@ fn run_analysis(
                         })
                         .into_iter()
                         .map(|r| match r {
-                            Ok(did) => NegativeControl::Fitted(did),
+                            Ok(did) => NegativeControl::Fitted(Box::new(did)),
                             Err(e) => NegativeControl::NotFitted {
                                 outcome: e.outcome,
                                 not_fitted: e.message,

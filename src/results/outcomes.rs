@@ -99,6 +99,6 @@ pub struct NegBinRateRatio {
 #[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
 pub enum NegativeControl {
-    Fitted(OutcomeDid),
+    Fitted(Box<OutcomeDid>),
     NotFitted { outcome: String, not_fitted: String },
 }
