@@ -16,6 +16,11 @@ fn agrees_with_lme4_and_lmertest() {
             continue;
         };
         let name = file_name(&path);
+        if name == "insteval.json" {
+            // The full InstEval data are not in the repository (the bench writes them);
+            // the ignored test `insteval_full_agrees_with_lme4` checks this reference.
+            continue;
+        }
         let method = if r["method"] == "ML" { "ml" } else { "reml" };
         let ours = run_json(
             shine()
@@ -46,6 +51,9 @@ fn agrees_with_lme4_and_lmertest() {
                     mine[key].as_f64().expect("ours"),
                     fe[key][i].as_f64().expect("theirs"),
                 );
+                // InstEval's criterion is flat: converged optimisers stop a few 1e-6
+                // apart in θ, so its crossed subset is held to the 1e-5.
+                let tol = if name.starts_with("insteval") { tol.max(1e-5) } else { tol };
                 assert!(rel_diff(a, b) < tol, "{name}: {term} {key}: {a} vs {b}");
             }
         }
