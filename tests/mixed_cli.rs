@@ -53,7 +53,11 @@ fn agrees_with_lme4_and_lmertest() {
                 );
                 // InstEval's criterion is flat: converged optimisers stop a few 1e-6
                 // apart in θ, so its crossed subset is held to the 1e-5.
-                let tol = if name.starts_with("insteval") { tol.max(1e-5) } else { tol };
+                let tol = if name.starts_with("insteval") {
+                    tol.max(1e-5)
+                } else {
+                    tol
+                };
                 assert!(rel_diff(a, b) < tol, "{name}: {term} {key}: {a} vs {b}");
             }
         }

@@ -282,13 +282,19 @@ mod tests {
             for j in 0..n {
                 let (x, y) = (blocked[i * n + j], plain[i * n + j]);
                 assert!(
-                    crate::test_support::close_within(x, y, crate::test_support::ACCUMULATED, crate::test_support::ACCUMULATED),
+                    crate::test_support::close_within(
+                        x,
+                        y,
+                        crate::test_support::ACCUMULATED,
+                        crate::test_support::ACCUMULATED
+                    ),
                     "L[{i},{j}]: blocked {x}, unblocked {y}"
                 );
             }
         }
         assert!(
-            (log_det_chol(&blocked, n) - log_det_chol(&plain, n)).abs() < crate::test_support::ACCUMULATED
+            (log_det_chol(&blocked, n) - log_det_chol(&plain, n)).abs()
+                < crate::test_support::ACCUMULATED
         );
     }
 
@@ -307,7 +313,10 @@ mod tests {
         };
         let one = run(1);
         let three = run(3);
-        assert!(one.iter().zip(&three).all(|(x, y)| x.to_bits() == y.to_bits()));
+        assert!(one
+            .iter()
+            .zip(&three)
+            .all(|(x, y)| x.to_bits() == y.to_bits()));
     }
 
     #[test]

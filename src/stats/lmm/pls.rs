@@ -29,7 +29,9 @@ use std::collections::HashMap;
 
 use nalgebra::DMatrix;
 
-use super::dense::{backward_solve, cholesky_blocked, cholesky_in_place, forward_solve, log_det_chol};
+use super::dense::{
+    backward_solve, cholesky_blocked, cholesky_in_place, forward_solve, log_det_chol,
+};
 
 /// One random-effect term, in lme4's order.
 #[derive(Clone, Debug)]
@@ -122,7 +124,12 @@ const DOWNDATE_ROWS: usize = 64;
 impl Downdate {
     /// Contributions `(row, col, g, e1, e2)` with `row ≥ col`, grouped by row and, within
     /// a row, ordered by column and then by level `g`.
-    fn new(cross_ptr: &[usize], cross_start: &[usize], cross_val_off: &[usize], q_rest: usize) -> Downdate {
+    fn new(
+        cross_ptr: &[usize],
+        cross_start: &[usize],
+        cross_val_off: &[usize],
+        q_rest: usize,
+    ) -> Downdate {
         let mut items: Vec<(u32, u32, u32, u32)> = Vec::new();
         for g in 0..cross_ptr.len() - 1 {
             let (lo, hi) = (cross_ptr[g], cross_ptr[g + 1]);
@@ -694,7 +701,11 @@ impl Model {
                     let q1 = self.blocks[k1].q;
                     let s1 = self.cross_start[e1];
                     let w1 = &ws.w[self.cross_val_off[e1]..self.cross_val_off[e1] + q1 * q0];
-                    let pairs = if self.downdate.is_some() { lo..lo } else { lo..hi };
+                    let pairs = if self.downdate.is_some() {
+                        lo..lo
+                    } else {
+                        lo..hi
+                    };
                     for e2 in pairs {
                         let k2 = self.cross_block[e2];
                         let q2 = self.blocks[k2].q;

@@ -396,8 +396,7 @@ fn check_reference(name: &str, r: &Value, data: &DataSet, tols: Tolerances) -> L
         .map(|g| (g.group.clone(), g.n_groups as f64))
         .collect();
     ours.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut theirs: Vec<(String, f64)> =
-        groups.iter().map(|(k, v)| (k.clone(), num(v))).collect();
+    let mut theirs: Vec<(String, f64)> = groups.iter().map(|(k, v)| (k.clone(), num(v))).collect();
     theirs.sort_by(|a, b| a.0.cmp(&b.0));
     assert_eq!(ours, theirs, "{name}: ngrps");
     assert_eq!(
@@ -516,7 +515,10 @@ fn insteval_full_agrees_with_lme4() {
         &read_csv(&text),
         Tolerances::LARGE_CROSSED,
     );
-    eprintln!("InstEval fit with Satterthwaite df: {:.2} s", start.elapsed().as_secs_f64());
+    eprintln!(
+        "InstEval fit with Satterthwaite df: {:.2} s",
+        start.elapsed().as_secs_f64()
+    );
 }
 
 fn pls_blocked_min() -> usize {
