@@ -63,6 +63,8 @@ pub use robust::{
 };
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_synthetic;
 
 use nalgebra::{DMatrix, SymmetricEigen};
 use serde::Serialize;
