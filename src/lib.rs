@@ -40,6 +40,24 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
     }
 }
 
+/// The message for an error and its causes, each said once: a cause whose text the
+/// messages above it already hold (a `{path}: {source}` message over its OS error) is not
+/// repeated.
+pub fn error_message(error: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if message.contains(&text) {
+            continue;
+        }
+        if !message.is_empty() {
+            message.push_str(": ");
+        }
+        message.push_str(&text);
+    }
+    message
+}
+
 /// Whether the error is a closed pipe on stdout (`shine ... | head`), which is not a failure.
 pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
     error.chain().any(|e| {

@@ -18,6 +18,7 @@ pub mod results_folder;
 pub mod results_json;
 pub mod robustness;
 pub mod score;
+pub mod staging;
 pub mod sensitivity;
 pub mod strobe;
 pub mod survey;

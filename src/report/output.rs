@@ -70,7 +70,13 @@ impl ResultsFolder {
     /// replace what shine did not write: the target may not be an input, hold one, or
     /// lie inside an input folder (even with `force`); a non-empty target needs `force`,
     /// and `force` replaces only a folder with a manifest that shine wrote.
+    ///
+    /// What an earlier, killed run left beside `target` is cleaned up first (see
+    /// [`super::staging::recover_interrupted`]), with a note on stderr.
     pub fn check_target(target: &Path, force: bool, inputs: &[PathBuf]) -> Result<(), OutputError> {
+        for leftover in super::staging::recover_interrupted(target) {
+            eprintln!("note: {leftover}");
+        }
         let shown = || target.display().to_string();
         let resolved = resolve(target);
         for input in inputs {
@@ -124,33 +130,39 @@ impl ResultsFolder {
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or("shine-results");
-        let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
+        let staging = super::staging::partial_path(&parent, name);
+        // Registered before it exists, so that an interruption removes it.
+        let staged = super::staging::Staged::register(staging.clone());
         if staging.exists() {
-            std::fs::remove_dir_all(&staging).map_err(io(&staging))?;
+            std::fs::remove_dir_all(&staging).map_err(io(target))?;
         }
         let result = (|| {
             for (relative, bytes) in &self.files {
                 let path = staging.join(relative);
+                // Messages name the file where the user asked for it, not the staging
+                // folder it is first written to.
+                let shown = target.join(relative);
                 if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir).map_err(io(dir))?;
+                    std::fs::create_dir_all(dir).map_err(io(&shown))?;
                 }
-                std::fs::write(&path, bytes).map_err(io(&path))?;
+                std::fs::write(&path, bytes).map_err(io(&shown))?;
             }
-            // The old folder is moved aside before the new one takes its place, so an
-            // interruption leaves either the old or the new results, never a mixture.
-            let old = parent.join(format!(".{name}.old-{}", std::process::id()));
-            if target.exists() {
-                std::fs::rename(target, &old).map_err(io(target))?;
-            }
-            std::fs::rename(&staging, target).map_err(io(target))?;
-            if old.exists() {
-                std::fs::remove_dir_all(&old).map_err(io(&old))?;
+            // The new folder takes the old one's place in one exchange where the file
+            // system allows it (else the old is moved aside first), with interruptions
+            // held off, so `target` always holds the old results or the new.
+            let old = super::staging::old_path(&parent, name);
+            let replaced = staged
+                .hold_interruptions(|| super::staging::replace(&staging, target, &old))
+                .map_err(io(target))?;
+            if let Some(replaced) = replaced {
+                std::fs::remove_dir_all(&replaced).map_err(io(&replaced))?;
             }
             Ok(())
         })();
         if result.is_err() {
             let _ = std::fs::remove_dir_all(&staging);
         }
+        drop(staged);
         result
     }
 }
