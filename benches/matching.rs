@@ -254,7 +254,7 @@ fn matching(c: &mut Criterion) {
     group.bench_function("read_csv", |b| {
         b.iter(|| {
             let frame = read_any(&csv).expect("read");
-            to_dataset(&frame, &columns, "match_bench.csv").expect("columns")
+            to_dataset(&frame, &columns, "match_bench.csv", &Default::default()).expect("columns")
         })
     });
     group.bench_function("model_matrix", |b| {

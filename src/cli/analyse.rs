@@ -33,7 +33,7 @@ pub struct AnalyseArgs {
     #[arg(long, value_name = "FILE")]
     plan: Option<PathBuf>,
     /// Random seed, overriding the plan's (default: the plan's; the demo's is 2026).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     seed: Option<u64>,
     /// Also write the matched cohort (person_id, group, matched_set, index_date,
     /// weight) to `matched_cohort.csv`: person-level data, off by default.

@@ -61,7 +61,7 @@ pub struct MatchArgs {
     #[arg(long, default_value_t = 1, value_name = "K")]
     ratio: usize,
     /// Caliper in standard deviations of the linear logit of the propensity score.
-    #[arg(long, value_name = "C")]
+    #[arg(long, value_name = "C", allow_negative_numbers = true)]
     caliper: Option<f64>,
     /// Match with replacement.
     #[arg(long)]
@@ -73,7 +73,7 @@ pub struct MatchArgs {
     #[arg(long, value_enum, default_value = "largest")]
     order: Order,
     /// Seed for --order random.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
     seed: u64,
     /// Write the matched rows, pairs, tables and figures into this folder.
     #[arg(long, value_name = "DIR")]

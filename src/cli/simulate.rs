@@ -33,13 +33,13 @@ pub struct SimulateArgs {
     #[arg(long, default_value_t = 20_000)]
     pool: usize,
     /// Random seed: the same seed gives byte-identical files.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
     seed: u64,
     /// Also select referred persons on their unobserved frailty, with this log-weight per
     /// unit of log frailty (0: referral depends only on observed covariates and prior
     /// use). Matching on prior use then regresses to the mean and biases the DiD rate
     /// ratios towards 1, which this option lets you see (e.g. 0.7).
-    #[arg(long, default_value_t = 0.0, value_name = "W")]
+    #[arg(long, default_value_t = 0.0, value_name = "W", allow_negative_numbers = true)]
     frailty_selection: f64,
     #[arg(long, value_enum, default_value = "csv")]
     format: Format,

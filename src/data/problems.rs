@@ -52,6 +52,7 @@ pub enum ProblemKind {
     EventAfterEmigration,
     ResponseBeforeReferral,
     ReferredWithoutCovariates,
+    ResponseWithoutReferral,
 }
 
 impl ProblemKind {
@@ -63,7 +64,8 @@ impl ProblemKind {
             | ExtractPeriodUnknown
             | EventAfterEmigration
             | ResponseBeforeReferral
-            | ReferredWithoutCovariates => Severity::Warning,
+            | ReferredWithoutCovariates
+            | ResponseWithoutReferral => Severity::Warning,
             _ => Severity::Error,
         }
     }
@@ -111,6 +113,9 @@ impl ProblemKind {
             ResponseBeforeReferral => "survey response before the referral date",
             ReferredWithoutCovariates => {
                 "referred person without a covariate snapshot for the year before referral"
+            }
+            ResponseWithoutReferral => {
+                "survey response of a person never referred (left out of the survey analyses)"
             }
         }
     }

@@ -9,7 +9,6 @@
 //! each problem is recorded with its file, row (as a spreadsheet numbers it: header = row
 //! 1) and column, so a report lists every problem rather than stopping at the first.
 
-use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
@@ -221,6 +220,11 @@ pub fn detect_delimiter(bytes: &[u8]) -> u8 {
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
+/// The line a CSV position is on, counted from 1.
+fn line_of(position: &csv::Position) -> usize {
+    usize::try_from(position.line()).unwrap_or(usize::MAX)
+}
+
 fn read_csv(
     file: &str,
     bytes: &[u8],
@@ -296,7 +300,7 @@ fn read_csv(
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => {
-                row += 1;
+                row = e.position().map_or(row + 1, line_of);
                 problems.push(
                     ProblemKind::MalformedCsv,
                     Problem::new(file, e.to_string()).row(row),
@@ -305,7 +309,8 @@ fn read_csv(
                 break;
             }
         }
-        row += 1;
+        // The line the record starts on: blank lines count, as a spreadsheet shows them.
+        row = record.position().map_or(row + 1, line_of);
         if record.len() != header.len() {
             // A lone empty line is not a record a spreadsheet would show; csv skips it.
             problems.push(
@@ -789,13 +794,10 @@ fn read_parquet(
         );
         return None;
     }
-    let frame = match ParquetReader::new(Cursor::new(bytes)).finish() {
+    let frame = match parquet::read_parquet(bytes) {
         Ok(f) => f,
         Err(e) => {
-            problems.push(
-                ProblemKind::FileUnreadable,
-                Problem::new(file, format!("not a readable Parquet file: {e}")),
-            );
+            problems.push(ProblemKind::FileUnreadable, Problem::new(file, e.to_string()));
             return None;
         }
     };
@@ -1029,6 +1031,7 @@ pub fn parse_bool(text: &str) -> Option<bool> {
 }
 
 mod package;
+pub mod parquet;
 
 #[cfg(test)]
 mod tests;

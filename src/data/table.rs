@@ -5,6 +5,7 @@
 //! the whole file (numbers, `true`/`false`, dates, otherwise text). CSV may use a comma
 //! or a semicolon (detected); with a semicolon, `,` is the decimal mark.
 
+use std::collections::BTreeSet;
 use std::io::Cursor;
 use std::path::Path;
 
@@ -31,6 +32,17 @@ pub enum TableError {
         column: String,
         dtype: String,
     },
+    /// A column of numbers with a few cells of text: read as categories, it would give
+    /// one coefficient per distinct value, which is never what was meant.
+    #[error("{file}, column {column}: {count} cell(s) are not numbers in a column of numbers — {cells}; expected a number (empty or NA when missing), or factor({column}) in the formula to use the column as categories")]
+    TextAmongNumbers {
+        file: String,
+        column: String,
+        count: usize,
+        cells: String,
+    },
+    #[error("{file}, row 1: column `{column}` appears twice in the header — expected unique column names")]
+    DuplicateColumn { file: String, column: String },
     #[error("{file}, row {row}, column {column}: {message}")]
     BadValue {
         file: String,
@@ -68,9 +80,9 @@ pub fn read_any(path: &Path) -> Result<DataFrame, TableError> {
     })?;
     let bytes = std::fs::read(path).map_err(|e| unreadable(e.to_string()))?;
     let frame = match format {
-        FileFormat::Parquet => ParquetReader::new(Cursor::new(bytes))
-            .finish()
-            .map_err(|e| unreadable(format!("not a readable Parquet file: {e}")))?,
+        FileFormat::Parquet => {
+            super::read::parquet::read_parquet(bytes).map_err(|e| unreadable(e.to_string()))?
+        }
         // Named by their extension, these were read above.
         FileFormat::Sas7bdat | FileFormat::Stata => {
             return Err(unreadable(
@@ -96,6 +108,12 @@ pub fn read_any(path: &Path) -> Result<DataFrame, TableError> {
                 )));
             }
             let delimiter = detect_delimiter(&body);
+            if let Some(column) = duplicated_header(&body, delimiter) {
+                return Err(TableError::DuplicateColumn {
+                    file: file.clone(),
+                    column,
+                });
+            }
             // Infer types from the first rows; if a later value does not fit, infer
             // again from every row.
             let read = |infer: Option<usize>| {
@@ -140,10 +158,14 @@ pub fn did_you_mean(frame: &DataFrame, column: &str) -> String {
 /// Converts the named columns to the `stats` layer's data set: numbers (integers and
 /// floats) to numeric, booleans to logical, text to categorical (levels in sorted byte
 /// order, as R's `sort` in the C locale), dates to days since 1970-01-01.
+///
+/// A text column outside `categorical` whose cells are nearly all numbers is refused
+/// ([`TableError::TextAmongNumbers`]), naming the cells that are not.
 pub fn to_dataset(
     frame: &DataFrame,
     columns: &[String],
     file: &str,
+    categorical: &BTreeSet<String>,
 ) -> Result<DataSet, TableError> {
     let mut data = DataSet::new();
     for name in columns {
@@ -188,6 +210,9 @@ pub fn to_dataset(
             ColumnData::Logical(b.iter().collect())
         } else if let Ok(s) = series.str() {
             let values: Vec<Option<&str>> = s.iter().collect();
+            if !categorical.contains(name) {
+                check_text_among_numbers(&values, file, name)?;
+            }
             ColumnData::from_strings(&values)
         } else {
             return Err(unusable());
@@ -199,6 +224,62 @@ pub fn to_dataset(
             })?;
     }
     Ok(data)
+}
+
+/// The share of a column's cells that must be numbers for its other cells to be taken
+/// for mistakes rather than categories.
+const NUMERIC_SHARE: f64 = 0.9;
+
+/// How many of the cells that are not numbers a message names.
+const CELLS_NAMED: usize = 5;
+
+/// Refuses a text column whose cells are nearly all numbers, naming the others (rows as
+/// a spreadsheet numbers them: the header is row 1).
+fn check_text_among_numbers(
+    values: &[Option<&str>],
+    file: &str,
+    column: &str,
+) -> Result<(), TableError> {
+    let present = values.iter().flatten().count();
+    let text: Vec<(usize, &str)> = values
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| v.map(|v| (i, v)))
+        .filter(|(_, v)| super::read::parse_decimal(v.trim()).is_none())
+        .collect();
+    let numbers = present - text.len();
+    if text.is_empty() || (numbers as f64) < NUMERIC_SHARE * present as f64 {
+        return Ok(());
+    }
+    let mut cells: Vec<String> = text
+        .iter()
+        .take(CELLS_NAMED)
+        .map(|(i, v)| format!("row {}: `{v}`", i + 2))
+        .collect();
+    if text.len() > CELLS_NAMED {
+        cells.push(format!("and {} more", text.len() - CELLS_NAMED));
+    }
+    Err(TableError::TextAmongNumbers {
+        file: file.to_string(),
+        column: column.to_string(),
+        count: text.len(),
+        cells: cells.join(", "),
+    })
+}
+
+/// The first column name that appears twice in a CSV header, if any.
+fn duplicated_header(body: &[u8], delimiter: u8) -> Option<String> {
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .from_reader(body);
+    let header = reader.records().next()?.ok()?;
+    let mut seen = BTreeSet::new();
+    header
+        .iter()
+        .map(str::trim)
+        .find(|name| !seen.insert(*name))
+        .map(str::to_string)
 }
 
 /// Units of a timestamp column per day (to turn it into days since 1970-01-01).

@@ -82,13 +82,16 @@ impl ExtractMetadata {
     /// Reads `extract.toml` from a folder, if there is one.
     pub fn read_from(folder: &Path) -> Result<Option<ExtractPeriod>, String> {
         let path = folder.join(EXTRACT_METADATA_FILE);
-        if !path.is_file() {
+        if !path.exists() {
             return Ok(None);
         }
-        let shown = path.display();
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("{shown}: {e}"))?;
-        let meta: ExtractMetadata = toml::from_str(&text).map_err(|e| format!("{shown}: {e}"))?;
-        meta.period().map(Some).map_err(|e| format!("{shown}: {e}"))
+        if !path.is_file() {
+            return Err("a folder, not a file — expected a TOML file with start and end dates".into());
+        }
+        // The caller names the file.
+        let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+        let meta: ExtractMetadata = toml::from_str(&text).map_err(|e| e.to_string())?;
+        meta.period().map(Some).map_err(|e| e.to_string())
     }
 }
 
@@ -485,6 +488,7 @@ fn check_across_tables(
         check_events(contacts, "date", &lives, period, problems, |_, _, _, _| {});
     }
     if let Some(proms) = extracts.get(TableName::Proms) {
+        let referrals_read = extracts.get(TableName::Referrals).is_some();
         check_events(
             proms,
             "response_date",
@@ -492,7 +496,19 @@ fn check_across_tables(
             period,
             problems,
             |id, date, row, problems| {
-                if let Some(&referred) = referral_dates.get(id) {
+                let referred = referral_dates.get(id);
+                if referred.is_none() && referrals_read {
+                    push_capped(problems, ProblemKind::ResponseWithoutReferral, || {
+                        Problem::new(
+                            &proms.info.path,
+                            "this person is not in referrals — expected survey responses of referred persons only",
+                        )
+                        .row(row)
+                        .column("person_id")
+                        .value(id)
+                    });
+                }
+                if let Some(&referred) = referred {
                     if date < referred {
                         push_capped(problems, ProblemKind::ResponseBeforeReferral, || {
                             Problem::new(

@@ -84,6 +84,20 @@ fn derive(
         Registry::from_extracts(extracts, &plan.outcome_groups(), &plan.negative_controls())
             .map_err(|e| AnalyseError::Input(e.to_string()))?;
     let stacked = risk_sets(&registry, &plan.risk_set_options());
+    // Without comparison persons nothing can be matched; say which setting is to blame
+    // rather than let the propensity model find no controls.
+    if stacked.rows.iter().any(|r| r.treated) && !stacked.rows.iter().any(|r| !r.treated) {
+        let codes: Vec<String> = plan
+            .study
+            .catchment_municipalities
+            .iter()
+            .map(i64::to_string)
+            .collect();
+        return Err(AnalyseError::Input(format!(
+            "plan, study.catchment_municipalities: no person of the comparison pool lived in {} (by the covariate snapshot of the year before a referral) — expected the municipality codes of the extracts' covariates",
+            codes.join(", ")
+        )));
+    }
     Ok((registry, stacked))
 }
 
@@ -390,8 +404,12 @@ pub fn analyse(
     };
     let (waves, score_counts, scored_frame) = match extracts.frame(TableName::Proms) {
         Some(proms) => {
-            let scored = score_proms(
+            let proms = super::referred_responses::referred_responses(
                 proms,
+                extracts.frame(TableName::Referrals),
+            )?;
+            let scored = score_proms(
+                &proms,
                 ScoreOptions {
                     value_set: plan.survey.value_set,
                     prorate: plan.survey.prorate,

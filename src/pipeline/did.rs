@@ -88,7 +88,12 @@ pub fn fit_did(frame: &DataFrame, file: &str, spec: &DidSpec) -> Result<DidResul
             columns.push(c);
         }
     }
-    let data = to_dataset(frame, &columns, file)?;
+    // Clusters are groups, whatever their cells hold.
+    let mut categorical = spec.formula.categorical_columns();
+    if let VcovSpec::Cluster(c) = &spec.vcov {
+        categorical.extend(c.iter().cloned());
+    }
+    let data = to_dataset(frame, &columns, file, &categorical)?;
     fit_did_data(&data, spec).map_err(|e| match e {
         FitError::Input(m) => FitError::Input(format!("{file}: {m}")),
         FitError::Analysis(m) => FitError::Analysis(format!("{file}: {m}")),
@@ -105,13 +110,21 @@ fn fit_did_data(data: &DataSet, spec: &DidSpec) -> Result<DidResult, FitError> {
             "the formula needs an outcome on the left: y ~ treated_post | unit + period".into(),
         )
     })?;
-    let design = model_matrix(formula, data).map_err(|e| input(&e))?;
+    let design = model_matrix(formula, data).map_err(|e| input(&super::fit_error::design_input(&e)))?;
     let fixed_effects = fixed_effect_codes(formula, data, &design.rows).map_err(|e| input(&e))?;
     let y: Vec<f64> = design
         .response
         .as_ref()
         .map(|r| r.iter().copied().collect())
         .ok_or_else(|| FitError::Input(format!("the outcome `{response}` is not numeric")))?;
+    // Every estimate would be 0 with a standard error of 0 (fixest stops here too).
+    if let Some(&first) = y.first() {
+        if y.iter().all(|&v| v == first) {
+            return Err(FitError::Input(format!(
+                "column `{response}`: the outcome is {first} in every row used, a constant — expected an outcome that varies"
+            )));
+        }
+    }
     let weights = spec
         .weights
         .as_deref()

@@ -4,6 +4,8 @@
 use polars::error::PolarsError;
 
 use crate::data::table::TableError;
+use crate::stats::design::DesignError;
+use crate::stats::formula::format_r_number;
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -26,5 +28,26 @@ impl FitError {
     /// Whether the input is at fault (exit code 2) rather than the analysis (1).
     pub fn is_input(&self) -> bool {
         matches!(self, FitError::Table(_) | FitError::Input(_))
+    }
+}
+
+/// A model-matrix error in the user's terms: a row of the table as a spreadsheet numbers
+/// it (the header is row 1) and the column, then what was found and what was expected.
+pub fn design_input(e: &DesignError) -> String {
+    match e {
+        DesignError::NonFinite {
+            variable,
+            row,
+            value,
+        } => format!(
+            "row {}, column {variable}: {} — expected a finite number (R's lm and glm stop on NA/NaN/Inf)",
+            row + 2,
+            format_r_number(*value)
+        ),
+        DesignError::MissingInRows { column, row } => format!(
+            "row {}, column {column}: missing in a row of the model — expected a value",
+            row + 2
+        ),
+        other => other.to_string(),
     }
 }

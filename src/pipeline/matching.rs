@@ -40,7 +40,10 @@ pub fn fit_match(
             columns.push(extra.clone());
         }
     }
-    let data = to_dataset(frame, &columns, file)?;
+    // Ids and exact-matching variables are labels, whatever their cells hold.
+    let mut categorical = request.formula.categorical_columns();
+    categorical.extend(request.id.iter().chain(&request.spec.exact).cloned());
+    let data = to_dataset(frame, &columns, file, &categorical)?;
     let (ids, tie_key) = ids_and_ranks(&data, request.id.as_deref(), file)?;
     let in_file = |e: PropensityError| match e {
         PropensityError::Input(m) => FitError::Input(format!("{file}: {m}")),

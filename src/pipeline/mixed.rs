@@ -64,8 +64,9 @@ impl MixedSpec {
 pub fn fit_mixed(frame: &DataFrame, file: &str, spec: &MixedSpec) -> Result<MixedResult, FitError> {
     let input = |e: &dyn std::fmt::Display| FitError::Input(format!("{file}: {e}"));
     let columns: Vec<String> = spec.formula.columns().into_iter().collect();
-    let data = to_dataset(frame, &columns, file)?;
-    let design = model_matrix(&spec.formula, &data).map_err(|e| input(&e))?;
+    let data = to_dataset(frame, &columns, file, &spec.formula.categorical_columns())?;
+    let design = model_matrix(&spec.formula, &data)
+        .map_err(|e| input(&super::fit_error::design_input(&e)))?;
     let random = random_effect_design(&spec.formula, &data, &design.rows).map_err(|e| input(&e))?;
     let fit = fit_lmm(&design, &random, &spec.options).map_err(|e| match e {
         e @ (LmmError::TooLarge { .. }

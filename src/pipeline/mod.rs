@@ -12,6 +12,7 @@ pub mod mixed;
 pub mod mixed_stage;
 pub mod progress;
 pub mod propensity;
+pub mod referred_responses;
 pub mod risk_set;
 pub mod robustness;
 pub mod score;

@@ -110,7 +110,9 @@ pub struct Survey {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Disclosure {
-    /// Counts from 1 to threshold − 1 are suppressed.
+    /// Counts from 1 to threshold − 1 are suppressed. `min_cell` is the same setting
+    /// under the name some institutions' output rules use.
+    #[serde(alias = "min_cell")]
     pub threshold: u64,
 }
 

@@ -5,6 +5,7 @@
 //! default. Unknown keys and impossible values are errors that name the key. The
 //! resolved plan is recorded in `manifest.json`.
 
+mod columns;
 mod defaults;
 mod file;
 mod read;

@@ -110,6 +110,14 @@ impl Plan {
         check_ratio("matching.ratio", matching.ratio)?;
         let caliper = Caliper::from_width(matching.caliper).map_err(keyed("matching.caliper"))?;
         check_outcomes(&outcomes)?;
+        let known = super::columns::risk_set_columns(&outcomes.groups);
+        let model_columns = |c: &Covariates| {
+            let mut columns = c.formula().columns();
+            columns.remove("treated");
+            columns
+        };
+        super::columns::check_known("propensity.covariates", &model_columns(&covariates), &known)?;
+        super::columns::check_known("matching.exact", &matching.exact, &known)?;
         let prorate = match survey.prorate_max_missing {
             0 => Prorate::None,
             k if k >= 3 => {
@@ -151,6 +159,9 @@ impl Plan {
                 .map(Covariates::parse)
                 .transpose()
                 .map_err(keyed(&format!("{key}.covariates")))?;
+            if let Some(c) = &covariates {
+                super::columns::check_known(&format!("{key}.covariates"), &model_columns(c), &known)?;
+            }
             if caliper.is_none()
                 && s.ratio.is_none()
                 && s.cluster.is_none()
@@ -273,6 +284,9 @@ fn plan_date(text: &str) -> Result<Option<NaiveDate>, String> {
         .ok_or_else(|| format!("`{text}` is not a date (YYYY-MM-DD)"))
 }
 
+/// The longest window before or after the index date: 30 years.
+const MAX_WINDOW_DAYS: i64 = 10_958;
+
 fn check_outcomes(o: &Outcomes) -> Result<(), String> {
     let bad = |key: &str, message: String| Err(format!("{key}: {message}"));
     if !(1..=366).contains(&o.period_days) {
@@ -295,6 +309,22 @@ fn check_outcomes(o: &Outcomes) -> Result<(), String> {
             "outcomes.periods_after",
             format!("must be at least 1, got {}", o.periods_after),
         );
+    }
+    // A window longer than any register extract would only build an enormous panel.
+    for (key, periods) in [
+        ("outcomes.periods_before", o.periods_before),
+        ("outcomes.periods_after", o.periods_after),
+    ] {
+        let days = i64::from(periods) * i64::from(o.period_days);
+        if days > MAX_WINDOW_DAYS {
+            return bad(
+                key,
+                format!(
+                    "{periods} periods of {} days span {days} days — expected a window of at most {MAX_WINDOW_DAYS} days (30 years)",
+                    o.period_days
+                ),
+            );
+        }
     }
     if o.groups.is_empty() {
         return bad("outcomes.groups", "needs at least one outcome group".into());

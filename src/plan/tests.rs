@@ -199,3 +199,44 @@ fn the_resolved_plan_round_trips() {
     let plan = Plan::default();
     assert_eq!(Plan::from_toml(&plan.to_toml(), "x").unwrap(), plan);
 }
+
+#[test]
+fn min_cell_is_another_name_for_the_disclosure_threshold() {
+    let plan = Plan::from_toml("[disclosure]\nmin_cell = 10\n", "p.toml").unwrap();
+    assert_eq!(plan.disclosure.threshold, 10);
+    let e = Plan::from_toml("[disclosure]\nmin_cell = 0\n", "p.toml").unwrap_err();
+    assert!(e.to_string().contains("disclosure.threshold"), "{e}");
+}
+
+#[test]
+fn a_window_longer_than_any_extract_is_refused() {
+    for text in [
+        "[outcomes]\nperiods_before = 100000\n",
+        "[outcomes]\nperiods_after = 100000\n",
+        "[outcomes]\nperiod_days = 366\nperiods_before = 31\n",
+    ] {
+        let e = Plan::from_toml(text, "p.toml").unwrap_err().to_string();
+        assert!(e.contains("outcomes.periods_"), "{text}: {e}");
+    }
+    assert!(Plan::from_toml("[outcomes]\nperiod_days = 365\nperiods_before = 30\n", "p.toml").is_ok());
+}
+
+#[test]
+fn covariates_and_exact_variables_must_be_risk_set_columns() {
+    for (text, key) in [
+        ("[propensity]\ncovariates = [\"age\", \"nonsense\"]\n", "propensity.covariates"),
+        ("[matching]\nexact = [\"shoe_size\"]\n", "matching.exact"),
+        (
+            "[[sensitivity]]\nname = \"s\"\nlabel = \"s\"\ncovariates = [\"log(height)\"]\n",
+            "sensitivity[0].covariates",
+        ),
+    ] {
+        let e = Plan::from_toml(text, "p.toml").unwrap_err().to_string();
+        assert!(e.contains(key) && e.contains("not a variable of the risk sets"), "{text}: {e}");
+    }
+    let plan = Plan::from_toml(
+        "[propensity]\ncovariates = [\"age\", \"I(age^2)\", \"prior_general_practice:sex\"]\n",
+        "p.toml",
+    );
+    assert!(plan.is_ok(), "{plan:?}");
+}

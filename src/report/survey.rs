@@ -6,13 +6,15 @@ use super::table::{Cell, ResultTable};
 use crate::data::score::ScoreCount;
 use crate::results::survey::{Moments, WaveSummary};
 
-/// The wave summaries with every count from 1 to threshold − 1 (and the mean and SD
-/// resting on it) set to 0 and empty, as `results.json` shows them.
+/// The wave summaries with the mean and SD resting on a count from 1 to threshold − 1
+/// removed. The counts themselves stay: `results.json`'s disclosure control
+/// (`disclosure/json.rs`) marks them `"<5"` as the tables do; a 0 in their place would
+/// read as "nobody".
 pub fn suppress_waves(waves: &[WaveSummary], threshold: u64) -> Vec<WaveSummary> {
     let hide = |m: Moments| {
         if must_suppress(m.n, threshold) {
             Moments {
-                n: 0,
+                n: m.n,
                 mean: None,
                 sd: None,
             }
@@ -24,17 +26,9 @@ pub fn suppress_waves(waves: &[WaveSummary], threshold: u64) -> Vec<WaveSummary>
         .iter()
         .map(|w| WaveSummary {
             wave: w.wave,
-            responses: if must_suppress(w.responses, threshold) {
-                0
-            } else {
-                w.responses
-            },
+            responses: w.responses,
             ucla3: hide(w.ucla3),
-            ucla3_severe: if must_suppress(w.ucla3_severe, threshold) {
-                0
-            } else {
-                w.ucla3_severe
-            },
+            ucla3_severe: w.ucla3_severe,
             eq5d_index: hide(w.eq5d_index),
             eq_vas: hide(w.eq_vas),
         })
@@ -123,4 +117,38 @@ pub fn score_count_table(counts: &[ScoreCount]) -> ResultTable {
         ]);
     }
     t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A regression test: a suppressed count of the survey by wave was written to
+    /// `results.json` as 0, which reads as "nobody answered".
+    #[test]
+    fn a_suppressed_wave_count_leaves_as_the_marker_not_as_zero() {
+        let moments = |n: u64| Moments {
+            n,
+            mean: Some(6.0),
+            sd: Some(1.0),
+        };
+        let waves = [WaveSummary {
+            wave: 9,
+            responses: 3,
+            ucla3: moments(3),
+            ucla3_severe: 2,
+            eq5d_index: moments(40),
+            eq_vas: moments(2),
+        }];
+        let suppressed = suppress_waves(&waves, 5);
+        assert_eq!(suppressed[0].ucla3.mean, None);
+        assert_eq!(suppressed[0].eq5d_index.mean, Some(6.0));
+        let mut json = serde_json::json!({ "survey_by_wave": suppressed });
+        crate::report::disclosure::json::suppress(&mut json, 5);
+        let wave = &json["survey_by_wave"][0];
+        for pointer in ["/responses", "/ucla3_severe", "/ucla3/n", "/eq_vas/n"] {
+            assert_eq!(wave.pointer(pointer), Some(&serde_json::json!("<5")), "{pointer}: {wave}");
+        }
+        assert_eq!(wave["eq5d_index"]["n"], 40);
+    }
 }

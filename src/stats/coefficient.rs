@@ -82,8 +82,18 @@ impl Coefficient {
 
 /// `qt(0.975, df)`: statrs' inverse CDF refined by Newton steps on the upper tail, which
 /// brings it to R's value where the inverse CDF alone is a few ulps off.
+///
+/// statrs' inverse (through its inverse regularised beta function) does not return for
+/// some degrees of freedom far from those of real tests (found by random mixed models
+/// with Kenward–Roger df); outside [`SAFE_INVERSE_DF`] the quantile is found by
+/// bisection on the upper tail instead, then refined the same way.
 fn t_quantile_975(t: &StudentsT) -> f64 {
-    let mut x = t.inverse_cdf(0.975);
+    let df = t.freedom();
+    let mut x = if SAFE_INVERSE_DF.contains(&df) {
+        t.inverse_cdf(0.975)
+    } else {
+        upper_quantile_by_bisection(t, 0.025)
+    };
     for _ in 0..3 {
         let d = t.pdf(x);
         if d.is_nan() || d <= 0.0 {
@@ -94,10 +104,50 @@ fn t_quantile_975(t: &StudentsT) -> f64 {
     x
 }
 
+/// Degrees of freedom for which statrs' inverse CDF of the t distribution is used.
+const SAFE_INVERSE_DF: std::ops::RangeInclusive<f64> = 0.5..=1e5;
+
+/// The `x` with `P(T > x) = tail`, by bisection between 0 and a doubled upper bound
+/// (infinite when even 1e300 leaves more than `tail` above it).
+fn upper_quantile_by_bisection(t: &StudentsT, tail: f64) -> f64 {
+    let mut high = 1.0;
+    while t.sf(high) > tail {
+        high *= 2.0;
+        if high > 1e300 {
+            return f64::INFINITY;
+        }
+    }
+    let mut low = 0.0;
+    for _ in 0..200 {
+        let mid = 0.5 * (low + high);
+        if mid <= low || mid >= high {
+            break;
+        }
+        if t.sf(mid) > tail {
+            low = mid;
+        } else {
+            high = mid;
+        }
+    }
+    0.5 * (low + high)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::test_support::{assert_close, EXACT};
+
+    /// A regression test: statrs' inverse CDF did not return for some degrees of
+    /// freedom (a mixed model with Kenward–Roger df hung). R 4.2.2's `qt(0.975, df)`
+    /// (tests/reference/t_quantile/qt_extreme_df.R and its CSV).
+    #[test]
+    fn extreme_degrees_of_freedom_give_the_quantile_without_hanging() {
+        let q = |df: f64| t_quantile_975(&StudentsT::new(0.0, 1.0, df).unwrap());
+        assert_close("qt(0.975, 1e7)", q(1e7), 1.959_964_221_767_2, EXACT);
+        assert_close("qt(0.975, 1e12)", q(1e12), 1.959_963_984_542_43, EXACT);
+        assert_close("qt(0.975, 0.2)", q(0.2), 768_848.479_701_248, EXACT);
+        assert_eq!(q(1e-3), f64::INFINITY);
+    }
 
     /// R 4.2.2: `qt(0.975, 10)`, `2 * pt(-2, 10)`.
     const QT_975_10: f64 = 2.228_138_851_986_274;

@@ -38,6 +38,15 @@ pub enum DesignError {
         row: usize,
         value: f64,
     },
+    /// A model too large to build (see `design::size`).
+    #[error("formula: the model would have {columns} coefficients for {rows} rows (about {gigabytes:.1} GB), and `{term}` alone brings {term_columns} — expected at most {} coefficients and {} matrix cells: group rare levels, or absorb `{term}` as a fixed effect (`| {term}` in did) or a random effect (`(1 | {term})` in mixed)", super::size::MAX_COLUMNS, super::size::MAX_DENSE_CELLS)]
+    TooLarge {
+        term: String,
+        term_columns: usize,
+        columns: usize,
+        rows: usize,
+        gigabytes: f64,
+    },
     #[error("formula: no complete rows: each of the {n_rows} rows has a missing value in a variable of the formula")]
     NoCompleteRows { n_rows: usize },
     #[error("formula: i(): the reference `{reference}` is not a value of `{variable}` (values: {levels})")]

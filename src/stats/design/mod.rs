@@ -51,6 +51,7 @@ mod groups;
 mod model_matrix;
 mod model_rows;
 mod random;
+mod size;
 mod suggest;
 
 #[cfg(test)]

@@ -69,6 +69,7 @@ pub fn model_matrix_with(
     options: &DesignOptions,
 ) -> Result<Design, DesignError> {
     let design = model_rows_with(formula, data, options)?;
+    super::size::check_size(&design.assign, &design.term_labels, design.rows.len(), true)?;
     Ok(Design {
         x: design.x.to_matrix(),
         column_names: design.column_names,
@@ -179,6 +180,8 @@ pub fn model_rows_with(
         options.unused_levels,
         &rows,
     )?;
+    let term_labels = formula.term_labels();
+    super::size::check_size(&built.assign, &term_labels, rows.len(), false)?;
     Ok(Design {
         x: built.rows,
         column_names: built.column_names,
@@ -186,6 +189,6 @@ pub fn model_rows_with(
         dropped_rows: n - rows.len(),
         rows,
         assign: built.assign,
-        term_labels: formula.term_labels(),
+        term_labels,
     })
 }

@@ -137,6 +137,30 @@ impl Formula {
     }
 }
 
+impl Formula {
+    /// The columns the formula asks to be read as categories whatever they hold:
+    /// `factor(x)`, the grouping factors of random effects, fixest's fixed effects and
+    /// the variable of `i()`.
+    pub fn categorical_columns(&self) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        let terms = self
+            .terms
+            .iter()
+            .chain(self.random.iter().flat_map(|r| r.terms.iter()));
+        for factor in terms.flat_map(|t| t.factors.iter()) {
+            match factor {
+                Expr::Factor(name) | Expr::EventStudy { var: name, .. } => {
+                    out.insert(name.clone());
+                }
+                Expr::Column(_) | Expr::Call { .. } => {}
+            }
+        }
+        out.extend(self.random.iter().flat_map(|r| r.group.iter().cloned()));
+        out.extend(self.fixed_effects.iter().flatten().cloned());
+        out
+    }
+}
+
 impl Term {
     fn collect_columns(&self, out: &mut BTreeSet<String>) {
         for f in &self.factors {
