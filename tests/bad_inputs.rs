@@ -110,7 +110,10 @@ fn set_cell(text: &str, row: usize, column: &str, value: &str) -> String {
 /// The value of `column` in spreadsheet row `row` of a comma-separated table.
 fn cell(text: &str, row: usize, column: &str) -> String {
     let lines: Vec<&str> = text.lines().collect();
-    let k = lines[0].split(',').position(|c| c == column).expect("column");
+    let k = lines[0]
+        .split(',')
+        .position(|c| c == column)
+        .expect("column");
     lines[row - 1].split(',').nth(k).expect("field").to_string()
 }
 
@@ -121,7 +124,9 @@ fn panel() -> String {
     let mut state: u64 = 17;
     for unit in 0..40 {
         for period in 0..6 {
-            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
             let noise = (state >> 33) as f64 / (1u64 << 31) as f64;
             let treated = unit < 20;
             let post = period >= 3;
@@ -151,7 +156,11 @@ fn pool_person(d: &Folder) -> String {
 
 /// A formula nested `depth` levels deep in parentheses or signs.
 fn deep(open: &str, close: &str, depth: usize) -> String {
-    format!("y ~ {}x{} + (1 | unit)", open.repeat(depth), close.repeat(depth))
+    format!(
+        "y ~ {}x{} + (1 | unit)",
+        open.repeat(depth),
+        close.repeat(depth)
+    )
 }
 
 /// A table of 50,000 rows whose column `g` has 50,000 levels.
@@ -183,59 +192,109 @@ fn cases() -> Vec<Case> {
             d.extracts_with("persons", |t| format!("\u{feff}{t}"));
             args(&["validate", "x"])
         }),
-        case("ragged row, a field too many", 2, &["persons.csv", "row 3"], |d| {
-            d.extracts_with("persons", |t| {
-                let mut lines: Vec<String> = t.lines().map(str::to_string).collect();
-                lines[2].push_str(",extra");
-                lines.join("\n") + "\n"
-            });
-            args(&["validate", "x"])
-        }),
-        case("ragged row, fields missing", 2, &["persons.csv", "row 3"], |d| {
-            d.extracts_with("persons", |t| {
-                let mut lines: Vec<String> = t.lines().map(str::to_string).collect();
-                lines[2] = lines[2].split(',').take(3).collect::<Vec<_>>().join(",");
-                lines.join("\n") + "\n"
-            });
-            args(&["validate", "x"])
-        }),
-        case("bad date", 2, &["persons.csv", "row 3", "birth_date", "1990-13-45"], |d| {
-            d.extracts_with_cell("persons", 3, "birth_date", "1990-13-45");
-            args(&["validate", "x"])
-        }),
-        case("day that does not exist", 2, &["contacts.csv", "row 2", "column date", "2023-02-29"], |d| {
-            d.extracts_with_cell("contacts", 2, "date", "2023-02-29");
-            args(&["validate", "x"])
-        }),
-        case("date in another format", 2, &["referrals.csv", "row 2", "referral_date"], |d| {
-            d.extracts_with_cell("referrals", 2, "referral_date", "24/04/2024");
-            args(&["validate", "x"])
-        }),
-        case("negative count", 2, &["covariates.csv", "row 2", "charlson_index", "-1"], |d| {
-            d.extracts_with_cell("covariates", 2, "charlson_index", "-1");
-            args(&["validate", "x"])
-        }),
-        case("number with a fraction where a whole number belongs", 2, &["covariates.csv", "row 2", "year"], |d| {
-            d.extracts_with_cell("covariates", 2, "year", "2022.5");
-            args(&["validate", "x"])
-        }),
-        case("duplicate id", 2, &["persons.csv", "row 3", "person_id"], |d| {
-            let first = cell(&d.simulated("persons"), 2, "person_id");
-            d.extracts_with_cell("persons", 3, "person_id", &first);
-            args(&["validate", "x"])
-        }),
+        case(
+            "ragged row, a field too many",
+            2,
+            &["persons.csv", "row 3"],
+            |d| {
+                d.extracts_with("persons", |t| {
+                    let mut lines: Vec<String> = t.lines().map(str::to_string).collect();
+                    lines[2].push_str(",extra");
+                    lines.join("\n") + "\n"
+                });
+                args(&["validate", "x"])
+            },
+        ),
+        case(
+            "ragged row, fields missing",
+            2,
+            &["persons.csv", "row 3"],
+            |d| {
+                d.extracts_with("persons", |t| {
+                    let mut lines: Vec<String> = t.lines().map(str::to_string).collect();
+                    lines[2] = lines[2].split(',').take(3).collect::<Vec<_>>().join(",");
+                    lines.join("\n") + "\n"
+                });
+                args(&["validate", "x"])
+            },
+        ),
+        case(
+            "bad date",
+            2,
+            &["persons.csv", "row 3", "birth_date", "1990-13-45"],
+            |d| {
+                d.extracts_with_cell("persons", 3, "birth_date", "1990-13-45");
+                args(&["validate", "x"])
+            },
+        ),
+        case(
+            "day that does not exist",
+            2,
+            &["contacts.csv", "row 2", "column date", "2023-02-29"],
+            |d| {
+                d.extracts_with_cell("contacts", 2, "date", "2023-02-29");
+                args(&["validate", "x"])
+            },
+        ),
+        case(
+            "date in another format",
+            2,
+            &["referrals.csv", "row 2", "referral_date"],
+            |d| {
+                d.extracts_with_cell("referrals", 2, "referral_date", "24/04/2024");
+                args(&["validate", "x"])
+            },
+        ),
+        case(
+            "negative count",
+            2,
+            &["covariates.csv", "row 2", "charlson_index", "-1"],
+            |d| {
+                d.extracts_with_cell("covariates", 2, "charlson_index", "-1");
+                args(&["validate", "x"])
+            },
+        ),
+        case(
+            "number with a fraction where a whole number belongs",
+            2,
+            &["covariates.csv", "row 2", "year"],
+            |d| {
+                d.extracts_with_cell("covariates", 2, "year", "2022.5");
+                args(&["validate", "x"])
+            },
+        ),
+        case(
+            "duplicate id",
+            2,
+            &["persons.csv", "row 3", "person_id"],
+            |d| {
+                let first = cell(&d.simulated("persons"), 2, "person_id");
+                d.extracts_with_cell("persons", 3, "person_id", &first);
+                args(&["validate", "x"])
+            },
+        ),
         case("empty id", 2, &["persons.csv", "row 2", "person_id"], |d| {
             d.extracts_with_cell("persons", 2, "person_id", "");
             args(&["validate", "x"])
         }),
-        case("unknown code", 2, &["contacts.csv", "row 2", "contact_type", "gp_visit"], |d| {
-            d.extracts_with_cell("contacts", 2, "contact_type", "gp_visit");
-            args(&["validate", "x"])
-        }),
-        case("unknown sex", 2, &["persons.csv", "row 3", "column sex", "X"], |d| {
-            d.extracts_with_cell("persons", 3, "sex", "X");
-            args(&["validate", "x"])
-        }),
+        case(
+            "unknown code",
+            2,
+            &["contacts.csv", "row 2", "contact_type", "gp_visit"],
+            |d| {
+                d.extracts_with_cell("contacts", 2, "contact_type", "gp_visit");
+                args(&["validate", "x"])
+            },
+        ),
+        case(
+            "unknown sex",
+            2,
+            &["persons.csv", "row 3", "column sex", "X"],
+            |d| {
+                d.extracts_with_cell("persons", 3, "sex", "X");
+                args(&["validate", "x"])
+            },
+        ),
         case("empty file", 2, &["persons.csv", "empty"], |d| {
             d.extracts_with("persons", |_| String::new());
             args(&["validate", "x"])
@@ -258,121 +317,227 @@ fn cases() -> Vec<Case> {
             d.extracts_with("persons", |t| t.replacen("origin", "sex", 1));
             args(&["validate", "x"])
         }),
-        case("required column missing", 2, &["persons.csv", "origin"], |d| {
-            d.extracts_with("persons", |t| t.replacen("origin", "origin_2", 1));
-            args(&["validate", "x"])
-        }),
+        case(
+            "required column missing",
+            2,
+            &["persons.csv", "origin"],
+            |d| {
+                d.extracts_with("persons", |t| t.replacen("origin", "origin_2", 1));
+                args(&["validate", "x"])
+            },
+        ),
         case("unterminated quote", 2, &["persons.csv", "row 3"], |d| {
             d.extracts_with("persons", |t| {
                 let mut lines: Vec<String> = t.lines().map(str::to_string).collect();
-                lines[2] = lines[2].replacen(",danish", ",\"danish", 1).replacen(",immigrant", ",\"immigrant", 1).replacen(",descendant", ",\"descendant", 1);
+                lines[2] = lines[2]
+                    .replacen(",danish", ",\"danish", 1)
+                    .replacen(",immigrant", ",\"immigrant", 1)
+                    .replacen(",descendant", ",\"descendant", 1);
                 lines.join("\n") + "\n"
             });
             args(&["validate", "x"])
         }),
-        case("blank line counted in row numbers", 2, &["persons.csv", "row 5", "column sex"], |d| {
-            d.extracts_with("persons", |t| {
-                let text = set_cell(&t, 4, "sex", "X");
-                let mut lines: Vec<&str> = text.lines().collect();
-                lines.insert(2, "");
-                lines.join("\n") + "\n"
-            });
-            args(&["validate", "x"])
-        }),
-        case("wave that is not a survey wave", 2, &["proms.csv", "row 2", "wave"], |d| {
-            d.extracts_with_cell("proms", 2, "wave", "5");
-            args(&["validate", "x"])
-        }),
-        case("UCLA item out of range", 2, &["proms.csv", "row 2", "ucla_1", "7"], |d| {
-            d.extracts_with_cell("proms", 2, "ucla_1", "7");
-            args(&["validate", "x"])
-        }),
-        case("EQ VAS out of range", 2, &["proms.csv", "row 2", "eq5d_vas", "150"], |d| {
-            d.extracts_with_cell("proms", 2, "eq5d_vas", "150");
-            args(&["validate", "x"])
-        }),
-        case("referral of an unknown person", 2, &["referrals.csv", "row 2", "person_id"], |d| {
-            d.extracts_with_cell("referrals", 2, "person_id", "P99999999");
-            args(&["validate", "x"])
-        }),
-        case("death before birth", 2, &["persons.csv", "row 2", "death_date"], |d| {
-            d.extracts_with_cell("persons", 2, "death_date", "1900-01-01");
-            args(&["validate", "x"])
-        }),
-        case("survey answers of a person never referred: a warning", 0, &["proms.csv", "row 2", "person_id", "never referred"], |d| {
-            let id = pool_person(d);
-            d.extracts_with_cell("proms", 2, "person_id", &id);
-            args(&["validate", "x"])
-        }),
-        case("extract.toml is a folder", 2, &["extract.toml", "folder"], |d| {
-            d.extracts();
-            std::fs::remove_file(d.path().join("x/extract.toml")).unwrap();
-            std::fs::create_dir(d.path().join("x/extract.toml")).unwrap();
-            args(&["validate", "x"])
-        }),
+        case(
+            "blank line counted in row numbers",
+            2,
+            &["persons.csv", "row 5", "column sex"],
+            |d| {
+                d.extracts_with("persons", |t| {
+                    let text = set_cell(&t, 4, "sex", "X");
+                    let mut lines: Vec<&str> = text.lines().collect();
+                    lines.insert(2, "");
+                    lines.join("\n") + "\n"
+                });
+                args(&["validate", "x"])
+            },
+        ),
+        case(
+            "wave that is not a survey wave",
+            2,
+            &["proms.csv", "row 2", "wave"],
+            |d| {
+                d.extracts_with_cell("proms", 2, "wave", "5");
+                args(&["validate", "x"])
+            },
+        ),
+        case(
+            "UCLA item out of range",
+            2,
+            &["proms.csv", "row 2", "ucla_1", "7"],
+            |d| {
+                d.extracts_with_cell("proms", 2, "ucla_1", "7");
+                args(&["validate", "x"])
+            },
+        ),
+        case(
+            "EQ VAS out of range",
+            2,
+            &["proms.csv", "row 2", "eq5d_vas", "150"],
+            |d| {
+                d.extracts_with_cell("proms", 2, "eq5d_vas", "150");
+                args(&["validate", "x"])
+            },
+        ),
+        case(
+            "referral of an unknown person",
+            2,
+            &["referrals.csv", "row 2", "person_id"],
+            |d| {
+                d.extracts_with_cell("referrals", 2, "person_id", "P99999999");
+                args(&["validate", "x"])
+            },
+        ),
+        case(
+            "death before birth",
+            2,
+            &["persons.csv", "row 2", "death_date"],
+            |d| {
+                d.extracts_with_cell("persons", 2, "death_date", "1900-01-01");
+                args(&["validate", "x"])
+            },
+        ),
+        case(
+            "survey answers of a person never referred: a warning",
+            0,
+            &["proms.csv", "row 2", "person_id", "never referred"],
+            |d| {
+                let id = pool_person(d);
+                d.extracts_with_cell("proms", 2, "person_id", &id);
+                args(&["validate", "x"])
+            },
+        ),
+        case(
+            "extract.toml is a folder",
+            2,
+            &["extract.toml", "folder"],
+            |d| {
+                d.extracts();
+                std::fs::remove_file(d.path().join("x/extract.toml")).unwrap();
+                std::fs::create_dir(d.path().join("x/extract.toml")).unwrap();
+                args(&["validate", "x"])
+            },
+        ),
         case("extract.toml not TOML", 2, &["extract.toml"], |d| {
             d.extracts();
             d.write("x/extract.toml", "start = 2023-01-01-\n");
             args(&["validate", "x"])
         }),
-        case("extract period ends before it starts", 2, &["extract.toml", "before"], |d| {
-            d.extracts();
-            d.write("x/extract.toml", "start = \"2026-01-01\"\nend = \"2023-01-01\"\n");
-            args(&["validate", "x"])
-        }),
+        case(
+            "extract period ends before it starts",
+            2,
+            &["extract.toml", "before"],
+            |d| {
+                d.extracts();
+                d.write(
+                    "x/extract.toml",
+                    "start = \"2026-01-01\"\nend = \"2023-01-01\"\n",
+                );
+                args(&["validate", "x"])
+            },
+        ),
         case("table missing", 2, &["contacts"], |d| {
             d.extracts();
             std::fs::remove_file(d.path().join("x/contacts.csv")).unwrap();
             args(&["validate", "x"])
         }),
-        case("Parquet file that is not Parquet", 2, &["persons.parquet"], |d| {
-            d.extracts();
-            std::fs::remove_file(d.path().join("x/persons.csv")).unwrap();
-            d.write("x/persons.parquet", "person_id,sex\n");
-            args(&["validate", "x"])
+        case(
+            "Parquet file that is not Parquet",
+            2,
+            &["persons.parquet"],
+            |d| {
+                d.extracts();
+                std::fs::remove_file(d.path().join("x/persons.csv")).unwrap();
+                d.write("x/persons.parquet", "person_id,sex\n");
+                args(&["validate", "x"])
+            },
+        ),
+        case("folder that does not exist", 2, &["nowhere"], |_| {
+            args(&["validate", "nowhere"])
         }),
-        case("folder that does not exist", 2, &["nowhere"], |_| args(&["validate", "nowhere"])),
         case("a file given as the folder", 2, &["persons.csv"], |d| {
             d.extracts();
             args(&["validate", "x/persons.csv"])
         }),
         // ---- analyse: bad extracts, bad options, --out that would harm the inputs
-        case("analyse: bad extracts", 2, &["persons.csv", "row 3", "sex"], |d| {
-            d.extracts_with_cell("persons", 3, "sex", "X");
-            args(&["analyse", "x", "--out", "out"])
-        }),
-        case("analyse: --out is the input, with --force", 2, &["--out", "input"], |d| {
-            d.extracts();
-            args(&["analyse", "x", "--out", "x", "--force"])
-        }),
-        case("analyse: --out inside the input", 2, &["--out", "inside"], |d| {
-            d.extracts();
-            args(&["analyse", "x", "--out", "x/results", "--force"])
-        }),
-        case("analyse: --out holds the input", 2, &["--out", "holds"], |d| {
-            d.extracts();
-            args(&["analyse", "x", "--out", ".", "--force"])
-        }),
+        case(
+            "analyse: bad extracts",
+            2,
+            &["persons.csv", "row 3", "sex"],
+            |d| {
+                d.extracts_with_cell("persons", 3, "sex", "X");
+                args(&["analyse", "x", "--out", "out"])
+            },
+        ),
+        case(
+            "analyse: --out is the input, with --force",
+            2,
+            &["--out", "input"],
+            |d| {
+                d.extracts();
+                args(&["analyse", "x", "--out", "x", "--force"])
+            },
+        ),
+        case(
+            "analyse: --out inside the input",
+            2,
+            &["--out", "inside"],
+            |d| {
+                d.extracts();
+                args(&["analyse", "x", "--out", "x/results", "--force"])
+            },
+        ),
+        case(
+            "analyse: --out holds the input",
+            2,
+            &["--out", "holds"],
+            |d| {
+                d.extracts();
+                args(&["analyse", "x", "--out", ".", "--force"])
+            },
+        ),
         case("analyse: --out is a file", 2, &["--out", "file"], |d| {
             d.extracts();
             d.write("taken", "x");
             args(&["analyse", "x", "--out", "taken"])
         }),
-        case("analyse: --out not empty, no --force", 2, &["--force"], |d| {
-            d.extracts();
-            d.write("out/notes.txt", "mine");
-            args(&["analyse", "x", "--out", "out"])
-        }),
-        case("analyse: --force on a folder shine did not write", 2, &["not a folder of shine's results"], |d| {
-            d.extracts();
-            d.write("out/notes.txt", "mine");
-            args(&["analyse", "x", "--out", "out", "--force"])
-        }),
-        case("analyse: --out is the plan file", 2, &["--out", "plan.toml"], |d| {
-            d.extracts();
-            d.write("plan.toml", "seed = 3\n");
-            args(&["analyse", "x", "--plan", "plan.toml", "--out", "plan.toml", "--force"])
-        }),
+        case(
+            "analyse: --out not empty, no --force",
+            2,
+            &["--force"],
+            |d| {
+                d.extracts();
+                d.write("out/notes.txt", "mine");
+                args(&["analyse", "x", "--out", "out"])
+            },
+        ),
+        case(
+            "analyse: --force on a folder shine did not write",
+            2,
+            &["not a folder of shine's results"],
+            |d| {
+                d.extracts();
+                d.write("out/notes.txt", "mine");
+                args(&["analyse", "x", "--out", "out", "--force"])
+            },
+        ),
+        case(
+            "analyse: --out is the plan file",
+            2,
+            &["--out", "plan.toml"],
+            |d| {
+                d.extracts();
+                d.write("plan.toml", "seed = 3\n");
+                args(&[
+                    "analyse",
+                    "x",
+                    "--plan",
+                    "plan.toml",
+                    "--out",
+                    "plan.toml",
+                    "--force",
+                ])
+            },
+        ),
         case("analyse: negative seed", 2, &["--seed", "-1"], |d| {
             d.extracts();
             args(&["analyse", "x", "--out", "out", "--seed", "-1"])
@@ -386,105 +551,252 @@ fn cases() -> Vec<Case> {
         case("--threads beyond the machine", 2, &["--threads"], |_| {
             args(&["--threads", "100000", "simulate", "--out", "s"])
         }),
-        case("--threads 0", 2, &["--threads"], |_| args(&["--threads", "0", "simulate", "--out", "s"])),
+        case("--threads 0", 2, &["--threads"], |_| {
+            args(&["--threads", "0", "simulate", "--out", "s"])
+        }),
         case("simulate: negative seed", 2, &["--seed", "-1"], |_| {
             args(&["simulate", "--out", "s", "--seed", "-1"])
         }),
         case("simulate: no referred persons", 2, &["referred"], |_| {
             args(&["simulate", "--out", "s", "--referred", "0"])
         }),
-        case("simulate: frailty selection beyond its range", 2, &["frailty"], |_| {
-            args(&["simulate", "--out", "s", "--frailty-selection", "-50"])
-        }),
+        case(
+            "simulate: frailty selection beyond its range",
+            2,
+            &["frailty"],
+            |_| args(&["simulate", "--out", "s", "--frailty-selection", "-50"]),
+        ),
         // ---- the plan
-        case("plan: window of 100,000 periods", 2, &["plan.toml", "periods_before"], |d| {
-            d.write("plan.toml", "[outcomes]\nperiods_before = 100000\n");
-            args(&["plan", "--check", "plan.toml"])
-        }),
+        case(
+            "plan: window of 100,000 periods",
+            2,
+            &["plan.toml", "periods_before"],
+            |d| {
+                d.write("plan.toml", "[outcomes]\nperiods_before = 100000\n");
+                args(&["plan", "--check", "plan.toml"])
+            },
+        ),
         case("plan: unknown key", 2, &["plan.toml", "nonsense"], |d| {
             d.write("plan.toml", "nonsense = 1\n");
             args(&["plan", "--check", "plan.toml"])
         }),
-        case("plan: placebo beyond the window", 2, &["placebo_periods"], |d| {
-            d.write("plan.toml", "[outcomes]\nperiods_before = 4\nplacebo_periods = 6\n");
-            args(&["plan", "--check", "plan.toml"])
+        case(
+            "plan: placebo beyond the window",
+            2,
+            &["placebo_periods"],
+            |d| {
+                d.write(
+                    "plan.toml",
+                    "[outcomes]\nperiods_before = 4\nplacebo_periods = 6\n",
+                );
+                args(&["plan", "--check", "plan.toml"])
+            },
+        ),
+        case("plan: file missing", 2, &["absent.toml"], |_| {
+            args(&["plan", "--check", "absent.toml"])
         }),
-        case("plan: file missing", 2, &["absent.toml"], |_| args(&["plan", "--check", "absent.toml"])),
-        case("plan: unknown covariate", 2, &["plan.toml", "propensity.covariates", "nonsense"], |d| {
-            d.write("plan.toml", "[propensity]\ncovariates = [\"age\", \"nonsense\"]\n");
-            args(&["plan", "--check", "plan.toml"])
-        }),
-        case("plan: unknown exact-matching variable", 2, &["plan.toml", "matching.exact", "shoe_size"], |d| {
-            d.write("plan.toml", "[matching]\nexact = [\"shoe_size\"]\n");
-            args(&["plan", "--check", "plan.toml"])
-        }),
-        case("analyse: a catchment where nobody lives", 2, &["catchment_municipalities", "9999"], |d| {
-            d.extracts();
-            d.write("plan.toml", "[study]\ncatchment_municipalities = [9999]\n");
-            args(&["analyse", "x", "--plan", "plan.toml", "--out", "out"])
-        }),
+        case(
+            "plan: unknown covariate",
+            2,
+            &["plan.toml", "propensity.covariates", "nonsense"],
+            |d| {
+                d.write(
+                    "plan.toml",
+                    "[propensity]\ncovariates = [\"age\", \"nonsense\"]\n",
+                );
+                args(&["plan", "--check", "plan.toml"])
+            },
+        ),
+        case(
+            "plan: unknown exact-matching variable",
+            2,
+            &["plan.toml", "matching.exact", "shoe_size"],
+            |d| {
+                d.write("plan.toml", "[matching]\nexact = [\"shoe_size\"]\n");
+                args(&["plan", "--check", "plan.toml"])
+            },
+        ),
+        case(
+            "analyse: a catchment where nobody lives",
+            2,
+            &["catchment_municipalities", "9999"],
+            |d| {
+                d.extracts();
+                d.write("plan.toml", "[study]\ncatchment_municipalities = [9999]\n");
+                args(&["analyse", "x", "--plan", "plan.toml", "--out", "out"])
+            },
+        ),
         // ---- did, mixed, match on any table
-        case("did: one word in a column of numbers", 2, &["panel.csv", "column y", "row 7", "`abc`", "factor(y)"], |d| {
-            d.panel_with(|t| set_cell(&t, 7, "y", "abc"));
-            args(&["did", "--data", "panel.csv", "--formula", DID])
-        }),
-        case("mixed: question marks in a covariate", 2, &["panel.csv", "column x", "row 3", "`?`", "row 9"], |d| {
-            d.panel_with(|t| set_cell(&set_cell(&t, 3, "x", "?"), 9, "x", "?"));
-            args(&["mixed", "--data", "panel.csv", "--formula", "y ~ x + period + (1 | unit)"])
-        }),
-        case("mixed: factor(x) makes the same column categories", 0, &["factor(x)"], |d| {
-            d.panel_with(|t| set_cell(&t, 3, "x", "?"));
-            args(&["mixed", "--data", "panel.csv", "--formula", "y ~ factor(x) + period + (1 | unit)"])
-        }),
-        case("match: text in a covariate", 2, &["panel.csv", "column x", "row 4"], |d| {
-            d.panel_with(|t| set_cell(&t, 4, "x", "n/a"));
-            args(&["match", "--data", "panel.csv", "--formula", "treated ~ x + period"])
-        }),
-        case("did: infinity written as text", 2, &["panel.csv", "column y", "row 5", "Inf"], |d| {
-            d.panel_with(|t| set_cell(&t, 5, "y", "inf"));
-            args(&["did", "--data", "panel.csv", "--formula", DID])
-        }),
-        case("did: duplicated column name", 2, &["panel.csv", "row 1", "`y`"], |d| {
-            d.panel_with(|t| t.replacen(",x,", ",y,", 1));
-            args(&["did", "--data", "panel.csv", "--formula", DID])
-        }),
-        case("did: constant response", 2, &["panel.csv", "`y`", "constant"], |d| {
-            d.panel_with(|t| {
-                let rows = t.lines().count();
-                (2..=rows).fold(t, |t, r| set_cell(&t, r, "y", "3"))
-            });
-            args(&["did", "--data", "panel.csv", "--formula", DID])
-        }),
+        case(
+            "did: one word in a column of numbers",
+            2,
+            &["panel.csv", "column y", "row 7", "`abc`", "factor(y)"],
+            |d| {
+                d.panel_with(|t| set_cell(&t, 7, "y", "abc"));
+                args(&["did", "--data", "panel.csv", "--formula", DID])
+            },
+        ),
+        case(
+            "mixed: question marks in a covariate",
+            2,
+            &["panel.csv", "column x", "row 3", "`?`", "row 9"],
+            |d| {
+                d.panel_with(|t| set_cell(&set_cell(&t, 3, "x", "?"), 9, "x", "?"));
+                args(&[
+                    "mixed",
+                    "--data",
+                    "panel.csv",
+                    "--formula",
+                    "y ~ x + period + (1 | unit)",
+                ])
+            },
+        ),
+        case(
+            "mixed: factor(x) makes the same column categories",
+            0,
+            &["factor(x)"],
+            |d| {
+                d.panel_with(|t| set_cell(&t, 3, "x", "?"));
+                args(&[
+                    "mixed",
+                    "--data",
+                    "panel.csv",
+                    "--formula",
+                    "y ~ factor(x) + period + (1 | unit)",
+                ])
+            },
+        ),
+        case(
+            "match: text in a covariate",
+            2,
+            &["panel.csv", "column x", "row 4"],
+            |d| {
+                d.panel_with(|t| set_cell(&t, 4, "x", "n/a"));
+                args(&[
+                    "match",
+                    "--data",
+                    "panel.csv",
+                    "--formula",
+                    "treated ~ x + period",
+                ])
+            },
+        ),
+        case(
+            "did: infinity written as text",
+            2,
+            &["panel.csv", "column y", "row 5", "Inf"],
+            |d| {
+                d.panel_with(|t| set_cell(&t, 5, "y", "inf"));
+                args(&["did", "--data", "panel.csv", "--formula", DID])
+            },
+        ),
+        case(
+            "did: duplicated column name",
+            2,
+            &["panel.csv", "row 1", "`y`"],
+            |d| {
+                d.panel_with(|t| t.replacen(",x,", ",y,", 1));
+                args(&["did", "--data", "panel.csv", "--formula", DID])
+            },
+        ),
+        case(
+            "did: constant response",
+            2,
+            &["panel.csv", "`y`", "constant"],
+            |d| {
+                d.panel_with(|t| {
+                    let rows = t.lines().count();
+                    (2..=rows).fold(t, |t, r| set_cell(&t, r, "y", "3"))
+                });
+                args(&["did", "--data", "panel.csv", "--formula", DID])
+            },
+        ),
         case("mixed: 20,000 nested parentheses", 2, &["nested"], |d| {
             d.panel_with(|t| t);
             let formula = deep("(", ")", 20_000);
-            vec!["mixed".into(), "--data".into(), "panel.csv".into(), "--formula".into(), formula]
+            vec![
+                "mixed".into(),
+                "--data".into(),
+                "panel.csv".into(),
+                "--formula".into(),
+                formula,
+            ]
         }),
         case("mixed: 20,000 unary minus signs", 2, &["nested"], |d| {
             d.panel_with(|t| t);
             let formula = deep("-", "", 20_000);
-            vec!["mixed".into(), "--data".into(), "panel.csv".into(), "--formula".into(), formula]
+            vec![
+                "mixed".into(),
+                "--data".into(),
+                "panel.csv".into(),
+                "--formula".into(),
+                formula,
+            ]
         }),
-        case("mixed: a factor with 50,000 levels", 2, &["levels.csv", "`g`", "49999"], |d| {
-            many_levels(d);
-            args(&["mixed", "--data", "levels.csv", "--formula", "y ~ g + period + (1 | id)"])
-        }),
-        case("did: a factor with 50,000 levels", 2, &["levels.csv", "`g`", "49999"], |d| {
-            many_levels(d);
-            args(&["did", "--data", "levels.csv", "--formula", "y ~ treated_post + g | period"])
-        }),
-        case("did: unknown column", 2, &["panel.csv", "treatedpost", "did you mean"], |d| {
-            d.panel_with(|t| t);
-            args(&["did", "--data", "panel.csv", "--formula", "y ~ treatedpost | unit + period"])
-        }),
+        case(
+            "mixed: a factor with 50,000 levels",
+            2,
+            &["levels.csv", "`g`", "49999"],
+            |d| {
+                many_levels(d);
+                args(&[
+                    "mixed",
+                    "--data",
+                    "levels.csv",
+                    "--formula",
+                    "y ~ g + period + (1 | id)",
+                ])
+            },
+        ),
+        case(
+            "did: a factor with 50,000 levels",
+            2,
+            &["levels.csv", "`g`", "49999"],
+            |d| {
+                many_levels(d);
+                args(&[
+                    "did",
+                    "--data",
+                    "levels.csv",
+                    "--formula",
+                    "y ~ treated_post + g | period",
+                ])
+            },
+        ),
+        case(
+            "did: unknown column",
+            2,
+            &["panel.csv", "treatedpost", "did you mean"],
+            |d| {
+                d.panel_with(|t| t);
+                args(&[
+                    "did",
+                    "--data",
+                    "panel.csv",
+                    "--formula",
+                    "y ~ treatedpost | unit + period",
+                ])
+            },
+        ),
         case("did: formula that does not parse", 2, &["formula"], |d| {
             d.panel_with(|t| t);
-            args(&["did", "--data", "panel.csv", "--formula", "y ~ treated_post + | unit"])
+            args(&[
+                "did",
+                "--data",
+                "panel.csv",
+                "--formula",
+                "y ~ treated_post + | unit",
+            ])
         }),
-        case("match: treatment that is not 0/1", 2, &["panel.csv", "x"], |d| {
-            d.panel_with(|t| t);
-            args(&["match", "--data", "panel.csv", "--formula", "x ~ period"])
-        }),
+        case(
+            "match: treatment that is not 0/1",
+            2,
+            &["panel.csv", "x"],
+            |d| {
+                d.panel_with(|t| t);
+                args(&["match", "--data", "panel.csv", "--formula", "x ~ period"])
+            },
+        ),
         case("did: data file missing", 2, &["absent.csv"], |_| {
             args(&["did", "--data", "absent.csv", "--formula", DID])
         }),
@@ -494,61 +806,167 @@ fn cases() -> Vec<Case> {
         }),
         case("mixed: header only", 2, &["panel.csv", "no rows"], |d| {
             d.panel_with(|t| t.lines().next().unwrap().to_string() + "\n");
-            args(&["mixed", "--data", "panel.csv", "--formula", "y ~ period + (1 | unit)"])
+            args(&[
+                "mixed",
+                "--data",
+                "panel.csv",
+                "--formula",
+                "y ~ period + (1 | unit)",
+            ])
         }),
         case("did: not UTF-8", 2, &["panel.csv", "row 3", "UTF-8"], |d| {
             let mut bytes = panel().into_bytes();
-            let third_row = bytes.iter().enumerate().filter(|(_, &b)| b == b'\n').nth(2).unwrap().0;
+            let third_row = bytes
+                .iter()
+                .enumerate()
+                .filter(|(_, &b)| b == b'\n')
+                .nth(2)
+                .unwrap()
+                .0;
             bytes.insert(third_row - 1, 0xE6);
             d.write("panel.csv", bytes);
             args(&["did", "--data", "panel.csv", "--formula", DID])
         }),
-        case("did: semicolons and decimal commas are read", 0, &["treated_post"], |d| {
-            d.panel_with(|t| t.replace(',', ";").replace('.', ","));
-            args(&["did", "--data", "panel.csv", "--formula", DID])
-        }),
-        case("did: missing values as NA are read", 0, &["treated_post"], |d| {
-            d.panel_with(|t| set_cell(&t, 6, "y", "NA"));
-            args(&["did", "--data", "panel.csv", "--formula", DID])
-        }),
+        case(
+            "did: semicolons and decimal commas are read",
+            0,
+            &["treated_post"],
+            |d| {
+                d.panel_with(|t| t.replace(',', ";").replace('.', ","));
+                args(&["did", "--data", "panel.csv", "--formula", DID])
+            },
+        ),
+        case(
+            "did: missing values as NA are read",
+            0,
+            &["treated_post"],
+            |d| {
+                d.panel_with(|t| set_cell(&t, 6, "y", "NA"));
+                args(&["did", "--data", "panel.csv", "--formula", DID])
+            },
+        ),
         case("mixed: unknown --df", 2, &["--df"], |d| {
             d.panel_with(|t| t);
-            args(&["mixed", "--data", "panel.csv", "--formula", "y ~ period + (1 | unit)", "--df", "containment"])
+            args(&[
+                "mixed",
+                "--data",
+                "panel.csv",
+                "--formula",
+                "y ~ period + (1 | unit)",
+                "--df",
+                "containment",
+            ])
         }),
         case("match: --out holds the data", 2, &["--out"], |d| {
             d.panel_with(|t| t);
-            args(&["match", "--data", "panel.csv", "--formula", "treated ~ x", "--out", ".", "--force"])
+            args(&[
+                "match",
+                "--data",
+                "panel.csv",
+                "--formula",
+                "treated ~ x",
+                "--out",
+                ".",
+                "--force",
+            ])
         }),
         // ---- Parquet storage types
-        case("Parquet int16 and uint8 are read", 0, &["treated_post"], |_| {
-            vec!["did".into(), "--data".into(), fixture("small_integers.parquet"), "--formula".into(), DID.into()]
-        }),
-        case("Parquet timestamp with a zone is read", 0, &["treated_post"], |_| {
-            vec!["did".into(), "--data".into(), fixture("timestamp_zone.parquet"), "--formula".into(), DID.into()]
-        }),
-        case("Parquet float16", 2, &["float16.parquet", "column y", "float16"], |_| {
-            vec!["did".into(), "--data".into(), fixture("float16.parquet"), "--formula".into(), DID.into()]
-        }),
-        case("Parquet decimal128", 2, &["decimal128.parquet", "column y", "decimal128"], |_| {
-            vec!["did".into(), "--data".into(), fixture("decimal128.parquet"), "--formula".into(), DID.into()]
-        }),
+        case(
+            "Parquet int16 and uint8 are read",
+            0,
+            &["treated_post"],
+            |_| {
+                vec![
+                    "did".into(),
+                    "--data".into(),
+                    fixture("small_integers.parquet"),
+                    "--formula".into(),
+                    DID.into(),
+                ]
+            },
+        ),
+        case(
+            "Parquet timestamp with a zone is read",
+            0,
+            &["treated_post"],
+            |_| {
+                vec![
+                    "did".into(),
+                    "--data".into(),
+                    fixture("timestamp_zone.parquet"),
+                    "--formula".into(),
+                    DID.into(),
+                ]
+            },
+        ),
+        case(
+            "Parquet float16",
+            2,
+            &["float16.parquet", "column y", "float16"],
+            |_| {
+                vec![
+                    "did".into(),
+                    "--data".into(),
+                    fixture("float16.parquet"),
+                    "--formula".into(),
+                    DID.into(),
+                ]
+            },
+        ),
+        case(
+            "Parquet decimal128",
+            2,
+            &["decimal128.parquet", "column y", "decimal128"],
+            |_| {
+                vec![
+                    "did".into(),
+                    "--data".into(),
+                    fixture("decimal128.parquet"),
+                    "--formula".into(),
+                    DID.into(),
+                ]
+            },
+        ),
         case("Parquet file cut short", 2, &["truncated.parquet"], |_| {
-            vec!["did".into(), "--data".into(), fixture("truncated.parquet"), "--formula".into(), DID.into()]
+            vec![
+                "did".into(),
+                "--data".into(),
+                fixture("truncated.parquet"),
+                "--formula".into(),
+                DID.into(),
+            ]
         }),
         // ---- score, audit, convert
-        case("score: item out of range", 2, &["proms.csv", "row 2", "ucla_2"], |d| {
-            d.extracts_with_cell("proms", 2, "ucla_2", "9");
-            args(&["score", "--proms", "x/proms.csv"])
+        case(
+            "score: item out of range",
+            2,
+            &["proms.csv", "row 2", "ucla_2"],
+            |d| {
+                d.extracts_with_cell("proms", 2, "ucla_2", "9");
+                args(&["score", "--proms", "x/proms.csv"])
+            },
+        ),
+        case("audit: folder that does not exist", 2, &["nowhere"], |_| {
+            args(&["audit", "nowhere"])
         }),
-        case("audit: folder that does not exist", 2, &["nowhere"], |_| args(&["audit", "nowhere"])),
-        case("audit: a folder that is not results", 2, &["results.json"], |d| {
-            d.write("notes/a.txt", "x");
-            args(&["audit", "notes"])
-        }),
-        case("convert: a SAS file that is not SAS", 2, &["broken.sas7bdat"], |d| {
-            d.write("broken.sas7bdat", vec![0u8; 4096]);
-            args(&["convert", "broken.sas7bdat", "--out", "converted"])
-        }),
+        case(
+            "audit: a folder that is not results",
+            2,
+            &["results.json"],
+            |d| {
+                d.write("notes/a.txt", "x");
+                args(&["audit", "notes"])
+            },
+        ),
+        case(
+            "convert: a SAS file that is not SAS",
+            2,
+            &["broken.sas7bdat"],
+            |d| {
+                d.write("broken.sas7bdat", vec![0u8; 4096]);
+                args(&["convert", "broken.sas7bdat", "--out", "converted"])
+            },
+        ),
     ]
 }
 
@@ -643,7 +1061,21 @@ fn every_planted_bad_input_is_refused_clearly_without_harm() {
     assert!(cases.len() >= 60, "only {} cases", cases.len());
     // One set of small simulated extracts for every case (12 referred, 500 in the pool).
     let base = Scratch::new("bad-inputs-base");
-    run_ok(shine().args(["simulate", "--quiet", "--referred", "12", "--pool", "500", "--seed", "5", "--out"]).arg(base.join("s")));
+    run_ok(
+        shine()
+            .args([
+                "simulate",
+                "--quiet",
+                "--referred",
+                "12",
+                "--pool",
+                "500",
+                "--seed",
+                "5",
+                "--out",
+            ])
+            .arg(base.join("s")),
+    );
     let base = base.join("s");
     let next = Mutex::new(0usize);
     let failures = Mutex::new(Vec::new());
@@ -657,7 +1089,10 @@ fn every_planted_bad_input_is_refused_clearly_without_harm() {
                 };
                 let Some(case) = cases.get(i) else { break };
                 if let Err(why) = check(case, &base) {
-                    failures.lock().unwrap().push(format!("{}: {why}", case.name));
+                    failures
+                        .lock()
+                        .unwrap()
+                        .push(format!("{}: {why}", case.name));
                 }
             });
         }

@@ -37,8 +37,8 @@ fn first_seed() -> u64 {
 
 /// The header and the first rows of a demo table: the seed of its mutations.
 fn seed_table(table: TableName) -> Vec<u8> {
-    let text = std::fs::read_to_string(demo_extracts().join(format!("{table}.csv")))
-        .expect("demo table");
+    let text =
+        std::fs::read_to_string(demo_extracts().join(format!("{table}.csv"))).expect("demo table");
     let mut head: String = text.lines().take(40).collect::<Vec<_>>().join("\n");
     head.push('\n');
     head.into_bytes()
@@ -47,9 +47,36 @@ fn seed_table(table: TableName) -> Vec<u8> {
 /// Values that break readers: empty, missing codes, signs, huge and tiny numbers, other
 /// scripts, quotes, delimiters, impossible dates, control characters.
 const AWKWARD: &[&str] = &[
-    "", "NA", "-1", "-0", "1e309", "NaN", "inf", "9999999999999999999999", "0x10", "１２",
-    "ø", "\"", "\"\"", ",", ";", "\t", "2023-02-30", "0000-00-00", "2023-1-1", "99999-01-01",
-    "true", "TRUE", "1.5", "1,5", " 3 ", "\u{feff}", "\r", "\0", "P00000001", "gp_phone",
+    "",
+    "NA",
+    "-1",
+    "-0",
+    "1e309",
+    "NaN",
+    "inf",
+    "9999999999999999999999",
+    "0x10",
+    "１２",
+    "ø",
+    "\"",
+    "\"\"",
+    ",",
+    ";",
+    "\t",
+    "2023-02-30",
+    "0000-00-00",
+    "2023-1-1",
+    "99999-01-01",
+    "true",
+    "TRUE",
+    "1.5",
+    "1,5",
+    " 3 ",
+    "\u{feff}",
+    "\r",
+    "\0",
+    "P00000001",
+    "gp_phone",
 ];
 
 /// Applies one to four random mutations.
@@ -131,7 +158,14 @@ fn csv_extract_reader_answers_every_mutation() {
         mutate(&mut bytes, rng);
         let mut problems = Problems::default();
         let name = format!("{table}.csv");
-        let read = read_bytes(&name, bytes, FileFormat::Csv, table, dictionary.table(table), &mut problems);
+        let read = read_bytes(
+            &name,
+            bytes,
+            FileFormat::Csv,
+            table,
+            dictionary.table(table),
+            &mut problems,
+        );
         // Either a table or at least one problem naming the file.
         if read.is_none() {
             let text = problems_text(&problems);
@@ -159,7 +193,14 @@ fn parquet_readers_answer_every_mutation() {
         mutate(&mut bytes, rng);
         let mut problems = Problems::default();
         let name = format!("{table}.parquet");
-        let _ = read_bytes(&name, bytes.clone(), FileFormat::Parquet, *table, dictionary.table(*table), &mut problems);
+        let _ = read_bytes(
+            &name,
+            bytes.clone(),
+            FileFormat::Parquet,
+            *table,
+            dictionary.table(*table),
+            &mut problems,
+        );
         let _ = shine::data::read::parquet::read_parquet(bytes);
     });
 }
@@ -169,12 +210,21 @@ fn parquet_seed(table: TableName, dir: &Path) -> Vec<u8> {
     use polars::prelude::*;
     let dictionary = Dictionary::embedded();
     let mut problems = Problems::default();
-    let typed = read_bytes("seed.csv", seed_table(table), FileFormat::Csv, table, dictionary.table(table), &mut problems)
-        .expect("the demo table reads");
+    let typed = read_bytes(
+        "seed.csv",
+        seed_table(table),
+        FileFormat::Csv,
+        table,
+        dictionary.table(table),
+        &mut problems,
+    )
+    .expect("the demo table reads");
     let mut frame = typed.frame.clone();
     let path = dir.join(format!("{table}.parquet"));
     let file = std::fs::File::create(&path).expect("create");
-    ParquetWriter::new(file).finish(&mut frame).expect("write Parquet");
+    ParquetWriter::new(file)
+        .finish(&mut frame)
+        .expect("write Parquet");
     std::fs::read(&path).expect("read back")
 }
 
@@ -216,7 +266,9 @@ fn table_reader_answers_every_mutation() {
         let mut bytes = seed.clone();
         mutate(&mut bytes, rng);
         if rng.random_bool(0.3) {
-            bytes = String::from_utf8_lossy(&bytes).replace(',', ";").into_bytes();
+            bytes = String::from_utf8_lossy(&bytes)
+                .replace(',', ";")
+                .into_bytes();
         }
         let path = dir.join("table.csv");
         std::fs::write(&path, &bytes).expect("write");
@@ -226,16 +278,55 @@ fn table_reader_answers_every_mutation() {
                 .iter()
                 .map(|c| c.to_string())
                 .collect();
-            let _ = shine::data::table::to_dataset(&frame, &columns, "table.csv", &Default::default());
+            let _ =
+                shine::data::table::to_dataset(&frame, &columns, "table.csv", &Default::default());
         }
     });
 }
 
 /// Pieces of formulas: names, operators, calls, brackets, and bytes of other scripts.
 const FORMULA_TOKENS: &[&str] = &[
-    "y", "x", "g", "t", "id", "~", "+", "-", "*", ":", "^", "/", "|", "||", "(", ")", "1", "0",
-    "factor(", "log(", "I(", "i(", "ref", "=", ",", "-1", "2", ".", "`", "\"", " ", "%in%",
-    "exp(", "sqrt(", "poly(", "ø", "\u{0}", "1e400", "(1 | g)", "(t || id)", "| id + t",
+    "y",
+    "x",
+    "g",
+    "t",
+    "id",
+    "~",
+    "+",
+    "-",
+    "*",
+    ":",
+    "^",
+    "/",
+    "|",
+    "||",
+    "(",
+    ")",
+    "1",
+    "0",
+    "factor(",
+    "log(",
+    "I(",
+    "i(",
+    "ref",
+    "=",
+    ",",
+    "-1",
+    "2",
+    ".",
+    "`",
+    "\"",
+    " ",
+    "%in%",
+    "exp(",
+    "sqrt(",
+    "poly(",
+    "ø",
+    "\u{0}",
+    "1e400",
+    "(1 | g)",
+    "(t || id)",
+    "| id + t",
 ];
 
 #[test]

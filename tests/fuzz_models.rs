@@ -64,7 +64,8 @@ fn panel() -> String {
             let x: f64 = rng.random_range(0.0..10.0);
             let z = rng.random_range(0..4);
             let effect = if treated && post { 0.8 } else { 0.0 };
-            let y = 5.0 + level + 0.1 * period as f64 + 0.05 * x + effect + rng.random_range(-1.0..1.0);
+            let y =
+                5.0 + level + 0.1 * period as f64 + 0.05 * x + effect + rng.random_range(-1.0..1.0);
             let count = (y + rng.random_range(-2.0..2.0)).max(0.0).round();
             let region = ["north", "south", "east", "west"][unit % 4];
             text.push_str(&format!(
@@ -95,35 +96,95 @@ fn terms(rng: &mut ChaCha8Rng, pool: &[&str]) -> String {
 }
 
 const FIXED: &[&str] = &[
-    "x", "z", "factor(z)", "region", "x:z", "x * region", "I(x^2)", "log(x + 1)", "sqrt(x)",
-    "period", "factor(period)", "treated", "x:treated",
+    "x",
+    "z",
+    "factor(z)",
+    "region",
+    "x:z",
+    "x * region",
+    "I(x^2)",
+    "log(x + 1)",
+    "sqrt(x)",
+    "period",
+    "factor(period)",
+    "treated",
+    "x:treated",
 ];
 
 fn did_args(rng: &mut ChaCha8Rng) -> Vec<String> {
-    let main = pick(rng, &["treated_post", "i(period, treated, ref = 3)", "treated_post + x"]);
+    let main = pick(
+        rng,
+        &[
+            "treated_post",
+            "i(period, treated, ref = 3)",
+            "treated_post + x",
+        ],
+    );
     let extra = if rng.random_bool(0.5) {
-        format!(" + {}", terms(rng, &["x", "z", "factor(z)", "I(x^2)", "log(x + 1)", "x:z"]))
+        format!(
+            " + {}",
+            terms(rng, &["x", "z", "factor(z)", "I(x^2)", "log(x + 1)", "x:z"])
+        )
     } else {
         String::new()
     };
-    let fe = pick(rng, &["unit + period", "unit", "period", "unit + period + region", "unit^region + period"]);
+    let fe = pick(
+        rng,
+        &[
+            "unit + period",
+            "unit",
+            "period",
+            "unit + period + region",
+            "unit^region + period",
+        ],
+    );
     let outcome = pick(rng, &["y", "count", "log(y)"]);
-    let mut args = vec!["did".into(), "--data".into(), "panel.csv".into(), "--formula".into(), format!("{outcome} ~ {main}{extra} | {fe}")];
+    let mut args = vec![
+        "did".into(),
+        "--data".into(),
+        "panel.csv".into(),
+        "--formula".into(),
+        format!("{outcome} ~ {main}{extra} | {fe}"),
+    ];
     if outcome == "count" && rng.random_bool(0.5) {
         args.extend(["--family".into(), "poisson".into()]);
     }
-    let vcov = pick(rng, &["iid", "hc1", "cluster:unit", "cluster:region", "cluster:unit,period"]);
+    let vcov = pick(
+        rng,
+        &[
+            "iid",
+            "hc1",
+            "cluster:unit",
+            "cluster:region",
+            "cluster:unit,period",
+        ],
+    );
     args.extend(["--vcov".into(), vcov.into()]);
     args
 }
 
 fn mixed_args(rng: &mut ChaCha8Rng) -> Vec<String> {
     let fixed = terms(rng, FIXED);
-    let random = pick(rng, &[
-        "(1 | unit)", "(1 + period | unit)", "(period || unit)", "(1 | region)", "(1 | region/unit)",
-        "(1 | unit) + (1 | region)", "(0 + x | unit)", "(1 + x | region)",
-    ]);
-    let mut args = vec!["mixed".into(), "--data".into(), "panel.csv".into(), "--formula".into(), format!("y ~ {fixed} + {random}")];
+    let random = pick(
+        rng,
+        &[
+            "(1 | unit)",
+            "(1 + period | unit)",
+            "(period || unit)",
+            "(1 | region)",
+            "(1 | region/unit)",
+            "(1 | unit) + (1 | region)",
+            "(0 + x | unit)",
+            "(1 + x | region)",
+        ],
+    );
+    let mut args = vec![
+        "mixed".into(),
+        "--data".into(),
+        "panel.csv".into(),
+        "--formula".into(),
+        format!("y ~ {fixed} + {random}"),
+    ];
     if rng.random_bool(0.3) {
         args.extend(["--method".into(), "ml".into()]);
     }
@@ -138,16 +199,47 @@ fn mixed_args(rng: &mut ChaCha8Rng) -> Vec<String> {
 }
 
 fn match_args(rng: &mut ChaCha8Rng) -> Vec<String> {
-    let rhs = terms(rng, &["x", "z", "factor(z)", "region", "x:z", "I(x^2)", "log(x + 1)", "period", "y"]);
-    let mut args = vec!["match".into(), "--data".into(), "panel.csv".into(), "--formula".into(), format!("treated ~ {rhs}")];
+    let rhs = terms(
+        rng,
+        &[
+            "x",
+            "z",
+            "factor(z)",
+            "region",
+            "x:z",
+            "I(x^2)",
+            "log(x + 1)",
+            "period",
+            "y",
+        ],
+    );
+    let mut args = vec![
+        "match".into(),
+        "--data".into(),
+        "panel.csv".into(),
+        "--formula".into(),
+        format!("treated ~ {rhs}"),
+    ];
     args.extend(["--ratio".into(), rng.random_range(1..=3).to_string()]);
     if rng.random_bool(0.4) {
-        args.extend(["--caliper".into(), format!("{:.2}", rng.random_range(0.01..1.0))]);
+        args.extend([
+            "--caliper".into(),
+            format!("{:.2}", rng.random_range(0.01..1.0)),
+        ]);
     }
     if rng.random_bool(0.3) {
         args.push("--replace".into());
     }
-    args.extend(["--order".into(), pick(rng, &["largest", "smallest", "data", "random", "closest", "farthest"]).into()]);
+    args.extend([
+        "--order".into(),
+        pick(
+            rng,
+            &[
+                "largest", "smallest", "data", "random", "closest", "farthest",
+            ],
+        )
+        .into(),
+    ]);
     if rng.random_bool(0.3) {
         args.extend(["--exact".into(), "region".into()]);
     }
@@ -174,9 +266,20 @@ fn random_well_formed_models_end_without_panic_or_hang() {
             Err(why) => failures.push(format!("{args:?}: {why}")),
         }
     }
-    eprintln!("{n} random models: {} fitted, {} could not be completed (exit 1), {} refused (exit 2)", codes[0], codes[1], codes[2]);
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
-    assert!(codes[0] > n / 2, "most well-formed models should fit: {codes:?}");
+    eprintln!(
+        "{n} random models: {} fitted, {} could not be completed (exit 1), {} refused (exit 2)",
+        codes[0], codes[1], codes[2]
+    );
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(
+        codes[0] > n / 2,
+        "most well-formed models should fit: {codes:?}"
+    );
 }
 
 #[test]
@@ -189,22 +292,48 @@ fn analyse_ends_without_panic_on_small_simulations() {
     for seed in 1..=n {
         let referred = 12 + seed % 29;
         let pool = 500 + (seed * 641) % 2501;
-        let sim: Vec<String> = ["simulate", "--quiet", "--out", "s", "--referred", &referred.to_string(), "--pool", &pool.to_string(), "--seed", &seed.to_string()]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let sim: Vec<String> = [
+            "simulate",
+            "--quiet",
+            "--out",
+            "s",
+            "--referred",
+            &referred.to_string(),
+            "--pool",
+            &pool.to_string(),
+            "--seed",
+            &seed.to_string(),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         let _ = std::fs::remove_dir_all(dir.join("s"));
         if let Err(why) = run_limited(&sim, dir.path(), Duration::from_secs(60)) {
             failures.push(format!("simulate seed {seed}: {why}"));
             continue;
         }
-        let analyse: Vec<String> = ["analyse", "s", "--quiet", "--out", "o", "--force"].iter().map(|s| s.to_string()).collect();
+        let analyse: Vec<String> = ["analyse", "s", "--quiet", "--out", "o", "--force"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         match run_limited(&analyse, dir.path(), Duration::from_secs(180)) {
-            Ok(2) => failures.push(format!("--referred {referred} --pool {pool} --seed {seed}: exit 2 on simulated extracts")),
+            Ok(2) => failures.push(format!(
+                "--referred {referred} --pool {pool} --seed {seed}: exit 2 on simulated extracts"
+            )),
             Ok(code) => codes[code as usize] += 1,
-            Err(why) => failures.push(format!("--referred {referred} --pool {pool} --seed {seed}: {why}")),
+            Err(why) => failures.push(format!(
+                "--referred {referred} --pool {pool} --seed {seed}: {why}"
+            )),
         }
     }
-    eprintln!("{n} simulations: {} analysed, {} could not be completed (exit 1)", codes[0], codes[1]);
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    eprintln!(
+        "{n} simulations: {} analysed, {} could not be completed (exit 1)",
+        codes[0], codes[1]
+    );
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -82,13 +82,18 @@ fn interrupt(dir: &Path, when: When, sig: i32) -> bool {
         }
         let due = match when {
             When::After(delay) => started.elapsed() >= delay,
-            When::Staging => leftovers(dir).iter().any(|n| n.starts_with(".out.partial-")),
+            When::Staging => leftovers(dir)
+                .iter()
+                .any(|n| n.starts_with(".out.partial-")),
         };
         if due {
             signal(&child, sig);
             break true;
         }
-        assert!(started.elapsed() < Duration::from_secs(120), "analyse did not finish");
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "analyse did not finish"
+        );
         if matches!(when, When::After(_)) {
             std::thread::sleep(Duration::from_millis(5));
         }
@@ -102,9 +107,26 @@ fn interrupt(dir: &Path, when: When, sig: i32) -> bool {
 #[test]
 fn an_interrupted_analyse_never_leaves_staging_folders_or_an_empty_out() {
     let dir = Scratch::new("interrupt");
-    run_ok(shine().args(["simulate", "--quiet", "--referred", "30", "--pool", "2000", "--seed", "3", "--out"]).arg(dir.join("x")));
+    run_ok(
+        shine()
+            .args([
+                "simulate",
+                "--quiet",
+                "--referred",
+                "30",
+                "--pool",
+                "2000",
+                "--seed",
+                "3",
+                "--out",
+            ])
+            .arg(dir.join("x")),
+    );
     run_ok(&mut analyse(dir.path()));
-    assert!(complete_results(&dir.join("out")), "the first run wrote no results");
+    assert!(
+        complete_results(&dir.join("out")),
+        "the first run wrote no results"
+    );
     // A second run, timed, to place the interruptions.
     let started = Instant::now();
     run_ok(&mut analyse(dir.path()));
@@ -124,8 +146,15 @@ fn an_interrupted_analyse_never_leaves_staging_folders_or_an_empty_out() {
                 reached += 1;
                 caught_staging += usize::from(matches!(when, When::Staging));
             }
-            assert_eq!(leftovers(dir.path()), Vec::<String>::new(), "signal {sig} at {when:?}");
-            assert!(complete_results(&dir.join("out")), "signal {sig} at {when:?}: --out is not a complete results folder");
+            assert_eq!(
+                leftovers(dir.path()),
+                Vec::<String>::new(),
+                "signal {sig} at {when:?}"
+            );
+            assert!(
+                complete_results(&dir.join("out")),
+                "signal {sig} at {when:?}: --out is not a complete results folder"
+            );
         }
     }
     for when in points {
@@ -134,14 +163,24 @@ fn an_interrupted_analyse_never_leaves_staging_folders_or_an_empty_out() {
         }
         let left = leftovers(dir.path());
         assert!(left.len() <= 1, "SIGKILL at {when:?} left {left:?}");
-        assert!(complete_results(&dir.join("out")), "SIGKILL at {when:?}: --out is not a complete results folder");
+        assert!(
+            complete_results(&dir.join("out")),
+            "SIGKILL at {when:?}: --out is not a complete results folder"
+        );
         // The next run finds what the killed one left and removes it.
         let next = run_ok(&mut analyse(dir.path()));
-        assert_eq!(leftovers(dir.path()), Vec::<String>::new(), "after the run that followed SIGKILL at {when:?}");
+        assert_eq!(
+            leftovers(dir.path()),
+            Vec::<String>::new(),
+            "after the run that followed SIGKILL at {when:?}"
+        );
         if !left.is_empty() {
             assert!(next.stderr.contains("interrupted run"), "{}", next.stderr);
         }
     }
     eprintln!("{reached} interruptions reached a running analyse, {caught_staging} while its staging folder existed");
-    assert!(reached >= 8, "only {reached} interruptions reached a running process");
+    assert!(
+        reached >= 8,
+        "only {reached} interruptions reached a running process"
+    );
 }

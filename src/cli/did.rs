@@ -93,7 +93,13 @@ pub struct DidArgs {
     #[arg(long, default_value_t = 9999, value_name = "B", requires = "bootstrap", value_parser = clap::value_parser!(u32).range(1..))]
     bootstrap_reps: u32,
     /// Seed of the bootstrap draws.
-    #[arg(long, default_value_t = 1, value_name = "N", requires = "bootstrap", allow_negative_numbers = true)]
+    #[arg(
+        long,
+        default_value_t = 1,
+        value_name = "N",
+        requires = "bootstrap",
+        allow_negative_numbers = true
+    )]
     seed: u64,
     /// Write the results as JSON to stdout.
     #[arg(long)]

@@ -39,7 +39,12 @@ pub struct SimulateArgs {
     /// unit of log frailty (0: referral depends only on observed covariates and prior
     /// use). Matching on prior use then regresses to the mean and biases the DiD rate
     /// ratios towards 1, which this option lets you see (e.g. 0.7).
-    #[arg(long, default_value_t = 0.0, value_name = "W", allow_negative_numbers = true)]
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        value_name = "W",
+        allow_negative_numbers = true
+    )]
     frailty_selection: f64,
     #[arg(long, value_enum, default_value = "csv")]
     format: Format,

@@ -115,7 +115,7 @@ impl ProblemKind {
                 "referred person without a covariate snapshot for the year before referral"
             }
             ResponseWithoutReferral => {
-                "survey response of a person never referred (left out of the survey analyses)"
+                "survey response of a person never referred (left out of the referred persons' survey tables; used by the models only if matched as a comparison person)"
             }
         }
     }

@@ -797,7 +797,10 @@ fn read_parquet(
     let frame = match parquet::read_parquet(bytes) {
         Ok(f) => f,
         Err(e) => {
-            problems.push(ProblemKind::FileUnreadable, Problem::new(file, e.to_string()));
+            problems.push(
+                ProblemKind::FileUnreadable,
+                Problem::new(file, e.to_string()),
+            );
             return None;
         }
     };

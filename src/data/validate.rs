@@ -86,7 +86,9 @@ impl ExtractMetadata {
             return Ok(None);
         }
         if !path.is_file() {
-            return Err("a folder, not a file — expected a TOML file with start and end dates".into());
+            return Err(
+                "a folder, not a file — expected a TOML file with start and end dates".into(),
+            );
         }
         // The caller names the file.
         let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
@@ -501,7 +503,7 @@ fn check_across_tables(
                     push_capped(problems, ProblemKind::ResponseWithoutReferral, || {
                         Problem::new(
                             &proms.info.path,
-                            "this person is not in referrals — expected survey responses of referred persons only",
+                            "this person is not in referrals — expected a referred person, or a comparison person answering the survey",
                         )
                         .row(row)
                         .column("person_id")

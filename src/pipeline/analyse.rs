@@ -120,12 +120,20 @@ fn match_main(
 ) -> Result<MainMatching, AnalyseError> {
     let plan = &config.plan;
     let options = matching_options(plan, &plan.main_analysis());
+    // The plan's names were checked when it was read, and the extracts when they were
+    // validated: what fails here is the model on these data (a covariate with one level
+    // among the persons of the risk sets, ...), an analysis that cannot be completed.
     let model = fit_risk_set_model(
         &stacked,
         plan.propensity.covariates.formula(),
         &options.exact,
     )
-    .map_err(propensity_error)?;
+    .map_err(|e| {
+        let (PropensityError::Input(m) | PropensityError::Analysis(m)) = e;
+        AnalyseError::Analysis(format!(
+            "the propensity model could not be fitted on these risk sets: {m} — remove or merge that covariate in the plan's propensity.covariates"
+        ))
+    })?;
     drop(stacked);
     let cohort = match_risk_sets(registry, &model, &options).map_err(propensity_error)?;
     if !config.quiet {
@@ -404,19 +412,22 @@ pub fn analyse(
     };
     let (waves, score_counts, scored_frame) = match extracts.frame(TableName::Proms) {
         Some(proms) => {
-            let proms = super::referred_responses::referred_responses(
-                proms,
-                extracts.frame(TableName::Referrals),
-            )?;
             let scored = score_proms(
-                &proms,
+                proms,
                 ScoreOptions {
                     value_set: plan.survey.value_set,
                     prorate: plan.survey.prorate,
                 },
             )?;
+            // The survey by wave describes the referred persons (its shares are of the
+            // referred); answers of comparison persons reach only the models, which
+            // take those of matched comparison persons.
+            let referred = super::referred_responses::referred_responses(
+                &scored.frame,
+                extracts.frame(TableName::Referrals),
+            )?;
             (
-                summarise_waves(&scored.frame)?,
+                summarise_waves(&referred)?,
                 scored.counts,
                 Some(scored.frame),
             )

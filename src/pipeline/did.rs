@@ -110,7 +110,8 @@ fn fit_did_data(data: &DataSet, spec: &DidSpec) -> Result<DidResult, FitError> {
             "the formula needs an outcome on the left: y ~ treated_post | unit + period".into(),
         )
     })?;
-    let design = model_matrix(formula, data).map_err(|e| input(&super::fit_error::design_input(&e)))?;
+    let design =
+        model_matrix(formula, data).map_err(|e| input(&super::fit_error::design_input(&e)))?;
     let fixed_effects = fixed_effect_codes(formula, data, &design.rows).map_err(|e| input(&e))?;
     let y: Vec<f64> = design
         .response

@@ -1,7 +1,8 @@
-//! The survey responses the analysis uses: those of referred persons. The survey is
-//! answered by referred persons only; a response of anyone else (a pool person's id
-//! typed into the survey, a test record) would inflate the referred persons' counts and
-//! means. `validate` warns of each such row; here they are left out.
+//! The survey responses of referred persons. The survey by wave describes the referred
+//! persons (its shares are of the referred); a response of anyone else (a comparison
+//! person answering for the difference in change, a pool person's id typed into the
+//! survey) would inflate its counts and means. `validate` warns of each such row; the
+//! mixed models take the answers of matched comparison persons only.
 
 use std::collections::HashSet;
 
@@ -50,7 +51,14 @@ mod tests {
         .unwrap();
         let referrals = df!("person_id" => ["P1", "P2"]).unwrap();
         let kept = referred_responses(&proms, Some(&referrals)).unwrap();
-        let ids: Vec<&str> = kept.column("person_id").unwrap().str().unwrap().iter().flatten().collect();
+        let ids: Vec<&str> = kept
+            .column("person_id")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .flatten()
+            .collect();
         assert_eq!(ids, ["P1", "P2", "P1"]);
         assert_eq!(referred_responses(&proms, None).unwrap().height(), 4);
     }

@@ -160,7 +160,11 @@ impl Plan {
                 .transpose()
                 .map_err(keyed(&format!("{key}.covariates")))?;
             if let Some(c) = &covariates {
-                super::columns::check_known(&format!("{key}.covariates"), &model_columns(c), &known)?;
+                super::columns::check_known(
+                    &format!("{key}.covariates"),
+                    &model_columns(c),
+                    &known,
+                )?;
             }
             if caliper.is_none()
                 && s.ratio.is_none()

@@ -218,13 +218,20 @@ fn a_window_longer_than_any_extract_is_refused() {
         let e = Plan::from_toml(text, "p.toml").unwrap_err().to_string();
         assert!(e.contains("outcomes.periods_"), "{text}: {e}");
     }
-    assert!(Plan::from_toml("[outcomes]\nperiod_days = 365\nperiods_before = 30\n", "p.toml").is_ok());
+    assert!(Plan::from_toml(
+        "[outcomes]\nperiod_days = 365\nperiods_before = 30\n",
+        "p.toml"
+    )
+    .is_ok());
 }
 
 #[test]
 fn covariates_and_exact_variables_must_be_risk_set_columns() {
     for (text, key) in [
-        ("[propensity]\ncovariates = [\"age\", \"nonsense\"]\n", "propensity.covariates"),
+        (
+            "[propensity]\ncovariates = [\"age\", \"nonsense\"]\n",
+            "propensity.covariates",
+        ),
         ("[matching]\nexact = [\"shoe_size\"]\n", "matching.exact"),
         (
             "[[sensitivity]]\nname = \"s\"\nlabel = \"s\"\ncovariates = [\"log(height)\"]\n",
@@ -232,7 +239,10 @@ fn covariates_and_exact_variables_must_be_risk_set_columns() {
         ),
     ] {
         let e = Plan::from_toml(text, "p.toml").unwrap_err().to_string();
-        assert!(e.contains(key) && e.contains("not a variable of the risk sets"), "{text}: {e}");
+        assert!(
+            e.contains(key) && e.contains("not a variable of the risk sets"),
+            "{text}: {e}"
+        );
     }
     let plan = Plan::from_toml(
         "[propensity]\ncovariates = [\"age\", \"I(age^2)\", \"prior_general_practice:sex\"]\n",

@@ -211,7 +211,10 @@ pub fn recover_interrupted(target: &Path) -> Vec<Leftover> {
             let (pid, is_old) = if let Some(pid) = file_name.strip_prefix(&partial_prefix) {
                 (pid.parse::<u32>().ok()?, false)
             } else {
-                (file_name.strip_prefix(&old_prefix)?.parse::<u32>().ok()?, true)
+                (
+                    file_name.strip_prefix(&old_prefix)?.parse::<u32>().ok()?,
+                    true,
+                )
             };
             (!process_running(pid)).then(|| (entry.path(), is_old))
         })
@@ -285,9 +288,15 @@ mod tests {
         folder_with(&target, "a.txt", "old");
         folder_with(&staging, "a.txt", "new");
         let leftover = replace(&staging, &target, &old).expect("replace");
-        assert_eq!(std::fs::read_to_string(target.join("a.txt")).unwrap(), "new");
+        assert_eq!(
+            std::fs::read_to_string(target.join("a.txt")).unwrap(),
+            "new"
+        );
         let leftover = leftover.expect("the old results are somewhere");
-        assert_eq!(std::fs::read_to_string(leftover.join("a.txt")).unwrap(), "old");
+        assert_eq!(
+            std::fs::read_to_string(leftover.join("a.txt")).unwrap(),
+            "old"
+        );
     }
 
     #[test]
@@ -296,9 +305,15 @@ mod tests {
         let target = dir.path().join("out");
         let staging = partial_path(dir.path(), "out");
         folder_with(&staging, "a.txt", "new");
-        assert_eq!(replace(&staging, &target, &old_path(dir.path(), "out")).unwrap(), None);
+        assert_eq!(
+            replace(&staging, &target, &old_path(dir.path(), "out")).unwrap(),
+            None
+        );
         assert!(!staging.exists());
-        assert_eq!(std::fs::read_to_string(target.join("a.txt")).unwrap(), "new");
+        assert_eq!(
+            std::fs::read_to_string(target.join("a.txt")).unwrap(),
+            "new"
+        );
     }
 
     #[test]
@@ -312,9 +327,15 @@ mod tests {
         let done = recover_interrupted(&target);
         assert_eq!(
             done,
-            vec![Leftover::RolledBack(old.clone()), Leftover::StagingRemoved(staging.clone())]
+            vec![
+                Leftover::RolledBack(old.clone()),
+                Leftover::StagingRemoved(staging.clone())
+            ]
         );
-        assert_eq!(std::fs::read_to_string(target.join("a.txt")).unwrap(), "old");
+        assert_eq!(
+            std::fs::read_to_string(target.join("a.txt")).unwrap(),
+            "old"
+        );
         assert!(!old.exists() && !staging.exists());
     }
 
@@ -325,8 +346,14 @@ mod tests {
         let old = dir.path().join(format!(".out.old-{DEAD_PID}"));
         folder_with(&target, "a.txt", "new");
         folder_with(&old, "a.txt", "old");
-        assert_eq!(recover_interrupted(&target), vec![Leftover::OldRemoved(old.clone())]);
-        assert_eq!(std::fs::read_to_string(target.join("a.txt")).unwrap(), "new");
+        assert_eq!(
+            recover_interrupted(&target),
+            vec![Leftover::OldRemoved(old.clone())]
+        );
+        assert_eq!(
+            std::fs::read_to_string(target.join("a.txt")).unwrap(),
+            "new"
+        );
         assert!(!old.exists());
     }
 

@@ -147,7 +147,11 @@ mod tests {
         crate::report::disclosure::json::suppress(&mut json, 5);
         let wave = &json["survey_by_wave"][0];
         for pointer in ["/responses", "/ucla3_severe", "/ucla3/n", "/eq_vas/n"] {
-            assert_eq!(wave.pointer(pointer), Some(&serde_json::json!("<5")), "{pointer}: {wave}");
+            assert_eq!(
+                wave.pointer(pointer),
+                Some(&serde_json::json!("<5")),
+                "{pointer}: {wave}"
+            );
         }
         assert_eq!(wave["eq5d_index"]["n"], 40);
     }

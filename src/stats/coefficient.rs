@@ -85,10 +85,15 @@ impl Coefficient {
 ///
 /// statrs' inverse (through its inverse regularised beta function) does not return for
 /// some degrees of freedom far from those of real tests (found by random mixed models
-/// with Kenward–Roger df); outside [`SAFE_INVERSE_DF`] the quantile is found by
-/// bisection on the upper tail instead, then refined the same way.
+/// with Kenward–Roger df). Above [`SAFE_INVERSE_DF`] the quantile is the Cornish–Fisher
+/// expansion about the normal quantile (whose error there is below 1e-19, while statrs'
+/// tail probability itself is off by 1e-9); below it, bisection on the upper tail,
+/// refined as the inverse is.
 fn t_quantile_975(t: &StudentsT) -> f64 {
     let df = t.freedom();
+    if df > *SAFE_INVERSE_DF.end() {
+        return t_quantile_975_large_df(df);
+    }
     let mut x = if SAFE_INVERSE_DF.contains(&df) {
         t.inverse_cdf(0.975)
     } else {
@@ -107,13 +112,26 @@ fn t_quantile_975(t: &StudentsT) -> f64 {
 /// Degrees of freedom for which statrs' inverse CDF of the t distribution is used.
 const SAFE_INVERSE_DF: std::ops::RangeInclusive<f64> = 0.5..=1e5;
 
+/// `qt(0.975, df)` for large df: the normal quantile with the first three terms of the
+/// Cornish–Fisher expansion in 1/df (Abramowitz & Stegun 26.7.5).
+fn t_quantile_975_large_df(df: f64) -> f64 {
+    /// `qnorm(0.975)`.
+    const Z: f64 = 1.959_963_984_540_054;
+    let z2 = Z * Z;
+    let g1 = Z * (z2 + 1.0) / 4.0;
+    let g2 = Z * ((5.0 * z2 + 16.0) * z2 + 3.0) / 96.0;
+    let g3 = Z * (((3.0 * z2 + 19.0) * z2 + 17.0) * z2 - 15.0) / 384.0;
+    Z + g1 / df + g2 / (df * df) + g3 / (df * df * df)
+}
+
 /// The `x` with `P(T > x) = tail`, by bisection between 0 and a doubled upper bound
-/// (infinite when even 1e300 leaves more than `tail` above it).
+/// (infinite when even 1e150 leaves more than `tail` above it).
 fn upper_quantile_by_bisection(t: &StudentsT, tail: f64) -> f64 {
     let mut high = 1.0;
     while t.sf(high) > tail {
         high *= 2.0;
-        if high > 1e300 {
+        // Beyond 1e150 the tail probability underflows (x² overflows).
+        if high > 1e150 {
             return f64::INFINITY;
         }
     }

@@ -60,7 +60,10 @@ mod tests {
         let labels = vec!["age".to_string(), "g".to_string()];
         let e = check_size(&assign, &labels, 50_000, false).expect_err("too many columns");
         let message = e.to_string();
-        assert!(message.contains("`g`") && message.contains("49999"), "{message}");
+        assert!(
+            message.contains("`g`") && message.contains("49999"),
+            "{message}"
+        );
     }
 
     #[test]
