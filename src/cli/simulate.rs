@@ -87,6 +87,7 @@ pub fn run(args: SimulateArgs, globals: Globals) -> anyhow::Result<ExitCode> {
         (TableName::Referrals, &mut sim.referrals),
         (TableName::Contacts, &mut sim.contacts),
         (TableName::Proms, &mut sim.proms),
+        (TableName::Participation, &mut sim.participation),
     ] {
         let path = out.join(format!("{table}.{}", format.extension()));
         // A stale file of the other format would make the folder ambiguous.

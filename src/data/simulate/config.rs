@@ -37,6 +37,9 @@ pub struct SimulatedExtracts {
     pub referrals: DataFrame,
     pub contacts: DataFrame,
     pub proms: DataFrame,
+    /// The registered participation outcomes (own random stream: the other tables are
+    /// those of the same seed without it).
+    pub participation: DataFrame,
     /// True effects and data-generating parameters (written as `truth.json`).
     pub truth: Truth,
 }

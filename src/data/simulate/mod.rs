@@ -100,6 +100,7 @@ mod calibration;
 mod config;
 mod contacts;
 mod parameters;
+mod participation;
 mod population;
 mod selection;
 mod streams;
@@ -253,7 +254,26 @@ fn simulate_with_state(
     let covariates_df = tables::covariates_table(&ids, &persons, &order)?;
     let referrals_df = tables::referrals_table(&ids, &persons, &rank, &referred, &sources)?;
     let proms_df = tables::proms_table(&ids, &proms_rows)?;
+    let answered_waves: std::collections::HashSet<(usize, i64)> = proms_rows
+        .iter()
+        .map(|p| (p.row as usize, p.wave))
+        .collect();
+    let mut participation_rows = Vec::with_capacity(referred.len() * 2);
+    for &(i, r) in &referred {
+        let k = rank[i] as usize;
+        let answered = [3, 9].map(|wave| answered_waves.contains(&(k, wave)));
+        let mut rng = stream_rng(&key, Phase::Participation, i);
+        participation::person_participation(
+            k,
+            r,
+            persons[i].exit,
+            answered,
+            &mut rng,
+            &mut participation_rows,
+        );
+    }
     drop(proms_rows);
+    let participation_df = participation::participation_table(&ids, &participation_rows)?;
     let contacts_df = tables::contacts_table(&ids, contacts)?;
 
     let truth = build_truth(config, &shifts);
@@ -263,6 +283,7 @@ fn simulate_with_state(
         referrals: referrals_df,
         contacts: contacts_df,
         proms: proms_df,
+        participation: participation_df,
         truth,
     };
     Ok((

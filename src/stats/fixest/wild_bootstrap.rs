@@ -5,14 +5,14 @@
 use nalgebra::{DMatrix, DVector};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use super::index::{dense_codes, FixedEffectIndex};
 use super::{FeFamily, FeFit};
 
 /// The distribution of the bootstrap weight drawn for each cluster.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BootstrapWeights {
     /// ±1 with probability ½ each. With G clusters and 2^G ≤ B, all 2^G sign vectors
@@ -160,6 +160,60 @@ pub fn wild_cluster_bootstrap(
     term: &str,
     options: &WildBootstrapOptions,
 ) -> Result<WildBootstrap, WildBootstrapError> {
+    wild_cluster_bootstrap_weighted(
+        fit,
+        y,
+        x,
+        column_names,
+        fixed_effects,
+        offset,
+        None,
+        cluster,
+        term,
+        options,
+    )
+}
+
+/// The restricted wild cluster bootstrap of a weighted least-squares fit: as
+/// [`wild_cluster_bootstrap`], with `weights` the observation weights the fit was given.
+///
+/// Weighted least squares is ordinary least squares on the data multiplied by √w (the
+/// fixed-effect dummies included), so the weighted WCR is the unweighted WCR on those
+/// transformed data: the columns are demeaned with the weights and then multiplied by
+/// √w, and the projection on the fixed effects is the weighted one (MacKinnon, Nielsen &
+/// Webb 2023, section 3, on transforming a weighted model before bootstrapping it). With
+/// `weights = None` it is [`wild_cluster_bootstrap`].
+///
+/// # Errors
+/// As [`wild_cluster_bootstrap`], and [`WildBootstrapError::InvalidOption`] for weights
+/// of another length or a negative or non-finite weight.
+#[allow(clippy::too_many_arguments)]
+pub fn wild_cluster_bootstrap_weighted(
+    fit: &FeFit,
+    y: &[f64],
+    x: &DMatrix<f64>,
+    column_names: &[String],
+    fixed_effects: &[(String, Vec<u32>)],
+    offset: Option<&[f64]>,
+    weights: Option<&[f64]>,
+    cluster: &[u32],
+    term: &str,
+    options: &WildBootstrapOptions,
+) -> Result<WildBootstrap, WildBootstrapError> {
+    if let Some(w) = weights {
+        if w.len() != y.len() {
+            return Err(WildBootstrapError::InvalidOption {
+                name: "weights",
+                message: format!("{} weights for {} rows", w.len(), y.len()),
+            });
+        }
+        if let Some(bad) = w.iter().find(|v| !(v.is_finite() && **v >= 0.0)) {
+            return Err(WildBootstrapError::InvalidOption {
+                name: "weights",
+                message: format!("a weight of {bad}: weights must be finite and ≥ 0"),
+            });
+        }
+    }
     if fit.family != FeFamily::Gaussian {
         return Err(WildBootstrapError::NotLeastSquares);
     }
@@ -186,13 +240,14 @@ pub fn wild_cluster_bootstrap(
         .iter()
         .position(|c| c.term == term)
         .ok_or_else(|| WildBootstrapError::UnknownTerm { name: term.into() })?;
-    let problem = Problem::new(
+    let problem = Problem::new_weighted(
         fit,
         y,
         x,
         column_names,
         fixed_effects,
         offset,
+        weights,
         cluster,
         k_term,
     )?;
@@ -293,6 +348,34 @@ impl Problem {
         cluster: &[u32],
         k_term: usize,
     ) -> Result<Problem, WildBootstrapError> {
+        Problem::new_weighted(
+            fit,
+            y,
+            x,
+            column_names,
+            fixed_effects,
+            offset,
+            None,
+            cluster,
+            k_term,
+        )
+    }
+
+    /// The pieces for a fit with observation weights (`None`: unweighted): the columns
+    /// demeaned with the weights and multiplied by √w, the weighted least-squares
+    /// problem as an ordinary one.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn new_weighted(
+        fit: &FeFit,
+        y: &[f64],
+        x: &DMatrix<f64>,
+        column_names: &[String],
+        fixed_effects: &[(String, Vec<u32>)],
+        offset: Option<&[f64]>,
+        weights: Option<&[f64]>,
+        cluster: &[u32],
+        k_term: usize,
+    ) -> Result<Problem, WildBootstrapError> {
         let rows = &fit.kept_rows;
         let n = rows.len();
         let mut keep = vec![false; y.len()];
@@ -322,7 +405,11 @@ impl Problem {
             .collect();
         let index = FixedEffectIndex::new(fe_codes, n);
         let (cluster_codes, clusters) = dense_codes(cluster, &keep, n);
-        let lw = index.level_weights(None);
+        let row_weights: Option<Vec<f64>> = weights.map(|w| rows.iter().map(|&i| w[i]).collect());
+        let root_w: Option<Vec<f64>> = row_weights
+            .as_ref()
+            .map(|w| w.iter().map(|v| v.sqrt()).collect());
+        let lw = index.level_weights(row_weights.as_deref());
         let demean = |cols: &mut [Vec<f64>]| {
             let mut coefs: Vec<Vec<f64>> = vec![Vec::new(); cols.len()];
             let pairs = cols
@@ -334,6 +421,13 @@ impl Problem {
         };
         if index.n_fe() > 0 {
             demean(&mut columns);
+        }
+        if let Some(rw) = &root_w {
+            for c in &mut columns {
+                for (v, r) in c.iter_mut().zip(rw) {
+                    *v *= r;
+                }
+            }
         }
         let y_t = DVector::from_vec(columns.remove(0));
         let x_t = DMatrix::from_fn(n, k, |i, j| columns[j][i]);
@@ -392,10 +486,17 @@ impl Problem {
         if index.n_fe() > 0 {
             // (P_D q_h)'ũ_g: project each cluster's piece of q on the fixed effects
             // (P_D v = v − demeaned v), then sum against ũ over each cluster's rows.
+            // With weights the fixed effects are √w D, and M_D p = √w · (p / √w,
+            // demeaned with the weights); a row of weight 0 has q = 0 there.
+            let to_raw = |i: usize, v: f64| match &root_w {
+                Some(rw) if rw[i] > 0.0 => v / rw[i],
+                Some(_) => 0.0,
+                None => v,
+            };
             let mut pieces: Vec<Vec<f64>> = (0..g_n)
                 .map(|h| {
                     (0..n)
-                        .map(|i| if code(i) == h { q[i] } else { 0.0 })
+                        .map(|i| if code(i) == h { to_raw(i, q[i]) } else { 0.0 })
                         .collect()
                 })
                 .collect();
@@ -403,7 +504,8 @@ impl Problem {
             for (h, piece) in pieces.iter().enumerate() {
                 for i in 0..n {
                     let original = if code(i) == h { q[i] } else { 0.0 };
-                    let projected = original - piece[i];
+                    let residual = root_w.as_ref().map_or(piece[i], |rw| rw[i] * piece[i]);
+                    let projected = original - residual;
                     let g = code(i);
                     h0[h * g_n + g] += projected * u0[i];
                     h1[h * g_n + g] += projected * u1[i];
