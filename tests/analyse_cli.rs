@@ -88,7 +88,8 @@ fn demo_writes_the_results_folder_with_a_manifest() {
         serde_json::from_slice(&files["manifest.json"]).expect("json");
     assert_eq!(manifest["seed"], 2026);
     let inputs = manifest["inputs"].as_array().expect("inputs");
-    assert_eq!(inputs.len(), 5);
+    // The five extract tables and the participation table.
+    assert_eq!(inputs.len(), 6);
     for input in inputs {
         assert_eq!(input["sha256"].as_str().map(str::len), Some(64));
         assert!(input["rows"].as_u64().is_some_and(|r| r > 0));
@@ -169,7 +170,7 @@ fn no_person_id_and_no_small_count_reaches_the_outputs() {
         };
         for text in &tables {
             // Label columns (waves, levels, terms) hold names, not counts.
-            const LABELS: [&str; 17] = [
+            const LABELS: [&str; 18] = [
                 "variable",
                 "level",
                 "statistic",
@@ -184,6 +185,8 @@ fn no_person_id_and_no_small_count_reaches_the_outputs() {
                 "sample",
                 "period",
                 "wave",
+                // Participation: the follow-up month of the dose-response rows.
+                "months",
                 // Robustness: θ and E-values are ratios, not counts.
                 "theta",
                 "e_value",
@@ -941,8 +944,9 @@ fn the_report_is_self_contained_and_complete() {
                 .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "svg"))
         })
         .count();
-    // flow, love plot, PS distribution, 2 per outcome group, 1 per survey outcome.
-    assert_eq!(svgs, 12);
+    // flow, love plot, PS distribution, 2 per outcome group, 1 per survey outcome, and
+    // the forest plot of the robustness section.
+    assert_eq!(svgs, 13);
     assert_eq!(html.matches("<figure").count(), svgs);
     assert_eq!(html.matches("<svg").count(), svgs);
     for section in [
@@ -954,6 +958,10 @@ fn the_report_is_self_contained_and_complete() {
         "Loneliness and quality of life",
         "responses, % of referred",
         "Sensitivity analyses",
+        "figure-forest",
+        "wild cluster bootstrap",
+        "Participation in the services referred to",
+        "test for linear trend",
         "caliper 0.1 SD of the logit",
         "1:1 matching",
         "complete cases",

@@ -124,7 +124,8 @@ fn simulated_extracts_are_valid() {
     let json = validate(simulated(), &["--json"]);
     let report: serde_json::Value = serde_json::from_str(&json.stdout).expect("json report");
     assert_eq!(report["valid"], true);
-    assert_eq!(report["files"].as_array().map(Vec::len), Some(5));
+    // The five extract tables and the participation table.
+    assert_eq!(report["files"].as_array().map(Vec::len), Some(6));
 }
 
 #[test]
@@ -431,7 +432,14 @@ fn every_problem_is_reported_not_just_the_first() {
 #[test]
 fn semicolons_decimal_commas_and_bom_are_accepted() {
     let dir = copy_extracts("danish-csv");
-    for table in ["persons", "covariates", "referrals", "contacts", "proms"] {
+    for table in [
+        "persons",
+        "covariates",
+        "referrals",
+        "contacts",
+        "proms",
+        "participation",
+    ] {
         let path = dir.join(format!("{table}.csv"));
         let t = Csv::read(&path);
         let vas = t.header.iter().position(|h| h == "eq5d_vas");

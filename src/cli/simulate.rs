@@ -41,6 +41,11 @@ pub struct SimulateArgs {
     /// ratios towards 1, which this option lets you see (e.g. 0.7).
     #[arg(long, default_value_t = 0.0, value_name = "W")]
     frailty_selection: f64,
+    /// Scale the weights of prior use in the selection into referral (1: the default
+    /// weights; 0: referral does not depend on prior use), e.g. to check what the
+    /// dependence does to the placebo index dates.
+    #[arg(long, default_value_t = 1.0, value_name = "S")]
+    prior_use_selection: f64,
     #[arg(long, value_enum, default_value = "csv")]
     format: Format,
     /// Replace extract files already in the folder.
@@ -58,6 +63,7 @@ pub fn run(args: SimulateArgs, globals: Globals) -> anyhow::Result<ExitCode> {
         pool: args.pool,
         seed: args.seed,
         frailty_selection: args.frailty_selection,
+        prior_use_selection: args.prior_use_selection,
     };
     let started = Instant::now();
     let mut sim = simulate(&config).map_err(|e| InputError(e.to_string()))?;

@@ -165,6 +165,12 @@ fn simulate_with_state(
             "the comparison pool must hold at least 1 person".into(),
         ));
     }
+    if !config.prior_use_selection.is_finite() || config.prior_use_selection.abs() > 10.0 {
+        return Err(SimulateError::InvalidConfig(format!(
+            "the prior-use selection scale must be between -10 and 10, got {}",
+            config.prior_use_selection
+        )));
+    }
     if !config.frailty_selection.is_finite() || config.frailty_selection.abs() > 10.0 {
         return Err(SimulateError::InvalidConfig(format!(
             "the frailty selection weight must be between -10 and 10, got {}",
@@ -214,7 +220,12 @@ fn simulate_with_state(
     }
 
     // Referral.
-    let mut chosen = select_referred(&persons, config.referred, config.frailty_selection)?;
+    let mut chosen = select_referred(
+        &persons,
+        config.referred,
+        config.frailty_selection,
+        config.prior_use_selection,
+    )?;
     chosen.sort_unstable_by_key(|&i| rank[i]);
     let referred: Vec<(usize, i32)> = chosen
         .iter()

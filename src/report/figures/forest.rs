@@ -133,10 +133,10 @@ fn label_style(t: Theme, size: f64, h: HPos, color: &'static RGBColor) -> TextSt
         .pos(Pos::new(h, VPos::Center))
 }
 
-/// Ticks for the linear DiD's axis: about five round values over `lo..hi`, 0 included.
+/// Ticks for the linear DiD's axis: four to six round values over `lo..hi`.
 fn linear_ticks(lo: f64, hi: f64) -> Vec<f64> {
     let span = (hi - lo).max(f64::MIN_POSITIVE);
-    let raw = span / 4.0;
+    let raw = span / 5.0;
     let magnitude = 10f64.powf(raw.log10().floor());
     let step = [1.0, 2.0, 2.5, 5.0, 10.0]
         .iter()
@@ -450,7 +450,7 @@ mod tests {
             assert!(a.svg.contains(text), "{text} missing from the SVG");
         }
         // The axis reaches the widest interval (3.2 × 1.25 = 4) with the tick at 4.
-        assert!(a.svg.contains(">4<"), "tick 4 missing");
+        assert!(a.svg.contains(">\n4\n</text>"), "tick 4 missing");
     }
 
     #[test]

@@ -283,7 +283,7 @@ fn weights_of_the_wrong_length_or_negative_are_refused() {
 /// with t(G − 1) quantiles (fixest's default). Seeds 1..=reps of ChaCha8.
 ///
 /// `cargo test --release --lib -- --ignored --nocapture weighted_wild_bootstrap_coverage`
-/// (`SHINE_WILD_COVERAGE_REPS`, default 400).
+/// (`SHINE_WILD_COVERAGE_REPS`, default 2000: a few seconds).
 #[test]
 #[ignore = "long-running simulation; run with --release -- --ignored --nocapture"]
 fn weighted_wild_bootstrap_coverage_with_eight_clusters() {
@@ -294,7 +294,7 @@ fn weighted_wild_bootstrap_coverage_with_eight_clusters() {
     let reps: usize = std::env::var("SHINE_WILD_COVERAGE_REPS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(400);
+        .unwrap_or(2000);
     let truth = 1.0;
     let (clusters, periods) = (8u32, 6u32);
     let sizes = [3usize, 4, 5, 6, 8, 10, 12, 15];
