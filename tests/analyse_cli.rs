@@ -170,7 +170,7 @@ fn no_person_id_and_no_small_count_reaches_the_outputs() {
         };
         for text in &tables {
             // Label columns (waves, levels, terms) hold names, not counts.
-            const LABELS: [&str; 18] = [
+            const LABELS: [&str; 21] = [
                 "variable",
                 "level",
                 "statistic",
@@ -185,19 +185,34 @@ fn no_person_id_and_no_small_count_reaches_the_outputs() {
                 "sample",
                 "period",
                 "wave",
-                // Participation: the follow-up month of the dose-response rows.
+                // Participation: the follow-up month of the dose-response rows, and their
+                // mean changes, which can be whole numbers (a mean change of exactly 1).
                 "months",
+                "estimate",
+                "conf_low",
+                "conf_high",
                 // Robustness: θ and E-values are ratios, not counts.
                 "theta",
                 "e_value",
                 "e_value_ci",
             ];
-            let header: Vec<&str> = text.lines().next().unwrap_or_default().split(',').collect();
-            for line in text.lines().skip(1) {
-                let cells = line
-                    .split(',')
+            // Parsed as CSV: a quoted label may hold a comma ("loneliness (UCLA-3, 3–9)").
+            let mut reader = csv::ReaderBuilder::new()
+                .flexible(true)
+                .from_reader(text.as_bytes());
+            let header: Vec<String> = reader
+                .headers()
+                .expect("header")
+                .iter()
+                .map(String::from)
+                .collect();
+            for record in reader.records() {
+                let record = record.expect("record");
+                let line: Vec<&str> = record.iter().collect();
+                let cells = record
+                    .iter()
                     .zip(&header)
-                    .filter(|(_, h)| !LABELS.contains(h))
+                    .filter(|(_, h)| !LABELS.contains(&h.as_str()))
                     .map(|(c, _)| c);
                 for cell in cells {
                     if let Ok(n) = cell.parse::<u64>() {
