@@ -97,7 +97,8 @@ pub fn participation_records(frame: &DataFrame) -> PolarsResult<Vec<Participatio
         .iter()
         .map(|name| frame.column(name).ok().and_then(|c| c.bool().ok().cloned()))
         .collect();
-    let index_of = |list: &[&str], code: Option<&str>| code.and_then(|c| list.iter().position(|x| *x == c));
+    let index_of =
+        |list: &[&str], code: Option<&str>| code.and_then(|c| list.iter().position(|x| *x == c));
     let levels: Vec<&str> = FREQUENCY_LEVELS.iter().map(|(c, _)| *c).collect();
     let mut out = Vec::with_capacity(frame.height());
     for i in 0..frame.height() {

@@ -303,7 +303,11 @@ pub fn validate(paths: &ExtractPaths, period: Option<ExtractPeriod>) -> Validati
     Validation { report, extracts }
 }
 
-pub(super) fn push_capped(problems: &mut Problems, kind: ProblemKind, problem: impl FnOnce() -> Problem) {
+pub(super) fn push_capped(
+    problems: &mut Problems,
+    kind: ProblemKind,
+    problem: impl FnOnce() -> Problem,
+) {
     if problems.examples_full(kind) {
         problems.count_more(kind, 1);
     } else {

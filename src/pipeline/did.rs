@@ -8,7 +8,8 @@ use polars::prelude::DataFrame;
 use crate::data::table::to_dataset;
 use crate::stats::design::{fixed_effect_codes, model_matrix, ColumnData, DataSet};
 use crate::stats::fixest::{
-    fit_fe, wild_cluster_bootstrap_weighted, FeError, FeFamily, FeFit, FeModel, Vcov, WildBootstrapOptions,
+    fit_fe, wild_cluster_bootstrap_weighted, FeError, FeFamily, FeFit, FeModel, Vcov,
+    WildBootstrapOptions,
 };
 use crate::stats::formula::{Expr, Formula, RefValue};
 

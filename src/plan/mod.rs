@@ -261,14 +261,14 @@ impl Plan {
     /// The wild cluster bootstrap of the linear DiD, seeded with the plan's seed, or
     /// `None` when the plan turns it off.
     pub fn linear_bootstrap_options(&self) -> Option<crate::stats::fixest::WildBootstrapOptions> {
-        (self.outcomes.linear_bootstrap == LinearBootstrap::Wild).then(|| {
+        (self.outcomes.linear_bootstrap == LinearBootstrap::Wild).then_some(
             crate::stats::fixest::WildBootstrapOptions {
                 weights: self.outcomes.bootstrap_weights,
                 reps: self.outcomes.bootstrap_reps,
                 seed: self.seed,
                 confidence_level: 0.95,
-            }
-        })
+            },
+        )
     }
 
     /// The main analysis.

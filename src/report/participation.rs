@@ -136,7 +136,9 @@ pub fn participation_table(p: &ParticipationResults, threshold: u64) -> ResultTa
         let (Cell::Count(n), Cell::Count(of)) = (&t.rows[row][col], &t.rows[total][col]) else {
             continue;
         };
-        if *of > 0 && shown(&protected, row, col, threshold) && shown(&protected, total, col, threshold)
+        if *of > 0
+            && shown(&protected, row, col, threshold)
+            && shown(&protected, total, col, threshold)
         {
             t.rows[row][col + 1] = Cell::number(100.0 * *n as f64 / *of as f64, 1);
         }

@@ -186,8 +186,12 @@ impl Draw for Forest {
                 (ESTIMATE_TEXT, "rate ratio (95% CI)"),
                 (E_VALUE_TEXT, "E-value (CI)"),
             ] {
-                root.draw(&Text::new(label, (px(x), header), text(TICK_PT, HPos::Left, &MARK)))
-                    .map_err(e)?;
+                root.draw(&Text::new(
+                    label,
+                    (px(x), header),
+                    text(TICK_PT, HPos::Left, &MARK),
+                ))
+                .map_err(e)?;
             }
             y += HEADER_PT;
             let top = px(y);
@@ -215,8 +219,12 @@ impl Draw for Forest {
                         t.line(color),
                     ))
                     .map_err(e)?;
-                    root.draw(&Circle::new((log_x(row.estimate), cy), t.radius(), color.filled()))
-                        .map_err(e)?;
+                    root.draw(&Circle::new(
+                        (log_x(row.estimate), cy),
+                        t.radius(),
+                        color.filled(),
+                    ))
+                    .map_err(e)?;
                     root.draw(&Text::new(
                         format!(
                             "{:.3} ({:.3} to {:.3})",
@@ -238,12 +246,18 @@ impl Draw for Forest {
                 y += ROW_PT;
             }
             // The rate-ratio axis.
-            root.draw(&PathElement::new(vec![(left, bottom), (right, bottom)], thin))
-                .map_err(e)?;
+            root.draw(&PathElement::new(
+                vec![(left, bottom), (right, bottom)],
+                thin,
+            ))
+            .map_err(e)?;
             for &tick in &self.ticks {
                 let x = log_x(tick);
-                root.draw(&PathElement::new(vec![(x, bottom), (x, bottom + px(2.5))], thin))
-                    .map_err(e)?;
+                root.draw(&PathElement::new(
+                    vec![(x, bottom), (x, bottom + px(2.5))],
+                    thin,
+                ))
+                .map_err(e)?;
                 root.draw(&Text::new(
                     format!("{tick}"),
                     (x, bottom + px(7.0)),
@@ -313,8 +327,12 @@ impl Forest {
             text(HPos::Left, &MARK),
         ))
         .map_err(e)?;
-        root.draw(&Text::new("p", (px(E_VALUE_TEXT), header), text(HPos::Left, &MARK)))
-            .map_err(e)?;
+        root.draw(&Text::new(
+            "p",
+            (px(E_VALUE_TEXT), header),
+            text(HPos::Left, &MARK),
+        ))
+        .map_err(e)?;
         y += HEADER_PT;
         let top = px(y);
         let bottom = px(y + 2.0 * ROW_PT);
@@ -322,11 +340,17 @@ impl Forest {
         let grid = GRID.stroke_width(t.width(0.5));
         let thin = t.thin(AXIS);
         for &tick in &ticks {
-            root.draw(&PathElement::new(vec![(x_of(tick), top), (x_of(tick), bottom)], grid))
-                .map_err(e)?;
-        }
-        root.draw(&PathElement::new(vec![(x_of(0.0), top), (x_of(0.0), bottom)], thin))
+            root.draw(&PathElement::new(
+                vec![(x_of(tick), top), (x_of(tick), bottom)],
+                grid,
+            ))
             .map_err(e)?;
+        }
+        root.draw(&PathElement::new(
+            vec![(x_of(0.0), top), (x_of(0.0), bottom)],
+            thin,
+        ))
+        .map_err(e)?;
         let rows = [
             ("cluster-robust (CR1) interval", linear.cr1, REFERRED, None),
             (
@@ -338,15 +362,23 @@ impl Forest {
         ];
         for (label, (low, high), color, p) in rows {
             let cy = px(y + ROW_PT / 2.0);
-            root.draw(&Text::new(label.to_string(), (px(12.0), cy), text(HPos::Left, &AXIS)))
-                .map_err(e)?;
+            root.draw(&Text::new(
+                label.to_string(),
+                (px(12.0), cy),
+                text(HPos::Left, &AXIS),
+            ))
+            .map_err(e)?;
             root.draw(&PathElement::new(
                 vec![(x_of(low), cy), (x_of(high), cy)],
                 t.line(color),
             ))
             .map_err(e)?;
-            root.draw(&Circle::new((x_of(linear.estimate), cy), t.radius(), color.filled()))
-                .map_err(e)?;
+            root.draw(&Circle::new(
+                (x_of(linear.estimate), cy),
+                t.radius(),
+                color.filled(),
+            ))
+            .map_err(e)?;
             let d = 4;
             root.draw(&Text::new(
                 format!(
@@ -369,14 +401,23 @@ impl Forest {
             }
             y += ROW_PT;
         }
-        root.draw(&PathElement::new(vec![(left, bottom), (right, bottom)], thin))
-            .map_err(e)?;
+        root.draw(&PathElement::new(
+            vec![(left, bottom), (right, bottom)],
+            thin,
+        ))
+        .map_err(e)?;
         for &tick in &ticks {
             let x = x_of(tick);
-            root.draw(&PathElement::new(vec![(x, bottom), (x, bottom + px(2.5))], thin))
-                .map_err(e)?;
+            root.draw(&PathElement::new(
+                vec![(x, bottom), (x, bottom + px(2.5))],
+                thin,
+            ))
+            .map_err(e)?;
             root.draw(&Text::new(
-                limit(tick, 3).trim_end_matches('0').trim_end_matches('.').to_string(),
+                limit(tick, 3)
+                    .trim_end_matches('0')
+                    .trim_end_matches('.')
+                    .to_string(),
                 (x, bottom + px(7.0)),
                 text(HPos::Center, &AXIS),
             ))
@@ -411,8 +452,16 @@ mod tests {
                 rows: vec![
                     row("main analysis (Poisson DiD)", RowKind::Main, 0.835),
                     row("1:1 matching", RowKind::Sensitivity, 0.86),
-                    row("negative binomial (NB2, θ = 1.86)", RowKind::NegativeBinomial, 0.84),
-                    row("placebo index date (expected 1)", RowKind::ExpectedNull, 1.01),
+                    row(
+                        "negative binomial (NB2, θ = 1.86)",
+                        RowKind::NegativeBinomial,
+                        0.84,
+                    ),
+                    row(
+                        "placebo index date (expected 1)",
+                        RowKind::ExpectedNull,
+                        1.01,
+                    ),
                 ],
                 linear: Some(LinearIntervals {
                     estimate: -0.13,
@@ -424,7 +473,11 @@ mod tests {
             },
             ForestPanel {
                 title: "negative-control outcomes".into(),
-                rows: vec![row("planned admissions (expected 1)", RowKind::ExpectedNull, 3.2)],
+                rows: vec![row(
+                    "planned admissions (expected 1)",
+                    RowKind::ExpectedNull,
+                    3.2,
+                )],
                 linear: None,
             },
         ]
@@ -458,7 +511,11 @@ mod tests {
         let t = linear_ticks(-0.19, 0.01);
         assert!(t.contains(&0.0), "{t:?}");
         // Steps of 0.05: every tick a multiple of it.
-        assert!(t.iter().all(|v| ((v / 0.05).round() * 0.05 - v).abs() < 1e-12), "{t:?}");
+        assert!(
+            t.iter()
+                .all(|v| ((v / 0.05).round() * 0.05 - v).abs() < 1e-12),
+            "{t:?}"
+        );
         assert!(t.len() >= 3 && t.len() <= 6, "{t:?}");
     }
 }

@@ -114,6 +114,6 @@ pub use fit::fit_fe;
 pub use fitted::{DroppedRows, FeFit};
 pub use options::{FeFamily, FeModel, Vcov};
 pub use wild_bootstrap::{
-    wild_cluster_bootstrap, wild_cluster_bootstrap_weighted, BootstrapWeights, WildBootstrap, WildBootstrapError,
-    WildBootstrapOptions,
+    wild_cluster_bootstrap, wild_cluster_bootstrap_weighted, BootstrapWeights, WildBootstrap,
+    WildBootstrapError, WildBootstrapOptions,
 };

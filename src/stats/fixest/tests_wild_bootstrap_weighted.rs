@@ -6,8 +6,8 @@ use nalgebra::DMatrix;
 use serde_json::Value;
 
 use super::{
-    fit_fe, wild_cluster_bootstrap, wild_cluster_bootstrap_weighted, BootstrapWeights,
-    FeFamily, FeFit, FeModel, Vcov, WildBootstrap, WildBootstrapError, WildBootstrapOptions,
+    fit_fe, wild_cluster_bootstrap, wild_cluster_bootstrap_weighted, BootstrapWeights, FeFamily,
+    FeFit, FeModel, Vcov, WildBootstrap, WildBootstrapError, WildBootstrapOptions,
 };
 use crate::test_support::{assert_close, CONVERGED};
 
@@ -167,9 +167,15 @@ fn weighted_webb_draws_agree_with_wildboottest_within_monte_carlo_error() {
         }
         let panel = run["panel"].as_str().expect("panel");
         let case = load(panel);
-        let b = bootstrap(&case, &case.weights, &options(BootstrapWeights::Webb, 9999, 7));
+        let b = bootstrap(
+            &case,
+            &case.weights,
+            &options(BootstrapWeights::Webb, 9999, 7),
+        );
         let reference = run["p_value_without_ties"].as_f64().expect("p");
-        let se = (2.0 * reference * (1.0 - reference) / 9999.0).sqrt().max(1e-4);
+        let se = (2.0 * reference * (1.0 - reference) / 9999.0)
+            .sqrt()
+            .max(1e-4);
         assert!(
             (b.p_value - reference).abs() <= 4.0 * se,
             "{panel}: {} vs wildboottest {reference} (MC se {se:.4})",
@@ -265,13 +271,19 @@ fn weights_of_the_wrong_length_or_negative_are_refused() {
     };
     assert!(matches!(
         run(&case.weights[1..]),
-        Err(WildBootstrapError::InvalidOption { name: "weights", .. })
+        Err(WildBootstrapError::InvalidOption {
+            name: "weights",
+            ..
+        })
     ));
     let mut negative = case.weights.clone();
     negative[3] = -1.0;
     assert!(matches!(
         run(&negative),
-        Err(WildBootstrapError::InvalidOption { name: "weights", .. })
+        Err(WildBootstrapError::InvalidOption {
+            name: "weights",
+            ..
+        })
     ));
 }
 

@@ -686,7 +686,10 @@ fn nested_projection(
     // (E'E)⁺ by its eigen-decomposition: the other fixed effects are collinear with the
     // nested one (each sums to it), so E'E is singular.
     let eigen = nalgebra::SymmetricEigen::new(ete);
-    let largest = eigen.eigenvalues.iter().fold(0.0f64, |a, &b| a.max(b.abs()));
+    let largest = eigen
+        .eigenvalues
+        .iter()
+        .fold(0.0f64, |a, &b| a.max(b.abs()));
     let mut inverse = DMatrix::<f64>::zeros(l_n, l_n);
     for (j, &lambda) in eigen.eigenvalues.iter().enumerate() {
         if lambda > 1e-10 * largest {
