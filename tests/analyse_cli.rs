@@ -88,7 +88,8 @@ fn demo_writes_the_results_folder_with_a_manifest() {
         serde_json::from_slice(&files["manifest.json"]).expect("json");
     assert_eq!(manifest["seed"], 2026);
     let inputs = manifest["inputs"].as_array().expect("inputs");
-    assert_eq!(inputs.len(), 5);
+    // The five extract tables and the participation table.
+    assert_eq!(inputs.len(), 6);
     for input in inputs {
         assert_eq!(input["sha256"].as_str().map(str::len), Some(64));
         assert!(input["rows"].as_u64().is_some_and(|r| r > 0));
@@ -169,7 +170,7 @@ fn no_person_id_and_no_small_count_reaches_the_outputs() {
         };
         for text in &tables {
             // Label columns (waves, levels, terms) hold names, not counts.
-            const LABELS: [&str; 17] = [
+            const LABELS: [&str; 21] = [
                 "variable",
                 "level",
                 "statistic",
@@ -184,17 +185,34 @@ fn no_person_id_and_no_small_count_reaches_the_outputs() {
                 "sample",
                 "period",
                 "wave",
+                // Participation: the follow-up month of the dose-response rows, and their
+                // mean changes, which can be whole numbers (a mean change of exactly 1).
+                "months",
+                "estimate",
+                "conf_low",
+                "conf_high",
                 // Robustness: θ and E-values are ratios, not counts.
                 "theta",
                 "e_value",
                 "e_value_ci",
             ];
-            let header: Vec<&str> = text.lines().next().unwrap_or_default().split(',').collect();
-            for line in text.lines().skip(1) {
-                let cells = line
-                    .split(',')
+            // Parsed as CSV: a quoted label may hold a comma ("loneliness (UCLA-3, 3–9)").
+            let mut reader = csv::ReaderBuilder::new()
+                .flexible(true)
+                .from_reader(text.as_bytes());
+            let header: Vec<String> = reader
+                .headers()
+                .expect("header")
+                .iter()
+                .map(String::from)
+                .collect();
+            for record in reader.records() {
+                let record = record.expect("record");
+                let line: Vec<&str> = record.iter().collect();
+                let cells = record
+                    .iter()
                     .zip(&header)
-                    .filter(|(_, h)| !LABELS.contains(h))
+                    .filter(|(_, h)| !LABELS.contains(&h.as_str()))
                     .map(|(c, _)| c);
                 for cell in cells {
                     if let Ok(n) = cell.parse::<u64>() {
@@ -941,8 +959,9 @@ fn the_report_is_self_contained_and_complete() {
                 .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "svg"))
         })
         .count();
-    // flow, love plot, PS distribution, 2 per outcome group, 1 per survey outcome.
-    assert_eq!(svgs, 12);
+    // flow, love plot, PS distribution, 2 per outcome group, 1 per survey outcome, and
+    // the forest plot of the robustness section.
+    assert_eq!(svgs, 13);
     assert_eq!(html.matches("<figure").count(), svgs);
     assert_eq!(html.matches("<svg").count(), svgs);
     for section in [
@@ -954,6 +973,10 @@ fn the_report_is_self_contained_and_complete() {
         "Loneliness and quality of life",
         "responses, % of referred",
         "Sensitivity analyses",
+        "figure-forest",
+        "wild cluster bootstrap",
+        "Participation in the services referred to",
+        "test for linear trend",
         "caliper 0.1 SD of the logit",
         "1:1 matching",
         "complete cases",

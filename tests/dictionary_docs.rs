@@ -29,7 +29,14 @@ fn dictionary_json_lists_every_table_and_column() {
     let names: Vec<&str> = tables.iter().filter_map(|t| t["name"].as_str()).collect();
     assert_eq!(
         names,
-        ["persons", "covariates", "referrals", "contacts", "proms"]
+        [
+            "persons",
+            "covariates",
+            "referrals",
+            "contacts",
+            "proms",
+            "participation"
+        ]
     );
     for t in tables {
         for c in t["columns"].as_array().expect("columns") {

@@ -56,6 +56,7 @@ fn same_seed_gives_byte_identical_files_in_both_formats() {
             format!("contacts.{ext}"),
             format!("covariates.{ext}"),
             "extract.toml".into(),
+            format!("participation.{ext}"),
             format!("persons.{ext}"),
             format!("proms.{ext}"),
             format!("referrals.{ext}"),

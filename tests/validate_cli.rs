@@ -124,7 +124,8 @@ fn simulated_extracts_are_valid() {
     let json = validate(simulated(), &["--json"]);
     let report: serde_json::Value = serde_json::from_str(&json.stdout).expect("json report");
     assert_eq!(report["valid"], true);
-    assert_eq!(report["files"].as_array().map(Vec::len), Some(5));
+    // The five extract tables and the participation table.
+    assert_eq!(report["files"].as_array().map(Vec::len), Some(6));
 }
 
 #[test]
@@ -431,7 +432,14 @@ fn every_problem_is_reported_not_just_the_first() {
 #[test]
 fn semicolons_decimal_commas_and_bom_are_accepted() {
     let dir = copy_extracts("danish-csv");
-    for table in ["persons", "covariates", "referrals", "contacts", "proms"] {
+    for table in [
+        "persons",
+        "covariates",
+        "referrals",
+        "contacts",
+        "proms",
+        "participation",
+    ] {
         let path = dir.join(format!("{table}.csv"));
         let t = Csv::read(&path);
         let vas = t.header.iter().position(|h| h == "eq5d_vas");
@@ -485,4 +493,60 @@ fn parquet_extracts_validate_like_csv() {
     let run = validate(&dir, &[]);
     assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("persons.parquet"));
+}
+
+#[test]
+fn participation_of_a_person_who_was_not_referred() {
+    let dir = copy_extracts("participation-not-referred");
+    let referrals = Csv::read(&dir.join("referrals.csv"));
+    let referred: std::collections::HashSet<&str> =
+        referrals.rows.iter().map(|r| r[0].as_str()).collect();
+    let persons = Csv::read(&dir.join("persons.csv"));
+    let outsider = persons
+        .rows
+        .iter()
+        .map(|r| r[0].clone())
+        .find(|id| !referred.contains(id.as_str()))
+        .expect("a person who was not referred");
+    let mut t = Csv::read(&dir.join("participation.csv"));
+    t.rows[1][0] = outsider;
+    t.write(&dir.join("participation.csv"));
+    assert_rejected(
+        &dir,
+        "participation-not-referred",
+        "participation.csv, row 3, column person_id",
+    );
+}
+
+#[test]
+fn dropout_reason_on_a_three_month_row() {
+    let dir = copy_extracts("participation-wave");
+    let mut t = Csv::read(&dir.join("participation.csv"));
+    let (wave, reason) = (t.col("wave"), t.col("dropout_reason"));
+    let row = t
+        .rows
+        .iter()
+        .position(|r| r[wave] == "3")
+        .expect("a 3-month row");
+    t.rows[row][reason] = "other".into();
+    t.write(&dir.join("participation.csv"));
+    assert_rejected(
+        &dir,
+        "participation-wrong-wave",
+        &format!("participation.csv, row {}, column dropout_reason", row + 2),
+    );
+}
+
+#[test]
+fn unknown_participation_frequency_code() {
+    let dir = copy_extracts("participation-code");
+    let mut t = Csv::read(&dir.join("participation.csv"));
+    let c = t.col("participation_frequency");
+    t.rows[0][c] = "always".into();
+    t.write(&dir.join("participation.csv"));
+    assert_rejected(
+        &dir,
+        "unknown-code",
+        "participation.csv, row 2, column participation_frequency",
+    );
 }

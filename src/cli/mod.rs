@@ -165,6 +165,9 @@ pub struct ExtractArgs {
     /// The proms (survey) table.
     #[arg(long, value_name = "FILE")]
     pub proms: Option<PathBuf>,
+    /// The participation table (optional: participation frequency, services, dropout).
+    #[arg(long, value_name = "FILE")]
+    pub participation: Option<PathBuf>,
     /// First day of the extract period (ISO date); default from extract.toml in the folder.
     #[arg(long, value_name = "DATE", requires = "extract_end")]
     pub extract_start: Option<String>,
@@ -190,6 +193,7 @@ impl ExtractArgs {
             (TableName::Referrals, &self.referrals),
             (TableName::Contacts, &self.contacts),
             (TableName::Proms, &self.proms),
+            (TableName::Participation, &self.participation),
         ] {
             if let Some(f) = file {
                 paths.files.insert(table, f.clone());

@@ -46,6 +46,11 @@ pub struct SimulateArgs {
         allow_negative_numbers = true
     )]
     frailty_selection: f64,
+    /// Scale the weights of prior use in the selection into referral (1: the default
+    /// weights; 0: referral does not depend on prior use), e.g. to check what the
+    /// dependence does to the placebo index dates.
+    #[arg(long, default_value_t = 1.0, value_name = "S")]
+    prior_use_selection: f64,
     #[arg(long, value_enum, default_value = "csv")]
     format: Format,
     /// Replace extract files already in the folder.
@@ -63,6 +68,7 @@ pub fn run(args: SimulateArgs, globals: Globals) -> anyhow::Result<ExitCode> {
         pool: args.pool,
         seed: args.seed,
         frailty_selection: args.frailty_selection,
+        prior_use_selection: args.prior_use_selection,
     };
     let started = Instant::now();
     let mut sim = simulate(&config).map_err(|e| InputError(e.to_string()))?;
@@ -92,6 +98,7 @@ pub fn run(args: SimulateArgs, globals: Globals) -> anyhow::Result<ExitCode> {
         (TableName::Referrals, &mut sim.referrals),
         (TableName::Contacts, &mut sim.contacts),
         (TableName::Proms, &mut sim.proms),
+        (TableName::Participation, &mut sim.participation),
     ] {
         let path = out.join(format!("{table}.{}", format.extension()));
         // A stale file of the other format would make the folder ambiguous.

@@ -1,4 +1,4 @@
-//! The data dictionary: the machine-readable definition of the five extract tables.
+//! The data dictionary: the machine-readable definition of the six extract tables.
 //!
 //! The TOML files in `data-dictionary/` are embedded in the binary, so an installed
 //! `shine` needs no files beside it. The reader, the validator, the simulator and the
@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-/// The five extract tables, in the order they are read and reported.
+/// The six extract tables, in the order they are read and reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TableName {
@@ -20,15 +20,18 @@ pub enum TableName {
     Referrals,
     Contacts,
     Proms,
+    /// The registered participation and dropout outcomes (optional).
+    Participation,
 }
 
 impl TableName {
-    pub const ALL: [TableName; 5] = [
+    pub const ALL: [TableName; 6] = [
         TableName::Persons,
         TableName::Covariates,
         TableName::Referrals,
         TableName::Contacts,
         TableName::Proms,
+        TableName::Participation,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -38,6 +41,7 @@ impl TableName {
             TableName::Referrals => "referrals",
             TableName::Contacts => "contacts",
             TableName::Proms => "proms",
+            TableName::Participation => "participation",
         }
     }
 
@@ -220,13 +224,13 @@ impl Table {
     }
 }
 
-/// The whole dictionary: the five tables in [`TableName::ALL`] order.
+/// The whole dictionary: the six tables in [`TableName::ALL`] order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Dictionary {
     pub tables: Vec<Table>,
 }
 
-const EMBEDDED: [(TableName, &str); 5] = [
+const EMBEDDED: [(TableName, &str); 6] = [
     (
         TableName::Persons,
         include_str!("../../data-dictionary/persons.toml"),
@@ -246,6 +250,10 @@ const EMBEDDED: [(TableName, &str); 5] = [
     (
         TableName::Proms,
         include_str!("../../data-dictionary/proms.toml"),
+    ),
+    (
+        TableName::Participation,
+        include_str!("../../data-dictionary/participation.toml"),
     ),
 ];
 
@@ -304,9 +312,10 @@ impl Dictionary {
                  Edit the TOML files beside this one and regenerate. -->\n\n",
             );
             out.push_str(
-                "The extracts are five tables, as CSV (UTF-8, with or without BOM; comma or \
+                "The extracts are six tables, as CSV (UTF-8, with or without BOM; comma or \
                  semicolon delimiter; `.` or `,` as decimal mark; ISO dates YYYY-MM-DD) or \
-                 Parquet, named `persons`, `covariates`, `referrals`, `contacts` and `proms`. \
+                 Parquet, named `persons`, `covariates`, `referrals`, `contacts`, `proms` and \
+                 `participation` (the last two optional). \
                  In every column an empty field and `NA` mean missing; some columns have further \
                  missing-value codes. Booleans are `true`/`false` or `1`/`0`.\n\n",
             );
@@ -436,7 +445,7 @@ mod tests {
     #[test]
     fn embedded_dictionary_is_valid() {
         let d = Dictionary::load_embedded().expect("embedded dictionary parses");
-        assert_eq!(d.tables.len(), 5);
+        assert_eq!(d.tables.len(), 6);
         for (i, t) in TableName::ALL.iter().enumerate() {
             assert_eq!(d.tables[i].name, t.as_str());
             assert_eq!(d.table(*t).name, t.as_str());

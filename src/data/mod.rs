@@ -8,6 +8,7 @@ pub mod dictionary;
 pub mod formats;
 pub mod instruments;
 pub mod panel;
+pub mod participation;
 pub mod problems;
 pub mod read;
 pub mod score;

@@ -45,6 +45,8 @@ pub enum ProblemKind {
     EventBeforeBirth,
     EventAfterDeath,
     OutsideExtractPeriod,
+    ParticipationNotReferred,
+    ParticipationWrongWave,
     // Warnings from here on.
     UnknownColumn,
     OptionalTableMissing,
@@ -106,6 +108,8 @@ impl ProblemKind {
             EventBeforeBirth => "date before the person's birth",
             EventAfterDeath => "date after the person's death",
             OutsideExtractPeriod => "date outside the extract period",
+            ParticipationNotReferred => "participation recorded for a person who was not referred",
+            ParticipationWrongWave => "service type or dropout reason outside the 9-month wave",
             UnknownColumn => "column not in the data dictionary (ignored)",
             OptionalTableMissing => "optional table not found",
             ExtractPeriodUnknown => "extract period not given: dates not checked against it",

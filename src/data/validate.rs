@@ -232,6 +232,9 @@ pub fn validate(paths: &ExtractPaths, period: Option<ExtractPeriod>) -> Validati
         let explicit = paths.files.get(&table).map(PathBuf::as_path);
         let path = match read::locate(paths.folder.as_deref(), explicit, table) {
             Ok(Some(path)) => path,
+            // Without the participation table its results are left out, silently: most
+            // register extracts have no such table.
+            Ok(None) if table == TableName::Participation => continue,
             Ok(None) => {
                 let (kind, message) = if OPTIONAL_TABLES.contains(&table) {
                     (
@@ -305,7 +308,11 @@ pub fn validate(paths: &ExtractPaths, period: Option<ExtractPeriod>) -> Validati
     Validation { report, extracts }
 }
 
-fn push_capped(problems: &mut Problems, kind: ProblemKind, problem: impl FnOnce() -> Problem) {
+pub(super) fn push_capped(
+    problems: &mut Problems,
+    kind: ProblemKind,
+    problem: impl FnOnce() -> Problem,
+) {
     if problems.examples_full(kind) {
         problems.count_more(kind, 1);
     } else {
@@ -313,11 +320,11 @@ fn push_capped(problems: &mut Problems, kind: ProblemKind, problem: impl FnOnce(
     }
 }
 
-fn str_col<'a>(frame: &'a DataFrame, name: &str) -> Option<&'a StringChunked> {
+pub(super) fn str_col<'a>(frame: &'a DataFrame, name: &str) -> Option<&'a StringChunked> {
     frame.column(name).ok()?.as_materialized_series().str().ok()
 }
 
-fn i64_col<'a>(frame: &'a DataFrame, name: &str) -> Option<&'a Int64Chunked> {
+pub(super) fn i64_col<'a>(frame: &'a DataFrame, name: &str) -> Option<&'a Int64Chunked> {
     frame.column(name).ok()?.as_materialized_series().i64().ok()
 }
 
@@ -532,6 +539,10 @@ fn check_across_tables(
     if let Some(covariates) = extracts.get(TableName::Covariates) {
         check_persons_known(covariates, &lives, problems);
         check_referred_have_covariates(covariates, &referral_dates, extracts, problems);
+    }
+    if let Some(participation) = extracts.get(TableName::Participation) {
+        check_persons_known(participation, &lives, problems);
+        super::participation::check_participation(participation, &referral_dates, problems);
     }
 }
 

@@ -12,6 +12,7 @@ use crate::data::score::{score_proms, ScoreOptions, ScoreTableError};
 use crate::data::validate::{validate, ExtractPaths, ExtractPeriod, ValidationReport};
 use crate::pipeline::did_stage::{did_each, DidScope, DidStageError, OutcomeSet};
 use crate::pipeline::mixed_stage::{survey_stage, SurveyStageError};
+use crate::pipeline::participation::participation_stage;
 use crate::pipeline::progress::{Progress, Stage};
 use crate::pipeline::propensity::{table_one_of, PropensityError};
 use crate::pipeline::risk_set::{
@@ -286,6 +287,11 @@ fn run_analysis(
                         } else {
                             0
                         },
+                        linear_bootstrap: if main_analysis {
+                            shared.plan.linear_bootstrap_options()
+                        } else {
+                            None
+                        },
                     };
                     let run = |scope| {
                         did_each(
@@ -434,6 +440,10 @@ pub fn analyse(
         }
         None => (Vec::new(), Vec::new(), None),
     };
+    let participation = extracts
+        .frame(TableName::Participation)
+        .map(|frame| participation_stage(frame, scored_frame.as_ref()))
+        .transpose()?;
     let (registry, stacked) = derive(extracts, plan)?;
     stage.finish();
 
@@ -499,6 +509,7 @@ pub fn analyse(
         table_one: matched.table_one,
         rates: matched.rates,
         matched_persons: matched_persons(&registry, &main.cohort),
+        participation,
         main,
         sensitivity,
     })

@@ -7,7 +7,7 @@
 use crate::data::dictionary::TableName;
 use crate::data::validate::{ExtractMetadata, ExtractPaths, ExtractPeriod};
 
-const FILES: [(TableName, &str, &[u8]); 5] = [
+const FILES: [(TableName, &str, &[u8]); 6] = [
     (
         TableName::Persons,
         "examples/demo/persons.csv",
@@ -32,6 +32,11 @@ const FILES: [(TableName, &str, &[u8]); 5] = [
         TableName::Proms,
         "examples/demo/proms.csv",
         include_bytes!("../../examples/demo/proms.csv"),
+    ),
+    (
+        TableName::Participation,
+        "examples/demo/participation.csv",
+        include_bytes!("../../examples/demo/participation.csv"),
     ),
 ];
 

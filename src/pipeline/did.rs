@@ -8,7 +8,8 @@ use polars::prelude::DataFrame;
 use crate::data::table::to_dataset;
 use crate::stats::design::{fixed_effect_codes, model_matrix, ColumnData, DataSet};
 use crate::stats::fixest::{
-    fit_fe, wild_cluster_bootstrap, FeError, FeFamily, FeFit, FeModel, Vcov, WildBootstrapOptions,
+    fit_fe, wild_cluster_bootstrap_weighted, FeError, FeFamily, FeFit, FeModel, Vcov,
+    WildBootstrapOptions,
 };
 use crate::stats::formula::{Expr, Formula, RefValue};
 
@@ -191,6 +192,7 @@ fn fit_did_data(data: &DataSet, spec: &DidSpec) -> Result<DidResult, FitError> {
             &design,
             &fixed_effects,
             offset.as_deref(),
+            weights.as_deref(),
             &vcov,
             &mut coefficients,
         )?),
@@ -254,17 +256,13 @@ fn bootstrap_coefficients(
     design: &crate::stats::design::Design,
     fixed_effects: &[(String, Vec<u32>)],
     offset: Option<&[f64]>,
+    weights: Option<&[f64]>,
     vcov: &Vcov,
     coefficients: &mut [DidCoefficient],
 ) -> Result<BootstrapInfo, FitError> {
     if spec.family != FeFamily::Gaussian {
         return Err(FitError::Input(
             "the wild cluster bootstrap is for least squares (--family gaussian); the Poisson score bootstrap is not available".into(),
-        ));
-    }
-    if spec.weights.is_some() {
-        return Err(FitError::Input(
-            "the wild cluster bootstrap does not take --weights".into(),
         ));
     }
     let (cluster_name, cluster) =
@@ -282,13 +280,15 @@ fn bootstrap_coefficients(
         };
     let mut info = None;
     for c in coefficients.iter_mut() {
-        let b = wild_cluster_bootstrap(
+        // With --weights, the WCR of the weighted fit (the unweighted WCR on √w-scaled data).
+        let b = wild_cluster_bootstrap_weighted(
             fit,
             y,
             &design.x,
             &design.column_names,
             fixed_effects,
             offset,
+            weights,
             cluster,
             &c.coefficient.term,
             options,

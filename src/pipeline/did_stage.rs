@@ -13,6 +13,7 @@
 
 use nalgebra::DMatrix;
 
+use super::did_bootstrap::linear_wild_bootstrap;
 use super::robustness::{negative_binomial_rate_ratio, rate_ratio_e_value};
 use crate::data::cohort::Registry;
 use crate::data::panel::{person_periods, Panel, PanelMember, PanelWindow};
@@ -20,7 +21,7 @@ use crate::plan::ClusterBy;
 use crate::results::cohort::{Group, MatchedCohort};
 use crate::results::did::{DidCoefficient, PretrendTest};
 use crate::results::outcomes::{EventPoint, NegativeBinomial, OutcomeDid, Placebo, RawRate};
-use crate::stats::fixest::{fit_fe, FeFamily, FeFit, FeModel, Vcov};
+use crate::stats::fixest::{fit_fe, FeFamily, FeFit, FeModel, Vcov, WildBootstrapOptions};
 
 #[derive(Debug, thiserror::Error)]
 #[error("difference-in-differences, {outcome}: {message}")]
@@ -37,6 +38,8 @@ pub struct DidScope {
     pub negative_binomial: bool,
     /// The placebo index date this many periods back; 0 for none.
     pub placebo_periods: i32,
+    /// The wild cluster bootstrap of the linear DiD, when asked for.
+    pub linear_bootstrap: Option<WildBootstrapOptions>,
 }
 
 /// The outcome groups or the negative-control outcomes of the registry.
@@ -104,16 +107,40 @@ pub fn did_each(
                     ))
                 }),
             );
+            let first = |f: &FeFit, poisson: bool| {
+                f.coefficients
+                    .first()
+                    .map(|c| DidCoefficient::new(c.clone(), poisson))
+                    .ok_or_else(|| err("treated_post was dropped as collinear".into()))
+            };
             let did = fit(
                 treated_post.clone(),
                 vec!["treated_post".into()],
                 FeFamily::Poisson,
             )?;
             let linear = fit(
-                treated_post,
+                treated_post.clone(),
                 vec!["treated_post".into()],
                 FeFamily::Gaussian,
             )?;
+            let mut linear_coefficient = first(&linear, false)?;
+            let linear_bootstrap = match &scope.linear_bootstrap {
+                Some(options) => Some(
+                    linear_wild_bootstrap(
+                        &panel,
+                        &members,
+                        &weights,
+                        &linear,
+                        &treated_post,
+                        cluster,
+                        window,
+                        options,
+                        &mut linear_coefficient,
+                    )
+                    .map_err(|e| err(format!("wild cluster bootstrap of the linear DiD: {e}")))?,
+                ),
+                None => None,
+            };
 
             let periods: Vec<i32> = (-window.periods_before..window.periods_after)
                 .filter(|&p| p != -1)
@@ -173,12 +200,6 @@ pub fn did_each(
                     chi_squared_p_value: w.chi_squared_p_value,
                 })
             };
-            let first = |f: &FeFit, poisson: bool| {
-                f.coefficients
-                    .first()
-                    .map(|c| DidCoefficient::new(c.clone(), poisson))
-                    .ok_or_else(|| err("treated_post was dropped as collinear".into()))
-            };
             let rate_ratio = first(&did, true)?;
             let negative_binomial = scope.negative_binomial.then(|| {
                 match negative_binomial_rate_ratio(&panel, &members, &weights) {
@@ -217,7 +238,8 @@ pub fn did_each(
                 negative_binomial,
                 placebo,
                 rate_ratio,
-                linear: first(&linear, false)?,
+                linear: linear_coefficient,
+                linear_bootstrap,
                 event_study,
                 pretrend_test,
                 n_obs: did.n_obs,
@@ -290,30 +312,8 @@ fn fit_panel(
     cluster: ClusterBy,
     window: PanelWindow,
 ) -> Result<FeFit, crate::stats::fixest::FeError> {
-    let n = panel.member.len();
-    let fixed_effects = vec![
-        ("member".to_string(), panel.member.clone()),
-        (
-            "period".to_string(),
-            panel
-                .period
-                .iter()
-                .map(|&p| (p + window.periods_before) as u32)
-                .collect(),
-        ),
-    ];
-    let clusters = match cluster {
-        ClusterBy::MatchedSet => (
-            "matched_set".to_string(),
-            panel
-                .member
-                .iter()
-                .map(|&m| members[m as usize].matched_set)
-                .collect(),
-        ),
-        ClusterBy::Person => ("person".to_string(), panel.member.clone()),
-    };
-    let vcov = Vcov::Cluster(vec![clusters]);
+    let fixed_effects = panel_fixed_effects(panel, window);
+    let vcov = Vcov::Cluster(vec![panel_clusters(panel, members, cluster)]);
     let model = FeModel::new(family);
     let weight: Vec<f64> = panel
         .member
@@ -335,8 +335,7 @@ fn fit_panel(
             )
         }
         FeFamily::Gaussian => {
-            let rate: Vec<f64> = (0..n).map(|i| panel.count[i] / panel.exposure[i]).collect();
-            let weight: Vec<f64> = (0..n).map(|i| weight[i] * panel.exposure[i]).collect();
+            let (rate, weight) = linear_outcome(panel, &weight);
             fit_fe(
                 &rate,
                 &x,
@@ -349,6 +348,49 @@ fn fit_panel(
             )
         }
     }
+}
+
+/// The panel's fixed effects: member and period.
+pub(super) fn panel_fixed_effects(panel: &Panel, window: PanelWindow) -> Vec<(String, Vec<u32>)> {
+    vec![
+        ("member".to_string(), panel.member.clone()),
+        (
+            "period".to_string(),
+            panel
+                .period
+                .iter()
+                .map(|&p| (p + window.periods_before) as u32)
+                .collect(),
+        ),
+    ]
+}
+
+/// The clusters of the standard errors: each row's matched set or person.
+pub(super) fn panel_clusters(
+    panel: &Panel,
+    members: &[PanelMember],
+    cluster: ClusterBy,
+) -> (String, Vec<u32>) {
+    match cluster {
+        ClusterBy::MatchedSet => (
+            "matched_set".to_string(),
+            panel
+                .member
+                .iter()
+                .map(|&m| members[m as usize].matched_set)
+                .collect(),
+        ),
+        ClusterBy::Person => ("person".to_string(), panel.member.clone()),
+    }
+}
+
+/// The linear DiD's outcome and weights: the rate per period, weighted by exposure
+/// times the row's matching weight.
+pub(super) fn linear_outcome(panel: &Panel, row_weights: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    let n = panel.member.len();
+    let rate = (0..n).map(|i| panel.count[i] / panel.exposure[i]).collect();
+    let weight = (0..n).map(|i| row_weights[i] * panel.exposure[i]).collect();
+    (rate, weight)
 }
 
 /// Contacts per person per period by group and period: sums of (weighted) contacts over

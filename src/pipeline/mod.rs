@@ -4,12 +4,14 @@
 pub mod analyse;
 pub mod demo;
 pub mod did;
+pub mod did_bootstrap;
 pub mod did_stage;
 pub mod emmeans;
 pub mod fit_error;
 pub mod matching;
 pub mod mixed;
 pub mod mixed_stage;
+pub mod participation;
 pub mod progress;
 pub mod propensity;
 pub mod referred_responses;

@@ -127,6 +127,9 @@ impl Default for Outcomes {
             periods_before: w.periods_before,
             periods_after: w.periods_after,
             cluster: ClusterBy::MatchedSet,
+            linear_bootstrap: super::file::LinearBootstrap::Wild,
+            bootstrap_weights: super::file::BootstrapWeights::Rademacher,
+            bootstrap_reps: 9_999,
             groups: crate::data::cohort::default_outcome_groups()
                 .into_iter()
                 .map(|g| OutcomeGroupPlan {

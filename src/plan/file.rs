@@ -6,6 +6,16 @@ use serde::{Deserialize, Serialize};
 
 use super::{ClusterBy, SurveyErrors};
 use crate::data::instruments::ValueSet;
+pub use crate::stats::fixest::BootstrapWeights;
+
+/// Whether the linear DiD of `analyse` gets wild cluster bootstrap intervals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinearBootstrap {
+    /// The restricted wild cluster bootstrap (WCR), clustered as the standard errors.
+    Wild,
+    None,
+}
 
 /// The whole plan file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -80,6 +90,12 @@ pub struct Outcomes {
     pub periods_after: i32,
     /// `matched_set` or `person`.
     pub cluster: ClusterBy,
+    /// The wild cluster bootstrap (WCR) of the linear DiD: `wild` or `none`.
+    pub linear_bootstrap: LinearBootstrap,
+    /// `rademacher`, `webb` or `mammen`.
+    pub bootstrap_weights: BootstrapWeights,
+    /// Bootstrap draws B (all 2^G sign vectors instead when 2^G ≤ B, Rademacher).
+    pub bootstrap_reps: usize,
     pub groups: Vec<OutcomeGroupPlan>,
     /// Outcomes the programme cannot plausibly change, analysed exactly as the outcome
     /// groups; their rate ratios should be near 1.

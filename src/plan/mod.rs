@@ -19,7 +19,10 @@ use crate::data::instruments::{Prorate, ValueSet};
 use crate::data::panel::PanelWindow;
 use crate::stats::formula::Formula;
 
-pub use file::{Disclosure, Eligibility, OutcomeGroupPlan, Outcomes, PlanFile};
+pub use file::{
+    BootstrapWeights, Disclosure, Eligibility, LinearBootstrap, OutcomeGroupPlan, Outcomes,
+    PlanFile,
+};
 pub use read::PlanError;
 
 /// The default plan, as `shine plan` prints it. A test checks that it parses to
@@ -254,6 +257,19 @@ impl Plan {
             periods_before: self.outcomes.periods_before,
             periods_after: self.outcomes.periods_after,
         }
+    }
+
+    /// The wild cluster bootstrap of the linear DiD, seeded with the plan's seed, or
+    /// `None` when the plan turns it off.
+    pub fn linear_bootstrap_options(&self) -> Option<crate::stats::fixest::WildBootstrapOptions> {
+        (self.outcomes.linear_bootstrap == LinearBootstrap::Wild).then_some(
+            crate::stats::fixest::WildBootstrapOptions {
+                weights: self.outcomes.bootstrap_weights,
+                reps: self.outcomes.bootstrap_reps,
+                seed: self.seed,
+                confidence_level: 0.95,
+            },
+        )
     }
 
     /// The main analysis.

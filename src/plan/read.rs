@@ -339,6 +339,12 @@ fn check_outcomes(o: &Outcomes) -> Result<(), String> {
         &o.negative_controls,
         &o.groups,
     )?;
+    if o.bootstrap_reps == 0 {
+        return bad(
+            "outcomes.bootstrap_reps",
+            "must be at least 1 bootstrap draw".into(),
+        );
+    }
     if !(0..o.periods_before).contains(&o.placebo_periods) {
         return bad(
             "outcomes.placebo_periods",

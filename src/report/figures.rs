@@ -20,6 +20,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
+mod forest;
+pub use forest::{forest_plot, ForestPanel, ForestRow, LinearIntervals, RowKind};
+
 const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 const FAMILY: &str = "sans-serif";
 

@@ -251,6 +251,13 @@ impl Report<'_> {
                 SurveyErrors::ModelKenwardRoger => "model-based standard errors and degrees of freedom with the Kenward-Roger small-sample adjustment (Kenward and Roger 1997; Halekoh and Højsgaard 2014)",
             },
         );
+        if let Some(b) = p.linear_bootstrap_options() {
+            let _ = write!(
+                text,
+                "The linear difference-in-differences (contacts per person per 30 days, weighted by exposure and the matching weights) was also tested with the restricted wild cluster bootstrap (null imposed; Cameron, Gelbach and Miller 2008; Roodman et al. 2019), clustered as its standard errors, with {:?} weights and {} draws, the interval by test inversion; the weighted model was bootstrapped as least squares on data multiplied by the square root of the weights. ",
+                b.weights, b.reps
+            );
+        }
         let _ = write!(
             text,
             "Analyses were run with {} ({DEPENDENCIES}); the propensity model, matching, fixed-effects regression and mixed models reproduce R's glm and MatchIt (Ho et al. 2011), fixest (Bergé 2018) and lme4/lmerTest (Bates et al. 2015) to numerical precision on reference data sets. Seed {}.",
@@ -310,6 +317,7 @@ impl Report<'_> {
             );
         }
         self.push_table(&mut out, "did_linear");
+        self.push_table(&mut out, "did_linear_bootstrap");
         self.push_table(&mut out, "naive_vs_matched");
 
         out.push_str("<h2 id=\"survey\">Loneliness and quality of life</h2>\n");
@@ -326,9 +334,17 @@ impl Report<'_> {
             );
         }
 
+        self.push_table(&mut out, "participation");
+        self.push_table(&mut out, "participation_dose_response");
+
         out.push_str("<h2 id=\"sensitivity\">Sensitivity analyses</h2>\n");
         self.push_table(&mut out, "sensitivity");
         self.push_table(&mut out, "robustness");
+        self.push_figure(
+            &mut out,
+            "forest",
+            "Every estimate of each outcome: the main rate ratio, each sensitivity analysis, the negative binomial model and the placebo index date (expected 1) on a log scale with 95% CI and the E-values of the main estimate and of its CI limit closer to 1; below each outcome, the linear DiD with its cluster-robust (CR1) and wild cluster bootstrap 95% intervals and the bootstrap p-value; last, the negative-control outcomes (expected 1).",
+        );
         self.push_table(&mut out, "negative_controls");
 
         out.push_str("<h2 id=\"methods\">Methods</h2>\n");

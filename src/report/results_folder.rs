@@ -78,7 +78,7 @@ fn tables(results: &AnalysisResults) -> Vec<ResultTable> {
     let threshold = results.plan.disclosure.threshold;
     let main = &results.main;
     let cohort = &*main.cohort;
-    vec![
+    let mut tables = vec![
         extract_counts_table(&results.counts),
         flow_table(&cohort.flow, main.settings.ratio),
         table_one_table(
@@ -99,7 +99,17 @@ fn tables(results: &AnalysisResults) -> Vec<ResultTable> {
         did_report::survey_change_table(&main.survey),
         sensitivity_table(main, &results.sensitivity),
         score_count_table(&results.score_counts),
-    ]
+    ];
+    if let Some(p) = &results.participation {
+        tables.push(super::participation::participation_table(p, threshold));
+        tables.push(super::participation::dose_response_table(p, threshold));
+    }
+    tables.extend(super::forest::linear_bootstrap_table(
+        &main.did,
+        &main.negative_controls,
+        main.settings.cluster,
+    ));
+    tables
 }
 
 /// The figures of the results folder, each with its file name (without extension).
@@ -136,6 +146,9 @@ fn figures(results: &AnalysisResults) -> Result<Vec<(String, Figure)>, FigureErr
             format!("trajectory_{}", o.outcome),
             did_report::trajectory_figure(o)?,
         ));
+    }
+    if let Some(forest) = super::forest::forest_figure(main, &results.sensitivity)? {
+        figures.push(("forest".into(), forest));
     }
     Ok(figures)
 }

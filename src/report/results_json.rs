@@ -36,6 +36,10 @@ pub fn results_json(results: &AnalysisResults) -> Result<String, serde_json::Err
         survey_by_wave: suppress_waves(&results.survey_by_wave, threshold),
         score_counts: &results.score_counts,
         validation: &results.validation,
+        participation: results
+            .participation
+            .as_ref()
+            .map(|p| super::participation::suppress_small_means(p, threshold)),
     };
     let mut value = serde_json::to_value(&json)?;
     super::disclosure::json::suppress(&mut value, threshold);

@@ -143,6 +143,8 @@ pub struct AnalysisResults {
     pub rates: Vec<RateComparison>,
     /// The main analysis's matched cohort, person by person, in matched-set order.
     pub matched_persons: Vec<MatchedPerson>,
+    /// The registered participation outcomes, when the extracts hold the table.
+    pub participation: Option<super::participation::ParticipationResults>,
     pub main: AnalysisRun,
     pub sensitivity: Vec<AnalysisRun>,
 }

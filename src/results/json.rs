@@ -29,6 +29,9 @@ pub struct ResultsJson<'a> {
     pub survey_by_wave: Vec<WaveSummary>,
     pub score_counts: &'a [ScoreCount],
     pub validation: &'a ValidationSummary,
+    /// The participation outcomes, means of fewer persons than the threshold left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub participation: Option<super::participation::ParticipationResults>,
 }
 
 /// The main analysis's matching in `results.json`.

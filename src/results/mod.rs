@@ -13,5 +13,6 @@ pub mod matching;
 pub mod mixed;
 /// Difference-in-differences of the register outcomes (`shine analyse`).
 pub mod outcomes;
+pub mod participation;
 /// Survey scores by wave and the survey outcomes' mixed models (`shine analyse`).
 pub mod survey;

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::results::did::{DidCoefficient, PretrendTest};
+use crate::results::did::{BootstrapInfo, DidCoefficient, PretrendTest};
 use crate::stats::evalue::EValue;
 
 /// One event-study coefficient.
@@ -36,6 +36,9 @@ pub struct OutcomeDid {
     pub rate_ratio: DidCoefficient,
     /// The linear DiD: change in contacts per person per 30 days.
     pub linear: DidCoefficient,
+    /// The wild cluster bootstrap behind `linear`'s `boot_*` columns, when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub linear_bootstrap: Option<BootstrapInfo>,
     pub event_study: Vec<EventPoint>,
     pub pretrend_test: Option<PretrendTest>,
     pub n_obs: usize,

@@ -10,6 +10,7 @@ pub mod formula;
 pub mod glm;
 pub mod lmm;
 pub mod matching;
+pub mod participation;
 pub mod table_one;
 pub(crate) mod tail;
 pub mod vcov;

@@ -16,6 +16,9 @@ pub struct SimulationConfig {
     /// Log-weight of referral per unit of log frailty: selection on the unobserved
     /// frailty as well as on observed prior use (0 = selection on observables only).
     pub frailty_selection: f64,
+    /// Multiplies the log-weights of prior use in the selection into referral (1 = the
+    /// default weights; 0 = referral does not depend on prior use).
+    pub prior_use_selection: f64,
 }
 
 impl Default for SimulationConfig {
@@ -25,6 +28,7 @@ impl Default for SimulationConfig {
             pool: 20_000,
             seed: 1,
             frailty_selection: 0.0,
+            prior_use_selection: 1.0,
         }
     }
 }
@@ -37,6 +41,9 @@ pub struct SimulatedExtracts {
     pub referrals: DataFrame,
     pub contacts: DataFrame,
     pub proms: DataFrame,
+    /// The registered participation outcomes (own random stream: the other tables are
+    /// those of the same seed without it).
+    pub participation: DataFrame,
     /// True effects and data-generating parameters (written as `truth.json`).
     pub truth: Truth,
 }

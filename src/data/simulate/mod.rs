@@ -100,6 +100,7 @@ mod calibration;
 mod config;
 mod contacts;
 mod parameters;
+mod participation;
 mod population;
 mod selection;
 mod streams;
@@ -164,6 +165,12 @@ fn simulate_with_state(
             "the comparison pool must hold at least 1 person".into(),
         ));
     }
+    if !config.prior_use_selection.is_finite() || config.prior_use_selection.abs() > 10.0 {
+        return Err(SimulateError::InvalidConfig(format!(
+            "the prior-use selection scale must be between -10 and 10, got {}",
+            config.prior_use_selection
+        )));
+    }
     if !config.frailty_selection.is_finite() || config.frailty_selection.abs() > 10.0 {
         return Err(SimulateError::InvalidConfig(format!(
             "the frailty selection weight must be between -10 and 10, got {}",
@@ -213,7 +220,12 @@ fn simulate_with_state(
     }
 
     // Referral.
-    let mut chosen = select_referred(&persons, config.referred, config.frailty_selection)?;
+    let mut chosen = select_referred(
+        &persons,
+        config.referred,
+        config.frailty_selection,
+        config.prior_use_selection,
+    )?;
     chosen.sort_unstable_by_key(|&i| rank[i]);
     let referred: Vec<(usize, i32)> = chosen
         .iter()
@@ -253,7 +265,26 @@ fn simulate_with_state(
     let covariates_df = tables::covariates_table(&ids, &persons, &order)?;
     let referrals_df = tables::referrals_table(&ids, &persons, &rank, &referred, &sources)?;
     let proms_df = tables::proms_table(&ids, &proms_rows)?;
+    let answered_waves: std::collections::HashSet<(usize, i64)> = proms_rows
+        .iter()
+        .map(|p| (p.row as usize, p.wave))
+        .collect();
+    let mut participation_rows = Vec::with_capacity(referred.len() * 2);
+    for &(i, r) in &referred {
+        let k = rank[i] as usize;
+        let answered = [3, 9].map(|wave| answered_waves.contains(&(k, wave)));
+        let mut rng = stream_rng(&key, Phase::Participation, i);
+        participation::person_participation(
+            k,
+            r,
+            persons[i].exit,
+            answered,
+            &mut rng,
+            &mut participation_rows,
+        );
+    }
     drop(proms_rows);
+    let participation_df = participation::participation_table(&ids, &participation_rows)?;
     let contacts_df = tables::contacts_table(&ids, contacts)?;
 
     let truth = build_truth(config, &shifts);
@@ -263,6 +294,7 @@ fn simulate_with_state(
         referrals: referrals_df,
         contacts: contacts_df,
         proms: proms_df,
+        participation: participation_df,
         truth,
     };
     Ok((

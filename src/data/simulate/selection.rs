@@ -23,7 +23,12 @@ pub(super) fn eligible_on(p: &Person, day: i32) -> bool {
 
 /// Log-weight of referral on `day`: observed covariates, prior use of each outcome
 /// group and, with `frailty_selection` > 0, the unobserved frailty.
-fn selection_log_weight(p: &Person, day: i32, frailty_selection: f64) -> f64 {
+fn selection_log_weight(
+    p: &Person,
+    day: i32,
+    frailty_selection: f64,
+    prior_use_selection: f64,
+) -> f64 {
     let before = &p.years[snapshot_index(day).saturating_sub(1)];
     let prior: f64 = SEL_PRIOR
         .iter()
@@ -39,7 +44,7 @@ fn selection_log_weight(p: &Person, day: i32, frailty_selection: f64) -> f64 {
         }
         + if p.psychiatric { SEL_PSYCHIATRIC } else { 0.0 }
         + if p.female { SEL_FEMALE } else { 0.0 }
-        + prior
+        + prior_use_selection * prior
         + frailty_selection * p.frailty.ln()
 }
 
@@ -49,6 +54,7 @@ pub(super) fn select_referred(
     persons: &[Person],
     referred: usize,
     frailty_selection: f64,
+    prior_use_selection: f64,
 ) -> Result<Vec<usize>, SimulateError> {
     let mut keys: Vec<(f64, usize)> = persons
         .iter()
@@ -57,7 +63,12 @@ pub(super) fn select_referred(
         .map(|(i, p)| {
             (
                 p.selection_exp.ln()
-                    - selection_log_weight(p, p.candidate_referral, frailty_selection),
+                    - selection_log_weight(
+                        p,
+                        p.candidate_referral,
+                        frailty_selection,
+                        prior_use_selection,
+                    ),
                 i,
             )
         })

@@ -18,6 +18,8 @@ pub(super) enum Phase {
     Contacts = 2,
     Survey = 3,
     Effect = 4,
+    /// The participation table, added later: its own stream leaves the others as they were.
+    Participation = 5,
 }
 
 /// An independent ChaCha8 stream for one person (or the global permutation) and phase.

@@ -106,12 +106,14 @@ mod tests_reference;
 mod tests_speed;
 #[cfg(test)]
 mod tests_wild_bootstrap;
+#[cfg(test)]
+mod tests_wild_bootstrap_weighted;
 
 pub use error::FeError;
 pub use fit::fit_fe;
 pub use fitted::{DroppedRows, FeFit};
 pub use options::{FeFamily, FeModel, Vcov};
 pub use wild_bootstrap::{
-    wild_cluster_bootstrap, BootstrapWeights, WildBootstrap, WildBootstrapError,
-    WildBootstrapOptions,
+    wild_cluster_bootstrap, wild_cluster_bootstrap_weighted, BootstrapWeights, WildBootstrap,
+    WildBootstrapError, WildBootstrapOptions,
 };

@@ -5,14 +5,14 @@
 use nalgebra::{DMatrix, DVector};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use super::index::{dense_codes, FixedEffectIndex};
 use super::{FeFamily, FeFit};
 
 /// The distribution of the bootstrap weight drawn for each cluster.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BootstrapWeights {
     /// ±1 with probability ½ each. With G clusters and 2^G ≤ B, all 2^G sign vectors
@@ -160,6 +160,60 @@ pub fn wild_cluster_bootstrap(
     term: &str,
     options: &WildBootstrapOptions,
 ) -> Result<WildBootstrap, WildBootstrapError> {
+    wild_cluster_bootstrap_weighted(
+        fit,
+        y,
+        x,
+        column_names,
+        fixed_effects,
+        offset,
+        None,
+        cluster,
+        term,
+        options,
+    )
+}
+
+/// The restricted wild cluster bootstrap of a weighted least-squares fit: as
+/// [`wild_cluster_bootstrap`], with `weights` the observation weights the fit was given.
+///
+/// Weighted least squares is ordinary least squares on the data multiplied by √w (the
+/// fixed-effect dummies included), so the weighted WCR is the unweighted WCR on those
+/// transformed data: the columns are demeaned with the weights and then multiplied by
+/// √w, and the projection on the fixed effects is the weighted one (MacKinnon, Nielsen &
+/// Webb 2023, section 3, on transforming a weighted model before bootstrapping it). With
+/// `weights = None` it is [`wild_cluster_bootstrap`].
+///
+/// # Errors
+/// As [`wild_cluster_bootstrap`], and [`WildBootstrapError::InvalidOption`] for weights
+/// of another length or a negative or non-finite weight.
+#[allow(clippy::too_many_arguments)]
+pub fn wild_cluster_bootstrap_weighted(
+    fit: &FeFit,
+    y: &[f64],
+    x: &DMatrix<f64>,
+    column_names: &[String],
+    fixed_effects: &[(String, Vec<u32>)],
+    offset: Option<&[f64]>,
+    weights: Option<&[f64]>,
+    cluster: &[u32],
+    term: &str,
+    options: &WildBootstrapOptions,
+) -> Result<WildBootstrap, WildBootstrapError> {
+    if let Some(w) = weights {
+        if w.len() != y.len() {
+            return Err(WildBootstrapError::InvalidOption {
+                name: "weights",
+                message: format!("{} weights for {} rows", w.len(), y.len()),
+            });
+        }
+        if let Some(bad) = w.iter().find(|v| !(v.is_finite() && **v >= 0.0)) {
+            return Err(WildBootstrapError::InvalidOption {
+                name: "weights",
+                message: format!("a weight of {bad}: weights must be finite and ≥ 0"),
+            });
+        }
+    }
     if fit.family != FeFamily::Gaussian {
         return Err(WildBootstrapError::NotLeastSquares);
     }
@@ -186,13 +240,14 @@ pub fn wild_cluster_bootstrap(
         .iter()
         .position(|c| c.term == term)
         .ok_or_else(|| WildBootstrapError::UnknownTerm { name: term.into() })?;
-    let problem = Problem::new(
+    let problem = Problem::new_weighted(
         fit,
         y,
         x,
         column_names,
         fixed_effects,
         offset,
+        weights,
         cluster,
         k_term,
     )?;
@@ -282,6 +337,7 @@ pub(super) struct Problem {
 }
 
 impl Problem {
+    #[cfg(test)]
     #[allow(clippy::too_many_arguments)]
     pub(super) fn new(
         fit: &FeFit,
@@ -290,6 +346,34 @@ impl Problem {
         column_names: &[String],
         fixed_effects: &[(String, Vec<u32>)],
         offset: Option<&[f64]>,
+        cluster: &[u32],
+        k_term: usize,
+    ) -> Result<Problem, WildBootstrapError> {
+        Problem::new_weighted(
+            fit,
+            y,
+            x,
+            column_names,
+            fixed_effects,
+            offset,
+            None,
+            cluster,
+            k_term,
+        )
+    }
+
+    /// The pieces for a fit with observation weights (`None`: unweighted): the columns
+    /// demeaned with the weights and multiplied by √w, the weighted least-squares
+    /// problem as an ordinary one.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn new_weighted(
+        fit: &FeFit,
+        y: &[f64],
+        x: &DMatrix<f64>,
+        column_names: &[String],
+        fixed_effects: &[(String, Vec<u32>)],
+        offset: Option<&[f64]>,
+        weights: Option<&[f64]>,
         cluster: &[u32],
         k_term: usize,
     ) -> Result<Problem, WildBootstrapError> {
@@ -316,13 +400,21 @@ impl Problem {
                 })?;
             columns.push(rows.iter().map(|&i| x[(i, j)]).collect());
         }
-        let fe_codes: Vec<_> = fixed_effects
+        let fe_dense: Vec<_> = fixed_effects
             .iter()
-            .map(|(_, codes)| dense_codes(codes, &keep, n).0)
+            .map(|(_, codes)| dense_codes(codes, &keep, n))
             .collect();
-        let index = FixedEffectIndex::new(fe_codes, n);
+        let fe_levels: Vec<(Vec<u32>, usize)> = fe_dense
+            .iter()
+            .map(|(c, size)| (c.to_vec(), *size))
+            .collect();
+        let index = FixedEffectIndex::new(fe_dense.into_iter().map(|(c, _)| c).collect(), n);
         let (cluster_codes, clusters) = dense_codes(cluster, &keep, n);
-        let lw = index.level_weights(None);
+        let row_weights: Option<Vec<f64>> = weights.map(|w| rows.iter().map(|&i| w[i]).collect());
+        let root_w: Option<Vec<f64>> = row_weights
+            .as_ref()
+            .map(|w| w.iter().map(|v| v.sqrt()).collect());
+        let lw = index.level_weights(row_weights.as_deref());
         let demean = |cols: &mut [Vec<f64>]| {
             let mut coefs: Vec<Vec<f64>> = vec![Vec::new(); cols.len()];
             let pairs = cols
@@ -334,6 +426,13 @@ impl Problem {
         };
         if index.n_fe() > 0 {
             demean(&mut columns);
+        }
+        if let Some(rw) = &root_w {
+            for c in &mut columns {
+                for (v, r) in c.iter_mut().zip(rw) {
+                    *v *= r;
+                }
+            }
         }
         let y_t = DVector::from_vec(columns.remove(0));
         let x_t = DMatrix::from_fn(n, k, |i, j| columns[j][i]);
@@ -389,13 +488,40 @@ impl Problem {
                 h1[h * g_n + g] = w[h].dot(&s1[g]);
             }
         }
-        if index.n_fe() > 0 {
+        let nested = (index.n_fe() > 0)
+            .then(|| {
+                nested_projection(
+                    &fe_levels,
+                    &cluster_codes,
+                    clusters,
+                    row_weights.as_deref(),
+                    &q,
+                    &u0,
+                    &u1,
+                )
+            })
+            .flatten();
+        if let Some((p0, p1)) = nested {
+            for (h, v) in h0.iter_mut().zip(&p0) {
+                *h += v;
+            }
+            for (h, v) in h1.iter_mut().zip(&p1) {
+                *h += v;
+            }
+        } else if index.n_fe() > 0 {
             // (P_D q_h)'ũ_g: project each cluster's piece of q on the fixed effects
             // (P_D v = v − demeaned v), then sum against ũ over each cluster's rows.
+            // With weights the fixed effects are √w D, and M_D p = √w · (p / √w,
+            // demeaned with the weights); a row of weight 0 has q = 0 there.
+            let to_raw = |i: usize, v: f64| match &root_w {
+                Some(rw) if rw[i] > 0.0 => v / rw[i],
+                Some(_) => 0.0,
+                None => v,
+            };
             let mut pieces: Vec<Vec<f64>> = (0..g_n)
                 .map(|h| {
                     (0..n)
-                        .map(|i| if code(i) == h { q[i] } else { 0.0 })
+                        .map(|i| if code(i) == h { to_raw(i, q[i]) } else { 0.0 })
                         .collect()
                 })
                 .collect();
@@ -403,7 +529,8 @@ impl Problem {
             for (h, piece) in pieces.iter().enumerate() {
                 for i in 0..n {
                     let original = if code(i) == h { q[i] } else { 0.0 };
-                    let projected = original - piece[i];
+                    let residual = root_w.as_ref().map_or(piece[i], |rw| rw[i] * piece[i]);
+                    let projected = original - residual;
                     let g = code(i);
                     h0[h * g_n + g] += projected * u0[i];
                     h1[h * g_n + g] += projected * u1[i];
@@ -423,45 +550,163 @@ impl Problem {
 
     /// Per draw, the numerator N(r) = n0 + r n1 and the denominator
     /// D(r) = d0 + r d1 + r² d2 of t*_b(r)² = N²/D (both without the small-sample factor).
+    ///
+    /// The draws go in blocks of [`DRAWS_PER_BLOCK`], each block one product of the G×G
+    /// matrices H0, H1 with the block's G×m weights, the blocks fixed by the draw
+    /// numbers, so the result does not depend on the number of threads.
     pub(super) fn draw_statistics(&self, v: &[f64], draws: usize) -> DrawStatistics {
+        use rayon::prelude::*;
         let g_n = self.clusters;
-        let mut out = vec![[0.0; 5]; draws];
-        crate::stats::for_each_part(draws, out.as_mut_slice(), |first, part| {
-            let mut z0 = vec![0.0; g_n];
-            let mut z1 = vec![0.0; g_n];
-            for (off, o) in part.iter_mut().enumerate() {
-                let vb = &v[(first + off) * g_n..(first + off + 1) * g_n];
-                let (mut n0, mut n1) = (0.0, 0.0);
-                for ((c0, c1), v) in self.c0.iter().zip(&self.c1).zip(vb) {
-                    n0 += c0 * v;
-                    n1 += c1 * v;
-                }
-                for h in 0..g_n {
-                    let row0 = &self.h0[h * g_n..(h + 1) * g_n];
-                    let row1 = &self.h1[h * g_n..(h + 1) * g_n];
-                    let (mut a0, mut a1) = (0.0, 0.0);
-                    for g in 0..g_n {
-                        a0 += row0[g] * vb[g];
-                        a1 += row1[g] * vb[g];
-                    }
-                    z0[h] = self.c0[h] * vb[h] - a0;
-                    z1[h] = self.c1[h] * vb[h] - a1;
-                }
-                let (mut d0, mut d1, mut d2) = (0.0, 0.0, 0.0);
-                for h in 0..g_n {
-                    d0 += z0[h] * z0[h];
-                    d1 += 2.0 * z0[h] * z1[h];
-                    d2 += z1[h] * z1[h];
-                }
-                *o = [n0, n1, d0, d1, d2];
-            }
-        });
+        let h0 = DMatrix::from_row_slice(g_n, g_n, &self.h0);
+        let h1 = DMatrix::from_row_slice(g_n, g_n, &self.h1);
+        let blocks: Vec<Vec<[f64; 5]>> = (0..draws.div_ceil(DRAWS_PER_BLOCK))
+            .into_par_iter()
+            .map(|block| {
+                let first = block * DRAWS_PER_BLOCK;
+                let m = DRAWS_PER_BLOCK.min(draws - first);
+                // Column b: the weights of draw first + b.
+                let vb = DMatrix::from_column_slice(g_n, m, &v[first * g_n..(first + m) * g_n]);
+                let a0 = &h0 * &vb;
+                let a1 = &h1 * &vb;
+                (0..m)
+                    .map(|b| {
+                        let (mut n0, mut n1) = (0.0, 0.0);
+                        let (mut d0, mut d1, mut d2) = (0.0, 0.0, 0.0);
+                        for h in 0..g_n {
+                            let w = vb[(h, b)];
+                            n0 += self.c0[h] * w;
+                            n1 += self.c1[h] * w;
+                            let z0 = self.c0[h] * w - a0[(h, b)];
+                            let z1 = self.c1[h] * w - a1[(h, b)];
+                            d0 += z0 * z0;
+                            d1 += 2.0 * z0 * z1;
+                            d2 += z1 * z1;
+                        }
+                        [n0, n1, d0, d1, d2]
+                    })
+                    .collect()
+            })
+            .collect();
         DrawStatistics {
             beta_k: self.beta_k,
             variance_k: self.variance_k,
-            draws: out,
+            draws: blocks.concat(),
         }
     }
+}
+
+/// Draws per block of [`Problem::draw_statistics`].
+const DRAWS_PER_BLOCK: usize = 256;
+
+/// The fixed-effect part of H, (P_D q_h)'ũ_g for every pair of clusters, when one fixed
+/// effect is nested in the clusters and the others have few levels; `None` otherwise
+/// (then each cluster's piece is demeaned instead).
+///
+/// With N the nested fixed effect and R the others (all scaled by √w), P_D = P_N + P_E
+/// with E = M_N R. P_N q_h lies within cluster h, and ũ is orthogonal to the fixed
+/// effects, so (P_N q_h)'ũ_g = q_h' P_N ũ = 0 for g = h and 0 by support otherwise;
+/// what remains is (E'q_h)' (E'E)⁺ (E'ũ_g), of order L (the levels of R) per pair
+/// (Roodman et al. 2019, section 3.3, on fixed effects nested in the clusters).
+fn nested_projection(
+    fe_levels: &[(Vec<u32>, usize)],
+    cluster_codes: &[u32],
+    clusters: usize,
+    row_weights: Option<&[f64]>,
+    q: &DVector<f64>,
+    u0: &[f64],
+    u1: &[f64],
+) -> Option<(Vec<f64>, Vec<f64>)> {
+    /// Largest number of levels of the other fixed effects for the dense path.
+    const MAX_OTHER_LEVELS: usize = 200;
+    let n = cluster_codes.len();
+    let nested = fe_levels.iter().position(|(codes, size)| {
+        let mut cluster_of = vec![u32::MAX; *size];
+        codes.iter().zip(cluster_codes).all(|(&c, &g)| {
+            let slot = &mut cluster_of[c as usize];
+            if *slot == u32::MAX {
+                *slot = g;
+            }
+            *slot == g
+        })
+    })?;
+    let others: Vec<&(Vec<u32>, usize)> = fe_levels
+        .iter()
+        .enumerate()
+        .filter(|(q, _)| *q != nested)
+        .map(|(_, f)| f)
+        .collect();
+    let l_n: usize = others.iter().map(|(_, size)| size).sum();
+    let (groups, k_n) = (&fe_levels[nested].0, fe_levels[nested].1);
+    if l_n > MAX_OTHER_LEVELS || k_n.saturating_mul(l_n) > 50_000_000 {
+        return None;
+    }
+    let w = |i: usize| row_weights.map_or(1.0, |w| w[i]);
+    // Weighted share of each other level within each nested group: m[k][l].
+    let mut group_weight = vec![0.0; k_n];
+    let mut share = vec![0.0; k_n * l_n];
+    for i in 0..n {
+        let k = groups[i] as usize;
+        group_weight[k] += w(i);
+        let mut offset = 0;
+        for (codes, size) in &others {
+            share[k * l_n + offset + codes[i] as usize] += w(i);
+            offset += size;
+        }
+    }
+    for k in 0..k_n {
+        if group_weight[k] > 0.0 {
+            for s in &mut share[k * l_n..(k + 1) * l_n] {
+                *s /= group_weight[k];
+            }
+        }
+    }
+    // E'E and, per cluster, E'q_h and E'ũ_g (two parts).
+    let mut ete = DMatrix::<f64>::zeros(l_n, l_n);
+    let mut e_q = vec![DVector::<f64>::zeros(l_n); clusters];
+    let mut e_u0 = vec![DVector::<f64>::zeros(l_n); clusters];
+    let mut e_u1 = vec![DVector::<f64>::zeros(l_n); clusters];
+    let mut row = DVector::<f64>::zeros(l_n);
+    for i in 0..n {
+        let k = groups[i] as usize;
+        let root = w(i).sqrt();
+        for l in 0..l_n {
+            row[l] = -root * share[k * l_n + l];
+        }
+        let mut offset = 0;
+        for (codes, size) in &others {
+            row[offset + codes[i] as usize] += root;
+            offset += size;
+        }
+        ete.ger(1.0, &row, &row, 1.0);
+        let g = cluster_codes[i] as usize;
+        e_q[g].axpy(q[i], &row, 1.0);
+        e_u0[g].axpy(u0[i], &row, 1.0);
+        e_u1[g].axpy(u1[i], &row, 1.0);
+    }
+    // (E'E)⁺ by its eigen-decomposition: the other fixed effects are collinear with the
+    // nested one (each sums to it), so E'E is singular.
+    let eigen = nalgebra::SymmetricEigen::new(ete);
+    let largest = eigen
+        .eigenvalues
+        .iter()
+        .fold(0.0f64, |a, &b| a.max(b.abs()));
+    let mut inverse = DMatrix::<f64>::zeros(l_n, l_n);
+    for (j, &lambda) in eigen.eigenvalues.iter().enumerate() {
+        if lambda > 1e-10 * largest {
+            let v = eigen.eigenvectors.column(j);
+            inverse.ger(1.0 / lambda, &v, &v, 1.0);
+        }
+    }
+    let mut p0 = vec![0.0; clusters * clusters];
+    let mut p1 = vec![0.0; clusters * clusters];
+    for h in 0..clusters {
+        let b = &inverse * &e_q[h];
+        for g in 0..clusters {
+            p0[h * clusters + g] = b.dot(&e_u0[g]);
+            p1[h * clusters + g] = b.dot(&e_u1[g]);
+        }
+    }
+    Some((p0, p1))
 }
 
 /// The bootstrap statistics of every draw as functions of the null value r.

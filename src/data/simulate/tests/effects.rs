@@ -415,6 +415,7 @@ fn frailty_enters_selection_only_when_asked() {
             pool: 60_000,
             seed: 5,
             frailty_selection,
+            ..Default::default()
         };
         let (_, state) = simulate_with_state(&config).unwrap();
         let referred: std::collections::BTreeSet<usize> =
