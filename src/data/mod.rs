@@ -10,6 +10,7 @@ pub mod instruments;
 pub mod panel;
 pub mod problems;
 pub mod read;
+pub mod registers;
 pub mod score;
 pub mod simulate;
 pub mod table;

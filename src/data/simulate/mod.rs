@@ -101,6 +101,7 @@ mod config;
 mod contacts;
 mod parameters;
 mod population;
+mod raw;
 mod selection;
 mod streams;
 mod survey;
@@ -108,6 +109,7 @@ mod tables;
 mod truth;
 
 pub use config::{SimulateError, SimulatedExtracts, SimulationConfig};
+pub use raw::{raw_registers, RawFile};
 pub use truth::{
     AgeBand, AttritionParameters, ContactRateParameters, ContactTypeRate, CovariateCentres,
     DeathParameters, EmigrationParameters, Eq5dParameters, EqVasParameters, FrailtyParameters,
