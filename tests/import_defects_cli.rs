@@ -13,18 +13,33 @@ use polars::prelude::*;
 fn raw(scratch: &Scratch) -> PathBuf {
     let dir = scratch.join("raw");
     let out = run(shine()
-        .args(["simulate", "--quiet", "--raw", "--referred", "10", "--pool", "400", "--seed", "5", "--out"])
+        .args([
+            "simulate",
+            "--quiet",
+            "--raw",
+            "--referred",
+            "10",
+            "--pool",
+            "400",
+            "--seed",
+            "5",
+            "--out",
+        ])
         .arg(&dir));
     assert!(out.success(), "{}", out.stderr);
     dir
 }
 
 fn read(path: &Path) -> DataFrame {
-    ParquetReader::new(File::open(path).unwrap()).finish().unwrap()
+    ParquetReader::new(File::open(path).unwrap())
+        .finish()
+        .unwrap()
 }
 
 fn write(path: &Path, mut df: DataFrame) {
-    ParquetWriter::new(File::create(path).unwrap()).finish(&mut df).unwrap();
+    ParquetWriter::new(File::create(path).unwrap())
+        .finish(&mut df)
+        .unwrap();
 }
 
 /// Rewrites one file of the raw folder.
@@ -36,48 +51,105 @@ fn edit(dir: &Path, file: &str, change: impl FnOnce(&mut DataFrame)) {
 }
 
 fn texts(df: &DataFrame, name: &str) -> Vec<Option<String>> {
-    df.column(name).unwrap().as_materialized_series().cast(&DataType::String).unwrap().str().unwrap().iter().map(|v| v.map(str::to_string)).collect()
+    df.column(name)
+        .unwrap()
+        .as_materialized_series()
+        .cast(&DataType::String)
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|v| v.map(str::to_string))
+        .collect()
 }
 
 fn set_text(df: &mut DataFrame, name: &str, row: usize, value: Option<&str>) {
     let mut v = texts(df, name);
     v[row] = value.map(str::to_string);
-    df.with_column(StringChunked::from_iter_options(name.into(), v.into_iter()).into_series().into_column()).unwrap();
+    df.with_column(
+        StringChunked::from_iter_options(name.into(), v.into_iter())
+            .into_series()
+            .into_column(),
+    )
+    .unwrap();
 }
 
 fn ints(df: &DataFrame, name: &str) -> Vec<Option<i64>> {
-    df.column(name).unwrap().as_materialized_series().cast(&DataType::Int64).unwrap().i64().unwrap().iter().collect()
+    df.column(name)
+        .unwrap()
+        .as_materialized_series()
+        .cast(&DataType::Int64)
+        .unwrap()
+        .i64()
+        .unwrap()
+        .iter()
+        .collect()
 }
 
 fn set_int(df: &mut DataFrame, name: &str, row: usize, value: Option<i64>) {
     let mut v = ints(df, name);
     v[row] = value;
-    df.with_column(Int64Chunked::from_iter_options(name.into(), v.into_iter()).into_series().into_column()).unwrap();
+    df.with_column(
+        Int64Chunked::from_iter_options(name.into(), v.into_iter())
+            .into_series()
+            .into_column(),
+    )
+    .unwrap();
 }
 
 fn days(df: &DataFrame, name: &str) -> Vec<Option<i32>> {
-    df.column(name).unwrap().as_materialized_series().cast(&DataType::Int32).unwrap().i32().unwrap().iter().collect()
+    df.column(name)
+        .unwrap()
+        .as_materialized_series()
+        .cast(&DataType::Int32)
+        .unwrap()
+        .i32()
+        .unwrap()
+        .iter()
+        .collect()
 }
 
 fn set_day(df: &mut DataFrame, name: &str, row: usize, value: i32) {
     let mut v = days(df, name);
     v[row] = Some(value);
-    df.with_column(Int32Chunked::from_iter_options(name.into(), v.into_iter()).into_date().into_series().into_column()).unwrap();
+    df.with_column(
+        Int32Chunked::from_iter_options(name.into(), v.into_iter())
+            .into_date()
+            .into_series()
+            .into_column(),
+    )
+    .unwrap();
 }
 
 fn import(scratch: &Scratch, dir: &Path) -> Run {
-    run(shine().args(["import", "--registers"]).arg(dir).arg("--out").arg(scratch.join("extracts")))
+    run(shine()
+        .args(["import", "--registers"])
+        .arg(dir)
+        .arg("--out")
+        .arg(scratch.join("extracts")))
 }
 
 /// Exit code 2 and a message naming the file, the row and the variable.
 #[track_caller]
 fn assert_rejected(out: &Run, file: &str, row: Option<usize>, variable: &str) {
     assert_eq!(out.code, Some(2), "expected exit code 2:\n{}", out.stderr);
-    assert!(out.stderr.contains(file), "file {file} not named:\n{}", out.stderr);
+    assert!(
+        out.stderr.contains(file),
+        "file {file} not named:\n{}",
+        out.stderr
+    );
     if let Some(row) = row {
-        assert!(out.stderr.contains(&format!("row {row},")), "row {row} not named:\n{}", out.stderr);
+        assert!(
+            out.stderr.contains(&format!("row {row},")),
+            "row {row} not named:\n{}",
+            out.stderr
+        );
     }
-    assert!(out.stderr.contains(variable), "variable {variable} not named:\n{}", out.stderr);
+    assert!(
+        out.stderr.contains(variable),
+        "variable {variable} not named:\n{}",
+        out.stderr
+    );
     assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
 }
 
@@ -85,7 +157,11 @@ fn assert_rejected(out: &Run, file: &str, row: Option<usize>, variable: &str) {
 #[track_caller]
 fn assert_warned(scratch: &Scratch, out: &Run, kind: &str, file: &str, row: usize, variable: &str) {
     assert!(out.success(), "{}", out.stderr);
-    assert!(out.stderr.contains(&format!("warning: {kind}")), "no warning {kind}:\n{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!("warning: {kind}")),
+        "no warning {kind}:\n{}",
+        out.stderr
+    );
     let report = read_json(scratch.join("extracts/import_report.json"));
     let warning = report["warnings"]
         .as_array()
@@ -94,7 +170,10 @@ fn assert_warned(scratch: &Scratch, out: &Run, kind: &str, file: &str, row: usiz
         .find(|w| w["kind"] == kind)
         .unwrap_or_else(|| panic!("{kind} not in the report: {}", report["warnings"]));
     assert!(warning["count"].as_u64().unwrap() >= 1);
-    assert!(warning["first"]["file"].as_str().unwrap().ends_with(file), "{warning}");
+    assert!(
+        warning["first"]["file"].as_str().unwrap().ends_with(file),
+        "{warning}"
+    );
     assert_eq!(warning["first"]["row"], row, "{warning}");
     assert_eq!(warning["first"]["variable"], variable, "{warning}");
 }
@@ -105,7 +184,11 @@ fn first_gp_row(df: &DataFrame) -> usize {
     let spec = texts(df, "SPECIALE");
     let child = ints(df, "BARNMAK");
     (0..df.height())
-        .find(|&i| spec[i].as_deref().is_some_and(|s| s.starts_with("80")) && child[i] == Some(0) && texts(df, "YDELSESNUMMER")[i].as_deref() != Some("2101"))
+        .find(|&i| {
+            spec[i].as_deref().is_some_and(|s| s.starts_with("80"))
+                && child[i] == Some(0)
+                && texts(df, "YDELSESNUMMER")[i].as_deref() != Some("2101")
+        })
         .unwrap()
 }
 
@@ -113,7 +196,9 @@ fn first_gp_row(df: &DataFrame) -> usize {
 fn unknown_sex_code_is_rejected() {
     let s = Scratch::new("defect");
     let dir = raw(&s);
-    edit(&dir, "BEF2024.parquet", |df| set_int(df, "KOEN", 0, Some(3)));
+    edit(&dir, "BEF2024.parquet", |df| {
+        set_int(df, "KOEN", 0, Some(3))
+    });
     assert_rejected(&import(&s, &dir), "BEF2024.parquet", Some(2), "KOEN");
 }
 
@@ -121,9 +206,18 @@ fn unknown_sex_code_is_rejected() {
 fn unknown_education_code_is_a_warning() {
     let s = Scratch::new("defect");
     let dir = raw(&s);
-    edit(&dir, "UDDA2024.parquet", |df| set_int(df, "HFAUDD", 0, Some(1111)));
+    edit(&dir, "UDDA2024.parquet", |df| {
+        set_int(df, "HFAUDD", 0, Some(1111))
+    });
     let out = import(&s, &dir);
-    assert_warned(&s, &out, "UDDA: unknown HFAUDD code", "UDDA2024.parquet", 2, "HFAUDD");
+    assert_warned(
+        &s,
+        &out,
+        "UDDA: unknown HFAUDD code",
+        "UDDA2024.parquet",
+        2,
+        "HFAUDD",
+    );
 }
 
 #[test]
@@ -149,7 +243,12 @@ fn missing_fee_week_is_rejected() {
         row = first_gp_row(df);
         set_int(df, "HONUGE", row, None);
     });
-    assert_rejected(&import(&s, &dir), "SSSY2024.parquet", Some(row + 2), "HONUGE");
+    assert_rejected(
+        &import(&s, &dir),
+        "SSSY2024.parquet",
+        Some(row + 2),
+        "HONUGE",
+    );
 }
 
 #[test]
@@ -162,7 +261,14 @@ fn pnr_missing_from_bef_is_a_warning() {
         set_text(df, "PNR", row, Some("P99999999"));
     });
     let out = import(&s, &dir);
-    assert_warned(&s, &out, "SSSY: PNR not in BEF", "SSSY2024.parquet", row + 2, "PNR");
+    assert_warned(
+        &s,
+        &out,
+        "SSSY: PNR not in BEF",
+        "SSSY2024.parquet",
+        row + 2,
+        "PNR",
+    );
 }
 
 #[test]
@@ -174,7 +280,14 @@ fn contact_ending_before_it_starts_is_a_warning() {
         set_day(df, "DATO_SLUT", 0, start - 2);
     });
     let out = import(&s, &dir);
-    assert_warned(&s, &out, "LPR: contact ends before it starts", "LPR3_KONTAKTER2024.parquet", 2, "DATO_SLUT");
+    assert_warned(
+        &s,
+        &out,
+        "LPR: contact ends before it starts",
+        "LPR3_KONTAKTER2024.parquet",
+        2,
+        "DATO_SLUT",
+    );
 }
 
 #[test]
@@ -187,7 +300,14 @@ fn negative_count_with_no_earlier_service_is_a_warning() {
         set_int(df, "YDLANT", row, Some(-5));
     });
     let out = import(&s, &dir);
-    assert_warned(&s, &out, "SSSY: negative count with no earlier service", "SSSY2024.parquet", row + 2, "YDLANT");
+    assert_warned(
+        &s,
+        &out,
+        "SSSY: negative count with no earlier service",
+        "SSSY2024.parquet",
+        row + 2,
+        "YDLANT",
+    );
 }
 
 #[test]
@@ -199,7 +319,14 @@ fn duplicate_lpr3_contact_id_with_other_content_is_a_warning() {
         set_text(df, "DW_EK_KONTAKT", 1, first.as_deref());
     });
     let out = import(&s, &dir);
-    assert_warned(&s, &out, "LPR3: contact id twice with different content", "LPR3_KONTAKTER2024.parquet", 3, "DW_EK_KONTAKT");
+    assert_warned(
+        &s,
+        &out,
+        "LPR3: contact id twice with different content",
+        "LPR3_KONTAKTER2024.parquet",
+        3,
+        "DW_EK_KONTAKT",
+    );
 }
 
 #[test]
@@ -207,10 +334,23 @@ fn text_date_in_a_date_column_is_rejected() {
     let s = Scratch::new("defect");
     let dir = raw(&s);
     edit(&dir, "DOD.parquet", |df| {
-        let v: Vec<Option<String>> = days(df, "DODDATO").iter().enumerate().map(|(i, d)| {
-            if i == 1 { Some("31.12.2024".to_string()) } else { d.map(shine::data::calendar::format_date) }
-        }).collect();
-        df.with_column(StringChunked::from_iter_options("DODDATO".into(), v.into_iter()).into_series().into_column()).unwrap();
+        let v: Vec<Option<String>> = days(df, "DODDATO")
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                if i == 1 {
+                    Some("31.12.2024".to_string())
+                } else {
+                    d.map(shine::data::calendar::format_date)
+                }
+            })
+            .collect();
+        df.with_column(
+            StringChunked::from_iter_options("DODDATO".into(), v.into_iter())
+                .into_series()
+                .into_column(),
+        )
+        .unwrap();
     });
     let out = import(&s, &dir);
     assert_rejected(&out, "DOD.parquet", Some(3), "DODDATO");
@@ -226,11 +366,27 @@ fn sas_date_numbers_and_text_dates_are_both_read() {
     assert!(before.success(), "{}", before.stderr);
     let persons = read(&s.join("extracts/persons.parquet"));
     edit(&dir, "BEF2022.parquet", |df| {
-        let v: Vec<Option<String>> = df.column("FOED_DAG").unwrap().as_materialized_series().f64().unwrap().iter()
-            .map(|d| d.map(|d| shine::data::calendar::format_date(d as i32 - 3653))).collect();
-        df.with_column(StringChunked::from_iter_options("FOED_DAG".into(), v.into_iter()).into_series().into_column()).unwrap();
+        let v: Vec<Option<String>> = df
+            .column("FOED_DAG")
+            .unwrap()
+            .as_materialized_series()
+            .f64()
+            .unwrap()
+            .iter()
+            .map(|d| d.map(|d| shine::data::calendar::format_date(d as i32 - 3653)))
+            .collect();
+        df.with_column(
+            StringChunked::from_iter_options("FOED_DAG".into(), v.into_iter())
+                .into_series()
+                .into_column(),
+        )
+        .unwrap();
     });
-    let out = run(shine().args(["import", "--force", "--registers"]).arg(&dir).arg("--out").arg(s.join("extracts")));
+    let out = run(shine()
+        .args(["import", "--force", "--registers"])
+        .arg(&dir)
+        .arg("--out")
+        .arg(s.join("extracts")));
     assert!(out.success(), "{}", out.stderr);
     assert!(read(&s.join("extracts/persons.parquet")).equals_missing(&persons));
 }
@@ -250,7 +406,9 @@ fn missing_variable_is_rejected() {
 fn unknown_migration_direction_is_rejected() {
     let s = Scratch::new("defect");
     let dir = raw(&s);
-    edit(&dir, "VNDS.parquet", |df| set_text(df, "INDUD_KODE", 0, Some("X")));
+    edit(&dir, "VNDS.parquet", |df| {
+        set_text(df, "INDUD_KODE", 0, Some("X"))
+    });
     assert_rejected(&import(&s, &dir), "VNDS.parquet", Some(2), "INDUD_KODE");
 }
 
@@ -258,7 +416,9 @@ fn unknown_migration_direction_is_rejected() {
 fn unknown_survey_wave_is_rejected() {
     let s = Scratch::new("defect");
     let dir = raw(&s);
-    edit(&dir, "SHINE_SURVEY.parquet", |df| set_int(df, "BOELGE", 0, Some(6)));
+    edit(&dir, "SHINE_SURVEY.parquet", |df| {
+        set_int(df, "BOELGE", 0, Some(6))
+    });
     assert_rejected(&import(&s, &dir), "SHINE_SURVEY.parquet", Some(2), "BOELGE");
 }
 
@@ -285,9 +445,18 @@ fn death_before_birth_is_rejected() {
 fn unknown_benefit_code_is_a_warning() {
     let s = Scratch::new("defect");
     let dir = raw(&s);
-    edit(&dir, "DREAM.parquet", |df| set_text(df, "y_2410", 0, Some("555")));
+    edit(&dir, "DREAM.parquet", |df| {
+        set_text(df, "y_2410", 0, Some("555"))
+    });
     let out = import(&s, &dir);
-    assert_warned(&s, &out, "DREAM: unknown benefit code", "DREAM.parquet", 2, "Y_2410");
+    assert_warned(
+        &s,
+        &out,
+        "DREAM: unknown benefit code",
+        "DREAM.parquet",
+        2,
+        "Y_2410",
+    );
 }
 
 #[test]
@@ -297,11 +466,20 @@ fn unknown_priority_is_a_warning() {
     let mut row = 0;
     edit(&dir, "LPR3_KONTAKTER2024.parquet", |df| {
         let kind = texts(df, "KONTAKTTYPE");
-        row = (0..df.height()).find(|&i| kind[i].as_deref() == Some("ALCA00")).unwrap();
+        row = (0..df.height())
+            .find(|&i| kind[i].as_deref() == Some("ALCA00"))
+            .unwrap();
         set_text(df, "PRIORITET", row, Some("ATA9"));
     });
     let out = import(&s, &dir);
-    assert_warned(&s, &out, "LPR3: unknown priority", "LPR3_KONTAKTER2024.parquet", row + 2, "PRIORITET");
+    assert_warned(
+        &s,
+        &out,
+        "LPR3: unknown priority",
+        "LPR3_KONTAKTER2024.parquet",
+        row + 2,
+        "PRIORITET",
+    );
 }
 
 #[test]
@@ -313,16 +491,32 @@ fn birth_date_changing_between_years_is_a_warning() {
         set_day(df, "FOED_DAG", 0, b + 1);
     });
     let out = import(&s, &dir);
-    assert_warned(&s, &out, "BEF: sex, birth date or origin differs between years", "BEF2024.parquet", 2, "PNR");
+    assert_warned(
+        &s,
+        &out,
+        "BEF: sex, birth date or origin differs between years",
+        "BEF2024.parquet",
+        2,
+        "PNR",
+    );
 }
 
 #[test]
 fn referral_of_a_person_not_in_bef_is_a_warning() {
     let s = Scratch::new("defect");
     let dir = raw(&s);
-    edit(&dir, "SHINE_HENVISNING.parquet", |df| set_text(df, "PNR", 0, Some("P99999998")));
+    edit(&dir, "SHINE_HENVISNING.parquet", |df| {
+        set_text(df, "PNR", 0, Some("P99999998"))
+    });
     let out = import(&s, &dir);
-    assert_warned(&s, &out, "referrals: PNR not in BEF", "SHINE_HENVISNING.parquet", 2, "PNR");
+    assert_warned(
+        &s,
+        &out,
+        "referrals: PNR not in BEF",
+        "SHINE_HENVISNING.parquet",
+        2,
+        "PNR",
+    );
 }
 
 #[test]
@@ -347,7 +541,11 @@ fn lower_case_names_and_csv_files_are_read() {
     std::fs::remove_file(dir.join("IND2024.parquet")).unwrap();
     let mut f = File::create(dir.join("ind2024.csv")).unwrap();
     CsvWriter::new(&mut f).finish(&mut df).unwrap();
-    let out = run(shine().args(["import", "--force", "--registers"]).arg(&dir).arg("--out").arg(s.join("extracts")));
+    let out = run(shine()
+        .args(["import", "--force", "--registers"])
+        .arg(&dir)
+        .arg("--out")
+        .arg(s.join("extracts")));
     assert!(out.success(), "{}", out.stderr);
     assert!(read(&s.join("extracts/covariates.parquet")).equals_missing(&covariates));
 }

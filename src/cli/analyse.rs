@@ -66,10 +66,20 @@ pub fn run(args: AnalyseArgs, globals: Globals) -> anyhow::Result<ExitCode> {
     } else if let Some(registers) = &args.registers {
         let recipe = super::import::resolve_recipe(args.recipe.as_deref())?;
         let staging = args.staging.clone().unwrap_or_else(|| {
-            let name = args.out.file_name().map_or_else(|| "shine-results".into(), |n| n.to_string_lossy().into_owned());
+            let name = args.out.file_name().map_or_else(
+                || "shine-results".into(),
+                |n| n.to_string_lossy().into_owned(),
+            );
             args.out.with_file_name(format!("{name}-extracts"))
         });
-        let imported = super::import::import_to(registers, &staging, &recipe, args.extracts.period()?, args.force, globals)?;
+        let imported = super::import::import_to(
+            registers,
+            &staging,
+            &recipe,
+            args.extracts.period()?,
+            args.force,
+            globals,
+        )?;
         let paths = crate::data::validate::ExtractPaths {
             folder: Some(staging),
             ..Default::default()

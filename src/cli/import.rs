@@ -56,7 +56,8 @@ fn period(args: &ImportArgs) -> Result<Option<ExtractPeriod>, InputError> {
         return Ok(None);
     };
     let day = |flag: &str, s: &str| {
-        parse_iso_date(s).ok_or_else(|| InputError(format!("{flag} {s:?}: expected an ISO date YYYY-MM-DD")))
+        parse_iso_date(s)
+            .ok_or_else(|| InputError(format!("{flag} {s:?}: expected an ISO date YYYY-MM-DD")))
     };
     let period = ExtractPeriod {
         start: day("--extract-start", start)?,
@@ -90,10 +91,15 @@ pub fn import_to(
     globals: Globals,
 ) -> anyhow::Result<Imported> {
     let started = Instant::now();
-    let mut imported = import(registers, recipe, period).map_err(|e: RegisterError| anyhow::Error::new(InputError(e.to_string())))?;
+    let mut imported = import(registers, recipe, period)
+        .map_err(|e: RegisterError| anyhow::Error::new(InputError(e.to_string())))?;
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     if !force {
-        let existing: Vec<&str> = OUTPUTS.iter().copied().filter(|f| out.join(f).exists()).collect();
+        let existing: Vec<&str> = OUTPUTS
+            .iter()
+            .copied()
+            .filter(|f| out.join(f).exists())
+            .collect();
         if !existing.is_empty() {
             return Err(InputError(format!(
                 "{} already holds {}: choose another --out or pass --force",
@@ -110,12 +116,19 @@ pub fn import_to(
         ("contacts", &mut imported.contacts),
         ("proms", &mut imported.proms),
     ] {
-        write_table(frame, &out.join(format!("{name}.parquet")), FileFormat::Parquet)?;
+        write_table(
+            frame,
+            &out.join(format!("{name}.parquet")),
+            FileFormat::Parquet,
+        )?;
     }
     let meta = ExtractMetadata {
         start: format_date(imported.period.start),
         end: format_date(imported.period.end),
-        description: Some(format!("Extracts built by shine import from {}.", registers.display())),
+        description: Some(format!(
+            "Extracts built by shine import from {}.",
+            registers.display()
+        )),
     };
     std::fs::write(out.join(EXTRACT_METADATA_FILE), toml::to_string(&meta)?)?;
     std::fs::write(

@@ -71,7 +71,9 @@ pub fn run(args: SimulateArgs, globals: Globals) -> anyhow::Result<ExitCode> {
     let out = &args.out;
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     if args.raw {
-        return super::simulate_raw::write_raw(&sim, &args.out, args.seed, args.force, started, globals);
+        return super::simulate_raw::write_raw(
+            &sim, &args.out, args.seed, args.force, started, globals,
+        );
     }
     if !args.force {
         let existing: Vec<String> = TableName::ALL

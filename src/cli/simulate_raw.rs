@@ -38,9 +38,16 @@ pub fn write_raw(
     let mut rows = 0;
     for mut f in files.into_iter() {
         rows += f.frame.height();
-        write_table(&mut f.frame, &out.join(format!("{}.parquet", f.name)), FileFormat::Parquet)?;
+        write_table(
+            &mut f.frame,
+            &out.join(format!("{}.parquet", f.name)),
+            FileFormat::Parquet,
+        )?;
     }
-    std::fs::write(out.join("truth.json"), serde_json::to_string_pretty(&sim.truth)? + "\n")?;
+    std::fs::write(
+        out.join("truth.json"),
+        serde_json::to_string_pretty(&sim.truth)? + "\n",
+    )?;
     let meta = ExtractMetadata {
         start: sim.truth.extract_period.start.clone(),
         end: sim.truth.extract_period.end.clone(),

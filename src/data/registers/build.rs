@@ -113,10 +113,23 @@ impl State<'_> {
     }
 
     /// The person of a PNR, warning (once per row) when BEF does not know it.
-    fn person_of(&mut self, pnr: &Option<String>, register: &str, t: &Table, i: usize, var: &str) -> Option<usize> {
+    fn person_of(
+        &mut self,
+        pnr: &Option<String>,
+        register: &str,
+        t: &Table,
+        i: usize,
+        var: &str,
+    ) -> Option<usize> {
         match pnr {
             None => {
-                self.warn(&format!("{register}: row without a PNR"), &t.file, i, var, "the PNR is missing; the row is left out".into());
+                self.warn(
+                    &format!("{register}: row without a PNR"),
+                    &t.file,
+                    i,
+                    var,
+                    "the PNR is missing; the row is left out".into(),
+                );
                 None
             }
             Some(p) => match self.index.get(p) {
@@ -141,7 +154,10 @@ fn code_in(code: &str, list: &[String]) -> bool {
 }
 
 /// Reads the extract period: the argument, else `extract.toml` in the folder.
-fn resolve_period(dir: &Path, period: Option<ExtractPeriod>) -> Result<ExtractPeriod, RegisterError> {
+fn resolve_period(
+    dir: &Path,
+    period: Option<ExtractPeriod>,
+) -> Result<ExtractPeriod, RegisterError> {
     if let Some(p) = period {
         return Ok(p);
     }
@@ -166,12 +182,18 @@ pub fn import(
     period: Option<ExtractPeriod>,
 ) -> Result<Imported, RegisterError> {
     if !dir.is_dir() {
-        return Err(RegisterError::Usage(format!("{}: no such folder", dir.display())));
+        return Err(RegisterError::Usage(format!(
+            "{}: no such folder",
+            dir.display()
+        )));
     }
     let period = resolve_period(dir, period)?;
     let files = scan(dir)?;
     let get = |name: &str| -> Vec<RegisterFile> {
-        files.get(&name.to_ascii_uppercase()).cloned().unwrap_or_default()
+        files
+            .get(&name.to_ascii_uppercase())
+            .cloned()
+            .unwrap_or_default()
     };
     let mut st = State {
         recipe,
@@ -205,8 +227,16 @@ pub fn import(
     read_udda(&mut st, &get(&recipe.udda.register))?;
     read_ind(&mut st, &get(&recipe.ind.register))?;
     read_dream(&mut st, &get(&recipe.dream.register))?;
-    read_lpr2(&mut st, &get(&recipe.lpr.lpr2.contacts), &get(&recipe.lpr.lpr2.diagnoses))?;
-    read_lpr3(&mut st, &get(&recipe.lpr.lpr3.contacts), &get(&recipe.lpr.lpr3.diagnoses))?;
+    read_lpr2(
+        &mut st,
+        &get(&recipe.lpr.lpr2.contacts),
+        &get(&recipe.lpr.lpr2.diagnoses),
+    )?;
+    read_lpr3(
+        &mut st,
+        &get(&recipe.lpr.lpr3.contacts),
+        &get(&recipe.lpr.lpr3.diagnoses),
+    )?;
     diagnosis_covariates(&mut st);
     read_sssy(&mut st, &get(&recipe.sssy.register))?;
     read_helpline(&mut st, &get(&recipe.helpline.register))?;
@@ -234,7 +264,10 @@ pub fn import(
     .collect();
     for (register, fs) in &files {
         if !known.contains(register) {
-            st.drop_count(&format!("files of register {register}, which no recipe uses"), fs.len() as u64);
+            st.drop_count(
+                &format!("files of register {register}, which no recipe uses"),
+                fs.len() as u64,
+            );
         }
     }
     finish(st, referrals, proms)
@@ -271,7 +304,12 @@ fn read_bef(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError>
                     return Err(t.bad(
                         i,
                         &r.sex,
-                        format!("unknown code {:?} (the recipe lists male {:?}, female {:?})", other.unwrap_or(""), r.male, r.female),
+                        format!(
+                            "unknown code {:?} (the recipe lists male {:?}, female {:?})",
+                            other.unwrap_or(""),
+                            r.male,
+                            r.female
+                        ),
                     ))
                 }
             };
@@ -280,7 +318,11 @@ fn read_bef(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError>
                 Some(c) if code_in(c, &r.immigrant) => "immigrant",
                 Some(c) if code_in(c, &r.descendant) => "descendant",
                 other => {
-                    return Err(t.bad(i, &r.origin, format!("unknown code {:?}", other.unwrap_or(""))))
+                    return Err(t.bad(
+                        i,
+                        &r.origin,
+                        format!("unknown code {:?}", other.unwrap_or("")),
+                    ))
                 }
             };
             let Some(b) = birth[i] else {
@@ -328,7 +370,13 @@ fn read_bef(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError>
                 None => None,
                 Some(n) if n >= 1 => Some(n == 1),
                 Some(n) => {
-                    st.warn("BEF: household size below 1", &t.file, i, &r.household_size, format!("{n}: living alone is left missing"));
+                    st.warn(
+                        "BEF: household size below 1",
+                        &t.file,
+                        i,
+                        &r.household_size,
+                        format!("{n}: living alone is left missing"),
+                    );
                     None
                 }
             };
@@ -355,14 +403,34 @@ fn read_dod(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError>
         let date = t.dates(&r.death_date)?;
         let mut used = 0;
         for i in 0..t.height() {
-            let Some(k) = st.person_of(&pnr[i], "DOD", &t, i, &r.pnr) else { continue };
+            let Some(k) = st.person_of(&pnr[i], "DOD", &t, i, &r.pnr) else {
+                continue;
+            };
             let Some(d) = date[i] else { continue };
             if d < st.persons[k].birth {
-                return Err(t.bad(i, &r.death_date, format!("{} is before the birth date in BEF ({})", format_date(d), format_date(st.persons[k].birth))));
+                return Err(t.bad(
+                    i,
+                    &r.death_date,
+                    format!(
+                        "{} is before the birth date in BEF ({})",
+                        format_date(d),
+                        format_date(st.persons[k].birth)
+                    ),
+                ));
             }
             match st.persons[k].death {
                 Some(old) if old != d => {
-                    st.warn("DOD: two different death dates", &t.file, i, &r.death_date, format!("{} and {}: the earlier is used", format_date(old), format_date(d)));
+                    st.warn(
+                        "DOD: two different death dates",
+                        &t.file,
+                        i,
+                        &r.death_date,
+                        format!(
+                            "{} and {}: the earlier is used",
+                            format_date(old),
+                            format_date(d)
+                        ),
+                    );
                     st.persons[k].death = Some(old.min(d));
                 }
                 _ => st.persons[k].death = Some(d),
@@ -386,12 +454,25 @@ fn read_vnds(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError
             let out = match dir[i].as_deref() {
                 Some(c) if code_in(c, &r.emigration) => true,
                 Some(c) if code_in(c, &r.immigration) => false,
-                other => return Err(t.bad(i, &r.direction, format!("unknown code {:?} (expected {:?} or {:?})", other.unwrap_or(""), r.immigration, r.emigration))),
+                other => {
+                    return Err(t.bad(
+                        i,
+                        &r.direction,
+                        format!(
+                            "unknown code {:?} (expected {:?} or {:?})",
+                            other.unwrap_or(""),
+                            r.immigration,
+                            r.emigration
+                        ),
+                    ))
+                }
             };
             let Some(d) = date[i] else {
                 return Err(t.bad(i, &r.date, "the date of the move is missing"));
             };
-            let Some(k) = st.person_of(&pnr[i], "VNDS", &t, i, &r.pnr) else { continue };
+            let Some(k) = st.person_of(&pnr[i], "VNDS", &t, i, &r.pnr) else {
+                continue;
+            };
             st.persons[k].moves.push((d, out));
             used += 1;
         }
@@ -412,7 +493,11 @@ fn read_practice(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterE
     let r = st.recipe.practice.clone();
     for f in files {
         let Some(year) = f.year else {
-            return Err(RegisterError::Usage(format!("{}: a {} file needs its year in its name", f.path.display(), r.register)));
+            return Err(RegisterError::Usage(format!(
+                "{}: a {} file needs its year in its name",
+                f.path.display(),
+                r.register
+            )));
         };
         let t = Table::read(&f.path)?;
         let pnr = t.text(&r.pnr)?;
@@ -420,7 +505,9 @@ fn read_practice(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterE
         let mut used = 0;
         let mut other_year = 0;
         for i in 0..t.height() {
-            let Some(k) = st.person_of(&pnr[i], "practice listing", &t, i, &r.pnr) else { continue };
+            let Some(k) = st.person_of(&pnr[i], "practice listing", &t, i, &r.pnr) else {
+                continue;
+            };
             match st.cov_index.get(&(k, i32::from(year))) {
                 Some(&c) => {
                     st.covs[c].practice.clone_from(&practice[i]);
@@ -446,7 +533,11 @@ fn read_udda(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError
     ];
     for f in files {
         let Some(year) = f.year else {
-            return Err(RegisterError::Usage(format!("{}: a {} file needs its year in its name", f.path.display(), r.register)));
+            return Err(RegisterError::Usage(format!(
+                "{}: a {} file needs its year in its name",
+                f.path.display(),
+                r.register
+            )));
         };
         let t = Table::read(&f.path)?;
         let pnr = t.text(&r.pnr)?;
@@ -454,21 +545,25 @@ fn read_udda(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError
         let mut used = 0;
         let mut other_year = 0;
         for i in 0..t.height() {
-            let Some(k) = st.person_of(&pnr[i], "UDDA", &t, i, &r.pnr) else { continue };
+            let Some(k) = st.person_of(&pnr[i], "UDDA", &t, i, &r.pnr) else {
+                continue;
+            };
             let Some(&c) = st.cov_index.get(&(k, i32::from(year))) else {
                 other_year += 1;
                 continue;
             };
             let group = match code[i].as_deref() {
                 None => None,
-                Some(c) => match group_by_prefix(c, &groups) {
-                    Some("") => None,
-                    Some(g) => Some(g),
-                    None => {
-                        st.warn("UDDA: unknown HFAUDD code", &t.file, i, &r.education, format!("{c:?} is in no group of the recipe; the education is left missing"));
-                        None
+                Some(c) => {
+                    match group_by_prefix(c, &groups) {
+                        Some("") => None,
+                        Some(g) => Some(g),
+                        None => {
+                            st.warn("UDDA: unknown HFAUDD code", &t.file, i, &r.education, format!("{c:?} is in no group of the recipe; the education is left missing"));
+                            None
+                        }
                     }
-                },
+                }
             };
             st.covs[c].education = group;
             used += 1;
@@ -483,7 +578,11 @@ fn read_ind(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError>
     let r = st.recipe.ind.clone();
     for f in files {
         let Some(year) = f.year else {
-            return Err(RegisterError::Usage(format!("{}: a {} file needs its year in its name", f.path.display(), r.register)));
+            return Err(RegisterError::Usage(format!(
+                "{}: a {} file needs its year in its name",
+                f.path.display(),
+                r.register
+            )));
         };
         let t = Table::read(&f.path)?;
         let pnr = t.text(&r.pnr)?;
@@ -491,7 +590,9 @@ fn read_ind(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError>
         let mut used = 0;
         let mut other_year = 0;
         for i in 0..t.height() {
-            let Some(k) = st.person_of(&pnr[i], "IND", &t, i, &r.pnr) else { continue };
+            let Some(k) = st.person_of(&pnr[i], "IND", &t, i, &r.pnr) else {
+                continue;
+            };
             let Some(&c) = st.cov_index.get(&(k, i32::from(year))) else {
                 other_year += 1;
                 continue;
@@ -513,8 +614,11 @@ fn read_ind(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError>
         let persons = &st.persons;
         let covs = &st.covs;
         rows.sort_by(|a, b| {
-            a.0.total_cmp(&b.0)
-                .then_with(|| persons[covs[a.1].person].pnr.cmp(&persons[covs[b.1].person].pnr))
+            a.0.total_cmp(&b.0).then_with(|| {
+                persons[covs[a.1].person]
+                    .pnr
+                    .cmp(&persons[covs[b.1].person].pnr)
+            })
         });
         let n = rows.len();
         for (rank, &(_, c)) in rows.iter().enumerate() {
@@ -527,7 +631,10 @@ fn read_ind(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError>
 fn read_dream(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError> {
     let r = st.recipe.dream.clone();
     let groups = r.groups();
-    let empty = groups.iter().position(|g| g.0 == r.empty_weeks).unwrap_or(0);
+    let empty = groups
+        .iter()
+        .position(|g| g.0 == r.empty_weeks)
+        .unwrap_or(0);
     // The slot of each code: the 7 groups, then 7 = "unknown".
     let mut slot_of: HashMap<&str, usize> = HashMap::default();
     for (g, (_, codes)) in groups.iter().enumerate() {
@@ -551,7 +658,9 @@ fn read_dream(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterErro
             .collect();
         let mut week_columns: BTreeMap<i32, Vec<String>> = BTreeMap::new();
         for n in t.frame.get_column_names() {
-            let Some(rest) = n.strip_prefix(prefix.as_str()) else { continue };
+            let Some(rest) = n.strip_prefix(prefix.as_str()) else {
+                continue;
+            };
             if rest.len() == 4 && rest.bytes().all(|b| b.is_ascii_digit()) {
                 let yy: i32 = rest[..2].parse().unwrap_or(0);
                 let year = if yy > 90 { 1900 + yy } else { 2000 + yy };
@@ -596,7 +705,13 @@ fn read_dream(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterErro
             }
         }
         for (i, name, code) in unknown {
-            st.warn("DREAM: unknown benefit code", &t.file, i, &name, format!("{code:?} is in no group of the recipe; the week is not counted"));
+            st.warn(
+                "DREAM: unknown benefit code",
+                &t.file,
+                i,
+                &name,
+                format!("{code:?} is in no group of the recipe; the week is not counted"),
+            );
         }
         let used = rows.iter().filter(|k| k.is_some()).count() as u64;
         st.file_read(f, t.height(), used);
@@ -648,7 +763,11 @@ impl Kind {
     }
 }
 
-fn read_lpr2(st: &mut State, contacts: &[RegisterFile], diagnoses: &[RegisterFile]) -> Result<(), RegisterError> {
+fn read_lpr2(
+    st: &mut State,
+    contacts: &[RegisterFile],
+    diagnoses: &[RegisterFile],
+) -> Result<(), RegisterError> {
     let r = st.recipe.lpr.lpr2.clone();
     let switch = st.recipe.switch_day();
     let mut records: HashMap<String, (usize, i32)> = HashMap::default();
@@ -659,7 +778,11 @@ fn read_lpr2(st: &mut State, contacts: &[RegisterFile], diagnoses: &[RegisterFil
         let start = t.dates(&r.start_date)?;
         let pattype = t.text(&r.patient_type)?;
         let indm = t.text(&r.admission_type)?;
-        let end = if t.has(&r.end_date) { t.dates(&r.end_date)? } else { vec![None; t.height()] };
+        let end = if t.has(&r.end_date) {
+            t.dates(&r.end_date)?
+        } else {
+            vec![None; t.height()]
+        };
         let mut used = 0;
         let mut late = 0;
         for i in 0..t.height() {
@@ -670,10 +793,22 @@ fn read_lpr2(st: &mut State, contacts: &[RegisterFile], diagnoses: &[RegisterFil
                 late += 1;
                 continue;
             }
-            let Some(k) = st.person_of(&pnr[i], "LPR2", &t, i, &r.pnr) else { continue };
+            let Some(k) = st.person_of(&pnr[i], "LPR2", &t, i, &r.pnr) else {
+                continue;
+            };
             if let Some(e) = end[i] {
                 if e < d {
-                    st.warn("LPR: contact ends before it starts", &t.file, i, &r.end_date, format!("{} is before {}; the contact is left out", format_date(e), format_date(d)));
+                    st.warn(
+                        "LPR: contact ends before it starts",
+                        &t.file,
+                        i,
+                        &r.end_date,
+                        format!(
+                            "{} is before {}; the contact is left out",
+                            format_date(e),
+                            format_date(d)
+                        ),
+                    );
                     continue;
                 }
             }
@@ -689,11 +824,19 @@ fn read_lpr2(st: &mut State, contacts: &[RegisterFile], diagnoses: &[RegisterFil
             let kind = if code_in(p, &r.emergency_room) {
                 Kind::Emergency
             } else if code_in(p, &r.inpatient) {
-                Kind::Admission { acute: indm[i].as_deref().is_some_and(|c| code_in(c, &r.acute)) }
+                Kind::Admission {
+                    acute: indm[i].as_deref().is_some_and(|c| code_in(c, &r.acute)),
+                }
             } else if code_in(p, &r.outpatient) {
                 Kind::Outpatient
             } else {
-                st.warn("LPR2: unknown patient type", &t.file, i, &r.patient_type, format!("{p:?}; the contact is not counted"));
+                st.warn(
+                    "LPR2: unknown patient type",
+                    &t.file,
+                    i,
+                    &r.patient_type,
+                    format!("{p:?}; the contact is not counted"),
+                );
                 continue;
             };
             st.contacts.push((k, d, kind.contact_type()));
@@ -708,7 +851,9 @@ fn read_lpr2(st: &mut State, contacts: &[RegisterFile], diagnoses: &[RegisterFil
         let mut used = 0;
         let mut orphan = 0;
         for i in 0..t.height() {
-            let (Some(rec), Some(c)) = (&id[i], &code[i]) else { continue };
+            let (Some(rec), Some(c)) = (&id[i], &code[i]) else {
+                continue;
+            };
             match records.get(rec) {
                 Some(&(k, d)) => {
                     st.diagnoses[k].push((d, icd(c)));
@@ -723,7 +868,11 @@ fn read_lpr2(st: &mut State, contacts: &[RegisterFile], diagnoses: &[RegisterFil
     Ok(())
 }
 
-fn read_lpr3(st: &mut State, contacts: &[RegisterFile], diagnoses: &[RegisterFile]) -> Result<(), RegisterError> {
+fn read_lpr3(
+    st: &mut State,
+    contacts: &[RegisterFile],
+    diagnoses: &[RegisterFile],
+) -> Result<(), RegisterError> {
     let lpr = st.recipe.lpr.clone();
     let r = &lpr.lpr3;
     let switch = st.recipe.switch_day();
@@ -736,17 +885,32 @@ fn read_lpr3(st: &mut State, contacts: &[RegisterFile], diagnoses: &[RegisterFil
         let id = t.text(&r.contact_id)?;
         let pnr = t.text(&r.pnr)?;
         let start = t.date_times(&r.start_date)?;
-        let start_time = if t.has(&r.start_time) { t.times(&r.start_time)? } else { vec![None; n] };
+        let start_time = if t.has(&r.start_time) {
+            t.times(&r.start_time)?
+        } else {
+            vec![None; n]
+        };
         let end = t.date_times(&r.end_date)?;
-        let end_time = if t.has(&r.end_time) { t.times(&r.end_time)? } else { vec![None; n] };
+        let end_time = if t.has(&r.end_time) {
+            t.times(&r.end_time)?
+        } else {
+            vec![None; n]
+        };
         let ctype = t.text(&r.contact_type)?;
         let priority = t.text(&r.priority)?;
         let unit = t.text(&r.unit_type)?;
-        let system = if t.has(&r.reporting_system) { t.text(&r.reporting_system)? } else { vec![None; n] };
+        let system = if t.has(&r.reporting_system) {
+            t.text(&r.reporting_system)?
+        } else {
+            vec![None; n]
+        };
         let mut used = 0;
         let (mut early, mut other_system, mut same) = (0, 0, 0);
         for i in 0..n {
-            if system[i].as_deref().is_some_and(|s| !s.eq_ignore_ascii_case("LPR3")) {
+            if system[i]
+                .as_deref()
+                .is_some_and(|s| !s.eq_ignore_ascii_case("LPR3"))
+            {
                 other_system += 1;
                 continue;
             }
@@ -760,7 +924,9 @@ fn read_lpr3(st: &mut State, contacts: &[RegisterFile], diagnoses: &[RegisterFil
             let Some(cid) = &id[i] else {
                 return Err(t.bad(i, &r.contact_id, "the contact id is missing"));
             };
-            let Some(k) = st.person_of(&pnr[i], "LPR3", &t, i, &r.pnr) else { continue };
+            let Some(k) = st.person_of(&pnr[i], "LPR3", &t, i, &r.pnr) else {
+                continue;
+            };
             let begin = i64::from(d) * 86_400 + start_time[i].unwrap_or(s0);
             let finish = end[i].map(|(e, s)| i64::from(e) * 86_400 + end_time[i].unwrap_or(s));
             let content = format!(
@@ -771,13 +937,25 @@ fn read_lpr3(st: &mut State, contacts: &[RegisterFile], diagnoses: &[RegisterFil
                 if *old == content {
                     same += 1;
                 } else {
-                    st.warn("LPR3: contact id twice with different content", &t.file, i, &r.contact_id, format!("{cid}: the first row is kept"));
+                    st.warn(
+                        "LPR3: contact id twice with different content",
+                        &t.file,
+                        i,
+                        &r.contact_id,
+                        format!("{cid}: the first row is kept"),
+                    );
                 }
                 continue;
             }
             if let Some(e) = finish {
                 if e < begin {
-                    st.warn("LPR: contact ends before it starts", &t.file, i, &r.end_date, format!("contact {cid} ends before it starts; it is left out"));
+                    st.warn(
+                        "LPR: contact ends before it starts",
+                        &t.file,
+                        i,
+                        &r.end_date,
+                        format!("contact {cid} ends before it starts; it is left out"),
+                    );
                     continue;
                 }
             }
@@ -786,19 +964,36 @@ fn read_lpr3(st: &mut State, contacts: &[RegisterFile], diagnoses: &[RegisterFil
             if !st.period.contains(d) {
                 continue;
             }
-            if !ctype[i].as_deref().is_some_and(|c| code_in(c, &r.physical_types)) {
-                *st.report.code_groups.entry("LPR3 contacts not counted (not physical attendance)".into()).or_default().entry(ctype[i].clone().unwrap_or_default()).or_default() += 1;
+            if !ctype[i]
+                .as_deref()
+                .is_some_and(|c| code_in(c, &r.physical_types))
+            {
+                *st.report
+                    .code_groups
+                    .entry("LPR3 contacts not counted (not physical attendance)".into())
+                    .or_default()
+                    .entry(ctype[i].clone().unwrap_or_default())
+                    .or_default() += 1;
                 continue;
             }
             let acute = match priority[i].as_deref() {
                 Some(p) if code_in(p, &lpr.acute) => true,
                 Some(p) if code_in(p, &lpr.planned) => false,
                 other => {
-                    st.warn("LPR3: unknown priority", &t.file, i, &r.priority, format!("{:?}: taken as planned", other.unwrap_or("")));
+                    st.warn(
+                        "LPR3: unknown priority",
+                        &t.file,
+                        i,
+                        &r.priority,
+                        format!("{:?}: taken as planned", other.unwrap_or("")),
+                    );
                     false
                 }
             };
-            let kind = if unit[i].as_deref().is_some_and(|u| r.emergency_units.iter().any(|e| e.eq_ignore_ascii_case(u))) {
+            let kind = if unit[i]
+                .as_deref()
+                .is_some_and(|u| r.emergency_units.iter().any(|e| e.eq_ignore_ascii_case(u)))
+            {
                 Kind::Emergency
             } else if finish.is_some_and(|e| e - begin >= admission_seconds) {
                 Kind::Admission { acute }
@@ -807,8 +1002,14 @@ fn read_lpr3(st: &mut State, contacts: &[RegisterFile], diagnoses: &[RegisterFil
             };
             st.contacts.push((k, d, kind.contact_type()));
         }
-        st.drop_count("LPR3: contact before the LPR3 switch date (reported by LPR2)", early);
-        st.drop_count("LPR3: reported by another system (LPRINDBERETNINGSSYSTEM)", other_system);
+        st.drop_count(
+            "LPR3: contact before the LPR3 switch date (reported by LPR2)",
+            early,
+        );
+        st.drop_count(
+            "LPR3: reported by another system (LPRINDBERETNINGSSYSTEM)",
+            other_system,
+        );
         st.drop_count("LPR3: the same contact twice (identical rows)", same);
         st.file_read(f, n, used);
     }
@@ -819,7 +1020,9 @@ fn read_lpr3(st: &mut State, contacts: &[RegisterFile], diagnoses: &[RegisterFil
         let mut used = 0;
         let mut orphan = 0;
         for i in 0..t.height() {
-            let (Some(cid), Some(c)) = (&id[i], &code[i]) else { continue };
+            let (Some(cid), Some(c)) = (&id[i], &code[i]) else {
+                continue;
+            };
             match seen.get(cid) {
                 Some(&(k, d, _)) => {
                     st.diagnoses[k].push((d, icd(c)));
@@ -872,12 +1075,18 @@ fn diagnosis_covariates(st: &mut State) {
     }
 }
 
+/// The services of a person, practice, service code and fee week (practice and service
+/// as numbers of their text).
+type ServiceKey = (usize, u32, u32, i64);
+/// Their net count, and the file and row where they were first seen.
+type ServiceSum = (i64, usize, usize);
+
 fn read_sssy(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError> {
     let r = st.recipe.sssy.clone();
     let groups = r.groups();
     // (person, practice, service, fee week) → (net count, file, first row); practices
     // and services as numbers of their text.
-    let mut services: HashMap<(usize, u32, u32, i64), (i64, usize, usize)> = HashMap::default();
+    let mut services: HashMap<ServiceKey, ServiceSum> = HashMap::default();
     let mut texts: HashMap<String, u32> = HashMap::default();
     let mut names: Vec<String> = Vec::new();
     let mut number = |s: &Option<String>| -> u32 {
@@ -901,7 +1110,10 @@ fn read_sssy(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError
         let practice = t.text(&r.practice)?;
         let (mut used, mut other, mut children) = (0, 0, 0);
         for i in 0..t.height() {
-            if !spec[i].as_deref().is_some_and(|s| r.general_practice.iter().any(|g| s.starts_with(g.as_str()))) {
+            if !spec[i]
+                .as_deref()
+                .is_some_and(|s| r.general_practice.iter().any(|g| s.starts_with(g.as_str())))
+            {
                 other += 1;
                 continue;
             }
@@ -916,24 +1128,35 @@ fn read_sssy(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError
             let Some(n) = count[i] else {
                 return Err(t.bad(i, &r.count, "the number of services is missing"));
             };
-            let Some(k) = st.person_of(&pnr[i], "SSSY", &t, i, &r.pnr) else { continue };
+            let Some(k) = st.person_of(&pnr[i], "SSSY", &t, i, &r.pnr) else {
+                continue;
+            };
             let key = (k, number(&practice[i]), number(&service[i]), w);
             services.entry(key).or_insert((0, file_names.len(), i)).0 += n;
             used += 1;
         }
         st.drop_count("SSSY: not general practice (SPECIALE)", other);
-        st.drop_count("SSSY: child's service on a parent's number (BARNMAK)", children);
+        st.drop_count(
+            "SSSY: child's service on a parent's number (BARNMAK)",
+            children,
+        );
         st.file_read(f, t.height(), used);
         file_names.push(t.file.clone());
     }
     let mut outside = 0;
     let mut other_services = 0u64;
-    let mut services: Vec<((usize, u32, u32, i64), (i64, usize, usize))> = services.into_iter().collect();
+    let mut services: Vec<(ServiceKey, ServiceSum)> = services.into_iter().collect();
     services.sort_unstable_by_key(|&(key, (_, file, row))| (file, row, key));
     for ((k, _, service, w), (n, file, row)) in services {
         let service = names[service as usize].clone();
         if n < 0 {
-            st.warn("SSSY: negative count with no earlier service", &file_names[file], row, &r.count, format!("the services of fee week {w:04}, service {service} net to {n}; left out"));
+            st.warn(
+                "SSSY: negative count with no earlier service",
+                &file_names[file],
+                row,
+                &r.count,
+                format!("the services of fee week {w:04}, service {service} net to {n}; left out"),
+            );
             continue;
         }
         let Some(kind) = groups.iter().find(|g| code_in(&service, g.1)).map(|g| g.0) else {
@@ -951,7 +1174,10 @@ fn read_sssy(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError
         }
     }
     st.drop_count("SSSY: services outside the extract period", outside);
-    st.drop_count("SSSY: general-practice services that are not contacts (other service codes)", other_services);
+    st.drop_count(
+        "SSSY: general-practice services that are not contacts (other service codes)",
+        other_services,
+    );
     Ok(())
 }
 
@@ -967,7 +1193,9 @@ fn read_helpline(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterE
             let Some(d) = date[i] else {
                 return Err(t.bad(i, &r.date, "the time of the call is missing"));
             };
-            let Some(k) = st.person_of(&pnr[i], "1813", &t, i, &r.pnr) else { continue };
+            let Some(k) = st.person_of(&pnr[i], "1813", &t, i, &r.pnr) else {
+                continue;
+            };
             if !st.period.contains(d) {
                 outside += 1;
                 continue;
@@ -996,17 +1224,32 @@ fn read_referrals(st: &mut State, files: &[RegisterFile]) -> Result<Vec<Referral
         let pnr = t.text(&r.pnr)?;
         let date = t.dates(&r.referral_date)?;
         let practice = t.text(&r.practice)?;
-        let source = if t.has(&r.source) { t.text(&r.source)? } else { vec![None; t.height()] };
+        let source = if t.has(&r.source) {
+            t.text(&r.source)?
+        } else {
+            vec![None; t.height()]
+        };
         let mut used = 0;
         for i in 0..t.height() {
             let Some(d) = date[i] else {
                 return Err(t.bad(i, &r.referral_date, "the referral date is missing"));
             };
-            let Some(k) = st.person_of(&pnr[i], "referrals", &t, i, &r.pnr) else { continue };
+            let Some(k) = st.person_of(&pnr[i], "referrals", &t, i, &r.pnr) else {
+                continue;
+            };
             if out.iter().any(|x| x.person == k) {
-                return Err(t.bad(i, &r.pnr, format!("{} is referred twice", st.persons[k].pnr)));
+                return Err(t.bad(
+                    i,
+                    &r.pnr,
+                    format!("{} is referred twice", st.persons[k].pnr),
+                ));
             }
-            out.push(Referral { person: k, date: d, practice: practice[i].clone(), source: source[i].clone() });
+            out.push(Referral {
+                person: k,
+                date: d,
+                practice: practice[i].clone(),
+                source: source[i].clone(),
+            });
             used += 1;
         }
         st.file_read(f, t.height(), used);
@@ -1027,7 +1270,11 @@ struct Answer {
 fn item_columns() -> Vec<String> {
     let mut v: Vec<String> = (1..=3).map(|j| format!("ucla_{j}")).collect();
     v.extend((1..=20).map(|j| format!("ucla20_{j}")));
-    v.extend(["mo", "sc", "ua", "pd", "ad"].iter().map(|d| format!("eq5d_{d}")));
+    v.extend(
+        ["mo", "sc", "ua", "pd", "ad"]
+            .iter()
+            .map(|d| format!("eq5d_{d}")),
+    );
     v
 }
 
@@ -1044,23 +1291,49 @@ fn read_survey(st: &mut State, files: &[RegisterFile]) -> Result<Vec<Answer>, Re
         let date = t.dates(&r.response_date)?;
         let mut values = Vec::with_capacity(items.len());
         for name in &items {
-            values.push(if t.has(name) { t.integers(name)? } else { vec![None; n] });
+            values.push(if t.has(name) {
+                t.integers(name)?
+            } else {
+                vec![None; n]
+            });
         }
-        let vas = if t.has("EQ5D_VAS") { t.numbers("EQ5D_VAS")? } else { vec![None; n] };
+        let vas = if t.has("EQ5D_VAS") {
+            t.numbers("EQ5D_VAS")?
+        } else {
+            vec![None; n]
+        };
         let mut used = 0;
         for i in 0..n {
             let w = match wave[i] {
                 Some(w @ (0 | 3 | 9)) => w,
-                other => return Err(t.bad(i, &r.wave, format!("{other:?} is not a survey wave (0, 3 or 9)"))),
+                other => {
+                    return Err(t.bad(
+                        i,
+                        &r.wave,
+                        format!("{other:?} is not a survey wave (0, 3 or 9)"),
+                    ))
+                }
             };
             let Some(d) = date[i] else {
                 return Err(t.bad(i, &r.response_date, "the response date is missing"));
             };
-            let Some(k) = st.person_of(&pnr[i], "survey", &t, i, &r.pnr) else { continue };
+            let Some(k) = st.person_of(&pnr[i], "survey", &t, i, &r.pnr) else {
+                continue;
+            };
             if !keys.insert((k, w)) {
-                return Err(t.bad(i, &r.wave, format!("{} answered wave {w} twice", st.persons[k].pnr)));
+                return Err(t.bad(
+                    i,
+                    &r.wave,
+                    format!("{} answered wave {w} twice", st.persons[k].pnr),
+                ));
             }
-            out.push(Answer { person: k, wave: w, date: d, items: values.iter().map(|v| v[i]).collect(), vas: vas[i] });
+            out.push(Answer {
+                person: k,
+                wave: w,
+                date: d,
+                items: values.iter().map(|v| v[i]).collect(),
+                vas: vas[i],
+            });
             used += 1;
         }
         st.file_read(f, n, used);
@@ -1069,22 +1342,35 @@ fn read_survey(st: &mut State, files: &[RegisterFile]) -> Result<Vec<Answer>, Re
 }
 
 fn date_col(name: &str, v: Vec<Option<i32>>) -> Column {
-    Int32Chunked::from_iter_options(name.into(), v.into_iter()).into_date().into_series().into_column()
+    Int32Chunked::from_iter_options(name.into(), v.into_iter())
+        .into_date()
+        .into_series()
+        .into_column()
 }
 
 fn str_col(name: &str, v: Vec<Option<String>>) -> Column {
-    StringChunked::from_iter_options(name.into(), v.into_iter()).into_series().into_column()
+    StringChunked::from_iter_options(name.into(), v.into_iter())
+        .into_series()
+        .into_column()
 }
 
 fn int_col(name: &str, v: Vec<Option<i64>>) -> Column {
-    Int64Chunked::from_iter_options(name.into(), v.into_iter()).into_series().into_column()
+    Int64Chunked::from_iter_options(name.into(), v.into_iter())
+        .into_series()
+        .into_column()
 }
 
 fn bool_col(name: &str, v: Vec<Option<bool>>) -> Column {
-    BooleanChunked::from_iter_options(name.into(), v.into_iter()).into_series().into_column()
+    BooleanChunked::from_iter_options(name.into(), v.into_iter())
+        .into_series()
+        .into_column()
 }
 
-fn finish(mut st: State, referrals: Vec<Referral>, proms: Vec<Answer>) -> Result<Imported, RegisterError> {
+fn finish(
+    mut st: State,
+    referrals: Vec<Referral>,
+    proms: Vec<Answer>,
+) -> Result<Imported, RegisterError> {
     let pl = |table: &'static str| move |source| RegisterError::Polars { table, source };
     // Persons in PNR order.
     let mut order: Vec<usize> = (0..st.persons.len()).collect();
@@ -1097,12 +1383,33 @@ fn finish(mut st: State, referrals: Vec<Referral>, proms: Vec<Answer>) -> Result
     let persons = DataFrame::new(
         order.len(),
         vec![
-            str_col("person_id", order.iter().map(|&k| Some(ps[k].pnr.clone())).collect()),
-            str_col("sex", order.iter().map(|&k| Some(if ps[k].female { "F" } else { "M" }.to_string())).collect()),
-            date_col("birth_date", order.iter().map(|&k| Some(ps[k].birth)).collect()),
-            str_col("origin", order.iter().map(|&k| Some(ps[k].origin.to_string())).collect()),
+            str_col(
+                "person_id",
+                order.iter().map(|&k| Some(ps[k].pnr.clone())).collect(),
+            ),
+            str_col(
+                "sex",
+                order
+                    .iter()
+                    .map(|&k| Some(if ps[k].female { "F" } else { "M" }.to_string()))
+                    .collect(),
+            ),
+            date_col(
+                "birth_date",
+                order.iter().map(|&k| Some(ps[k].birth)).collect(),
+            ),
+            str_col(
+                "origin",
+                order
+                    .iter()
+                    .map(|&k| Some(ps[k].origin.to_string()))
+                    .collect(),
+            ),
             date_col("death_date", order.iter().map(|&k| ps[k].death).collect()),
-            date_col("emigration_date", order.iter().map(|&k| ps[k].emigration).collect()),
+            date_col(
+                "emigration_date",
+                order.iter().map(|&k| ps[k].emigration).collect(),
+            ),
         ],
     )
     .map_err(pl("persons"))?;
@@ -1113,37 +1420,101 @@ fn finish(mut st: State, referrals: Vec<Referral>, proms: Vec<Answer>) -> Result
     let covariates = DataFrame::new(
         cov_order.len(),
         vec![
-            str_col("person_id", cov_order.iter().map(|&c| Some(ps[cs[c].person].pnr.clone())).collect()),
-            int_col("year", cov_order.iter().map(|&c| Some(i64::from(cs[c].year))).collect()),
-            int_col("municipality_code", cov_order.iter().map(|&c| Some(cs[c].municipality)).collect()),
-            str_col("practice_id", cov_order.iter().map(|&c| cs[c].practice.clone()).collect()),
-            bool_col("living_alone", cov_order.iter().map(|&c| cs[c].living_alone).collect()),
-            str_col("education", cov_order.iter().map(|&c| cs[c].education.map(str::to_string)).collect()),
-            int_col("income_quintile", cov_order.iter().map(|&c| cs[c].quintile).collect()),
-            str_col("employment", cov_order.iter().map(|&c| cs[c].employment.map(str::to_string)).collect()),
-            int_col("charlson_index", cov_order.iter().map(|&c| Some(cs[c].charlson)).collect()),
-            bool_col("psychiatric_diagnosis_5y", cov_order.iter().map(|&c| Some(cs[c].psychiatric)).collect()),
+            str_col(
+                "person_id",
+                cov_order
+                    .iter()
+                    .map(|&c| Some(ps[cs[c].person].pnr.clone()))
+                    .collect(),
+            ),
+            int_col(
+                "year",
+                cov_order
+                    .iter()
+                    .map(|&c| Some(i64::from(cs[c].year)))
+                    .collect(),
+            ),
+            int_col(
+                "municipality_code",
+                cov_order
+                    .iter()
+                    .map(|&c| Some(cs[c].municipality))
+                    .collect(),
+            ),
+            str_col(
+                "practice_id",
+                cov_order.iter().map(|&c| cs[c].practice.clone()).collect(),
+            ),
+            bool_col(
+                "living_alone",
+                cov_order.iter().map(|&c| cs[c].living_alone).collect(),
+            ),
+            str_col(
+                "education",
+                cov_order
+                    .iter()
+                    .map(|&c| cs[c].education.map(str::to_string))
+                    .collect(),
+            ),
+            int_col(
+                "income_quintile",
+                cov_order.iter().map(|&c| cs[c].quintile).collect(),
+            ),
+            str_col(
+                "employment",
+                cov_order
+                    .iter()
+                    .map(|&c| cs[c].employment.map(str::to_string))
+                    .collect(),
+            ),
+            int_col(
+                "charlson_index",
+                cov_order.iter().map(|&c| Some(cs[c].charlson)).collect(),
+            ),
+            bool_col(
+                "psychiatric_diagnosis_5y",
+                cov_order.iter().map(|&c| Some(cs[c].psychiatric)).collect(),
+            ),
         ],
     )
     .map_err(pl("covariates"))?;
     let mut education: BTreeMap<String, u64> = BTreeMap::new();
     let mut employment: BTreeMap<String, u64> = BTreeMap::new();
     for c in cs {
-        *education.entry(c.education.unwrap_or("(missing)").to_string()).or_default() += 1;
-        *employment.entry(c.employment.unwrap_or("(missing)").to_string()).or_default() += 1;
+        *education
+            .entry(c.education.unwrap_or("(missing)").to_string())
+            .or_default() += 1;
+        *employment
+            .entry(c.employment.unwrap_or("(missing)").to_string())
+            .or_default() += 1;
     }
-    st.report.code_groups.insert("Person-years by education (UDDA)".into(), education);
-    st.report.code_groups.insert("Person-years by employment (DREAM)".into(), employment);
+    st.report
+        .code_groups
+        .insert("Person-years by education (UDDA)".into(), education);
+    st.report
+        .code_groups
+        .insert("Person-years by employment (DREAM)".into(), employment);
 
     let mut refs: Vec<&Referral> = referrals.iter().collect();
     refs.sort_by_key(|x| rank[x.person]);
     let referrals_df = DataFrame::new(
         refs.len(),
         vec![
-            str_col("person_id", refs.iter().map(|x| Some(ps[x.person].pnr.clone())).collect()),
+            str_col(
+                "person_id",
+                refs.iter()
+                    .map(|x| Some(ps[x.person].pnr.clone()))
+                    .collect(),
+            ),
             date_col("referral_date", refs.iter().map(|x| Some(x.date)).collect()),
-            str_col("practice_id", refs.iter().map(|x| x.practice.clone()).collect()),
-            str_col("referral_source", refs.iter().map(|x| x.source.clone()).collect()),
+            str_col(
+                "practice_id",
+                refs.iter().map(|x| x.practice.clone()).collect(),
+            ),
+            str_col(
+                "referral_source",
+                refs.iter().map(|x| x.source.clone()).collect(),
+            ),
         ],
     )
     .map_err(pl("referrals"))?;
@@ -1151,14 +1522,23 @@ fn finish(mut st: State, referrals: Vec<Referral>, proms: Vec<Answer>) -> Result
     let mut contacts = std::mem::take(&mut st.contacts);
     contacts.sort_by(|a, b| (rank[a.0], a.1, a.2).cmp(&(rank[b.0], b.1, b.2)));
     for c in &contacts {
-        *st.report.contacts_by_type.entry(c.2.to_string()).or_default() += 1;
+        *st.report
+            .contacts_by_type
+            .entry(c.2.to_string())
+            .or_default() += 1;
     }
     let contacts_df = DataFrame::new(
         contacts.len(),
         vec![
-            str_col("person_id", contacts.iter().map(|c| Some(ps[c.0].pnr.clone())).collect()),
+            str_col(
+                "person_id",
+                contacts.iter().map(|c| Some(ps[c.0].pnr.clone())).collect(),
+            ),
             date_col("date", contacts.iter().map(|c| Some(c.1)).collect()),
-            str_col("contact_type", contacts.iter().map(|c| Some(c.2.to_string())).collect()),
+            str_col(
+                "contact_type",
+                contacts.iter().map(|c| Some(c.2.to_string())).collect(),
+            ),
         ],
     )
     .map_err(pl("contacts"))?;
@@ -1166,9 +1546,18 @@ fn finish(mut st: State, referrals: Vec<Referral>, proms: Vec<Answer>) -> Result
     let mut answers: Vec<&Answer> = proms.iter().collect();
     answers.sort_by_key(|a| (rank[a.person], a.wave));
     let mut columns = vec![
-        str_col("person_id", answers.iter().map(|a| Some(ps[a.person].pnr.clone())).collect()),
+        str_col(
+            "person_id",
+            answers
+                .iter()
+                .map(|a| Some(ps[a.person].pnr.clone()))
+                .collect(),
+        ),
         int_col("wave", answers.iter().map(|a| Some(a.wave)).collect()),
-        date_col("response_date", answers.iter().map(|a| Some(a.date)).collect()),
+        date_col(
+            "response_date",
+            answers.iter().map(|a| Some(a.date)).collect(),
+        ),
     ];
     for (j, name) in item_columns().iter().enumerate() {
         columns.push(int_col(name, answers.iter().map(|a| a.items[j]).collect()));
@@ -1187,7 +1576,9 @@ fn finish(mut st: State, referrals: Vec<Referral>, proms: Vec<Answer>) -> Result
         ("contacts", &contacts_df),
         ("proms", &proms_df),
     ] {
-        st.report.tables.insert(name.to_string(), df.height() as u64);
+        st.report
+            .tables
+            .insert(name.to_string(), df.height() as u64);
     }
     st.report.warnings = st.warnings.into_values().collect();
     Ok(Imported {

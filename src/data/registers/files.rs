@@ -37,11 +37,14 @@ pub fn scan(dir: &Path) -> Result<BTreeMap<String, Vec<RegisterFile>>, RegisterE
             Some((register, year)) => (register.to_ascii_uppercase(), Some(year)),
             None => (stem.to_ascii_uppercase(), None),
         };
-        by_register.entry(register.clone()).or_default().push(RegisterFile {
-            register,
-            year,
-            path,
-        });
+        by_register
+            .entry(register.clone())
+            .or_default()
+            .push(RegisterFile {
+                register,
+                year,
+                path,
+            });
     }
     for files in by_register.values_mut() {
         files.sort_by(|a, b| a.year.cmp(&b.year).then(a.path.cmp(&b.path)));
@@ -50,10 +53,9 @@ pub fn scan(dir: &Path) -> Result<BTreeMap<String, Vec<RegisterFile>>, RegisterE
 }
 
 fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), RegisterError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| RegisterError::Usage(format!(
-        "{}: cannot read the folder: {e}",
-        dir.display()
-    )))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        RegisterError::Usage(format!("{}: cannot read the folder: {e}", dir.display()))
+    })?;
     let mut paths: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
     paths.sort();
     for path in paths {
@@ -88,7 +90,11 @@ impl Table {
         let mut frame = if is_parquet {
             std::fs::File::open(path)
                 .map_err(|e| e.to_string())
-                .and_then(|f| ParquetReader::new(f).finish().map_err(|e| format!("not a readable Parquet file: {e}")))
+                .and_then(|f| {
+                    ParquetReader::new(f)
+                        .finish()
+                        .map_err(|e| format!("not a readable Parquet file: {e}"))
+                })
                 .map_err(|message| RegisterError::Read {
                     file: file.clone(),
                     message,
@@ -108,7 +114,9 @@ impl Table {
             if names[..i].contains(n) {
                 return Err(RegisterError::Read {
                     file,
-                    message: format!("two variables are named {n} (names are compared without case)"),
+                    message: format!(
+                        "two variables are named {n} (names are compared without case)"
+                    ),
                 });
             }
         }
@@ -126,9 +134,7 @@ impl Table {
     }
 
     pub fn has(&self, variable: &str) -> bool {
-        self.frame
-            .column(&variable.to_ascii_uppercase())
-            .is_ok()
+        self.frame.column(&variable.to_ascii_uppercase()).is_ok()
     }
 
     fn column(&self, variable: &str) -> Result<&Column, RegisterError> {
@@ -159,7 +165,11 @@ impl Table {
                 .str()
                 .map_err(|e| self.bad(0, variable, e.to_string()))?
                 .iter()
-                .map(|v| v.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string))
+                .map(|v| {
+                    v.map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string)
+                })
                 .collect(),
             DataType::Float32 | DataType::Float64 => {
                 let f = series
@@ -196,11 +206,19 @@ impl Table {
                 s.str()
                     .map_err(|e| self.bad(0, variable, e.to_string()))?
                     .iter()
-                    .map(|v| v.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string))
+                    .map(|v| {
+                        v.map(str::trim)
+                            .filter(|s| !s.is_empty())
+                            .map(str::to_string)
+                    })
                     .collect()
             }
             other => {
-                return Err(self.bad(0, variable, format!("expected codes or text, found {other}")))
+                return Err(self.bad(
+                    0,
+                    variable,
+                    format!("expected codes or text, found {other}"),
+                ))
             }
         };
         Ok(values)
@@ -252,9 +270,10 @@ impl Table {
             .enumerate()
             .map(|(i, v)| match v {
                 None => Ok(None),
-                Some(t) => t.parse::<i64>().map(Some).map_err(|_| {
-                    self.bad(i, variable, format!("{t:?} is not a whole number"))
-                }),
+                Some(t) => t
+                    .parse::<i64>()
+                    .map(Some)
+                    .map_err(|_| self.bad(i, variable, format!("{t:?} is not a whole number"))),
             })
             .collect()
     }
@@ -291,7 +310,11 @@ impl Table {
     /// number of days since 1960-01-01 (a SAS date without its format), or text as
     /// YYYY-MM-DD, DDMONYYYY (SAS DATE9) or YYYYMMDD.
     pub fn dates(&self, variable: &str) -> Result<Vec<Option<i32>>, RegisterError> {
-        Ok(self.date_times(variable)?.into_iter().map(|v| v.map(|(d, _)| d)).collect())
+        Ok(self
+            .date_times(variable)?
+            .into_iter()
+            .map(|v| v.map(|(d, _)| d))
+            .collect())
     }
 
     /// A variable as (day, seconds into the day).
@@ -434,7 +457,10 @@ pub fn parse_date_text(text: &str) -> Option<i32> {
     };
     if t.len() == 9 && t.is_ascii() {
         let day: i32 = t[..2].parse().ok()?;
-        let month = MONTHS.iter().position(|m| t[2..5].eq_ignore_ascii_case(m))? as i32 + 1;
+        let month = MONTHS
+            .iter()
+            .position(|m| t[2..5].eq_ignore_ascii_case(m))? as i32
+            + 1;
         let year: i32 = t[5..].parse().ok()?;
         return valid(year, month, day);
     }

@@ -17,11 +17,20 @@ pub const EMBEDDED: [(&str, &str); 11] = [
     ("udda.toml", include_str!("../../../recipes/udda.toml")),
     ("ind.toml", include_str!("../../../recipes/ind.toml")),
     ("dream.toml", include_str!("../../../recipes/dream.toml")),
-    ("practice.toml", include_str!("../../../recipes/practice.toml")),
+    (
+        "practice.toml",
+        include_str!("../../../recipes/practice.toml"),
+    ),
     ("sssy.toml", include_str!("../../../recipes/sssy.toml")),
     ("lpr.toml", include_str!("../../../recipes/lpr.toml")),
-    ("diagnoses.toml", include_str!("../../../recipes/diagnoses.toml")),
-    ("external.toml", include_str!("../../../recipes/external.toml")),
+    (
+        "diagnoses.toml",
+        include_str!("../../../recipes/diagnoses.toml"),
+    ),
+    (
+        "external.toml",
+        include_str!("../../../recipes/external.toml"),
+    ),
 ];
 
 /// A recipe that cannot be read.
@@ -301,8 +310,7 @@ fn embedded_table() -> toml::Table {
 impl Recipe {
     /// The embedded recipes.
     pub fn embedded() -> Recipe {
-        Recipe::from_table(embedded_table(), "embedded recipes")
-            .unwrap_or_else(|e| panic!("{e}"))
+        Recipe::from_table(embedded_table(), "embedded recipes").unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// The embedded recipes with a user's recipe file laid over them.
@@ -399,7 +407,12 @@ mod tests {
         assert_eq!(recipe.sssy.gp_consultation, vec!["0101".to_string()]);
         assert_eq!(recipe.diagnoses.charlson.len(), 19);
         // The original Charlson weights sum to 37, the dictionary's maximum.
-        let total: u32 = recipe.diagnoses.charlson.iter().map(|c| u32::from(c.weight)).sum();
+        let total: u32 = recipe
+            .diagnoses
+            .charlson
+            .iter()
+            .map(|c| u32::from(c.weight))
+            .sum();
         assert_eq!(total, 37);
         let back: Recipe = toml::from_str(&recipe.to_toml()).unwrap();
         assert_eq!(back, recipe);
@@ -409,11 +422,21 @@ mod tests {
     fn a_user_file_overrides_keys_and_unknown_keys_fail() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.toml");
-        std::fs::write(&path, "[sssy]\ngp_phone = [\"0201\", \"0202\"]\n[lpr]\nswitch_date = \"2019-02-01\"\n").unwrap();
+        std::fs::write(
+            &path,
+            "[sssy]\ngp_phone = [\"0201\", \"0202\"]\n[lpr]\nswitch_date = \"2019-02-01\"\n",
+        )
+        .unwrap();
         let recipe = Recipe::with_file(&path).unwrap();
-        assert_eq!(recipe.sssy.gp_phone, vec!["0201".to_string(), "0202".to_string()]);
+        assert_eq!(
+            recipe.sssy.gp_phone,
+            vec!["0201".to_string(), "0202".to_string()]
+        );
         assert_eq!(recipe.sssy.gp_consultation, vec!["0101".to_string()]);
-        assert_eq!(recipe.switch_day(), crate::data::calendar::days_from_civil(2019, 2, 1));
+        assert_eq!(
+            recipe.switch_day(),
+            crate::data::calendar::days_from_civil(2019, 2, 1)
+        );
         std::fs::write(&path, "[sssy]\ngp_phones = []\n").unwrap();
         let e = Recipe::with_file(&path).unwrap_err().to_string();
         assert!(e.contains("gp_phones"), "{e}");

@@ -95,7 +95,10 @@ impl ImportReport {
                 w.kind, w.count, w.first.file, w.first.row, w.first.variable, w.first.message
             );
         }
-        let _ = writeln!(s, "\n## Contacts by type\n\n| contact type | contacts |\n|---|---|");
+        let _ = writeln!(
+            s,
+            "\n## Contacts by type\n\n| contact type | contacts |\n|---|---|"
+        );
         for (t, n) in &self.contacts_by_type {
             let _ = writeln!(s, "| {t} | {n} |");
         }

@@ -52,38 +52,61 @@ fn strings(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<String>>> {
 }
 
 fn days(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<i32>>> {
-    let s = df.column(name)?.as_materialized_series().cast(&DataType::Int32)?;
+    let s = df
+        .column(name)?
+        .as_materialized_series()
+        .cast(&DataType::Int32)?;
     Ok(s.i32()?.iter().collect())
 }
 
 fn ints(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<i64>>> {
-    let s = df.column(name)?.as_materialized_series().cast(&DataType::Int64)?;
+    let s = df
+        .column(name)?
+        .as_materialized_series()
+        .cast(&DataType::Int64)?;
     Ok(s.i64()?.iter().collect())
 }
 
 fn bools(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<bool>>> {
-    Ok(df.column(name)?.as_materialized_series().bool()?.iter().collect())
+    Ok(df
+        .column(name)?
+        .as_materialized_series()
+        .bool()?
+        .iter()
+        .collect())
 }
 
 fn floats(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<f64>>> {
-    let s = df.column(name)?.as_materialized_series().cast(&DataType::Float64)?;
+    let s = df
+        .column(name)?
+        .as_materialized_series()
+        .cast(&DataType::Float64)?;
     Ok(s.f64()?.iter().collect())
 }
 
 fn s_col(name: &str, v: Vec<Option<String>>) -> Column {
-    StringChunked::from_iter_options(name.into(), v.into_iter()).into_series().into_column()
+    StringChunked::from_iter_options(name.into(), v.into_iter())
+        .into_series()
+        .into_column()
 }
 
 fn i_col(name: &str, v: Vec<Option<i64>>) -> Column {
-    Int64Chunked::from_iter_options(name.into(), v.into_iter()).into_series().into_column()
+    Int64Chunked::from_iter_options(name.into(), v.into_iter())
+        .into_series()
+        .into_column()
 }
 
 fn f_col(name: &str, v: Vec<Option<f64>>) -> Column {
-    Float64Chunked::from_iter_options(name.into(), v.into_iter()).into_series().into_column()
+    Float64Chunked::from_iter_options(name.into(), v.into_iter())
+        .into_series()
+        .into_column()
 }
 
 fn d_col(name: &str, v: Vec<Option<i32>>) -> Column {
-    Int32Chunked::from_iter_options(name.into(), v.into_iter()).into_date().into_series().into_column()
+    Int32Chunked::from_iter_options(name.into(), v.into_iter())
+        .into_date()
+        .into_series()
+        .into_column()
 }
 
 fn dt_col(name: &str, v: Vec<Option<i64>>) -> PolarsResult<Column> {
@@ -145,6 +168,12 @@ struct Lpr2Rows {
     diag: Vec<Option<String>>,
 }
 
+/// The 1813 calls of a year: PNR and the time of the call (ms since 1970).
+type Calls = (Vec<Option<String>>, Vec<Option<i64>>);
+/// A health insurance row: person, practice, service, fee week, count, child flag
+/// (-2 marks a row of another specialty).
+type ServiceRow = (usize, String, String, i64, i64, i64);
+
 /// The conditions (indices into the recipe's Charlson list) that give `score` points,
 /// lightest first, so that a rising score adds conditions.
 fn conditions_for(score: i64, order: &[(usize, u8)]) -> Vec<usize> {
@@ -174,11 +203,23 @@ pub fn raw_registers(sim: &SimulatedExtracts, seed: u64) -> PolarsResult<Vec<Raw
 
     // Persons.
     let p = &sim.persons;
-    let ids: Vec<String> = strings(p, "person_id")?.into_iter().map(Option::unwrap_or_default).collect();
-    let index: std::collections::HashMap<&str, usize> =
-        ids.iter().enumerate().map(|(k, s)| (s.as_str(), k)).collect();
-    let female: Vec<bool> = strings(p, "sex")?.iter().map(|s| s.as_deref() == Some("F")).collect();
-    let birth: Vec<i32> = days(p, "birth_date")?.into_iter().map(Option::unwrap_or_default).collect();
+    let ids: Vec<String> = strings(p, "person_id")?
+        .into_iter()
+        .map(Option::unwrap_or_default)
+        .collect();
+    let index: std::collections::HashMap<&str, usize> = ids
+        .iter()
+        .enumerate()
+        .map(|(k, s)| (s.as_str(), k))
+        .collect();
+    let female: Vec<bool> = strings(p, "sex")?
+        .iter()
+        .map(|s| s.as_deref() == Some("F"))
+        .collect();
+    let birth: Vec<i32> = days(p, "birth_date")?
+        .into_iter()
+        .map(Option::unwrap_or_default)
+        .collect();
     let origin: Vec<i64> = strings(p, "origin")?
         .iter()
         .map(|s| match s.as_deref() {
@@ -220,7 +261,8 @@ pub fn raw_registers(sim: &SimulatedExtracts, seed: u64) -> PolarsResult<Vec<Raw
     let mut years: Vec<i32> = covs.iter().map(|r| r.year).collect();
     years.sort_unstable();
     years.dedup();
-    let mut practice_of: std::collections::HashMap<(usize, i32), String> = std::collections::HashMap::new();
+    let mut practice_of: std::collections::HashMap<(usize, i32), String> =
+        std::collections::HashMap::new();
     for r in &covs {
         if let Some(pr) = &r.practice {
             practice_of.insert((r.person, r.year), pr.clone());
@@ -242,23 +284,47 @@ pub fn raw_registers(sim: &SimulatedExtracts, seed: u64) -> PolarsResult<Vec<Raw
         let pnr: Vec<Option<String>> = rows.iter().map(|r| Some(ids[r.person].clone())).collect();
         let birth_column = if year == years[0] {
             // A bare SAS date: days since 1960-01-01.
-            f_col("FOED_DAG", rows.iter().map(|r| Some(f64::from(birth[r.person] + 3653))).collect())
+            f_col(
+                "FOED_DAG",
+                rows.iter()
+                    .map(|r| Some(f64::from(birth[r.person] + 3653)))
+                    .collect(),
+            )
         } else {
-            d_col("FOED_DAG", rows.iter().map(|r| Some(birth[r.person])).collect())
+            d_col(
+                "FOED_DAG",
+                rows.iter().map(|r| Some(birth[r.person])).collect(),
+            )
         };
         files.insert(
             format!("BEF{year}"),
             frame(vec![
                 s_col("PNR", pnr.clone()),
-                i_col("KOEN", rows.iter().map(|r| Some(if female[r.person] { 2 } else { 1 })).collect()),
+                i_col(
+                    "KOEN",
+                    rows.iter()
+                        .map(|r| Some(if female[r.person] { 2 } else { 1 }))
+                        .collect(),
+                ),
                 birth_column,
-                i_col("IE_TYPE", rows.iter().map(|r| Some(origin[r.person])).collect()),
+                i_col(
+                    "IE_TYPE",
+                    rows.iter().map(|r| Some(origin[r.person])).collect(),
+                ),
                 i_col("KOM", rows.iter().map(|r| Some(r.municipality)).collect()),
-                s_col("FAMILIE_ID", rows.iter().map(|r| Some(format!("F{:09}", r.person + 1))).collect()),
+                s_col(
+                    "FAMILIE_ID",
+                    rows.iter()
+                        .map(|r| Some(format!("F{:09}", r.person + 1)))
+                        .collect(),
+                ),
                 i_col(
                     "ANTPERSF",
                     rows.iter()
-                        .map(|r| r.living_alone.map(|a| if a { 1 } else { family_size[r.person] }))
+                        .map(|r| {
+                            r.living_alone
+                                .map(|a| if a { 1 } else { family_size[r.person] })
+                        })
                         .collect(),
                 ),
             ])?,
@@ -278,8 +344,15 @@ pub fn raw_registers(sim: &SimulatedExtracts, seed: u64) -> PolarsResult<Vec<Raw
             u_pnr.push(Some(ids[r.person].clone()));
             u_code.push(code.and_then(|c| c.parse().ok()));
         }
-        let (pnr_name, hfaudd_name) = if year == 2023 { ("pnr", "hfaudd") } else { ("PNR", "HFAUDD") };
-        files.insert(format!("UDDA{year}"), frame(vec![s_col(pnr_name, u_pnr), i_col(hfaudd_name, u_code)])?);
+        let (pnr_name, hfaudd_name) = if year == 2023 {
+            ("pnr", "hfaudd")
+        } else {
+            ("PNR", "HFAUDD")
+        };
+        files.insert(
+            format!("UDDA{year}"),
+            frame(vec![s_col(pnr_name, u_pnr), i_col(hfaudd_name, u_code)])?,
+        );
         files.insert(
             format!("IND{year}"),
             frame(vec![
@@ -287,7 +360,10 @@ pub fn raw_registers(sim: &SimulatedExtracts, seed: u64) -> PolarsResult<Vec<Raw
                 f_col(
                     "FAMAEKVIVADISP_13",
                     rows.iter()
-                        .map(|r| r.quintile.map(|q| (100_000 * q + rng.random_range(0..100_000)) as f64))
+                        .map(|r| {
+                            r.quintile
+                                .map(|q| (100_000 * q + rng.random_range(0..100_000)) as f64)
+                        })
                         .collect(),
                 ),
             ])?,
@@ -296,8 +372,14 @@ pub fn raw_registers(sim: &SimulatedExtracts, seed: u64) -> PolarsResult<Vec<Raw
         files.insert(
             format!("PRAKSIS{year}"),
             frame(vec![
-                s_col("PNR", listed.iter().map(|r| Some(ids[r.person].clone())).collect()),
-                s_col("YDERNR", listed.iter().map(|r| r.practice.clone()).collect()),
+                s_col(
+                    "PNR",
+                    listed.iter().map(|r| Some(ids[r.person].clone())).collect(),
+                ),
+                s_col(
+                    "YDERNR",
+                    listed.iter().map(|r| r.practice.clone()).collect(),
+                ),
             ])?,
         );
     }
@@ -318,10 +400,15 @@ pub fn raw_registers(sim: &SimulatedExtracts, seed: u64) -> PolarsResult<Vec<Raw
     for k in 0..n {
         let mut moves: Vec<(i32, &str)> = Vec::new();
         if origin[k] == 2 {
-            moves.push((rng.random_range(early.max(birth[k])..days_from_civil(2021, 1, 1)), "I"));
+            moves.push((
+                rng.random_range(early.max(birth[k])..days_from_civil(2021, 1, 1)),
+                "I",
+            ));
         }
         if rng.random_bool(0.02) {
-            let out = rng.random_range(days_from_civil(2010, 1, 1)..days_from_civil(2016, 1, 1)).max(birth[k] + 1);
+            let out = rng
+                .random_range(days_from_civil(2010, 1, 1)..days_from_civil(2016, 1, 1))
+                .max(birth[k] + 1);
             moves.push((out, "U"));
             moves.push((out + rng.random_range(200..1500), "I"));
         }
@@ -337,7 +424,11 @@ pub fn raw_registers(sim: &SimulatedExtracts, seed: u64) -> PolarsResult<Vec<Raw
     }
     files.insert(
         "VNDS".into(),
-        frame(vec![s_col("PNR", v_pnr), s_col("INDUD_KODE", v_code), d_col("HAEND_DATO", v_date)])?,
+        frame(vec![
+            s_col("PNR", v_pnr),
+            s_col("INDUD_KODE", v_code),
+            d_col("HAEND_DATO", v_date),
+        ])?,
     );
 
     // DREAM: one wide file, y_YYWW columns of the snapshot years.
@@ -345,7 +436,11 @@ pub fn raw_registers(sim: &SimulatedExtracts, seed: u64) -> PolarsResult<Vec<Raw
     let code_of = |e: Option<&str>| -> Option<String> {
         match e {
             None => dream.unknown.first().cloned(),
-            Some(g) => dream.groups().iter().find(|x| x.0 == g).and_then(|x| x.1.first().cloned()),
+            Some(g) => dream
+                .groups()
+                .iter()
+                .find(|x| x.0 == g)
+                .and_then(|x| x.1.first().cloned()),
         }
     };
     let mut week_names: Vec<(i32, i32)> = Vec::new();
@@ -365,7 +460,8 @@ pub fn raw_registers(sim: &SimulatedExtracts, seed: u64) -> PolarsResult<Vec<Raw
             v.push(r);
         }
     }
-    let mut grid: Vec<Vec<Option<String>>> = vec![Vec::with_capacity(by_person.len()); week_names.len()];
+    let mut grid: Vec<Vec<Option<String>>> =
+        vec![Vec::with_capacity(by_person.len()); week_names.len()];
     let mut d_pnr = Vec::with_capacity(by_person.len());
     for (&k, rows) in &by_person {
         d_pnr.push(Some(ids[k].clone()));
@@ -403,13 +499,16 @@ pub fn raw_registers(sim: &SimulatedExtracts, seed: u64) -> PolarsResult<Vec<Raw
     let ct_type = strings(ct, "contact_type")?;
     let sssy = &recipe.sssy;
     let service_of = |t: &str| -> Option<String> {
-        sssy.groups().iter().find(|g| g.0 == t).and_then(|g| g.1.first().cloned())
+        sssy.groups()
+            .iter()
+            .find(|g| g.0 == t)
+            .and_then(|g| g.1.first().cloned())
     };
     // SSSY: (fee year, person, week, service) → count
     let mut gp: BTreeMap<(i32, usize, i32, String), i64> = BTreeMap::new();
     let mut lpr3 = BTreeMap::<i32, Lpr3Rows>::new();
     let mut lpr2 = BTreeMap::<i32, Lpr2Rows>::new();
-    let mut calls: BTreeMap<i32, (Vec<Option<String>>, Vec<Option<i64>>)> = BTreeMap::new();
+    let mut calls: BTreeMap<i32, Calls> = BTreeMap::new();
     let mut contact_number: u64 = 0;
     let mut next_id = |prefix: &str| {
         contact_number += 1;
@@ -447,7 +546,9 @@ pub fn raw_registers(sim: &SimulatedExtracts, seed: u64) -> PolarsResult<Vec<Raw
     let planned = lpr.planned[0].clone();
     let emergency_unit = lpr.lpr3.emergency_units[0].clone();
     for r in 0..ct.height() {
-        let (Some(id), Some(day), Some(t)) = (&ct_id[r], ct_day[r], &ct_type[r]) else { continue };
+        let (Some(id), Some(day), Some(t)) = (&ct_id[r], ct_day[r], &ct_type[r]) else {
+            continue;
+        };
         let k = index[id.as_str()];
         let minute = |rng: &mut ChaCha8Rng, lo: i64, hi: i64| rng.random_range(lo..hi) * 60;
         let start_of_day = i64::from(day) * 86_400;
@@ -455,24 +556,70 @@ pub fn raw_registers(sim: &SimulatedExtracts, seed: u64) -> PolarsResult<Vec<Raw
             "helpline_1813" => {
                 let entry = calls.entry(year_of(day)).or_default();
                 entry.0.push(Some(id.clone()));
-                entry.1.push(Some((start_of_day + minute(&mut rng, 0, 1440)) * 1000));
+                entry
+                    .1
+                    .push(Some((start_of_day + minute(&mut rng, 0, 1440)) * 1000));
             }
             "emergency_department" | "acute_admission" | "planned_admission" | "outpatient" => {
                 let (begin, length, priority, unit) = match t.as_str() {
-                    "emergency_department" => (minute(&mut rng, 0, 1440), minute(&mut rng, 60, 600), &acute, emergency_unit.as_str()),
-                    "acute_admission" => (minute(&mut rng, 0, 1440), minute(&mut rng, 13 * 60, 7 * 1440), &acute, "sengeafsnit"),
-                    "planned_admission" => (minute(&mut rng, 420, 720), minute(&mut rng, 13 * 60, 5 * 1440), &planned, "sengeafsnit"),
-                    _ => (minute(&mut rng, 480, 900), minute(&mut rng, 20, 120), &planned, "ambulatorie"),
+                    "emergency_department" => (
+                        minute(&mut rng, 0, 1440),
+                        minute(&mut rng, 60, 600),
+                        &acute,
+                        emergency_unit.as_str(),
+                    ),
+                    "acute_admission" => (
+                        minute(&mut rng, 0, 1440),
+                        minute(&mut rng, 13 * 60, 7 * 1440),
+                        &acute,
+                        "sengeafsnit",
+                    ),
+                    "planned_admission" => (
+                        minute(&mut rng, 420, 720),
+                        minute(&mut rng, 13 * 60, 5 * 1440),
+                        &planned,
+                        "sengeafsnit",
+                    ),
+                    _ => (
+                        minute(&mut rng, 480, 900),
+                        minute(&mut rng, 20, 120),
+                        &planned,
+                        "ambulatorie",
+                    ),
                 };
                 let start = start_of_day + begin;
                 let cid = next_id("K");
-                add_lpr3(&mut lpr3, cid.clone(), id, start, start + length, &physical, priority, unit, "LPR3", "DR69");
+                add_lpr3(
+                    &mut lpr3,
+                    cid.clone(),
+                    id,
+                    start,
+                    start + length,
+                    &physical,
+                    priority,
+                    unit,
+                    "LPR3",
+                    "DR69",
+                );
                 if rng.random_bool(0.005) {
-                    add_lpr3(&mut lpr3, cid, id, start, start + length, &physical, priority, unit, "LPR3", "DR69");
+                    add_lpr3(
+                        &mut lpr3,
+                        cid,
+                        id,
+                        start,
+                        start + length,
+                        &physical,
+                        priority,
+                        unit,
+                        "LPR3",
+                        "DR69",
+                    );
                 }
             }
             gp_type => {
-                let Some(service) = service_of(gp_type) else { continue };
+                let Some(service) = service_of(gp_type) else {
+                    continue;
+                };
                 let (wy, w) = iso_week(day);
                 *gp.entry((wy, k, w, service)).or_default() += 1;
             }
@@ -491,7 +638,11 @@ pub fn raw_registers(sim: &SimulatedExtracts, seed: u64) -> PolarsResult<Vec<Raw
             .unwrap_or_default();
         format!("D{code}")
     };
-    let mut order: Vec<(usize, u8)> = charlson.iter().enumerate().map(|(j, c)| (j, c.weight)).collect();
+    let mut order: Vec<(usize, u8)> = charlson
+        .iter()
+        .enumerate()
+        .map(|(j, c)| (j, c.weight))
+        .collect();
     order.sort_by_key(|&(j, w)| (w, j));
     let switch = recipe.switch_day();
     let mut person_covs: BTreeMap<usize, Vec<&Cov>> = BTreeMap::new();
@@ -526,7 +677,18 @@ pub fn raw_registers(sim: &SimulatedExtracts, seed: u64) -> PolarsResult<Vec<Raw
                     rows2.diag.push(Some(code_for(j)));
                 } else {
                     let start = i64::from(day) * 86_400 + 36_000;
-                    add_lpr3(&mut lpr3, next_id("K"), &ids[k], start, start + 1800, "ALCA20", &planned, "ambulatorie", "LPR3", &code_for(j));
+                    add_lpr3(
+                        &mut lpr3,
+                        next_id("K"),
+                        &ids[k],
+                        start,
+                        start + 1800,
+                        "ALCA20",
+                        &planned,
+                        "ambulatorie",
+                        "LPR3",
+                        &code_for(j),
+                    );
                 }
                 have.push(j);
             }
@@ -534,7 +696,18 @@ pub fn raw_registers(sim: &SimulatedExtracts, seed: u64) -> PolarsResult<Vec<Raw
         if rows.first().is_some_and(|r| r.psychiatric) {
             let day = days_from_civil(2021, 1, 5) + rng.random_range(0..700);
             let start = i64::from(day) * 86_400 + 36_000;
-            add_lpr3(&mut lpr3, next_id("K"), &ids[k], start, start + 3600, &physical, &planned, "ambulatorie", "LPR3", "DF329");
+            add_lpr3(
+                &mut lpr3,
+                next_id("K"),
+                &ids[k],
+                start,
+                start + 3600,
+                &physical,
+                &planned,
+                "ambulatorie",
+                "LPR3",
+                "DF329",
+            );
         }
         // Both systems report early 2019; LPR3 tables also hold older LPR2 contacts.
         if rng.random_bool(0.01) {
@@ -550,7 +723,18 @@ pub fn raw_registers(sim: &SimulatedExtracts, seed: u64) -> PolarsResult<Vec<Raw
             rows2.diag_id.push(Some(rec));
             rows2.diag.push(Some("DR69".into()));
             let start = i64::from(day) * 86_400 + 36_000;
-            add_lpr3(&mut lpr3, next_id("K"), &ids[k], start, start + 1800, &physical, &planned, "ambulatorie", "LPR2", "DR69");
+            add_lpr3(
+                &mut lpr3,
+                next_id("K"),
+                &ids[k],
+                start,
+                start + 1800,
+                &physical,
+                &planned,
+                "ambulatorie",
+                "LPR2",
+                "DR69",
+            );
         }
     }
     for (year, rows) in lpr2 {
@@ -603,7 +787,7 @@ pub fn raw_registers(sim: &SimulatedExtracts, seed: u64) -> PolarsResult<Vec<Raw
     }
 
     // SSSY, with corrections, child services, other specialties and other services.
-    let mut sssy_rows: BTreeMap<i32, Vec<(usize, String, String, i64, i64, i64)>> = BTreeMap::new();
+    let mut sssy_rows: BTreeMap<i32, Vec<ServiceRow>> = BTreeMap::new();
     let gp_specialty = "800010".to_string();
     for ((wy, k, w, service), count) in gp {
         let practice = practice_of
@@ -638,10 +822,19 @@ pub fn raw_registers(sim: &SimulatedExtracts, seed: u64) -> PolarsResult<Vec<Raw
                 s_col(
                     "SPECIALE",
                     rows.iter()
-                        .map(|r| Some(if r.5 == -2 { "540000".to_string() } else { gp_specialty.clone() }))
+                        .map(|r| {
+                            Some(if r.5 == -2 {
+                                "540000".to_string()
+                            } else {
+                                gp_specialty.clone()
+                            })
+                        })
                         .collect(),
                 ),
-                s_col("YDELSESNUMMER", rows.iter().map(|r| Some(r.2.clone())).collect()),
+                s_col(
+                    "YDELSESNUMMER",
+                    rows.iter().map(|r| Some(r.2.clone())).collect(),
+                ),
                 i_col("HONUGE", rows.iter().map(|r| Some(r.3)).collect()),
                 i_col("YDLANT", rows.iter().map(|r| Some(r.4)).collect()),
                 i_col("BARNMAK", rows.iter().map(|r| Some(r.5.max(0))).collect()),
@@ -672,11 +865,16 @@ pub fn raw_registers(sim: &SimulatedExtracts, seed: u64) -> PolarsResult<Vec<Raw
         i_col("BOELGE", ints(pr, "wave")?),
         d_col("SVARDATO", days(pr, "response_date")?),
     ];
-    for name in ["ucla_1", "ucla_2", "ucla_3", "eq5d_mo", "eq5d_sc", "eq5d_ua", "eq5d_pd", "eq5d_ad"] {
+    for name in [
+        "ucla_1", "ucla_2", "ucla_3", "eq5d_mo", "eq5d_sc", "eq5d_ua", "eq5d_pd", "eq5d_ad",
+    ] {
         survey.push(i_col(&name.to_ascii_uppercase(), ints(pr, name)?));
     }
     survey.push(f_col("EQ5D_VAS", floats(pr, "eq5d_vas")?));
     files.insert("SHINE_SURVEY".into(), frame(survey)?);
 
-    Ok(files.into_iter().map(|(name, frame)| RawFile { name, frame }).collect())
+    Ok(files
+        .into_iter()
+        .map(|(name, frame)| RawFile { name, frame })
+        .collect())
 }
