@@ -20,6 +20,17 @@ pub struct AnalyseArgs {
     /// Analyse the bundled synthetic example instead of extracts.
     #[arg(long, conflicts_with_all = ["folder", "persons", "covariates", "referrals", "contacts", "proms"])]
     demo: bool,
+    /// Start from raw registers: import them (as `shine import` does) into the folder of
+    /// --staging, then analyse those extracts.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["demo", "folder", "persons", "covariates", "referrals", "contacts", "proms"])]
+    registers: Option<PathBuf>,
+    /// With --registers: a recipe file laid over the embedded register recipes.
+    #[arg(long, value_name = "FILE", requires = "registers")]
+    recipe: Option<PathBuf>,
+    /// With --registers: where the imported extracts go (default: the results folder's
+    /// name followed by -extracts, beside it).
+    #[arg(long, value_name = "DIR", requires = "registers")]
+    staging: Option<PathBuf>,
     #[command(flatten)]
     extracts: ExtractArgs,
     /// Results folder.
@@ -52,6 +63,28 @@ pub fn run(args: AnalyseArgs, globals: Globals) -> anyhow::Result<ExitCode> {
             plan.seed = demo::DEMO_SEED;
         }
         (demo::extract_paths(), Some(period), "analyse --demo")
+    } else if let Some(registers) = &args.registers {
+        let recipe = super::import::resolve_recipe(args.recipe.as_deref())?;
+        let staging = args.staging.clone().unwrap_or_else(|| {
+            let name = args.out.file_name().map_or_else(
+                || "shine-results".into(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            args.out.with_file_name(format!("{name}-extracts"))
+        });
+        let imported = super::import::import_to(
+            registers,
+            &staging,
+            &recipe,
+            args.extracts.period()?,
+            args.force,
+            globals,
+        )?;
+        let paths = crate::data::validate::ExtractPaths {
+            folder: Some(staging),
+            ..Default::default()
+        };
+        (paths, Some(imported.period), "analyse --registers")
     } else {
         (args.extracts.paths()?, args.extracts.period()?, "analyse")
     };

@@ -17,11 +17,13 @@ mod audit;
 mod convert;
 mod dictionary;
 mod did;
+mod import;
 mod matching;
 mod mixed;
 mod plan;
 mod score;
 mod simulate;
+mod simulate_raw;
 mod validate;
 
 #[derive(Debug, Parser)]
@@ -59,6 +61,8 @@ enum Command {
     Plan(plan::PlanArgs),
     /// Convert SAS (.sas7bdat) and Stata (.dta) files to Parquet or CSV, streaming.
     Convert(convert::ConvertArgs),
+    /// Build the extracts from raw registers (BEF, DOD, VNDS, UDDA, IND, DREAM, SSSY, LPR, ...).
+    Import(import::ImportArgs),
     /// Audit a results folder for cells disclosing fewer persons than the threshold.
     Audit(audit::AuditArgs),
 }
@@ -141,6 +145,7 @@ fn dispatch(command: Command, globals: Globals) -> anyhow::Result<ExitCode> {
         Command::Plan(args) => plan::run(args),
         Command::Convert(args) => convert::run(args, globals),
         Command::Audit(args) => audit::run(args),
+        Command::Import(args) => import::run(args, globals),
     }
 }
 

@@ -56,6 +56,11 @@ pub struct SimulateArgs {
     /// Replace extract files already in the folder.
     #[arg(long)]
     force: bool,
+    /// Write the population as raw registers instead (BEF, DOD, VNDS, UDDA, IND, DREAM,
+    /// SSSY, LPR2, LPR3, the 1813 calls, referral list and survey; one Parquet file per
+    /// register and year, as `shine import` reads them).
+    #[arg(long)]
+    raw: bool,
 }
 
 pub fn run(args: SimulateArgs, globals: Globals) -> anyhow::Result<ExitCode> {
@@ -76,6 +81,11 @@ pub fn run(args: SimulateArgs, globals: Globals) -> anyhow::Result<ExitCode> {
 
     let out = &args.out;
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    if args.raw {
+        return super::simulate_raw::write_raw(
+            &sim, &args.out, args.seed, args.force, started, globals,
+        );
+    }
     if !args.force {
         let existing: Vec<String> = TableName::ALL
             .iter()

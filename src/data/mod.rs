@@ -11,6 +11,7 @@ pub mod panel;
 pub mod participation;
 pub mod problems;
 pub mod read;
+pub mod registers;
 pub mod score;
 pub mod simulate;
 pub mod table;

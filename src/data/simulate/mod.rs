@@ -102,6 +102,7 @@ mod contacts;
 mod parameters;
 mod participation;
 mod population;
+mod raw;
 mod selection;
 mod streams;
 mod survey;
@@ -109,6 +110,7 @@ mod tables;
 mod truth;
 
 pub use config::{SimulateError, SimulatedExtracts, SimulationConfig};
+pub use raw::{raw_registers, RawFile};
 pub use truth::{
     AgeBand, AttritionParameters, ContactRateParameters, ContactTypeRate, CovariateCentres,
     DeathParameters, EmigrationParameters, Eq5dParameters, EqVasParameters, FrailtyParameters,

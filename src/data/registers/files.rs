@@ -1,0 +1,483 @@
+//! Finding the register files in a folder and reading their variables with errors that
+//! name the file, the row and the variable.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use super::RegisterError;
+use crate::data::calendar::{days_from_civil, parse_iso_date};
+use crate::data::convert::register_year;
+use crate::data::table::read_any;
+
+/// One register file: its register (upper case), its year if the name has one, its path.
+#[derive(Debug, Clone)]
+pub struct RegisterFile {
+    pub register: String,
+    pub year: Option<u16>,
+    pub path: PathBuf,
+}
+
+const EXTENSIONS: [&str; 4] = ["parquet", "csv", "sas7bdat", "dta"];
+
+/// Every readable file under `dir` (sub-folders included, as `shine convert` writes
+/// them), by register, in year and then name order.
+pub fn scan(dir: &Path) -> Result<BTreeMap<String, Vec<RegisterFile>>, RegisterError> {
+    let mut found = Vec::new();
+    walk(dir, &mut found)?;
+    let mut by_register: BTreeMap<String, Vec<RegisterFile>> = BTreeMap::new();
+    for path in found {
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_string();
+        let (register, year) = match register_year(&stem) {
+            Some((register, year)) => (register.to_ascii_uppercase(), Some(year)),
+            None => (stem.to_ascii_uppercase(), None),
+        };
+        by_register
+            .entry(register.clone())
+            .or_default()
+            .push(RegisterFile {
+                register,
+                year,
+                path,
+            });
+    }
+    for files in by_register.values_mut() {
+        files.sort_by(|a, b| a.year.cmp(&b.year).then(a.path.cmp(&b.path)));
+    }
+    Ok(by_register)
+}
+
+fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), RegisterError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        RegisterError::Usage(format!("{}: cannot read the folder: {e}", dir.display()))
+    })?;
+    let mut paths: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+    paths.sort();
+    for path in paths {
+        if path.is_dir() {
+            walk(&path, found)?;
+        } else if path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+        {
+            found.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// A register file read into memory, its variable names in upper case.
+pub struct Table {
+    pub file: String,
+    pub frame: DataFrame,
+}
+
+impl Table {
+    pub fn read(path: &Path) -> Result<Table, RegisterError> {
+        let file = path.display().to_string();
+        let is_parquet = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+        // A register may be empty (no deaths in a year); `read_any` refuses empty
+        // analysis tables, so Parquet is read here directly.
+        let mut frame = if is_parquet {
+            std::fs::File::open(path)
+                .map_err(|e| e.to_string())
+                .and_then(|f| {
+                    ParquetReader::new(f)
+                        .finish()
+                        .map_err(|e| format!("not a readable Parquet file: {e}"))
+                })
+                .map_err(|message| RegisterError::Read {
+                    file: file.clone(),
+                    message,
+                })?
+        } else {
+            read_any(path).map_err(|e| RegisterError::Read {
+                file: file.clone(),
+                message: e.to_string(),
+            })?
+        };
+        let names: Vec<String> = frame
+            .get_column_names()
+            .iter()
+            .map(|n| n.to_ascii_uppercase())
+            .collect();
+        for (i, n) in names.iter().enumerate() {
+            if names[..i].contains(n) {
+                return Err(RegisterError::Read {
+                    file,
+                    message: format!(
+                        "two variables are named {n} (names are compared without case)"
+                    ),
+                });
+            }
+        }
+        frame
+            .set_column_names(names.as_slice())
+            .map_err(|e| RegisterError::Read {
+                file: file.clone(),
+                message: e.to_string(),
+            })?;
+        Ok(Table { file, frame })
+    }
+
+    pub fn height(&self) -> usize {
+        self.frame.height()
+    }
+
+    pub fn has(&self, variable: &str) -> bool {
+        self.frame.column(&variable.to_ascii_uppercase()).is_ok()
+    }
+
+    fn column(&self, variable: &str) -> Result<&Column, RegisterError> {
+        self.frame
+            .column(&variable.to_ascii_uppercase())
+            .map_err(|_| RegisterError::MissingVariable {
+                file: self.file.clone(),
+                variable: variable.to_ascii_uppercase(),
+            })
+    }
+
+    pub fn bad(&self, index: usize, variable: &str, message: impl Into<String>) -> RegisterError {
+        RegisterError::Malformed {
+            file: self.file.clone(),
+            row: row_of(index),
+            variable: variable.to_ascii_uppercase(),
+            message: message.into(),
+        }
+    }
+
+    /// A variable as text: numbers written without a decimal part when they are whole,
+    /// text trimmed; empty text is missing.
+    pub fn text(&self, variable: &str) -> Result<Vec<Option<String>>, RegisterError> {
+        let column = self.column(variable)?;
+        let series = column.as_materialized_series();
+        let values: Vec<Option<String>> = match series.dtype() {
+            DataType::String => series
+                .str()
+                .map_err(|e| self.bad(0, variable, e.to_string()))?
+                .iter()
+                .map(|v| {
+                    v.map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string)
+                })
+                .collect(),
+            DataType::Float32 | DataType::Float64 => {
+                let f = series
+                    .cast(&DataType::Float64)
+                    .map_err(|e| self.bad(0, variable, e.to_string()))?;
+                f.f64()
+                    .map_err(|e| self.bad(0, variable, e.to_string()))?
+                    .iter()
+                    .map(|v| {
+                        v.filter(|x| x.is_finite()).map(|x| {
+                            if x.fract() == 0.0 && x.abs() < 1e15 {
+                                format!("{}", x as i64)
+                            } else {
+                                format!("{x}")
+                            }
+                        })
+                    })
+                    .collect()
+            }
+            dt if dt.is_primitive_numeric() || dt.is_bool() => {
+                let s = series
+                    .cast(&DataType::String)
+                    .map_err(|e| self.bad(0, variable, e.to_string()))?;
+                s.str()
+                    .map_err(|e| self.bad(0, variable, e.to_string()))?
+                    .iter()
+                    .map(|v| v.map(str::to_string))
+                    .collect()
+            }
+            DataType::Categorical(_, _) | DataType::Enum(_, _) => {
+                let s = series
+                    .cast(&DataType::String)
+                    .map_err(|e| self.bad(0, variable, e.to_string()))?;
+                s.str()
+                    .map_err(|e| self.bad(0, variable, e.to_string()))?
+                    .iter()
+                    .map(|v| {
+                        v.map(str::trim)
+                            .filter(|s| !s.is_empty())
+                            .map(str::to_string)
+                    })
+                    .collect()
+            }
+            other => {
+                return Err(self.bad(
+                    0,
+                    variable,
+                    format!("expected codes or text, found {other}"),
+                ))
+            }
+        };
+        Ok(values)
+    }
+
+    /// Calls `f` with each row's text (as [`Table::text`] gives it) without copying
+    /// text columns.
+    pub fn for_each_text(
+        &self,
+        variable: &str,
+        mut f: impl FnMut(usize, Option<&str>),
+    ) -> Result<(), RegisterError> {
+        let column = self.column(variable)?;
+        let series = column.as_materialized_series();
+        if let Ok(strings) = series.str() {
+            for (i, v) in strings.iter().enumerate() {
+                f(i, v.map(str::trim).filter(|s| !s.is_empty()));
+            }
+        } else {
+            for (i, v) in self.text(variable)?.iter().enumerate() {
+                f(i, v.as_deref());
+            }
+        }
+        Ok(())
+    }
+
+    /// A variable as whole numbers.
+    pub fn integers(&self, variable: &str) -> Result<Vec<Option<i64>>, RegisterError> {
+        let column = self.column(variable)?;
+        let series = column.as_materialized_series();
+        if series.dtype().is_primitive_numeric() {
+            let f = series
+                .cast(&DataType::Float64)
+                .map_err(|e| self.bad(0, variable, e.to_string()))?;
+            let f = f.f64().map_err(|e| self.bad(0, variable, e.to_string()))?;
+            return f
+                .iter()
+                .enumerate()
+                .map(|(i, v)| match v {
+                    Some(x) if x.is_finite() && x.fract() == 0.0 => Ok(Some(x as i64)),
+                    Some(x) if x.is_nan() => Ok(None),
+                    Some(x) => Err(self.bad(i, variable, format!("{x} is not a whole number"))),
+                    None => Ok(None),
+                })
+                .collect();
+        }
+        self.text(variable)?
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| match v {
+                None => Ok(None),
+                Some(t) => t
+                    .parse::<i64>()
+                    .map(Some)
+                    .map_err(|_| self.bad(i, variable, format!("{t:?} is not a whole number"))),
+            })
+            .collect()
+    }
+
+    /// A variable as numbers.
+    pub fn numbers(&self, variable: &str) -> Result<Vec<Option<f64>>, RegisterError> {
+        let column = self.column(variable)?;
+        let series = column.as_materialized_series();
+        if series.dtype().is_primitive_numeric() {
+            let f = series
+                .cast(&DataType::Float64)
+                .map_err(|e| self.bad(0, variable, e.to_string()))?;
+            return Ok(f
+                .f64()
+                .map_err(|e| self.bad(0, variable, e.to_string()))?
+                .iter()
+                .map(|v| v.filter(|x| x.is_finite()))
+                .collect());
+        }
+        self.text(variable)?
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| match v {
+                None => Ok(None),
+                Some(t) => t
+                    .parse::<f64>()
+                    .map(Some)
+                    .map_err(|_| self.bad(i, variable, format!("{t:?} is not a number"))),
+            })
+            .collect()
+    }
+
+    /// A variable as dates (days since 1970-01-01): a date, the day of a date-time, a
+    /// number of days since 1960-01-01 (a SAS date without its format), or text as
+    /// YYYY-MM-DD, DDMONYYYY (SAS DATE9) or YYYYMMDD.
+    pub fn dates(&self, variable: &str) -> Result<Vec<Option<i32>>, RegisterError> {
+        Ok(self
+            .date_times(variable)?
+            .into_iter()
+            .map(|v| v.map(|(d, _)| d))
+            .collect())
+    }
+
+    /// A variable as (day, seconds into the day).
+    pub fn date_times(&self, variable: &str) -> Result<Vec<Option<(i32, i64)>>, RegisterError> {
+        let column = self.column(variable)?;
+        let series = column.as_materialized_series();
+        match series.dtype() {
+            DataType::Date => {
+                let days = series
+                    .cast(&DataType::Int32)
+                    .map_err(|e| self.bad(0, variable, e.to_string()))?;
+                Ok(days
+                    .i32()
+                    .map_err(|e| self.bad(0, variable, e.to_string()))?
+                    .iter()
+                    .map(|v| v.map(|d| (d, 0)))
+                    .collect())
+            }
+            DataType::Datetime(unit, _) => {
+                let per_second: i64 = match unit {
+                    TimeUnit::Nanoseconds => 1_000_000_000,
+                    TimeUnit::Microseconds => 1_000_000,
+                    TimeUnit::Milliseconds => 1_000,
+                };
+                let raw = series
+                    .cast(&DataType::Int64)
+                    .map_err(|e| self.bad(0, variable, e.to_string()))?;
+                Ok(raw
+                    .i64()
+                    .map_err(|e| self.bad(0, variable, e.to_string()))?
+                    .iter()
+                    .map(|v| {
+                        v.map(|t| {
+                            let seconds = t.div_euclid(per_second);
+                            (seconds.div_euclid(86_400) as i32, seconds.rem_euclid(86_400))
+                        })
+                    })
+                    .collect())
+            }
+            dt if dt.is_primitive_numeric() => {
+                let f = series
+                    .cast(&DataType::Float64)
+                    .map_err(|e| self.bad(0, variable, e.to_string()))?;
+                f.f64()
+                    .map_err(|e| self.bad(0, variable, e.to_string()))?
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| match v {
+                        None => Ok(None),
+                        Some(x) if x.is_nan() => Ok(None),
+                        Some(x) => days_1960_to_unix(x)
+                            .map(|d| Some((d, 0)))
+                            .ok_or_else(|| self.bad(i, variable, format!("{x} is not a SAS date"))),
+                    })
+                    .collect()
+            }
+            DataType::String => self
+                .text(variable)?
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| match v {
+                    None => Ok(None),
+                    Some(t) => parse_date_text(&t).map(|d| Some((d, 0))).ok_or_else(|| {
+                        self.bad(
+                            i,
+                            variable,
+                            format!("{t:?} is not a date (expected a date, YYYY-MM-DD, DDMONYYYY or YYYYMMDD)"),
+                        )
+                    }),
+                })
+                .collect(),
+            other => Err(self.bad(0, variable, format!("expected dates, found {other}"))),
+        }
+    }
+
+    /// A time of day in seconds: a time, a number of seconds (a SAS time), or text HH:MM
+    /// or HH:MM:SS.
+    pub fn times(&self, variable: &str) -> Result<Vec<Option<i64>>, RegisterError> {
+        let column = self.column(variable)?;
+        let series = column.as_materialized_series();
+        match series.dtype() {
+            DataType::Time => {
+                let ns = series
+                    .cast(&DataType::Int64)
+                    .map_err(|e| self.bad(0, variable, e.to_string()))?;
+                Ok(ns
+                    .i64()
+                    .map_err(|e| self.bad(0, variable, e.to_string()))?
+                    .iter()
+                    .map(|v| v.map(|t| t / 1_000_000_000))
+                    .collect())
+            }
+            dt if dt.is_primitive_numeric() => Ok(self
+                .numbers(variable)?
+                .into_iter()
+                .map(|v| v.map(|s| s.floor() as i64))
+                .collect()),
+            _ => self
+                .text(variable)?
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| match v {
+                    None => Ok(None),
+                    Some(t) => parse_time_text(&t).map(Some).ok_or_else(|| {
+                        self.bad(i, variable, format!("{t:?} is not a time of day (HH:MM)"))
+                    }),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Days since 1960-01-01 (a SAS date) → days since 1970-01-01.
+fn days_1960_to_unix(days: f64) -> Option<i32> {
+    const DAYS_1960_TO_1970: i64 = 3653;
+    let day = days.floor();
+    if !day.is_finite() || day.abs() > 1e7 {
+        return None;
+    }
+    i32::try_from(day as i64 - DAYS_1960_TO_1970).ok()
+}
+
+/// The row as a spreadsheet numbers it (header = row 1).
+pub fn row_of(index: usize) -> usize {
+    index + 2
+}
+
+const MONTHS: [&str; 12] = [
+    "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+];
+
+pub fn parse_date_text(text: &str) -> Option<i32> {
+    let t = text.trim();
+    if let Some(d) = parse_iso_date(t) {
+        return Some(d);
+    }
+    let valid = |y: i32, m: i32, d: i32| {
+        let day = days_from_civil(y, m, d);
+        (crate::data::calendar::civil_from_days(day) == (y, m, d)).then_some(day)
+    };
+    if t.len() == 9 && t.is_ascii() {
+        let day: i32 = t[..2].parse().ok()?;
+        let month = MONTHS
+            .iter()
+            .position(|m| t[2..5].eq_ignore_ascii_case(m))? as i32
+            + 1;
+        let year: i32 = t[5..].parse().ok()?;
+        return valid(year, month, day);
+    }
+    if t.len() == 8 && t.bytes().all(|b| b.is_ascii_digit()) {
+        let year: i32 = t[..4].parse().ok()?;
+        let month: i32 = t[4..6].parse().ok()?;
+        let day: i32 = t[6..].parse().ok()?;
+        return valid(year, month, day);
+    }
+    None
+}
+
+fn parse_time_text(text: &str) -> Option<i64> {
+    let mut parts = text.trim().split(':');
+    let h: i64 = parts.next()?.parse().ok()?;
+    let m: i64 = parts.next()?.parse().ok()?;
+    let s: i64 = parts.next().map_or(Some(0), |s| s.parse().ok())?;
+    (parts.next().is_none() && (0..24).contains(&h) && (0..60).contains(&m) && (0..61).contains(&s))
+        .then_some(h * 3600 + m * 60 + s)
+}

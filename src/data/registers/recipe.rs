@@ -1,0 +1,457 @@
+//! The register recipes: which files, variables and codes make the extract tables.
+//!
+//! The recipes are TOML files embedded from `recipes/` (one per register, each rule with
+//! its source). A user's recipe file (`shine import --recipe FILE`) holds only what it
+//! changes, in the same form; it is laid over the embedded ones key by key, and a key the
+//! recipes do not know is an error.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+/// The embedded recipes, in the order `--explain` prints them.
+pub const EMBEDDED: [(&str, &str); 11] = [
+    ("bef.toml", include_str!("../../../recipes/bef.toml")),
+    ("dod.toml", include_str!("../../../recipes/dod.toml")),
+    ("vnds.toml", include_str!("../../../recipes/vnds.toml")),
+    ("udda.toml", include_str!("../../../recipes/udda.toml")),
+    ("ind.toml", include_str!("../../../recipes/ind.toml")),
+    ("dream.toml", include_str!("../../../recipes/dream.toml")),
+    (
+        "practice.toml",
+        include_str!("../../../recipes/practice.toml"),
+    ),
+    ("sssy.toml", include_str!("../../../recipes/sssy.toml")),
+    ("lpr.toml", include_str!("../../../recipes/lpr.toml")),
+    (
+        "diagnoses.toml",
+        include_str!("../../../recipes/diagnoses.toml"),
+    ),
+    (
+        "external.toml",
+        include_str!("../../../recipes/external.toml"),
+    ),
+];
+
+/// A recipe that cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RecipeError {
+    #[error("{file}: {message}")]
+    Invalid { file: String, message: String },
+    #[error("cannot read {file}: {source}")]
+    Io {
+        file: String,
+        source: std::io::Error,
+    },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Recipe {
+    pub bef: Bef,
+    pub dod: Dod,
+    pub vnds: Vnds,
+    pub udda: Udda,
+    pub ind: Ind,
+    pub dream: Dream,
+    pub practice: Practice,
+    pub sssy: Sssy,
+    pub lpr: Lpr,
+    pub diagnoses: Diagnoses,
+    pub helpline: Helpline,
+    pub referrals: Referrals,
+    pub survey: Survey,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Bef {
+    pub register: String,
+    pub pnr: String,
+    pub sex: String,
+    pub male: Vec<String>,
+    pub female: Vec<String>,
+    pub birth_date: String,
+    pub origin: String,
+    pub danish: Vec<String>,
+    pub immigrant: Vec<String>,
+    pub descendant: Vec<String>,
+    pub municipality: String,
+    pub household_size: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Dod {
+    pub register: String,
+    pub pnr: String,
+    pub death_date: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Vnds {
+    pub register: String,
+    pub pnr: String,
+    pub direction: String,
+    pub immigration: Vec<String>,
+    pub emigration: Vec<String>,
+    pub date: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Udda {
+    pub register: String,
+    pub pnr: String,
+    pub education: String,
+    pub basic: Vec<String>,
+    pub upper_secondary: Vec<String>,
+    pub tertiary_short_medium: Vec<String>,
+    pub tertiary_long: Vec<String>,
+    pub not_stated: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Ind {
+    pub register: String,
+    pub pnr: String,
+    pub income: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Dream {
+    pub register: String,
+    pub pnr: String,
+    pub week_prefix: String,
+    pub empty_weeks: String,
+    pub employed: Vec<String>,
+    pub unemployed: Vec<String>,
+    pub sick_leave: Vec<String>,
+    pub disability_pension: Vec<String>,
+    pub retired: Vec<String>,
+    pub student: Vec<String>,
+    pub other: Vec<String>,
+    pub unknown: Vec<String>,
+}
+
+impl Dream {
+    /// The employment groups and their codes, in the dictionary's order.
+    pub fn groups(&self) -> [(&'static str, &[String]); 7] {
+        [
+            ("employed", &self.employed),
+            ("unemployed", &self.unemployed),
+            ("sick_leave", &self.sick_leave),
+            ("disability_pension", &self.disability_pension),
+            ("retired", &self.retired),
+            ("student", &self.student),
+            ("other", &self.other),
+        ]
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Practice {
+    pub register: String,
+    pub pnr: String,
+    pub practice: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Sssy {
+    pub register: String,
+    pub pnr: String,
+    pub practice: String,
+    pub specialty: String,
+    pub general_practice: Vec<String>,
+    pub service: String,
+    pub fee_week: String,
+    pub count: String,
+    pub child: String,
+    pub gp_consultation: Vec<String>,
+    pub gp_phone: Vec<String>,
+    pub gp_email: Vec<String>,
+    pub gp_home_visit: Vec<String>,
+}
+
+impl Sssy {
+    /// The general-practice contact types and their service codes.
+    pub fn groups(&self) -> [(&'static str, &[String]); 4] {
+        [
+            ("gp_consultation", &self.gp_consultation),
+            ("gp_phone", &self.gp_phone),
+            ("gp_email", &self.gp_email),
+            ("gp_home_visit", &self.gp_home_visit),
+        ]
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Lpr {
+    pub switch_date: String,
+    pub admission_hours: f64,
+    pub acute: Vec<String>,
+    pub planned: Vec<String>,
+    pub lpr3: Lpr3,
+    pub lpr2: Lpr2,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Lpr3 {
+    pub contacts: String,
+    pub diagnoses: String,
+    pub contact_id: String,
+    pub pnr: String,
+    pub start_date: String,
+    pub start_time: String,
+    pub end_date: String,
+    pub end_time: String,
+    pub contact_type: String,
+    pub priority: String,
+    pub unit_type: String,
+    pub reporting_system: String,
+    pub diagnosis: String,
+    pub physical_types: Vec<String>,
+    pub emergency_units: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Lpr2 {
+    pub contacts: String,
+    pub diagnoses: String,
+    pub contact_id: String,
+    pub pnr: String,
+    pub start_date: String,
+    pub end_date: String,
+    pub patient_type: String,
+    pub inpatient: Vec<String>,
+    pub outpatient: Vec<String>,
+    pub emergency_room: Vec<String>,
+    pub admission_type: String,
+    pub acute: Vec<String>,
+    pub diagnosis: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Diagnoses {
+    pub charlson_years: i32,
+    pub psychiatric_years: i32,
+    pub psychiatric: Vec<String>,
+    pub charlson: Vec<CharlsonCondition>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CharlsonCondition {
+    pub condition: String,
+    pub weight: u8,
+    pub codes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Helpline {
+    pub register: String,
+    pub pnr: String,
+    pub date: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Referrals {
+    pub register: String,
+    pub pnr: String,
+    pub referral_date: String,
+    pub practice: String,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Survey {
+    pub register: String,
+    pub pnr: String,
+    pub wave: String,
+    pub response_date: String,
+}
+
+/// Lays `over` onto `base`: tables merge key by key, anything else replaces.
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (key, value) in over {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
+fn embedded_table() -> toml::Table {
+    let mut all = toml::Table::new();
+    for (name, text) in EMBEDDED {
+        // The embedded recipes are checked by the tests.
+        let table: toml::Table = toml::from_str(text)
+            .unwrap_or_else(|e| panic!("embedded recipe {name} does not parse: {e}"));
+        merge(&mut all, table);
+    }
+    all
+}
+
+impl Recipe {
+    /// The embedded recipes.
+    pub fn embedded() -> Recipe {
+        Recipe::from_table(embedded_table(), "embedded recipes").unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The embedded recipes with a user's recipe file laid over them.
+    ///
+    /// # Errors
+    /// A file that cannot be read, is not TOML, names a key the recipes do not have, or
+    /// gives a value of the wrong kind; the message names the file and the key.
+    pub fn with_file(path: &Path) -> Result<Recipe, RecipeError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| RecipeError::Io {
+            file: file.clone(),
+            source,
+        })?;
+        let over: toml::Table = toml::from_str(&text).map_err(|e| RecipeError::Invalid {
+            file: file.clone(),
+            message: e.to_string(),
+        })?;
+        let mut all = embedded_table();
+        merge(&mut all, over);
+        Recipe::from_table(all, &file)
+    }
+
+    fn from_table(table: toml::Table, file: &str) -> Result<Recipe, RecipeError> {
+        let recipe: Recipe =
+            toml::Value::Table(table)
+                .try_into()
+                .map_err(|e: toml::de::Error| RecipeError::Invalid {
+                    file: file.to_string(),
+                    message: e.to_string(),
+                })?;
+        recipe.check().map_err(|message| RecipeError::Invalid {
+            file: file.to_string(),
+            message,
+        })?;
+        Ok(recipe)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if crate::data::calendar::parse_iso_date(&self.lpr.switch_date).is_none() {
+            return Err(format!(
+                "lpr.switch_date = {:?} is not an ISO date (YYYY-MM-DD)",
+                self.lpr.switch_date
+            ));
+        }
+        if self.lpr.admission_hours.is_nan() || self.lpr.admission_hours <= 0.0 {
+            return Err("lpr.admission_hours must be positive".into());
+        }
+        if self.diagnoses.charlson_years < 1 || self.diagnoses.psychiatric_years < 1 {
+            return Err("diagnoses.charlson_years and psychiatric_years must be at least 1".into());
+        }
+        let groups: Vec<&str> = self.dream.groups().iter().map(|g| g.0).collect();
+        if !groups.contains(&self.dream.empty_weeks.as_str()) {
+            return Err(format!(
+                "dream.empty_weeks = {:?} is not one of {}",
+                self.dream.empty_weeks,
+                groups.join(", ")
+            ));
+        }
+        Ok(())
+    }
+
+    /// The resolved recipe as TOML (`shine import --explain`).
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).unwrap_or_default()
+    }
+
+    /// The LPR2/LPR3 switch date (days since 1970-01-01).
+    pub fn switch_day(&self) -> i32 {
+        crate::data::calendar::parse_iso_date(&self.lpr.switch_date).unwrap_or(0)
+    }
+}
+
+/// The group whose code list matches `code` with the longest prefix.
+pub fn group_by_prefix<'a, G: Copy>(code: &str, groups: &'a [(G, &'a [String])]) -> Option<G> {
+    let mut best: Option<(usize, G)> = None;
+    for &(group, codes) in groups {
+        for c in codes {
+            if code.starts_with(c.as_str()) && best.is_none_or(|(len, _)| c.len() > len) {
+                best = Some((c.len(), group));
+            }
+        }
+    }
+    best.map(|(_, g)| g)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_recipes_parse_and_explain_reads_back() {
+        let recipe = Recipe::embedded();
+        assert_eq!(recipe.bef.register, "BEF");
+        assert_eq!(recipe.sssy.gp_consultation, vec!["0101".to_string()]);
+        assert_eq!(recipe.diagnoses.charlson.len(), 19);
+        // The original Charlson weights sum to 37, the dictionary's maximum.
+        let total: u32 = recipe
+            .diagnoses
+            .charlson
+            .iter()
+            .map(|c| u32::from(c.weight))
+            .sum();
+        assert_eq!(total, 37);
+        let back: Recipe = toml::from_str(&recipe.to_toml()).unwrap();
+        assert_eq!(back, recipe);
+    }
+
+    #[test]
+    fn a_user_file_overrides_keys_and_unknown_keys_fail() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.toml");
+        std::fs::write(
+            &path,
+            "[sssy]\ngp_phone = [\"0201\", \"0202\"]\n[lpr]\nswitch_date = \"2019-02-01\"\n",
+        )
+        .unwrap();
+        let recipe = Recipe::with_file(&path).unwrap();
+        assert_eq!(
+            recipe.sssy.gp_phone,
+            vec!["0201".to_string(), "0202".to_string()]
+        );
+        assert_eq!(recipe.sssy.gp_consultation, vec!["0101".to_string()]);
+        assert_eq!(
+            recipe.switch_day(),
+            crate::data::calendar::days_from_civil(2019, 2, 1)
+        );
+        std::fs::write(&path, "[sssy]\ngp_phones = []\n").unwrap();
+        let e = Recipe::with_file(&path).unwrap_err().to_string();
+        assert!(e.contains("gp_phones"), "{e}");
+        std::fs::write(&path, "[lpr]\nswitch_date = \"March\"\n").unwrap();
+        let e = Recipe::with_file(&path).unwrap_err().to_string();
+        assert!(e.contains("switch_date"), "{e}");
+    }
+
+    #[test]
+    fn the_longest_prefix_wins() {
+        let a = vec!["50".to_string()];
+        let b = vec!["5080".to_string()];
+        let groups = [("a", a.as_slice()), ("b", b.as_slice())];
+        assert_eq!(group_by_prefix("5080", &groups), Some("b"));
+        assert_eq!(group_by_prefix("5090", &groups), Some("a"));
+        assert_eq!(group_by_prefix("6000", &groups), None);
+    }
+}
