@@ -10,7 +10,7 @@ use nalgebra::DVector;
 use crate::stats::balance::{balance_table_by_column, sample_sizes, BalanceRow, SampleSizes};
 use crate::stats::design::{model_rows, ColumnData, DataSet, Design, ModelRows};
 use crate::stats::formula::{Expr, Formula};
-use crate::stats::glm::{fit_glm, Family, GlmFit, GlmOptions};
+use crate::stats::glm::{fit_glm, Family, GlmFit, GlmOptions, LeastSquares};
 use crate::stats::matching::{MatchInput, MatchWarning, NearestNeighbour};
 use crate::stats::table_one::{table_one, TableOne, TableOneError, Variable};
 
@@ -227,6 +227,15 @@ pub struct PropensityFit {
 /// Fits the logistic propensity model `treat ~ covariates`; refuses missing
 /// covariates, separation and non-convergence with messages that say what to do.
 pub fn fit_propensity(formula: &Formula, data: &DataSet) -> Result<PropensityFit, PropensityError> {
+    fit_propensity_by(formula, data, LeastSquares::Householder)
+}
+
+/// [`fit_propensity`] with each IRLS step solved by `solver`.
+pub fn fit_propensity_by(
+    formula: &Formula,
+    data: &DataSet,
+    solver: LeastSquares,
+) -> Result<PropensityFit, PropensityError> {
     let input = |e: &dyn std::fmt::Display| PropensityError::Input(e.to_string());
     let response = formula.response_label().ok_or_else(|| {
         PropensityError::Input("the formula needs a treatment on the left: treat ~ x1 + x2".into())
@@ -261,7 +270,10 @@ pub fn fit_propensity(formula: &Formula, data: &DataSet) -> Result<PropensityFit
         None,
         None,
         &design.column_names,
-        &GlmOptions::new(Family::Binomial),
+        &GlmOptions {
+            solver,
+            ..GlmOptions::new(Family::Binomial)
+        },
     )
     .map_err(|e| PropensityError::Analysis(format!("propensity model: {e}")))?;
     let mut warnings = Vec::new();

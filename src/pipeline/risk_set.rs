@@ -13,7 +13,7 @@
 //! 96(455); Austin (2011) on calipers of 0.2 SD of the logit.
 
 use super::propensity::{
-    balance_of, describe_warning, exact_strata, fit_propensity, PropensityError, PropensityFit,
+    balance_of, describe_warning, exact_strata, fit_propensity_by, PropensityError, PropensityFit,
 };
 use crate::data::cohort::{month_label, Registry, StackedRiskSets};
 use crate::results::cohort::{
@@ -22,6 +22,7 @@ use crate::results::cohort::{
 use crate::stats::balance::BalanceRow;
 use crate::stats::design::{ColumnData, DataSet};
 use crate::stats::formula::Formula;
+use crate::stats::glm::LeastSquares;
 use crate::stats::matching::{MatchInput, MatchOrder, NearestNeighbour};
 
 /// Drops comparison rows whose level of some categorical covariate of the formula no
@@ -112,6 +113,13 @@ pub struct RiskSetModel {
     exact: Vec<String>,
 }
 
+/// Stacked risk sets of at least this many rows (a comparison pool of about 200,000
+/// persons) fit the propensity model by the normal equations instead of the Householder
+/// QR: a tenth of the work per iteration on these designs of indicator columns, with
+/// coefficients equal to the QR's to about 1e-10 relative. Smaller risk sets keep the
+/// QR, so their results are R's to the last digits.
+pub const NORMAL_EQUATIONS_MIN_ROWS: usize = 2_000_000;
+
 /// Trims the stacked risk sets to common support and fits the propensity model
 /// `formula` on them; `exact` names the variables matched on exactly.
 pub fn fit_risk_set_model(
@@ -121,7 +129,12 @@ pub fn fit_risk_set_model(
 ) -> Result<RiskSetModel, PropensityError> {
     let formula = formula.clone();
     let (trimmed, outside_support) = common_support(stacked, &formula);
-    let ps = fit_propensity(&formula, &trimmed.data)?;
+    let solver = if trimmed.rows.len() >= NORMAL_EQUATIONS_MIN_ROWS {
+        LeastSquares::NormalEquations
+    } else {
+        LeastSquares::Householder
+    };
+    let ps = fit_propensity_by(&formula, &trimmed.data, solver)?;
     let strata = exact_strata(&trimmed.data, exact)?;
     Ok(RiskSetModel {
         stacked: trimmed,

@@ -4,7 +4,7 @@ use nalgebra::DVector;
 
 use super::error::check_length;
 use super::rows::linear_predictor;
-use super::wls::{weighted_least_squares, WlsSolution};
+use super::wls::{weighted_least_squares_by, WlsSolution};
 use super::{Family, GlmError, GlmOptions};
 use crate::stats::design::DesignRows;
 
@@ -204,7 +204,13 @@ pub(super) fn irls<X: DesignRows + ?Sized>(
             converged = false;
             break;
         }
-        let wls = weighted_least_squares(x, &working.response, &working.weights, tol)?;
+        let wls = weighted_least_squares_by(
+            x,
+            &working.response,
+            &working.weights,
+            tol,
+            options.solver,
+        )?;
         if wls.coefficients.iter().any(|c| !c.is_finite()) {
             // R: "non-finite coefficients at iteration %d".
             converged = false;

@@ -12,7 +12,7 @@
 //! Layout: `family` (links, variances, deviances of the families), `options` and
 //! `error` (`glm.control()` and the typed errors), `irls` (the `glm.fit` loop and its
 //! working values), `wls` (one weighted least-squares step) on `qr` (the tall-skinny
-//! QR) and `linpack` (`dqrdc2`, `dqrsl`), `rows` (passes over the design in blocks
+//! QR) or `gram` (the normal equations, for very tall sparse designs) and `linpack` (`dqrdc2`, `dqrsl`), `rows` (passes over the design in blocks
 //! of rows), `separation` (detection from the IRLS path) and `fit` ([`fit_glm`] and
 //! the `summary.glm` table). `negbin` is the negative binomial regression of
 //! `MASS::glm.nb` ([`fit_negative_binomial`]), built on the same IRLS pieces.
@@ -20,6 +20,7 @@
 mod error;
 mod family;
 mod fit;
+mod gram;
 mod irls;
 mod linpack;
 mod negbin;
@@ -34,6 +35,8 @@ mod tests;
 #[cfg(test)]
 mod tests_fit;
 #[cfg(test)]
+mod tests_gram;
+#[cfg(test)]
 mod tests_negbin;
 #[cfg(test)]
 mod tests_qr;
@@ -45,6 +48,6 @@ pub use irls::{working_values, WorkingValues};
 pub use negbin::{
     fit_negative_binomial, NegBinError, NegBinFit, NegBinOptions, THETA_NO_OVERDISPERSION,
 };
-pub use options::GlmOptions;
+pub use options::{GlmOptions, LeastSquares};
 pub use separation::Separation;
-pub use wls::{weighted_least_squares, WlsSolution};
+pub use wls::{weighted_least_squares, weighted_least_squares_by, WlsSolution};

@@ -79,6 +79,7 @@ impl RCase {
             family,
             max_iter: json["max_iter"].as_u64().expect("max_iter") as usize,
             epsilon: num(&json["epsilon"]),
+            solver: LeastSquares::Householder,
         };
         RCase {
             json,

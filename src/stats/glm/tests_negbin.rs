@@ -55,6 +55,7 @@ fn tight() -> NegBinOptions {
         family: Family::Poisson,
         max_iter: 100,
         epsilon: 1e-12,
+        solver: LeastSquares::Householder,
     }
 }
 

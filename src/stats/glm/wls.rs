@@ -5,8 +5,9 @@ use nalgebra::{DMatrix, DVector};
 
 use super::error::check_length;
 use super::linpack::{dqrdc2, dqrsl_qty};
+use super::gram::gram_r;
 use super::qr::tall_skinny_r;
-use super::GlmError;
+use super::{GlmError, LeastSquares};
 use crate::stats::design::DesignRows;
 
 /// Solution of one weighted least-squares step (R's `Cdqrls`).
@@ -67,12 +68,32 @@ pub fn weighted_least_squares<X: DesignRows + ?Sized>(
     weights: &DVector<f64>,
     tol: f64,
 ) -> Result<WlsSolution, GlmError> {
+    weighted_least_squares_by(x, z, weights, tol, LeastSquares::Householder)
+}
+
+/// [`weighted_least_squares`] with the triangular factor of [sqrt(W)X, sqrt(W)z] found
+/// by `solver`: the Householder QR, or the Cholesky factor of the normal equations
+/// (the same matrix up to the signs of its rows). The rank decision and the back
+/// substitution that follow are the same for both.
+///
+/// # Errors
+/// As [`weighted_least_squares`].
+pub fn weighted_least_squares_by<X: DesignRows + ?Sized>(
+    x: &X,
+    z: &DVector<f64>,
+    weights: &DVector<f64>,
+    tol: f64,
+    solver: LeastSquares,
+) -> Result<WlsSolution, GlmError> {
     check_length("z", z.len(), x.nrows())?;
     check_length("weights", weights.len(), x.nrows())?;
     let p = x.ncols();
     let m = p + 1;
     let n_good = weights.iter().filter(|&&w| w > 0.0).count();
-    let r_aug = tall_skinny_r(x, z.as_slice(), weights.as_slice());
+    let r_aug = match solver {
+        LeastSquares::Householder => tall_skinny_r(x, z.as_slice(), weights.as_slice()),
+        LeastSquares::NormalEquations => gram_r(x, z.as_slice(), weights.as_slice()),
+    };
 
     // dqrdc2 on the leading min(n_good, p) rows of the p columns of X.
     let nr = n_good.min(p);
