@@ -204,13 +204,8 @@ pub(super) fn irls<X: DesignRows + ?Sized>(
             converged = false;
             break;
         }
-        let wls = weighted_least_squares_by(
-            x,
-            &working.response,
-            &working.weights,
-            tol,
-            options.solver,
-        )?;
+        let wls =
+            weighted_least_squares_by(x, &working.response, &working.weights, tol, options.solver)?;
         if wls.coefficients.iter().any(|c| !c.is_finite()) {
             // R: "non-finite coefficients at iteration %d".
             converged = false;

@@ -45,8 +45,7 @@ fn propensity_design(n: usize) -> (DMatrix<f64>, DVector<f64>, Vec<String>) {
             x[(i, 7 + month)] = 1.0;
         }
         x[(i, p - 1)] = prior;
-        let eta = -4.0 + 0.04 * age - 0.0003 * age * age + 0.3 * female
-            - 0.2 * education as f64
+        let eta = -4.0 + 0.04 * age - 0.0003 * age * age + 0.3 * female - 0.2 * education as f64
             + 0.05 * month as f64
             + 0.15 * prior;
         y[i] = f64::from(u.next() < 1.0 / (1.0 + (-eta).exp()));
@@ -105,7 +104,13 @@ fn normal_equations_alias_a_collinear_column_as_the_qr_does() {
 fn normal_equations_do_not_depend_on_the_thread_count() {
     let (x, y, _) = propensity_design(150_001);
     let w: Vec<f64> = (0..x.nrows())
-        .map(|i| if i % 13 == 0 { 0.0 } else { 0.2 + (i % 4) as f64 / 8.0 })
+        .map(|i| {
+            if i % 13 == 0 {
+                0.0
+            } else {
+                0.2 + (i % 4) as f64 / 8.0
+            }
+        })
         .collect();
     let on_threads = |threads: usize| {
         rayon::ThreadPoolBuilder::new()

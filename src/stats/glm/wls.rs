@@ -4,8 +4,8 @@
 use nalgebra::{DMatrix, DVector};
 
 use super::error::check_length;
-use super::linpack::{dqrdc2, dqrsl_qty};
 use super::gram::gram_r;
+use super::linpack::{dqrdc2, dqrsl_qty};
 use super::qr::tall_skinny_r;
 use super::{GlmError, LeastSquares};
 use crate::stats::design::DesignRows;
