@@ -67,7 +67,7 @@ fn gram_range<X: DesignRows + ?Sized>(
         block[p * GRAM_BLOCK_ROWS..p * GRAM_BLOCK_ROWS + len]
             .copy_from_slice(&z[first..first + len]);
         for (i, &wi) in w[first..first + len].iter().enumerate() {
-            if !(wi > 0.0) {
+            if wi.is_nan() || wi <= 0.0 {
                 continue;
             }
             columns.clear();
@@ -99,7 +99,7 @@ fn cholesky_upper(gram: &[f64], m: usize) -> Vec<f64> {
     for j in 0..m {
         let norm2 = gram[j + j * m];
         let d = norm2 - (0..j).map(|k| r[k + j * m] * r[k + j * m]).sum::<f64>();
-        if !(d > COLLINEAR * norm2) {
+        if d.is_nan() || d <= COLLINEAR * norm2 {
             continue;
         }
         let rjj = d.sqrt();
