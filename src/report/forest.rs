@@ -3,6 +3,8 @@
 //! ratio, each sensitivity analysis, the negative binomial model, the placebo index
 //! date, the negative controls, the CR1 and bootstrap intervals of the linear DiD).
 
+use std::rc::Rc;
+
 use super::did::label;
 use super::figures::{
     forest_plot, Figure, FigureError, ForestPanel, ForestRow, LinearIntervals, RowKind,
@@ -68,7 +70,12 @@ pub fn forest_panels(main: &AnalysisRun, sensitivity: &[AnalysisRun]) -> Vec<For
             row.e_value = o.e_value.map(|e| (e.estimate, e.ci_limit));
             rows.push(row);
         }
-        for run in sensitivity {
+        // A sensitivity analysis that changes only the survey models (same cohort, same
+        // clustering) has the main analysis's rate ratios: it would repeat the first row.
+        let changes_did = |run: &&AnalysisRun| {
+            !Rc::ptr_eq(&run.cohort, &main.cohort) || run.settings.cluster != main.settings.cluster
+        };
+        for run in sensitivity.iter().filter(changes_did) {
             if let Some(s) = run.did.iter().find(|d| d.outcome == o.outcome) {
                 rows.extend(rate_ratio_row(
                     run.settings.label.clone(),

@@ -117,6 +117,15 @@ fn limit(v: f64, decimals: usize) -> String {
     }
 }
 
+/// A p-value to four decimals, or "< 0.0001" below what four decimals show.
+fn p_text(p: f64) -> String {
+    if p < 0.000_05 {
+        "< 0.0001".into()
+    } else {
+        format!("{p:.4}")
+    }
+}
+
 fn color_of(kind: RowKind) -> RGBColor {
     match kind {
         RowKind::Main => REFERRED,
@@ -393,7 +402,7 @@ impl Forest {
             .map_err(e)?;
             if let Some(p) = p {
                 root.draw(&Text::new(
-                    format!("{p:.4}"),
+                    p_text(p),
                     (px(E_VALUE_TEXT), cy),
                     text(HPos::Left, &AXIS),
                 ))
@@ -517,5 +526,13 @@ mod tests {
             "{t:?}"
         );
         assert!(t.len() >= 3 && t.len() <= 6, "{t:?}");
+    }
+
+    #[test]
+    fn p_values_below_four_decimals_are_written_as_a_bound() {
+        assert_eq!(p_text(0.0), "< 0.0001");
+        assert_eq!(p_text(0.000_049), "< 0.0001");
+        assert_eq!(p_text(0.000_05), "0.0001");
+        assert_eq!(p_text(0.2882), "0.2882");
     }
 }
