@@ -190,9 +190,12 @@ pub fn match_risk_sets(
                 .iter()
                 .take_while(|r| r.month == month)
                 .count();
-        // This month's referred persons and its still-unused comparison persons.
+        // This month's referred persons and its comparison persons: everyone at risk,
+        // or only those not matched in an earlier month when comparisons are not reused.
         let local: Vec<usize> = (start..end)
-            .filter(|&i| rows[i].treated || !used[rows[i].person as usize])
+            .filter(|&i| {
+                rows[i].treated || options.reuse_comparisons || !used[rows[i].person as usize]
+            })
             .collect();
         start = end;
         let distance: Vec<f64> = local.iter().map(|&i| ps.distance[i]).collect();
