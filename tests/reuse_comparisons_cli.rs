@@ -14,9 +14,21 @@ fn flow(reuse: bool) -> serde_json::Value {
     let root = Scratch::new(if reuse { "reuse-on" } else { "reuse-off" });
     let extracts = root.join("extracts");
     let out = root.join("out");
-    run_ok(Command::new(SHINE).args([
-        "simulate", "--quiet", "--referred", "100", "--pool", "1200", "--seed", "3", "--out",
-    ]).arg(&extracts));
+    run_ok(
+        Command::new(SHINE)
+            .args([
+                "simulate",
+                "--quiet",
+                "--referred",
+                "100",
+                "--pool",
+                "1200",
+                "--seed",
+                "3",
+                "--out",
+            ])
+            .arg(&extracts),
+    );
     let plan = root.join("plan.toml");
     std::fs::write(
         &plan,
