@@ -73,6 +73,7 @@ fn matching_options(plan: &Plan, settings: &AnalysisSettings) -> RiskSetMatching
         ratio: settings.ratio,
         caliper: settings.caliper,
         exact: plan.matching.exact.clone(),
+        reuse_comparisons: plan.matching.reuse_comparisons,
     }
 }
 

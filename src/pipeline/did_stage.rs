@@ -313,7 +313,7 @@ fn fit_panel(
     window: PanelWindow,
 ) -> Result<FeFit, crate::stats::fixest::FeError> {
     let fixed_effects = panel_fixed_effects(panel, window);
-    let vcov = Vcov::Cluster(vec![panel_clusters(panel, members, cluster)]);
+    let vcov = Vcov::Cluster(variance_clusters(panel, members, cluster));
     let model = FeModel::new(family);
     let weight: Vec<f64> = panel
         .member
@@ -380,8 +380,42 @@ pub(super) fn panel_clusters(
                 .map(|&m| members[m as usize].matched_set)
                 .collect(),
         ),
-        ClusterBy::Person => ("person".to_string(), panel.member.clone()),
+        ClusterBy::Person => ("person".to_string(), panel_persons(panel, members)),
     }
+}
+
+/// The person of each panel row (a person matched in several sets has one member in
+/// each).
+fn panel_persons(panel: &Panel, members: &[PanelMember]) -> Vec<u32> {
+    panel
+        .member
+        .iter()
+        .map(|&m| members[m as usize].person)
+        .collect()
+}
+
+/// The clustering of the standard errors: by `cluster`, and two-way by matched set and
+/// person when a person is in more than one matched set (comparison persons reused in
+/// later risk sets, or a comparison person referred later), as
+/// `fixest`'s `cluster = ~matched_set + person` (Cameron, Gelbach & Miller 2011): the
+/// rows of one person in different sets overlap in calendar time and are correlated.
+fn variance_clusters(
+    panel: &Panel,
+    members: &[PanelMember],
+    cluster: ClusterBy,
+) -> Vec<(String, Vec<u32>)> {
+    let mut out = vec![panel_clusters(panel, members, cluster)];
+    if cluster == ClusterBy::MatchedSet && person_in_several_sets(members) {
+        out.push(("person".to_string(), panel_persons(panel, members)));
+    }
+    out
+}
+
+/// Whether some person is a member of more than one matched set.
+fn person_in_several_sets(members: &[PanelMember]) -> bool {
+    let mut persons: Vec<u32> = members.iter().map(|m| m.person).collect();
+    persons.sort_unstable();
+    persons.windows(2).any(|w| w[0] == w[1])
 }
 
 /// The linear DiD's outcome and weights: the rate per period, weighted by exposure
@@ -423,3 +457,6 @@ fn raw_rates(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests;

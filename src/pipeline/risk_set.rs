@@ -4,10 +4,15 @@
 //! terms). Risk sets are then matched in calendar order: the referred persons of a
 //! month take their 1:K nearest neighbours on the linear logit among that month's
 //! eligible comparison persons of the same sex, within a caliper of `caliper` standard
-//! deviations of the logit (over all stacked rows, as MatchIt scales it); a comparison
-//! person matched in one risk set is not available in later ones (matching without
-//! replacement across risk sets). A comparison person takes the index date of the
-//! referred person they are matched to.
+//! deviations of the logit (over all stacked rows, as MatchIt scales it). With
+//! `reuse_comparisons` (the default) every risk set draws from everyone at risk that
+//! month, so a comparison person may be matched again in a later month, as
+//! incidence-density sampling does (Lubin & Gail 1984, Biometrics 40:63); without it a
+//! comparison person matched in one risk set is not available in later ones. That
+//! exclusion selects later comparison persons on not having been picked before, i.e. on
+//! low prior use in the earlier months' windows, which overlap their own pre-period, and
+//! biases the DiD and placebo rate ratios. A comparison person takes the index date of
+//! the referred person they are matched to.
 //!
 //! References: Li, Propert & Rosenbaum (2001), "Balanced risk set matching", JASA
 //! 96(455); Austin (2011) on calipers of 0.2 SD of the logit.
@@ -190,9 +195,12 @@ pub fn match_risk_sets(
                 .iter()
                 .take_while(|r| r.month == month)
                 .count();
-        // This month's referred persons and its still-unused comparison persons.
+        // This month's referred persons and its comparison persons: everyone at risk,
+        // or only those not matched in an earlier month when comparisons are not reused.
         let local: Vec<usize> = (start..end)
-            .filter(|&i| rows[i].treated || !used[rows[i].person as usize])
+            .filter(|&i| {
+                rows[i].treated || options.reuse_comparisons || !used[rows[i].person as usize]
+            })
             .collect();
         start = end;
         let distance: Vec<f64> = local.iter().map(|&i| ps.distance[i]).collect();

@@ -115,6 +115,7 @@ impl Default for Matching {
             ratio: 5,
             caliper: 0.2,
             exact: vec!["sex".into()],
+            reuse_comparisons: true,
         }
     }
 }

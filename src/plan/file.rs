@@ -73,6 +73,9 @@ pub struct Matching {
     pub caliper: f64,
     /// Variables matched on exactly.
     pub exact: Vec<String>,
+    /// Whether a person matched as a comparison in one risk set stays available in the
+    /// later ones (each risk set then draws from everyone at risk that month).
+    pub reuse_comparisons: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -115,6 +115,8 @@ pub struct Matching {
     pub caliper: Option<Caliper>,
     /// Variables matched on exactly.
     pub exact: Vec<String>,
+    /// Whether a person matched as a comparison stays available in later risk sets.
+    pub reuse_comparisons: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -204,6 +204,7 @@ impl Plan {
                 ratio: matching.ratio,
                 caliper,
                 exact: matching.exact,
+                reuse_comparisons: matching.reuse_comparisons,
             },
             outcomes,
             survey: Survey {
@@ -242,6 +243,7 @@ impl From<&Plan> for PlanFile {
                 ratio: plan.matching.ratio,
                 caliper: width(plan.matching.caliper),
                 exact: plan.matching.exact.clone(),
+                reuse_comparisons: plan.matching.reuse_comparisons,
             },
             outcomes: plan.outcomes.clone(),
             survey: file::Survey {

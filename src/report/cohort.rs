@@ -153,7 +153,7 @@ pub fn flow_table(flow: &CohortFlow, ratio: usize) -> ResultTable {
         },
     ];
     t.notes.push(format!(
-        "Matching 1:{ratio} without replacement across risk sets; the eligible pool counts each person once though they may enter several monthly risk sets ({} person-months in all).",
+        "Matching 1:{ratio} within each monthly risk set; the eligible pool counts each person once though they may enter several monthly risk sets ({} person-months in all).",
         flow.risk_sets.comparison_rows
     ));
     t

@@ -209,7 +209,7 @@ impl Report<'_> {
             "Each referred person was matched at the month of referral (risk-set matching; Li, Propert and Rosenbaum 2001) to persons who had not been referred, were at least {min_age} years old, alive and resident, and lived in municipality {catchment} according to the register snapshot of the preceding year{later}. \
              Propensity scores were estimated by one logistic regression over the stacked monthly risk sets with {covariates}, all measured as of the first day of the month of the risk set, with prior healthcare use counted over the {prior} days before it. \
              Comparison person-months with a covariate level that no referred person had were removed (common support). \
-             Referred persons were matched 1:{ratio} by greedy nearest-neighbour matching on the linear logit{exact}, {caliper}, without replacement across risk sets taken in calendar order; comparison persons took the index date of the person they were matched to. \
+             Referred persons were matched 1:{ratio} by greedy nearest-neighbour matching on the linear logit{exact}, {caliper}, {reuse}; comparison persons took the index date of the person they were matched to. \
              Balance was assessed by standardised mean differences (threshold 0.1). ",
             min_age = p.eligibility.min_age,
             catchment = catchment.join(", "),
@@ -221,6 +221,11 @@ impl Report<'_> {
             covariates = p.propensity.covariates.terms().join(", "),
             prior = p.propensity.prior_use_days,
             ratio = p.matching.ratio,
+            reuse = if p.matching.reuse_comparisons {
+                "each month's comparison persons drawn from everyone at risk that month, so that a person could be matched again in a later month (as incidence-density sampling does; Lubin and Gail 1984), with standard errors then clustered two-way by matched set and person"
+            } else {
+                "without replacement across risk sets taken in calendar order"
+            },
         );
         let _ = write!(
             text,

@@ -26,6 +26,8 @@ pub struct RiskSetMatching {
     /// In standard deviations of the linear logit over all stacked rows.
     pub caliper: Option<Caliper>,
     pub exact: Vec<String>,
+    /// Whether a comparison person may be matched again in a later risk set.
+    pub reuse_comparisons: bool,
 }
 
 /// Which group a cohort member belongs to.

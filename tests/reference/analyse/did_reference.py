@@ -10,6 +10,8 @@ from the index date; exposure = share of the period alive, resident and inside t
 extract period) and fits, per outcome group,
     fepois(count ~ treated_post | member + period, offset = log(exposure),
            weights = matching weight, vcov = {CRV1: matched_set})
+(two-way, matched_set + person, when a person is in more than one matched set, as
+comparison persons reused in later risk sets are)
 and the weighted linear DiD on the rate per period (weights = matching weight x
 exposure). Writes tests/reference/analyse/did_reference.json: estimates and standard
 errors only (no person-level data).
@@ -49,6 +51,12 @@ last = (pd.Timestamp(EXTRACT_END) - pd.Timestamp("1970-01-01")).days
 contacts["day"] = days(contacts["date"])
 cohort["index"] = days(cohort["index_date"])
 cohort["member"] = np.arange(len(cohort))
+cohort["person"] = pd.factorize(cohort["person_id"])[0]
+VCOV = (
+    {"CRV1": "matched_set+person"}
+    if cohort["person_id"].duplicated().any()
+    else {"CRV1": "matched_set"}
+)
 
 results = {}
 for name, types in GROUPS.items():
@@ -71,11 +79,12 @@ for name, types in GROUPS.items():
             count = np.searchsorted(d, hi) - np.searchsorted(d, lo)
             rows.append(
                 (m.member, k, count, (hi - lo) / PERIOD, m.weight, m.matched_set,
-                 int(m.group == "referred" and k >= 0))
+                 m.person, int(m.group == "referred" and k >= 0))
             )
     panel = pd.DataFrame(
         rows,
-        columns=["member", "period", "count", "exposure", "w", "matched_set", "treated_post"],
+        columns=["member", "period", "count", "exposure", "w", "matched_set", "person",
+                 "treated_post"],
     )
     panel["log_exposure"] = np.log(panel["exposure"])
     panel["rate"] = panel["count"] / panel["exposure"]
@@ -85,13 +94,13 @@ for name, types in GROUPS.items():
         data=panel,
         offset="log_exposure",
         weights="w",
-        vcov={"CRV1": "matched_set"},
+        vcov=VCOV,
     )
     linear = pf.feols(
         "rate ~ treated_post | member + period",
         data=panel,
         weights="w_exposure",
-        vcov={"CRV1": "matched_set"},
+        vcov=VCOV,
     )
     results[name] = {
         "poisson_estimate": float(poisson.coef()["treated_post"]),
@@ -103,7 +112,7 @@ for name, types in GROUPS.items():
 
 out = {
     "description": "DiD of shine analyse --demo refitted with pyfixest on its exported matched cohort",
-    "call": "fepois(count ~ treated_post | member + period, offset = log(exposure), weights = w, vcov = CRV1 matched_set); feols(rate ~ treated_post | member + period, weights = w * exposure, vcov = CRV1 matched_set)",
+    "call": "fepois(count ~ treated_post | member + period, offset = log(exposure), weights = w, vcov = CRV1 " + VCOV["CRV1"] + "); feols(rate ~ treated_post | member + period, weights = w * exposure, vcov = CRV1 " + VCOV["CRV1"] + ")",
     "versions": {"pyfixest": pf.__version__, "pandas": pd.__version__, "numpy": np.__version__},
     "outcomes": results,
 }
