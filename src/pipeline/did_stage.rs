@@ -9,7 +9,8 @@
 //! - the linear DiD on the rate per period (30 days), weighted by exposure times the
 //!   matching weight;
 //!
-//! all with standard errors clustered by matched set (or by person).
+//! all with standard errors clustered by matched set (or by person), two-way by matched set
+//! and person when a person is in more than one matched set.
 
 use nalgebra::DMatrix;
 

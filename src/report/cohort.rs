@@ -120,7 +120,7 @@ fn flow_rows(flow: &CohortFlow) -> [(FlowRow, &'static str, usize); 11] {
         ),
         (
             FlowRow::ComparisonMatched,
-            "comparison persons matched",
+            "comparison matches (a person counted once per matched set)",
             flow.comparison_matched,
         ),
     ]
@@ -235,7 +235,7 @@ pub fn flow_figure(flow: &CohortFlow, ratio: usize, threshold: u64) -> Result<Fi
                 b(vec![
                     format!("Matched referred persons: n = {}", n(FlowRow::Matched)),
                     format!(
-                        "Matched comparison persons: n = {}",
+                        "Comparison matches: n = {}",
                         n(FlowRow::ComparisonMatched)
                     ),
                     format!(

@@ -49,7 +49,7 @@ pub fn rate_ratio_table(did: &[OutcomeDid]) -> ResultTable {
         ]);
     }
     t.notes.push(
-        "Poisson regression of contacts per 30-day period with person and period fixed effects and log exposure as offset; the rate ratio compares the change after referral in referred persons with the change in their matched comparison persons. 95% intervals from standard errors clustered by matched set. Pre-trend: joint Wald test (F) that all event-study coefficients before period −1 are zero."
+        "Poisson regression of contacts per 30-day period with person and period fixed effects and log exposure as offset; the rate ratio compares the change after referral in referred persons with the change in their matched comparison persons. 95% intervals from standard errors clustered by matched set, and two-way by matched set and person when a comparison person is in more than one matched set (reused in a later risk set; Cameron, Gelbach & Miller 2011). Pre-trend: joint Wald test (F) that all event-study coefficients before period −1 are zero."
             .into(),
     );
     t
@@ -94,7 +94,7 @@ pub fn linear_table(did: &[OutcomeDid]) -> ResultTable {
             Cell::estimate(l.p_value, 4),
         ]);
     }
-    t.notes.push("Least squares on the rate per period with person and period fixed effects, weighted by exposure; standard errors clustered by matched set.".into());
+    t.notes.push("Least squares on the rate per period with person and period fixed effects, weighted by exposure; standard errors clustered by matched set, and two-way by matched set and person when a comparison person is in more than one matched set.".into());
     t
 }
 

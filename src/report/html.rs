@@ -127,7 +127,7 @@ impl Report<'_> {
         };
         let _ = writeln!(
             out,
-            "<li>{} referred persons were matched to {} comparison persons from the registers (1:{} risk-set matching).</li>",
+            "<li>{} referred persons were matched to {} comparison persons from the registers (1:{} risk-set matching; a comparison person is counted once per matched set they are in).</li>",
             count(c.referred_matched),
             count(c.comparison_matched),
             self.main.settings.ratio

@@ -49,7 +49,7 @@ pub fn sensitivity_table(main: &AnalysisRun, sensitivity: &[AnalysisRun]) -> Res
     t.push(count_row("referred persons matched", &|r| {
         r.cohort.flow.referred_matched
     }));
-    t.push(count_row("comparison persons matched", &|r| {
+    t.push(count_row("comparison matches (once per matched set)", &|r| {
         r.cohort.flow.comparison_matched
     }));
     let mut smd = vec![

@@ -44,7 +44,7 @@ fn the_flow_diagram_shows_each_count_in_its_box() {
         "persons: n = 2700",
         "Not matched: n = 11",
         "Matched referred persons: n = 320",
-        "Matched comparison persons: n = 1580",
+        "Comparison matches: n = 1580",
         "1:5 matching; fewer than 5: n = 16",
     ] {
         assert!(svg.contains(text), "{text} missing from the flow diagram");
