@@ -256,7 +256,9 @@ fn covariates_and_exact_variables_must_be_risk_set_columns() {
 fn round_to_is_read_and_written_back_only_when_it_rounds() {
     let plan = Plan::from_toml("[disclosure]\nround_to = 5\n", "p.toml").unwrap();
     assert_eq!(plan.disclosure.round_to, 5);
-    assert!(toml::to_string(&plan.disclosure).unwrap().contains("round_to = 5"));
+    assert!(toml::to_string(&plan.disclosure)
+        .unwrap()
+        .contains("round_to = 5"));
     let default = Plan::from_toml("", "p.toml").unwrap();
     assert_eq!(default.disclosure.round_to, 1);
     assert!(!toml::to_string(&default.disclosure)

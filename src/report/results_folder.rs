@@ -167,10 +167,7 @@ pub fn render(
     let mut folder = ResultsFolder::default();
     let tables = tables(results);
     for table in &tables {
-        folder.add(
-            &format!("tables/{}.csv", table.name),
-            table.to_csv(rule),
-        );
+        folder.add(&format!("tables/{}.csv", table.name), table.to_csv(rule));
         folder.add(
             &format!("tables/{}.md", table.name),
             table.to_markdown(rule),

@@ -357,9 +357,12 @@ fn sample_cells(
                     if parts[i].shown {
                         let count = level_of(level, g);
                         cells.push(match m[i] {
-                            Mark::Show => {
-                                Cell::Text(count_percent_text(count.n, count.percent, weighted, rule))
-                            }
+                            Mark::Show => Cell::Text(count_percent_text(
+                                count.n,
+                                count.percent,
+                                weighted,
+                                rule,
+                            )),
                             mark => marked(mark, threshold, marks),
                         });
                     }
