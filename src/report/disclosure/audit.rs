@@ -89,7 +89,7 @@ fn count_problem(n: u64, rule: Rule) -> Option<String> {
             "a count of {n} persons, below the threshold of {}",
             rule.threshold
         ))
-    } else if n % rule.round_to != 0 {
+    } else if !n.is_multiple_of(rule.round_to) {
         Some(format!(
             "a count of {n} persons, not rounded to a multiple of {}",
             rule.round_to
