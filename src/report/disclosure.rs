@@ -46,8 +46,11 @@ impl Rule {
     /// when every weight is 1, so it is rounded as a count is; a fractional sum is an
     /// estimate and is left as it is.
     pub fn weighted(&self, sum: f64) -> f64 {
-        if self.rounds() && sum >= 0.0 && sum.fract() == 0.0 && sum < u64::MAX as f64 {
-            rounded(sum as u64, self.round_to) as f64
+        // Whole up to the round-off of summing weights such as 1/3.
+        let whole = sum.round();
+        let is_whole = (sum - whole).abs() <= 1e-9 * whole.max(1.0);
+        if self.rounds() && is_whole && whole >= 0.0 && whole < u64::MAX as f64 {
+            rounded(whole as u64, self.round_to) as f64
         } else {
             sum
         }

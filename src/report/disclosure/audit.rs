@@ -181,11 +181,10 @@ fn audit_csv(path: &str, bytes: &[u8], rule: Rule, findings: &mut Vec<Finding>) 
                 continue;
             }
             // A count, or a count followed by its percentage: `12 (4.5)`.
-            let Some(n) = cell
-                .split_whitespace()
-                .next()
-                .and_then(|t| t.parse::<f64>().ok())
-            else {
+            let Some(token) = cell.split_whitespace().next() else {
+                continue;
+            };
+            let Ok(n) = token.parse::<f64>() else {
                 continue;
             };
             // Whole numbers are counts of persons; a fractional one is a weighted
@@ -193,7 +192,18 @@ fn audit_csv(path: &str, bytes: &[u8], rule: Rule, findings: &mut Vec<Finding>) 
             if n.fract() != 0.0 || n < 0.0 || n >= u64::MAX as f64 {
                 continue;
             }
-            if let Some(problem) = count_problem(n as u64, rule) {
+            // Rounding applies to counts, written without decimals; a sum of weights
+            // (written with a decimal) that happens to look whole is left to the
+            // threshold check alone.
+            let as_count = if token.contains('.') {
+                Rule {
+                    round_to: 1,
+                    ..rule
+                }
+            } else {
+                rule
+            };
+            if let Some(problem) = count_problem(n as u64, as_count) {
                 findings.push(Finding {
                     file: path.to_string(),
                     location: format!("row {}, column {header}", r + 2),

@@ -163,6 +163,8 @@ fn counts_are_rounded_to_the_nearest_multiple_half_up() {
     assert_eq!(rule.count_text(0), "0");
     assert_eq!(rule.weighted(119.0), 120.0);
     assert_eq!(rule.weighted(59.5), 59.5);
+    // A sum of weights of 1/3 that is 42 up to round-off is rounded as 42.
+    assert_eq!(rule.weighted(126.0 * (1.0 / 3.0) - 1e-13), 40.0);
 }
 
 #[test]
