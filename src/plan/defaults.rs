@@ -166,6 +166,7 @@ impl Default for Disclosure {
     fn default() -> Self {
         Disclosure {
             threshold: DEFAULT_THRESHOLD,
+            round_to: 1,
         }
     }
 }

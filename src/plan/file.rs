@@ -133,6 +133,14 @@ pub struct Disclosure {
     /// under the name some institutions' output rules use.
     #[serde(alias = "min_cell")]
     pub threshold: u64,
+    /// Shown counts are rounded to the nearest multiple of this base (conventional
+    /// rounding, each cell on its own); 1 shows them as they are.
+    #[serde(skip_serializing_if = "is_one")]
+    pub round_to: u64,
+}
+
+fn is_one(n: &u64) -> bool {
+    *n == 1
 }
 
 /// One sensitivity analysis: the main analysis with some settings changed.

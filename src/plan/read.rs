@@ -131,6 +131,13 @@ impl Plan {
         if disclosure.threshold < 1 {
             return bad("disclosure.threshold", "must be at least 1".into());
         }
+        if disclosure.round_to < 1 {
+            return bad(
+                "disclosure.round_to",
+                "must be a positive whole number (1: no rounding; 5 or 10 as output rules ask)"
+                    .into(),
+            );
+        }
         let mut checked: Vec<Sensitivity> = Vec::with_capacity(sensitivity.len());
         for (i, s) in sensitivity.into_iter().enumerate() {
             let key = format!("sensitivity[{i}]");

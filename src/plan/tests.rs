@@ -74,6 +74,7 @@ fn impossible_values_name_the_key() {
             "survey.prorate_max_missing",
         ),
         ("[disclosure]\nthreshold = 0\n", "disclosure.threshold"),
+        ("[disclosure]\nround_to = 0\n", "disclosure.round_to"),
         (
             "[[outcomes.groups]]\nname = \"gp\"\ncontact_types = [\"gp_visit\"]\n",
             "outcomes.groups[0].contact_types",
@@ -249,4 +250,18 @@ fn covariates_and_exact_variables_must_be_risk_set_columns() {
         "p.toml",
     );
     assert!(plan.is_ok(), "{plan:?}");
+}
+
+#[test]
+fn round_to_is_read_and_written_back_only_when_it_rounds() {
+    let plan = Plan::from_toml("[disclosure]\nround_to = 5\n", "p.toml").unwrap();
+    assert_eq!(plan.disclosure.round_to, 5);
+    assert!(toml::to_string(&plan.disclosure)
+        .unwrap()
+        .contains("round_to = 5"));
+    let default = Plan::from_toml("", "p.toml").unwrap();
+    assert_eq!(default.disclosure.round_to, 1);
+    assert!(!toml::to_string(&default.disclosure)
+        .unwrap()
+        .contains("round_to"));
 }

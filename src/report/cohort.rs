@@ -195,9 +195,13 @@ pub fn rate_table(rates: &[RateComparison]) -> ResultTable {
 
 /// The flow table's counts as a STROBE-style diagram, with the same disclosure control
 /// (small counts and the counts that would reveal them are hidden).
-pub fn flow_figure(flow: &CohortFlow, ratio: usize, threshold: u64) -> Result<Figure, FigureError> {
+pub fn flow_figure(
+    flow: &CohortFlow,
+    ratio: usize,
+    rule: impl Into<super::disclosure::Rule>,
+) -> Result<Figure, FigureError> {
     let table = flow_table(flow, ratio);
-    let shown = table.rendered(threshold);
+    let shown = table.rendered(rule);
     let n = |row: FlowRow| shown[row.index()][1].clone();
     let b = |lines: Vec<String>| FlowBox { lines };
     let diagram = FlowDiagram {

@@ -11,6 +11,7 @@
 
 use std::fmt::Write as _;
 
+use super::disclosure::Rule;
 use super::table::ResultTable;
 
 /// The tables written to the Word document, in order, with their table numbers.
@@ -117,7 +118,7 @@ pub fn unnumbered(title: &str) -> &str {
         .map_or(title, |(_, rest)| rest)
 }
 
-fn table(out: &mut String, number: usize, t: &ResultTable, threshold: u64) {
+fn table(out: &mut String, number: usize, t: &ResultTable, rule: Rule) {
     paragraph(
         out,
         &format!("Table {number}. {}", unnumbered(&t.title)),
@@ -134,19 +135,19 @@ fn table(out: &mut String, number: usize, t: &ResultTable, threshold: u64) {
     }
     out.push_str("</w:tblGrid>");
     row(out, &t.columns, true, true);
-    let cells = t.rendered(threshold);
+    let cells = t.rendered(rule);
     for r in &cells {
         row(out, r, false, false);
     }
     out.push_str("</w:tbl>");
-    for note in t.protected(threshold).notes_after_disclosure(threshold) {
+    for note in t.protected(rule.threshold).notes_after_disclosure(rule) {
         paragraph(out, &note, NOTE_SIZE, false, false);
     }
     paragraph(out, "", NOTE_SIZE, false, false);
 }
 
 /// The body: a heading, then every table of [`WORD_TABLES`] present in `tables`.
-fn document(tables: &[ResultTable], threshold: u64, heading: &str) -> String {
+fn document(tables: &[ResultTable], rule: Rule, heading: &str) -> String {
     let mut out = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n\
 <w:document xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\"><w:body>",
@@ -156,7 +157,7 @@ fn document(tables: &[ResultTable], threshold: u64, heading: &str) -> String {
         .iter()
         .filter_map(|name| tables.iter().find(|t| t.name == *name));
     for (i, t) in chosen.enumerate() {
-        table(&mut out, i + 1, t, threshold);
+        table(&mut out, i + 1, t, rule);
     }
     // A4 portrait, 2 cm margins (twentieths of a point).
     out.push_str("<w:sectPr><w:pgSz w:w=\"11906\" w:h=\"16838\"/><w:pgMar w:top=\"1134\" w:right=\"1134\" w:bottom=\"1134\" w:left=\"1134\" w:header=\"567\" w:footer=\"567\" w:gutter=\"0\"/></w:sectPr></w:body></w:document>\n");
@@ -164,14 +165,15 @@ fn document(tables: &[ResultTable], threshold: u64, heading: &str) -> String {
 }
 
 /// The Word document holding the tables of [`WORD_TABLES`] found in `tables`, after
-/// disclosure control at `threshold`.
-pub fn tables_docx(tables: &[ResultTable], threshold: u64, heading: &str) -> Vec<u8> {
+/// disclosure control by `rule`.
+pub fn tables_docx(tables: &[ResultTable], rule: impl Into<Rule>, heading: &str) -> Vec<u8> {
+    let rule = rule.into();
     let mut zip = StoredZip::default();
     zip.add("[Content_Types].xml", CONTENT_TYPES.as_bytes());
     zip.add("_rels/.rels", PACKAGE_RELS.as_bytes());
     zip.add(
         "word/document.xml",
-        document(tables, threshold, heading).as_bytes(),
+        document(tables, rule, heading).as_bytes(),
     );
     zip.finish()
 }

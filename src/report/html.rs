@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::did::label as outcome_label;
-use super::disclosure::{marker, must_suppress};
+use super::disclosure::Rule;
 use super::figures::Figure;
 use super::table::ResultTable;
 use crate::data::instruments::ValueSet;
@@ -23,7 +23,8 @@ pub struct Report<'a> {
     pub main: &'a AnalysisRun,
     pub sensitivity: &'a [AnalysisRun],
     pub cohort: &'a CohortCounts,
-    pub threshold: u64,
+    /// The disclosure rule (suppression, rounding) of every count shown.
+    pub rule: Rule,
     pub software: String,
 }
 
@@ -67,8 +68,8 @@ impl Report<'_> {
         let Some(table) = self.table(name) else {
             return;
         };
-        let protected = table.protected(self.threshold);
-        let cells = table.rendered(self.threshold);
+        let protected = table.protected(self.rule.threshold);
+        let cells = table.rendered(self.rule);
         let _ = write!(
             out,
             "<h3 id=\"table-{}\">{}</h3>\n<div class=\"wide\"><table>\n<thead><tr>",
@@ -93,7 +94,7 @@ impl Report<'_> {
             out.push_str("</tr>\n");
         }
         out.push_str("</tbody>\n</table></div>\n");
-        for note in protected.notes_after_disclosure(self.threshold) {
+        for note in protected.notes_after_disclosure(self.rule) {
             let _ = writeln!(out, "<p class=\"note\">{}</p>", escape(&note));
         }
     }
@@ -118,13 +119,7 @@ impl Report<'_> {
     fn summary(&self) -> String {
         let mut out = String::from("<ul class=\"summary\">\n");
         let c = &self.main.cohort.flow;
-        let count = |n: usize| {
-            if must_suppress(n as u64, self.threshold) {
-                marker(self.threshold)
-            } else {
-                n.to_string()
-            }
-        };
+        let count = |n: usize| self.rule.count_text(n as u64);
         let _ = writeln!(
             out,
             "<li>{} referred persons were matched to {} comparison persons from the registers (1:{} risk-set matching; a comparison person is counted once per matched set they are in).</li>",
@@ -256,6 +251,13 @@ impl Report<'_> {
                 SurveyErrors::ModelKenwardRoger => "model-based standard errors and degrees of freedom with the Kenward-Roger small-sample adjustment (Kenward and Roger 1997; Halekoh and Højsgaard 2014)",
             },
         );
+        if self.rule.rounds() {
+            let _ = write!(
+                text,
+                "The counts that are shown were then rounded to the nearest multiple of {base} (conventional rounding, a half base rounded up; Hundepool et al. 2010), every cell and every total on its own, so parts need not add up to their totals; percentages, means, weighted sums that are not whole and all estimates were computed from the unrounded data. ",
+                base = self.rule.round_to
+            );
+        }
         if let Some(b) = p.linear_bootstrap_options() {
             let _ = write!(
                 text,
@@ -276,8 +278,8 @@ impl Report<'_> {
         let _ = write!(
             out,
             "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>SHINE: results of the matched analysis</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>SHINE: effect of social prescribing on healthcare use, loneliness and quality of life</h1>\n<p>{} persons in the extract, {} referred; {}.</p>\n",
-            count_text(self.cohort.persons, self.threshold),
-            count_text(self.cohort.referred, self.threshold),
+            self.rule.count_text(self.cohort.persons),
+            self.rule.count_text(self.cohort.referred),
             escape(&self.software)
         );
         out.push_str("<nav><ol><li><a href=\"#summary\">Summary</a></li><li><a href=\"#flow\">Flow of participants</a></li><li><a href=\"#table1\">Table 1 and balance</a></li><li><a href=\"#did\">Healthcare use</a></li><li><a href=\"#survey\">Loneliness and quality of life</a></li><li><a href=\"#sensitivity\">Sensitivity analyses</a></li><li><a href=\"#methods\">Methods</a></li><li><a href=\"#appendix\">Appendix</a></li></ol></nav>\n");
@@ -367,13 +369,5 @@ impl Report<'_> {
         out.push_str(&super::strobe::html());
         out.push_str("</body>\n</html>\n");
         out
-    }
-}
-
-fn count_text(n: u64, threshold: u64) -> String {
-    if must_suppress(n, threshold) {
-        marker(threshold)
-    } else {
-        n.to_string()
     }
 }

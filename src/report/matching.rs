@@ -8,6 +8,7 @@ use crate::stats::balance::BalanceRow;
 use crate::stats::coefficient::Coefficient;
 use crate::stats::matching::MatchOrder;
 
+use super::disclosure::{self, derived::withheld_means};
 use super::figures::{self, Figure, FigureError, LovePoint, ScoreSample};
 use super::manifest::{OutputFile, SHINE_VERSION};
 use super::output::{ResultsFolder, MANIFEST};
@@ -37,7 +38,7 @@ pub fn ps_model_table(terms: &[Coefficient]) -> ResultTable {
 }
 
 /// Balance before and after matching, as MatchIt's `summary()` computes it for the ATT.
-pub fn balance_table(rows: &[BalanceRow]) -> ResultTable {
+pub fn balance_table(rows: &[BalanceRow], threshold: u64) -> ResultTable {
     let mut t = ResultTable::new(
         "balance",
         "Covariate balance before and after matching",
@@ -58,23 +59,61 @@ pub fn balance_table(rows: &[BalanceRow]) -> ResultTable {
             "ecdf_max_after",
         ],
     );
+    let mut any_withheld = false;
     for r in rows {
-        t.push(vec![
+        let withheld = withheld_means(r, threshold);
+        let sample = |means: [f64; 2], rest: [Option<f64>; 4], w: [bool; 2]| {
+            let mut cells: Vec<Cell> = means
+                .iter()
+                .zip(w)
+                .map(|(&m, small)| {
+                    if small {
+                        Cell::Text(disclosure::marker(threshold))
+                    } else {
+                        Cell::estimate(m, 4)
+                    }
+                })
+                .collect();
+            cells.extend(rest.iter().map(|&v| match v {
+                Some(_) if w.iter().any(|&s| s) => Cell::Hidden,
+                v => Cell::maybe(v, 4),
+            }));
+            cells
+        };
+        any_withheld |= withheld.iter().flatten().any(|&w| w);
+        let mut row = vec![
             Cell::text(&r.term),
             Cell::text(if r.binary { "binary" } else { "continuous" }),
-            Cell::estimate(r.mean_treated_before, 4),
-            Cell::estimate(r.mean_control_before, 4),
-            Cell::maybe(r.smd_before, 4),
-            Cell::maybe(r.variance_ratio_before, 4),
-            Cell::maybe(r.ecdf_mean_before, 4),
-            Cell::maybe(r.ecdf_max_before, 4),
-            Cell::estimate(r.mean_treated_after, 4),
-            Cell::estimate(r.mean_control_after, 4),
-            Cell::maybe(r.smd_after, 4),
-            Cell::maybe(r.variance_ratio_after, 4),
-            Cell::maybe(r.ecdf_mean_after, 4),
-            Cell::maybe(r.ecdf_max_after, 4),
-        ]);
+        ];
+        row.extend(sample(
+            [r.mean_treated_before, r.mean_control_before],
+            [
+                r.smd_before,
+                r.variance_ratio_before,
+                r.ecdf_mean_before,
+                r.ecdf_max_before,
+            ],
+            withheld[0],
+        ));
+        row.extend(sample(
+            [r.mean_treated_after, r.mean_control_after],
+            [
+                r.smd_after,
+                r.variance_ratio_after,
+                r.ecdf_mean_after,
+                r.ecdf_max_after,
+            ],
+            withheld[1],
+        ));
+        t.push(row);
+    }
+    if any_withheld {
+        t.notes.push(format!(
+            "{} replaces the mean (a proportion) of a 0/1 term when the units with the value 1, or those with 0, number 1 to {}; the SMD and eCDF differences of that sample are withheld with it ({}), since with the other group's mean they would give it back.",
+            disclosure::marker(threshold),
+            threshold.saturating_sub(1),
+            disclosure::COMPLEMENTARY_MARKER
+        ));
     }
     t.notes.push(
         "Standardised mean differences use the treated group's standard deviation before matching (MatchIt's ATT convention); binary terms are 0/1 and have no variance ratio."
@@ -173,7 +212,7 @@ pub fn print_match(result: &MatchResult, json: bool) -> Result<MatchPrintout, Pr
     let tables = [
         counts_table(analysis),
         ps_model_table(&analysis.ps_model),
-        balance_table(&analysis.balance),
+        balance_table(&analysis.balance, 0),
     ];
     let stdout = if json {
         serde_json::to_string_pretty(&json_report(result))? + "\n"

@@ -9,6 +9,7 @@ use super::cohort::{
 };
 use super::did as did_report;
 use super::disclosure::audit::{audit, Finding};
+use super::disclosure::Rule;
 use super::figures::{Figure, FigureError};
 use super::html;
 use super::manifest::{Manifest, SHINE_VERSION};
@@ -75,7 +76,8 @@ pub fn write(
 
 /// The tables of the results folder, in the order they are listed.
 fn tables(results: &AnalysisResults) -> Vec<ResultTable> {
-    let threshold = results.plan.disclosure.threshold;
+    let rule = Rule::of(&results.plan.disclosure);
+    let threshold = rule.threshold;
     let main = &results.main;
     let cohort = &*main.cohort;
     let mut tables = vec![
@@ -85,9 +87,9 @@ fn tables(results: &AnalysisResults) -> Vec<ResultTable> {
             &results.table_one.0,
             Some(&results.table_one.1),
             ("referred", "comparison"),
-            threshold,
+            rule,
         ),
-        matching_report::balance_table(&cohort.balance),
+        matching_report::balance_table(&cohort.balance, threshold),
         matching_report::ps_model_table(&cohort.ps_model),
         rate_table(&results.rates),
         did_report::rate_ratio_table(&main.did),
@@ -114,7 +116,8 @@ fn tables(results: &AnalysisResults) -> Vec<ResultTable> {
 
 /// The figures of the results folder, each with its file name (without extension).
 fn figures(results: &AnalysisResults) -> Result<Vec<(String, Figure)>, FigureError> {
-    let threshold = results.plan.disclosure.threshold;
+    let rule = Rule::of(&results.plan.disclosure);
+    let threshold = rule.threshold;
     let main = &results.main;
     let cohort = &*main.cohort;
     let mut figures: Vec<(String, Figure)> = matching_report::figures(
@@ -129,7 +132,7 @@ fn figures(results: &AnalysisResults) -> Result<Vec<(String, Figure)>, FigureErr
     .collect();
     figures.push((
         "flow".into(),
-        flow_figure(&cohort.flow, main.settings.ratio, threshold)?,
+        flow_figure(&cohort.flow, main.settings.ratio, rule)?,
     ));
     for o in &main.did {
         figures.push((
@@ -159,22 +162,20 @@ pub fn render(
     options: &FolderOptions,
 ) -> Result<ResultsFolder, ReportError> {
     let plan = &results.plan;
-    let threshold = plan.disclosure.threshold;
+    let rule = Rule::of(&plan.disclosure);
+    let threshold = rule.threshold;
     let mut folder = ResultsFolder::default();
     let tables = tables(results);
     for table in &tables {
-        folder.add(
-            &format!("tables/{}.csv", table.name),
-            table.to_csv(threshold),
-        );
+        folder.add(&format!("tables/{}.csv", table.name), table.to_csv(rule));
         folder.add(
             &format!("tables/{}.md", table.name),
-            table.to_markdown(threshold),
+            table.to_markdown(rule),
         );
     }
     folder.add(
         "tables/tables.docx",
-        super::docx::tables_docx(&tables, threshold, "SHINE: tables of the matched analysis"),
+        super::docx::tables_docx(&tables, rule, "SHINE: tables of the matched analysis"),
     );
     let figures = figures(results)?;
     for (name, figure) in &figures {
@@ -195,7 +196,7 @@ pub fn render(
         main: &results.main,
         sensitivity: &results.sensitivity,
         cohort: &results.counts,
-        threshold,
+        rule,
         software: format!("shine {SHINE_VERSION}"),
     };
     folder.add("report.html", report.render());

@@ -42,6 +42,10 @@ pub fn results_json(results: &AnalysisResults) -> Result<String, serde_json::Err
             .map(|p| super::participation::suppress_small_means(p, threshold)),
     };
     let mut value = serde_json::to_value(&json)?;
-    super::disclosure::json::suppress(&mut value, threshold);
+    super::disclosure::derived::suppress_balance(&mut value, &cohort.balance, threshold);
+    super::disclosure::json::suppress(
+        &mut value,
+        super::disclosure::Rule::of(&results.plan.disclosure),
+    );
     Ok(serde_json::to_string_pretty(&value)? + "\n")
 }

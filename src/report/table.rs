@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::disclosure;
+use super::disclosure::{self, Rule};
 
 /// One cell of a result table.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -57,21 +57,18 @@ impl Cell {
         value.map_or(Cell::Missing, |v| Cell::estimate(v, decimals))
     }
 
-    fn render_csv(&self, threshold: u64) -> String {
+    fn render_csv(&self, rule: Rule) -> String {
         match self {
             Cell::Estimate { value, .. } => value.to_string(),
-            other => other.render(threshold),
+            other => other.render(rule),
         }
     }
 
-    fn render(&self, threshold: u64) -> String {
+    fn render(&self, rule: Rule) -> String {
         match self {
             Cell::Estimate { value, decimals } => format!("{value:.decimals$}"),
             Cell::Text(s) => s.clone(),
-            Cell::Count(n) if disclosure::must_suppress(*n, threshold) => {
-                disclosure::marker(threshold)
-            }
-            Cell::Count(n) => n.to_string(),
+            Cell::Count(n) => rule.count_text(*n),
             Cell::Number { value, decimals } => format!("{value:.decimals$}"),
             Cell::Missing => String::new(),
             Cell::Hidden => disclosure::COMPLEMENTARY_MARKER.to_string(),
@@ -132,8 +129,10 @@ impl ResultTable {
         out
     }
 
-    /// The table's notes with those on suppressed counts, if any.
-    pub fn notes_after_disclosure(&self, threshold: u64) -> Vec<String> {
+    /// The table's notes with those on suppressed and rounded counts, if any.
+    pub fn notes_after_disclosure(&self, rule: impl Into<Rule>) -> Vec<String> {
+        let rule = rule.into();
+        let threshold = rule.threshold;
         let mut notes = self.notes.clone();
         if self.has_suppressed(threshold) {
             notes.push(format!(
@@ -148,39 +147,53 @@ impl ResultTable {
                 disclosure::COMPLEMENTARY_MARKER
             ));
         }
+        let has_counts = self
+            .rows
+            .iter()
+            .flatten()
+            .any(|c| matches!(c, Cell::Count(_)));
+        if rule.rounds() && has_counts {
+            notes.push(format!(
+                "Counts are rounded to the nearest multiple of {} (each cell and total on its own, so parts need not add up to their total).",
+                rule.round_to
+            ));
+        }
         notes
     }
 
     /// The text of every cell after disclosure control (Markdown precision).
-    pub fn rendered(&self, threshold: u64) -> Vec<Vec<String>> {
-        let t = self.protected(threshold);
+    pub fn rendered(&self, rule: impl Into<Rule>) -> Vec<Vec<String>> {
+        let rule = rule.into();
+        let t = self.protected(rule.threshold);
         t.rows
             .iter()
-            .map(|row| row.iter().map(|c| c.render(threshold)).collect())
+            .map(|row| row.iter().map(|c| c.render(rule)).collect())
             .collect()
     }
 
-    pub fn to_csv(&self, threshold: u64) -> String {
+    pub fn to_csv(&self, rule: impl Into<Rule>) -> String {
+        let rule = rule.into();
         if !self.sums.is_empty() {
-            let mut t = self.protected(threshold);
+            let mut t = self.protected(rule.threshold);
             t.sums.clear();
-            return t.to_csv(threshold);
+            return t.to_csv(rule);
         }
         let mut w = csv::WriterBuilder::new()
             .terminator(csv::Terminator::Any(b'\n'))
             .from_writer(Vec::new());
         let _ = w.write_record(&self.columns);
         for row in &self.rows {
-            let _ = w.write_record(row.iter().map(|c| c.render_csv(threshold)));
+            let _ = w.write_record(row.iter().map(|c| c.render_csv(rule)));
         }
         String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
     }
 
-    pub fn to_markdown(&self, threshold: u64) -> String {
+    pub fn to_markdown(&self, rule: impl Into<Rule>) -> String {
+        let rule = rule.into();
         if !self.sums.is_empty() {
-            let mut t = self.protected(threshold);
+            let mut t = self.protected(rule.threshold);
             t.sums.clear();
-            return t.to_markdown(threshold);
+            return t.to_markdown(rule);
         }
         let mut out = format!("### {}\n\n", self.title);
         let _ = writeln!(out, "| {} |", self.columns.join(" | "));
@@ -188,11 +201,11 @@ impl ResultTable {
         for row in &self.rows {
             let cells: Vec<String> = row
                 .iter()
-                .map(|c| c.render(threshold).replace('|', "\\|"))
+                .map(|c| c.render(rule).replace('|', "\\|"))
                 .collect();
             let _ = writeln!(out, "| {} |", cells.join(" | "));
         }
-        let notes = self.notes_after_disclosure(threshold);
+        let notes = self.notes_after_disclosure(rule);
         if !notes.is_empty() {
             out.push('\n');
             for n in notes {

@@ -31,7 +31,7 @@ use crate::stats::table_one::{
     ContinuousStats, LevelCount, LevelStats, Summary, TableOne, Tally, VariableSummary,
 };
 
-use super::disclosure;
+use super::disclosure::{self, Rule};
 use super::table::{Cell, ResultTable};
 
 /// Marks a cell withheld so that a suppressed count cannot be derived from the others.
@@ -54,8 +54,10 @@ pub fn table_one_table(
     before: &TableOne,
     after: Option<&TableOne>,
     labels: (&str, &str),
-    threshold: u64,
+    rule: impl Into<Rule>,
 ) -> ResultTable {
+    let rule = rule.into();
+    let threshold = rule.threshold;
     let samples: Vec<&TableOne> = std::iter::once(before).chain(after).collect();
     let (t, c) = labels;
     let mut columns = vec!["variable".to_string(), "level".into(), "statistic".into()];
@@ -82,7 +84,7 @@ pub fn table_one_table(
     let mut n_row = vec![Cell::text("n"), Cell::text(""), Cell::text("n")];
     for s in &samples {
         for tally in [s.n.treated, s.n.control] {
-            n_row.push(group_size(tally, s.weighted, threshold, &mut marks));
+            n_row.push(group_size(tally, s.weighted, rule, &mut marks));
         }
         n_row.push(Cell::Missing);
     }
@@ -100,7 +102,7 @@ pub fn table_one_table(
             .iter()
             .zip(&per_sample)
             .map(|(s, v)| match v {
-                Some(v) if layout.fits(v) => sample_cells(&layout, s, v, threshold, &mut marks),
+                Some(v) if layout.fits(v) => sample_cells(&layout, s, v, rule, &mut marks),
                 _ => vec![[Cell::Missing, Cell::Missing, Cell::Missing]; layout.rows.len()],
             })
             .collect();
@@ -298,9 +300,10 @@ fn sample_cells(
     layout: &Layout,
     sample: &TableOne,
     variable: &VariableSummary,
-    threshold: u64,
+    rule: Rule,
     marks: &mut Marks,
 ) -> Vec<[Cell; 3]> {
+    let threshold = rule.threshold;
     let weighted = sample.weighted;
     let totals = [sample.n.treated, sample.n.control];
     let missing = [variable.missing.treated, variable.missing.control];
@@ -354,9 +357,12 @@ fn sample_cells(
                     if parts[i].shown {
                         let count = level_of(level, g);
                         cells.push(match m[i] {
-                            Mark::Show => {
-                                Cell::Text(count_percent_text(count.n, count.percent, weighted))
-                            }
+                            Mark::Show => Cell::Text(count_percent_text(
+                                count.n,
+                                count.percent,
+                                weighted,
+                                rule,
+                            )),
                             mark => marked(mark, threshold, marks),
                         });
                     }
@@ -369,7 +375,9 @@ fn sample_cells(
                 (Mark::Secondary, _) => marked(Mark::Secondary, threshold, marks),
                 (_, false) => Cell::Count(missing[g].persons as u64),
                 (Mark::Primary, true) => marked(Mark::Primary, threshold, marks),
-                (Mark::Show, true) => Cell::number(missing[g].weighted, WEIGHTED_DECIMALS),
+                (Mark::Show, true) => {
+                    Cell::number(rule.weighted(missing[g].weighted), WEIGHTED_DECIMALS)
+                }
             });
         }
     }
@@ -413,7 +421,8 @@ fn marked(mark: Mark, threshold: u64, marks: &mut Marks) -> Cell {
 
 /// The `n` row: persons (a [`Cell::Count`]) or the sum of weights, without decimals
 /// when it is a whole number.
-fn group_size(tally: Tally, weighted: bool, threshold: u64, marks: &mut Marks) -> Cell {
+fn group_size(tally: Tally, weighted: bool, rule: Rule, marks: &mut Marks) -> Cell {
+    let threshold = rule.threshold;
     if !weighted {
         return Cell::Count(tally.persons as u64);
     }
@@ -421,19 +430,26 @@ fn group_size(tally: Tally, weighted: bool, threshold: u64, marks: &mut Marks) -
         return marked(Mark::Primary, threshold, marks);
     }
     let whole = (tally.weighted - tally.weighted.round()).abs() <= 1e-9 * tally.weighted.max(1.0);
-    Cell::number(tally.weighted, if whole { 0 } else { WEIGHTED_DECIMALS })
+    let sum = if whole {
+        rule.weighted(tally.weighted.round())
+    } else {
+        tally.weighted
+    };
+    Cell::number(sum, if whole { 0 } else { WEIGHTED_DECIMALS })
 }
 
-fn count_text(n: Tally, weighted: bool) -> String {
+/// A count as shown (rounded by `rule`; a sum of weights only when it is whole). The
+/// percentage beside it stays that of the unrounded count.
+fn count_text(n: Tally, weighted: bool, rule: Rule) -> String {
     if weighted {
-        format!("{:.WEIGHTED_DECIMALS$}", n.weighted)
+        format!("{:.WEIGHTED_DECIMALS$}", rule.weighted(n.weighted))
     } else {
-        n.persons.to_string()
+        disclosure::rounded(n.persons as u64, rule.round_to).to_string()
     }
 }
 
-fn count_percent_text(n: Tally, percent: Option<f64>, weighted: bool) -> String {
-    let count = count_text(n, weighted);
+fn count_percent_text(n: Tally, percent: Option<f64>, weighted: bool, rule: Rule) -> String {
+    let count = count_text(n, weighted, rule);
     match percent {
         Some(p) => format!("{count} ({p:.PERCENT_DECIMALS$})"),
         None => count,

@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::json::{expand, relations, COUNT_PATHS};
-use super::{must_suppress, DEFAULT_THRESHOLD};
+use super::{must_suppress, Rule, DEFAULT_THRESHOLD};
 
 /// One cell that discloses too small a count.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -47,8 +47,10 @@ fn is_count_column(header: &str) -> bool {
 }
 
 /// Audits the files of a results folder, by relative path (`results.json`,
-/// `tables/NAME.csv`); other files are not read. The threshold is the plan's in
-/// `results.json` (the default when it has none).
+/// `tables/NAME.csv`); other files are not read. The threshold and the rounding base
+/// are the plan's in `results.json` (the default threshold and no rounding when it
+/// has none). Under rounding, a shown count that is not a multiple of the base is a
+/// finding too.
 pub fn audit(files: &BTreeMap<String, Vec<u8>>) -> Vec<Finding> {
     let mut findings = Vec::new();
     let json: Option<Value> = files
@@ -59,18 +61,45 @@ pub fn audit(files: &BTreeMap<String, Vec<u8>>) -> Vec<Finding> {
         .and_then(|j| j.pointer("/plan/disclosure/threshold"))
         .and_then(Value::as_u64)
         .unwrap_or(DEFAULT_THRESHOLD);
+    let round_to = json
+        .as_ref()
+        .and_then(|j| j.pointer("/plan/disclosure/round_to"))
+        .and_then(Value::as_u64)
+        .unwrap_or(1)
+        .max(1);
+    let rule = Rule {
+        threshold,
+        round_to,
+    };
     if let Some(root) = &json {
-        audit_json(root, threshold, &mut findings);
+        audit_json(root, rule, &mut findings);
     }
     for (path, bytes) in files {
         if path.starts_with("tables/") && path.ends_with(".csv") {
-            audit_csv(path, bytes, threshold, &mut findings);
+            audit_csv(path, bytes, rule, &mut findings);
         }
     }
     findings
 }
 
-fn audit_json(root: &Value, threshold: u64, findings: &mut Vec<Finding>) {
+/// What is wrong with a shown count under `rule`, if anything.
+fn count_problem(n: u64, rule: Rule) -> Option<String> {
+    if must_suppress(n, rule.threshold) {
+        Some(format!(
+            "a count of {n} persons, below the threshold of {}",
+            rule.threshold
+        ))
+    } else if !n.is_multiple_of(rule.round_to) {
+        Some(format!(
+            "a count of {n} persons, not rounded to a multiple of {}",
+            rule.round_to
+        ))
+    } else {
+        None
+    }
+}
+
+fn audit_json(root: &Value, rule: Rule, findings: &mut Vec<Finding>) {
     let mut found = |location: &str, value: String, problem: String| {
         findings.push(Finding {
             file: "results.json".into(),
@@ -82,15 +111,21 @@ fn audit_json(root: &Value, threshold: u64, findings: &mut Vec<Finding>) {
     for pattern in COUNT_PATHS {
         for (pointer, _) in expand(root, pattern) {
             if let Some(n) = root.pointer(&pointer).and_then(Value::as_u64) {
-                if must_suppress(n, threshold) {
-                    found(
-                        &pointer,
-                        n.to_string(),
-                        format!("a count of {n} persons, below the threshold of {threshold}"),
-                    );
+                if let Some(problem) = count_problem(n, rule) {
+                    found(&pointer, n.to_string(), problem);
                 }
             }
         }
+    }
+    for (pointer, mean, n, value) in super::derived::derivable_counts(root, rule.threshold) {
+        found(
+            &pointer,
+            mean.to_string(),
+            format!(
+                "the mean of a 0/1 term times its n gives {n} persons with the value {value}, below the threshold of {}",
+                rule.threshold
+            ),
+        );
     }
     for (total, parts) in relations(root) {
         let members: Vec<&String> = std::iter::once(&total).chain(&parts).collect();
@@ -102,7 +137,9 @@ fn audit_json(root: &Value, threshold: u64, findings: &mut Vec<Finding>) {
             .iter()
             .filter(|p| root.pointer(p).is_some_and(|v| v.as_u64().is_some()))
             .count();
-        if hidden.len() == 1 && shown + 1 == members.len() {
+        // Under rounding the shown counts give a suppressed one only within ± half a
+        // base per count; exact subtraction is what the rule forbids.
+        if hidden.len() == 1 && shown + 1 == members.len() && !rule.rounds() {
             found(
                 hidden[0],
                 root.pointer(hidden[0])
@@ -117,7 +154,7 @@ fn audit_json(root: &Value, threshold: u64, findings: &mut Vec<Finding>) {
     }
 }
 
-fn audit_csv(path: &str, bytes: &[u8], threshold: u64, findings: &mut Vec<Finding>) {
+fn audit_csv(path: &str, bytes: &[u8], rule: Rule, findings: &mut Vec<Finding>) {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
@@ -144,21 +181,34 @@ fn audit_csv(path: &str, bytes: &[u8], threshold: u64, findings: &mut Vec<Findin
                 continue;
             }
             // A count, or a count followed by its percentage: `12 (4.5)`.
-            let Some(n) = cell
-                .split_whitespace()
-                .next()
-                .and_then(|t| t.parse::<f64>().ok())
-            else {
+            let Some(token) = cell.split_whitespace().next() else {
+                continue;
+            };
+            let Ok(n) = token.parse::<f64>() else {
                 continue;
             };
             // Whole numbers are counts of persons; a fractional one is a weighted
             // count (matching weights), an estimate rather than a count.
-            if n.fract() == 0.0 && n > 0.0 && n < threshold as f64 {
+            if n.fract() != 0.0 || n < 0.0 || n >= u64::MAX as f64 {
+                continue;
+            }
+            // Rounding applies to counts, written without decimals; a sum of weights
+            // (written with a decimal) that happens to look whole is left to the
+            // threshold check alone.
+            let as_count = if token.contains('.') {
+                Rule {
+                    round_to: 1,
+                    ..rule
+                }
+            } else {
+                rule
+            };
+            if let Some(problem) = count_problem(n as u64, as_count) {
                 findings.push(Finding {
                     file: path.to_string(),
                     location: format!("row {}, column {header}", r + 2),
                     value: cell.to_string(),
-                    problem: format!("a count of {n} persons, below the threshold of {threshold}"),
+                    problem,
                 });
             }
         }

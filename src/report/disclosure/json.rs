@@ -5,7 +5,9 @@
 
 use serde_json::Value;
 
-use super::{complementary_cells, marker, must_suppress, SumRelation, COMPLEMENTARY_MARKER};
+use super::{
+    complementary_cells, marker, must_suppress, rounded, Rule, SumRelation, COMPLEMENTARY_MARKER,
+};
 
 /// Person counts in `results.json`, as paths with `*` for any array element.
 pub const COUNT_PATHS: &[&str] = &[
@@ -196,8 +198,12 @@ pub fn relations(root: &Value) -> Vec<(String, Vec<String>)> {
 }
 
 /// Replaces every person count of 1 to threshold − 1 by the marker (`<5`) and the
-/// counts that would give one away by subtraction by `[s]`.
-pub fn suppress(root: &mut Value, threshold: u64) {
+/// counts that would give one away by subtraction by `[s]`, then rounds the counts
+/// left (when the rule rounds), each on its own: suppression is decided on the
+/// unrounded counts.
+pub fn suppress(root: &mut Value, rule: impl Into<Rule>) {
+    let rule = rule.into();
+    let threshold = rule.threshold;
     let mut cells: Vec<String> = Vec::new();
     for pattern in COUNT_PATHS {
         for (pointer, _) in expand(root, pattern) {
@@ -228,6 +234,12 @@ pub fn suppress(root: &mut Value, threshold: u64) {
         let replacement = match counts[i] {
             Some(n) if must_suppress(n, threshold) => marker(threshold),
             Some(_) if hidden.contains(&(i, 0)) => COMPLEMENTARY_MARKER.to_string(),
+            Some(n) if rule.rounds() => {
+                if let Some(slot) = root.pointer_mut(pointer) {
+                    *slot = Value::from(rounded(n, rule.round_to));
+                }
+                continue;
+            }
             _ => continue,
         };
         if let Some(slot) = root.pointer_mut(pointer) {

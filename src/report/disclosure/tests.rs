@@ -141,3 +141,70 @@ fn the_audit_reads_counts_in_the_tables() {
         ]
     );
 }
+
+#[test]
+fn counts_are_rounded_to_the_nearest_multiple_half_up() {
+    let base5: Vec<u64> = [0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 13, 347]
+        .iter()
+        .map(|&n| rounded(n, 5))
+        .collect();
+    assert_eq!(base5, [0, 0, 0, 5, 5, 5, 5, 5, 10, 10, 15, 345]);
+    // An even base: the half goes up.
+    assert_eq!(rounded(5, 10), 10);
+    assert_eq!(rounded(14, 10), 10);
+    assert_eq!(rounded(15, 10), 20);
+    assert_eq!(rounded(7, 1), 7);
+    let rule = Rule {
+        threshold: 5,
+        round_to: 5,
+    };
+    assert_eq!(rule.count_text(3), "<5");
+    assert_eq!(rule.count_text(7), "5");
+    assert_eq!(rule.count_text(0), "0");
+    assert_eq!(rule.weighted(119.0), 120.0);
+    assert_eq!(rule.weighted(59.5), 59.5);
+    // A sum of weights of 1/3 that is 42 up to round-off is rounded as 42.
+    assert_eq!(rule.weighted(126.0 * (1.0 / 3.0) - 1e-13), 40.0);
+}
+
+#[test]
+fn results_json_rounds_after_suppressing_on_the_unrounded_counts() {
+    let mut json = small_flow();
+    json["plan"]["disclosure"]["round_to"] = serde_json::json!(5);
+    let rule = Rule {
+        threshold: 5,
+        round_to: 5,
+    };
+    json::suppress(&mut json, rule);
+    // The 4 is suppressed (rounded it would be a 5), and 26 hidden as before.
+    assert_eq!(json["matching"]["flow"]["referred_unmatched"], "<5");
+    assert_eq!(json["matching"]["flow"]["referred_matched"], "[s]");
+    // 119 and 2030 are shown rounded, each on its own.
+    assert_eq!(json["matching"]["flow"]["comparison_matched"], 120);
+    assert_eq!(json["cohort"]["persons"], 2030);
+    assert_eq!(json["score_counts"][0]["rows"], 70);
+    assert_eq!(audit::audit(&files_of(&json)), vec![]);
+}
+
+#[test]
+fn the_audit_finds_a_count_left_unrounded() {
+    let mut json = small_flow();
+    json["plan"]["disclosure"]["round_to"] = serde_json::json!(5);
+    json::suppress(&mut json, 5);
+    let mut files = files_of(&json);
+    files.insert(
+        "tables/flow.csv".into(),
+        b"step,n\nreferred,30\ncomparison persons matched,119\n".to_vec(),
+    );
+    let located: Vec<String> = audit::audit(&files)
+        .iter()
+        .map(|f| format!("{} {}: {}", f.file, f.location, f.problem))
+        .collect();
+    assert_eq!(
+        located,
+        [
+            "results.json /matching/flow/comparison_matched: a count of 119 persons, not rounded to a multiple of 5",
+            "tables/flow.csv row 3, column n: a count of 119 persons, not rounded to a multiple of 5"
+        ]
+    );
+}

@@ -47,7 +47,9 @@ pub use moments::{weighted_mean, weighted_variance};
 pub use sample::{sample_balance, SampleBalance};
 pub use sizes::{sample_sizes, GroupSizes, SampleSizes};
 pub use smd::smd_denominator;
-pub use table::{balance_table, balance_table_by_column, BalanceRow, Covariate};
+pub use table::{
+    balance_table, balance_table_by_column, BalanceRow, BinaryUnits, Covariate, GroupUnits,
+};
 
 pub(crate) use ecdf::ValueOrder;
 pub(crate) use moments::weighted_mean_of;

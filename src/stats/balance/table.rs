@@ -68,6 +68,46 @@ pub struct BalanceRow {
     /// Standardised mean pair distance (MatchIt's "Std. Pair Dist."); `None` without
     /// pairs.
     pub std_pair_dist_after: Option<f64>,
+    /// For a binary term, how many units have the value 1 and how many 0, for the
+    /// disclosure control of its means (a proportion times n is a count). Not part of
+    /// MatchIt's table, and not written out.
+    #[serde(skip)]
+    pub binary_units: Option<BinaryUnits>,
+}
+
+/// The units of a binary term with the value 0 and with 1, per group: before
+/// matching (all units) and after (the units the matching weights keep).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BinaryUnits {
+    pub before: GroupUnits,
+    pub after: GroupUnits,
+}
+
+/// `[with 0, with 1]` among the treated and among the controls.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GroupUnits {
+    pub treated: [u64; 2],
+    pub control: [u64; 2],
+}
+
+impl BinaryUnits {
+    fn of(values: &[f64], treated: &[bool], weights: &[f64]) -> BinaryUnits {
+        let mut units = BinaryUnits::default();
+        for (i, (&v, &t)) in values.iter().zip(treated).enumerate() {
+            let level = usize::from(v == 1.0);
+            let kept = weights.get(i).is_some_and(|&w| w > 0.0);
+            let (before, after) = if t {
+                (&mut units.before.treated, &mut units.after.treated)
+            } else {
+                (&mut units.before.control, &mut units.after.control)
+            };
+            before[level] += 1;
+            if kept {
+                after[level] += 1;
+            }
+        }
+        units
+    }
 }
 
 /// The balance table for the ATT: one row per covariate, before matching (unit
@@ -202,6 +242,7 @@ impl<'a> Samples<'a> {
             ecdf_mean_after: after.ecdf_mean,
             ecdf_max_after: after.ecdf_max,
             std_pair_dist_after: after.std_pair_dist,
+            binary_units: binary.then(|| BinaryUnits::of(values, treated, self.weights)),
         })
     }
 }
