@@ -166,10 +166,16 @@ pub fn figures(
         .iter()
         .filter(|r| r.term != "distance")
         .filter_map(|r| {
+            // A standardised difference the balance table withholds (a binary term
+            // resting on 1 to threshold − 1 persons) is not drawn either.
+            let [before, after] = withheld_means(r, threshold);
+            if before.contains(&true) {
+                return None;
+            }
             Some(LovePoint {
                 term: r.term.clone(),
                 smd_before: r.smd_before?,
-                smd_after: r.smd_after,
+                smd_after: r.smd_after.filter(|_| !after.contains(&true)),
             })
         })
         .collect();
