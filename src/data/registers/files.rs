@@ -156,21 +156,22 @@ impl Table {
     }
 
     /// A variable as text: numbers written without a decimal part when they are whole,
-    /// text trimmed; empty text is missing.
-    pub fn text(&self, variable: &str) -> Result<Vec<Option<String>>, RegisterError> {
+    /// text trimmed; empty text is missing. Text columns are borrowed, not copied.
+    pub fn text(&self, variable: &str) -> Result<Texts<'_>, RegisterError> {
         let column = self.column(variable)?;
         let series = column.as_materialized_series();
         let values: Vec<Option<String>> = match series.dtype() {
-            DataType::String => series
-                .str()
-                .map_err(|e| self.bad(0, variable, e.to_string()))?
-                .iter()
-                .map(|v| {
-                    v.map(str::trim)
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_string)
-                })
-                .collect(),
+            DataType::String => {
+                let strings = series
+                    .str()
+                    .map_err(|e| self.bad(0, variable, e.to_string()))?;
+                return Ok(Texts::Borrowed(
+                    strings
+                        .iter()
+                        .map(|v| v.map(str::trim).filter(|s| !s.is_empty()))
+                        .collect(),
+                ));
+            }
             DataType::Float32 | DataType::Float64 => {
                 let f = series
                     .cast(&DataType::Float64)
@@ -221,7 +222,7 @@ impl Table {
                 ))
             }
         };
-        Ok(values)
+        Ok(Texts::Owned(values))
     }
 
     /// Calls `f` with each row's text (as [`Table::text`] gives it) without copying
@@ -238,8 +239,9 @@ impl Table {
                 f(i, v.map(str::trim).filter(|s| !s.is_empty()));
             }
         } else {
-            for (i, v) in self.text(variable)?.iter().enumerate() {
-                f(i, v.as_deref());
+            let texts = self.text(variable)?;
+            for i in 0..texts.len() {
+                f(i, texts.get(i));
             }
         }
         Ok(())
@@ -266,7 +268,7 @@ impl Table {
                 .collect();
         }
         self.text(variable)?
-            .into_iter()
+            .iter()
             .enumerate()
             .map(|(i, v)| match v {
                 None => Ok(None),
@@ -294,7 +296,7 @@ impl Table {
                 .collect());
         }
         self.text(variable)?
-            .into_iter()
+            .iter()
             .enumerate()
             .map(|(i, v)| match v {
                 None => Ok(None),
@@ -373,7 +375,7 @@ impl Table {
             }
             DataType::String => self
                 .text(variable)?
-                .into_iter()
+                .iter()
                 .enumerate()
                 .map(|(i, v)| match v {
                     None => Ok(None),
@@ -414,7 +416,7 @@ impl Table {
                 .collect()),
             _ => self
                 .text(variable)?
-                .into_iter()
+                .iter()
                 .enumerate()
                 .map(|(i, v)| match v {
                     None => Ok(None),
@@ -424,6 +426,45 @@ impl Table {
                 })
                 .collect(),
         }
+    }
+}
+
+/// A variable's text, row by row: borrowed from a text column, or made from numbers.
+pub enum Texts<'a> {
+    Borrowed(Vec<Option<&'a str>>),
+    Owned(Vec<Option<String>>),
+}
+
+impl Texts<'_> {
+    /// A column of missing values.
+    pub fn missing(n: usize) -> Texts<'static> {
+        Texts::Borrowed(vec![None; n])
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Texts::Borrowed(v) => v.len(),
+            Texts::Owned(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn get(&self, i: usize) -> Option<&str> {
+        match self {
+            Texts::Borrowed(v) => v[i],
+            Texts::Owned(v) => v[i].as_deref(),
+        }
+    }
+
+    pub fn owned(&self, i: usize) -> Option<String> {
+        self.get(i).map(str::to_string)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Option<&str>> + '_ {
+        (0..self.len()).map(|i| self.get(i))
     }
 }
 
