@@ -147,6 +147,8 @@ struct State<'r> {
     period: ExtractPeriod,
     persons: Vec<PersonRow>,
     index: HashMap<String, usize>,
+    /// The person `person_of` found last.
+    last_person: usize,
     covs: Vec<CovRow>,
     cov_index: HashMap<(usize, i32), usize>,
     /// (person, date, contact type as its place in [`CONTACT_TYPES`])
@@ -211,8 +213,15 @@ impl State<'_> {
                 );
                 None
             }
+            // Registers come sorted by PNR: the last row's person is checked first.
+            Some(p) if self.persons.get(self.last_person).is_some_and(|q| q.pnr == p) => {
+                Some(self.last_person)
+            }
             Some(p) => match self.index.get(p) {
-                Some(&k) => Some(k),
+                Some(&k) => {
+                    self.last_person = k;
+                    Some(k)
+                }
                 None => {
                     self.warn(
                         &format!("{register}: PNR not in BEF"),
@@ -279,6 +288,7 @@ pub fn import(
         period,
         persons: Vec::new(),
         index: HashMap::default(),
+        last_person: usize::MAX,
         covs: Vec::new(),
         cov_index: HashMap::default(),
         contacts: Vec::new(),
@@ -1206,8 +1216,9 @@ fn read_sssy(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError
     let mut services: HashMap<ServiceKey, ServiceSum> = HashMap::default();
     let mut texts = Interner::default();
     let mut file_names = Vec::new();
-    for f in files {
-        let t = Table::read(&f.path)?;
+    // Fee weeks YYWW already found valid.
+    let mut valid_weeks = vec![false; 10_000];
+    read_ahead(files, |f, t| {
         let pnr = t.text(&r.pnr)?;
         let spec = t.text(&r.specialty)?;
         let service = t.text(&r.service)?;
@@ -1231,7 +1242,13 @@ fn read_sssy(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError
             let Some(w) = week[i] else {
                 return Err(t.bad(i, &r.fee_week, "the fee week is missing"));
             };
-            fee_week(w).map_err(|m| t.bad(i, &r.fee_week, m))?;
+            let cached = usize::try_from(w).ok().filter(|&w| w < valid_weeks.len());
+            if !cached.is_some_and(|w| valid_weeks[w]) {
+                fee_week(w).map_err(|m| t.bad(i, &r.fee_week, m))?;
+                if let Some(w) = cached {
+                    valid_weeks[w] = true;
+                }
+            }
             let Some(n) = count[i] else {
                 return Err(t.bad(i, &r.count, "the number of services is missing"));
             };
@@ -1258,7 +1275,8 @@ fn read_sssy(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError
         );
         st.file_read(f, t.height(), used);
         file_names.push(t.file.clone());
-    }
+        Ok(())
+    })?;
     let mut outside = 0;
     let mut other_services = 0u64;
     let mut services: Vec<(ServiceKey, ServiceSum)> = services.into_iter().collect();
@@ -1295,6 +1313,31 @@ fn read_sssy(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError
         "SSSY: general-practice services that are not contacts (other service codes)",
         other_services,
     );
+    Ok(())
+}
+
+/// Calls `f` with each file's table in order while the next file is read on another
+/// thread of the pool (at most two tables in memory).
+fn read_ahead(
+    files: &[RegisterFile],
+    mut f: impl FnMut(&RegisterFile, Table) -> Result<(), RegisterError> + Send,
+) -> Result<(), RegisterError> {
+    let Some(first) = files.first() else {
+        return Ok(());
+    };
+    let mut next = Table::read(&first.path);
+    for (j, file) in files.iter().enumerate() {
+        let table = next?;
+        let (ahead, done) = rayon::join(
+            || files.get(j + 1).map(|g| Table::read(&g.path)),
+            || f(file, table),
+        );
+        done?;
+        match ahead {
+            Some(t) => next = t,
+            None => break,
+        }
+    }
     Ok(())
 }
 

@@ -120,6 +120,8 @@ impl Table {
                 });
             }
         }
+        // One chunk per column, so that a row's text is found without a search.
+        frame.rechunk_mut();
         frame
             .set_column_names(names.as_slice())
             .map_err(|e| RegisterError::Read {
@@ -165,12 +167,7 @@ impl Table {
                 let strings = series
                     .str()
                     .map_err(|e| self.bad(0, variable, e.to_string()))?;
-                return Ok(Texts::Borrowed(
-                    strings
-                        .iter()
-                        .map(|v| v.map(str::trim).filter(|s| !s.is_empty()))
-                        .collect(),
-                ));
+                return Ok(Texts::Column(strings));
             }
             DataType::Float32 | DataType::Float64 => {
                 let f = series
@@ -429,22 +426,25 @@ impl Table {
     }
 }
 
-/// A variable's text, row by row: borrowed from a text column, or made from numbers.
+/// A variable's text, row by row: read from a text column where it is (one chunk after
+/// [`Table::read`], so a row is found directly), or made from numbers.
 pub enum Texts<'a> {
-    Borrowed(Vec<Option<&'a str>>),
+    Column(&'a StringChunked),
     Owned(Vec<Option<String>>),
+    Missing(usize),
 }
 
 impl Texts<'_> {
     /// A column of missing values.
     pub fn missing(n: usize) -> Texts<'static> {
-        Texts::Borrowed(vec![None; n])
+        Texts::Missing(n)
     }
 
     pub fn len(&self) -> usize {
         match self {
-            Texts::Borrowed(v) => v.len(),
+            Texts::Column(c) => c.len(),
             Texts::Owned(v) => v.len(),
+            Texts::Missing(n) => *n,
         }
     }
 
@@ -454,8 +454,9 @@ impl Texts<'_> {
 
     pub fn get(&self, i: usize) -> Option<&str> {
         match self {
-            Texts::Borrowed(v) => v[i],
+            Texts::Column(c) => c.get(i).map(str::trim).filter(|s| !s.is_empty()),
             Texts::Owned(v) => v[i].as_deref(),
+            Texts::Missing(_) => None,
         }
     }
 
