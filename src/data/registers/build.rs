@@ -1211,9 +1211,10 @@ type ServiceSum = (i64, u32, u32);
 fn read_sssy(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError> {
     let r = st.recipe.sssy.clone();
     let groups = r.groups();
-    // (person, practice, service, fee week) → (net count, file, first row); practices
-    // and services as numbers of their text.
-    let mut services: HashMap<ServiceKey, ServiceSum> = HashMap::default();
+    // (person, practice, service, fee week) and (count, file, row) of every row, summed
+    // per key below by sorting (less memory than a hash map of the keys); practices and
+    // services as numbers of their text.
+    let mut services: Vec<(ServiceKey, ServiceSum)> = Vec::new();
     let mut texts = Interner::default();
     let mut file_names = Vec::new();
     // Fee weeks YYWW already found valid.
@@ -1262,10 +1263,7 @@ fn read_sssy(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError
                 texts.number(service.get(i)),
                 w as i32,
             );
-            services
-                .entry(key)
-                .or_insert((0, file_names.len() as u32, i as u32))
-                .0 += n;
+            services.push((key, (n, file_names.len() as u32, i as u32)));
             used += 1;
         }
         st.drop_count("SSSY: not general practice (SPECIALE)", other);
@@ -1279,7 +1277,15 @@ fn read_sssy(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError
     })?;
     let mut outside = 0;
     let mut other_services = 0u64;
-    let mut services: Vec<(ServiceKey, ServiceSum)> = services.into_iter().collect();
+    // The net count per key, with the file and row where the key was first seen.
+    services.sort_unstable_by_key(|&(key, (_, file, row))| (key, file, row));
+    services.dedup_by(|later, first| {
+        let same = later.0 == first.0;
+        if same {
+            first.1 .0 += later.1 .0;
+        }
+        same
+    });
     services.sort_unstable_by_key(|&(key, (_, file, row))| (file, row, key));
     let kinds: Vec<(u8, &[String])> = groups.iter().map(|g| (type_id(g.0), g.1)).collect();
     for ((k, _, service, w), (n, file, row)) in services {
