@@ -6,7 +6,8 @@
 # binary (an earlier build), both are timed on the same registers, alternating, and their
 # five tables are compared byte for byte.
 # Prints wall-clock seconds, CPU seconds (user + system) and peak resident memory of
-# every run, then the medians.
+# every run, then the medians. With RAW set to a folder of raw registers already
+# written, that folder is used instead of a new simulation.
 set -eu
 POOL=${1:-200000}
 RUNS=${2:-3}
@@ -14,22 +15,25 @@ SHINE=${SHINE:-target/release/shine}
 BEFORE=${BEFORE:-}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
-/usr/bin/time -f "simulate --raw: %e s, %M KB" "$SHINE" simulate --quiet --raw \
-    --referred 350 --pool "$POOL" --seed 3 --out "$WORK/raw"
-du -sh "$WORK/raw"
+RAW=${RAW:-$WORK/raw}
+if [ ! -d "$RAW" ]; then
+    /usr/bin/time -f "simulate --raw: %e s, %M KB" "$SHINE" simulate --quiet --raw \
+        --referred 350 --pool "$POOL" --seed 3 --out "$RAW"
+fi
+du -sh "$RAW"
 
 # time_import LABEL BINARY OUT: one run, its line appended to $WORK/LABEL.
 time_import() {
     /usr/bin/time -f "%e %U %S %M" -o "$WORK/last" "$2" import --quiet --force \
-        --registers "$WORK/raw" --out "$3"
+        --registers "$RAW" --out "$3"
     read -r wall user sys kb <"$WORK/last"
     cpu=$(awk "BEGIN { print $user + $sys }")
     echo "$1: wall $wall s, CPU $cpu s, peak $kb KB"
-    echo "$wall $cpu $kb" >>"$WORK/$1"
+    echo "$wall $cpu $kb" >>"$WORK/$1.times"
 }
 
 median() { # column of $WORK/LABEL
-    cut -d' ' -f"$2" "$WORK/$1" | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'
+    cut -d' ' -f"$2" "$WORK/$1.times" | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'
 }
 
 i=1
@@ -41,7 +45,7 @@ while [ "$i" -le "$RUNS" ]; do
     i=$((i + 1))
 done
 for label in before after; do
-    [ -f "$WORK/$label" ] || continue
+    [ -f "$WORK/$label.times" ] || continue
     echo "$label (median of $RUNS): wall $(median $label 1) s, CPU $(median $label 2) s, peak $(median $label 3) KB"
 done
 if [ -n "$BEFORE" ]; then
