@@ -5,7 +5,7 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use super::files::{row_of, scan, RegisterFile, Table};
+use super::files::{row_of, scan, RegisterFile, Table, Texts};
 use super::recipe::{group_by_prefix, Recipe};
 use super::report::{FileReport, ImportReport, Warning, WarningCount};
 use super::weeks::{fee_week, monday_of};
@@ -35,6 +35,84 @@ const EDUCATION: [&str; 4] = [
     "tertiary_short_medium",
     "tertiary_long",
 ];
+
+/// The contact types of the contacts table in the order of their names (the table's
+/// order within a person and day); contacts hold their place in this list.
+const CONTACT_TYPES: [&str; 9] = [
+    "acute_admission",
+    "emergency_department",
+    "gp_consultation",
+    "gp_email",
+    "gp_home_visit",
+    "gp_phone",
+    "helpline_1813",
+    "outpatient",
+    "planned_admission",
+];
+
+/// The place of a contact type in [`CONTACT_TYPES`].
+fn type_id(name: &str) -> u8 {
+    CONTACT_TYPES
+        .iter()
+        .position(|t| *t == name)
+        .map_or(u8::MAX, |p| p as u8)
+}
+
+/// Texts numbered in the order they are first seen (codes held as numbers, not copies);
+/// number 0 is missing.
+#[derive(Default)]
+struct Interner {
+    numbers: HashMap<String, u32>,
+    texts: Vec<String>,
+}
+
+impl Interner {
+    fn number(&mut self, text: Option<&str>) -> u32 {
+        let Some(text) = text else { return 0 };
+        if let Some(&n) = self.numbers.get(text) {
+            return n;
+        }
+        self.texts.push(text.to_string());
+        let n = self.texts.len() as u32;
+        self.numbers.insert(text.to_string(), n);
+        n
+    }
+
+    fn text(&self, number: u32) -> &str {
+        match number {
+            0 => "",
+            n => &self.texts[n as usize - 1],
+        }
+    }
+}
+
+/// ICD-10 codes as numbers: the raw text's number, and per number the code without its
+/// D prefix.
+#[derive(Default)]
+struct DiagnosisCodes {
+    raw: HashMap<String, u32>,
+    by_code: HashMap<String, u32>,
+    codes: Vec<String>,
+}
+
+impl DiagnosisCodes {
+    fn number(&mut self, raw: &str) -> u32 {
+        if let Some(&n) = self.raw.get(raw) {
+            return n;
+        }
+        let code = icd(raw);
+        let n = match self.by_code.get(&code) {
+            Some(&n) => n,
+            None => {
+                self.codes.push(code.clone());
+                self.by_code.insert(code, self.codes.len() as u32 - 1);
+                self.codes.len() as u32 - 1
+            }
+        };
+        self.raw.insert(raw.to_string(), n);
+        n
+    }
+}
 
 #[derive(Debug, Clone)]
 struct PersonRow {
@@ -69,12 +147,15 @@ struct State<'r> {
     period: ExtractPeriod,
     persons: Vec<PersonRow>,
     index: HashMap<String, usize>,
+    /// The person `person_of` found last.
+    last_person: usize,
     covs: Vec<CovRow>,
     cov_index: HashMap<(usize, i32), usize>,
-    /// (person, date, contact type)
-    contacts: Vec<(usize, i32, &'static str)>,
-    /// Diagnoses per person: (date, code without the D prefix).
-    diagnoses: Vec<Vec<(i32, String)>>,
+    /// (person, date, contact type as its place in [`CONTACT_TYPES`])
+    contacts: Vec<(u32, i32, u8)>,
+    /// Diagnoses per person: (date, code without the D prefix as its number in `codes`).
+    diagnoses: Vec<Vec<(i32, u32)>>,
+    codes: DiagnosisCodes,
     warnings: BTreeMap<String, WarningCount>,
     report: ImportReport,
 }
@@ -115,7 +196,7 @@ impl State<'_> {
     /// The person of a PNR, warning (once per row) when BEF does not know it.
     fn person_of(
         &mut self,
-        pnr: &Option<String>,
+        pnr: Option<&str>,
         register: &str,
         t: &Table,
         i: usize,
@@ -132,8 +213,15 @@ impl State<'_> {
                 );
                 None
             }
+            // Registers come sorted by PNR: the last row's person is checked first.
+            Some(p) if self.persons.get(self.last_person).is_some_and(|q| q.pnr == p) => {
+                Some(self.last_person)
+            }
             Some(p) => match self.index.get(p) {
-                Some(&k) => Some(k),
+                Some(&k) => {
+                    self.last_person = k;
+                    Some(k)
+                }
                 None => {
                     self.warn(
                         &format!("{register}: PNR not in BEF"),
@@ -200,10 +288,12 @@ pub fn import(
         period,
         persons: Vec::new(),
         index: HashMap::default(),
+        last_person: usize::MAX,
         covs: Vec::new(),
         cov_index: HashMap::default(),
         contacts: Vec::new(),
         diagnoses: Vec::new(),
+        codes: DiagnosisCodes::default(),
         warnings: BTreeMap::new(),
         report: ImportReport {
             extract_start: format_date(period.start),
@@ -294,10 +384,10 @@ fn read_bef(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError>
         let household = t.integers(&r.household_size)?;
         let mut used = 0u64;
         for i in 0..t.height() {
-            let Some(p) = &pnr[i] else {
+            let Some(p) = pnr.get(i) else {
                 return Err(t.bad(i, &r.pnr, "the PNR is missing"));
             };
-            let female = match sex[i].as_deref() {
+            let female = match sex.get(i) {
                 Some(c) if code_in(c, &r.female) => true,
                 Some(c) if code_in(c, &r.male) => false,
                 other => {
@@ -313,7 +403,7 @@ fn read_bef(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError>
                     ))
                 }
             };
-            let origin_code: &'static str = match origin[i].as_deref() {
+            let origin_code: &'static str = match origin.get(i) {
                 Some(c) if code_in(c, &r.danish) => "danish",
                 Some(c) if code_in(c, &r.immigrant) => "immigrant",
                 Some(c) if code_in(c, &r.descendant) => "descendant",
@@ -351,7 +441,7 @@ fn read_bef(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError>
                 }
                 None => {
                     st.persons.push(PersonRow {
-                        pnr: p.clone(),
+                        pnr: p.to_string(),
                         female,
                         birth: b,
                         origin: origin_code,
@@ -359,7 +449,7 @@ fn read_bef(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError>
                         emigration: None,
                         moves: Vec::new(),
                     });
-                    st.index.insert(p.clone(), st.persons.len() - 1);
+                    st.index.insert(p.to_string(), st.persons.len() - 1);
                     st.persons.len() - 1
                 }
             };
@@ -403,7 +493,7 @@ fn read_dod(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError>
         let date = t.dates(&r.death_date)?;
         let mut used = 0;
         for i in 0..t.height() {
-            let Some(k) = st.person_of(&pnr[i], "DOD", &t, i, &r.pnr) else {
+            let Some(k) = st.person_of(pnr.get(i), "DOD", &t, i, &r.pnr) else {
                 continue;
             };
             let Some(d) = date[i] else { continue };
@@ -451,7 +541,7 @@ fn read_vnds(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError
         let date = t.dates(&r.date)?;
         let mut used = 0;
         for i in 0..t.height() {
-            let out = match dir[i].as_deref() {
+            let out = match dir.get(i) {
                 Some(c) if code_in(c, &r.emigration) => true,
                 Some(c) if code_in(c, &r.immigration) => false,
                 other => {
@@ -470,7 +560,7 @@ fn read_vnds(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError
             let Some(d) = date[i] else {
                 return Err(t.bad(i, &r.date, "the date of the move is missing"));
             };
-            let Some(k) = st.person_of(&pnr[i], "VNDS", &t, i, &r.pnr) else {
+            let Some(k) = st.person_of(pnr.get(i), "VNDS", &t, i, &r.pnr) else {
                 continue;
             };
             st.persons[k].moves.push((d, out));
@@ -505,12 +595,12 @@ fn read_practice(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterE
         let mut used = 0;
         let mut other_year = 0;
         for i in 0..t.height() {
-            let Some(k) = st.person_of(&pnr[i], "practice listing", &t, i, &r.pnr) else {
+            let Some(k) = st.person_of(pnr.get(i), "practice listing", &t, i, &r.pnr) else {
                 continue;
             };
             match st.cov_index.get(&(k, i32::from(year))) {
                 Some(&c) => {
-                    st.covs[c].practice.clone_from(&practice[i]);
+                    st.covs[c].practice = practice.owned(i);
                     used += 1;
                 }
                 None => other_year += 1,
@@ -545,14 +635,14 @@ fn read_udda(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError
         let mut used = 0;
         let mut other_year = 0;
         for i in 0..t.height() {
-            let Some(k) = st.person_of(&pnr[i], "UDDA", &t, i, &r.pnr) else {
+            let Some(k) = st.person_of(pnr.get(i), "UDDA", &t, i, &r.pnr) else {
                 continue;
             };
             let Some(&c) = st.cov_index.get(&(k, i32::from(year))) else {
                 other_year += 1;
                 continue;
             };
-            let group = match code[i].as_deref() {
+            let group = match code.get(i) {
                 None => None,
                 Some(c) => {
                     match group_by_prefix(c, &groups) {
@@ -590,7 +680,7 @@ fn read_ind(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError>
         let mut used = 0;
         let mut other_year = 0;
         for i in 0..t.height() {
-            let Some(k) = st.person_of(&pnr[i], "IND", &t, i, &r.pnr) else {
+            let Some(k) = st.person_of(pnr.get(i), "IND", &t, i, &r.pnr) else {
                 continue;
             };
             let Some(&c) = st.cov_index.get(&(k, i32::from(year))) else {
@@ -654,7 +744,7 @@ fn read_dream(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterErro
         let t = Table::read(&f.path)?;
         let pnr = t.text(&r.pnr)?;
         let rows: Vec<Option<usize>> = (0..t.height())
-            .map(|i| st.person_of(&pnr[i], "DREAM", &t, i, &r.pnr))
+            .map(|i| st.person_of(pnr.get(i), "DREAM", &t, i, &r.pnr))
             .collect();
         let mut week_columns: BTreeMap<i32, Vec<String>> = BTreeMap::new();
         for n in t.frame.get_column_names() {
@@ -753,13 +843,13 @@ enum Kind {
 }
 
 impl Kind {
-    fn contact_type(self) -> &'static str {
-        match self {
+    fn contact_type(self) -> u8 {
+        type_id(match self {
             Kind::Emergency => "emergency_department",
             Kind::Admission { acute: true } => "acute_admission",
             Kind::Admission { acute: false } => "planned_admission",
             Kind::Outpatient => "outpatient",
-        }
+        })
     }
 }
 
@@ -770,7 +860,7 @@ fn read_lpr2(
 ) -> Result<(), RegisterError> {
     let r = st.recipe.lpr.lpr2.clone();
     let switch = st.recipe.switch_day();
-    let mut records: HashMap<String, (usize, i32)> = HashMap::default();
+    let mut records: HashMap<String, (u32, i32)> = HashMap::default();
     for f in contacts {
         let t = Table::read(&f.path)?;
         let id = t.text(&r.contact_id)?;
@@ -793,7 +883,7 @@ fn read_lpr2(
                 late += 1;
                 continue;
             }
-            let Some(k) = st.person_of(&pnr[i], "LPR2", &t, i, &r.pnr) else {
+            let Some(k) = st.person_of(pnr.get(i), "LPR2", &t, i, &r.pnr) else {
                 continue;
             };
             if let Some(e) = end[i] {
@@ -812,20 +902,20 @@ fn read_lpr2(
                     continue;
                 }
             }
-            let Some(rec) = &id[i] else {
+            let Some(rec) = id.get(i) else {
                 return Err(t.bad(i, &r.contact_id, "the record number is missing"));
             };
-            records.insert(rec.clone(), (k, d));
+            records.insert(rec.to_string(), (k as u32, d));
             used += 1;
             if !st.period.contains(d) {
                 continue;
             }
-            let p = pattype[i].as_deref().unwrap_or("");
+            let p = pattype.get(i).unwrap_or("");
             let kind = if code_in(p, &r.emergency_room) {
                 Kind::Emergency
             } else if code_in(p, &r.inpatient) {
                 Kind::Admission {
-                    acute: indm[i].as_deref().is_some_and(|c| code_in(c, &r.acute)),
+                    acute: indm.get(i).is_some_and(|c| code_in(c, &r.acute)),
                 }
             } else if code_in(p, &r.outpatient) {
                 Kind::Outpatient
@@ -839,7 +929,7 @@ fn read_lpr2(
                 );
                 continue;
             };
-            st.contacts.push((k, d, kind.contact_type()));
+            st.contacts.push((k as u32, d, kind.contact_type()));
         }
         st.drop_count("LPR2: record on or after the LPR3 switch date", late);
         st.file_read(f, t.height(), used);
@@ -851,12 +941,13 @@ fn read_lpr2(
         let mut used = 0;
         let mut orphan = 0;
         for i in 0..t.height() {
-            let (Some(rec), Some(c)) = (&id[i], &code[i]) else {
+            let (Some(rec), Some(c)) = (id.get(i), code.get(i)) else {
                 continue;
             };
             match records.get(rec) {
                 Some(&(k, d)) => {
-                    st.diagnoses[k].push((d, icd(c)));
+                    let c = st.codes.number(c);
+                    st.diagnoses[k as usize].push((d, c));
                     used += 1;
                 }
                 None => orphan += 1,
@@ -878,7 +969,8 @@ fn read_lpr3(
     let switch = st.recipe.switch_day();
     let admission_seconds = (lpr.admission_hours * 3600.0).round() as i64;
     // Contact id → (person, day, the row's content for duplicate checks)
-    let mut seen: HashMap<String, (usize, i32, String)> = HashMap::default();
+    let mut seen: HashMap<String, (u32, i32, Lpr3Content)> = HashMap::default();
+    let mut texts = Interner::default();
     for f in contacts {
         let t = Table::read(&f.path)?;
         let n = t.height();
@@ -902,13 +994,13 @@ fn read_lpr3(
         let system = if t.has(&r.reporting_system) {
             t.text(&r.reporting_system)?
         } else {
-            vec![None; n]
+            Texts::missing(n)
         };
         let mut used = 0;
         let (mut early, mut other_system, mut same) = (0, 0, 0);
         for i in 0..n {
-            if system[i]
-                .as_deref()
+            if system
+                .get(i)
                 .is_some_and(|s| !s.eq_ignore_ascii_case("LPR3"))
             {
                 other_system += 1;
@@ -921,20 +1013,24 @@ fn read_lpr3(
                 early += 1;
                 continue;
             }
-            let Some(cid) = &id[i] else {
+            let Some(cid) = id.get(i) else {
                 return Err(t.bad(i, &r.contact_id, "the contact id is missing"));
             };
-            let Some(k) = st.person_of(&pnr[i], "LPR3", &t, i, &r.pnr) else {
+            let Some(k) = st.person_of(pnr.get(i), "LPR3", &t, i, &r.pnr) else {
                 continue;
             };
             let begin = i64::from(d) * 86_400 + start_time[i].unwrap_or(s0);
             let finish = end[i].map(|(e, s)| i64::from(e) * 86_400 + end_time[i].unwrap_or(s));
-            let content = format!(
-                "{:?}|{begin}|{finish:?}|{:?}|{:?}|{:?}",
-                pnr[i], ctype[i], priority[i], unit[i]
-            );
-            if let Some((_, _, old)) = seen.get(cid) {
-                if *old == content {
+            // The PNR is the person's: one person, one PNR.
+            let content = Lpr3Content {
+                begin,
+                finish,
+                contact_type: texts.number(ctype.get(i)),
+                priority: texts.number(priority.get(i)),
+                unit: texts.number(unit.get(i)),
+            };
+            if let Some((old_person, _, old)) = seen.get(cid) {
+                if *old_person == k as u32 && *old == content {
                     same += 1;
                 } else {
                     st.warn(
@@ -959,24 +1055,24 @@ fn read_lpr3(
                     continue;
                 }
             }
-            seen.insert(cid.clone(), (k, d, content));
+            seen.insert(cid.to_string(), (k as u32, d, content));
             used += 1;
             if !st.period.contains(d) {
                 continue;
             }
-            if !ctype[i]
-                .as_deref()
+            if !ctype
+                .get(i)
                 .is_some_and(|c| code_in(c, &r.physical_types))
             {
                 *st.report
                     .code_groups
                     .entry("LPR3 contacts not counted (not physical attendance)".into())
                     .or_default()
-                    .entry(ctype[i].clone().unwrap_or_default())
+                    .entry(ctype.get(i).unwrap_or_default().to_string())
                     .or_default() += 1;
                 continue;
             }
-            let acute = match priority[i].as_deref() {
+            let acute = match priority.get(i) {
                 Some(p) if code_in(p, &lpr.acute) => true,
                 Some(p) if code_in(p, &lpr.planned) => false,
                 other => {
@@ -990,8 +1086,8 @@ fn read_lpr3(
                     false
                 }
             };
-            let kind = if unit[i]
-                .as_deref()
+            let kind = if unit
+                .get(i)
                 .is_some_and(|u| r.emergency_units.iter().any(|e| e.eq_ignore_ascii_case(u)))
             {
                 Kind::Emergency
@@ -1000,7 +1096,7 @@ fn read_lpr3(
             } else {
                 Kind::Outpatient
             };
-            st.contacts.push((k, d, kind.contact_type()));
+            st.contacts.push((k as u32, d, kind.contact_type()));
         }
         st.drop_count(
             "LPR3: contact before the LPR3 switch date (reported by LPR2)",
@@ -1020,12 +1116,13 @@ fn read_lpr3(
         let mut used = 0;
         let mut orphan = 0;
         for i in 0..t.height() {
-            let (Some(cid), Some(c)) = (&id[i], &code[i]) else {
+            let (Some(cid), Some(c)) = (id.get(i), code.get(i)) else {
                 continue;
             };
             match seen.get(cid) {
                 Some(&(k, d, _)) => {
-                    st.diagnoses[k].push((d, icd(c)));
+                    let c = st.codes.number(c);
+                    st.diagnoses[k as usize].push((d, c));
                     used += 1;
                 }
                 None => orphan += 1,
@@ -1037,30 +1134,60 @@ fn read_lpr3(
     Ok(())
 }
 
+/// What an LPR3 contact row says besides its id and person (texts as numbers), to tell
+/// a repeated row from a different contact under the same id.
+#[derive(PartialEq)]
+struct Lpr3Content {
+    begin: i64,
+    finish: Option<i64>,
+    contact_type: u32,
+    priority: u32,
+    unit: u32,
+}
+
 fn diagnosis_covariates(st: &mut State) {
     let d = &st.recipe.diagnoses;
+    // Per code number: the Charlson conditions it belongs to, and whether it is an F code.
+    let conditions: Vec<Vec<usize>> = st
+        .codes
+        .codes
+        .iter()
+        .map(|code| {
+            d.charlson
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.codes.iter().any(|p| code.starts_with(p.as_str())))
+                .map(|(j, _)| j)
+                .collect()
+        })
+        .collect();
+    let psychiatric_code: Vec<bool> = st
+        .codes
+        .codes
+        .iter()
+        .map(|code| d.psychiatric.iter().any(|p| code.starts_with(p.as_str())))
+        .collect();
     for list in &mut st.diagnoses {
-        list.sort();
+        list.sort_unstable();
         list.dedup();
     }
+    let mut present = vec![false; d.charlson.len()];
     for row in &mut st.covs {
         let end = days_from_civil(row.year, 12, 31);
         let charlson_from = days_from_civil(row.year - d.charlson_years, 12, 31);
         let psych_from = days_from_civil(row.year - d.psychiatric_years, 12, 31);
-        let mut present = vec![false; d.charlson.len()];
+        present.fill(false);
         let mut psychiatric = false;
-        for (day, code) in &st.diagnoses[row.person] {
-            if *day > end {
+        for &(day, code) in &st.diagnoses[row.person] {
+            if day > end {
                 break;
             }
-            if *day > charlson_from {
-                for (j, c) in d.charlson.iter().enumerate() {
-                    if c.codes.iter().any(|p| code.starts_with(p.as_str())) {
-                        present[j] = true;
-                    }
+            if day > charlson_from {
+                for &j in &conditions[code as usize] {
+                    present[j] = true;
                 }
             }
-            if *day > psych_from && d.psychiatric.iter().any(|p| code.starts_with(p.as_str())) {
+            if day > psych_from && psychiatric_code[code as usize] {
                 psychiatric = true;
             }
         }
@@ -1077,30 +1204,22 @@ fn diagnosis_covariates(st: &mut State) {
 
 /// The services of a person, practice, service code and fee week (practice and service
 /// as numbers of their text).
-type ServiceKey = (usize, u32, u32, i64);
+type ServiceKey = (u32, u32, u32, i32);
 /// Their net count, and the file and row where they were first seen.
-type ServiceSum = (i64, usize, usize);
+type ServiceSum = (i64, u32, u32);
 
 fn read_sssy(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError> {
     let r = st.recipe.sssy.clone();
     let groups = r.groups();
-    // (person, practice, service, fee week) → (net count, file, first row); practices
-    // and services as numbers of their text.
-    let mut services: HashMap<ServiceKey, ServiceSum> = HashMap::default();
-    let mut texts: HashMap<String, u32> = HashMap::default();
-    let mut names: Vec<String> = Vec::new();
-    let mut number = |s: &Option<String>| -> u32 {
-        let s = s.clone().unwrap_or_default();
-        if let Some(&n) = texts.get(&s) {
-            return n;
-        }
-        texts.insert(s.clone(), names.len() as u32);
-        names.push(s);
-        names.len() as u32 - 1
-    };
+    // (person, practice, service, fee week) and (count, file, row) of every row, summed
+    // per key below by sorting (less memory than a hash map of the keys); practices and
+    // services as numbers of their text.
+    let mut services: Vec<(ServiceKey, ServiceSum)> = Vec::new();
+    let mut texts = Interner::default();
     let mut file_names = Vec::new();
-    for f in files {
-        let t = Table::read(&f.path)?;
+    // Fee weeks YYWW already found valid.
+    let mut valid_weeks = vec![false; 10_000];
+    read_ahead(files, |f, t| {
         let pnr = t.text(&r.pnr)?;
         let spec = t.text(&r.specialty)?;
         let service = t.text(&r.service)?;
@@ -1110,8 +1229,8 @@ fn read_sssy(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError
         let practice = t.text(&r.practice)?;
         let (mut used, mut other, mut children) = (0, 0, 0);
         for i in 0..t.height() {
-            if !spec[i]
-                .as_deref()
+            if !spec
+                .get(i)
                 .is_some_and(|s| r.general_practice.iter().any(|g| s.starts_with(g.as_str())))
             {
                 other += 1;
@@ -1124,15 +1243,27 @@ fn read_sssy(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError
             let Some(w) = week[i] else {
                 return Err(t.bad(i, &r.fee_week, "the fee week is missing"));
             };
-            fee_week(w).map_err(|m| t.bad(i, &r.fee_week, m))?;
+            let cached = usize::try_from(w).ok().filter(|&w| w < valid_weeks.len());
+            if !cached.is_some_and(|w| valid_weeks[w]) {
+                fee_week(w).map_err(|m| t.bad(i, &r.fee_week, m))?;
+                if let Some(w) = cached {
+                    valid_weeks[w] = true;
+                }
+            }
             let Some(n) = count[i] else {
                 return Err(t.bad(i, &r.count, "the number of services is missing"));
             };
-            let Some(k) = st.person_of(&pnr[i], "SSSY", &t, i, &r.pnr) else {
+            let Some(k) = st.person_of(pnr.get(i), "SSSY", &t, i, &r.pnr) else {
                 continue;
             };
-            let key = (k, number(&practice[i]), number(&service[i]), w);
-            services.entry(key).or_insert((0, file_names.len(), i)).0 += n;
+            // A fee week is YYWW (checked above), so it fits an i32.
+            let key = (
+                k as u32,
+                texts.number(practice.get(i)),
+                texts.number(service.get(i)),
+                w as i32,
+            );
+            services.push((key, (n, file_names.len() as u32, i as u32)));
             used += 1;
         }
         st.drop_count("SSSY: not general practice (SPECIALE)", other);
@@ -1142,28 +1273,38 @@ fn read_sssy(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError
         );
         st.file_read(f, t.height(), used);
         file_names.push(t.file.clone());
-    }
+        Ok(())
+    })?;
     let mut outside = 0;
     let mut other_services = 0u64;
-    let mut services: Vec<(ServiceKey, ServiceSum)> = services.into_iter().collect();
+    // The net count per key, with the file and row where the key was first seen.
+    services.sort_unstable_by_key(|&(key, (_, file, row))| (key, file, row));
+    services.dedup_by(|later, first| {
+        let same = later.0 == first.0;
+        if same {
+            first.1 .0 += later.1 .0;
+        }
+        same
+    });
     services.sort_unstable_by_key(|&(key, (_, file, row))| (file, row, key));
+    let kinds: Vec<(u8, &[String])> = groups.iter().map(|g| (type_id(g.0), g.1)).collect();
     for ((k, _, service, w), (n, file, row)) in services {
-        let service = names[service as usize].clone();
+        let service = texts.text(service);
         if n < 0 {
             st.warn(
                 "SSSY: negative count with no earlier service",
-                &file_names[file],
-                row,
+                &file_names[file as usize],
+                row as usize,
                 &r.count,
                 format!("the services of fee week {w:04}, service {service} net to {n}; left out"),
             );
             continue;
         }
-        let Some(kind) = groups.iter().find(|g| code_in(&service, g.1)).map(|g| g.0) else {
+        let Some(kind) = kinds.iter().find(|g| code_in(service, g.1)).map(|g| g.0) else {
             other_services += n as u64;
             continue;
         };
-        let (year, week) = fee_week(w).unwrap_or((0, 1));
+        let (year, week) = fee_week(i64::from(w)).unwrap_or((0, 1));
         let day = monday_of(year, week);
         if !st.period.contains(day) {
             outside += n as u64;
@@ -1181,6 +1322,31 @@ fn read_sssy(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError
     Ok(())
 }
 
+/// Calls `f` with each file's table in order while the next file is read on another
+/// thread of the pool (at most two tables in memory).
+fn read_ahead(
+    files: &[RegisterFile],
+    mut f: impl FnMut(&RegisterFile, Table) -> Result<(), RegisterError> + Send,
+) -> Result<(), RegisterError> {
+    let Some(first) = files.first() else {
+        return Ok(());
+    };
+    let mut next = Table::read(&first.path);
+    for (j, file) in files.iter().enumerate() {
+        let table = next?;
+        let (ahead, done) = rayon::join(
+            || files.get(j + 1).map(|g| Table::read(&g.path)),
+            || f(file, table),
+        );
+        done?;
+        match ahead {
+            Some(t) => next = t,
+            None => break,
+        }
+    }
+    Ok(())
+}
+
 fn read_helpline(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError> {
     let r = st.recipe.helpline.clone();
     for f in files {
@@ -1193,14 +1359,14 @@ fn read_helpline(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterE
             let Some(d) = date[i] else {
                 return Err(t.bad(i, &r.date, "the time of the call is missing"));
             };
-            let Some(k) = st.person_of(&pnr[i], "1813", &t, i, &r.pnr) else {
+            let Some(k) = st.person_of(pnr.get(i), "1813", &t, i, &r.pnr) else {
                 continue;
             };
             if !st.period.contains(d) {
                 outside += 1;
                 continue;
             }
-            st.contacts.push((k, d, "helpline_1813"));
+            st.contacts.push((k as u32, d, type_id("helpline_1813")));
             used += 1;
         }
         st.drop_count("1813: calls outside the extract period", outside);
@@ -1227,14 +1393,14 @@ fn read_referrals(st: &mut State, files: &[RegisterFile]) -> Result<Vec<Referral
         let source = if t.has(&r.source) {
             t.text(&r.source)?
         } else {
-            vec![None; t.height()]
+            Texts::missing(t.height())
         };
         let mut used = 0;
         for i in 0..t.height() {
             let Some(d) = date[i] else {
                 return Err(t.bad(i, &r.referral_date, "the referral date is missing"));
             };
-            let Some(k) = st.person_of(&pnr[i], "referrals", &t, i, &r.pnr) else {
+            let Some(k) = st.person_of(pnr.get(i), "referrals", &t, i, &r.pnr) else {
                 continue;
             };
             if out.iter().any(|x| x.person == k) {
@@ -1247,8 +1413,8 @@ fn read_referrals(st: &mut State, files: &[RegisterFile]) -> Result<Vec<Referral
             out.push(Referral {
                 person: k,
                 date: d,
-                practice: practice[i].clone(),
-                source: source[i].clone(),
+                practice: practice.owned(i),
+                source: source.owned(i),
             });
             used += 1;
         }
@@ -1317,7 +1483,7 @@ fn read_survey(st: &mut State, files: &[RegisterFile]) -> Result<Vec<Answer>, Re
             let Some(d) = date[i] else {
                 return Err(t.bad(i, &r.response_date, "the response date is missing"));
             };
-            let Some(k) = st.person_of(&pnr[i], "survey", &t, i, &r.pnr) else {
+            let Some(k) = st.person_of(pnr.get(i), "survey", &t, i, &r.pnr) else {
                 continue;
             };
             if !keys.insert((k, w)) {
@@ -1348,7 +1514,7 @@ fn date_col(name: &str, v: Vec<Option<i32>>) -> Column {
         .into_column()
 }
 
-fn str_col(name: &str, v: Vec<Option<String>>) -> Column {
+fn str_col<S: AsRef<str>>(name: &str, v: impl IntoIterator<Item = Option<S>>) -> Column {
     StringChunked::from_iter_options(name.into(), v.into_iter())
         .into_series()
         .into_column()
@@ -1385,14 +1551,13 @@ fn finish(
         vec![
             str_col(
                 "person_id",
-                order.iter().map(|&k| Some(ps[k].pnr.clone())).collect(),
+                order.iter().map(|&k| Some(ps[k].pnr.as_str())),
             ),
             str_col(
                 "sex",
                 order
                     .iter()
-                    .map(|&k| Some(if ps[k].female { "F" } else { "M" }.to_string()))
-                    .collect(),
+                    .map(|&k| Some(if ps[k].female { "F" } else { "M" })),
             ),
             date_col(
                 "birth_date",
@@ -1400,10 +1565,7 @@ fn finish(
             ),
             str_col(
                 "origin",
-                order
-                    .iter()
-                    .map(|&k| Some(ps[k].origin.to_string()))
-                    .collect(),
+                order.iter().map(|&k| Some(ps[k].origin)),
             ),
             date_col("death_date", order.iter().map(|&k| ps[k].death).collect()),
             date_col(
@@ -1415,7 +1577,7 @@ fn finish(
     .map_err(pl("persons"))?;
 
     let mut cov_order: Vec<usize> = (0..st.covs.len()).collect();
-    cov_order.sort_by_key(|&c| (rank[st.covs[c].person], st.covs[c].year));
+    cov_order.sort_unstable_by_key(|&c| (rank[st.covs[c].person], st.covs[c].year));
     let cs = &st.covs;
     let covariates = DataFrame::new(
         cov_order.len(),
@@ -1424,8 +1586,7 @@ fn finish(
                 "person_id",
                 cov_order
                     .iter()
-                    .map(|&c| Some(ps[cs[c].person].pnr.clone()))
-                    .collect(),
+                    .map(|&c| Some(ps[cs[c].person].pnr.as_str())),
             ),
             int_col(
                 "year",
@@ -1443,7 +1604,7 @@ fn finish(
             ),
             str_col(
                 "practice_id",
-                cov_order.iter().map(|&c| cs[c].practice.clone()).collect(),
+                cov_order.iter().map(|&c| cs[c].practice.as_deref()),
             ),
             bool_col(
                 "living_alone",
@@ -1451,10 +1612,7 @@ fn finish(
             ),
             str_col(
                 "education",
-                cov_order
-                    .iter()
-                    .map(|&c| cs[c].education.map(str::to_string))
-                    .collect(),
+                cov_order.iter().map(|&c| cs[c].education),
             ),
             int_col(
                 "income_quintile",
@@ -1462,10 +1620,7 @@ fn finish(
             ),
             str_col(
                 "employment",
-                cov_order
-                    .iter()
-                    .map(|&c| cs[c].employment.map(str::to_string))
-                    .collect(),
+                cov_order.iter().map(|&c| cs[c].employment),
             ),
             int_col(
                 "charlson_index",
@@ -1502,56 +1657,64 @@ fn finish(
         vec![
             str_col(
                 "person_id",
-                refs.iter()
-                    .map(|x| Some(ps[x.person].pnr.clone()))
-                    .collect(),
+                refs.iter().map(|x| Some(ps[x.person].pnr.as_str())),
             ),
             date_col("referral_date", refs.iter().map(|x| Some(x.date)).collect()),
             str_col(
                 "practice_id",
-                refs.iter().map(|x| x.practice.clone()).collect(),
+                refs.iter().map(|x| x.practice.as_deref()),
             ),
             str_col(
                 "referral_source",
-                refs.iter().map(|x| x.source.clone()).collect(),
+                refs.iter().map(|x| x.source.as_deref()),
             ),
         ],
     )
     .map_err(pl("referrals"))?;
 
+    // In person, date and contact type order; the type's number follows its name's
+    // order, and equal contacts are alike, so an unstable sort gives one order.
     let mut contacts = std::mem::take(&mut st.contacts);
-    contacts.sort_by(|a, b| (rank[a.0], a.1, a.2).cmp(&(rank[b.0], b.1, b.2)));
+    for c in &mut contacts {
+        c.0 = rank[c.0 as usize] as u32;
+    }
+    contacts.sort_unstable();
+    let mut by_type = [0u64; CONTACT_TYPES.len()];
     for c in &contacts {
-        *st.report
-            .contacts_by_type
-            .entry(c.2.to_string())
-            .or_default() += 1;
+        by_type[usize::from(c.2)] += 1;
+    }
+    for (name, &n) in CONTACT_TYPES.iter().zip(&by_type) {
+        if n > 0 {
+            st.report.contacts_by_type.insert(name.to_string(), n);
+        }
     }
     let contacts_df = DataFrame::new(
         contacts.len(),
         vec![
             str_col(
                 "person_id",
-                contacts.iter().map(|c| Some(ps[c.0].pnr.clone())).collect(),
+                contacts
+                    .iter()
+                    .map(|c| Some(ps[order[c.0 as usize]].pnr.as_str())),
             ),
             date_col("date", contacts.iter().map(|c| Some(c.1)).collect()),
             str_col(
                 "contact_type",
-                contacts.iter().map(|c| Some(c.2.to_string())).collect(),
+                contacts
+                    .iter()
+                    .map(|c| Some(CONTACT_TYPES[usize::from(c.2)])),
             ),
         ],
     )
     .map_err(pl("contacts"))?;
+    drop(contacts);
 
     let mut answers: Vec<&Answer> = proms.iter().collect();
     answers.sort_by_key(|a| (rank[a.person], a.wave));
     let mut columns = vec![
         str_col(
             "person_id",
-            answers
-                .iter()
-                .map(|a| Some(ps[a.person].pnr.clone()))
-                .collect(),
+            answers.iter().map(|a| Some(ps[a.person].pnr.as_str())),
         ),
         int_col("wave", answers.iter().map(|a| Some(a.wave)).collect()),
         date_col(

@@ -120,6 +120,8 @@ impl Table {
                 });
             }
         }
+        // One chunk per column, so that a row's text is found without a search.
+        frame.rechunk_mut();
         frame
             .set_column_names(names.as_slice())
             .map_err(|e| RegisterError::Read {
@@ -156,21 +158,17 @@ impl Table {
     }
 
     /// A variable as text: numbers written without a decimal part when they are whole,
-    /// text trimmed; empty text is missing.
-    pub fn text(&self, variable: &str) -> Result<Vec<Option<String>>, RegisterError> {
+    /// text trimmed; empty text is missing. Text columns are borrowed, not copied.
+    pub fn text(&self, variable: &str) -> Result<Texts<'_>, RegisterError> {
         let column = self.column(variable)?;
         let series = column.as_materialized_series();
         let values: Vec<Option<String>> = match series.dtype() {
-            DataType::String => series
-                .str()
-                .map_err(|e| self.bad(0, variable, e.to_string()))?
-                .iter()
-                .map(|v| {
-                    v.map(str::trim)
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_string)
-                })
-                .collect(),
+            DataType::String => {
+                let strings = series
+                    .str()
+                    .map_err(|e| self.bad(0, variable, e.to_string()))?;
+                return Ok(Texts::Column(strings));
+            }
             DataType::Float32 | DataType::Float64 => {
                 let f = series
                     .cast(&DataType::Float64)
@@ -221,7 +219,7 @@ impl Table {
                 ))
             }
         };
-        Ok(values)
+        Ok(Texts::Owned(values))
     }
 
     /// Calls `f` with each row's text (as [`Table::text`] gives it) without copying
@@ -238,8 +236,9 @@ impl Table {
                 f(i, v.map(str::trim).filter(|s| !s.is_empty()));
             }
         } else {
-            for (i, v) in self.text(variable)?.iter().enumerate() {
-                f(i, v.as_deref());
+            let texts = self.text(variable)?;
+            for i in 0..texts.len() {
+                f(i, texts.get(i));
             }
         }
         Ok(())
@@ -266,7 +265,7 @@ impl Table {
                 .collect();
         }
         self.text(variable)?
-            .into_iter()
+            .iter()
             .enumerate()
             .map(|(i, v)| match v {
                 None => Ok(None),
@@ -294,7 +293,7 @@ impl Table {
                 .collect());
         }
         self.text(variable)?
-            .into_iter()
+            .iter()
             .enumerate()
             .map(|(i, v)| match v {
                 None => Ok(None),
@@ -373,7 +372,7 @@ impl Table {
             }
             DataType::String => self
                 .text(variable)?
-                .into_iter()
+                .iter()
                 .enumerate()
                 .map(|(i, v)| match v {
                     None => Ok(None),
@@ -414,7 +413,7 @@ impl Table {
                 .collect()),
             _ => self
                 .text(variable)?
-                .into_iter()
+                .iter()
                 .enumerate()
                 .map(|(i, v)| match v {
                     None => Ok(None),
@@ -424,6 +423,49 @@ impl Table {
                 })
                 .collect(),
         }
+    }
+}
+
+/// A variable's text, row by row: read from a text column where it is (one chunk after
+/// [`Table::read`], so a row is found directly), or made from numbers.
+pub enum Texts<'a> {
+    Column(&'a StringChunked),
+    Owned(Vec<Option<String>>),
+    Missing(usize),
+}
+
+impl Texts<'_> {
+    /// A column of missing values.
+    pub fn missing(n: usize) -> Texts<'static> {
+        Texts::Missing(n)
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Texts::Column(c) => c.len(),
+            Texts::Owned(v) => v.len(),
+            Texts::Missing(n) => *n,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn get(&self, i: usize) -> Option<&str> {
+        match self {
+            Texts::Column(c) => c.get(i).map(str::trim).filter(|s| !s.is_empty()),
+            Texts::Owned(v) => v[i].as_deref(),
+            Texts::Missing(_) => None,
+        }
+    }
+
+    pub fn owned(&self, i: usize) -> Option<String> {
+        self.get(i).map(str::to_string)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Option<&str>> + '_ {
+        (0..self.len()).map(|i| self.get(i))
     }
 }
 
