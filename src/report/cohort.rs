@@ -238,10 +238,7 @@ pub fn flow_figure(
             (
                 b(vec![
                     format!("Matched referred persons: n = {}", n(FlowRow::Matched)),
-                    format!(
-                        "Comparison matches: n = {}",
-                        n(FlowRow::ComparisonMatched)
-                    ),
+                    format!("Comparison matches: n = {}", n(FlowRow::ComparisonMatched)),
                     format!(
                         "1:{ratio} matching; fewer than {ratio}: n = {}",
                         n(FlowRow::FewerThanRatio)

@@ -49,9 +49,10 @@ pub fn sensitivity_table(main: &AnalysisRun, sensitivity: &[AnalysisRun]) -> Res
     t.push(count_row("referred persons matched", &|r| {
         r.cohort.flow.referred_matched
     }));
-    t.push(count_row("comparison matches (once per matched set)", &|r| {
-        r.cohort.flow.comparison_matched
-    }));
+    t.push(count_row(
+        "comparison matches (once per matched set)",
+        &|r| r.cohort.flow.comparison_matched,
+    ));
     let mut smd = vec![
         Cell::text("matched cohort"),
         Cell::text("largest |SMD| after matching"),

@@ -214,7 +214,12 @@ impl State<'_> {
                 None
             }
             // Registers come sorted by PNR: the last row's person is checked first.
-            Some(p) if self.persons.get(self.last_person).is_some_and(|q| q.pnr == p) => {
+            Some(p)
+                if self
+                    .persons
+                    .get(self.last_person)
+                    .is_some_and(|q| q.pnr == p) =>
+            {
                 Some(self.last_person)
             }
             Some(p) => match self.index.get(p) {
@@ -1060,10 +1065,7 @@ fn read_lpr3(
             if !st.period.contains(d) {
                 continue;
             }
-            if !ctype
-                .get(i)
-                .is_some_and(|c| code_in(c, &r.physical_types))
-            {
+            if !ctype.get(i).is_some_and(|c| code_in(c, &r.physical_types)) {
                 *st.report
                     .code_groups
                     .entry("LPR3 contacts not counted (not physical attendance)".into())
@@ -1549,10 +1551,7 @@ fn finish(
     let persons = DataFrame::new(
         order.len(),
         vec![
-            str_col(
-                "person_id",
-                order.iter().map(|&k| Some(ps[k].pnr.as_str())),
-            ),
+            str_col("person_id", order.iter().map(|&k| Some(ps[k].pnr.as_str()))),
             str_col(
                 "sex",
                 order
@@ -1563,10 +1562,7 @@ fn finish(
                 "birth_date",
                 order.iter().map(|&k| Some(ps[k].birth)).collect(),
             ),
-            str_col(
-                "origin",
-                order.iter().map(|&k| Some(ps[k].origin)),
-            ),
+            str_col("origin", order.iter().map(|&k| Some(ps[k].origin))),
             date_col("death_date", order.iter().map(|&k| ps[k].death).collect()),
             date_col(
                 "emigration_date",
@@ -1610,18 +1606,12 @@ fn finish(
                 "living_alone",
                 cov_order.iter().map(|&c| cs[c].living_alone).collect(),
             ),
-            str_col(
-                "education",
-                cov_order.iter().map(|&c| cs[c].education),
-            ),
+            str_col("education", cov_order.iter().map(|&c| cs[c].education)),
             int_col(
                 "income_quintile",
                 cov_order.iter().map(|&c| cs[c].quintile).collect(),
             ),
-            str_col(
-                "employment",
-                cov_order.iter().map(|&c| cs[c].employment),
-            ),
+            str_col("employment", cov_order.iter().map(|&c| cs[c].employment)),
             int_col(
                 "charlson_index",
                 cov_order.iter().map(|&c| Some(cs[c].charlson)).collect(),
@@ -1660,14 +1650,8 @@ fn finish(
                 refs.iter().map(|x| Some(ps[x.person].pnr.as_str())),
             ),
             date_col("referral_date", refs.iter().map(|x| Some(x.date)).collect()),
-            str_col(
-                "practice_id",
-                refs.iter().map(|x| x.practice.as_deref()),
-            ),
-            str_col(
-                "referral_source",
-                refs.iter().map(|x| x.source.as_deref()),
-            ),
+            str_col("practice_id", refs.iter().map(|x| x.practice.as_deref())),
+            str_col("referral_source", refs.iter().map(|x| x.source.as_deref())),
         ],
     )
     .map_err(pl("referrals"))?;
