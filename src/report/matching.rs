@@ -69,6 +69,8 @@ pub fn balance_table(rows: &[BalanceRow], threshold: u64) -> ResultTable {
                 .map(|(&m, small)| {
                     if small {
                         Cell::Text(disclosure::marker(threshold))
+                    } else if w.iter().any(|&s| s) {
+                        Cell::Hidden
                     } else {
                         Cell::estimate(m, 4)
                     }
@@ -109,7 +111,7 @@ pub fn balance_table(rows: &[BalanceRow], threshold: u64) -> ResultTable {
     }
     if any_withheld {
         t.notes.push(format!(
-            "{} replaces the mean (a proportion) of a 0/1 term when the units with the value 1, or those with 0, number 1 to {}; the SMD and eCDF differences of that sample are withheld with it ({}), since with the other group's mean they would give it back.",
+            "{} replaces the mean (a proportion) of a 0/1 term when the units with the value 1, or those with 0, number 1 to {}; the other group's mean, the SMD and the eCDF differences of that sample are withheld with it ({}): with the other group's mean the statistics would give it back, and after matching the other group's mean is itself close to it.",
             disclosure::marker(threshold),
             threshold.saturating_sub(1),
             disclosure::COMPLEMENTARY_MARKER

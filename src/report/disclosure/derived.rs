@@ -2,8 +2,9 @@
 //! so the balance table's means of binary terms are disclosure-controlled like the
 //! counts they rest on. A mean is withheld when the units with the value 1 or those
 //! with 0 (its complement) number 1 to threshold − 1; the other statistics of that
-//! sample (SMD, eCDF differences) are withheld with it, since with the other group's
-//! mean they give it back.
+//! sample (SMD, eCDF differences) and the other group's mean are withheld with it:
+//! with the other group's mean the statistics give it back, and after matching the
+//! other group's mean is itself close to it.
 
 use serde_json::Value;
 
@@ -43,7 +44,9 @@ const FIELDS: [[&str; 6]; 2] = [
 ];
 
 /// Withholds in `results.json` (`/matching/balance`) what [`withheld_means`] withholds:
-/// the mean by the marker, the sample's other statistics by `[s]`.
+/// the mean by the marker; the sample's other statistics, the other group's mean
+/// included, by `[s]` (matching makes the groups' means of a term nearly equal, so the
+/// other mean would give the withheld one back).
 pub fn suppress_balance(root: &mut Value, rows: &[BalanceRow], threshold: u64) {
     for (i, row) in rows.iter().enumerate() {
         for (sample, groups) in withheld_means(row, threshold).iter().enumerate() {
@@ -53,7 +56,6 @@ pub fn suppress_balance(root: &mut Value, rows: &[BalanceRow], threshold: u64) {
             for (k, field) in FIELDS[sample].iter().enumerate() {
                 let text = match k {
                     0 | 1 if groups[k] => marker(threshold),
-                    0 | 1 => continue,
                     _ => COMPLEMENTARY_MARKER.to_string(),
                 };
                 if let Some(slot) = root.pointer_mut(&format!("/matching/balance/{i}/{field}")) {
