@@ -56,6 +56,21 @@ impl Drop for Staged {
     }
 }
 
+/// Removes a folder that other threads of this process may still be writing into: a
+/// file created during the removal makes it fail ("directory not empty") or leaves the
+/// folder recreated, so it is removed again until it is gone (at most 100 tries; the
+/// process ends right after).
+#[cfg(unix)]
+fn remove_while_written(folder: &Path) {
+    for _ in 0..100 {
+        let _ = std::fs::remove_dir_all(folder);
+        if std::fs::symlink_metadata(folder).is_err() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
+
 /// Starts, once, the thread that waits for SIGINT and SIGTERM, removes the registered
 /// folders and ends the process with the shell's code for the signal (128 + signal).
 fn install_handler() {
@@ -73,7 +88,7 @@ fn install_handler() {
                         // Waits for a replace in progress to finish.
                         let folders = staged();
                         for folder in folders.iter() {
-                            let _ = std::fs::remove_dir_all(folder);
+                            remove_while_written(folder);
                         }
                         eprintln!("interrupted: nothing was written");
                         std::process::exit(128 + signal);

@@ -497,11 +497,11 @@ fn read_dod(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError>
         let pnr = t.text(&r.pnr)?;
         let date = t.dates(&r.death_date)?;
         let mut used = 0;
-        for i in 0..t.height() {
+        for (i, &date_i) in date.iter().enumerate() {
             let Some(k) = st.person_of(pnr.get(i), "DOD", &t, i, &r.pnr) else {
                 continue;
             };
-            let Some(d) = date[i] else { continue };
+            let Some(d) = date_i else { continue };
             if d < st.persons[k].birth {
                 return Err(t.bad(
                     i,
@@ -545,7 +545,7 @@ fn read_vnds(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError
         let dir = t.text(&r.direction)?;
         let date = t.dates(&r.date)?;
         let mut used = 0;
-        for i in 0..t.height() {
+        for (i, &date_i) in date.iter().enumerate() {
             let out = match dir.get(i) {
                 Some(c) if code_in(c, &r.emigration) => true,
                 Some(c) if code_in(c, &r.immigration) => false,
@@ -562,7 +562,7 @@ fn read_vnds(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError
                     ))
                 }
             };
-            let Some(d) = date[i] else {
+            let Some(d) = date_i else {
                 return Err(t.bad(i, &r.date, "the date of the move is missing"));
             };
             let Some(k) = st.person_of(pnr.get(i), "VNDS", &t, i, &r.pnr) else {
@@ -684,7 +684,7 @@ fn read_ind(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError>
         let income = t.numbers(&r.income)?;
         let mut used = 0;
         let mut other_year = 0;
-        for i in 0..t.height() {
+        for (i, &income_i) in income.iter().enumerate() {
             let Some(k) = st.person_of(pnr.get(i), "IND", &t, i, &r.pnr) else {
                 continue;
             };
@@ -692,7 +692,7 @@ fn read_ind(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError>
                 other_year += 1;
                 continue;
             };
-            st.covs[c].income = income[i];
+            st.covs[c].income = income_i;
             used += 1;
         }
         st.drop_count("IND: person not in BEF that year", other_year);
@@ -1357,8 +1357,8 @@ fn read_helpline(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterE
         let date = t.dates(&r.date)?;
         let mut used = 0;
         let mut outside = 0;
-        for i in 0..t.height() {
-            let Some(d) = date[i] else {
+        for (i, &date_i) in date.iter().enumerate() {
+            let Some(d) = date_i else {
                 return Err(t.bad(i, &r.date, "the time of the call is missing"));
             };
             let Some(k) = st.person_of(pnr.get(i), "1813", &t, i, &r.pnr) else {
@@ -1398,8 +1398,8 @@ fn read_referrals(st: &mut State, files: &[RegisterFile]) -> Result<Vec<Referral
             Texts::missing(t.height())
         };
         let mut used = 0;
-        for i in 0..t.height() {
-            let Some(d) = date[i] else {
+        for (i, &date_i) in date.iter().enumerate() {
+            let Some(d) = date_i else {
                 return Err(t.bad(i, &r.referral_date, "the referral date is missing"));
             };
             let Some(k) = st.person_of(pnr.get(i), "referrals", &t, i, &r.pnr) else {

@@ -376,7 +376,7 @@ impl Table {
                 .enumerate()
                 .map(|(i, v)| match v {
                     None => Ok(None),
-                    Some(t) => parse_date_text(&t).map(|d| Some((d, 0))).ok_or_else(|| {
+                    Some(t) => parse_date_text(t).map(|d| Some((d, 0))).ok_or_else(|| {
                         self.bad(
                             i,
                             variable,
@@ -417,7 +417,7 @@ impl Table {
                 .enumerate()
                 .map(|(i, v)| match v {
                     None => Ok(None),
-                    Some(t) => parse_time_text(&t).map(Some).ok_or_else(|| {
+                    Some(t) => parse_time_text(t).map(Some).ok_or_else(|| {
                         self.bad(i, variable, format!("{t:?} is not a time of day (HH:MM)"))
                     }),
                 })
