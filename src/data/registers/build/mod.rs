@@ -1,0 +1,617 @@
+//! The import itself: registers → the five extract tables.
+
+mod hospital;
+mod population;
+mod programme;
+mod services;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use polars::prelude::*;
+
+use super::files::{row_of, scan, RegisterFile, Table, Texts};
+use super::recipe::{group_by_prefix, Recipe};
+use super::report::{FileReport, ImportReport, Warning, WarningCount};
+use super::weeks::{fee_week, monday_of};
+use super::RegisterError;
+use crate::data::calendar::{days_from_civil, format_date};
+use crate::data::validate::{ExtractMetadata, ExtractPeriod};
+use hospital::{diagnosis_covariates, read_lpr2, read_lpr3};
+use population::{read_bef, read_dod, read_dream, read_ind, read_practice, read_udda, read_vnds};
+use programme::{item_columns, read_referrals, read_survey, Answer, Referral};
+use services::{read_helpline, read_sssy};
+
+/// Hash maps with polars' fast hasher (keys are looked up, never iterated in an order
+/// that reaches the output).
+type HashMap<K, V> = PlHashMap<K, V>;
+
+/// The five extract tables and the report of how they were made.
+#[derive(Debug, Clone)]
+pub struct Imported {
+    pub persons: DataFrame,
+    pub covariates: DataFrame,
+    pub referrals: DataFrame,
+    pub contacts: DataFrame,
+    pub proms: DataFrame,
+    pub period: ExtractPeriod,
+    pub report: ImportReport,
+}
+
+const EDUCATION: [&str; 4] = [
+    "basic",
+    "upper_secondary",
+    "tertiary_short_medium",
+    "tertiary_long",
+];
+
+/// The contact types of the contacts table in the order of their names (the table's
+/// order within a person and day); contacts hold their place in this list.
+const CONTACT_TYPES: [&str; 9] = [
+    "acute_admission",
+    "emergency_department",
+    "gp_consultation",
+    "gp_email",
+    "gp_home_visit",
+    "gp_phone",
+    "helpline_1813",
+    "outpatient",
+    "planned_admission",
+];
+
+/// The place of a contact type in [`CONTACT_TYPES`].
+fn type_id(name: &str) -> u8 {
+    CONTACT_TYPES
+        .iter()
+        .position(|t| *t == name)
+        .map_or(u8::MAX, |p| p as u8)
+}
+
+/// Texts numbered in the order they are first seen (codes held as numbers, not copies);
+/// number 0 is missing.
+#[derive(Default)]
+struct Interner {
+    numbers: HashMap<String, u32>,
+    texts: Vec<String>,
+}
+
+impl Interner {
+    fn number(&mut self, text: Option<&str>) -> u32 {
+        let Some(text) = text else { return 0 };
+        if let Some(&n) = self.numbers.get(text) {
+            return n;
+        }
+        self.texts.push(text.to_string());
+        let n = self.texts.len() as u32;
+        self.numbers.insert(text.to_string(), n);
+        n
+    }
+
+    fn text(&self, number: u32) -> &str {
+        match number {
+            0 => "",
+            n => &self.texts[n as usize - 1],
+        }
+    }
+}
+
+/// Strips the registers' "D" prefix from an ICD-10 code.
+fn icd(code: &str) -> String {
+    let c = code.trim().to_ascii_uppercase();
+    match c.strip_prefix('D') {
+        Some(rest) if !rest.is_empty() => rest.to_string(),
+        _ => c,
+    }
+}
+
+/// ICD-10 codes as numbers: the raw text's number, and per number the code without its
+/// D prefix.
+#[derive(Default)]
+struct DiagnosisCodes {
+    raw: HashMap<String, u32>,
+    by_code: HashMap<String, u32>,
+    codes: Vec<String>,
+}
+
+impl DiagnosisCodes {
+    fn number(&mut self, raw: &str) -> u32 {
+        if let Some(&n) = self.raw.get(raw) {
+            return n;
+        }
+        let code = icd(raw);
+        let n = match self.by_code.get(&code) {
+            Some(&n) => n,
+            None => {
+                self.codes.push(code.clone());
+                self.by_code.insert(code, self.codes.len() as u32 - 1);
+                self.codes.len() as u32 - 1
+            }
+        };
+        self.raw.insert(raw.to_string(), n);
+        n
+    }
+}
+
+#[derive(Debug, Clone)]
+struct PersonRow {
+    pnr: String,
+    female: bool,
+    birth: i32,
+    origin: &'static str,
+    death: Option<i32>,
+    emigration: Option<i32>,
+    /// (date, emigration?) events from VNDS.
+    moves: Vec<(i32, bool)>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct CovRow {
+    person: usize,
+    year: i32,
+    municipality: i64,
+    practice: Option<String>,
+    living_alone: Option<bool>,
+    education: Option<&'static str>,
+    income: Option<f64>,
+    quintile: Option<i64>,
+    employment: Option<&'static str>,
+    charlson: i64,
+    psychiatric: bool,
+}
+
+/// Everything the import collects, with the report.
+struct State<'r> {
+    recipe: &'r Recipe,
+    period: ExtractPeriod,
+    persons: Vec<PersonRow>,
+    index: HashMap<String, usize>,
+    /// The person `person_of` found last.
+    last_person: usize,
+    covs: Vec<CovRow>,
+    cov_index: HashMap<(usize, i32), usize>,
+    /// (person, date, contact type as its place in [`CONTACT_TYPES`])
+    contacts: Vec<(u32, i32, u8)>,
+    /// Diagnoses per person: (date, code without the D prefix as its number in `codes`).
+    diagnoses: Vec<Vec<(i32, u32)>>,
+    codes: DiagnosisCodes,
+    warnings: BTreeMap<String, WarningCount>,
+    report: ImportReport,
+}
+
+impl State<'_> {
+    fn warn(&mut self, kind: &str, file: &str, index: usize, variable: &str, message: String) {
+        self.warnings
+            .entry(kind.to_string())
+            .and_modify(|w| w.count += 1)
+            .or_insert_with(|| WarningCount {
+                kind: kind.to_string(),
+                count: 1,
+                first: Warning {
+                    file: file.to_string(),
+                    row: row_of(index),
+                    variable: variable.to_ascii_uppercase(),
+                    message,
+                },
+            });
+    }
+
+    fn drop_count(&mut self, reason: &str, n: u64) {
+        if n > 0 {
+            *self.report.dropped.entry(reason.to_string()).or_default() += n;
+        }
+    }
+
+    fn file_read(&mut self, f: &RegisterFile, rows_read: usize, rows_used: u64) {
+        self.report.files.push(FileReport {
+            file: f.path.display().to_string(),
+            register: f.register.clone(),
+            year: f.year,
+            rows_read: rows_read as u64,
+            rows_used,
+        });
+    }
+
+    /// The person of a PNR, warning (once per row) when BEF does not know it.
+    fn person_of(
+        &mut self,
+        pnr: Option<&str>,
+        register: &str,
+        t: &Table,
+        i: usize,
+        var: &str,
+    ) -> Option<usize> {
+        match pnr {
+            None => {
+                self.warn(
+                    &format!("{register}: row without a PNR"),
+                    &t.file,
+                    i,
+                    var,
+                    "the PNR is missing; the row is left out".into(),
+                );
+                None
+            }
+            // Registers come sorted by PNR: the last row's person is checked first.
+            Some(p)
+                if self
+                    .persons
+                    .get(self.last_person)
+                    .is_some_and(|q| q.pnr == p) =>
+            {
+                Some(self.last_person)
+            }
+            Some(p) => match self.index.get(p) {
+                Some(&k) => {
+                    self.last_person = k;
+                    Some(k)
+                }
+                None => {
+                    self.warn(
+                        &format!("{register}: PNR not in BEF"),
+                        &t.file,
+                        i,
+                        var,
+                        format!("{p} is in no BEF year; the row is left out"),
+                    );
+                    None
+                }
+            },
+        }
+    }
+}
+
+fn code_in(code: &str, list: &[String]) -> bool {
+    list.iter().any(|c| c == code)
+}
+
+/// Reads the extract period: the argument, else `extract.toml` in the folder.
+fn resolve_period(
+    dir: &Path,
+    period: Option<ExtractPeriod>,
+) -> Result<ExtractPeriod, RegisterError> {
+    if let Some(p) = period {
+        return Ok(p);
+    }
+    ExtractMetadata::read_from(dir)
+        .map_err(RegisterError::Usage)?
+        .ok_or_else(|| {
+            RegisterError::Usage(format!(
+                "{}: no extract.toml with the extract period; give --extract-start and --extract-end",
+                dir.display()
+            ))
+        })
+}
+
+/// Imports the registers in `dir` (see the module documentation).
+///
+/// # Errors
+/// A folder without BEF, an unreadable or malformed file (naming the file, row and
+/// variable), or a recipe variable a file does not have.
+pub fn import(
+    dir: &Path,
+    recipe: &Recipe,
+    period: Option<ExtractPeriod>,
+) -> Result<Imported, RegisterError> {
+    if !dir.is_dir() {
+        return Err(RegisterError::Usage(format!(
+            "{}: no such folder",
+            dir.display()
+        )));
+    }
+    let period = resolve_period(dir, period)?;
+    let files = scan(dir)?;
+    let get = |name: &str| -> Vec<RegisterFile> {
+        files
+            .get(&name.to_ascii_uppercase())
+            .cloned()
+            .unwrap_or_default()
+    };
+    let mut st = State {
+        recipe,
+        period,
+        persons: Vec::new(),
+        index: HashMap::default(),
+        last_person: usize::MAX,
+        covs: Vec::new(),
+        cov_index: HashMap::default(),
+        contacts: Vec::new(),
+        diagnoses: Vec::new(),
+        codes: DiagnosisCodes::default(),
+        warnings: BTreeMap::new(),
+        report: ImportReport {
+            extract_start: format_date(period.start),
+            extract_end: format_date(period.end),
+            ..Default::default()
+        },
+    };
+    let bef = get(&recipe.bef.register);
+    if bef.is_empty() {
+        return Err(RegisterError::Usage(format!(
+            "{}: no {} files (the population register, one per year): every person comes from it",
+            dir.display(),
+            recipe.bef.register
+        )));
+    }
+    read_bef(&mut st, &bef)?;
+    st.diagnoses = vec![Vec::new(); st.persons.len()];
+    read_dod(&mut st, &get(&recipe.dod.register))?;
+    read_vnds(&mut st, &get(&recipe.vnds.register))?;
+    read_practice(&mut st, &get(&recipe.practice.register))?;
+    read_udda(&mut st, &get(&recipe.udda.register))?;
+    read_ind(&mut st, &get(&recipe.ind.register))?;
+    read_dream(&mut st, &get(&recipe.dream.register))?;
+    read_lpr2(
+        &mut st,
+        &get(&recipe.lpr.lpr2.contacts),
+        &get(&recipe.lpr.lpr2.diagnoses),
+    )?;
+    read_lpr3(
+        &mut st,
+        &get(&recipe.lpr.lpr3.contacts),
+        &get(&recipe.lpr.lpr3.diagnoses),
+    )?;
+    diagnosis_covariates(&mut st);
+    read_sssy(&mut st, &get(&recipe.sssy.register))?;
+    read_helpline(&mut st, &get(&recipe.helpline.register))?;
+    let referrals = read_referrals(&mut st, &get(&recipe.referrals.register))?;
+    let proms = read_survey(&mut st, &get(&recipe.survey.register))?;
+    let known: Vec<String> = [
+        &recipe.bef.register,
+        &recipe.dod.register,
+        &recipe.vnds.register,
+        &recipe.practice.register,
+        &recipe.udda.register,
+        &recipe.ind.register,
+        &recipe.dream.register,
+        &recipe.lpr.lpr2.contacts,
+        &recipe.lpr.lpr2.diagnoses,
+        &recipe.lpr.lpr3.contacts,
+        &recipe.lpr.lpr3.diagnoses,
+        &recipe.sssy.register,
+        &recipe.helpline.register,
+        &recipe.referrals.register,
+        &recipe.survey.register,
+    ]
+    .iter()
+    .map(|r| r.to_ascii_uppercase())
+    .collect();
+    for (register, fs) in &files {
+        if !known.contains(register) {
+            st.drop_count(
+                &format!("files of register {register}, which no recipe uses"),
+                fs.len() as u64,
+            );
+        }
+    }
+    finish(st, referrals, proms)
+}
+
+fn date_col(name: &str, v: Vec<Option<i32>>) -> Column {
+    Int32Chunked::from_iter_options(name.into(), v.into_iter())
+        .into_date()
+        .into_series()
+        .into_column()
+}
+
+fn str_col<S: AsRef<str>>(name: &str, v: impl IntoIterator<Item = Option<S>>) -> Column {
+    StringChunked::from_iter_options(name.into(), v.into_iter())
+        .into_series()
+        .into_column()
+}
+
+fn int_col(name: &str, v: Vec<Option<i64>>) -> Column {
+    Int64Chunked::from_iter_options(name.into(), v.into_iter())
+        .into_series()
+        .into_column()
+}
+
+fn bool_col(name: &str, v: Vec<Option<bool>>) -> Column {
+    BooleanChunked::from_iter_options(name.into(), v.into_iter())
+        .into_series()
+        .into_column()
+}
+
+fn finish(
+    mut st: State,
+    referrals: Vec<Referral>,
+    proms: Vec<Answer>,
+) -> Result<Imported, RegisterError> {
+    let pl = |table: &'static str| move |source| RegisterError::Polars { table, source };
+    // Persons in PNR order.
+    let mut order: Vec<usize> = (0..st.persons.len()).collect();
+    order.sort_by(|&a, &b| st.persons[a].pnr.cmp(&st.persons[b].pnr));
+    let mut rank = vec![0usize; order.len()];
+    for (r, &k) in order.iter().enumerate() {
+        rank[k] = r;
+    }
+    let ps = &st.persons;
+    let persons = DataFrame::new(
+        order.len(),
+        vec![
+            str_col("person_id", order.iter().map(|&k| Some(ps[k].pnr.as_str()))),
+            str_col(
+                "sex",
+                order
+                    .iter()
+                    .map(|&k| Some(if ps[k].female { "F" } else { "M" })),
+            ),
+            date_col(
+                "birth_date",
+                order.iter().map(|&k| Some(ps[k].birth)).collect(),
+            ),
+            str_col("origin", order.iter().map(|&k| Some(ps[k].origin))),
+            date_col("death_date", order.iter().map(|&k| ps[k].death).collect()),
+            date_col(
+                "emigration_date",
+                order.iter().map(|&k| ps[k].emigration).collect(),
+            ),
+        ],
+    )
+    .map_err(pl("persons"))?;
+
+    let mut cov_order: Vec<usize> = (0..st.covs.len()).collect();
+    cov_order.sort_unstable_by_key(|&c| (rank[st.covs[c].person], st.covs[c].year));
+    let cs = &st.covs;
+    let covariates = DataFrame::new(
+        cov_order.len(),
+        vec![
+            str_col(
+                "person_id",
+                cov_order
+                    .iter()
+                    .map(|&c| Some(ps[cs[c].person].pnr.as_str())),
+            ),
+            int_col(
+                "year",
+                cov_order
+                    .iter()
+                    .map(|&c| Some(i64::from(cs[c].year)))
+                    .collect(),
+            ),
+            int_col(
+                "municipality_code",
+                cov_order
+                    .iter()
+                    .map(|&c| Some(cs[c].municipality))
+                    .collect(),
+            ),
+            str_col(
+                "practice_id",
+                cov_order.iter().map(|&c| cs[c].practice.as_deref()),
+            ),
+            bool_col(
+                "living_alone",
+                cov_order.iter().map(|&c| cs[c].living_alone).collect(),
+            ),
+            str_col("education", cov_order.iter().map(|&c| cs[c].education)),
+            int_col(
+                "income_quintile",
+                cov_order.iter().map(|&c| cs[c].quintile).collect(),
+            ),
+            str_col("employment", cov_order.iter().map(|&c| cs[c].employment)),
+            int_col(
+                "charlson_index",
+                cov_order.iter().map(|&c| Some(cs[c].charlson)).collect(),
+            ),
+            bool_col(
+                "psychiatric_diagnosis_5y",
+                cov_order.iter().map(|&c| Some(cs[c].psychiatric)).collect(),
+            ),
+        ],
+    )
+    .map_err(pl("covariates"))?;
+    let mut education: BTreeMap<String, u64> = BTreeMap::new();
+    let mut employment: BTreeMap<String, u64> = BTreeMap::new();
+    for c in cs {
+        *education
+            .entry(c.education.unwrap_or("(missing)").to_string())
+            .or_default() += 1;
+        *employment
+            .entry(c.employment.unwrap_or("(missing)").to_string())
+            .or_default() += 1;
+    }
+    st.report
+        .code_groups
+        .insert("Person-years by education (UDDA)".into(), education);
+    st.report
+        .code_groups
+        .insert("Person-years by employment (DREAM)".into(), employment);
+
+    let mut refs: Vec<&Referral> = referrals.iter().collect();
+    refs.sort_by_key(|x| rank[x.person]);
+    let referrals_df = DataFrame::new(
+        refs.len(),
+        vec![
+            str_col(
+                "person_id",
+                refs.iter().map(|x| Some(ps[x.person].pnr.as_str())),
+            ),
+            date_col("referral_date", refs.iter().map(|x| Some(x.date)).collect()),
+            str_col("practice_id", refs.iter().map(|x| x.practice.as_deref())),
+            str_col("referral_source", refs.iter().map(|x| x.source.as_deref())),
+        ],
+    )
+    .map_err(pl("referrals"))?;
+
+    // In person, date and contact type order; the type's number follows its name's
+    // order, and equal contacts are alike, so an unstable sort gives one order.
+    let mut contacts = std::mem::take(&mut st.contacts);
+    for c in &mut contacts {
+        c.0 = rank[c.0 as usize] as u32;
+    }
+    contacts.sort_unstable();
+    let mut by_type = [0u64; CONTACT_TYPES.len()];
+    for c in &contacts {
+        by_type[usize::from(c.2)] += 1;
+    }
+    for (name, &n) in CONTACT_TYPES.iter().zip(&by_type) {
+        if n > 0 {
+            st.report.contacts_by_type.insert(name.to_string(), n);
+        }
+    }
+    let contacts_df = DataFrame::new(
+        contacts.len(),
+        vec![
+            str_col(
+                "person_id",
+                contacts
+                    .iter()
+                    .map(|c| Some(ps[order[c.0 as usize]].pnr.as_str())),
+            ),
+            date_col("date", contacts.iter().map(|c| Some(c.1)).collect()),
+            str_col(
+                "contact_type",
+                contacts
+                    .iter()
+                    .map(|c| Some(CONTACT_TYPES[usize::from(c.2)])),
+            ),
+        ],
+    )
+    .map_err(pl("contacts"))?;
+    drop(contacts);
+
+    let mut answers: Vec<&Answer> = proms.iter().collect();
+    answers.sort_by_key(|a| (rank[a.person], a.wave));
+    let mut columns = vec![
+        str_col(
+            "person_id",
+            answers.iter().map(|a| Some(ps[a.person].pnr.as_str())),
+        ),
+        int_col("wave", answers.iter().map(|a| Some(a.wave)).collect()),
+        date_col(
+            "response_date",
+            answers.iter().map(|a| Some(a.date)).collect(),
+        ),
+    ];
+    for (j, name) in item_columns().iter().enumerate() {
+        columns.push(int_col(name, answers.iter().map(|a| a.items[j]).collect()));
+    }
+    columns.push(
+        Float64Chunked::from_iter_options("eq5d_vas".into(), answers.iter().map(|a| a.vas))
+            .into_series()
+            .into_column(),
+    );
+    let proms_df = DataFrame::new(answers.len(), columns).map_err(pl("proms"))?;
+
+    for (name, df) in [
+        ("persons", &persons),
+        ("covariates", &covariates),
+        ("referrals", &referrals_df),
+        ("contacts", &contacts_df),
+        ("proms", &proms_df),
+    ] {
+        st.report
+            .tables
+            .insert(name.to_string(), df.height() as u64);
+    }
+    st.report.warnings = st.warnings.into_values().collect();
+    Ok(Imported {
+        persons,
+        covariates,
+        referrals: referrals_df,
+        contacts: contacts_df,
+        proms: proms_df,
+        period: st.period,
+        report: st.report,
+    })
+}
