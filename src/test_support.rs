@@ -112,3 +112,13 @@ mod tests {
         assert_eq!(rel_diff(f64::NAN, 1.0), f64::INFINITY);
     }
 }
+
+/// Runs `work` on a rayon pool of `threads` threads: for tests that results do not depend
+/// on the thread count.
+pub fn on_threads<T: Send>(threads: usize, work: impl FnOnce() -> T + Send) -> T {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("a thread pool")
+        .install(work)
+}

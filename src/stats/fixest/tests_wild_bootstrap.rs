@@ -11,7 +11,7 @@ use super::{
     fit_fe, wild_cluster_bootstrap, BootstrapWeights, FeFamily, FeFit, FeModel, Vcov,
     WildBootstrapError, WildBootstrapOptions,
 };
-use crate::test_support::{assert_close, CONVERGED};
+use crate::test_support::{assert_close, on_threads, CONVERGED};
 
 /// A panel of the reference script and the model fitted to it.
 struct Case {
@@ -426,13 +426,7 @@ fn interval_limits_are_where_the_p_value_crosses_the_level() {
 fn same_seed_gives_the_same_result_whatever_the_thread_count() {
     let case = load("g20", "y ~ treated_post + x | unit + period");
     let opts = options(BootstrapWeights::Webb, 2000, 99);
-    let run = |threads: usize| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .expect("pool")
-            .install(|| bootstrap(&case, &opts))
-    };
+    let run = |threads: usize| on_threads(threads, || bootstrap(&case, &opts));
     let one = run(1);
     assert_eq!(one, run(4));
     let other = bootstrap(&case, &options(BootstrapWeights::Webb, 2000, 100));

@@ -6,7 +6,7 @@ use nalgebra::{DMatrix, DVector};
 
 use super::gram::gram_r;
 use super::*;
-use crate::test_support::{assert_close, ACCUMULATED, EXACT};
+use crate::test_support::{assert_close, on_threads, ACCUMULATED, EXACT};
 
 /// A fixed pseudo-random sequence in [0, 1) (a 64-bit linear congruential generator).
 struct Uniform(u64);
@@ -112,16 +112,10 @@ fn normal_equations_do_not_depend_on_the_thread_count() {
             }
         })
         .collect();
-    let on_threads = |threads: usize| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .expect("thread pool")
-            .install(|| gram_r(&x, y.as_slice(), &w))
-    };
-    let one = on_threads(1);
+    let gram = |threads: usize| on_threads(threads, || gram_r(&x, y.as_slice(), &w));
+    let one = gram(1);
     for threads in [2, 3, 8] {
-        assert_eq!(one, on_threads(threads), "{threads} threads");
+        assert_eq!(one, gram(threads), "{threads} threads");
     }
     // R'R = [X y]'W[X y], summed directly.
     let m = x.ncols() + 1;

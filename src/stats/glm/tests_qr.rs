@@ -9,7 +9,7 @@ use super::qr::{
     QR_BLOCK_ROWS,
 };
 use super::*;
-use crate::test_support::EXACT;
+use crate::test_support::{on_threads, EXACT};
 
 #[test]
 fn weighted_least_squares_pivots_collinear_columns_to_the_end() {
@@ -68,16 +68,10 @@ fn parallel_qr_does_not_depend_on_the_thread_count() {
         })
         .collect();
     // The factor computed on a pool of the given number of threads.
-    let on_threads = |threads: usize| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .expect("thread pool")
-            .install(|| tall_skinny_r(&x, z.as_slice(), &w))
-    };
-    let one = on_threads(1);
+    let factor = |threads: usize| on_threads(threads, || tall_skinny_r(&x, z.as_slice(), &w));
+    let one = factor(1);
     for threads in [2, 3, 8] {
-        assert_eq!(one, on_threads(threads), "{threads} threads");
+        assert_eq!(one, factor(threads), "{threads} threads");
     }
     // The fold of chunk factors gives the same R'R as one sequential pass.
     let seq = tall_skinny_r_range(&x, z.as_slice(), &w, 0, n);
