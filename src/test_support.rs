@@ -97,6 +97,16 @@ pub fn assert_close_within(what: &str, ours: f64, reference: f64, rel: f64, abs:
     );
 }
 
+/// Runs `work` on a rayon pool of `threads` threads: for tests that results do not depend
+/// on the thread count.
+pub fn on_threads<T: Send>(threads: usize, work: impl FnOnce() -> T + Send) -> T {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("a thread pool")
+        .install(work)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,14 +121,4 @@ mod tests {
         assert_eq!(rel_diff(2.0, 1.0), 1.0);
         assert_eq!(rel_diff(f64::NAN, 1.0), f64::INFINITY);
     }
-}
-
-/// Runs `work` on a rayon pool of `threads` threads: for tests that results do not depend
-/// on the thread count.
-pub fn on_threads<T: Send>(threads: usize, work: impl FnOnce() -> T + Send) -> T {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .expect("a thread pool")
-        .install(work)
 }
