@@ -353,6 +353,16 @@ impl Registry {
         }
     }
 
+    /// The day (exclusive) a person's follow-up as a comparison person ends by design:
+    /// their own referral. A person referred later who served as a comparison person
+    /// before it (`eligibility.later_referred_as_comparison`) is followed up, and
+    /// exposed, until the day before their referral, as risk-set matching requires
+    /// (Lu 2005, Biometrics 61:721): from then on they are treated. `None` for a person
+    /// never referred; without that option no comparison person is ever referred.
+    pub fn comparison_censor(&self, person: u32) -> Option<i32> {
+        self.referral[person as usize]
+    }
+
     /// Age in whole years on `day`.
     pub fn age_years(&self, person: u32, day: i32) -> i32 {
         age_on(self.birth[person as usize], day)

@@ -19,7 +19,7 @@ use super::robustness::{negative_binomial_rate_ratio, rate_ratio_e_value};
 use crate::data::cohort::Registry;
 use crate::data::panel::{person_periods, Panel, PanelMember, PanelWindow};
 use crate::plan::ClusterBy;
-use crate::results::cohort::{Group, MatchedCohort};
+use crate::results::cohort::{CohortMember, Group, MatchedCohort};
 use crate::results::did::{DidCoefficient, PretrendTest};
 use crate::results::outcomes::{EventPoint, NegativeBinomial, OutcomeDid, Placebo, RawRate};
 use crate::stats::fixest::{fit_fe, FeFamily, FeFit, FeModel, Vcov, WildBootstrapOptions};
@@ -59,17 +59,7 @@ pub fn did_each(
     cluster: ClusterBy,
     scope: DidScope,
 ) -> Vec<Result<OutcomeDid, DidStageError>> {
-    let members: Vec<PanelMember> = cohort
-        .members
-        .iter()
-        .map(|m| PanelMember {
-            person: m.person,
-            treated: m.group == Group::Referred,
-            matched_set: m.matched_set as u32,
-            index_date: m.index_date,
-            censor: None,
-        })
-        .collect();
+    let members = panel_members(registry, &cohort.members);
     let weights: Vec<f64> = cohort.members.iter().map(|m| m.weight).collect();
     let (first, groups) = match scope.outcomes {
         OutcomeSet::Groups => (0, &registry.groups),
@@ -249,6 +239,31 @@ pub fn did_each(
         })());
     }
     out
+}
+
+/// The cohort's members as the panel needs them. A comparison person referred later
+/// (`eligibility.later_referred_as_comparison`) is censored at their own referral: their
+/// follow-up and exposure end the day before it ([`Registry::comparison_censor`]), in
+/// every model built on the panel (main, negative controls, placebo, negative binomial,
+/// bootstrap, sensitivity analyses).
+pub(super) fn panel_members(registry: &Registry, members: &[CohortMember]) -> Vec<PanelMember> {
+    members
+        .iter()
+        .map(|m| {
+            let treated = m.group == Group::Referred;
+            PanelMember {
+                person: m.person,
+                treated,
+                matched_set: m.matched_set as u32,
+                index_date: m.index_date,
+                censor: if treated {
+                    None
+                } else {
+                    registry.comparison_censor(m.person)
+                },
+            }
+        })
+        .collect()
 }
 
 /// The placebo DiD: the index date moved `shift` periods back, on the panel's periods

@@ -20,3 +20,6 @@ pub mod robustness;
 pub mod score;
 pub mod survey_waves;
 pub mod unit_ids;
+
+#[cfg(test)]
+mod tests_later_referred;

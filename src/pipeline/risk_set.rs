@@ -334,12 +334,15 @@ pub fn match_risk_sets(
     })
 }
 
-/// Weighted contacts and person-years of a set of (person, index date, weight).
-fn window_rate(
+/// Weighted contacts and person-years of a set of (person, index date, weight);
+/// comparison persons (`comparison`) are followed up until their own referral at the
+/// latest ([`Registry::comparison_censor`]).
+pub(super) fn window_rate(
     registry: &Registry,
     group: usize,
     members: &[(u32, i32, f64)],
     before: bool,
+    comparison: bool,
     days: i32,
     extract_end: Option<i32>,
 ) -> Rate {
@@ -352,6 +355,11 @@ fn window_rate(
         };
         if let Some(exit) = registry.exit(p) {
             to = to.min(exit);
+        }
+        if comparison {
+            if let Some(referral) = registry.comparison_censor(p) {
+                to = to.min(referral);
+            }
         }
         if let Some(end) = extract_end {
             to = to.min(end + 1);
@@ -412,10 +420,14 @@ pub fn rate_comparison(
     for (g, group) in registry.groups.iter().enumerate() {
         for (window, before, days) in [("before", true, days_before), ("after", false, days_after)]
         {
-            let rate = |members: &[(u32, i32, f64)]| {
-                window_rate(registry, g, members, before, days, extract_end)
+            let rate = |members: &[(u32, i32, f64)], comparison: bool| {
+                window_rate(registry, g, members, before, comparison, days, extract_end)
             };
-            let (r, m, p) = (rate(&referred), rate(&matched), rate(&pool));
+            let (r, m, p) = (
+                rate(&referred, false),
+                rate(&matched, true),
+                rate(&pool, true),
+            );
             out.push(RateComparison {
                 outcome: group.name.clone(),
                 window,

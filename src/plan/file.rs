@@ -49,7 +49,8 @@ pub struct Study {
 pub struct Eligibility {
     /// Minimum age in years at the index date.
     pub min_age: i32,
-    /// Persons referred later may serve as comparison persons before their own referral.
+    /// Persons referred later may serve as comparison persons before their own referral
+    /// (their comparison follow-up ends the day before it).
     pub later_referred_as_comparison: bool,
 }
 

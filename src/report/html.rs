@@ -209,7 +209,7 @@ impl Report<'_> {
             min_age = p.eligibility.min_age,
             catchment = catchment.join(", "),
             later = if p.eligibility.later_referred_as_comparison {
-                "; persons referred later could serve as comparison persons until their own referral"
+                "; persons referred later could serve as comparison persons until the day before their own referral, where their follow-up as comparison persons was censored (Lu 2005)"
             } else {
                 ""
             },
