@@ -271,8 +271,10 @@ fn decimals(text: &str) -> i32 {
 }
 
 /// `tables/tables.docx` holds Table 1, the balance table, the DiD rate ratios, the survey
-/// changes and the sensitivity table, each with the header and cells of its CSV: the
-/// same text, or the CSV's number rounded to the decimals the Word table shows.
+/// changes, the participation tables, the sensitivity table and the linear DiD's wild
+/// bootstrap, each with the header and cells of its CSV (after the same disclosure
+/// control): the same text, or the CSV's number rounded to the decimals the Word table
+/// shows.
 #[test]
 fn the_word_tables_hold_the_numbers_of_the_csvs() {
     let scratch = Scratch::new("analyse");
@@ -285,8 +287,12 @@ fn the_word_tables_hold_the_numbers_of_the_csvs() {
         "balance",
         "did_rate_ratios",
         "survey_changes",
+        "participation",
+        "participation_dose_response",
         "sensitivity",
+        "did_linear_bootstrap",
     ];
+    assert_eq!(names, shine::report::docx::WORD_TABLES);
     assert_eq!(tables.len(), names.len());
     for (i, (name, (caption, rows))) in names.iter().zip(&tables).enumerate() {
         let md = std::fs::read_to_string(out.join(format!("tables/{name}.md"))).expect("md");

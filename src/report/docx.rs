@@ -14,13 +14,18 @@ use std::fmt::Write as _;
 use super::disclosure::Rule;
 use super::table::ResultTable;
 
-/// The tables written to the Word document, in order, with their table numbers.
-pub const WORD_TABLES: [&str; 5] = [
+/// The tables written to the Word document, in order, with their table numbers: those
+/// absent from a run (the participation tables without a `participation` table, the
+/// wild bootstrap when it is not asked for) are left out and the numbers close up.
+pub const WORD_TABLES: [&str; 8] = [
     "table_one",
     "balance",
     "did_rate_ratios",
     "survey_changes",
+    "participation",
+    "participation_dose_response",
     "sensitivity",
+    "did_linear_bootstrap",
 ];
 
 const CONTENT_TYPES: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n\
