@@ -5,6 +5,8 @@
 //! follow-up wave with Satterthwaite intervals, and model-based means per wave (at the
 //! mean of the covariates, as emmeans averages them).
 
+use std::collections::BTreeMap;
+
 use polars::prelude::{DataFrame, PolarsError};
 
 use super::emmeans::emmeans;
@@ -273,14 +275,31 @@ pub fn survey_stage(
     stage: &Stage,
 ) -> Result<Vec<SurveyOutcome>, SurveyStageError> {
     let ids = scored.column("person_id")?.str()?.clone();
-    // Comparison persons in the matched cohort answer relative to their index date.
-    let comparison: std::collections::BTreeMap<u32, i32> = cohort
-        .members
-        .iter()
-        .filter(|m| m.group == Group::Comparison)
-        .map(|m| (m.person, m.index_date))
-        .collect();
     let wave = scored.column("wave")?.i64()?.clone();
+    // Comparison persons in the matched cohort answer relative to their index date: with
+    // reused comparison persons, the one their answers follow.
+    let responded = scored
+        .column("response_date")?
+        .cast(&polars::prelude::DataType::Int32)?;
+    let responded = responded.i32()?;
+    let mut first_response: BTreeMap<u32, i32> = BTreeMap::new();
+    for (id, day) in ids.iter().zip(responded.iter()) {
+        let (Some(id), Some(day)) = (id, day) else {
+            continue;
+        };
+        if let Ok(p) = registry.ids.binary_search_by(|x| x.as_str().cmp(id)) {
+            let first = first_response.entry(p as u32).or_insert(day);
+            *first = (*first).min(day);
+        }
+    }
+    let comparison = survey_index_dates(
+        cohort
+            .members
+            .iter()
+            .filter(|m| m.group == Group::Comparison)
+            .map(|m| (m.person, m.index_date)),
+        &first_response,
+    );
     let model = SurveyModel {
         practice_random_effect: plan.survey.practice_random_effect,
         robust: plan.survey.standard_errors.robust_type(),
@@ -325,6 +344,34 @@ pub fn survey_stage(
     Ok(out)
 }
 
+/// The index date each comparison person's survey answers belong to. A comparison person
+/// reused in later risk sets (`matching.reuse_comparisons`) is in several matched sets,
+/// with one index date each, but answers one series of questionnaires: it follows the
+/// last of those index dates on or before the person's first response (the earliest
+/// index date when every one is after it, or when no response is dated). Referred
+/// persons have one index date, their referral, and are not looked up here.
+fn survey_index_dates(
+    members: impl Iterator<Item = (u32, i32)>,
+    first_response: &BTreeMap<u32, i32>,
+) -> BTreeMap<u32, i32> {
+    let mut dates: BTreeMap<u32, Vec<i32>> = BTreeMap::new();
+    for (person, index_date) in members {
+        dates.entry(person).or_default().push(index_date);
+    }
+    dates
+        .into_iter()
+        .filter_map(|(person, mut list)| {
+            list.sort_unstable();
+            let earliest = *list.first()?;
+            let anchor = first_response
+                .get(&person)
+                .and_then(|&first| list.iter().rev().find(|&&d| d <= first).copied())
+                .unwrap_or(earliest);
+            Some((person, anchor))
+        })
+        .collect()
+}
+
 /// The survey outcomes modelled: name and the scored column.
 const SURVEY_OUTCOMES: [(&str, &str); 3] = [
     ("ucla3", "ucla3_total"),
@@ -337,7 +384,7 @@ fn complete_responses(responses: Vec<Response>) -> Vec<Response> {
     let mut waves: Vec<i64> = responses.iter().map(|r| r.wave).collect();
     waves.sort_unstable();
     waves.dedup();
-    let mut answered: std::collections::BTreeMap<&str, Vec<i64>> = Default::default();
+    let mut answered: BTreeMap<&str, Vec<i64>> = Default::default();
     for r in responses.iter().filter(|r| r.score.is_finite()) {
         answered
             .entry(r.person_id.as_str())
@@ -353,4 +400,23 @@ fn complete_responses(responses: Vec<Response>) -> Vec<Response> {
         .into_iter()
         .filter(|r| complete.contains(&r.person_id))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reused_comparison_persons_survey_follows_the_index_date_before_their_first_answer() {
+        // Person 1 is matched on days 100, 250 and 400 (the last set's date is not the
+        // one) and first answers on day 260; person 2 on days 20 and 50 and answers
+        // before both; person 3 on day 70 and never answers with a date.
+        let members = [(1, 100), (2, 20), (1, 250), (2, 50), (1, 400), (3, 70)];
+        let first_response = BTreeMap::from([(1, 260), (2, 10)]);
+        let dates = survey_index_dates(members.into_iter(), &first_response);
+        assert_eq!(dates, BTreeMap::from([(1, 250), (2, 20), (3, 70)]));
+        // On the day of the index date itself, that index date.
+        let same_day = survey_index_dates([(1, 100), (1, 260)].into_iter(), &first_response);
+        assert_eq!(same_day[&1], 260);
+    }
 }
