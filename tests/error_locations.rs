@@ -172,6 +172,19 @@ fn cases() -> Vec<Case> {
             },
         },
         Case {
+            name: "did: lone CR line endings and a blank line",
+            code: 2,
+            file: "panel.csv",
+            cell: Some((13, "y")),
+            setup: |d, _| {
+                let mut l = panel();
+                set(&mut l, 12, "y", "abc");
+                blank_before(&mut l, 4, 1);
+                write(d, "panel.csv", join(&l, "\r"));
+                args(&["did", "--data", "panel.csv", "--formula", DID])
+            },
+        },
+        Case {
             name: "did: a negative weight below a blank line",
             code: 2,
             file: "panel.csv",

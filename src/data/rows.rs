@@ -159,17 +159,19 @@ pub struct CsvLayout<'a> {
 }
 
 /// Drops blank rows (a blank line is not a record) and numbers the records that remain.
+/// Rows ended by a lone `\r` are given a `\n`, which polars' reader needs.
 pub fn without_blank_rows(bytes: &[u8], delimiter: u8) -> CsvLayout<'_> {
     let mut header_row = 1;
     let mut records = RowNumbers::after_header();
     let mut kept: Vec<(usize, usize)> = Vec::new();
-    let mut blank = false;
+    let mut rewrite = false;
     let mut index: Option<usize> = None;
     for row in CsvRows::new(bytes, delimiter) {
         if row.is_blank() {
-            blank = true;
+            rewrite = true;
             continue;
         }
+        rewrite |= row.next == row.end + 1 && bytes.get(row.end) == Some(&b'\r');
         match index {
             None => {
                 header_row = row.row;
@@ -181,18 +183,15 @@ pub fn without_blank_rows(bytes: &[u8], delimiter: u8) -> CsvLayout<'_> {
                 index = Some(i + 1);
             }
         }
-        kept.push((row.start, row.next));
+        kept.push((row.start, row.end));
     }
-    let body = if blank {
+    let body = if rewrite {
         let mut body = Vec::with_capacity(bytes.len());
-        for (start, next) in kept {
-            if let Some(slice) = bytes.get(start..next) {
+        for (start, end) in kept {
+            if let Some(slice) = bytes.get(start..end) {
                 body.extend_from_slice(slice);
             }
-            // A row kept without its line ending (the last one) still ends its line.
-            if !body.ends_with(b"\n") && !body.ends_with(b"\r") {
-                body.push(b'\n');
-            }
+            body.push(b'\n');
         }
         std::borrow::Cow::Owned(body)
     } else {
@@ -232,7 +231,7 @@ mod tests {
         let (header, rows, body) = record_rows("\r\na,b\r\n1,2\r\n\r\n3,4");
         assert_eq!(header, 2);
         assert_eq!(rows, vec![3, 5]);
-        assert_eq!(body, "a,b\r\n1,2\r\n3,4\n");
+        assert_eq!(body, "a,b\n1,2\n3,4\n");
     }
 
     #[test]
@@ -245,8 +244,12 @@ mod tests {
 
     #[test]
     fn lone_carriage_returns_end_rows() {
-        let (_, rows, _) = record_rows("a,b\r1,2\r\r3,4\r");
+        let (_, rows, body) = record_rows("a,b\r1,2\r\r3,4\r");
         assert_eq!(rows, vec![2, 4]);
+        assert_eq!(body, "a,b\n1,2\n3,4\n");
+        let (_, rows, body) = record_rows("a,b\r1,2\r3,4");
+        assert_eq!(rows, vec![2, 3]);
+        assert_eq!(body, "a,b\n1,2\n3,4\n");
     }
 
     #[test]
