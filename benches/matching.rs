@@ -254,7 +254,13 @@ fn matching(c: &mut Criterion) {
     group.bench_function("read_csv", |b| {
         b.iter(|| {
             let frame = read_any(&csv).expect("read");
-            to_dataset(&frame, &columns, "match_bench.csv", &Default::default()).expect("columns")
+            to_dataset(
+                &frame,
+                &columns,
+                &shine::data::table::TableSource::new("match_bench.csv"),
+                &Default::default(),
+            )
+            .expect("columns")
         })
     });
     group.bench_function("model_matrix", |b| {

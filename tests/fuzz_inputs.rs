@@ -278,8 +278,12 @@ fn table_reader_answers_every_mutation() {
                 .iter()
                 .map(|c| c.to_string())
                 .collect();
-            let _ =
-                shine::data::table::to_dataset(&frame, &columns, "table.csv", &Default::default());
+            let _ = shine::data::table::to_dataset(
+                &frame,
+                &columns,
+                &shine::data::table::TableSource::new("table.csv"),
+                &Default::default(),
+            );
         }
     });
 }

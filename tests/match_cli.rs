@@ -295,7 +295,7 @@ fn bad_inputs_give_clear_messages_and_exit_codes() {
     let (code, err) = match_error(&dup, "treat ~ x", &["--id", "id"]);
     assert_eq!(code, Some(2));
     assert!(
-        err.contains("row 3, column id") && err.contains("must be unique"),
+        err.contains("row 3, column id") && err.contains("also in row 2 — expected each id once"),
         "{err}"
     );
 
@@ -305,7 +305,7 @@ fn bad_inputs_give_clear_messages_and_exit_codes() {
     assert!(err.contains("agee"), "{err}");
     let (code, err) = match_error(&table(&base), "x ~ z", &[]);
     assert_eq!(code, Some(2));
-    assert!(err.contains("must be 0/1"), "{err}");
+    assert!(err.contains("expected a treatment of 0/1"), "{err}");
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 
 use super::Globals;
-use crate::data::table::read_any;
+use crate::data::table::read_any_table;
 use crate::pipeline::did::{fit_did, DidSpec};
 use crate::pipeline::fit_error::FitError;
 use crate::report::did_table::{print_did, warnings};
@@ -107,7 +107,6 @@ pub struct DidArgs {
 }
 
 pub fn run(args: DidArgs, globals: Globals) -> anyhow::Result<ExitCode> {
-    let file = args.data.display().to_string();
     let spec = DidSpec {
         formula: formula::parse(&args.formula).map_err(|e| InputError(e.to_string()))?,
         family: args.family.into(),
@@ -121,8 +120,8 @@ pub fn run(args: DidArgs, globals: Globals) -> anyhow::Result<ExitCode> {
             ..WildBootstrapOptions::default()
         }),
     };
-    let frame = read_any(&args.data).map_err(|e| InputError(e.to_string()))?;
-    let result = fit_did(&frame, &file, &spec).map_err(exit_error)?;
+    let (frame, source) = read_any_table(&args.data).map_err(|e| InputError(e.to_string()))?;
+    let result = fit_did(&frame, &source, &spec).map_err(exit_error)?;
     if !globals.quiet {
         for line in warnings(&result) {
             eprintln!("{line}");

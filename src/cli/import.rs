@@ -151,7 +151,7 @@ pub fn import_to(
         );
         for w in &r.warnings {
             eprintln!(
-                "warning: {} ({} times; first: {}, row {}, variable {}: {})",
+                "warning: {} ({} times; first: {}, row {}, column {}: {})",
                 w.kind, w.count, w.first.file, w.first.row, w.first.variable, w.first.message
             );
         }

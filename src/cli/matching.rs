@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 
 use super::Globals;
-use crate::data::table::read_any;
+use crate::data::table::read_any_table;
 use crate::pipeline::fit_error::FitError;
 use crate::pipeline::matching::{fit_match, MatchRequest};
 use crate::report::matching::{print_match, warnings};
@@ -87,12 +87,11 @@ pub struct MatchArgs {
 }
 
 pub fn run(args: MatchArgs, globals: Globals) -> anyhow::Result<ExitCode> {
-    let file = args.data.display().to_string();
     if let Some(out) = &args.out {
         ResultsFolder::check_target(out, args.force, std::slice::from_ref(&args.data))
             .map_err(|e| InputError(e.to_string()))?;
     }
-    let frame = read_any(&args.data).map_err(|e| InputError(e.to_string()))?;
+    let (frame, source) = read_any_table(&args.data).map_err(|e| InputError(e.to_string()))?;
     let request = MatchRequest {
         formula: formula::parse(&args.formula).map_err(|e| InputError(e.to_string()))?,
         id: args.id,
@@ -106,7 +105,7 @@ pub fn run(args: MatchArgs, globals: Globals) -> anyhow::Result<ExitCode> {
         },
         detail: args.out.is_some(),
     };
-    let result = fit_match(&frame, &file, &request).map_err(exit_error)?;
+    let result = fit_match(&frame, &source, &request).map_err(exit_error)?;
     if !globals.quiet {
         for line in warnings(&result) {
             eprintln!("{line}");

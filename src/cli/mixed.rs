@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 
 use super::Globals;
-use crate::data::table::read_any;
+use crate::data::table::read_any_table;
 use crate::pipeline::emmeans::EmmeansSpec;
 use crate::pipeline::fit_error::FitError;
 use crate::pipeline::mixed::{fit_mixed, require_convergence, MixedSpec};
@@ -126,8 +126,8 @@ pub fn run(args: MixedArgs, globals: Globals) -> anyhow::Result<ExitCode> {
     if let Some(text) = &args.emmeans {
         spec = spec.with_emmeans(text.parse::<EmmeansSpec>().map_err(InputError)?);
     }
-    let frame = read_any(&args.data).map_err(|e| InputError(e.to_string()))?;
-    let result = fit_mixed(&frame, &file, &spec).map_err(exit_error)?;
+    let (frame, source) = read_any_table(&args.data).map_err(|e| InputError(e.to_string()))?;
+    let result = fit_mixed(&frame, &source, &spec).map_err(exit_error)?;
     if !globals.quiet {
         for line in notes(&result) {
             eprintln!("{line}");

@@ -6,6 +6,7 @@ use clap::Args;
 
 use super::{ExtractArgs, Globals};
 use crate::data::validate::validate;
+use crate::InputError;
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
@@ -26,9 +27,10 @@ pub fn run(args: ValidateArgs, _globals: Globals) -> anyhow::Result<ExitCode> {
     } else {
         super::print_stdout(&report.to_text())?;
     }
-    Ok(if report.valid {
-        ExitCode::SUCCESS
+    if report.valid {
+        Ok(ExitCode::SUCCESS)
     } else {
-        ExitCode::from(2)
-    })
+        // The report went to stdout; stderr says what is wrong first, in one line.
+        Err(InputError(report.error_summary()).into())
+    }
 }

@@ -57,7 +57,7 @@ pub fn default_negative_controls() -> Vec<OutcomeGroup> {
 pub enum CohortError {
     #[error("the {0} table is needed but was not read")]
     MissingTable(TableName),
-    #[error("{table}: column {column}: {message}")]
+    #[error("{table}, column {column}: {message}")]
     Column {
         table: TableName,
         column: String,

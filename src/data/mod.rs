@@ -12,6 +12,7 @@ pub mod participation;
 pub mod problems;
 pub mod read;
 pub mod registers;
+pub mod rows;
 pub mod score;
 pub mod simulate;
 pub mod table;

@@ -133,7 +133,7 @@ pub(super) fn check_participation(
         if !referred.contains_key(id) {
             push_capped(problems, ProblemKind::ParticipationNotReferred, || {
                 Problem::new(file, "participation is recorded for referred persons only; this person is not in referrals")
-                    .row(TypedTable::row_of(i))
+                    .row(t.row_of(i))
                     .column("person_id")
                     .value(id)
             });
@@ -154,7 +154,7 @@ pub(super) fn check_participation(
                         file,
                         format!("{name} is recorded at the {FINAL_WAVE}-month wave only"),
                     )
-                    .row(TypedTable::row_of(i))
+                    .row(t.row_of(i))
                     .column(name)
                 });
             }

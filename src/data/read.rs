@@ -6,8 +6,9 @@
 //! of the dictionary's type or as strings (parsed as CSV fields are).
 //!
 //! Every value is checked as it is converted (type, range, allowed codes, required), and
-//! each problem is recorded with its file, row (as a spreadsheet numbers it: header = row
-//! 1) and column, so a report lists every problem rather than stopping at the first.
+//! each problem is recorded with its file, row (as a spreadsheet numbers it, blank lines
+//! counted: see [`super::rows`]) and column, so a report lists every problem rather than
+//! stopping at the first.
 
 use std::path::{Path, PathBuf};
 
@@ -16,6 +17,7 @@ use sha2::{Digest, Sha256};
 
 use super::dictionary::{Column as ColumnDef, ColumnType, Table, TableName};
 use super::problems::{Problem, ProblemKind, Problems};
+use super::rows::{CsvRows, RowNumbers};
 
 // The calendar lives in `super::calendar`; its conversions stay reachable here, where
 // the rest of the crate has always found them.
@@ -77,12 +79,15 @@ pub struct FileInfo {
 pub struct TypedTable {
     pub info: FileInfo,
     pub frame: DataFrame,
+    /// The spreadsheet row of each record.
+    pub rows: RowNumbers,
 }
 
 impl TypedTable {
-    /// The spreadsheet row of the record at `index` (header = row 1).
-    pub fn row_of(index: usize) -> usize {
-        index + 2
+    /// The spreadsheet row of the record at `index` (blank lines counted; header = row 1
+    /// when the file starts with it).
+    pub fn row_of(&self, index: usize) -> usize {
+        self.rows.row(index)
     }
 }
 
@@ -164,12 +169,16 @@ pub fn read_bytes(
     problems: &mut Problems,
 ) -> Option<TypedTable> {
     let sha256 = hex(&Sha256::digest(&bytes));
-    let (frame, delimiter) = match format {
+    let (frame, delimiter, rows) = match format {
         FileFormat::Csv => {
-            let (frame, delimiter) = read_csv(file, &bytes, def, problems)?;
-            (frame, Some(delimiter as char))
+            let (frame, delimiter, rows) = read_csv(file, &bytes, def, problems)?;
+            (frame, Some(delimiter as char), rows)
         }
-        FileFormat::Parquet => (read_parquet(file, bytes, def, problems)?, None),
+        FileFormat::Parquet => (
+            read_parquet(file, bytes, def, problems)?,
+            None,
+            RowNumbers::after_header(),
+        ),
         FileFormat::Sas7bdat | FileFormat::Stata => {
             problems.push(
                 ProblemKind::FileUnreadable,
@@ -191,6 +200,7 @@ pub fn read_bytes(
             sha256,
         },
         frame,
+        rows,
     })
 }
 
@@ -220,17 +230,12 @@ pub fn detect_delimiter(bytes: &[u8]) -> u8 {
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// The line a CSV position is on, counted from 1.
-fn line_of(position: &csv::Position) -> usize {
-    usize::try_from(position.line()).unwrap_or(usize::MAX)
-}
-
 fn read_csv(
     file: &str,
     bytes: &[u8],
     def: &Table,
     problems: &mut Problems,
-) -> Option<(DataFrame, u8)> {
+) -> Option<(DataFrame, u8, RowNumbers)> {
     let first_column = def.columns.first().map_or("", |c| c.name.as_str());
     let bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
@@ -252,6 +257,9 @@ fn read_csv(
         .flexible(true)
         .from_reader(bytes);
     let mut record = csv::ByteRecord::new();
+    // The spreadsheet rows of the header and the records, found beside the reader.
+    let mut rows = CsvRows::new(bytes, delimiter);
+    let mut numbers = RowNumbers::after_header();
 
     // The header.
     match reader.read_byte_record(&mut record) {
@@ -273,6 +281,7 @@ fn read_csv(
             return None;
         }
     }
+    let header_row = rows.next_record_row().unwrap_or(1);
     let mut header = Vec::with_capacity(record.len());
     for (i, field) in record.iter().enumerate() {
         match std::str::from_utf8(field) {
@@ -284,23 +293,24 @@ fn read_csv(
                         file,
                         "the header is not valid UTF-8 text (save the file as UTF-8)",
                     )
-                    .row(1)
+                    .row(header_row)
                     .column(&format!("#{}", i + 1)),
                 );
                 return None;
             }
         }
     }
-    let mut layout = Layout::new(file, &header, def, problems)?;
+    let mut layout = Layout::new(file, &header, header_row, def, problems)?;
 
-    let mut row = 1usize;
+    let mut row = header_row;
+    let mut records = 0usize;
     let mut structural_error = false;
     loop {
         match reader.read_byte_record(&mut record) {
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => {
-                row = e.position().map_or(row + 1, line_of);
+                row = rows.next_record_row().unwrap_or(row + 1);
                 problems.push(
                     ProblemKind::MalformedCsv,
                     Problem::new(file, e.to_string()).row(row),
@@ -309,10 +319,12 @@ fn read_csv(
                 break;
             }
         }
-        // The line the record starts on: blank lines count, as a spreadsheet shows them.
-        row = record.position().map_or(row + 1, line_of);
+        // The row the record is on: blank lines count, as a spreadsheet shows them, but
+        // are not records (csv skips them).
+        row = rows.next_record_row().unwrap_or(row + 1);
+        numbers.note(records, row);
+        records += 1;
         if record.len() != header.len() {
-            // A lone empty line is not a record a spreadsheet would show; csv skips it.
             problems.push(
                 ProblemKind::RaggedRow,
                 Problem::new(
@@ -361,16 +373,16 @@ fn read_csv(
     if structural_error {
         return None;
     }
-    if row == 1 {
+    if records == 0 {
         problems.push(
             ProblemKind::NoDataRows,
             Problem::new(file, "the file has a header but no data rows")
-                .row(2)
+                .row(header_row + 1)
                 .column(first_column),
         );
         return None;
     }
-    Some((layout.finish(row - 1)?, delimiter))
+    Some((layout.finish(records)?, delimiter, numbers))
 }
 
 fn utf8_error_column(record: &csv::ByteRecord, header: &[String], valid_up_to: usize) -> String {
@@ -399,6 +411,7 @@ impl<'a> Layout<'a> {
     fn new(
         file: &'a str,
         header: &[String],
+        header_row: usize,
         def: &'a Table,
         problems: &mut Problems,
     ) -> Option<Layout<'a>> {
@@ -409,7 +422,7 @@ impl<'a> Layout<'a> {
                 problems.push(
                     ProblemKind::DuplicateColumn,
                     Problem::new(file, "the column appears more than once in the header")
-                        .row(1)
+                        .row(header_row)
                         .column(name),
                 );
                 ok = false;
@@ -427,7 +440,7 @@ impl<'a> Layout<'a> {
                     problems.push(
                         ProblemKind::UnknownColumn,
                         Problem::new(file, format!("not a column of table {}", def.name))
-                            .row(1)
+                            .row(header_row)
                             .column(name),
                     );
                     slots.push(None);
@@ -442,7 +455,7 @@ impl<'a> Layout<'a> {
                         file,
                         format!("required column {} is not in the header", col.name),
                     )
-                    .row(1)
+                    .row(header_row)
                     .column(&col.name),
                 );
             }
@@ -695,12 +708,11 @@ impl<'a> ColumnBuilder<'a> {
                     }
                 }
                 None => {
-                    let allowed = self.def.allowed_description();
                     self.problem(
                         ProblemKind::UnknownCode,
                         row,
                         raw,
-                        format!("allowed: {allowed}"),
+                        expected_values(self.def),
                         problems,
                     );
                     self.push_null();
@@ -744,12 +756,11 @@ impl<'a> ColumnBuilder<'a> {
     }
 
     fn out_of_range(&mut self, row: usize, raw: Raw<'_>, problems: &mut Problems) {
-        let allowed = self.def.allowed_description();
         self.problem(
             ProblemKind::OutOfRange,
             row,
             &raw.show(),
-            format!("allowed: {allowed}"),
+            expected_values(self.def),
             problems,
         );
         self.push_null();
@@ -820,7 +831,7 @@ fn check_typed_frame(
         .iter()
         .map(|s| s.to_string())
         .collect();
-    let mut layout = Layout::new(file, &header, def, problems)?;
+    let mut layout = Layout::new(file, &header, 1, def, problems)?;
     if frame.height() == 0 {
         problems.push(
             ProblemKind::NoDataRows,
@@ -852,8 +863,8 @@ impl ColumnBuilder<'_> {
         if let Ok(text) = series.str() {
             for (i, v) in text.iter().enumerate() {
                 match v {
-                    Some(s) => self.push_raw(s, TypedTable::row_of(i), problems),
-                    None => self.push_missing(TypedTable::row_of(i), "", problems),
+                    Some(s) => self.push_raw(s, typed_record_row(i), problems),
+                    None => self.push_missing(typed_record_row(i), "", problems),
                 }
             }
             return true;
@@ -871,7 +882,7 @@ impl ColumnBuilder<'_> {
             (true, ColumnType::Integer) => cast(&DataType::Int64).and_then(|s| {
                 let ca = s.i64().ok()?.clone();
                 for (i, v) in ca.iter().enumerate() {
-                    let row = TypedTable::row_of(i);
+                    let row = typed_record_row(i);
                     match v {
                         Some(v) if self.bounds.is_missing_number(v as f64) => {
                             self.push_missing(row, "", problems)
@@ -885,7 +896,7 @@ impl ColumnBuilder<'_> {
             (true, ColumnType::Float) => cast(&DataType::Float64).and_then(|s| {
                 let ca = s.f64().ok()?.clone();
                 for (i, v) in ca.iter().enumerate() {
-                    let row = TypedTable::row_of(i);
+                    let row = typed_record_row(i);
                     match v {
                         Some(v) if self.def.is_missing_code(&format!("{v}")) => {
                             self.push_missing(row, "", problems)
@@ -899,7 +910,7 @@ impl ColumnBuilder<'_> {
             (true, ColumnType::Date) => cast(&DataType::Int32).and_then(|s| {
                 let ca = s.i32().ok()?.clone();
                 for (i, v) in ca.iter().enumerate() {
-                    let row = TypedTable::row_of(i);
+                    let row = typed_record_row(i);
                     match v {
                         Some(d) => self.push_date(d, row, Raw::Day(d), problems),
                         None => self.push_missing(row, "", problems),
@@ -910,7 +921,7 @@ impl ColumnBuilder<'_> {
             (true, ColumnType::Boolean) => cast(&DataType::Int64).and_then(|s| {
                 let ca = s.i64().ok()?.clone();
                 for (i, v) in ca.iter().enumerate() {
-                    let row = TypedTable::row_of(i);
+                    let row = typed_record_row(i);
                     match v {
                         Some(0) => self.push_bool(false),
                         Some(1) => self.push_bool(true),
@@ -998,6 +1009,25 @@ impl ColumnBuilder<'_> {
             b.push(Some(v));
         }
     }
+}
+
+/// What a column accepts, as the second half of a message: "expected one of F, M",
+/// "expected from 0 to 100".
+fn expected_values(def: &ColumnDef) -> String {
+    let allowed = def.allowed_description();
+    if def.allowed.is_some() || !def.values.is_empty() {
+        format!("expected one of {allowed}")
+    } else if def.min.is_some() && def.max.is_some() {
+        format!("expected from {allowed}")
+    } else {
+        format!("expected {allowed}")
+    }
+}
+
+/// The row of a record of a typed file (Parquet, SAS, Stata), which has no lines: as if
+/// its column names were row 1.
+fn typed_record_row(index: usize) -> usize {
+    RowNumbers::after_header().row(index)
 }
 
 fn parquet_type_hint(kind: ColumnType) -> &'static str {

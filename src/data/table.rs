@@ -3,7 +3,8 @@
 //!
 //! Unlike the extracts, these tables have no dictionary: column types are inferred from
 //! the whole file (numbers, `true`/`false`, dates, otherwise text). CSV may use a comma
-//! or a semicolon (detected); with a semicolon, `,` is the decimal mark.
+//! or a semicolon (detected); with a semicolon, `,` is the decimal mark. A blank line is
+//! skipped but counted: rows in messages are a spreadsheet's (see [`super::rows`]).
 
 use std::collections::BTreeSet;
 use std::io::Cursor;
@@ -12,6 +13,7 @@ use std::path::Path;
 use polars::prelude::*;
 
 use super::read::{detect_delimiter, FileFormat};
+use super::rows::{without_blank_rows, RowNumbers};
 use crate::stats::design::{ColumnData, DataSet};
 
 /// A table that cannot be read or used.
@@ -34,15 +36,22 @@ pub enum TableError {
     },
     /// A column of numbers with a few cells of text: read as categories, it would give
     /// one coefficient per distinct value, which is never what was meant.
-    #[error("{file}, column {column}: {count} cell(s) are not numbers in a column of numbers — {cells}; expected a number (empty or NA when missing), or factor({column}) in the formula to use the column as categories")]
+    #[error("{file}, row {row}, column {column}: `{value}` in a column of numbers ({count} cell(s) are not numbers: {cells}) — expected a number (empty or NA when missing), or factor({column}) in the formula to use the column as categories")]
     TextAmongNumbers {
         file: String,
+        /// The first cell that is not a number.
+        row: usize,
         column: String,
+        value: String,
         count: usize,
         cells: String,
     },
-    #[error("{file}, row 1: column `{column}` appears twice in the header — expected unique column names")]
-    DuplicateColumn { file: String, column: String },
+    #[error("{file}, row {row}, column {column}: `{column}` appears twice in the header — expected unique column names")]
+    DuplicateColumn {
+        file: String,
+        row: usize,
+        column: String,
+    },
     #[error("{file}, row {row}, column {column}: {message}")]
     BadValue {
         file: String,
@@ -52,10 +61,46 @@ pub enum TableError {
     },
 }
 
+/// Where a table came from, for messages: the file as the user named it (shown by
+/// `Display`) and the spreadsheet row of each record.
+#[derive(Debug, Clone)]
+pub struct TableSource {
+    pub file: String,
+    pub rows: RowNumbers,
+}
+
+impl TableSource {
+    /// A file whose records start on row 2 (a header on row 1, no blank lines).
+    pub fn new(file: &str) -> TableSource {
+        TableSource {
+            file: file.to_string(),
+            rows: RowNumbers::after_header(),
+        }
+    }
+
+    /// The spreadsheet row of the record at `index`.
+    pub fn row(&self, index: usize) -> usize {
+        self.rows.row(index)
+    }
+}
+
+impl std::fmt::Display for TableSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.file)
+    }
+}
+
 /// Reads a CSV, Parquet, SAS (`.sas7bdat`) or Stata (`.dta`) file, inferring CSV column
 /// types from the data.
 pub fn read_any(path: &Path) -> Result<DataFrame, TableError> {
+    read_any_table(path).map(|(frame, _)| frame)
+}
+
+/// [`read_any`], with where the table came from: the file named as in `path` and the
+/// spreadsheet row of each record (blank CSV lines are skipped, not read as records).
+pub fn read_any_table(path: &Path) -> Result<(DataFrame, TableSource), TableError> {
     let file = path.display().to_string();
+    let mut source = TableSource::new(&file);
     let unreadable = |message: String| TableError::Unreadable {
         file: file.clone(),
         message,
@@ -73,7 +118,7 @@ pub fn read_any(path: &Path) -> Result<DataFrame, TableError> {
         if frame.height() == 0 {
             return Err(unreadable("the table has no rows".into()));
         }
-        return Ok(frame);
+        return Ok((frame, source));
     }
     let format = FileFormat::from_path(path).ok_or_else(|| {
         unreadable("unknown file type: expected .csv, .parquet, .sas7bdat or .dta".into())
@@ -97,20 +142,27 @@ pub fn read_any(path: &Path) -> Result<DataFrame, TableError> {
             if body.iter().all(u8::is_ascii_whitespace) {
                 return Err(unreadable("the file is empty".into()));
             }
-            if let Err(e) = std::str::from_utf8(&body) {
-                let row = body[..e.valid_up_to()]
-                    .iter()
-                    .filter(|&&b| b == b'\n')
-                    .count()
-                    + 1;
-                return Err(unreadable(format!(
-                    "row {row}: bytes that are not valid UTF-8 (save the file as UTF-8)"
-                )));
-            }
             let delimiter = detect_delimiter(&body);
+            if let Err(e) = std::str::from_utf8(&body) {
+                let row = super::rows::CsvRows::new(&body, delimiter)
+                    .find(|r| r.next > e.valid_up_to())
+                    .map_or(1, |r| r.row);
+                return Err(TableError::BadValue {
+                    file: file.clone(),
+                    row,
+                    column: invalid_utf8_column(&body, delimiter, e.valid_up_to()),
+                    message: "bytes that are not valid UTF-8 — expected UTF-8 text (save the file as UTF-8)".into(),
+                });
+            }
+            // A blank line is not a record: it is dropped here and counted in the rows.
+            let layout = without_blank_rows(&body, delimiter);
+            source.rows = layout.records;
+            let header_row = layout.header_row;
+            let body = layout.body;
             if let Some(column) = duplicated_header(&body, delimiter) {
                 return Err(TableError::DuplicateColumn {
                     file: file.clone(),
+                    row: header_row,
                     column,
                 });
             }
@@ -129,7 +181,7 @@ pub fn read_any(path: &Path) -> Result<DataFrame, TableError> {
                                 "".into(),
                             ]))),
                     )
-                    .into_reader_with_file_handle(Cursor::new(body.as_slice()))
+                    .into_reader_with_file_handle(Cursor::new(body.as_ref()))
                     .finish()
             };
             read(Some(10_000))
@@ -140,7 +192,33 @@ pub fn read_any(path: &Path) -> Result<DataFrame, TableError> {
     if frame.height() == 0 {
         return Err(unreadable("the table has no rows".into()));
     }
-    Ok(frame)
+    Ok((frame, source))
+}
+
+/// The header name of the column holding byte `at` of a CSV body (for an encoding
+/// error), or `#N` when the header itself is at fault.
+fn invalid_utf8_column(body: &[u8], delimiter: u8, at: usize) -> String {
+    let line_start = body[..at.min(body.len())]
+        .iter()
+        .rposition(|&b| b == b'\n' || b == b'\r')
+        .map_or(0, |i| i + 1);
+    let index = body[line_start..at.min(body.len())]
+        .iter()
+        .filter(|&&b| b == delimiter)
+        .count();
+    let header = body
+        .split(|&b| b == b'\n' || b == b'\r')
+        .find(|line| !line.is_empty())
+        .unwrap_or(&[]);
+    let name = header
+        .split(|&b| b == delimiter)
+        .nth(index)
+        .and_then(|n| std::str::from_utf8(n).ok())
+        .map(|n| n.trim().trim_matches('"').to_string());
+    match name {
+        Some(n) if line_start > 0 && !n.is_empty() => n,
+        _ => format!("#{}", index + 1),
+    }
 }
 
 /// The closest column name, for "did you mean" hints.
@@ -164,9 +242,10 @@ pub fn did_you_mean(frame: &DataFrame, column: &str) -> String {
 pub fn to_dataset(
     frame: &DataFrame,
     columns: &[String],
-    file: &str,
+    source: &TableSource,
     categorical: &BTreeSet<String>,
 ) -> Result<DataSet, TableError> {
+    let file = source.file.as_str();
     let mut data = DataSet::new();
     for name in columns {
         // Names match whatever their case (registers use upper case: PNR, KOEN).
@@ -211,7 +290,7 @@ pub fn to_dataset(
         } else if let Ok(s) = series.str() {
             let values: Vec<Option<&str>> = s.iter().collect();
             if !categorical.contains(name) {
-                check_text_among_numbers(&values, file, name)?;
+                check_text_among_numbers(&values, source, name)?;
             }
             ColumnData::from_strings(&values)
         } else {
@@ -237,7 +316,7 @@ const CELLS_NAMED: usize = 5;
 /// a spreadsheet numbers them: the header is row 1).
 fn check_text_among_numbers(
     values: &[Option<&str>],
-    file: &str,
+    source: &TableSource,
     column: &str,
 ) -> Result<(), TableError> {
     let present = values.iter().flatten().count();
@@ -254,13 +333,16 @@ fn check_text_among_numbers(
     let mut cells: Vec<String> = text
         .iter()
         .take(CELLS_NAMED)
-        .map(|(i, v)| format!("row {}: `{v}`", i + 2))
+        .map(|(i, v)| format!("row {}: `{v}`", source.row(*i)))
         .collect();
     if text.len() > CELLS_NAMED {
         cells.push(format!("and {} more", text.len() - CELLS_NAMED));
     }
+    let (first, value) = text.first().copied().unwrap_or((0, ""));
     Err(TableError::TextAmongNumbers {
-        file: file.to_string(),
+        file: source.file.clone(),
+        row: source.row(first),
+        value: value.to_string(),
         column: column.to_string(),
         count: text.len(),
         cells: cells.join(", "),

@@ -132,6 +132,28 @@ pub struct ValidationReport {
 }
 
 impl ValidationReport {
+    /// The first error as one line of the error style: `FILE, row R, column C: "value" —
+    /// what was expected`, followed by how many errors there are in all.
+    pub fn error_summary(&self) -> String {
+        let first = self
+            .problems
+            .iter()
+            .filter(|g| g.severity == Severity::Error)
+            .find_map(|g| g.examples.first());
+        let all = format!(
+            "{} error{} in all",
+            self.errors,
+            if self.errors == 1 { "" } else { "s" }
+        );
+        match first {
+            Some(p) => match &p.value {
+                Some(v) => format!("{}: {v:?} — {} ({all})", p.location(), p.message),
+                None => format!("{}: {} ({all})", p.location(), p.message),
+            },
+            None => format!("the extracts are not valid ({all})"),
+        }
+    }
+
     /// The report as text: a line per file, then each kind of problem with its examples.
     pub fn to_text(&self) -> String {
         use std::fmt::Write as _;
@@ -371,7 +393,7 @@ fn check_keys(extracts: &Extracts, problems: &mut Problems) {
                         &t.info.path,
                         format!("({column}) appears in an earlier row too"),
                     )
-                    .row(TypedTable::row_of(i))
+                    .row(t.row_of(i))
                     .column(&column)
                     .value(&value)
                 });
@@ -418,7 +440,7 @@ fn check_across_tables(
                 if date.is_some_and(|d| d < birth) {
                     push_capped(problems, ProblemKind::DeathBeforeBirth, || {
                         Problem::new(&persons.info.path, format!("{column} is before birth_date"))
-                            .row(TypedTable::row_of(i))
+                            .row(persons.row_of(i))
                             .column(column)
                             .value(&date.map(format_date).unwrap_or_default())
                     });
@@ -576,7 +598,7 @@ fn check_events<'a>(
     let mut last: Option<(&str, Option<Life>)> = None;
     for (i, (id, date)) in ids.iter().zip(dates.iter()).enumerate() {
         let Some(id) = id else { continue };
-        let row = TypedTable::row_of(i);
+        let row = t.row_of(i);
         // Event tables are usually sorted by person: look each person up once.
         let life = match last {
             Some((prev, life)) if prev == id => life,
@@ -656,7 +678,7 @@ fn check_persons_known(t: &TypedTable, lives: &PlHashMap<&str, Life>, problems: 
         if !known {
             push_capped(problems, ProblemKind::UnknownPerson, || {
                 Problem::new(&t.info.path, "no such person in persons")
-                    .row(TypedTable::row_of(i))
+                    .row(t.row_of(i))
                     .column("person_id")
                     .value(id)
             });
@@ -704,7 +726,7 @@ fn check_referred_have_covariates(
                     &referrals.info.path,
                     format!("no covariates row for {year}: this person cannot be matched"),
                 )
-                .row(TypedTable::row_of(i))
+                .row(referrals.row_of(i))
                 .column("person_id")
                 .value(id)
             });

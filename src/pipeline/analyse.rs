@@ -62,8 +62,8 @@ pub enum AnalyseError {
 
 fn propensity_error(e: PropensityError) -> AnalyseError {
     match e {
-        PropensityError::Input(m) => AnalyseError::Input(m),
         PropensityError::Analysis(m) => AnalyseError::Analysis(m),
+        input => AnalyseError::Input(input.to_string()),
     }
 }
 
@@ -131,7 +131,7 @@ fn match_main(
         &options.exact,
     )
     .map_err(|e| {
-        let (PropensityError::Input(m) | PropensityError::Analysis(m)) = e;
+        let m = e.to_string();
         AnalyseError::Analysis(format!(
             "the propensity model could not be fitted on these risk sets: {m} — remove or merge that covariate in the plan's propensity.covariates"
         ))
@@ -399,8 +399,8 @@ pub fn analyse(
     if !validation.report.valid {
         eprint!("{}", validation.report.to_text());
         return Err(AnalyseError::Input(format!(
-            "the extracts are not valid ({} errors, listed above); run `shine validate` on them after fixing",
-            validation.report.errors
+            "{}; the extracts are not valid (every problem is listed above): run `shine validate` on them after fixing",
+            validation.report.error_summary()
         )));
     }
     stage.finish();

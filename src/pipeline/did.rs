@@ -5,7 +5,7 @@
 
 use polars::prelude::DataFrame;
 
-use crate::data::table::to_dataset;
+use crate::data::table::{to_dataset, TableSource};
 use crate::stats::design::{fixed_effect_codes, model_matrix, ColumnData, DataSet};
 use crate::stats::fixest::{
     fit_fe, wild_cluster_bootstrap_weighted, FeError, FeFamily, FeFit, FeModel, Vcov,
@@ -37,6 +37,7 @@ fn numeric_at(
     name: &str,
     rows: &[usize],
     what: &str,
+    source: &TableSource,
 ) -> Result<Vec<f64>, FitError> {
     match data.get(name) {
         Some(ColumnData::Numeric(v)) => rows
@@ -47,8 +48,8 @@ fn numeric_at(
                     Ok(x)
                 } else {
                     Err(FitError::Input(format!(
-                        "row {}, column {name}: the {what} is missing or not finite",
-                        r + 2
+                        "row {}, column {name}: a missing or non-finite {what} — expected a finite number",
+                        source.row(r)
                     )))
                 }
             })
@@ -75,7 +76,11 @@ fn event_period(term: &str) -> Option<f64> {
 /// # Errors
 /// [`FitError::Table`] or [`FitError::Input`] for columns or values the model cannot
 /// use; [`FitError::Analysis`] when the fit diverges or the pre-trend test fails.
-pub fn fit_did(frame: &DataFrame, file: &str, spec: &DidSpec) -> Result<DidResult, FitError> {
+pub fn fit_did(
+    frame: &DataFrame,
+    file: &TableSource,
+    spec: &DidSpec,
+) -> Result<DidResult, FitError> {
     let mut columns: Vec<String> = spec.formula.columns().into_iter().collect();
     let clusters = match &spec.vcov {
         VcovSpec::Cluster(c) => c.clone(),
@@ -95,15 +100,19 @@ pub fn fit_did(frame: &DataFrame, file: &str, spec: &DidSpec) -> Result<DidResul
         categorical.extend(c.iter().cloned());
     }
     let data = to_dataset(frame, &columns, file, &categorical)?;
-    fit_did_data(&data, spec).map_err(|e| match e {
-        FitError::Input(m) => FitError::Input(format!("{file}: {m}")),
+    fit_did_data(&data, spec, file).map_err(|e| match e {
+        FitError::Input(m) => FitError::Input(super::fit_error::in_file(file, m)),
         FitError::Analysis(m) => FitError::Analysis(format!("{file}: {m}")),
         other => other,
     })
 }
 
 /// [`fit_did`] on the columns of a data set.
-fn fit_did_data(data: &DataSet, spec: &DidSpec) -> Result<DidResult, FitError> {
+fn fit_did_data(
+    data: &DataSet,
+    spec: &DidSpec,
+    source: &TableSource,
+) -> Result<DidResult, FitError> {
     let input = |e: &dyn std::fmt::Display| FitError::Input(e.to_string());
     let formula = &spec.formula;
     let response = formula.response_label().ok_or_else(|| {
@@ -111,8 +120,8 @@ fn fit_did_data(data: &DataSet, spec: &DidSpec) -> Result<DidResult, FitError> {
             "the formula needs an outcome on the left: y ~ treated_post | unit + period".into(),
         )
     })?;
-    let design =
-        model_matrix(formula, data).map_err(|e| input(&super::fit_error::design_input(&e)))?;
+    let design = model_matrix(formula, data)
+        .map_err(|e| input(&super::fit_error::design_input(&e, source)))?;
     let fixed_effects = fixed_effect_codes(formula, data, &design.rows).map_err(|e| input(&e))?;
     let y: Vec<f64> = design
         .response
@@ -130,12 +139,12 @@ fn fit_did_data(data: &DataSet, spec: &DidSpec) -> Result<DidResult, FitError> {
     let weights = spec
         .weights
         .as_deref()
-        .map(|w| numeric_at(data, w, &design.rows, "weight"))
+        .map(|w| numeric_at(data, w, &design.rows, "weight", source))
         .transpose()?;
     let offset = spec
         .offset
         .as_deref()
-        .map(|o| numeric_at(data, o, &design.rows, "offset"))
+        .map(|o| numeric_at(data, o, &design.rows, "offset", source))
         .transpose()?;
     let vcov = match &spec.vcov {
         VcovSpec::Iid => Vcov::Iid,
@@ -156,20 +165,20 @@ fn fit_did_data(data: &DataSet, spec: &DidSpec) -> Result<DidResult, FitError> {
     let fit: FeFit = fit_fe(&y, &design.x, &design.column_names, &fixed_effects, weights.as_deref(), offset.as_deref(), &vcov, &model)
         .map_err(|e| {
             // The estimator counts rows of the model; the user counts rows of the file.
-            let file_row = |row: usize| design.rows.get(row).map_or(row + 2, |r| r + 2);
+            let file_row = |row: usize| source.row(design.rows.get(row).copied().unwrap_or(row));
             match e {
                 FeError::Diverged { .. } => {
                     FitError::Analysis(format!("{e}: check the outcome for extreme values, or simplify the fixed effects"))
                 }
                 FeError::NegativeOutcome { row, value } => FitError::Input(format!(
-                    "row {}, column {response}: the outcome is negative ({value}); Poisson needs counts or rates >= 0",
+                    "row {}, column {response}: a negative outcome ({value}) — expected counts or rates >= 0 for Poisson",
                     file_row(row)
                 )),
                 FeError::NonFinite { variable, row, value } => {
-                    FitError::Input(format!("row {}: {variable} is not a finite number ({value})", file_row(row)))
+                    FitError::Input(format!("row {}, column {variable}: {value} — expected a finite number", file_row(row)))
                 }
                 FeError::NegativeWeight { row, value } => FitError::Input(format!(
-                    "row {}, column {}: the weight is negative ({value})",
+                    "row {}, column {}: a negative weight ({value}) — expected weights >= 0",
                     file_row(row),
                     spec.weights.as_deref().unwrap_or("weights")
                 )),

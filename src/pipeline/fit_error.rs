@@ -3,7 +3,7 @@
 
 use polars::error::PolarsError;
 
-use crate::data::table::TableError;
+use crate::data::table::{TableError, TableSource};
 use crate::stats::design::DesignError;
 use crate::stats::formula::format_r_number;
 
@@ -31,9 +31,20 @@ impl FitError {
     }
 }
 
+/// A message about `file`: `FILE, row R, column C: ...` when the message starts at a
+/// row, `FILE: ...` otherwise.
+pub fn in_file(file: &impl std::fmt::Display, message: impl std::fmt::Display) -> String {
+    let message = message.to_string();
+    if message.starts_with("row ") {
+        format!("{file}, {message}")
+    } else {
+        format!("{file}: {message}")
+    }
+}
+
 /// A model-matrix error in the user's terms: a row of the table as a spreadsheet numbers
 /// it (the header is row 1) and the column, then what was found and what was expected.
-pub fn design_input(e: &DesignError) -> String {
+pub fn design_input(e: &DesignError, source: &TableSource) -> String {
     match e {
         DesignError::NonFinite {
             variable,
@@ -41,12 +52,12 @@ pub fn design_input(e: &DesignError) -> String {
             value,
         } => format!(
             "row {}, column {variable}: {} — expected a finite number (R's lm and glm stop on NA/NaN/Inf)",
-            row + 2,
+            source.row(*row),
             format_r_number(*value)
         ),
         DesignError::MissingInRows { column, row } => format!(
             "row {}, column {column}: missing in a row of the model — expected a value",
-            row + 2
+            source.row(*row)
         ),
         other => other.to_string(),
     }

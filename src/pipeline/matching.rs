@@ -4,7 +4,7 @@
 
 use polars::prelude::*;
 
-use crate::data::table::to_dataset;
+use crate::data::table::{to_dataset, TableSource};
 use crate::results::matching::{MatchDetail, MatchResult, MatchSpec};
 use crate::stats::formula::Formula;
 
@@ -31,7 +31,7 @@ pub struct MatchRequest {
 /// [`FitError::Analysis`] when the propensity model or the matching fails.
 pub fn fit_match(
     frame: &DataFrame,
-    file: &str,
+    file: &TableSource,
     request: &MatchRequest,
 ) -> Result<MatchResult, FitError> {
     let mut columns: Vec<String> = request.formula.columns().into_iter().collect();
@@ -46,7 +46,15 @@ pub fn fit_match(
     let data = to_dataset(frame, &columns, file, &categorical)?;
     let (ids, tie_key) = ids_and_ranks(&data, request.id.as_deref(), file)?;
     let in_file = |e: PropensityError| match e {
-        PropensityError::Input(m) => FitError::Input(format!("{file}: {m}")),
+        PropensityError::Input(m) => FitError::Input(super::fit_error::in_file(file, m)),
+        PropensityError::Cell {
+            row,
+            column,
+            message,
+        } => FitError::Input(format!(
+            "{file}, row {}, column {column}: {message}",
+            file.row(row)
+        )),
         PropensityError::Analysis(m) => FitError::Analysis(format!("{file}: {m}")),
     };
     let analysis =

@@ -3,7 +3,7 @@
 
 use polars::prelude::DataFrame;
 
-use crate::data::table::to_dataset;
+use crate::data::table::{to_dataset, TableSource};
 use crate::results::mixed::MixedResult;
 use crate::stats::design::{model_matrix, random_effect_design};
 use crate::stats::formula::Formula;
@@ -61,12 +61,16 @@ impl MixedSpec {
 /// # Errors
 /// [`FitError::Table`] or [`FitError::Input`] for a table or model the fit cannot use;
 /// [`FitError::Analysis`] for a model too large to fit.
-pub fn fit_mixed(frame: &DataFrame, file: &str, spec: &MixedSpec) -> Result<MixedResult, FitError> {
-    let input = |e: &dyn std::fmt::Display| FitError::Input(format!("{file}: {e}"));
+pub fn fit_mixed(
+    frame: &DataFrame,
+    file: &TableSource,
+    spec: &MixedSpec,
+) -> Result<MixedResult, FitError> {
+    let input = |e: &dyn std::fmt::Display| FitError::Input(super::fit_error::in_file(file, e));
     let columns: Vec<String> = spec.formula.columns().into_iter().collect();
     let data = to_dataset(frame, &columns, file, &spec.formula.categorical_columns())?;
     let design = model_matrix(&spec.formula, &data)
-        .map_err(|e| input(&super::fit_error::design_input(&e)))?;
+        .map_err(|e| input(&super::fit_error::design_input(&e, file)))?;
     let random = random_effect_design(&spec.formula, &data, &design.rows).map_err(|e| input(&e))?;
     let fit = fit_lmm(&design, &random, &spec.options).map_err(|e| match e {
         e @ (LmmError::TooLarge { .. }

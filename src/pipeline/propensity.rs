@@ -27,15 +27,22 @@ pub enum PropensityError {
     /// The model or the matching failed on valid input (exit code 1).
     #[error("{0}")]
     Analysis(String),
+    /// A cell of the table is unusable (exit code 2); `row` counts the data set's rows
+    /// from 0, which a caller that read the table turns into the file's row.
+    #[error("row {}, column {column}: {message}", row + 2)]
+    Cell {
+        row: usize,
+        column: String,
+        message: String,
+    },
 }
 
 /// The treatment as 0/1 flags: a numeric 0/1 or logical column.
 fn treatment(data: &DataSet, name: &str) -> Result<Vec<bool>, PropensityError> {
-    let bad = |row: usize, what: String| {
-        PropensityError::Input(format!(
-            "row {}, column {name}: the treatment must be 0/1 or TRUE/FALSE, found {what}",
-            row + 2
-        ))
+    let bad = |row: usize, what: String| PropensityError::Cell {
+        row,
+        column: name.to_string(),
+        message: format!("found {what} — expected a treatment of 0/1 or TRUE/FALSE"),
     };
     match data.get(name) {
         Some(ColumnData::Numeric(v)) => v
@@ -100,11 +107,14 @@ fn check_complete(data: &DataSet, columns: &[String]) -> Result<(), PropensityEr
             )));
         }
         if let Some(first) = missing.first() {
-            return Err(PropensityError::Input(format!(
-                "row {}, column {name}: missing value ({} missing in all); matching needs complete covariates, as MatchIt does: impute them or drop those rows first",
-                first + 2,
-                missing.len()
-            )));
+            return Err(PropensityError::Cell {
+                row: *first,
+                column: name.clone(),
+                message: format!(
+                    "a missing value ({} missing in all) — expected complete covariates, as MatchIt does: impute them or drop those rows first",
+                    missing.len()
+                ),
+            });
         }
     }
     Ok(())

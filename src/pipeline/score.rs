@@ -14,7 +14,7 @@ use crate::data::validate::ValidationReport;
 #[non_exhaustive]
 pub enum ScoreFileError {
     /// The file does not meet the data dictionary; the report lists every problem.
-    #[error("{file}: cannot be scored (see the problems above)")]
+    #[error("{}; {file} cannot be scored (every problem is listed above)", report.error_summary())]
     Invalid {
         file: String,
         report: Box<ValidationReport>,

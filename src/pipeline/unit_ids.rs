@@ -4,6 +4,7 @@
 
 use std::cmp::Ordering;
 
+use crate::data::table::TableSource;
 use crate::results::matching::UnitId;
 use crate::stats::design::{ColumnData, DataSet};
 
@@ -18,7 +19,7 @@ use super::fit_error::FitError;
 pub fn ids_and_ranks(
     data: &DataSet,
     id: Option<&str>,
-    file: &str,
+    file: &TableSource,
 ) -> Result<(Vec<UnitId>, Vec<u64>), FitError> {
     let n = data.n_rows();
     let Some(name) = id else {
@@ -29,8 +30,8 @@ pub fn ids_and_ranks(
     };
     let missing = |row: usize| {
         FitError::Input(format!(
-            "{file}, row {}, column {name}: missing id",
-            row + 2
+            "{file}, row {}, column {name}: missing id — expected an id in every row",
+            file.row(row)
         ))
     };
     let (values, mut order): (Vec<UnitId>, Vec<usize>) = match data.get(name) {
@@ -84,9 +85,9 @@ pub fn ids_and_ranks(
             // Shown as JSON shows it: text in quotes, numbers bare.
             let shown = serde_json::to_string(&values[b]).unwrap_or_default();
             return Err(FitError::Input(format!(
-                "{file}, row {}, column {name}: id {shown} also appears in row {}; ids must be unique",
-                b + 2,
-                a + 2
+                "{file}, row {}, column {name}: id {shown}, also in row {} — expected each id once",
+                file.row(b),
+                file.row(a)
             )));
         }
     }

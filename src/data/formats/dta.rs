@@ -195,7 +195,7 @@ impl PackageFile for DtaFile {
         loop {
             let record = records.read_record().map_err(|e| FormatError::Data {
                 file: self.file.clone(),
-                row: row + 1,
+                row: row + 2,
                 variable: String::new(),
                 message: e.to_string(),
             })?;
@@ -223,8 +223,8 @@ impl PackageFile for DtaFile {
                             if text.is_none() {
                                 return Err(FormatError::Data {
                                     file: self.file.clone(),
-                                    row,
-                                    variable: format!(", variable {}", variable.name),
+                                    row: row + 1,
+                                    variable: format!(", column {}", variable.name),
                                     message: "a long string (strL) that the file does not hold"
                                         .into(),
                                 });
@@ -247,7 +247,7 @@ impl PackageFile for DtaFile {
         if row < self.rows {
             return Err(FormatError::Data {
                 file: self.file.clone(),
-                row: row + 1,
+                row: row + 2,
                 variable: String::new(),
                 message: format!(
                     "the file ends here, but its header declares {} rows (a truncated copy?)",

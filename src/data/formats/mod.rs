@@ -55,9 +55,10 @@ pub enum FormatError {
     #[error("{file}, row {row}{variable}: {message}")]
     Data {
         file: String,
-        /// The first row (1 = the first observation) that could not be read.
+        /// The first row that could not be read, numbered as the readers number rows: row
+        /// 2 is the first observation, as if the variable names were row 1.
         row: u64,
-        /// `, variable NAME` when one variable is to blame, otherwise empty.
+        /// `, column NAME` when one variable is to blame, otherwise empty.
         variable: String,
         message: String,
     },

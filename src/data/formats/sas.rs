@@ -133,8 +133,8 @@ impl PackageFile for SasFile {
             let outcome = chunk_frame(&self.variables, batch.columns, batch.row_count)
                 .map_err(|(variable, message)| FormatError::Data {
                     file: self.file.clone(),
-                    row: rows_done + 1,
-                    variable: format!(", variable {variable}"),
+                    row: rows_done + 2,
+                    variable: format!(", column {variable}"),
                     message,
                 })
                 .and_then(&mut *sink);
@@ -152,7 +152,7 @@ impl PackageFile for SasFile {
         }
         result.map_err(|e| FormatError::Data {
             file: self.file.clone(),
-            row: rows_done + 1,
+            row: rows_done + 2,
             variable: String::new(),
             message: format!("the page holding this row cannot be read ({e})"),
         })?;
@@ -160,7 +160,7 @@ impl PackageFile for SasFile {
         if rows_done < declared {
             return Err(FormatError::Data {
                 file: self.file.clone(),
-                row: rows_done + 1,
+                row: rows_done + 2,
                 variable: String::new(),
                 message: format!(
                     "the file ends here, but its header declares {declared} rows (a truncated copy?)"

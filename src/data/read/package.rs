@@ -73,6 +73,7 @@ pub(super) fn read_package_table(
             sha256,
         },
         frame,
+        rows: super::RowNumbers::after_header(),
     })
 }
 

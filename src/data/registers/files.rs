@@ -9,7 +9,8 @@ use polars::prelude::*;
 use super::RegisterError;
 use crate::data::calendar::{days_from_civil, parse_iso_date};
 use crate::data::convert::register_year;
-use crate::data::table::read_any;
+use crate::data::rows::RowNumbers;
+use crate::data::table::read_any_table;
 
 /// One register file: its register (upper case), its year if the name has one, its path.
 #[derive(Debug, Clone)]
@@ -76,6 +77,8 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), RegisterError> {
 pub struct Table {
     pub file: String,
     pub frame: DataFrame,
+    /// The spreadsheet row of each record (blank CSV lines counted).
+    pub rows: RowNumbers,
 }
 
 impl Table {
@@ -87,6 +90,7 @@ impl Table {
             .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
         // A register may be empty (no deaths in a year); `read_any` refuses empty
         // analysis tables, so Parquet is read here directly.
+        let mut rows = RowNumbers::after_header();
         let mut frame = if is_parquet {
             std::fs::File::open(path)
                 .map_err(|e| e.to_string())
@@ -100,10 +104,12 @@ impl Table {
                     message,
                 })?
         } else {
-            read_any(path).map_err(|e| RegisterError::Read {
+            let (frame, source) = read_any_table(path).map_err(|e| RegisterError::Read {
                 file: file.clone(),
                 message: e.to_string(),
-            })?
+            })?;
+            rows = source.rows;
+            frame
         };
         let names: Vec<String> = frame
             .get_column_names()
@@ -128,7 +134,7 @@ impl Table {
                 file: file.clone(),
                 message: e.to_string(),
             })?;
-        Ok(Table { file, frame })
+        Ok(Table { file, frame, rows })
     }
 
     pub fn height(&self) -> usize {
@@ -151,7 +157,7 @@ impl Table {
     pub fn bad(&self, index: usize, variable: &str, message: impl Into<String>) -> RegisterError {
         RegisterError::Malformed {
             file: self.file.clone(),
-            row: row_of(index),
+            row: self.rows.row(index),
             variable: variable.to_ascii_uppercase(),
             message: message.into(),
         }
@@ -477,11 +483,6 @@ fn days_1960_to_unix(days: f64) -> Option<i32> {
         return None;
     }
     i32::try_from(day as i64 - DAYS_1960_TO_1970).ok()
-}
-
-/// The row as a spreadsheet numbers it (header = row 1).
-pub fn row_of(index: usize) -> usize {
-    index + 2
 }
 
 const MONTHS: [&str; 12] = [

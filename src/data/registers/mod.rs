@@ -42,7 +42,7 @@ pub enum RegisterError {
     Read { file: String, message: String },
     #[error("{file}: no variable {variable} (the recipe names it; change the recipe if the file calls it otherwise)")]
     MissingVariable { file: String, variable: String },
-    #[error("{file}, row {row}, variable {variable}: {message}")]
+    #[error("{file}, row {row}, column {variable}: {message}")]
     Malformed {
         file: String,
         row: usize,

@@ -59,7 +59,7 @@ pub(super) fn read_lpr2(
                     st.warn(
                         "LPR: contact ends before it starts",
                         &t.file,
-                        i,
+                        t.rows.row(i),
                         &r.end_date,
                         format!(
                             "{} is before {}; the contact is left out",
@@ -91,7 +91,7 @@ pub(super) fn read_lpr2(
                 st.warn(
                     "LPR2: unknown patient type",
                     &t.file,
-                    i,
+                    t.rows.row(i),
                     &r.patient_type,
                     format!("{p:?}; the contact is not counted"),
                 );
@@ -204,7 +204,7 @@ pub(super) fn read_lpr3(
                     st.warn(
                         "LPR3: contact id twice with different content",
                         &t.file,
-                        i,
+                        t.rows.row(i),
                         &r.contact_id,
                         format!("{cid}: the first row is kept"),
                     );
@@ -216,7 +216,7 @@ pub(super) fn read_lpr3(
                     st.warn(
                         "LPR: contact ends before it starts",
                         &t.file,
-                        i,
+                        t.rows.row(i),
                         &r.end_date,
                         format!("contact {cid} ends before it starts; it is left out"),
                     );
@@ -244,7 +244,7 @@ pub(super) fn read_lpr3(
                     st.warn(
                         "LPR3: unknown priority",
                         &t.file,
-                        i,
+                        t.rows.row(i),
                         &r.priority,
                         format!("{:?}: taken as planned", other.unwrap_or("")),
                     );

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use super::files::{row_of, scan, RegisterFile, Table, Texts};
+use super::files::{scan, RegisterFile, Table, Texts};
 use super::recipe::{group_by_prefix, Recipe};
 use super::report::{FileReport, ImportReport, Warning, WarningCount};
 use super::weeks::{fee_week, monday_of};
@@ -179,7 +179,8 @@ struct State<'r> {
 }
 
 impl State<'_> {
-    fn warn(&mut self, kind: &str, file: &str, index: usize, variable: &str, message: String) {
+    /// A warning about `file`'s spreadsheet `row`.
+    fn warn(&mut self, kind: &str, file: &str, row: usize, variable: &str, message: String) {
         self.warnings
             .entry(kind.to_string())
             .and_modify(|w| w.count += 1)
@@ -188,7 +189,7 @@ impl State<'_> {
                 count: 1,
                 first: Warning {
                     file: file.to_string(),
-                    row: row_of(index),
+                    row,
                     variable: variable.to_ascii_uppercase(),
                     message,
                 },
@@ -225,7 +226,7 @@ impl State<'_> {
                 self.warn(
                     &format!("{register}: row without a PNR"),
                     &t.file,
-                    i,
+                    t.rows.row(i),
                     var,
                     "the PNR is missing; the row is left out".into(),
                 );
@@ -249,7 +250,7 @@ impl State<'_> {
                     self.warn(
                         &format!("{register}: PNR not in BEF"),
                         &t.file,
-                        i,
+                        t.rows.row(i),
                         var,
                         format!("{p} is in no BEF year; the row is left out"),
                     );

@@ -68,7 +68,7 @@ pub(super) fn read_bef(st: &mut State, files: &[RegisterFile]) -> Result<(), Reg
                         st.warn(
                             "BEF: sex, birth date or origin differs between years",
                             &t.file,
-                            i,
+                            t.rows.row(i),
                             &r.pnr,
                             format!("{p}: the latest year's values are used"),
                         );
@@ -103,7 +103,7 @@ pub(super) fn read_bef(st: &mut State, files: &[RegisterFile]) -> Result<(), Reg
                     st.warn(
                         "BEF: household size below 1",
                         &t.file,
-                        i,
+                        t.rows.row(i),
                         &r.household_size,
                         format!("{n}: living alone is left missing"),
                     );
@@ -153,7 +153,7 @@ pub(super) fn read_dod(st: &mut State, files: &[RegisterFile]) -> Result<(), Reg
                     st.warn(
                         "DOD: two different death dates",
                         &t.file,
-                        i,
+                        t.rows.row(i),
                         &r.death_date,
                         format!(
                             "{} and {}: the earlier is used",
@@ -289,7 +289,7 @@ pub(super) fn read_udda(st: &mut State, files: &[RegisterFile]) -> Result<(), Re
                         Some("") => None,
                         Some(g) => Some(g),
                         None => {
-                            st.warn("UDDA: unknown HFAUDD code", &t.file, i, &r.education, format!("{c:?} is in no group of the recipe; the education is left missing"));
+                            st.warn("UDDA: unknown HFAUDD code", &t.file, t.rows.row(i), &r.education, format!("{c:?} is in no group of the recipe; the education is left missing"));
                             None
                         }
                     }
@@ -438,7 +438,7 @@ pub(super) fn read_dream(st: &mut State, files: &[RegisterFile]) -> Result<(), R
             st.warn(
                 "DREAM: unknown benefit code",
                 &t.file,
-                i,
+                t.rows.row(i),
                 &name,
                 format!("{code:?} is in no group of the recipe; the week is not counted"),
             );

@@ -64,7 +64,7 @@ pub(super) fn read_sssy(st: &mut State, files: &[RegisterFile]) -> Result<(), Re
                 texts.number(service.get(i)),
                 w as i32,
             );
-            services.push((key, (n, file_names.len() as u32, i as u32)));
+            services.push((key, (n, file_names.len() as u32, t.rows.row(i) as u32)));
             used += 1;
         }
         st.drop_count("SSSY: not general practice (SPECIALE)", other);
