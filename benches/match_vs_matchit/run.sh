@@ -5,7 +5,10 @@
 #   bash benches/match_vs_matchit/run.sh            # from the repository root
 #
 # Env: SHINE (default target/release/shine), OUT (default /tmp/match_vs_matchit),
-#      SHINE_RUNS (shine repetitions on the large table, default 3).
+#      SHINE_RUNS (shine repetitions on the large table, default 3),
+#      MATCHIT_RUNS (MatchIt repetitions on the large table, default 1),
+#      R_LIBS_USER (the library MatchIt was installed into, e.g. by
+#      tests/reference/matching/install_matchit_4.7.2.sh).
 # Needs: python3 + numpy, Rscript with MatchIt (and data.table, jsonlite), GNU time.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -13,6 +16,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 SHINE=${SHINE:-$ROOT/target/release/shine}
 OUT=${OUT:-/tmp/match_vs_matchit}
 RUNS=${SHINE_RUNS:-3}
+R_RUNS=${MATCHIT_RUNS:-1}
 mkdir -p "$OUT"
 cd "$ROOT"
 F="treat ~ age + income + prior_visits + bmi + chronic_score + distance_km + female + smoker + education + region"
@@ -45,16 +49,21 @@ python3 "$HERE/compare.py" "$OUT/shine_100k.json" "$OUT/matchit_100k.json" \
   "$OUT/matchit_100k_pairs.csv" "$OUT/matchit_100k_distance.csv" | tee -a "$LOG"
 
 # 2. the target: 1,000,000 rows, 10,000 treated
-r_run /tmp/match_bench_1m.csv "$OUT/matchit_1m.json" matchit_1m
-for i in $(seq 1 "$RUNS"); do
-  shine_run /tmp/match_bench_1m.csv "$OUT/shine_1m_$i.json" "shine_1m_$i"
+# MatchIt and shine alternate, so that both see the same load.
+for i in $(seq 1 "$(( RUNS > R_RUNS ? RUNS : R_RUNS ))"); do
+  if [ "$i" -le "$R_RUNS" ]; then
+    r_run /tmp/match_bench_1m.csv "$OUT/matchit_1m_$i.json" "matchit_1m_$i"
+  fi
+  if [ "$i" -le "$RUNS" ]; then
+    shine_run /tmp/match_bench_1m.csv "$OUT/shine_1m_$i.json" "shine_1m_$i"
+  fi
 done
 note "load after: $(uptime | sed 's/.*load average: //')"
-python3 "$HERE/compare.py" "$OUT/shine_1m_1.json" "$OUT/matchit_1m.json" | tee -a "$LOG"
+python3 "$HERE/compare.py" "$OUT/shine_1m_1.json" "$OUT/matchit_1m_1.json" | tee -a "$LOG"
 
-python3 - "$OUT" "$RUNS" <<'PY' | tee -a "$LOG"
+python3 - "$OUT" "$RUNS" "$R_RUNS" <<'PY' | tee -a "$LOG"
 import json, re, statistics, sys
-out, runs = sys.argv[1], int(sys.argv[2])
+out, runs, r_runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 def gnu(tag):
     t = open(f"{out}/{tag}.time").read()
     g = lambda k: re.search(re.escape(k) + r": (.*)", t).group(1).strip()
@@ -62,21 +71,22 @@ def gnu(tag):
     sec = sum(float(x) * 60 ** i for i, x in enumerate(reversed(el)))
     return dict(wall=sec, cpu=float(g("User time (seconds)")) + float(g("System time (seconds)")),
                 rss_mb=int(g("Maximum resident set size (kbytes)")) / 1024)
-r = json.load(open(f"{out}/matchit_1m.json"))
-rg = gnu("matchit_1m")
+rs = [json.load(open(f"{out}/matchit_1m_{i}.json")) for i in range(1, r_runs + 1)]
+rg = [gnu(f"matchit_1m_{i}") for i in range(1, r_runs + 1)]
 sh = [gnu(f"shine_1m_{i}") for i in range(1, runs + 1)]
-med = statistics.median(s["wall"] for s in sh)
-print("\n| | seconds | peak RSS |")
-print("|---|---|---|")
-print(f"| MatchIt read (fread) | {r['read_seconds']:.2f} | |")
-print(f"| MatchIt matchit() | {r['matchit_seconds']:.2f} | |")
-print(f"| MatchIt read + matchit() | {r['read_plus_matchit_seconds']:.2f} | |")
-print(f"| Rscript process (wall / CPU) | {rg['wall']:.2f} / {rg['cpu']:.2f} | {rg['rss_mb']:.0f} MiB |")
+med = lambda xs: statistics.median(xs)
+print("\n| | wall (s) | CPU (s) | peak RSS |")
+print("|---|---|---|---|")
+for i, (r, g) in enumerate(zip(rs, rg), 1):
+    print(f"| MatchIt {r['matchit_version']}, run {i}: whole Rscript process | {g['wall']:.2f} | {g['cpu']:.2f} | {g['rss_mb']:.0f} MiB |")
+    print(f"| — of which read (fread) / matchit() | {r['read_seconds']:.2f} / {r['matchit_seconds']:.2f} | | |")
 for i, s in enumerate(sh, 1):
-    print(f"| shine match --json, run {i} (wall / CPU) | {s['wall']:.2f} / {s['cpu']:.2f} | {s['rss_mb']:.0f} MiB |")
-print(f"\nratio, MatchIt read + matchit() / shine total (median wall {med:.2f} s): "
-      f"{r['read_plus_matchit_seconds'] / med:.1f}x")
-print(f"ratio, MatchIt matchit() alone / shine total: {r['matchit_seconds'] / med:.1f}x")
-print(f"ratio, CPU seconds, whole Rscript / median shine: "
-      f"{rg['cpu'] / statistics.median(s['cpu'] for s in sh):.1f}x")
+    print(f"| shine match --json, run {i} | {s['wall']:.2f} | {s['cpu']:.2f} | {s['rss_mb']:.0f} MiB |")
+r_wall, s_wall = med(g["wall"] for g in rg), med(s["wall"] for s in sh)
+print(f"\nratio, whole process wall, median MatchIt {r_wall:.2f} s / median shine {s_wall:.2f} s: "
+      f"{r_wall / s_wall:.1f}x")
+print(f"ratio, MatchIt read + matchit() / shine whole process: "
+      f"{med(r['read_plus_matchit_seconds'] for r in rs) / s_wall:.1f}x")
+print(f"ratio, CPU seconds, whole Rscript / shine (medians): "
+      f"{med(g['cpu'] for g in rg) / med(s['cpu'] for s in sh):.1f}x")
 PY

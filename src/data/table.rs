@@ -137,8 +137,7 @@ pub fn read_any_table(path: &Path) -> Result<(DataFrame, TableSource), TableErro
         FileFormat::Csv => {
             let body = bytes
                 .strip_prefix(b"\xEF\xBB\xBF".as_slice())
-                .unwrap_or(&bytes)
-                .to_vec();
+                .unwrap_or(&bytes);
             if body.iter().all(u8::is_ascii_whitespace) {
                 return Err(unreadable("the file is empty".into()));
             }
@@ -245,64 +244,104 @@ pub fn to_dataset(
     source: &TableSource,
     categorical: &BTreeSet<String>,
 ) -> Result<DataSet, TableError> {
+    // The columns are converted on the pool's threads and added in their given order.
     let file = source.file.as_str();
+    let converted = crate::stats::map_indices(columns.len(), |k| {
+        convert_column(frame, &columns[k], source, categorical)
+    });
     let mut data = DataSet::new();
-    for name in columns {
-        // Names match whatever their case (registers use upper case: PNR, KOEN).
-        let column = frame
-            .column(name)
-            .ok()
-            .or_else(|| {
-                frame
-                    .columns()
-                    .iter()
-                    .find(|c| c.name().as_str().eq_ignore_ascii_case(name))
-            })
-            .ok_or_else(|| TableError::MissingColumn {
-                file: file.to_string(),
-                column: name.clone(),
-                hint: did_you_mean(frame, name),
-            })?;
-        let series = column.as_materialized_series();
-        // Categorical text is text; a timestamp counts in days, as a date does.
-        let series = &match series.dtype() {
-            DataType::Categorical(..) | DataType::Enum(..) => series
-                .cast(&DataType::String)
-                .unwrap_or_else(|_| series.clone()),
-            DataType::Datetime(..) => series
-                .cast(&DataType::Float64)
-                .map(|s| s / timestamp_units_per_day(series.dtype()))
-                .unwrap_or_else(|_| series.clone()),
-            _ => series.clone(),
-        };
-        let dtype = series.dtype().clone();
-        let unusable = || TableError::UnusableColumn {
-            file: file.to_string(),
-            column: name.clone(),
-            dtype: dtype.to_string(),
-        };
-        let data_column = if dtype.is_primitive_numeric() || matches!(dtype, DataType::Date) {
-            let values = series.cast(&DataType::Float64).map_err(|_| unusable())?;
-            let values = values.f64().map_err(|_| unusable())?;
-            ColumnData::Numeric(values.iter().map(|v| v.unwrap_or(f64::NAN)).collect())
-        } else if let Ok(b) = series.bool() {
-            ColumnData::Logical(b.iter().collect())
-        } else if let Ok(s) = series.str() {
-            let values: Vec<Option<&str>> = s.iter().collect();
-            if !categorical.contains(name) {
-                check_text_among_numbers(&values, source, name)?;
-            }
-            ColumnData::from_strings(&values)
-        } else {
-            return Err(unusable());
-        };
-        data.push(name, data_column)
+    for (name, data_column) in columns.iter().zip(converted) {
+        data.push(name, data_column?)
             .map_err(|e| TableError::Unreadable {
                 file: file.to_string(),
                 message: e.to_string(),
             })?;
     }
     Ok(data)
+}
+
+/// One column of `frame`, converted as [`to_dataset`] describes.
+fn convert_column(
+    frame: &DataFrame,
+    name: &str,
+    source: &TableSource,
+    categorical: &BTreeSet<String>,
+) -> Result<ColumnData, TableError> {
+    let file = source.file.as_str();
+    // Names match whatever their case (registers use upper case: PNR, KOEN).
+    let column = frame
+        .column(name)
+        .ok()
+        .or_else(|| {
+            frame
+                .columns()
+                .iter()
+                .find(|c| c.name().as_str().eq_ignore_ascii_case(name))
+        })
+        .ok_or_else(|| TableError::MissingColumn {
+            file: file.to_string(),
+            column: name.to_string(),
+            hint: did_you_mean(frame, name),
+        })?;
+    let series = column.as_materialized_series();
+    // Categorical text is text; a timestamp counts in days, as a date does.
+    let series = &match series.dtype() {
+        DataType::Categorical(..) | DataType::Enum(..) => series
+            .cast(&DataType::String)
+            .unwrap_or_else(|_| series.clone()),
+        DataType::Datetime(..) => series
+            .cast(&DataType::Float64)
+            .map(|s| s / timestamp_units_per_day(series.dtype()))
+            .unwrap_or_else(|_| series.clone()),
+        _ => series.clone(),
+    };
+    let dtype = series.dtype().clone();
+    let unusable = || TableError::UnusableColumn {
+        file: file.to_string(),
+        column: name.to_string(),
+        dtype: dtype.to_string(),
+    };
+    let data_column = if dtype.is_primitive_numeric() || matches!(dtype, DataType::Date) {
+        let values = series.cast(&DataType::Float64).map_err(|_| unusable())?;
+        let values = values.f64().map_err(|_| unusable())?;
+        ColumnData::Numeric(values.iter().map(|v| v.unwrap_or(f64::NAN)).collect())
+    } else if let Ok(b) = series.bool() {
+        ColumnData::Logical(b.iter().collect())
+    } else if let Ok(s) = series.str() {
+        let values: Vec<Option<&str>> = s.iter().collect();
+        let column = ColumnData::from_strings(&values);
+        if !categorical.contains(name) && mostly_numbers(&column) {
+            check_text_among_numbers(&values, source, name)?;
+        }
+        column
+    } else {
+        return Err(unusable());
+    };
+    Ok(data_column)
+}
+
+/// Whether a text column has cells that are not numbers among at least
+/// [`NUMERIC_SHARE`] that are, counted over its distinct values (a column of a few
+/// labels is parsed a few times, not once per row); only then does
+/// [`check_text_among_numbers`] look at every row.
+fn mostly_numbers(column: &ColumnData) -> bool {
+    let ColumnData::Categorical { codes, levels } = column else {
+        return false;
+    };
+    let mut count = vec![0usize; levels.len()];
+    for code in codes.iter().flatten() {
+        if let Some(c) = count.get_mut(*code as usize) {
+            *c += 1;
+        }
+    }
+    let present: usize = count.iter().sum();
+    let numbers: usize = levels
+        .iter()
+        .zip(&count)
+        .filter(|(level, _)| super::read::parse_decimal(level.trim()).is_some())
+        .map(|(_, &c)| c)
+        .sum();
+    numbers < present && numbers as f64 >= NUMERIC_SHARE * present as f64
 }
 
 /// The share of a column's cells that must be numbers for its other cells to be taken

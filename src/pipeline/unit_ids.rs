@@ -2,6 +2,7 @@
 //! duplicated values, and ranked in natural order so that ties in distance are broken
 //! by id rather than by row order.
 
+use rayon::slice::ParallelSliceMut;
 use std::cmp::Ordering;
 
 use crate::data::table::TableSource;
@@ -40,7 +41,7 @@ pub fn ids_and_ranks(
                 return Err(missing(row));
             }
             let mut order: Vec<usize> = (0..n).collect();
-            order.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
+            order.par_sort_by(|&a, &b| v[a].total_cmp(&v[b]));
             let values = v
                 .iter()
                 .map(|&x| {
@@ -65,7 +66,7 @@ pub fn ids_and_ranks(
                 })
                 .collect();
             let mut order: Vec<usize> = (0..n).collect();
-            order.sort_by(|&a, &b| natural_cmp(text[a], text[b]));
+            order.par_sort_by(|&a, &b| natural_cmp(text[a], text[b]));
             (
                 text.iter()
                     .map(|s| UnitId::Text((*s).to_string()))

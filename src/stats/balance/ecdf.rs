@@ -2,6 +2,7 @@
 //! that they, and the quantiles of a descriptive table, walk.
 
 use super::sample::Weights;
+use rayon::slice::ParallelSliceMut;
 
 /// Values below this that are whole numbers ≥ 0 (counts, codes) are put in order by
 /// counting instead of sorting.
@@ -49,7 +50,7 @@ impl ValueOrder {
             return ValueOrder { rows, last_of_run };
         }
         let mut keyed: Vec<(u64, usize)> = (0..n).map(|i| (order_key(value(i)), i)).collect();
-        keyed.sort_unstable();
+        keyed.par_sort_unstable();
         let last_of_run = keyed
             .iter()
             .enumerate()

@@ -76,28 +76,24 @@ impl Weights<'_> {
     }
 }
 
-/// The treated rows, listed; the control rows are the others.
+/// The rows of each group, listed in row order.
 pub(super) struct Groups {
-    n: usize,
     treated: Vec<usize>,
+    control: Vec<usize>,
 }
 
 impl Groups {
     pub(super) fn new(treated: &[bool]) -> Groups {
-        Groups {
-            n: treated.len(),
-            treated: (0..treated.len()).filter(|&i| treated[i]).collect(),
-        }
+        let (treated, control) = (0..treated.len()).partition(|&i| treated[i]);
+        Groups { treated, control }
     }
 
     /// The rows of a group, in row order.
-    pub(super) fn rows(&self, treated: bool) -> GroupRows<'_> {
-        GroupRows {
-            treated: &self.treated,
-            complement: !treated,
-            next: 0,
-            row: 0,
-            n: self.n,
+    pub(super) fn rows(&self, treated: bool) -> std::iter::Copied<std::slice::Iter<'_, usize>> {
+        if treated {
+            self.treated.iter().copied()
+        } else {
+            self.control.iter().copied()
         }
     }
 
@@ -159,40 +155,5 @@ impl Groups {
             ecdf_max,
             std_pair_dist,
         }
-    }
-}
-
-/// The rows of a group in row order: the listed treated rows, or (`complement`) every
-/// row that is not listed.
-#[derive(Clone)]
-pub(super) struct GroupRows<'a> {
-    treated: &'a [usize],
-    complement: bool,
-    /// The next listed row to yield or to skip.
-    next: usize,
-    /// The next row (`complement` only).
-    row: usize,
-    n: usize,
-}
-
-impl Iterator for GroupRows<'_> {
-    type Item = usize;
-
-    fn next(&mut self) -> Option<usize> {
-        if !self.complement {
-            let row = self.treated.get(self.next).copied();
-            self.next += 1;
-            return row;
-        }
-        while self.row < self.n {
-            let row = self.row;
-            self.row += 1;
-            if self.treated.get(self.next) == Some(&row) {
-                self.next += 1;
-            } else {
-                return Some(row);
-            }
-        }
-        None
     }
 }

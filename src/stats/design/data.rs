@@ -8,6 +8,10 @@ use serde::Serialize;
 use super::error::DesignError;
 use super::suggest::closest_name;
 
+/// Up to this many distinct values, a text column's levels are found by comparing each
+/// cell with the values seen so far rather than by hashing.
+const FEW_LEVELS: usize = 16;
+
 /// One column of input data.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum ColumnData {
@@ -27,7 +31,10 @@ impl ColumnData {
     /// A categorical column from strings, with levels sorted by bytes (R's `sort()` in the
     /// C locale) and `None` as missing.
     pub fn from_strings<S: AsRef<str>>(values: &[Option<S>]) -> ColumnData {
-        // Distinct values first (few), then sorted: avoids copying and sorting every row.
+        if let Some(column) = Self::from_few_strings(values) {
+            return column;
+        }
+        // Distinct values first, then sorted: avoids copying and sorting every row.
         let distinct: std::collections::HashSet<&str> =
             values.iter().flatten().map(|s| s.as_ref()).collect();
         let mut levels: Vec<String> = distinct.into_iter().map(str::to_string).collect();
@@ -42,6 +49,40 @@ impl ColumnData {
             .map(|v| v.as_ref().and_then(|s| index.get(s.as_ref()).copied()))
             .collect();
         ColumnData::Categorical { codes, levels }
+    }
+
+    /// [`from_strings`](Self::from_strings) for a column of at most [`FEW_LEVELS`]
+    /// distinct values (labels such as a region or a level of education), in one pass
+    /// that looks each cell up among the values seen so far; `None` when there are more.
+    fn from_few_strings<S: AsRef<str>>(values: &[Option<S>]) -> Option<ColumnData> {
+        let mut seen: Vec<&str> = Vec::new();
+        let mut first_seen: Vec<Option<u32>> = Vec::with_capacity(values.len());
+        for value in values {
+            let code = match value.as_ref().map(AsRef::as_ref) {
+                None => None,
+                Some(s) => Some(match seen.iter().position(|&l| l == s) {
+                    Some(k) => k as u32,
+                    None if seen.len() < FEW_LEVELS => {
+                        seen.push(s);
+                        (seen.len() - 1) as u32
+                    }
+                    None => return None,
+                }),
+            };
+            first_seen.push(code);
+        }
+        let mut by_value: Vec<usize> = (0..seen.len()).collect();
+        by_value.sort_unstable_by_key(|&k| seen[k]);
+        let mut sorted_code = vec![0u32; seen.len()];
+        for (rank, &k) in by_value.iter().enumerate() {
+            sorted_code[k] = rank as u32;
+        }
+        let codes = first_seen
+            .into_iter()
+            .map(|c| c.and_then(|c| sorted_code.get(c as usize).copied()))
+            .collect();
+        let levels = by_value.iter().map(|&k| seen[k].to_string()).collect();
+        Some(ColumnData::Categorical { codes, levels })
     }
 
     /// The number of rows.

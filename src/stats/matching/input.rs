@@ -1,6 +1,7 @@
 //! The data a matching works on, and its checks.
 
 use super::MatchError;
+use rayon::slice::ParallelSliceMut;
 
 /// The data a matching works on: one entry per unit (row) in every slice.
 #[derive(Debug, Clone, Copy)]
@@ -76,7 +77,7 @@ pub(super) fn check_inputs(input: &MatchInput<'_>) -> Result<(), MatchError> {
     }
     if let Some(keys) = input.tie_key {
         let mut sorted: Vec<(u64, usize)> = keys.iter().copied().zip(0..).collect();
-        sorted.sort_unstable();
+        sorted.par_sort_unstable();
         if let Some(w) = sorted.windows(2).find(|w| w[0].0 == w[1].0) {
             return Err(MatchError::DuplicateTieKey {
                 key: w[0].0,

@@ -8,6 +8,7 @@ use super::order::{pack_stratum_distance, packed_stratum, visiting_order};
 use super::pool::Pool;
 use super::scan::{with_replacement, Ranks};
 use super::{MatchError, MatchInput, Matching, ValidNearestNeighbour};
+use rayon::slice::ParallelSliceMut;
 
 /// Per treated unit: its place among the sorted controls and its stratum's range.
 #[derive(Debug, Clone, Copy)]
@@ -99,7 +100,7 @@ impl ValidNearestNeighbour {
         let sort_key = |i: usize| (pack_stratum_distance(stratum(i), distance[i]), key(i));
         let mut sorted: Vec<((u128, u64), usize)> =
             control_units.iter().map(|&c| (sort_key(c), c)).collect();
-        sorted.sort_unstable();
+        sorted.par_sort_unstable();
         let slots: Vec<Slot> = treated_units
             .iter()
             .map(|&t| {

@@ -17,6 +17,7 @@
 //! strata (after its caliper check, which therefore stops nothing that matters);
 //! their steps count, so ranks here are over all strata too.
 
+use rayon::slice::ParallelSliceMut;
 use std::cell::OnceCell;
 
 use super::nearest::Slot;
@@ -51,7 +52,8 @@ impl<'a> Ranks<'a> {
     fn of_unit(&self, unit: usize) -> usize {
         let rank = self.rank.get_or_init(|| {
             let mut order: Vec<usize> = (0..self.keys.len()).collect();
-            order.sort_unstable_by_key(|&i| self.keys[i]);
+            let keys = &self.keys;
+            order.par_sort_unstable_by_key(|&i| keys[i]);
             let mut rank = vec![0; order.len()];
             for (r, &i) in order.iter().enumerate() {
                 rank[i] = r;
