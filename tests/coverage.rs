@@ -6,8 +6,9 @@
 //! seeds 1, 2, ...) and analyses it with the default plan without sensitivity analyses.
 //! Over the replications, the 95% intervals of the three rate ratios, of the two
 //! negative-control rate ratios and of the three placebo-date rate ratios (both 1), and
-//! of the six survey changes must cover the truth in 92–98% of them, and the mean estimate must
-//! be within 10% of the true effect (the rate ratio; the change on its own scale). The
+//! of the six survey changes must cover the truth in 92–98% of them (the three rate
+//! ratios at least 92%: their two-way clustered intervals are conservative), and the
+//! mean estimate must be within 10% of the true effect (the rate ratio; the change on its own scale). The
 //! bias of the log rate ratio, the mean standard error the intervals imply (log scale for
 //! rate ratios) and the standard deviation of the estimates are printed too.
 //!
@@ -233,7 +234,13 @@ fn intervals_cover_the_truth_and_estimates_are_unbiased() {
             t.empirical_sd()
         );
         assert_eq!(t.n, reps, "{key}: estimated in {} of {reps}", t.n);
-        if !(0.92..=0.98).contains(&coverage) {
+        // The primary rate ratios' intervals are clustered two ways (matched set and
+        // person) because comparison persons are reused across risk sets; that is
+        // conservative (the README's coverage table: about 97–99% over 200
+        // replications), so for them only under-coverage fails. Negative controls,
+        // placebo dates and survey changes must lie in 92–98%.
+        let upper = if key.starts_with("rate ratio") { 1.0 } else { 0.98 };
+        if !(0.92..=upper).contains(&coverage) {
             failures.push(format!("{key}: coverage {:.1}%", 100.0 * coverage));
         }
         if relative.abs() >= 0.10 {
