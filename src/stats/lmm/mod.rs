@@ -12,9 +12,13 @@
 //! factor. For a given θ the penalised least-squares problem is solved with a Cholesky
 //! factor that follows the block structure of `ZᵀZ` (see [`pls`]); β and σ are profiled
 //! out and the deviance (ML) or REML criterion is minimised over θ ≥ 0 on the diagonal
-//! ([`optimize`]). Satterthwaite's df follow lmerTest's `contest1D`: the Hessian of the
-//! deviance in (θ, σ) and the Jacobian of `Cov(β̂)` in (θ, σ), both by numDeriv's
-//! Richardson extrapolation ([`numderiv`]).
+//! ([`optimize`]): with the analytic gradient of `pls::gradient` by a projected
+//! quasi-Newton iteration where every factor after the first has one column per level
+//! (random intercepts, crossed or nested, and any random slope on the first factor),
+//! otherwise by a derivative-free search with a Newton polish. Satterthwaite's df follow
+//! lmerTest's `contest1D`: the Hessian of the deviance in (θ, σ) and the Jacobian of
+//! `Cov(β̂)` in (θ, σ) ([`satterthwaite`]), from the analytic derivatives where they
+//! exist, otherwise by numDeriv's Richardson extrapolation ([`numderiv`]).
 //!
 //! | parameter | default | range |
 //! |---|---|---|
@@ -56,6 +60,7 @@ mod numderiv;
 mod optimize;
 mod pls;
 mod robust;
+mod satterthwaite;
 
 pub use kenward_roger::{KenwardRoger, KrError, KR_MAX_RANDOM_EFFECTS};
 pub use robust::{
@@ -66,7 +71,7 @@ mod tests;
 #[cfg(test)]
 mod tests_synthetic;
 
-use nalgebra::{DMatrix, SymmetricEigen};
+use nalgebra::DMatrix;
 use serde::Serialize;
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
@@ -533,7 +538,57 @@ pub fn fit_lmm(
         });
     }
     let max_eval = options.max_evaluations;
-    let opt = optimize::minimize(&mut objective, &start, &lower, max_eval);
+    let opt = if model.has_derivatives() {
+        // The analytic gradient (pls/gradient.rs) with a quasi-Newton iteration; where
+        // it does not settle, the derivative-free search takes over from its end point.
+        let mut ws = model.workspace();
+        // The last point solved, so that its gradient reuses the factorisation.
+        let mut last: Option<(Vec<f64>, pls::Pls)> = None;
+        let mut value_and_gradient =
+            |theta: &[f64], with_gradient: bool| -> Option<(f64, Vec<f64>)> {
+                let s = match &last {
+                    Some((t, s)) if t.as_slice() == theta => *s,
+                    _ => {
+                        last = None;
+                        let s = model.solve(theta, &mut ws, true)?;
+                        last = Some((theta.to_vec(), s));
+                        s
+                    }
+                };
+                let mut value = s.log_det_l
+                    + df_resid * (1.0 + (2.0 * std::f64::consts::PI * s.pwrss / df_resid).ln());
+                if reml {
+                    value += s.log_det_rx;
+                }
+                if !with_gradient {
+                    return Some((value, Vec::new()));
+                }
+                let d = model.derivatives(&ws, reml)?;
+                let gradient = d
+                    .trace
+                    .iter()
+                    .zip(&d.quad)
+                    .map(|(t, q)| t - q * df_resid / s.pwrss)
+                    .collect();
+                Some((value, gradient))
+            };
+        let first =
+            optimize::minimize_with_gradient(&mut value_and_gradient, &start, &lower, max_eval);
+        if first.converged {
+            first
+        } else {
+            let mut rest = optimize::minimize(
+                &mut objective,
+                &first.x,
+                &lower,
+                max_eval.saturating_sub(first.evaluations).max(1),
+            );
+            rest.evaluations += first.evaluations;
+            rest
+        }
+    } else {
+        optimize::minimize(&mut objective, &start, &lower, max_eval)
+    };
     let theta = opt.x.clone();
 
     let mut ws = model.workspace();
@@ -579,7 +634,7 @@ pub fn fit_lmm(
     }
 
     let satterthwaite = match options.df {
-        DfMethod::Satterthwaite => Some(satterthwaite_parts(
+        DfMethod::Satterthwaite => Some(satterthwaite::parts(
             &model,
             &theta,
             sigma,
@@ -855,125 +910,6 @@ fn quadratic_form(l: &[f64], m: &DMatrix<f64>) -> f64 {
         }
     }
     s
-}
-
-/// lmerTest's `as_lmerModLT`: the Hessian of the deviance in varpar = (θ, σ) and the
-/// Jacobian of `Cov(β̂)` in varpar, both at the estimates.
-fn satterthwaite_parts(
-    model: &Model,
-    theta: &[f64],
-    sigma: f64,
-    reml: bool,
-    messages: &mut Vec<String>,
-) -> Satterthwaite {
-    let (n, p, k) = (model.n as f64, model.p, theta.len());
-    let mut ws = model.workspace();
-    let mut cache: Option<(Vec<f64>, Option<pls::Pls>)> = None;
-    // lmerTest's devfun_vp.
-    let mut devfun_vp = |vp: &[f64]| -> f64 {
-        let th = &vp[..k];
-        let s2 = vp[k] * vp[k];
-        let pls = match &cache {
-            Some((t, v)) if t.as_slice() == th => *v,
-            _ => {
-                let v = model.solve(th, &mut ws, false);
-                cache = Some((th.to_vec(), v));
-                v
-            }
-        };
-        let Some(s) = pls else { return f64::NAN };
-        let two_pi_s2 = 2.0 * std::f64::consts::PI * s2;
-        let mut dev = s.log_det_l + s.pwrss / s2 + n * two_pi_s2.ln();
-        if reml {
-            dev += s.log_det_rx - p as f64 * two_pi_s2.ln();
-        }
-        dev
-    };
-    let mut varpar = theta.to_vec();
-    varpar.push(sigma);
-    let h = numderiv::hessian(&mut devfun_vp, &varpar);
-    let h = DMatrix::from_fn(k + 1, k + 1, |i, j| h[i][j]);
-    if h.iter().any(|v| !v.is_finite()) {
-        messages.push(
-            "Satterthwaite: the deviance could not be evaluated near the estimates; the df are not available".into(),
-        );
-        let nan = DMatrix::from_element(k + 1, k + 1, f64::NAN);
-        return Satterthwaite {
-            vcov_varpar: nan,
-            jacobian: vec![DMatrix::from_element(p, p, f64::NAN); k + 1],
-        };
-    }
-    let eig = SymmetricEigen::new(h);
-    let tol = 1e-8;
-    let negative: Vec<f64> = eig
-        .eigenvalues
-        .iter()
-        .copied()
-        .filter(|&v| v < -tol)
-        .collect();
-    let zero: Vec<f64> = eig
-        .eigenvalues
-        .iter()
-        .copied()
-        .filter(|&v| v > -tol && v < tol)
-        .collect();
-    let fmt = |v: &[f64]| {
-        v.iter()
-            .map(|x| format!("{x:.1e}"))
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
-    if !negative.is_empty() {
-        messages.push(format!(
-            "Satterthwaite: model failed to converge with {} negative eigenvalue(s) of the deviance Hessian: {} (lmerTest)",
-            negative.len(),
-            fmt(&negative)
-        ));
-    }
-    if !zero.is_empty() {
-        messages.push(format!(
-            "Satterthwaite: model may not have converged with {} eigenvalue(s) of the deviance Hessian close to zero: {} (lmerTest)",
-            zero.len(),
-            fmt(&zero)
-        ));
-    }
-    let mut vcov_varpar = DMatrix::zeros(k + 1, k + 1);
-    for (idx, &ev) in eig.eigenvalues.iter().enumerate() {
-        if ev > tol {
-            let v = eig.eigenvectors.column(idx);
-            vcov_varpar += (v * v.transpose()) * (2.0 / ev);
-        }
-    }
-
-    // lmerTest's get_covbeta; the σ column is exact: ∂(σ² M)/∂σ = 2σ M.
-    let mut ws = model.workspace();
-    let mut covbeta = |vp: &[f64]| -> Vec<f64> {
-        let s2 = vp[k] * vp[k];
-        match model.solve(&vp[..k], &mut ws, false) {
-            Some(_) => dense::chol_inverse(&ws.lx, p)
-                .iter()
-                .map(|v| v * s2)
-                .collect(),
-            None => vec![f64::NAN; p * p],
-        }
-    };
-    let which: Vec<usize> = (0..k).collect();
-    let jac = numderiv::jacobian(&mut covbeta, &varpar, &which);
-    let mut jacobian: Vec<DMatrix<f64>> = jac
-        .iter()
-        .map(|col| DMatrix::from_fn(p, p, |i, j| col[i * p + j]))
-        .collect();
-    let unscaled = match model.solve(theta, &mut ws, false) {
-        Some(_) => dense::chol_inverse(&ws.lx, p),
-        None => vec![f64::NAN; p * p],
-    };
-    jacobian.push(DMatrix::from_fn(p, p, |i, j| {
-        2.0 * sigma * unscaled[i * p + j]
-    }));
-    Satterthwaite {
-        vcov_varpar,
-        jacobian,
-    }
 }
 
 /// Variance components, correlations, θ names and group counts, as lme4 prints them.

@@ -8,7 +8,11 @@
 //! Newton converges quadratically and ends well inside lme4's own tolerance: the
 //! deviance to ~1e-10 and θ to ~1e-8 where the optimum is well defined.
 
+mod quasi_newton;
+
 use nalgebra::{DMatrix, DVector, SymmetricEigen};
+
+pub(super) use quasi_newton::minimize_with_gradient;
 
 /// The result of [`minimize`].
 #[derive(Clone, Debug)]

@@ -25,6 +25,8 @@
 // Index loops mirror the matrix formulas they implement.
 #![allow(clippy::needless_range_loop)]
 
+mod gradient;
+
 use std::collections::HashMap;
 
 use nalgebra::DMatrix;

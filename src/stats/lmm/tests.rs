@@ -870,12 +870,29 @@ fn too_large_a_crossed_design_is_an_error_before_allocating() {
 
 #[test]
 fn hitting_the_evaluation_limit_is_reported_as_not_converged() {
-    let data = read_csv(data_file("sleepstudy.csv"));
+    // A second factor with a random slope: no analytic gradient, so the derivative-free
+    // search runs and needs more than 100 evaluations.
+    let mut data = read_csv(data_file("sleepstudy.csv"));
+    let Some(ColumnData::Numeric(days)) = data.get("Days").cloned() else {
+        panic!("Days is numeric");
+    };
+    let shift: Vec<Option<String>> = days
+        .iter()
+        .enumerate()
+        .map(|(i, d)| Some(format!("s{}", (i + *d as usize) % 4)))
+        .collect();
+    data.push("shift", ColumnData::from_strings(&shift))
+        .expect("column");
     let options = LmmOptions {
         max_evaluations: 100,
         ..LmmOptions::default()
     };
-    let fit = fit_formula("Reaction ~ Days + (Days | Subject)", &data, &options).expect("fit");
+    let fit = fit_formula(
+        "Reaction ~ Days + (Days | Subject) + (Days | shift)",
+        &data,
+        &options,
+    )
+    .expect("fit");
     assert!(!fit.converged);
     assert!(
         fit.messages

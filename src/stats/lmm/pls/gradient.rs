@@ -1,0 +1,531 @@
+//! Analytic first derivatives of the deviance with respect to θ, from the factor of the
+//! last full [`Model::solve`], for models whose grouping factors after the first have one
+//! column each (random intercepts, crossed or nested; the first factor may have any
+//! number of columns, as a random slope).
+//!
+//! With `H = I + ZΛΛᵀZᵀ` (the marginal covariance over σ²), `r̃ = y − Xβ̂ − ZΛû` and
+//! `P̃ = H⁻¹ − H⁻¹X(XᵀH⁻¹X)⁻¹XᵀH⁻¹`, the deviance as a function of θ and σ is
+//! `log|H| [+ log|XᵀH⁻¹X|] + r̃ᵀr̃/σ²…` (lmerTest's `devfun_vp`), and for each θⱼ, with
+//! `∂H/∂θⱼ = Z(EⱼΛᵀ + ΛEⱼᵀ)Zᵀ` (`Eⱼ` the indicator of θⱼ's place in every level's block):
+//!
+//! ```text
+//!   trace_j = tr(P̃ ∂H/∂θⱼ)        (REML; tr(H⁻¹ ∂H/∂θⱼ) for ML)
+//!           = 2 Σ_levels [ (A⁻¹ΛᵀZᵀZ)_ba − (F C Y)_ba ]     (the C term for REML only)
+//!   quad_j  = r̃ᵀ ∂H/∂θⱼ r̃ = 2 Σ_levels (Zᵀr̃)_a û_b
+//! ```
+//!
+//! where `(a, b)` is θⱼ's (row, column) in a level's block, `A = ΛᵀZᵀZΛ + I = LLᵀ`,
+//! `F = A⁻¹ΛᵀZᵀX`, `C = (XᵀH⁻¹X)⁻¹` and `Y = XᵀH⁻¹Z = Xᵀ(Z − ZΛA⁻¹ΛᵀZᵀZ)`. The identity
+//! behind the trace is `ΛᵀZᵀP̃Z = A⁻¹ΛᵀZᵀZ − F C Y` (from `P̃ = I − G M⁻¹Gᵀ` with
+//! `G = [ZΛ X]` and `M` the penalised normal equations). Only the elements of `A⁻¹` on
+//! the pattern of `ZᵀZ` are needed: the dense remainder's `Σ₂₂ = L₂₂⁻ᵀL₂₂⁻¹`, then, as
+//! in Takahashi's recurrences, `Σ₂₁ = −Σ₂₂ W L₀⁻¹` on the pattern of `W = L₂₁` and the
+//! diagonal blocks `Σ₁₁ = L₀⁻ᵀ(L₀⁻¹ − WᵀΣ₂₁)`.
+//!
+//! The derivative of the profiled criterion is `trace_j − quad_j / σ̂²`; the Hessian in
+//! (θ, σ) for the Satterthwaite df uses the two parts separately. `Y` also gives the
+//! derivative of the fixed effects' unscaled covariance: `∂C/∂θⱼ = C Y ∂(ΛΛᵀ)/∂θⱼ Yᵀ C`.
+
+// Index loops mirror the matrix formulas they implement.
+#![allow(clippy::needless_range_loop)]
+
+use nalgebra::DMatrix;
+
+use super::super::dense::{backward_solve, chol_inverse, chol_inverse_blocked};
+use super::{Model, Workspace};
+
+/// The derivatives at the θ of the last full solve.
+pub(in crate::stats::lmm) struct Derivatives {
+    /// `tr(P̃ ∂H/∂θⱼ)` (REML) or `tr(H⁻¹ ∂H/∂θⱼ)` (ML).
+    pub trace: Vec<f64>,
+    /// `r̃ᵀ ∂H/∂θⱼ r̃`.
+    pub quad: Vec<f64>,
+    /// `Y ∂(ΛΛᵀ)/∂θⱼ Yᵀ` (p × p): minus the derivative of `XᵀH⁻¹X`.
+    pub info_x: Vec<DMatrix<f64>>,
+}
+
+/// One θ element: its term's block, and its (row, column) within a level's block.
+struct Place {
+    block: usize,
+    row: usize,
+    col: usize,
+}
+
+impl Model {
+    /// Whether [`Model::derivatives`] applies: every factor after the first has one
+    /// column per level.
+    pub fn has_derivatives(&self) -> bool {
+        self.blocks.iter().skip(1).all(|b| b.q == 1)
+    }
+
+    fn places(&self) -> Vec<Place> {
+        let mut places = vec![];
+        for t in &self.terms {
+            for j in 0..t.width {
+                for i in j..t.width {
+                    places.push(Place {
+                        block: t.block,
+                        row: t.offset + i,
+                        col: t.offset + j,
+                    });
+                }
+            }
+        }
+        places
+    }
+
+    /// The derivatives at the θ of the last `solve(θ, ws, true)`; `None` when
+    /// [`Model::has_derivatives`] is false or a value is not finite.
+    pub fn derivatives(&self, ws: &Workspace, reml: bool) -> Option<Derivatives> {
+        if !self.has_derivatives() {
+            return None;
+        }
+        let (n, p, qr) = (self.n, self.p, self.q_rest);
+        let (l0, q0) = (self.blocks[0].n_levels, self.blocks[0].q);
+        let qq = q0 * q0;
+        let q = self.q_total();
+        let u0_len = l0 * q0;
+        // Offsets of each block in the random-effect vector.
+        let offsets: Vec<usize> = self
+            .blocks
+            .iter()
+            .enumerate()
+            .map(|(k, b)| if k == 0 { 0 } else { u0_len + b.rest_offset })
+            .collect();
+        // The cross entries of each remainder index.
+        let mut by_rest: Vec<Vec<usize>> = vec![Vec::new(); qr];
+        for (e, &i) in self.cross_start.iter().enumerate() {
+            by_rest[i].push(e);
+        }
+        // λ of each remainder index (scalar factors).
+        let mut lam_rest = vec![0.0; qr];
+        for (k, blk) in self.blocks.iter().enumerate().skip(1) {
+            lam_rest[blk.rest_offset..blk.rest_offset + blk.n_levels].fill(ws.lam[k][0]);
+        }
+        let lam0 = &ws.lam[0];
+
+        // F = A⁻¹ΛᵀZᵀX = L⁻ᵀ R_ZX, q × p row-major.
+        let mut f = vec![0.0; q * p];
+        if qr > 0 {
+            let fr = &mut f[u0_len * p..];
+            fr.copy_from_slice(&ws.rr);
+            backward_solve(&ws.s, qr, fr, p);
+        }
+        {
+            let (f0, fr) = f.split_at_mut(u0_len * p);
+            for g in 0..l0 {
+                let fg = &mut f0[g * q0 * p..(g + 1) * q0 * p];
+                fg.copy_from_slice(&ws.r0[g * q0 * p..(g + 1) * q0 * p]);
+                for e in self.cross_ptr[g]..self.cross_ptr[g + 1] {
+                    let i = self.cross_start[e];
+                    let w = &ws.w[self.cross_val_off[e]..self.cross_val_off[e] + q0];
+                    for a in 0..q0 {
+                        for c in 0..p {
+                            fg[a * p + c] -= w[a] * fr[i * p + c];
+                        }
+                    }
+                }
+                backward_solve(&ws.l0[g * qq..(g + 1) * qq], q0, fg, p);
+            }
+        }
+        // ΛF, then Yᵀ = Zᵀ(X − ZΛF) and Zᵀr̃ in one pass over the observations.
+        let mut lf = vec![0.0; q * p];
+        for (k, blk) in self.blocks.iter().enumerate() {
+            let bq = blk.q;
+            let lam = &ws.lam[k];
+            for j in 0..blk.n_levels {
+                let base = offsets[k] + j * bq;
+                for r in 0..bq {
+                    for m in 0..=r {
+                        let l = lam[r * bq + m];
+                        if l != 0.0 {
+                            for c in 0..p {
+                                lf[(base + r) * p + c] += l * f[(base + m) * p + c];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let mut yt = vec![0.0; q * p];
+        let mut ztr = vec![0.0; q];
+        let mut xi = vec![0.0; p];
+        for i in 0..n {
+            for c in 0..p {
+                xi[c] = self.x[(i, c)];
+            }
+            for (k, blk) in self.blocks.iter().enumerate() {
+                let bq = blk.q;
+                let base = offsets[k] + blk.codes[i] as usize * bq;
+                let z = &blk.z[i * bq..(i + 1) * bq];
+                for m in 0..bq {
+                    for c in 0..p {
+                        xi[c] -= z[m] * lf[(base + m) * p + c];
+                    }
+                }
+            }
+            // `resid` holds y − Xβ̂; the conditional residual also takes off Zb̂.
+            let mut ri = ws.resid[i];
+            for (k, blk) in self.blocks.iter().enumerate() {
+                let bq = blk.q;
+                let base = offsets[k] + blk.codes[i] as usize * bq;
+                let z = &blk.z[i * bq..(i + 1) * bq];
+                for m in 0..bq {
+                    ri -= z[m] * ws.b[base + m];
+                }
+            }
+            for (k, blk) in self.blocks.iter().enumerate() {
+                let bq = blk.q;
+                let base = offsets[k] + blk.codes[i] as usize * bq;
+                let z = &blk.z[i * bq..(i + 1) * bq];
+                for m in 0..bq {
+                    ztr[base + m] += z[m] * ri;
+                    for c in 0..p {
+                        yt[(base + m) * p + c] += z[m] * xi[c];
+                    }
+                }
+            }
+        }
+        let cinv = chol_inverse(&ws.lx, p);
+
+        // Selected elements of A⁻¹.
+        let sigma22 = if qr > 0 {
+            chol_inverse_blocked(&ws.s, qr)
+        } else {
+            Vec::new()
+        };
+        // Σ₂₁ on the pattern of W (one q₀ row per cross entry) and Σ₁₁ per level.
+        let mut sigma21 = vec![0.0; self.cross_val.len()];
+        let mut sigma11 = vec![0.0; l0 * qq];
+        let mut v = vec![0.0; self.cross_val.len()];
+        let mut m = vec![0.0; qq];
+        for g in 0..l0 {
+            let lg = &ws.l0[g * qq..(g + 1) * qq];
+            let (lo, hi) = (self.cross_ptr[g], self.cross_ptr[g + 1]);
+            // V_e = W_e L_g⁻¹ (L_gᵀ V_eᵀ = W_eᵀ).
+            for e in lo..hi {
+                let off = self.cross_val_off[e];
+                v[off..off + q0].copy_from_slice(&ws.w[off..off + q0]);
+                backward_solve(lg, q0, &mut v[off..off + q0], 1);
+            }
+            for e in lo..hi {
+                let i = self.cross_start[e];
+                let off = self.cross_val_off[e];
+                for e2 in lo..hi {
+                    let s = sigma22[i * qr + self.cross_start[e2]];
+                    let off2 = self.cross_val_off[e2];
+                    for a in 0..q0 {
+                        sigma21[off + a] -= s * v[off2 + a];
+                    }
+                }
+            }
+            // M = L_g⁻¹ − Σ_e W_eᵀ Σ₂₁[e], then Σ₁₁ = L_g⁻ᵀ M.
+            m.iter_mut().for_each(|x| *x = 0.0);
+            for c in 0..q0 {
+                for r in c..q0 {
+                    let mut x = if r == c { 1.0 } else { 0.0 };
+                    for k in c..r {
+                        x -= lg[r * q0 + k] * m[k * q0 + c];
+                    }
+                    m[r * q0 + c] = x / lg[r * q0 + r];
+                }
+            }
+            for e in lo..hi {
+                let off = self.cross_val_off[e];
+                for a in 0..q0 {
+                    for b in 0..q0 {
+                        m[a * q0 + b] -= ws.w[off + a] * sigma21[off + b];
+                    }
+                }
+            }
+            backward_solve(lg, q0, &mut m, q0);
+            sigma11[g * qq..(g + 1) * qq].copy_from_slice(&m);
+        }
+
+        // (F C Y)_ba for the REML term.
+        let fcy = |b: usize, a: usize| -> f64 {
+            let mut s = 0.0;
+            for c1 in 0..p {
+                let fb = f[b * p + c1];
+                if fb == 0.0 {
+                    continue;
+                }
+                for c2 in 0..p {
+                    s += fb * cinv[c1 * p + c2] * yt[a * p + c2];
+                }
+            }
+            s
+        };
+        // YΛ, for the covariance derivative.
+        let mut yl = vec![0.0; q * p];
+        for (k, blk) in self.blocks.iter().enumerate() {
+            let bq = blk.q;
+            let lam = &ws.lam[k];
+            for j in 0..blk.n_levels {
+                let base = offsets[k] + j * bq;
+                for col in 0..bq {
+                    for r in col..bq {
+                        let l = lam[r * bq + col];
+                        if l != 0.0 {
+                            for c in 0..p {
+                                yl[(base + col) * p + c] += yt[(base + r) * p + c] * l;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        let places = self.places();
+        let mut trace = vec![0.0; places.len()];
+        let mut quad = vec![0.0; places.len()];
+        let mut info_x = Vec::with_capacity(places.len());
+        for (j, pl) in places.iter().enumerate() {
+            let blk = &self.blocks[pl.block];
+            let bq = blk.q;
+            let (a_loc, b_loc) = (pl.row, pl.col);
+            let mut tr = 0.0;
+            let mut qd = 0.0;
+            let mut info: DMatrix<f64> = DMatrix::zeros(p, p);
+            for level in 0..blk.n_levels {
+                let a = offsets[pl.block] + level * bq + a_loc;
+                let b = offsets[pl.block] + level * bq + b_loc;
+                // (A⁻¹ΛᵀZᵀZ)_ba
+                let mut t = 0.0;
+                if pl.block == 0 {
+                    let g = level;
+                    let s11 = &sigma11[g * qq..(g + 1) * qq];
+                    let a0 = &self.a0[g * qq..(g + 1) * qq];
+                    for mm in 0..q0 {
+                        // (Λ₀ᵀ A_g)[mm, a_loc]
+                        let mut la = 0.0;
+                        for d in mm..q0 {
+                            la += lam0[d * q0 + mm] * a0[d * q0 + a_loc];
+                        }
+                        t += s11[b_loc * q0 + mm] * la;
+                    }
+                    for e in self.cross_ptr[g]..self.cross_ptr[g + 1] {
+                        let i = self.cross_start[e];
+                        let off = self.cross_val_off[e];
+                        t += sigma21[off + b_loc] * lam_rest[i] * self.cross_val[off + a_loc];
+                    }
+                } else {
+                    let i = blk.rest_offset + level;
+                    let row = &sigma22[i * qr..(i + 1) * qr];
+                    let zz = &self.zrzr[i * qr..(i + 1) * qr];
+                    for mm in 0..qr {
+                        t += row[mm] * lam_rest[mm] * zz[mm];
+                    }
+                    t += self.rest_cross_term(&by_rest[i], &sigma21, lam0);
+                }
+                if reml {
+                    t -= fcy(b, a);
+                }
+                tr += t;
+                qd += ztr[a] * ws.u[b];
+                // Y Eⱼ Λᵀ Yᵀ = Y[:, a] (YΛ)[:, b]ᵀ
+                for c1 in 0..p {
+                    let ya = yt[a * p + c1];
+                    if ya == 0.0 {
+                        continue;
+                    }
+                    for c2 in 0..p {
+                        info[(c1, c2)] += ya * yl[b * p + c2];
+                    }
+                }
+            }
+            trace[j] = 2.0 * tr;
+            quad[j] = 2.0 * qd;
+            let sym = &info + info.transpose();
+            info_x.push(sym);
+        }
+        let finite = trace.iter().chain(&quad).all(|v| v.is_finite())
+            && info_x
+                .iter()
+                .all(|m: &DMatrix<f64>| m.iter().all(|v| v.is_finite()));
+        finite.then_some(Derivatives {
+            trace,
+            quad,
+            info_x,
+        })
+    }
+
+    /// `Σ_g Σ₂₁[i, g] · (Λ₀ᵀ Z_gᵀ z_i)`: the block-0 part of `(A⁻¹ΛᵀZᵀZ)_ii` for
+    /// the remainder index whose cross entries are `entries`.
+    fn rest_cross_term(&self, entries: &[usize], sigma21: &[f64], lam0: &[f64]) -> f64 {
+        let q0 = self.blocks[0].q;
+        let mut t = 0.0;
+        for &e in entries {
+            let off = self.cross_val_off[e];
+            for mm in 0..q0 {
+                let mut lc = 0.0;
+                for d in mm..q0 {
+                    lc += lam0[d * q0 + mm] * self.cross_val[off + d];
+                }
+                t += sigma21[off + mm] * lc;
+            }
+        }
+        t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use nalgebra::DMatrix;
+
+    use super::super::{Model, TermInput};
+
+    /// A crossed design with a random slope on the first factor: `(1 + t | a)`,
+    /// `(1 | b)`, `(1 | c)`, n = 400, unbalanced.
+    fn crossed() -> (DMatrix<f64>, Vec<f64>, Vec<Vec<u32>>, Vec<DMatrix<f64>>) {
+        let n = 400;
+        let mut state: u64 = 7;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut x = DMatrix::zeros(n, 3);
+        let mut y = vec![0.0; n];
+        let (mut ca, mut cb, mut cc) = (vec![0u32; n], vec![0u32; n], vec![0u32; n]);
+        let mut za = DMatrix::zeros(n, 2);
+        let eff_a: Vec<f64> = (0..25).map(|_| next() - 0.5).collect();
+        let eff_b: Vec<f64> = (0..9).map(|_| next() - 0.5).collect();
+        for i in 0..n {
+            let t = (i % 4) as f64;
+            x[(i, 0)] = 1.0;
+            x[(i, 1)] = t;
+            x[(i, 2)] = next();
+            ca[i] = ((next() * 25.0) as u32).min(24);
+            cb[i] = ((next() * 9.0) as u32).min(8);
+            cc[i] = ((next() * 5.0) as u32).min(4);
+            za[(i, 0)] = 1.0;
+            za[(i, 1)] = t;
+            y[i] = 1.0
+                + 0.3 * t
+                + 2.0 * eff_a[ca[i] as usize] * (1.0 + 0.2 * t)
+                + eff_b[cb[i] as usize]
+                + next();
+        }
+        let ones = DMatrix::from_element(n, 1, 1.0);
+        (x, y, vec![ca, cb, cc], vec![za, ones.clone(), ones])
+    }
+
+    fn model(groups: &[&str]) -> Model {
+        let (x, y, codes, zs) = crossed();
+        let levels = [25, 9, 5];
+        let inputs: Vec<TermInput<'_>> = (0..groups.len())
+            .map(|k| TermInput {
+                group: groups[k],
+                codes: &codes[k],
+                n_levels: levels[k],
+                z: &zs[k],
+            })
+            .collect();
+        Model::new(&x, &y, &inputs)
+    }
+
+    fn objective(m: &Model, theta: &[f64], reml: bool) -> f64 {
+        let mut ws = m.workspace();
+        let s = m.solve(theta, &mut ws, true).expect("solvable");
+        let df = if reml { m.n - m.p } else { m.n } as f64;
+        let mut d = s.log_det_l + df * (1.0 + (2.0 * std::f64::consts::PI * s.pwrss / df).ln());
+        if reml {
+            d += s.log_det_rx;
+        }
+        d
+    }
+
+    /// `XᵀH⁻¹X = R_XᵀR_X` at θ.
+    fn xhx(m: &Model, theta: &[f64]) -> DMatrix<f64> {
+        let mut ws = m.workspace();
+        m.solve(theta, &mut ws, true).expect("solvable");
+        let p = m.p;
+        let l = DMatrix::from_fn(p, p, |i, j| ws.lx[i * p + j]);
+        &l * l.transpose()
+    }
+
+    fn check(groups: &[&str], theta: &[f64]) {
+        let m = model(groups);
+        assert!(m.has_derivatives());
+        for reml in [true, false] {
+            let mut ws = m.workspace();
+            let s = m.solve(theta, &mut ws, true).expect("solvable");
+            let d = m.derivatives(&ws, reml).expect("derivatives");
+            let df = if reml { m.n - m.p } else { m.n } as f64;
+            let sigma2 = s.pwrss / df;
+            for j in 0..theta.len() {
+                let h = 1e-5;
+                let (mut tp, mut tm) = (theta.to_vec(), theta.to_vec());
+                tp[j] += h;
+                tm[j] -= h;
+                let numeric = (objective(&m, &tp, reml) - objective(&m, &tm, reml)) / (2.0 * h);
+                let analytic = d.trace[j] - d.quad[j] / sigma2;
+                assert!(
+                    (numeric - analytic).abs() <= 1e-5 * (1.0 + numeric.abs()),
+                    "θ{j} (REML {reml}): numeric {numeric}, analytic {analytic}"
+                );
+                let numeric_info = (xhx(&m, &tm) - xhx(&m, &tp)) / (2.0 * h);
+                let err = (&numeric_info - &d.info_x[j]).amax();
+                assert!(
+                    err <= 1e-5 * (1.0 + numeric_info.amax()),
+                    "θ{j}: ∂XᵀH⁻¹X differs by {err}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn derivatives_of_a_crossed_model_with_a_random_slope_agree_with_differences() {
+        check(&["a", "b", "c"], &[0.9, 0.2, 0.4, 0.7, 0.3]);
+    }
+
+    #[test]
+    fn derivatives_of_a_single_factor_agree_with_differences() {
+        let m = model(&["a"]);
+        assert_eq!(m.q_rest, 0);
+        check(&["a"], &[0.8, -0.1, 0.3]);
+    }
+
+    #[test]
+    fn derivatives_of_crossed_intercepts_agree_with_differences() {
+        // Only the scalar factors: (1 | b) + (1 | c) with b first.
+        let (x, y, codes, zs) = crossed();
+        let ones = zs[1].clone();
+        let inputs = [
+            TermInput {
+                group: "b",
+                codes: &codes[1],
+                n_levels: 9,
+                z: &ones,
+            },
+            TermInput {
+                group: "c",
+                codes: &codes[2],
+                n_levels: 5,
+                z: &ones,
+            },
+        ];
+        let m = Model::new(&x, &y, &inputs);
+        for reml in [true, false] {
+            let theta = [0.6, 0.25];
+            let mut ws = m.workspace();
+            let s = m.solve(&theta, &mut ws, true).expect("solvable");
+            let d = m.derivatives(&ws, reml).expect("derivatives");
+            let df = if reml { m.n - m.p } else { m.n } as f64;
+            for j in 0..2 {
+                let h = 1e-5;
+                let (mut tp, mut tm) = (theta.to_vec(), theta.to_vec());
+                tp[j] += h;
+                tm[j] -= h;
+                let numeric = (objective(&m, &tp, reml) - objective(&m, &tm, reml)) / (2.0 * h);
+                let analytic = d.trace[j] - d.quad[j] * df / s.pwrss;
+                assert!(
+                    (numeric - analytic).abs() <= 1e-5 * (1.0 + numeric.abs()),
+                    "θ{j}: numeric {numeric}, analytic {analytic}"
+                );
+            }
+        }
+    }
+}
