@@ -239,7 +239,11 @@ fn intervals_cover_the_truth_and_estimates_are_unbiased() {
         // conservative (the README's coverage table: about 97–99% over 200
         // replications), so for them only under-coverage fails. Negative controls,
         // placebo dates and survey changes must lie in 92–98%.
-        let upper = if key.starts_with("rate ratio") { 1.0 } else { 0.98 };
+        let upper = if key.starts_with("rate ratio") {
+            1.0
+        } else {
+            0.98
+        };
         if !(0.92..=upper).contains(&coverage) {
             failures.push(format!("{key}: coverage {:.1}%", 100.0 * coverage));
         }

@@ -141,20 +141,20 @@ pub fn read_any_table(path: &Path) -> Result<(DataFrame, TableSource), TableErro
             if body.iter().all(u8::is_ascii_whitespace) {
                 return Err(unreadable("the file is empty".into()));
             }
-            let delimiter = detect_delimiter(&body);
-            if let Err(e) = std::str::from_utf8(&body) {
-                let row = super::rows::CsvRows::new(&body, delimiter)
+            let delimiter = detect_delimiter(body);
+            if let Err(e) = std::str::from_utf8(body) {
+                let row = super::rows::CsvRows::new(body, delimiter)
                     .find(|r| r.next > e.valid_up_to())
                     .map_or(1, |r| r.row);
                 return Err(TableError::BadValue {
                     file: file.clone(),
                     row,
-                    column: invalid_utf8_column(&body, delimiter, e.valid_up_to()),
+                    column: invalid_utf8_column(body, delimiter, e.valid_up_to()),
                     message: "bytes that are not valid UTF-8 — expected UTF-8 text (save the file as UTF-8)".into(),
                 });
             }
             // A blank line is not a record: it is dropped here and counted in the rows.
-            let layout = without_blank_rows(&body, delimiter);
+            let layout = without_blank_rows(body, delimiter);
             source.rows = layout.records;
             let header_row = layout.header_row;
             let body = layout.body;

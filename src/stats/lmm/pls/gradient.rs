@@ -375,9 +375,12 @@ mod tests {
 
     use super::super::{Model, TermInput};
 
+    /// X, y, the codes of each factor and the columns of each term.
+    type Crossed = (DMatrix<f64>, Vec<f64>, Vec<Vec<u32>>, Vec<DMatrix<f64>>);
+
     /// A crossed design with a random slope on the first factor: `(1 + t | a)`,
     /// `(1 | b)`, `(1 | c)`, n = 400, unbalanced.
-    fn crossed() -> (DMatrix<f64>, Vec<f64>, Vec<Vec<u32>>, Vec<DMatrix<f64>>) {
+    fn crossed() -> Crossed {
         let n = 400;
         let mut state: u64 = 7;
         let mut next = move || {
