@@ -97,6 +97,18 @@ pub fn assert_close_within(what: &str, ours: f64, reference: f64, rel: f64, abs:
     );
 }
 
+/// A reproducible stream of uniform numbers in [0, 1) (Knuth's MMIX linear congruential
+/// generator, top 53 bits) for test data.
+pub fn uniform_stream(seed: u64) -> impl FnMut() -> f64 {
+    let mut state = seed;
+    move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
 /// Runs `work` on a rayon pool of `threads` threads: for tests that results do not depend
 /// on the thread count.
 pub fn on_threads<T: Send>(threads: usize, work: impl FnOnce() -> T + Send) -> T {

@@ -362,15 +362,8 @@ mod tests {
     /// A well-conditioned SPD matrix of order n: `B Bᵀ/n + I` with B from a fixed
     /// linear congruential sequence.
     fn spd(n: usize) -> Vec<f64> {
-        let mut state: u64 = 12345;
-        let b: Vec<f64> = (0..n * n)
-            .map(|_| {
-                state = state
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-            })
-            .collect();
+        let mut next = crate::test_support::uniform_stream(12345);
+        let b: Vec<f64> = (0..n * n).map(|_| next() - 0.5).collect();
         let mut a = vec![0.0; n * n];
         for i in 0..n {
             for j in 0..n {

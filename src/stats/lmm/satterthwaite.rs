@@ -171,7 +171,7 @@ fn analytic(
     let gradient = |th: &[f64]| -> Option<Vec<f64>> {
         let mut ws = model.workspace();
         model.solve(th, &mut ws, true)?;
-        let d = model.derivatives(&ws, reml)?;
+        let d = model.derivatives(&ws, reml, false)?;
         Some(
             d.trace
                 .iter()
@@ -206,7 +206,7 @@ fn analytic(
     }
     let mut ws = model.workspace();
     let s = model.solve(theta, &mut ws, true)?;
-    let d = model.derivatives(&ws, reml)?;
+    let d = model.derivatives(&ws, reml, true)?;
     for j in 0..k {
         let v = 2.0 * d.quad[j] / (s2 * sigma);
         h[(j, k)] = v;
@@ -231,13 +231,7 @@ mod tests {
     /// Sleepstudy-like data with a random slope and a crossed intercept.
     fn model() -> Model {
         let n = 240;
-        let mut state: u64 = 11;
-        let mut next = move || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut next = crate::test_support::uniform_stream(11);
         let mut x = DMatrix::zeros(n, 2);
         let mut y = vec![0.0; n];
         let mut za = DMatrix::zeros(n, 2);

@@ -155,7 +155,6 @@ pub(in crate::stats::lmm) fn minimize_with_gradient(
                 - (&hy * s.transpose() + &s * hy.transpose()) * rho;
         }
     }
-    let _ = f;
     fail(
         x,
         evaluations,

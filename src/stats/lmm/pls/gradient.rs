@@ -40,7 +40,8 @@ pub(in crate::stats::lmm) struct Derivatives {
     pub trace: Vec<f64>,
     /// `r̃ᵀ ∂H/∂θⱼ r̃`.
     pub quad: Vec<f64>,
-    /// `Y ∂(ΛΛᵀ)/∂θⱼ Yᵀ` (p × p): minus the derivative of `XᵀH⁻¹X`.
+    /// `Y ∂(ΛΛᵀ)/∂θⱼ Yᵀ` (p × p): minus the derivative of `XᵀH⁻¹X` (empty unless asked
+    /// for).
     pub info_x: Vec<DMatrix<f64>>,
 }
 
@@ -75,8 +76,14 @@ impl Model {
     }
 
     /// The derivatives at the θ of the last `solve(θ, ws, true)`; `None` when
-    /// [`Model::has_derivatives`] is false or a value is not finite.
-    pub fn derivatives(&self, ws: &Workspace, reml: bool) -> Option<Derivatives> {
+    /// [`Model::has_derivatives`] is false or a value is not finite. `info_x` is
+    /// computed only `with_covariance` (the optimiser does not need it).
+    pub fn derivatives(
+        &self,
+        ws: &Workspace,
+        reml: bool,
+        with_covariance: bool,
+    ) -> Option<Derivatives> {
         if !self.has_derivatives() {
             return None;
         }
@@ -129,24 +136,7 @@ impl Model {
             }
         }
         // ΛF, then Yᵀ = Zᵀ(X − ZΛF) and Zᵀr̃ in one pass over the observations.
-        let mut lf = vec![0.0; q * p];
-        for (k, blk) in self.blocks.iter().enumerate() {
-            let bq = blk.q;
-            let lam = &ws.lam[k];
-            for j in 0..blk.n_levels {
-                let base = offsets[k] + j * bq;
-                for r in 0..bq {
-                    for m in 0..=r {
-                        let l = lam[r * bq + m];
-                        if l != 0.0 {
-                            for c in 0..p {
-                                lf[(base + r) * p + c] += l * f[(base + m) * p + c];
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        let lf = self.lambda_times(ws, &offsets, &f, false);
         let mut yt = vec![0.0; q * p];
         let mut ztr = vec![0.0; q];
         let mut xi = vec![0.0; p];
@@ -257,24 +247,11 @@ impl Model {
             s
         };
         // YΛ, for the covariance derivative.
-        let mut yl = vec![0.0; q * p];
-        for (k, blk) in self.blocks.iter().enumerate() {
-            let bq = blk.q;
-            let lam = &ws.lam[k];
-            for j in 0..blk.n_levels {
-                let base = offsets[k] + j * bq;
-                for col in 0..bq {
-                    for r in col..bq {
-                        let l = lam[r * bq + col];
-                        if l != 0.0 {
-                            for c in 0..p {
-                                yl[(base + col) * p + c] += yt[(base + r) * p + c] * l;
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        let yl = if with_covariance {
+            self.lambda_times(ws, &offsets, &yt, true)
+        } else {
+            Vec::new()
+        };
 
         let places = self.places();
         let mut trace = vec![0.0; places.len()];
@@ -324,20 +301,23 @@ impl Model {
                 tr += t;
                 qd += ztr[a] * ws.u[b];
                 // Y Eⱼ Λᵀ Yᵀ = Y[:, a] (YΛ)[:, b]ᵀ
-                for c1 in 0..p {
-                    let ya = yt[a * p + c1];
-                    if ya == 0.0 {
-                        continue;
-                    }
-                    for c2 in 0..p {
-                        info[(c1, c2)] += ya * yl[b * p + c2];
+                if with_covariance {
+                    for c1 in 0..p {
+                        let ya = yt[a * p + c1];
+                        if ya == 0.0 {
+                            continue;
+                        }
+                        for c2 in 0..p {
+                            info[(c1, c2)] += ya * yl[b * p + c2];
+                        }
                     }
                 }
             }
             trace[j] = 2.0 * tr;
             quad[j] = 2.0 * qd;
-            let sym = &info + info.transpose();
-            info_x.push(sym);
+            if with_covariance {
+                info_x.push(&info + info.transpose());
+            }
         }
         let finite = trace.iter().chain(&quad).all(|v| v.is_finite())
             && info_x
@@ -348,6 +328,42 @@ impl Model {
             quad,
             info_x,
         })
+    }
+
+    /// `Λ M` (or `Λᵀ M` when `transpose`) for `M` with q rows of `p` values (row-major),
+    /// block by block and level by level.
+    fn lambda_times(
+        &self,
+        ws: &Workspace,
+        offsets: &[usize],
+        m: &[f64],
+        transpose: bool,
+    ) -> Vec<f64> {
+        let p = self.p;
+        let mut out = vec![0.0; m.len()];
+        for (k, blk) in self.blocks.iter().enumerate() {
+            let bq = blk.q;
+            let lam = &ws.lam[k];
+            for j in 0..blk.n_levels {
+                let base = offsets[k] + j * bq;
+                for r in 0..bq {
+                    let range = if transpose { r..bq } else { 0..r + 1 };
+                    for s in range {
+                        let l = if transpose {
+                            lam[s * bq + r]
+                        } else {
+                            lam[r * bq + s]
+                        };
+                        if l != 0.0 {
+                            for c in 0..p {
+                                out[(base + r) * p + c] += l * m[(base + s) * p + c];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// `Σ_g Σ₂₁[i, g] · (Λ₀ᵀ Z_gᵀ z_i)`: the block-0 part of `(A⁻¹ΛᵀZᵀZ)_ii` for
@@ -382,13 +398,7 @@ mod tests {
     /// `(1 | b)`, `(1 | c)`, n = 400, unbalanced.
     fn crossed() -> Crossed {
         let n = 400;
-        let mut state: u64 = 7;
-        let mut next = move || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut next = crate::test_support::uniform_stream(7);
         let mut x = DMatrix::zeros(n, 3);
         let mut y = vec![0.0; n];
         let (mut ca, mut cb, mut cc) = (vec![0u32; n], vec![0u32; n], vec![0u32; n]);
@@ -455,7 +465,7 @@ mod tests {
         for reml in [true, false] {
             let mut ws = m.workspace();
             let s = m.solve(theta, &mut ws, true).expect("solvable");
-            let d = m.derivatives(&ws, reml).expect("derivatives");
+            let d = m.derivatives(&ws, reml, true).expect("derivatives");
             let df = if reml { m.n - m.p } else { m.n } as f64;
             let sigma2 = s.pwrss / df;
             for j in 0..theta.len() {
@@ -515,7 +525,7 @@ mod tests {
             let theta = [0.6, 0.25];
             let mut ws = m.workspace();
             let s = m.solve(&theta, &mut ws, true).expect("solvable");
-            let d = m.derivatives(&ws, reml).expect("derivatives");
+            let d = m.derivatives(&ws, reml, true).expect("derivatives");
             let df = if reml { m.n - m.p } else { m.n } as f64;
             for j in 0..2 {
                 let h = 1e-5;
