@@ -91,6 +91,9 @@ pub fn run(args: MatchArgs, globals: Globals) -> anyhow::Result<ExitCode> {
         ResultsFolder::check_target(out, args.force, std::slice::from_ref(&args.data))
             .map_err(|e| InputError(e.to_string()))?;
     }
+    // Large propensity models: provisional IRLS steps on the normal equations, the last
+    // one on the QR (R's estimates to about 1e-14; see `refine_large_fits`).
+    crate::stats::glm::refine_large_fits(true);
     let (frame, source) = read_any_table(&args.data).map_err(|e| InputError(e.to_string()))?;
     let request = MatchRequest {
         formula: formula::parse(&args.formula).map_err(|e| InputError(e.to_string()))?,

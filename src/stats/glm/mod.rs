@@ -11,8 +11,10 @@
 //!
 //! Layout: `family` (links, variances, deviances of the families), `options` and
 //! `error` (`glm.control()` and the typed errors), `irls` (the `glm.fit` loop and its
-//! working values), `wls` (one weighted least-squares step) on `qr` (the tall-skinny
-//! QR) or `gram` (the normal equations, for very tall sparse designs) and `linpack` (`dqrdc2`, `dqrsl`), `rows` (passes over the design in blocks
+//! working values, and the provisional steps of large fits), `wls` (one weighted
+//! least-squares step) on `qr` (the tall-skinny QR) or `gram` (the normal equations, for
+//! very tall sparse designs and provisional steps) and `linpack` (`dqrdc2`, `dqrsl`),
+//! `rows` (passes over the design in blocks
 //! of rows), `separation` (detection from the IRLS path) and `fit` ([`fit_glm`] and
 //! the `summary.glm` table). `negbin` is the negative binomial regression of
 //! `MASS::glm.nb` ([`fit_negative_binomial`]), built on the same IRLS pieces.
@@ -40,11 +42,13 @@ mod tests_gram;
 mod tests_negbin;
 #[cfg(test)]
 mod tests_qr;
+#[cfg(test)]
+mod tests_refined;
 
 pub use error::GlmError;
 pub use family::Family;
 pub use fit::{fit_glm, GlmFit, WaldStatistic};
-pub use irls::{working_values, WorkingValues};
+pub use irls::{refine_large_fits, working_values, WorkingValues};
 pub use negbin::{
     fit_negative_binomial, NegBinError, NegBinFit, NegBinOptions, THETA_NO_OVERDISPERSION,
 };

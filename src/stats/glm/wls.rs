@@ -4,7 +4,7 @@
 use nalgebra::{DMatrix, DVector};
 
 use super::error::check_length;
-use super::gram::gram_r;
+use super::gram::{dense_gram_r, gram_r};
 use super::linpack::{dqrdc2, dqrsl_qty};
 use super::qr::tall_skinny_r;
 use super::{GlmError, LeastSquares};
@@ -85,14 +85,43 @@ pub fn weighted_least_squares_by<X: DesignRows + ?Sized>(
     tol: f64,
     solver: LeastSquares,
 ) -> Result<WlsSolution, GlmError> {
+    let factor = match solver {
+        LeastSquares::Householder => Factor::Householder,
+        LeastSquares::NormalEquations => Factor::SparseGram,
+    };
+    weighted_least_squares_with(x, z, weights, tol, factor)
+}
+
+/// How the triangular factor of [sqrt(W)X, sqrt(W)z] is found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Factor {
+    /// The tall-skinny Householder QR (R's numbers).
+    Householder,
+    /// The Cholesky factor of the normal equations summed over each row's non-zero
+    /// entries (tall designs of indicator columns).
+    SparseGram,
+    /// The Cholesky factor of the normal equations summed densely, a block of rows at a
+    /// time (the provisional steps of a large fit).
+    DenseGram,
+}
+
+/// [`weighted_least_squares_by`] with the factor found as `factor` says.
+pub(super) fn weighted_least_squares_with<X: DesignRows + ?Sized>(
+    x: &X,
+    z: &DVector<f64>,
+    weights: &DVector<f64>,
+    tol: f64,
+    factor: Factor,
+) -> Result<WlsSolution, GlmError> {
     check_length("z", z.len(), x.nrows())?;
     check_length("weights", weights.len(), x.nrows())?;
     let p = x.ncols();
     let m = p + 1;
     let n_good = weights.iter().filter(|&&w| w > 0.0).count();
-    let r_aug = match solver {
-        LeastSquares::Householder => tall_skinny_r(x, z.as_slice(), weights.as_slice()),
-        LeastSquares::NormalEquations => gram_r(x, z.as_slice(), weights.as_slice()),
+    let r_aug = match factor {
+        Factor::Householder => tall_skinny_r(x, z.as_slice(), weights.as_slice()),
+        Factor::SparseGram => gram_r(x, z.as_slice(), weights.as_slice()),
+        Factor::DenseGram => dense_gram_r(x, z.as_slice(), weights.as_slice()),
     };
 
     // dqrdc2 on the leading min(n_good, p) rows of the p columns of X.
