@@ -7,7 +7,7 @@ use std::cell::OnceCell;
 use serde::Serialize;
 
 use super::ecdf::{ecdf_in_order, ValueOrder};
-use super::moments::{reliability_variance_of, weighted_mean_of};
+use super::moments::moments_of;
 use super::smd::SQRT_EPS;
 
 /// MatchIt's threshold below which a mean pair distance is not standardised.
@@ -88,6 +88,16 @@ impl Groups {
         Groups { treated, control }
     }
 
+    /// The rows of each group whose weight is not 0. Their sums are those over all rows
+    /// to the bit (a row of weight 0 adds a zero), in a fraction of the time when few
+    /// rows are matched.
+    pub(super) fn weighted(treated: &[bool], weights: &[f64]) -> Groups {
+        let (treated, control) = (0..treated.len())
+            .filter(|&i| weights[i] != 0.0)
+            .partition(|&i| treated[i]);
+        Groups { treated, control }
+    }
+
     /// The rows of a group, in row order.
     pub(super) fn rows(&self, treated: bool) -> std::iter::Copied<std::slice::Iter<'_, usize>> {
         if treated {
@@ -113,8 +123,10 @@ impl Groups {
         let nonzero = |flag: bool| self.rows(flag).filter(|&i| *weights.get(i) != 0.0).count();
         let too_small = nonzero(true) < 2 && nonzero(false) < 2;
 
-        let mean_treated = weighted_mean_of(|| group(true));
-        let mean_control = weighted_mean_of(|| group(false));
+        // The variances and eCDFs only for covariates that are not binary.
+        let spread = !binary && !too_small;
+        let (sw_treated, mean_treated, var_treated) = moments_of(|| group(true), spread);
+        let (sw_control, mean_control, var_control) = moments_of(|| group(false), spread);
         let mdiff = mean_treated - mean_control;
         let standardised = mdiff.abs() > SQRT_EPS;
         let smd = match (standardised, too_small) {
@@ -135,16 +147,14 @@ impl Groups {
                 (true, true) => None,
             }
         });
-        let (variance_ratio, ecdf_mean, ecdf_max) = if binary {
-            (None, Some(mdiff.abs()), Some(mdiff.abs()))
-        } else if too_small {
-            (None, None, None)
-        } else {
-            let vr =
-                reliability_variance_of(|| group(true)) / reliability_variance_of(|| group(false));
-            let order = order.get_or_init(|| ValueOrder::of(values));
-            let (mean, max) = ecdf_in_order(order, treated, weights);
-            (Some(vr), Some(mean), Some(max))
+        let (variance_ratio, ecdf_mean, ecdf_max) = match (binary, var_treated, var_control) {
+            (true, _, _) => (None, Some(mdiff.abs()), Some(mdiff.abs())),
+            (false, Some(vt), Some(vc)) => {
+                let order = order.get_or_init(|| ValueOrder::of(values));
+                let (mean, max) = ecdf_in_order(order, treated, weights, (sw_treated, sw_control));
+                (Some(vt / vc), Some(mean), Some(max))
+            }
+            _ => (None, None, None),
         };
         SampleBalance {
             mean_treated,

@@ -174,6 +174,8 @@ struct Samples<'a> {
     weights: &'a [f64],
     pairs: &'a [(usize, usize)],
     groups: Groups,
+    /// The rows with a matching weight other than 0.
+    matched: Groups,
 }
 
 impl<'a> Samples<'a> {
@@ -197,6 +199,7 @@ impl<'a> Samples<'a> {
             weights,
             pairs,
             groups: Groups::new(treated),
+            matched: Groups::weighted(treated, weights),
         })
     }
 
@@ -217,7 +220,7 @@ impl<'a> Samples<'a> {
         let before = self
             .groups
             .balance(values, binary, treated, Weights::Unit, s, None, &order);
-        let after = self.groups.balance(
+        let after = self.matched.balance(
             values,
             binary,
             treated,

@@ -5,7 +5,8 @@
 
 use std::cmp::Ordering;
 
-use super::ecdf::ecdf_differences;
+use super::ecdf::{ecdf_differences, radix_sort};
+use super::moments::{moments_of, reliability_variance_of, weighted_mean_of};
 use super::reference::{load, num, MATCHIT_REL_TOL, ROUNDING_FLOOR, RUNS};
 use super::sample::Groups;
 use super::*;
@@ -476,4 +477,131 @@ fn balance_by_column_equals_the_balance_of_the_columns() {
             .expect("table");
     assert_eq!(by_column, at_once);
     assert!(at_once[2].binary && !at_once[1].binary);
+}
+
+/// The matched sample's statistics, summed over the rows of non-zero weight only, are
+/// those summed over every row, to the bit.
+#[test]
+fn matched_rows_only_give_the_sums_over_every_row() {
+    let n = 3_001;
+    let treated: Vec<bool> = (0..n).map(|i| i % 7 == 0).collect();
+    // Most controls unmatched (weight 0), as after 1:k matching in a large pool.
+    let weights: Vec<f64> = (0..n)
+        .map(|i| match (treated[i], i % 11) {
+            (true, _) => f64::from(u8::from(i % 3 != 0)),
+            (false, 0) => 0.4,
+            (false, 5) => 1.7,
+            _ => 0.0,
+        })
+        .collect();
+    let controls: Vec<usize> = (0..n)
+        .filter(|&i| !treated[i] && weights[i] > 0.0)
+        .collect();
+    let pairs: Vec<(usize, usize)> = (0..n)
+        .filter(|&t| treated[t] && weights[t] > 0.0)
+        .zip(controls)
+        .collect();
+    let age: Vec<f64> = (0..n)
+        .map(|i| -3.5 + (i * 7919 % 1013) as f64 / 17.0)
+        .collect();
+    let flag: Vec<f64> = (0..n).map(|i| f64::from(u8::from(i % 5 < 2))).collect();
+    for (values, binary) in [(&age, false), (&flag, true)] {
+        let covariates = [Covariate {
+            name: "x",
+            values,
+            binary,
+        }];
+        let row = &balance_table(&covariates, &treated, &weights, &pairs).expect("table")[0];
+        let s = smd_denominator(values, binary, &treated);
+        let all = sample_balance(values, binary, &treated, &weights, s, Some(&pairs));
+        let bits = |v: Option<f64>| v.map(f64::to_bits);
+        assert_eq!(row.mean_treated_after.to_bits(), all.mean_treated.to_bits());
+        assert_eq!(row.mean_control_after.to_bits(), all.mean_control.to_bits());
+        assert_eq!(bits(row.smd_after), bits(all.smd));
+        assert_eq!(bits(row.variance_ratio_after), bits(all.variance_ratio));
+        assert_eq!(bits(row.ecdf_mean_after), bits(all.ecdf_mean));
+        assert_eq!(bits(row.ecdf_max_after), bits(all.ecdf_max));
+        assert_eq!(bits(row.std_pair_dist_after), bits(all.std_pair_dist));
+        assert!(row.variance_ratio_after.is_some() != binary);
+    }
+}
+
+/// The radix sort of long orders gives the comparison sort's order: by key, ties in row
+/// order (values with many ties, both zeros, negatives, huge and tiny magnitudes).
+#[test]
+fn radix_sort_orders_as_the_comparison_sort() {
+    let mut state = 17u64;
+    let mut next = || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        state >> 11
+    };
+    let n = 70_001;
+    let values: Vec<f64> = (0..n)
+        .map(|i| {
+            let u = next();
+            match i % 5 {
+                0 => (u % 40) as f64 - 20.5,
+                1 => {
+                    if u % 2 == 0 {
+                        0.0
+                    } else {
+                        -0.0
+                    }
+                }
+                2 => (u as f64 / (1u64 << 53) as f64 - 0.5) * 1e300,
+                3 => (u as f64 / (1u64 << 53) as f64 - 0.5) * 1e-300,
+                _ => u as f64 / 7.0,
+            }
+        })
+        .collect();
+    let order = ValueOrder::of(&values);
+    let mut expected: Vec<usize> = (0..n).collect();
+    expected.sort_by(|&a, &b| values[a].partial_cmp(&values[b]).unwrap_or(Ordering::Equal));
+    assert_eq!(order.rows, expected);
+    let runs = order.last_of_run.iter().filter(|&&last| last).count();
+    let mut distinct: Vec<f64> = values.iter().map(|v| v + 0.0).collect();
+    distinct.sort_by(f64::total_cmp);
+    distinct.dedup();
+    assert_eq!(runs, distinct.len());
+    // Keys that share their high digits (whose passes are skipped) and a short input.
+    let mut keyed: Vec<(u64, usize)> = (0..5_000).map(|i| (next() % 1000, i)).collect();
+    let mut sorted = keyed.clone();
+    sorted.sort_unstable();
+    radix_sort(&mut keyed);
+    assert_eq!(keyed, sorted);
+    let mut empty = Vec::new();
+    radix_sort(&mut empty);
+    assert!(empty.is_empty());
+}
+
+/// The fused moments are the separate functions' numbers to the bit (sums from −0 in
+/// row order), with negative zeros, zero weights and a wide range of magnitudes.
+#[test]
+fn fused_moments_equal_the_separate_sums() {
+    let cases: [(&[f64], &[f64]); 4] = [
+        (
+            &[1.5, -2.25, 1e10, 3.0, -0.0, 7.0],
+            &[1.0, 0.0, 0.5, 2.0, 1.0, 0.25],
+        ),
+        (&[-0.0, -0.0], &[1.0, 3.0]),
+        (&[0.1, 0.2, 0.30000000000000004], &[1.0, 1.0, 1.0]),
+        (&[1e-300, -1e300, 5.0], &[0.125, 1e-3, 7.0]),
+    ];
+    for (x, w) in cases {
+        let group = || x.iter().copied().zip(w);
+        let (sw, mean, var) = moments_of(group, true);
+        assert_eq!(sw.to_bits(), w.iter().sum::<f64>().to_bits(), "{x:?}");
+        assert_eq!(mean.to_bits(), weighted_mean_of(group).to_bits(), "{x:?}");
+        let var = var.expect("asked for");
+        assert_eq!(
+            var.to_bits(),
+            reliability_variance_of(group).to_bits(),
+            "{x:?}"
+        );
+        let (_, mean_only, none) = moments_of(group, false);
+        assert_eq!(mean_only.to_bits(), mean.to_bits());
+        assert!(none.is_none());
+    }
 }
