@@ -50,11 +50,7 @@ impl ValueOrder {
             return ValueOrder { rows, last_of_run };
         }
         let mut keyed: Vec<(u64, usize)> = (0..n).map(|i| (order_key(value(i)), i)).collect();
-        if n >= RADIX_SORT_MIN_LEN {
-            radix_sort(&mut keyed);
-        } else {
-            keyed.par_sort_unstable();
-        }
+        keyed.par_sort_unstable();
         let last_of_run = keyed
             .iter()
             .enumerate()
@@ -64,48 +60,6 @@ impl ValueOrder {
             rows: keyed.into_iter().map(|(_, i)| i).collect(),
             last_of_run,
         }
-    }
-}
-
-/// Orders of at least this many values are sorted by radix (below, by comparison).
-const RADIX_SORT_MIN_LEN: usize = 1 << 14;
-
-/// Bits of the key sorted per pass of [`radix_sort`].
-const RADIX_BITS: usize = 11;
-
-/// Sorts (key, row) pairs by key, equal keys in their order in `keyed`: a
-/// least-significant-digit radix sort, [`RADIX_BITS`] bits a pass, skipping the passes
-/// whose digit is the same in every key. On pairs in row order this is the order of
-/// `sort_unstable` on the (unique) pairs, in a third of its time on a million values.
-pub(super) fn radix_sort(keyed: &mut Vec<(u64, usize)>) {
-    const BUCKETS: usize = 1 << RADIX_BITS;
-    const MASK: u64 = (1 << RADIX_BITS) - 1;
-    let passes = 64usize.div_ceil(RADIX_BITS);
-    let n = keyed.len();
-    let digit = |key: u64, pass: usize| ((key >> (pass * RADIX_BITS)) & MASK) as usize;
-    let mut counts = vec![0usize; passes * BUCKETS];
-    for &(key, _) in keyed.iter() {
-        for pass in 0..passes {
-            counts[pass * BUCKETS + digit(key, pass)] += 1;
-        }
-    }
-    let mut other = vec![(0u64, 0usize); n];
-    for (pass, count) in counts.chunks_exact_mut(BUCKETS).enumerate() {
-        if count.contains(&n) {
-            continue;
-        }
-        let mut next = 0;
-        for c in count.iter_mut() {
-            let here = *c;
-            *c = next;
-            next += here;
-        }
-        for &(key, row) in keyed.iter() {
-            let slot = &mut count[digit(key, pass)];
-            other[*slot] = (key, row);
-            *slot += 1;
-        }
-        std::mem::swap(keyed, &mut other);
     }
 }
 

@@ -5,7 +5,7 @@
 
 use std::cmp::Ordering;
 
-use super::ecdf::{ecdf_differences, radix_sort};
+use super::ecdf::ecdf_differences;
 use super::moments::{moments_of, reliability_variance_of, weighted_mean_of};
 use super::reference::{load, num, MATCHIT_REL_TOL, ROUNDING_FLOOR, RUNS};
 use super::sample::Groups;
@@ -524,56 +524,6 @@ fn matched_rows_only_give_the_sums_over_every_row() {
         assert_eq!(bits(row.std_pair_dist_after), bits(all.std_pair_dist));
         assert!(row.variance_ratio_after.is_some() != binary);
     }
-}
-
-/// The radix sort of long orders gives the comparison sort's order: by key, ties in row
-/// order (values with many ties, both zeros, negatives, huge and tiny magnitudes).
-#[test]
-fn radix_sort_orders_as_the_comparison_sort() {
-    let mut state = 17u64;
-    let mut next = || {
-        state = state
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        state >> 11
-    };
-    let n = 70_001;
-    let values: Vec<f64> = (0..n)
-        .map(|i| {
-            let u = next();
-            match i % 5 {
-                0 => (u % 40) as f64 - 20.5,
-                1 => {
-                    if u % 2 == 0 {
-                        0.0
-                    } else {
-                        -0.0
-                    }
-                }
-                2 => (u as f64 / (1u64 << 53) as f64 - 0.5) * 1e300,
-                3 => (u as f64 / (1u64 << 53) as f64 - 0.5) * 1e-300,
-                _ => u as f64 / 7.0,
-            }
-        })
-        .collect();
-    let order = ValueOrder::of(&values);
-    let mut expected: Vec<usize> = (0..n).collect();
-    expected.sort_by(|&a, &b| values[a].partial_cmp(&values[b]).unwrap_or(Ordering::Equal));
-    assert_eq!(order.rows, expected);
-    let runs = order.last_of_run.iter().filter(|&&last| last).count();
-    let mut distinct: Vec<f64> = values.iter().map(|v| v + 0.0).collect();
-    distinct.sort_by(f64::total_cmp);
-    distinct.dedup();
-    assert_eq!(runs, distinct.len());
-    // Keys that share their high digits (whose passes are skipped) and a short input.
-    let mut keyed: Vec<(u64, usize)> = (0..5_000).map(|i| (next() % 1000, i)).collect();
-    let mut sorted = keyed.clone();
-    sorted.sort_unstable();
-    radix_sort(&mut keyed);
-    assert_eq!(keyed, sorted);
-    let mut empty = Vec::new();
-    radix_sort(&mut empty);
-    assert!(empty.is_empty());
 }
 
 /// The fused moments are the separate functions' numbers to the bit (sums from −0 in

@@ -134,6 +134,10 @@ pub(super) fn dense_gram_r<X: DesignRows + ?Sized>(x: &X, z: &[f64], w: &[f64]) 
     cholesky_upper(&gram, m)
 }
 
+/// Columns of `weighted` by columns of `block` in one tile of [`add_block`].
+const TILE_A: usize = 4;
+const TILE_B: usize = 2;
+
 /// The upper triangle of [X z]'W[X z] over rows `start..end` (dense), column-major m×m.
 fn dense_gram_range<X: DesignRows + ?Sized>(
     x: &X,
@@ -144,9 +148,11 @@ fn dense_gram_range<X: DesignRows + ?Sized>(
 ) -> Vec<f64> {
     let p = x.ncols();
     let m = p + 1;
+    // Columns padded with zeros to whole tiles.
+    let padded = m.next_multiple_of(TILE_A);
     let mut gram = vec![0.0; m * m];
-    let mut block = vec![0.0; GRAM_BLOCK_ROWS * m];
-    let mut weighted = vec![0.0; GRAM_BLOCK_ROWS * m];
+    let mut block = vec![0.0; GRAM_BLOCK_ROWS * padded];
+    let mut weighted = vec![0.0; GRAM_BLOCK_ROWS * padded];
     for first in (start..end).step_by(GRAM_BLOCK_ROWS) {
         let len = (first + GRAM_BLOCK_ROWS).min(end) - first;
         x.rows_into(first, len, &mut block, GRAM_BLOCK_ROWS);
@@ -156,6 +162,7 @@ fn dense_gram_range<X: DesignRows + ?Sized>(
         for (column, weighted) in block
             .chunks_exact_mut(GRAM_BLOCK_ROWS)
             .zip(weighted.chunks_exact_mut(GRAM_BLOCK_ROWS))
+            .take(m)
         {
             for ((v, wv), &wi) in column[..len].iter_mut().zip(&mut weighted[..len]).zip(w) {
                 // `!(wi > 0)` also catches NaN.
@@ -164,15 +171,20 @@ fn dense_gram_range<X: DesignRows + ?Sized>(
                 }
                 *wv = if wi > 0.0 { wi * *v } else { 0.0 };
             }
+            // Rows past `len` up to a whole group of four: zeros.
+            let end4 = len.next_multiple_of(4).min(GRAM_BLOCK_ROWS);
+            column[len..end4].fill(0.0);
+            weighted[len..end4].fill(0.0);
         }
-        add_block(&mut gram, &block, &weighted, m, len);
+        add_block(&mut gram, &block, &weighted, m, len.next_multiple_of(4));
     }
     gram
 }
 
-/// `gram[a, b] += weighted[.., a] · block[.., b]` for a ≤ b, over the first `len` rows.
-/// On x86-64 CPUs with AVX2 the same code runs compiled for AVX2: the same operations in
-/// the same order, so the same results to the bit.
+/// `gram[a, b] += weighted[.., a] · block[.., b]` for a ≤ b < m, over the first `len`
+/// rows (a multiple of 4; the columns are padded to whole tiles). On x86-64 CPUs with
+/// AVX2 the same code runs compiled for AVX2: the same operations in the same order, so
+/// the same results to the bit.
 fn add_block(gram: &mut [f64], block: &[f64], weighted: &[f64], m: usize, len: usize) {
     #[cfg(target_arch = "x86_64")]
     {
@@ -192,29 +204,35 @@ fn add_block_avx2(gram: &mut [f64], block: &[f64], weighted: &[f64], m: usize, l
     add_block_portable(gram, block, weighted, m, len);
 }
 
-/// See [`add_block`].
+/// See [`add_block`]. Tiles of [`TILE_A`] columns of `weighted` by [`TILE_B`] columns of
+/// `block`, each entry summed in four lanes of rows: a tile loads six values for eight
+/// products, where one dot product at a time loads two for one.
 #[inline(always)]
 fn add_block_portable(gram: &mut [f64], block: &[f64], weighted: &[f64], m: usize, len: usize) {
-    for b in 0..m {
-        let cb = &block[b * GRAM_BLOCK_ROWS..b * GRAM_BLOCK_ROWS + len];
-        for a in 0..=b {
-            let ca = &weighted[a * GRAM_BLOCK_ROWS..a * GRAM_BLOCK_ROWS + len];
-            gram[a + b * m] += dot(ca, cb);
+    const B: usize = GRAM_BLOCK_ROWS;
+    for b0 in (0..m).step_by(TILE_B) {
+        for a0 in (0..=b0).step_by(TILE_A) {
+            let mut acc = [[[0.0f64; 4]; TILE_B]; TILE_A];
+            for i in (0..len).step_by(4) {
+                let cb: [&[f64]; TILE_B] =
+                    std::array::from_fn(|b| &block[(b0 + b) * B + i..(b0 + b) * B + i + 4]);
+                for (a, acc) in acc.iter_mut().enumerate() {
+                    let wa = &weighted[(a0 + a) * B + i..(a0 + a) * B + i + 4];
+                    for (acc, cb) in acc.iter_mut().zip(&cb) {
+                        for (s, (&x, &y)) in acc.iter_mut().zip(wa.iter().zip(cb.iter())) {
+                            *s += x * y;
+                        }
+                    }
+                }
+            }
+            for (a, acc) in acc.iter().enumerate() {
+                for (b, acc) in acc.iter().enumerate() {
+                    let (ka, kb) = (a0 + a, b0 + b);
+                    if ka <= kb && kb < m {
+                        gram[ka + kb * m] += (acc[0] + acc[1]) + (acc[2] + acc[3]);
+                    }
+                }
+            }
         }
     }
-}
-
-/// Dot product with eight independent accumulators.
-#[inline(always)]
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let (a8, a_tail) = a.as_chunks::<8>();
-    let (b8, b_tail) = b.as_chunks::<8>();
-    let mut acc = [0.0f64; 8];
-    for (x, y) in a8.iter().zip(b8) {
-        for k in 0..8 {
-            acc[k] += x[k] * y[k];
-        }
-    }
-    let tail: f64 = a_tail.iter().zip(b_tail).map(|(x, y)| x * y).sum();
-    ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail
 }
