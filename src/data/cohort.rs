@@ -6,6 +6,7 @@
 //! order of the input files.
 
 use polars::prelude::*;
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::calendar::{age_on, civil_from_days, days_from_civil};
@@ -817,7 +818,6 @@ fn covariates(registry: &Registry, rows: &[RiskSetRow], options: &RiskSetOptions
     let mut psychiatric = Vec::with_capacity(n);
     let mut months = Vec::with_capacity(n);
     let mut treated = Vec::with_capacity(n);
-    let mut prior: Vec<Vec<f64>> = vec![Vec::with_capacity(n); registry.groups.len()];
     for r in rows {
         let start = month_start(r.month);
         let i = r.person as usize;
@@ -837,15 +837,25 @@ fn covariates(registry: &Registry, rows: &[RiskSetRow], options: &RiskSetOptions
         psychiatric.push(yes_no(s.and_then(|s| s.psychiatric)));
         months.push((r.month - first_month) as u32);
         treated.push(if r.treated { 1.0 } else { 0.0 });
-        for (g, values) in prior.iter_mut().enumerate() {
-            values.push(f64::from(registry.count_contacts(
-                g,
-                r.person,
-                start - options.prior_days,
-                start,
-            )));
-        }
     }
+    // The prior contacts, a binary search per row and group, in parallel over the rows
+    // (each value depends on its row only, so the columns are the same at any thread
+    // count).
+    let prior: Vec<Vec<f64>> = (0..registry.groups.len())
+        .map(|g| {
+            rows.par_iter()
+                .map(|r| {
+                    let start = month_start(r.month);
+                    f64::from(registry.count_contacts(
+                        g,
+                        r.person,
+                        start - options.prior_days,
+                        start,
+                    ))
+                })
+                .collect()
+        })
+        .collect();
     let mut data = DataSet::new();
     let mut push = |name: &str, column: ColumnData| {
         // Every column has one value per stacked row, so push cannot fail.

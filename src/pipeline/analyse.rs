@@ -9,14 +9,14 @@ use polars::prelude::*;
 use crate::data::cohort::{risk_sets, Registry, StackedRiskSets};
 use crate::data::dictionary::TableName;
 use crate::data::score::{score_proms, ScoreOptions, ScoreTableError};
-use crate::data::validate::{validate, ExtractPaths, ExtractPeriod, ValidationReport};
+use crate::data::validate::{validate, ExtractPaths, ExtractPeriod, Validation, ValidationReport};
 use crate::pipeline::did_stage::{did_each, DidScope, DidStageError, OutcomeSet};
 use crate::pipeline::mixed_stage::{survey_stage, SurveyStageError};
 use crate::pipeline::participation::participation_stage;
 use crate::pipeline::progress::{Progress, Stage};
 use crate::pipeline::propensity::{table_one_of, PropensityError};
 use crate::pipeline::risk_set::{
-    fit_risk_set_model, match_risk_sets, rate_comparison, RiskSetModel,
+    fit_risk_set_model, match_risk_sets, rate_comparison, BalanceDetail, RiskSetModel,
 };
 use crate::pipeline::survey_waves::summarise_waves;
 use crate::plan::{AnalysisSettings, Plan};
@@ -77,14 +77,17 @@ fn matching_options(plan: &Plan, settings: &AnalysisSettings) -> RiskSetMatching
     }
 }
 
-/// The registry and the monthly risk sets, derived from the extracts.
+/// The registry and the monthly risk sets, derived from the extracts, which are freed
+/// once the registry holds what is needed of them (the contacts above all), before
+/// the risk sets are stacked.
 fn derive(
-    extracts: &crate::data::validate::Extracts,
+    extracts: crate::data::validate::Extracts,
     plan: &Plan,
 ) -> Result<(Registry, StackedRiskSets), AnalyseError> {
     let registry =
-        Registry::from_extracts(extracts, &plan.outcome_groups(), &plan.negative_controls())
+        Registry::from_extracts(&extracts, &plan.outcome_groups(), &plan.negative_controls())
             .map_err(|e| AnalyseError::Input(e.to_string()))?;
+    drop(extracts);
     let stacked = risk_sets(&registry, &plan.risk_set_options());
     // Without comparison persons nothing can be matched; say which setting is to blame
     // rather than let the propensity model find no controls.
@@ -125,6 +128,7 @@ fn match_main(
     // The plan's names were checked when it was read, and the extracts when they were
     // validated: what fails here is the model on these data (a covariate with one level
     // among the persons of the risk sets, ...), an analysis that cannot be completed.
+    let stacked = Rc::new(stacked);
     let model = fit_risk_set_model(
         &stacked,
         plan.propensity.covariates.formula(),
@@ -137,7 +141,8 @@ fn match_main(
         ))
     })?;
     drop(stacked);
-    let cohort = match_risk_sets(registry, &model, &options).map_err(propensity_error)?;
+    let cohort = match_risk_sets(registry, &model, &options, BalanceDetail::Table)
+        .map_err(propensity_error)?;
     if !config.quiet {
         for w in &cohort.warnings {
             eprintln!("warning: {w}");
@@ -242,14 +247,19 @@ fn sensitivity_cohort(
         )
         .map_err(propensity_error)?;
         stage.step(&format!("{}: matching", settings.name));
-        let cohort =
-            match_risk_sets(shared.registry, &model, &options).map_err(propensity_error)?;
+        let cohort = match_risk_sets(shared.registry, &model, &options, BalanceDetail::LargestSmd)
+            .map_err(propensity_error)?;
         return Ok(Rc::new(cohort));
     }
     if settings.ratio != main.settings.ratio || settings.caliper != main.settings.caliper {
         stage.step(&format!("{}: matching", settings.name));
-        let cohort =
-            match_risk_sets(shared.registry, shared.model, &options).map_err(propensity_error)?;
+        let cohort = match_risk_sets(
+            shared.registry,
+            shared.model,
+            &options,
+            BalanceDetail::LargestSmd,
+        )
+        .map_err(propensity_error)?;
         return Ok(Rc::new(cohort));
     }
     Ok(main.cohort.clone())
@@ -395,19 +405,22 @@ pub fn analyse(
     let plan = &config.plan;
 
     let stage = progress.stage("validate", 0);
-    let validation = validate(&config.paths, config.period);
-    if !validation.report.valid {
-        eprint!("{}", validation.report.to_text());
+    let Validation {
+        report,
+        extracts: all_extracts,
+    } = validate(&config.paths, config.period);
+    if !report.valid {
+        eprint!("{}", report.to_text());
         return Err(AnalyseError::Input(format!(
             "{}; the extracts are not valid (every problem is listed above): run `shine validate` on them after fixing",
-            validation.report.error_summary()
+            report.error_summary()
         )));
     }
     stage.finish();
 
     let stage = progress.stage("derive", 0);
     stage.step("survey scores, person registry, monthly risk sets");
-    let extracts = &validation.extracts;
+    let extracts = &all_extracts;
     let height = |t: TableName| extracts.frame(t).map_or(0, |f| f.height() as u64);
     let referred = height(TableName::Referrals);
     let counts = CohortCounts {
@@ -445,27 +458,20 @@ pub fn analyse(
         .frame(TableName::Participation)
         .map(|frame| participation_stage(frame, scored_frame.as_ref()))
         .transpose()?;
-    let (registry, stacked) = derive(extracts, plan)?;
+    // Everything later works on the registry, the risk sets and the scored survey.
+    let (registry, stacked) = derive(all_extracts, plan)?;
     stage.finish();
 
     let stage = progress.stage("match", 0);
     stage.step("propensity model, matching, balance, Table 1");
-    let matched = match_main(
-        &registry,
-        stacked,
-        validation.report.extract_period_end,
-        config,
-    )?;
+    let matched = match_main(&registry, stacked, report.extract_period_end, config)?;
     stage.finish();
 
     let shared = Shared {
         registry: &registry,
         model: &matched.model,
         scored: scored_frame.as_ref(),
-        extract: validation
-            .report
-            .extract_period_start
-            .zip(validation.report.extract_period_end),
+        extract: report.extract_period_start.zip(report.extract_period_end),
         plan,
     };
     let main_settings = plan.main_analysis();
@@ -496,9 +502,9 @@ pub fn analyse(
     let model = matched.model;
     Ok(AnalysisResults {
         plan: plan.clone(),
-        inputs: validation.report.files.clone(),
-        extract_period: validation.report.extract_period.clone(),
-        validation: validation_summary(&validation.report),
+        inputs: report.files.clone(),
+        extract_period: report.extract_period.clone(),
+        validation: validation_summary(&report),
         counts,
         survey_by_wave: waves,
         score_counts,

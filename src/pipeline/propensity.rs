@@ -7,7 +7,10 @@
 
 use nalgebra::DVector;
 
-use crate::stats::balance::{balance_table_by_column, sample_sizes, BalanceRow, SampleSizes};
+use crate::stats::balance::{
+    balance_table_by_column, sample_sizes, smd_denominator, weighted_mean_of, BalanceRow,
+    Covariate, SampleSizes,
+};
 use crate::stats::design::{model_rows, ColumnData, DataSet, Design, ModelRows};
 use crate::stats::formula::{Expr, Formula};
 use crate::stats::glm::{fit_glm, Family, GlmFit, GlmOptions, LeastSquares};
@@ -129,25 +132,27 @@ pub fn exact_strata(
         return Ok(None);
     }
     let n = data.n_rows();
-    let mut keys: Vec<Vec<u64>> = vec![Vec::with_capacity(columns.len()); n];
-    for name in columns {
+    let width = columns.len();
+    // The key of row i is keys[i * width..(i + 1) * width]: one allocation, not one
+    // per row (the stacked risk sets have millions of rows).
+    let mut keys: Vec<u64> = vec![0; n * width];
+    for (j, name) in columns.iter().enumerate() {
         let column = data
             .get(name)
             .ok_or_else(|| PropensityError::Input(format!("--exact: no column `{name}`")))?;
-        for (i, key) in keys.iter_mut().enumerate() {
-            let part = match column {
+        for (i, key) in keys.chunks_exact_mut(width).enumerate() {
+            key[j] = match column {
                 ColumnData::Numeric(v) => v[i].to_bits(),
                 ColumnData::Categorical { codes, .. } => codes[i].map_or(u64::MAX, u64::from),
                 ColumnData::Logical(v) => v[i].map_or(u64::MAX, u64::from),
             };
-            key.push(part);
         }
     }
-    let mut sorted: Vec<&Vec<u64>> = keys.iter().collect();
-    sorted.sort();
+    let mut sorted: Vec<&[u64]> = keys.chunks_exact(width).collect();
+    sorted.sort_unstable();
     sorted.dedup();
     Ok(Some(
-        keys.iter()
+        keys.chunks_exact(width)
             .map(|k| sorted.binary_search(&k).map_or(0, |i| i as u32))
             .collect(),
     ))
@@ -346,6 +351,79 @@ pub fn balance_of(
     Ok((balance, sizes))
 }
 
+/// MatchIt's threshold below which a mean difference is not standardised
+/// (`sqrt(.Machine$double.eps)`), as the balance table applies it.
+const SQRT_EPS: f64 = 1.490_116_119_384_765_6e-8;
+
+/// The largest absolute standardised mean difference after matching over the balance
+/// covariates other than the distance: the `smd_after` column of [`balance_of`]'s table
+/// reduced to its largest absolute value, without the rest of the table (the statistics
+/// before matching and the eCDFs sort every row of the sample). Each covariate's
+/// denominator and binary flag come from all rows, its weighted means from the rows
+/// with positive weight, summed in row order as the table sums them (the rows of weight
+/// 0 add only zeros there), so the value is the table's to the bit.
+pub fn max_abs_smd_after(
+    formula: &Formula,
+    data: &DataSet,
+    ps: &PropensityFit,
+    weights: &[f64],
+) -> Result<f64, PropensityError> {
+    let input = |e: &dyn std::fmt::Display| PropensityError::Input(e.to_string());
+    let BalanceColumns {
+        names,
+        sources,
+        levels,
+    } = balance_columns(formula, data, &ps.design)?;
+    let treated = &ps.treated;
+    if weights.len() != treated.len() {
+        return Err(PropensityError::Input(format!(
+            "balance: {} weights for {} rows",
+            weights.len(),
+            treated.len()
+        )));
+    }
+    // The rows of each group with positive weight, in row order.
+    let kept = |flag: bool| -> Vec<usize> {
+        (0..treated.len())
+            .filter(|&i| treated[i] == flag && weights[i] != 0.0)
+            .collect()
+    };
+    let (kept_treated, kept_control) = (kept(true), kept(false));
+    let too_small = kept_treated.len() < 2 && kept_control.len() < 2;
+    let smds = crate::stats::map_indices(names.len(), |j| {
+        let values = match sources[j] {
+            BalanceSource::Distance => return Ok(None),
+            BalanceSource::Model(k) => ps.design.x.column(k),
+            BalanceSource::Levels(m, k) => levels[m].column(k),
+        };
+        if let Some(row) = values.iter().position(|v| !v.is_finite()) {
+            return Err(input(&format!(
+                "balance: covariate `{}` is not finite in row {}",
+                names[j],
+                row + 1
+            )));
+        }
+        let binary = Covariate::new(&names[j], &values).binary;
+        let mean =
+            |rows: &[usize]| weighted_mean_of(|| rows.iter().map(|&i| (values[i], &weights[i])));
+        let mdiff = mean(&kept_treated) - mean(&kept_control);
+        Ok(if mdiff.abs() <= SQRT_EPS {
+            Some(mdiff)
+        } else if too_small {
+            None
+        } else {
+            Some(mdiff / smd_denominator(&values, binary, treated))
+        })
+    });
+    let mut largest: f64 = 0.0;
+    for smd in smds {
+        if let Some(s) = smd? {
+            largest = largest.max(s.abs());
+        }
+    }
+    Ok(largest)
+}
+
 pub fn describe_warning(w: &MatchWarning) -> String {
     match w {
         MatchWarning::FewerControlsThanTreated { n_control, n_treated } => format!(
@@ -470,3 +548,7 @@ pub fn table_one_of(
     let after = table_one(&variables, treated, Some(weights)).map_err(err)?;
     Ok((before, after))
 }
+
+#[cfg(test)]
+#[path = "propensity_tests.rs"]
+mod tests;

@@ -17,22 +17,31 @@
 //! References: Li, Propert & Rosenbaum (2001), "Balanced risk set matching", JASA
 //! 96(455); Austin (2011) on calipers of 0.2 SD of the logit.
 
+use std::rc::Rc;
+
+use nalgebra::DVector;
+
 use super::propensity::{
-    balance_of, describe_warning, exact_strata, fit_propensity_by, PropensityError, PropensityFit,
+    balance_of, describe_warning, exact_strata, fit_propensity_by, max_abs_smd_after,
+    PropensityError, PropensityFit,
 };
 use crate::data::cohort::{month_label, Registry, StackedRiskSets};
 use crate::results::cohort::{
     CohortFlow, CohortMember, Group, MatchedCohort, Rate, RateComparison, RiskSetMatching,
 };
-use crate::stats::balance::BalanceRow;
+use crate::stats::balance::{sample_sizes, BalanceRow};
 use crate::stats::design::{ColumnData, DataSet};
 use crate::stats::formula::Formula;
 use crate::stats::glm::LeastSquares;
 use crate::stats::matching::{MatchInput, MatchOrder, NearestNeighbour};
 
 /// Drops comparison rows whose level of some categorical covariate of the formula no
-/// referred row has, repeating until none is left.
-fn common_support(stacked: &StackedRiskSets, formula: &Formula) -> (StackedRiskSets, usize) {
+/// referred row has, repeating until none is left. When none is dropped the risk sets
+/// are shared, not copied (they are about a gigabyte per million pool persons).
+fn common_support(
+    stacked: &Rc<StackedRiskSets>,
+    formula: &Formula,
+) -> (Rc<StackedRiskSets>, usize) {
     let columns = formula.columns();
     let mut keep: Vec<bool> = vec![true; stacked.rows.len()];
     loop {
@@ -64,7 +73,7 @@ fn common_support(stacked: &StackedRiskSets, formula: &Formula) -> (StackedRiskS
     let kept: Vec<usize> = (0..keep.len()).filter(|&i| keep[i]).collect();
     let outside = keep.len() - kept.len();
     if outside == 0 {
-        return (stacked.clone(), 0);
+        return (Rc::clone(stacked), 0);
     }
     let mut data = DataSet::new();
     for name in stacked.data.column_names() {
@@ -86,11 +95,11 @@ fn common_support(stacked: &StackedRiskSets, formula: &Formula) -> (StackedRiskS
     }
     let rows = kept.iter().map(|&i| stacked.rows[i]).collect();
     (
-        StackedRiskSets {
+        Rc::new(StackedRiskSets {
             rows,
             data,
             flow: stacked.flow.clone(),
-        },
+        }),
         outside,
     )
 }
@@ -107,8 +116,9 @@ fn sd(values: &[f64]) -> f64 {
 #[derive(Debug)]
 pub struct RiskSetModel {
     /// The risk-set rows the model was fitted on (within common support); the per-row
-    /// vectors of the fit and of a matched cohort index these rows.
-    pub stacked: StackedRiskSets,
+    /// vectors of the fit and of a matched cohort index these rows. Shared with the
+    /// risk sets given when no row was outside common support.
+    pub stacked: Rc<StackedRiskSets>,
     /// Comparison person-months dropped outside common support.
     pub outside_support: usize,
     pub formula: Formula,
@@ -128,7 +138,7 @@ pub const NORMAL_EQUATIONS_MIN_ROWS: usize = 2_000_000;
 /// Trims the stacked risk sets to common support and fits the propensity model
 /// `formula` on them; `exact` names the variables matched on exactly.
 pub fn fit_risk_set_model(
-    stacked: &StackedRiskSets,
+    stacked: &Rc<StackedRiskSets>,
     formula: &Formula,
     exact: &[String],
 ) -> Result<RiskSetModel, PropensityError> {
@@ -139,7 +149,16 @@ pub fn fit_risk_set_model(
     } else {
         LeastSquares::Householder
     };
-    let ps = fit_propensity_by(&formula, &trimmed.data, solver)?;
+    let mut ps = fit_propensity_by(&formula, &trimmed.data, solver)?;
+    // Matching, balance and the results use the coefficients, the linear logit
+    // (`distance`) and the treatment flags; the fit's own per-row vectors (fitted
+    // values, linear predictor, working weights and residuals: 32 bytes per stacked
+    // row) and the propensity scores are not read again, so they are freed here.
+    ps.fit.fitted = DVector::zeros(0);
+    ps.fit.linear_predictor = DVector::zeros(0);
+    ps.fit.working_weights = DVector::zeros(0);
+    ps.fit.working_residuals = DVector::zeros(0);
+    ps.propensity = Vec::new();
     let strata = exact_strata(&trimmed.data, exact)?;
     Ok(RiskSetModel {
         stacked: trimmed,
@@ -151,11 +170,23 @@ pub fn fit_risk_set_model(
     })
 }
 
+/// How much of the balance after matching a matched cohort carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BalanceDetail {
+    /// The whole table, before and after matching (the main analysis reports it).
+    Table,
+    /// Only the largest absolute SMD after matching, with the balance table left
+    /// empty: all a sensitivity analysis reports, at a fraction of the cost on a large
+    /// pool.
+    LargestSmd,
+}
+
 /// Matches the stacked risk sets on a fitted model; see the module documentation.
 pub fn match_risk_sets(
     registry: &Registry,
     model: &RiskSetModel,
     options: &RiskSetMatching,
+    detail: BalanceDetail,
 ) -> Result<MatchedCohort, PropensityError> {
     if options.exact != model.exact {
         return Err(PropensityError::Input(format!(
@@ -319,13 +350,25 @@ pub fn match_risk_sets(
         m.weight *= scale;
         weights[m.row] = m.weight;
     }
-    let (balance, sizes) = balance_of(formula, &stacked.data, ps, &weights, &pairs)?;
+    let (balance, sizes, max_abs_smd_after) = match detail {
+        BalanceDetail::Table => {
+            let (balance, sizes) = balance_of(formula, &stacked.data, ps, &weights, &pairs)?;
+            let largest = max_abs_smd(&balance);
+            (balance, sizes, largest)
+        }
+        BalanceDetail::LargestSmd => {
+            let sizes = sample_sizes(&ps.treated, &weights)
+                .map_err(|e| PropensityError::Input(e.to_string()))?;
+            let largest = max_abs_smd_after(formula, &stacked.data, ps, &weights)?;
+            (Vec::new(), sizes, largest)
+        }
+    };
     members.sort_by_key(|m| (m.matched_set, m.group, m.person));
     Ok(MatchedCohort {
         members,
         flow,
         ps_model: ps.fit.coefficients.clone(),
-        max_abs_smd_after: max_abs_smd(&balance),
+        max_abs_smd_after,
         balance,
         sizes,
         caliper_width: width,
