@@ -1,6 +1,7 @@
 //! The data a formula is evaluated on: named columns of numbers, categories or logicals.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -11,6 +12,43 @@ use super::suggest::closest_name;
 /// Up to this many distinct values, a text column's levels are found by comparing each
 /// cell with the values seen so far rather than by hashing.
 const FEW_LEVELS: usize = 16;
+
+/// A fast unkeyed hash for the labels of one column (the multiply–rotate step of the
+/// Firefox/rustc "Fx" hash, eight bytes at a time); the labels come from the user's own
+/// file, so a keyed hash's protection against chosen collisions is not needed.
+#[derive(Default, Clone, Copy)]
+struct LabelHasher(u64);
+
+impl LabelHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for LabelHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            let mut buf = [0u8; 8];
+            buf.copy_from_slice(word);
+            self.add(u64::from_le_bytes(buf));
+        }
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            let mut buf = [0u8; 8];
+            buf[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(buf));
+        }
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        self.add(u64::from(byte));
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
 
 /// One column of input data.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -34,19 +72,34 @@ impl ColumnData {
         if let Some(column) = Self::from_few_strings(values) {
             return column;
         }
-        // Distinct values first, then sorted: avoids copying and sorting every row.
-        let distinct: std::collections::HashSet<&str> =
-            values.iter().flatten().map(|s| s.as_ref()).collect();
-        let mut levels: Vec<String> = distinct.into_iter().map(str::to_string).collect();
-        levels.sort_unstable();
-        let index: HashMap<&str, u32> = levels
+        // One pass gives each distinct value a code in the order first seen; the distinct
+        // values alone are then sorted and the codes renumbered by rank.
+        let mut index: HashMap<&str, u32, BuildHasherDefault<LabelHasher>> = HashMap::default();
+        let mut seen: Vec<&str> = Vec::new();
+        let mut codes: Vec<Option<u32>> = values
             .iter()
-            .enumerate()
-            .map(|(i, l)| (l.as_str(), i as u32))
+            .map(|v| {
+                v.as_ref().map(|s| {
+                    let s = s.as_ref();
+                    *index.entry(s).or_insert_with(|| {
+                        seen.push(s);
+                        (seen.len() - 1) as u32
+                    })
+                })
+            })
             .collect();
-        let codes = values
+        let mut by_value: Vec<u32> = (0..seen.len() as u32).collect();
+        by_value.sort_unstable_by_key(|&k| seen[k as usize]);
+        let mut rank = vec![0u32; seen.len()];
+        for (r, &k) in by_value.iter().enumerate() {
+            rank[k as usize] = r as u32;
+        }
+        for code in codes.iter_mut().flatten() {
+            *code = rank[*code as usize];
+        }
+        let levels = by_value
             .iter()
-            .map(|v| v.as_ref().and_then(|s| index.get(s.as_ref()).copied()))
+            .map(|&k| seen[k as usize].to_string())
             .collect();
         ColumnData::Categorical { codes, levels }
     }

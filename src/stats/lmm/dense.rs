@@ -95,19 +95,14 @@ pub(super) fn cholesky_blocked(a: &mut [f64], n: usize) -> bool {
                 diag[i * kb + j] = a[(k + i) * n + k + j];
             }
         }
-        // The panel below it: each row solves `L₁₁ xᵀ = aᵀ`.
+        // The panel below it: each row solves `L₁₁ xᵀ = aᵀ`, in stripes on the pool.
         panel.clear();
-        for i in start..n {
-            let row = &mut a[i * n + k..i * n + k + kb];
-            for j in 0..kb {
-                let mut s = row[j];
-                for m in 0..j {
-                    s -= row[m] * diag[j * kb + m];
-                }
-                row[j] = s / diag[j * kb + j];
-            }
-            panel.extend_from_slice(row);
-        }
+        panel.resize((n - start) * kb, 0.0);
+        let diag_ref = &diag[..kb * kb];
+        a[start * n..]
+            .par_chunks_mut(STRIPE * n)
+            .zip(panel.par_chunks_mut(STRIPE * kb))
+            .for_each(|(rows, out)| solve_panel_rows(rows, n, k, kb, diag_ref, out));
         // The trailing update of the lower triangle, stripe by stripe.
         let panel = &panel;
         a[start * n..]
@@ -159,6 +154,68 @@ pub(super) fn cholesky_blocked(a: &mut [f64], n: usize) -> bool {
         }
     }
     true
+}
+
+/// Rows solved together by [`solve_panel_rows`].
+const PANEL_ROWS: usize = 4;
+
+/// The panel step of [`cholesky_blocked`] for a stripe of whole rows of `a` (row length
+/// `n`): columns `k..k + kb` of each row become `x` with `L₁₁ xᵀ = aᵀ` (`diag` holds
+/// `L₁₁`, kb × kb) and are copied to `out` (kb per row). Rows are taken
+/// [`PANEL_ROWS`] at a time so that their independent recurrences overlap; each element
+/// is computed by the same operations, in the same order, as one row at a time.
+fn solve_panel_rows(
+    rows: &mut [f64],
+    n: usize,
+    k: usize,
+    kb: usize,
+    diag: &[f64],
+    out: &mut [f64],
+) {
+    let count = rows.len() / n;
+    let mut r = [[0.0f64; PANEL]; PANEL_ROWS];
+    let mut i = 0;
+    while i < count {
+        let group = PANEL_ROWS.min(count - i);
+        for t in 0..group {
+            r[t][..kb].copy_from_slice(&rows[(i + t) * n + k..(i + t) * n + k + kb]);
+        }
+        if group == PANEL_ROWS {
+            let [r0, r1, r2, r3] = &mut r;
+            for j in 0..kb {
+                let dj = &diag[j * kb..j * kb + j + 1];
+                let (mut s0, mut s1, mut s2, mut s3) = (r0[j], r1[j], r2[j], r3[j]);
+                for m in 0..j {
+                    let d = dj[m];
+                    s0 -= r0[m] * d;
+                    s1 -= r1[m] * d;
+                    s2 -= r2[m] * d;
+                    s3 -= r3[m] * d;
+                }
+                let d = dj[j];
+                r0[j] = s0 / d;
+                r1[j] = s1 / d;
+                r2[j] = s2 / d;
+                r3[j] = s3 / d;
+            }
+        } else {
+            for row in &mut r[..group] {
+                for j in 0..kb {
+                    let dj = &diag[j * kb..j * kb + j + 1];
+                    let mut s = row[j];
+                    for m in 0..j {
+                        s -= row[m] * dj[m];
+                    }
+                    row[j] = s / dj[j];
+                }
+            }
+        }
+        for t in 0..group {
+            rows[(i + t) * n + k..(i + t) * n + k + kb].copy_from_slice(&r[t][..kb]);
+            out[(i + t) * kb..(i + t + 1) * kb].copy_from_slice(&r[t][..kb]);
+        }
+        i += group;
+    }
 }
 
 /// Solves `L X = B` in place for `B` (n × m, row-major); `L` lower triangular n × n.

@@ -563,7 +563,7 @@ pub fn fit_lmm(
                 if !with_gradient {
                     return Some((value, Vec::new()));
                 }
-                let d = model.derivatives(&ws, reml, false)?;
+                let d = model.derivatives(&mut ws, reml, false)?;
                 let gradient = d
                     .trace
                     .iter()

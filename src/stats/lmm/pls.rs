@@ -25,12 +25,14 @@
 // Index loops mirror the matrix formulas they implement.
 #![allow(clippy::needless_range_loop)]
 
+mod block0;
 mod gradient;
 
 use std::collections::HashMap;
 
 use nalgebra::DMatrix;
 
+use self::block0::{block0_fixed, block0_general, Block0, Block0Out};
 use super::dense::{
     backward_solve, cholesky_blocked, cholesky_in_place, forward_solve, log_det_chol,
 };
@@ -202,6 +204,7 @@ pub(super) struct Workspace {
     tmp: Vec<f64>,
     tmp2: Vec<f64>,
     resid: Vec<f64>,
+    scratch: gradient::Scratch,
 }
 
 /// The pieces of the profiled deviance at one θ.
@@ -447,6 +450,7 @@ impl Model {
             tmp: vec![0.0; qmax * qmax],
             tmp2: vec![0.0; 2 * qmax * qmax + qmax],
             resid: vec![0.0; self.n],
+            scratch: gradient::Scratch::default(),
         }
     }
 
@@ -894,247 +898,6 @@ impl Model {
             pwrss,
         })
     }
-}
-
-/// Inputs of the block-0 pass.
-struct Block0<'a> {
-    a0: &'a [f64],
-    b0: &'a [f64],
-    d0: &'a [f64],
-    lam: &'a [f64],
-    p: usize,
-    levels: usize,
-    /// Keep `L_g`, `R_g`, `c_g` (needed for the random effects and the remainder).
-    store: bool,
-}
-
-/// Outputs of the block-0 pass: `L_g`, `R_g`, `c_g` per level (when stored), the
-/// downdated `XᵀX`, `Xᵀy`, and `‖c‖²`.
-struct Block0Out<'a> {
-    c_sq: &'a mut f64,
-    l0: &'a mut [f64],
-    r0: &'a mut [f64],
-    c0: &'a mut [f64],
-    xtx: &'a mut [f64],
-    xty: &'a mut [f64],
-}
-
-/// Accumulates `log Π dᵢ` without a logarithm per factor: the diagonal of the Cholesky
-/// factor of `Λᵀ ZᵀZ Λ + I` is ≥ 1, so the running product only grows.
-struct LogProduct {
-    log: f64,
-    product: f64,
-}
-
-impl LogProduct {
-    fn new() -> Self {
-        LogProduct {
-            log: 0.0,
-            product: 1.0,
-        }
-    }
-
-    #[inline]
-    fn push(&mut self, d: f64) {
-        self.product *= d;
-        if self.product.is_nan() || self.product >= 1e150 || self.product < 1e-150 {
-            self.log += self.product.ln();
-            self.product = 1.0;
-        }
-    }
-
-    fn ln(&self) -> f64 {
-        self.log + self.product.ln()
-    }
-}
-
-/// Block 0 with `Q` columns per level: `L_g = chol(Λᵀ A_g Λ + I)`, `R_g = L_g⁻¹ Λᵀ Z_gᵀX`,
-/// `c_g = L_g⁻¹ Λᵀ Z_gᵀy`, and `XᵀX −= R_gᵀR_g`, `Xᵀy −= R_gᵀc_g`. Returns `log |L₀|²`.
-fn block0_fixed<const Q: usize>(args: &Block0<'_>, out: Block0Out<'_>) -> Option<f64> {
-    let p = args.p;
-    let mut lam = [[0.0; Q]; Q];
-    for i in 0..Q {
-        for j in 0..=i {
-            lam[i][j] = args.lam[i * Q + j];
-        }
-    }
-    let mut logdet = LogProduct::new();
-    let mut c_sq = 0.0;
-    let mut v = [0.0; Q];
-    let mut r = vec![0.0; Q * p];
-    for g in 0..args.levels {
-        let a = &args.a0[g * Q * Q..(g + 1) * Q * Q];
-        let mut t = [[0.0; Q]; Q];
-        for i in 0..Q {
-            for j in 0..Q {
-                let mut s = 0.0;
-                for k in j..Q {
-                    s += a[i * Q + k] * lam[k][j];
-                }
-                t[i][j] = s;
-            }
-        }
-        let mut l = [[0.0; Q]; Q];
-        for j in 0..Q {
-            for i in j..Q {
-                // m = (Λᵀ t)[i][j]
-                let mut m = if i == j { 1.0 } else { 0.0 };
-                for k in i..Q {
-                    m += lam[k][i] * t[k][j];
-                }
-                for k in 0..j {
-                    m -= l[i][k] * l[j][k];
-                }
-                if i == j {
-                    if m.is_nan() || m <= 0.0 || m.is_infinite() {
-                        return None;
-                    }
-                    l[j][j] = m.sqrt();
-                    logdet.push(l[j][j]);
-                } else {
-                    l[i][j] = m / l[j][j];
-                }
-            }
-        }
-        let solve = |v: &mut [f64; Q]| {
-            for i in 0..Q {
-                let mut s = v[i];
-                for k in 0..i {
-                    s -= l[i][k] * v[k];
-                }
-                v[i] = s / l[i][i];
-            }
-        };
-        let bx = &args.b0[g * Q * p..(g + 1) * Q * p];
-        for c in 0..p {
-            for i in 0..Q {
-                let mut s = 0.0;
-                for k in i..Q {
-                    s += lam[k][i] * bx[k * p + c];
-                }
-                v[i] = s;
-            }
-            solve(&mut v);
-            for i in 0..Q {
-                r[i * p + c] = v[i];
-            }
-        }
-        let d = &args.d0[g * Q..(g + 1) * Q];
-        for i in 0..Q {
-            let mut s = 0.0;
-            for k in i..Q {
-                s += lam[k][i] * d[k];
-            }
-            v[i] = s;
-        }
-        solve(&mut v);
-        for i in 0..Q {
-            c_sq += v[i] * v[i];
-        }
-        for a in 0..p {
-            for b in a..p {
-                let mut s = 0.0;
-                for i in 0..Q {
-                    s += r[i * p + a] * r[i * p + b];
-                }
-                out.xtx[a * p + b] -= s;
-            }
-            let mut s = 0.0;
-            for i in 0..Q {
-                s += r[i * p + a] * v[i];
-            }
-            out.xty[a] -= s;
-        }
-        if args.store {
-            let lg = &mut out.l0[g * Q * Q..(g + 1) * Q * Q];
-            for i in 0..Q {
-                for j in 0..Q {
-                    lg[i * Q + j] = l[i][j];
-                }
-            }
-            out.r0[g * Q * p..(g + 1) * Q * p].copy_from_slice(&r);
-            out.c0[g * Q..(g + 1) * Q].copy_from_slice(&v);
-        }
-    }
-    *out.c_sq = c_sq;
-    Some(2.0 * logdet.ln())
-}
-
-/// [`block0_fixed`] for any number of columns per level.
-fn block0_general(
-    args: &Block0<'_>,
-    q0: usize,
-    out: Block0Out<'_>,
-    tmp: &mut [f64],
-) -> Option<f64> {
-    let (p, lam) = (args.p, args.lam);
-    let qq = q0 * q0;
-    let mut log_det = 0.0;
-    for g in 0..args.levels {
-        let a = &args.a0[g * qq..(g + 1) * qq];
-        let t = &mut tmp[..qq];
-        for i in 0..q0 {
-            for j in 0..q0 {
-                let mut s = 0.0;
-                for k in j..q0 {
-                    s += a[i * q0 + k] * lam[k * q0 + j];
-                }
-                t[i * q0 + j] = s;
-            }
-        }
-        let l = &mut out.l0[g * qq..(g + 1) * qq];
-        for i in 0..q0 {
-            for j in 0..q0 {
-                let mut s = if i == j { 1.0 } else { 0.0 };
-                for k in i..q0 {
-                    s += lam[k * q0 + i] * t[k * q0 + j];
-                }
-                l[i * q0 + j] = s;
-            }
-        }
-        if !cholesky_in_place(l, q0) {
-            return None;
-        }
-        log_det += log_det_chol(l, q0);
-        let bx = &args.b0[g * q0 * p..(g + 1) * q0 * p];
-        let r = &mut out.r0[g * q0 * p..(g + 1) * q0 * p];
-        for i in 0..q0 {
-            for c in 0..p {
-                let mut s = 0.0;
-                for k in i..q0 {
-                    s += lam[k * q0 + i] * bx[k * p + c];
-                }
-                r[i * p + c] = s;
-            }
-        }
-        forward_solve(l, q0, r, p);
-        let d = &args.d0[g * q0..(g + 1) * q0];
-        let cg = &mut out.c0[g * q0..(g + 1) * q0];
-        for i in 0..q0 {
-            let mut s = 0.0;
-            for k in i..q0 {
-                s += lam[k * q0 + i] * d[k];
-            }
-            cg[i] = s;
-        }
-        forward_solve(l, q0, cg, 1);
-        *out.c_sq += cg.iter().map(|v| v * v).sum::<f64>();
-        for a in 0..p {
-            for b in a..p {
-                let mut s = 0.0;
-                for i in 0..q0 {
-                    s += r[i * p + a] * r[i * p + b];
-                }
-                out.xtx[a * p + b] -= s;
-            }
-            let mut s = 0.0;
-            for i in 0..q0 {
-                s += r[i * p + a] * cg[i];
-            }
-            out.xty[a] -= s;
-        }
-    }
-    Some(log_det)
 }
 
 /// Least-squares coefficients of y on X (normal equations with one step of iterative

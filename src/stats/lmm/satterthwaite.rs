@@ -168,10 +168,9 @@ fn analytic(
     let df = if reml { model.n - p } else { model.n } as f64;
     let s2 = sigma * sigma;
     // ∂ devfun_vp / ∂θ at fixed σ.
-    let gradient = |th: &[f64]| -> Option<Vec<f64>> {
-        let mut ws = model.workspace();
-        model.solve(th, &mut ws, true)?;
-        let d = model.derivatives(&ws, reml, false)?;
+    let gradient = |ws: &mut pls::Workspace, th: &[f64]| -> Option<Vec<f64>> {
+        model.solve(th, ws, true)?;
+        let d = model.derivatives(ws, reml, false)?;
         Some(
             d.trace
                 .iter()
@@ -189,7 +188,10 @@ fn analytic(
             t
         })
         .collect();
-    let gradients: Vec<Option<Vec<f64>>> = points.par_iter().map(|t| gradient(t)).collect();
+    let gradients: Vec<Option<Vec<f64>>> = points
+        .par_iter()
+        .map_init(|| model.workspace(), |ws, t| gradient(ws, t))
+        .collect();
     let mut h = DMatrix::zeros(k + 1, k + 1);
     for j in 0..k {
         let (plus, minus) = (gradients[2 * j].as_ref()?, gradients[2 * j + 1].as_ref()?);
@@ -206,7 +208,7 @@ fn analytic(
     }
     let mut ws = model.workspace();
     let s = model.solve(theta, &mut ws, true)?;
-    let d = model.derivatives(&ws, reml, true)?;
+    let d = model.derivatives(&mut ws, reml, true)?;
     for j in 0..k {
         let v = 2.0 * d.quad[j] / (s2 * sigma);
         h[(j, k)] = v;

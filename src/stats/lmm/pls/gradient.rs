@@ -30,6 +30,7 @@
 #![allow(clippy::needless_range_loop)]
 
 use nalgebra::DMatrix;
+use rayon::prelude::*;
 
 use super::super::dense::{backward_solve, chol_inverse, chol_inverse_blocked};
 use super::{Model, Workspace};
@@ -43,6 +44,28 @@ pub(in crate::stats::lmm) struct Derivatives {
     /// `Y ∂(ΛΛᵀ)/∂θⱼ Yᵀ` (p × p): minus the derivative of `XᵀH⁻¹X` (empty unless asked
     /// for).
     pub info_x: Vec<DMatrix<f64>>,
+}
+
+/// Levels per task of the sums over a term's levels in [`Model::derivatives`].
+const LEVEL_CHUNK: usize = 16_384;
+
+/// Buffers of [`Model::derivatives`] kept in the workspace between calls, so that the
+/// optimiser's repeated calls neither allocate nor fault in fresh pages each time.
+#[derive(Default)]
+pub(in crate::stats::lmm) struct Scratch {
+    f: Vec<f64>,
+    lf: Vec<f64>,
+    yt: Vec<f64>,
+    ztr: Vec<f64>,
+    sigma11: Vec<f64>,
+    yl: Vec<f64>,
+}
+
+/// `v` as `len` zeros, reusing its allocation.
+fn zeroed(v: &mut Vec<f64>, len: usize) -> &mut Vec<f64> {
+    v.clear();
+    v.resize(len, 0.0);
+    v
 }
 
 /// One θ element: its term's block, and its (row, column) within a level's block.
@@ -80,13 +103,34 @@ impl Model {
     /// computed only `with_covariance` (the optimiser does not need it).
     pub fn derivatives(
         &self,
-        ws: &Workspace,
+        ws: &mut Workspace,
         reml: bool,
         with_covariance: bool,
     ) -> Option<Derivatives> {
         if !self.has_derivatives() {
             return None;
         }
+        let mut scratch = std::mem::take(&mut ws.scratch);
+        let d = self.derivatives_with(ws, &mut scratch, reml, with_covariance);
+        ws.scratch = scratch;
+        d
+    }
+
+    fn derivatives_with(
+        &self,
+        ws: &Workspace,
+        scratch: &mut Scratch,
+        reml: bool,
+        with_covariance: bool,
+    ) -> Option<Derivatives> {
+        let Scratch {
+            f,
+            lf,
+            yt,
+            ztr,
+            sigma11,
+            yl,
+        } = scratch;
         let (n, p, qr) = (self.n, self.p, self.q_rest);
         let (l0, q0) = (self.blocks[0].n_levels, self.blocks[0].q);
         let qq = q0 * q0;
@@ -112,7 +156,7 @@ impl Model {
         let lam0 = &ws.lam[0];
 
         // F = A⁻¹ΛᵀZᵀX = L⁻ᵀ R_ZX, q × p row-major.
-        let mut f = vec![0.0; q * p];
+        let f = zeroed(f, q * p);
         if qr > 0 {
             let fr = &mut f[u0_len * p..];
             fr.copy_from_slice(&ws.rr);
@@ -136,9 +180,9 @@ impl Model {
             }
         }
         // ΛF, then Yᵀ = Zᵀ(X − ZΛF) and Zᵀr̃ in one pass over the observations.
-        let lf = self.lambda_times(ws, &offsets, &f, false);
-        let mut yt = vec![0.0; q * p];
-        let mut ztr = vec![0.0; q];
+        self.lambda_times(ws, &offsets, f, false, lf);
+        let yt = zeroed(yt, q * p);
+        let ztr = zeroed(ztr, q);
         let mut xi = vec![0.0; p];
         for i in 0..n {
             for c in 0..p {
@@ -184,33 +228,70 @@ impl Model {
         } else {
             Vec::new()
         };
-        // Σ₂₁ on the pattern of W (one q₀ row per cross entry) and Σ₁₁ per level.
-        let mut sigma21 = vec![0.0; self.cross_val.len()];
-        let mut sigma11 = vec![0.0; l0 * qq];
-        let mut v = vec![0.0; self.cross_val.len()];
-        let mut m = vec![0.0; qq];
+        // V_e = W_e L_g⁻¹ (L_gᵀ V_eᵀ = W_eᵀ) for every cross entry.
+        let mut v = ws.w[..self.cross_val.len()].to_vec();
         for g in 0..l0 {
             let lg = &ws.l0[g * qq..(g + 1) * qq];
-            let (lo, hi) = (self.cross_ptr[g], self.cross_ptr[g + 1]);
-            // V_e = W_e L_g⁻¹ (L_gᵀ V_eᵀ = W_eᵀ).
-            for e in lo..hi {
+            for e in self.cross_ptr[g]..self.cross_ptr[g + 1] {
                 let off = self.cross_val_off[e];
-                v[off..off + q0].copy_from_slice(&ws.w[off..off + q0]);
                 backward_solve(lg, q0, &mut v[off..off + q0], 1);
             }
-            for e in lo..hi {
-                let i = self.cross_start[e];
-                let off = self.cross_val_off[e];
-                for e2 in lo..hi {
-                    let s = sigma22[i * qr + self.cross_start[e2]];
-                    let off2 = self.cross_val_off[e2];
-                    for a in 0..q0 {
-                        sigma21[off + a] -= s * v[off2 + a];
+        }
+        // Σ₂₁ on the pattern of W (one q₀ row per cross entry): for the entry e of level
+        // g at remainder index i, −Σ_{e₂ of g} Σ₂₂[i, i₂] V_{e₂}. Taken remainder index by
+        // remainder index, so that the row Σ₂₂[i, ·] stays in cache for all its entries;
+        // each element sums over e₂ in the same order whatever the thread count.
+        let mut owner = vec![0usize; self.cross_start.len()];
+        for g in 0..l0 {
+            owner[self.cross_ptr[g]..self.cross_ptr[g + 1]].fill(g);
+        }
+        let parts: Vec<Vec<f64>> = (0..qr)
+            .into_par_iter()
+            .map(|i| {
+                let row = &sigma22[i * qr..(i + 1) * qr];
+                let mut part = vec![0.0; by_rest[i].len() * q0];
+                let (ptr, start, val_off) = (
+                    &self.cross_ptr[..],
+                    &self.cross_start[..],
+                    &self.cross_val_off[..],
+                );
+                if q0 == 1 {
+                    // The usual crossed random intercepts, without the inner loop.
+                    for (slot, &e) in by_rest[i].iter().enumerate() {
+                        let g = owner[e];
+                        let mut acc = 0.0;
+                        for e2 in ptr[g]..ptr[g + 1] {
+                            acc -= row[start[e2]] * v[val_off[e2]];
+                        }
+                        part[slot] = acc;
+                    }
+                    return part;
+                }
+                for (slot, &e) in by_rest[i].iter().enumerate() {
+                    let acc = &mut part[slot * q0..(slot + 1) * q0];
+                    let g = owner[e];
+                    for e2 in self.cross_ptr[g]..self.cross_ptr[g + 1] {
+                        let s = row[self.cross_start[e2]];
+                        let off2 = self.cross_val_off[e2];
+                        for a in 0..q0 {
+                            acc[a] -= s * v[off2 + a];
+                        }
                     }
                 }
+                part
+            })
+            .collect();
+        let mut sigma21 = vec![0.0; self.cross_val.len()];
+        for (i, part) in parts.iter().enumerate() {
+            for (slot, &e) in by_rest[i].iter().enumerate() {
+                let off = self.cross_val_off[e];
+                sigma21[off..off + q0].copy_from_slice(&part[slot * q0..(slot + 1) * q0]);
             }
-            // M = L_g⁻¹ − Σ_e W_eᵀ Σ₂₁[e], then Σ₁₁ = L_g⁻ᵀ M.
-            m.iter_mut().for_each(|x| *x = 0.0);
+        }
+        // Σ₁₁ per level: M = L_g⁻¹ − Σ_e W_eᵀ Σ₂₁[e], then Σ₁₁ = L_g⁻ᵀ M.
+        let sigma11 = zeroed(sigma11, l0 * qq);
+        sigma11.par_chunks_mut(qq).enumerate().for_each(|(g, m)| {
+            let lg = &ws.l0[g * qq..(g + 1) * qq];
             for c in 0..q0 {
                 for r in c..q0 {
                     let mut x = if r == c { 1.0 } else { 0.0 };
@@ -220,7 +301,7 @@ impl Model {
                     m[r * q0 + c] = x / lg[r * q0 + r];
                 }
             }
-            for e in lo..hi {
+            for e in self.cross_ptr[g]..self.cross_ptr[g + 1] {
                 let off = self.cross_val_off[e];
                 for a in 0..q0 {
                     for b in 0..q0 {
@@ -228,9 +309,8 @@ impl Model {
                     }
                 }
             }
-            backward_solve(lg, q0, &mut m, q0);
-            sigma11[g * qq..(g + 1) * qq].copy_from_slice(&m);
-        }
+            backward_solve(lg, q0, m, q0);
+        });
 
         // (F C Y)_ba for the REML term.
         let fcy = |b: usize, a: usize| -> f64 {
@@ -247,24 +327,23 @@ impl Model {
             s
         };
         // YΛ, for the covariance derivative.
-        let yl = if with_covariance {
-            self.lambda_times(ws, &offsets, &yt, true)
-        } else {
-            Vec::new()
-        };
+        if with_covariance {
+            self.lambda_times(ws, &offsets, yt, true, yl);
+        }
 
         let places = self.places();
         let mut trace = vec![0.0; places.len()];
         let mut quad = vec![0.0; places.len()];
         let mut info_x = Vec::with_capacity(places.len());
-        for (j, pl) in places.iter().enumerate() {
+        // The sums over one range of a term's levels: (trace, quad, info) parts.
+        let sum_levels = |pl: &Place, range: std::ops::Range<usize>| {
             let blk = &self.blocks[pl.block];
             let bq = blk.q;
             let (a_loc, b_loc) = (pl.row, pl.col);
             let mut tr = 0.0;
             let mut qd = 0.0;
             let mut info: DMatrix<f64> = DMatrix::zeros(p, p);
-            for level in 0..blk.n_levels {
+            for level in range {
                 let a = offsets[pl.block] + level * bq + a_loc;
                 let b = offsets[pl.block] + level * bq + b_loc;
                 // (A⁻¹ΛᵀZᵀZ)_ba
@@ -313,6 +392,27 @@ impl Model {
                     }
                 }
             }
+            (tr, qd, info)
+        };
+        for (j, pl) in places.iter().enumerate() {
+            let levels = self.blocks[pl.block].n_levels;
+            // Many levels in fixed tasks whose sums are added in task order (the same
+            // result whatever the number of threads; one task is one pass).
+            let (tr, qd, info) = if levels <= LEVEL_CHUNK {
+                sum_levels(pl, 0..levels)
+            } else {
+                let parts: Vec<(f64, f64, DMatrix<f64>)> = (0..levels.div_ceil(LEVEL_CHUNK))
+                    .into_par_iter()
+                    .map(|k| sum_levels(pl, k * LEVEL_CHUNK..levels.min((k + 1) * LEVEL_CHUNK)))
+                    .collect();
+                let mut total = (0.0, 0.0, DMatrix::zeros(p, p));
+                for (tr, qd, info) in parts {
+                    total.0 += tr;
+                    total.1 += qd;
+                    total.2 += info;
+                }
+                total
+            };
             trace[j] = 2.0 * tr;
             quad[j] = 2.0 * qd;
             if with_covariance {
@@ -330,17 +430,18 @@ impl Model {
         })
     }
 
-    /// `Λ M` (or `Λᵀ M` when `transpose`) for `M` with q rows of `p` values (row-major),
-    /// block by block and level by level.
+    /// `Λ M` (or `Λᵀ M` when `transpose`) into `out`, for `M` with q rows of `p` values
+    /// (row-major), block by block and level by level.
     fn lambda_times(
         &self,
         ws: &Workspace,
         offsets: &[usize],
         m: &[f64],
         transpose: bool,
-    ) -> Vec<f64> {
+        out: &mut Vec<f64>,
+    ) {
         let p = self.p;
-        let mut out = vec![0.0; m.len()];
+        let out = zeroed(out, m.len());
         for (k, blk) in self.blocks.iter().enumerate() {
             let bq = blk.q;
             let lam = &ws.lam[k];
@@ -363,7 +464,6 @@ impl Model {
                 }
             }
         }
-        out
     }
 
     /// `Σ_g Σ₂₁[i, g] · (Λ₀ᵀ Z_gᵀ z_i)`: the block-0 part of `(A⁻¹ΛᵀZᵀZ)_ii` for
@@ -465,7 +565,7 @@ mod tests {
         for reml in [true, false] {
             let mut ws = m.workspace();
             let s = m.solve(theta, &mut ws, true).expect("solvable");
-            let d = m.derivatives(&ws, reml, true).expect("derivatives");
+            let d = m.derivatives(&mut ws, reml, true).expect("derivatives");
             let df = if reml { m.n - m.p } else { m.n } as f64;
             let sigma2 = s.pwrss / df;
             for j in 0..theta.len() {
@@ -525,7 +625,7 @@ mod tests {
             let theta = [0.6, 0.25];
             let mut ws = m.workspace();
             let s = m.solve(&theta, &mut ws, true).expect("solvable");
-            let d = m.derivatives(&ws, reml, true).expect("derivatives");
+            let d = m.derivatives(&mut ws, reml, true).expect("derivatives");
             let df = if reml { m.n - m.p } else { m.n } as f64;
             for j in 0..2 {
                 let h = 1e-5;
@@ -537,6 +637,92 @@ mod tests {
                 assert!(
                     (numeric - analytic).abs() <= 1e-5 * (1.0 + numeric.abs()),
                     "θ{j}: numeric {numeric}, analytic {analytic}"
+                );
+            }
+        }
+    }
+    /// Many levels (more than one task of [`super::super::block0::BLOCK0_CHUNK`] and
+    /// [`super::LEVEL_CHUNK`]): a random slope over 40,000 subjects, 2 observations each,
+    /// crossed with a 7-level factor.
+    fn many_levels() -> Model {
+        let subjects = 40_000;
+        let n = 2 * subjects;
+        let mut next = crate::test_support::uniform_stream(11);
+        let mut x = DMatrix::zeros(n, 2);
+        let mut y = vec![0.0; n];
+        let (mut ca, mut cb) = (vec![0u32; n], vec![0u32; n]);
+        let mut za = DMatrix::zeros(n, 2);
+        for i in 0..n {
+            let t = (i % 2) as f64;
+            x[(i, 0)] = 1.0;
+            x[(i, 1)] = t;
+            ca[i] = (i / 2) as u32;
+            cb[i] = ((next() * 7.0) as u32).min(6);
+            za[(i, 0)] = 1.0;
+            za[(i, 1)] = t;
+            y[i] = 0.5 * t + next() + next() * t + 0.3 * f64::from(cb[i]);
+        }
+        let ones = DMatrix::from_element(n, 1, 1.0);
+        let inputs = [
+            TermInput {
+                group: "a",
+                codes: &ca,
+                n_levels: subjects,
+                z: &za,
+            },
+            TermInput {
+                group: "b",
+                codes: &cb,
+                n_levels: 7,
+                z: &ones,
+            },
+        ];
+        Model::new(&x, &y, &inputs)
+    }
+
+    #[test]
+    fn many_levels_are_summed_the_same_whatever_the_thread_count() {
+        let m = many_levels();
+        let theta = [0.7, 0.1, 0.4, 0.5];
+        let run = || {
+            let mut ws = m.workspace();
+            let s = m.solve(&theta, &mut ws, true).expect("solvable");
+            let d = m.derivatives(&mut ws, true, true).expect("derivatives");
+            let cheap = m.solve(&theta, &mut ws, false).expect("solvable");
+            (s, cheap, d)
+        };
+        let (s1, c1, d1) = crate::test_support::on_threads(1, run);
+        let (s2, c2, d2) = crate::test_support::on_threads(2, run);
+        assert_eq!(s1.log_det_l.to_bits(), s2.log_det_l.to_bits());
+        assert_eq!(c1.pwrss.to_bits(), c2.pwrss.to_bits());
+        assert_eq!(d1.trace, d2.trace);
+        assert_eq!(d1.quad, d2.quad);
+        assert_eq!(d1.info_x, d2.info_x);
+        // The tasks' sums agree with the residuals themselves: the cheap criterion
+        // (from the downdated XᵀX, Xᵀy and ‖c‖²) and the full one (‖y − Xβ − Zb‖² + ‖u‖²).
+        let rel = (c1.pwrss - s1.pwrss).abs() / s1.pwrss;
+        assert!(rel < 1e-10, "pwrss {} vs {}", c1.pwrss, s1.pwrss);
+    }
+
+    #[test]
+    fn derivatives_over_many_levels_agree_with_differences() {
+        let m = many_levels();
+        let theta = [0.7, 0.1, 0.4, 0.5];
+        for reml in [true, false] {
+            let mut ws = m.workspace();
+            let s = m.solve(&theta, &mut ws, true).expect("solvable");
+            let d = m.derivatives(&mut ws, reml, false).expect("derivatives");
+            let df = if reml { m.n - m.p } else { m.n } as f64;
+            for j in 0..theta.len() {
+                let h = 1e-5;
+                let (mut tp, mut tm) = (theta.to_vec(), theta.to_vec());
+                tp[j] += h;
+                tm[j] -= h;
+                let numeric = (objective(&m, &tp, reml) - objective(&m, &tm, reml)) / (2.0 * h);
+                let analytic = d.trace[j] - d.quad[j] * df / s.pwrss;
+                assert!(
+                    (numeric - analytic).abs() <= 1e-5 * (1.0 + numeric.abs()),
+                    "θ{j} (REML {reml}): numeric {numeric}, analytic {analytic}"
                 );
             }
         }
