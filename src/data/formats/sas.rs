@@ -173,6 +173,22 @@ impl PackageFile for SasFile {
         if let Some(e) = failure {
             return Err(e);
         }
+        if result.is_err() && self.threads > 1 {
+            // Several threads read ahead, so the error can come before rows that are
+            // readable: they are counted again by the borrowed scan, which stops at the
+            // damage, so that the message names the first row that cannot be read. (With
+            // one thread both scans check every page before the first row, as before.)
+            let mut readable: u64 = 0;
+            let _ = self
+                .dataset
+                .scan()
+                .with_parallelism(Parallelism::Threads(self.threads))
+                .visit_batches(|batch| {
+                    readable += batch.row_count as u64;
+                    Ok(ControlFlow::Continue(()))
+                });
+            rows_done = rows_done.max(readable);
+        }
         result.map_err(|e| FormatError::Data {
             file: self.file.clone(),
             row: rows_done + 2,
