@@ -120,24 +120,47 @@ impl PackageFile for SasFile {
             .trim_mode(TrimMode::RTrim)
             .mojibake_fix(MojibakePolicy::Off)
             .build();
+        let chunk_rows = chunk_rows.max(1);
+        let mut chunk = ChunkBuilder::new(&self.file, &self.variables, chunk_rows);
         let mut rows_done: u64 = 0;
         let mut failure: Option<FormatError> = None;
+        // Owned batches: with more than one thread the pages are read once, in large
+        // extents, and decoded on the reader's threads (borrowed batches read every page
+        // twice, a page per system call). The reader cuts batches where its extents end,
+        // so they are gathered here into chunks of exactly `chunk_rows` rows: the chunks,
+        // and the row groups written from them, are the same whatever the thread count.
         let scan = self
             .dataset
             .scan()
             .with_ordering(OrderingMode::Stable)
             .with_parallelism(Parallelism::Threads(self.threads))
-            .with_batch_hint(BatchHint::Rows(chunk_rows.max(1)))
+            .with_batch_hint(BatchHint::Rows(chunk_rows))
             .with_string_options(strings);
-        let result = scan.visit_batches(|batch| {
-            let outcome = chunk_frame(&self.variables, batch.columns, batch.row_count)
-                .map_err(|(variable, message)| FormatError::Data {
-                    file: self.file.clone(),
-                    row: rows_done + 2,
-                    variable: format!(", column {variable}"),
-                    message,
-                })
-                .and_then(&mut *sink);
+        let result = scan.visit_owned_batches(|batch| {
+            let columns = batch.borrowed_columns();
+            let mut outcome = Ok(());
+            let mut from = 0;
+            while from < batch.row_count {
+                let take = (batch.row_count - from).min(chunk_rows - chunk.rows);
+                outcome = chunk
+                    .append(&columns, from, take)
+                    .map_err(|(row, variable, message)| FormatError::Data {
+                        file: self.file.clone(),
+                        row: rows_done + row as u64 + 2,
+                        variable: format!(", column {variable}"),
+                        message,
+                    });
+                if outcome.is_err() {
+                    break;
+                }
+                from += take;
+                if chunk.rows == chunk_rows {
+                    outcome = chunk.finish().and_then(&mut *sink);
+                    if outcome.is_err() {
+                        break;
+                    }
+                }
+            }
             rows_done += batch.row_count as u64;
             match outcome {
                 Ok(()) => Ok(ControlFlow::Continue(())),
@@ -150,12 +173,31 @@ impl PackageFile for SasFile {
         if let Some(e) = failure {
             return Err(e);
         }
+        if result.is_err() && self.threads > 1 {
+            // Several threads read ahead, so the error can come before rows that are
+            // readable: they are counted again by the borrowed scan, which stops at the
+            // damage, so that the message names the first row that cannot be read. (With
+            // one thread both scans check every page before the first row, as before.)
+            let mut readable: u64 = 0;
+            let _ = self
+                .dataset
+                .scan()
+                .with_parallelism(Parallelism::Threads(self.threads))
+                .visit_batches(|batch| {
+                    readable += batch.row_count as u64;
+                    Ok(ControlFlow::Continue(()))
+                });
+            rows_done = rows_done.max(readable);
+        }
         result.map_err(|e| FormatError::Data {
             file: self.file.clone(),
             row: rows_done + 2,
             variable: String::new(),
             message: format!("the page holding this row cannot be read ({e})"),
         })?;
+        if chunk.rows > 0 {
+            chunk.finish().and_then(&mut *sink)?;
+        }
         let declared = self.rows();
         if rows_done < declared {
             return Err(FormatError::Data {
@@ -176,73 +218,216 @@ fn present(valid: Option<&[u64]>, i: usize) -> bool {
     valid.is_none_or(|bits| bits.get(i / 64).is_some_and(|w| (w >> (i % 64)) & 1 == 1))
 }
 
-/// One chunk as a frame; on failure, the variable and what is wrong with it.
-fn chunk_frame(
-    variables: &[Variable],
-    buffers: &[ColumnBuffer<'_>],
+/// The gathered doubles, NaN as missing, the buffer emptied.
+fn stored(values: &mut Vec<f64>) -> impl Iterator<Item = Option<f64>> + '_ {
+    values.drain(..).map(|v| (!v.is_nan()).then_some(v))
+}
+
+/// One variable's values of the chunk being gathered.
+enum Pending {
+    /// Stored doubles, a missing value as NaN (as SAS stores it).
+    Numbers(Vec<f64>),
+    /// Texts laid end to end in `text`; `ends[i]` is where value `i` ends, `None` when
+    /// it is missing.
+    Texts {
+        text: String,
+        ends: Vec<Option<usize>>,
+    },
+}
+
+/// Rows of the decoded batches gathered into one chunk of at most `capacity` rows, its
+/// buffers reused from chunk to chunk.
+struct ChunkBuilder<'v> {
+    file: &'v str,
+    capacity: usize,
+    variables: &'v [Variable],
+    columns: Vec<Pending>,
     rows: usize,
-) -> Result<DataFrame, (String, String)> {
-    let mut columns = Vec::with_capacity(variables.len());
-    for (variable, buffer) in variables.iter().zip(buffers) {
-        let name = variable.name.as_str();
-        let column = match (variable.kind, buffer) {
-            (kind, ColumnBuffer::F64(b)) => {
-                let values = (0..b.values.len()).map(|i| {
-                    let v = b.values[i];
-                    (present(b.valid, i) && !v.is_nan()).then_some(v)
-                });
-                match kind {
-                    ValueKind::Date => {
-                        date_column(name, values.map(|v| v.and_then(days_1960_to_unix)))
-                    }
-                    ValueKind::DateTime => datetime_column(
-                        name,
-                        values.map(|v| v.and_then(seconds_1960_to_unix_micros)),
-                    ),
-                    _ => float_column(name, values),
-                }
-            }
-            (_, ColumnBuffer::Utf8(b)) => {
-                let n = b.offsets.len().saturating_sub(1);
-                let mut texts = Vec::with_capacity(n);
-                for i in 0..n {
-                    if !present(b.valid, i) {
-                        texts.push(None);
-                        continue;
-                    }
-                    let bytes = usize::try_from(b.offsets[i])
-                        .ok()
-                        .zip(usize::try_from(b.offsets[i + 1]).ok())
-                        .and_then(|(start, end)| b.data.get(start..end))
-                        .ok_or_else(|| {
-                            (name.to_string(), "text offsets out of range".to_string())
-                        })?;
-                    let text = std::str::from_utf8(bytes).map_err(|_| {
-                        (
-                            name.to_string(),
-                            "text that is not valid in the file's encoding".to_string(),
-                        )
-                    })?;
-                    texts.push(Some(text));
-                }
-                text_column(name, texts.into_iter(), true)
-            }
-            (_, other) => {
-                return Err((
-                    name.to_string(),
-                    format!("unexpected storage {}", storage_name(other)),
-                ))
-            }
-        };
-        if column.len() != rows {
+}
+
+impl<'v> ChunkBuilder<'v> {
+    fn new(file: &'v str, variables: &'v [Variable], capacity: usize) -> ChunkBuilder<'v> {
+        let capacity = capacity.min(1 << 20);
+        let columns = variables
+            .iter()
+            .map(|v| match v.kind {
+                ValueKind::Text => Pending::Texts {
+                    text: String::new(),
+                    ends: Vec::with_capacity(capacity),
+                },
+                _ => Pending::Numbers(Vec::with_capacity(capacity)),
+            })
+            .collect();
+        ChunkBuilder {
+            file,
+            capacity,
+            variables,
+            columns,
+            rows: 0,
+        }
+    }
+
+    /// Appends rows `from..from + take` of a batch; on failure, the row of the batch,
+    /// the variable and what is wrong.
+    fn append(
+        &mut self,
+        buffers: &[ColumnBuffer<'_>],
+        from: usize,
+        take: usize,
+    ) -> Result<(), (usize, String, String)> {
+        if buffers.len() != self.variables.len() {
             return Err((
-                name.to_string(),
-                format!("{} values in a chunk of {rows} rows", column.len()),
+                from,
+                String::new(),
+                format!(
+                    "{} columns decoded for {} variables",
+                    buffers.len(),
+                    self.variables.len()
+                ),
             ));
         }
-        columns.push(column);
+        let rows = from..from + take;
+        for ((variable, pending), buffer) in
+            self.variables.iter().zip(&mut self.columns).zip(buffers)
+        {
+            let name = variable.name.as_str();
+            match (pending, buffer) {
+                (Pending::Numbers(values), ColumnBuffer::F64(b)) => {
+                    let stored = b.values.get(rows.clone()).ok_or_else(|| {
+                        (
+                            from,
+                            name.to_string(),
+                            format!(
+                                "{} values in a batch of {} rows",
+                                b.values.len(),
+                                from + take
+                            ),
+                        )
+                    })?;
+                    match b.valid {
+                        None => values.extend_from_slice(stored),
+                        Some(_) => values.extend(stored.iter().zip(rows.clone()).map(|(&v, i)| {
+                            if present(b.valid, i) {
+                                v
+                            } else {
+                                f64::NAN
+                            }
+                        })),
+                    }
+                }
+                (Pending::Texts { text, ends }, ColumnBuffer::Utf8(b)) => {
+                    if b.offsets.len() < from + take + 1 {
+                        return Err((
+                            from,
+                            name.to_string(),
+                            format!(
+                                "{} values in a batch of {} rows",
+                                b.offsets.len().saturating_sub(1),
+                                from + take
+                            ),
+                        ));
+                    }
+                    let offset = |i: usize| usize::try_from(b.offsets[i]).ok();
+                    // The rows' bytes checked at once where they are valid UTF-8 (one
+                    // call, not one per value); otherwise value by value, to name the row.
+                    let first = offset(from).unwrap_or(0);
+                    let whole = offset(from + take)
+                        .and_then(|last| b.data.get(first..last))
+                        .and_then(|bytes| std::str::from_utf8(bytes).ok());
+                    for i in rows.clone() {
+                        if !present(b.valid, i) {
+                            ends.push(None);
+                            continue;
+                        }
+                        let out_of_range =
+                            || (i, name.to_string(), "text offsets out of range".to_string());
+                        let (start, end) = offset(i).zip(offset(i + 1)).ok_or_else(out_of_range)?;
+                        let value = match whole {
+                            Some(whole) => start
+                                .checked_sub(first)
+                                .zip(end.checked_sub(first))
+                                .and_then(|(start, end)| whole.get(start..end))
+                                .ok_or_else(out_of_range)?,
+                            None => {
+                                let bytes = b.data.get(start..end).ok_or_else(out_of_range)?;
+                                std::str::from_utf8(bytes).map_err(|_| {
+                                    (
+                                        i,
+                                        name.to_string(),
+                                        "text that is not valid in the file's encoding".to_string(),
+                                    )
+                                })?
+                            }
+                        };
+                        text.push_str(value);
+                        ends.push(Some(text.len()));
+                    }
+                }
+                (_, other) => {
+                    return Err((
+                        from,
+                        name.to_string(),
+                        format!("unexpected storage {}", storage_name(other)),
+                    ))
+                }
+            }
+        }
+        self.rows += take;
+        Ok(())
     }
-    DataFrame::new(rows, columns).map_err(|e| (String::new(), e.to_string()))
+
+    /// The gathered rows as a frame, the builder emptied for the next chunk.
+    fn finish(&mut self) -> Result<DataFrame, FormatError> {
+        let rows = std::mem::take(&mut self.rows);
+        let mut columns = Vec::with_capacity(self.variables.len());
+        for (variable, pending) in self.variables.iter().zip(&mut self.columns) {
+            let name = variable.name.as_str();
+            let column = match pending {
+                Pending::Numbers(values) => {
+                    match variable.kind {
+                        ValueKind::Date => {
+                            date_column(name, stored(values).map(|v| v.and_then(days_1960_to_unix)))
+                        }
+                        ValueKind::DateTime => datetime_column(
+                            name,
+                            stored(values).map(|v| v.and_then(seconds_1960_to_unix_micros)),
+                        ),
+                        // No missing value: the buffer becomes the column as it is.
+                        _ if !values.iter().any(|v| v.is_nan()) => {
+                            let full = std::mem::replace(values, Vec::with_capacity(self.capacity));
+                            Float64Chunked::from_vec(name.into(), full)
+                                .into_series()
+                                .into_column()
+                        }
+                        _ => float_column(name, stored(values)),
+                    }
+                }
+                Pending::Texts { text, ends } => {
+                    let all: &str = text;
+                    let mut start = 0;
+                    let column = text_column(
+                        name,
+                        ends.iter().map(|end| {
+                            end.map(|end| {
+                                let value = &all[start..end];
+                                start = end;
+                                value
+                            })
+                        }),
+                        true,
+                    );
+                    text.clear();
+                    ends.clear();
+                    column
+                }
+            };
+            columns.push(column);
+        }
+        DataFrame::new(rows, columns).map_err(|e| FormatError::Sink {
+            file: self.file.to_string(),
+            source: Box::new(e),
+        })
+    }
 }
 
 fn storage_name(buffer: &ColumnBuffer<'_>) -> &'static str {
