@@ -31,12 +31,24 @@ const COLLINEAR: f64 = 1e-12;
 /// the rows with w > 0: the same matrix, up to the signs of its rows, as
 /// [`tall_skinny_r`](super::qr::tall_skinny_r) computes by Householder reflections.
 pub(super) fn gram_r<X: DesignRows + ?Sized>(x: &X, z: &[f64], w: &[f64]) -> Vec<f64> {
+    factor_in_chunks(x, z, w, gram_range)
+}
+
+/// The Cholesky factor of the sum of `range`'s products over fixed chunks of
+/// [`GRAM_CHUNK_ROWS`] rows, added in chunk order (the same factor whatever the number
+/// of threads).
+fn factor_in_chunks<X: DesignRows + ?Sized>(
+    x: &X,
+    z: &[f64],
+    w: &[f64],
+    range: impl Fn(&X, &[f64], &[f64], usize, usize) -> Vec<f64> + Sync,
+) -> Vec<f64> {
     let n = x.nrows();
     let m = x.ncols() + 1;
     let chunks = n.div_ceil(GRAM_CHUNK_ROWS).max(1);
     let parts = map_indices(chunks, |chunk| {
         let start = chunk * GRAM_CHUNK_ROWS;
-        gram_range(x, z, w, start, (start + GRAM_CHUNK_ROWS).min(n))
+        range(x, z, w, start, (start + GRAM_CHUNK_ROWS).min(n))
     });
     let mut gram = vec![0.0; m * m];
     for part in &parts {
@@ -118,20 +130,7 @@ fn cholesky_upper(gram: &[f64], m: usize) -> Vec<f64> {
 /// entries cannot. Rows with weight 0 (or NaN) take no part. Fixed chunks summed in chunk
 /// order: the factor does not depend on the thread count.
 pub(super) fn dense_gram_r<X: DesignRows + ?Sized>(x: &X, z: &[f64], w: &[f64]) -> Vec<f64> {
-    let n = x.nrows();
-    let m = x.ncols() + 1;
-    let chunks = n.div_ceil(GRAM_CHUNK_ROWS).max(1);
-    let parts = map_indices(chunks, |chunk| {
-        let start = chunk * GRAM_CHUNK_ROWS;
-        dense_gram_range(x, z, w, start, (start + GRAM_CHUNK_ROWS).min(n))
-    });
-    let mut gram = vec![0.0; m * m];
-    for part in &parts {
-        for (g, p) in gram.iter_mut().zip(part) {
-            *g += p;
-        }
-    }
-    cholesky_upper(&gram, m)
+    factor_in_chunks(x, z, w, dense_gram_range)
 }
 
 /// Columns of `weighted` by columns of `block` in one tile of [`add_block`].
@@ -165,8 +164,8 @@ fn dense_gram_range<X: DesignRows + ?Sized>(
             .take(m)
         {
             for ((v, wv), &wi) in column[..len].iter_mut().zip(&mut weighted[..len]).zip(w) {
-                // `!(wi > 0)` also catches NaN.
-                if !(wi > 0.0) {
+                // A NaN weight counts as zero.
+                if wi.is_nan() || wi <= 0.0 {
                     *v = 0.0;
                 }
                 *wv = if wi > 0.0 { wi * *v } else { 0.0 };

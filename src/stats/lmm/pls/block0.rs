@@ -80,7 +80,7 @@ pub(super) fn block0_fixed<const Q: usize>(args: &Block0<'_>, out: Block0Out<'_>
         *out.c_sq = sums.c_sq;
         return Some(2.0 * log);
     }
-    let tasks: Vec<Option<(f64, f64, Vec<f64>, Vec<f64>)>> = out
+    let tasks: Vec<Option<TaskSums>> = out
         .l0
         .par_chunks_mut(BLOCK0_CHUNK * Q * Q)
         .zip(out.r0.par_chunks_mut(BLOCK0_CHUNK * Q * p))
@@ -116,6 +116,9 @@ pub(super) fn block0_fixed<const Q: usize>(args: &Block0<'_>, out: Block0Out<'_>
     *out.c_sq = c_sq;
     Some(2.0 * log)
 }
+
+/// One task's `log Π diag L_g`, `‖c‖²` and its parts of `XᵀX` and `Xᵀy`.
+type TaskSums = (f64, f64, Vec<f64>, Vec<f64>);
 
 /// The running sums of [`block0_levels`].
 struct Block0Sums<'a> {

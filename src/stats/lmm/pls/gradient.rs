@@ -163,21 +163,24 @@ impl Model {
             backward_solve(&ws.s, qr, fr, p);
         }
         {
+            // Level by level on the pool (each level's rows on their own).
             let (f0, fr) = f.split_at_mut(u0_len * p);
-            for g in 0..l0 {
-                let fg = &mut f0[g * q0 * p..(g + 1) * q0 * p];
-                fg.copy_from_slice(&ws.r0[g * q0 * p..(g + 1) * q0 * p]);
-                for e in self.cross_ptr[g]..self.cross_ptr[g + 1] {
-                    let i = self.cross_start[e];
-                    let w = &ws.w[self.cross_val_off[e]..self.cross_val_off[e] + q0];
-                    for a in 0..q0 {
-                        for c in 0..p {
-                            fg[a * p + c] -= w[a] * fr[i * p + c];
+            let fr: &[f64] = fr;
+            f0.par_chunks_mut((q0 * p).max(1))
+                .enumerate()
+                .for_each(|(g, fg)| {
+                    fg.copy_from_slice(&ws.r0[g * q0 * p..(g + 1) * q0 * p]);
+                    for e in self.cross_ptr[g]..self.cross_ptr[g + 1] {
+                        let i = self.cross_start[e];
+                        let w = &ws.w[self.cross_val_off[e]..self.cross_val_off[e] + q0];
+                        for a in 0..q0 {
+                            for c in 0..p {
+                                fg[a * p + c] -= w[a] * fr[i * p + c];
+                            }
                         }
                     }
-                }
-                backward_solve(&ws.l0[g * qq..(g + 1) * qq], q0, fg, p);
-            }
+                    backward_solve(&ws.l0[g * qq..(g + 1) * qq], q0, fg, p);
+                });
         }
         // ΛF, then Yᵀ = Zᵀ(X − ZΛF) and Zᵀr̃ in one pass over the observations.
         self.lambda_times(ws, &offsets, f, false, lf);
@@ -445,24 +448,28 @@ impl Model {
         for (k, blk) in self.blocks.iter().enumerate() {
             let bq = blk.q;
             let lam = &ws.lam[k];
-            for j in 0..blk.n_levels {
-                let base = offsets[k] + j * bq;
-                for r in 0..bq {
-                    let range = if transpose { r..bq } else { 0..r + 1 };
-                    for s in range {
-                        let l = if transpose {
-                            lam[s * bq + r]
-                        } else {
-                            lam[r * bq + s]
-                        };
-                        if l != 0.0 {
-                            for c in 0..p {
-                                out[(base + r) * p + c] += l * m[(base + s) * p + c];
+            let rows = &mut out[offsets[k] * p..(offsets[k] + blk.n_levels * bq) * p];
+            // Level by level on the pool (each level's rows on their own).
+            rows.par_chunks_mut((bq * p).max(1))
+                .enumerate()
+                .for_each(|(j, level)| {
+                    let base = offsets[k] + j * bq;
+                    for r in 0..bq {
+                        let range = if transpose { r..bq } else { 0..r + 1 };
+                        for s in range {
+                            let l = if transpose {
+                                lam[s * bq + r]
+                            } else {
+                                lam[r * bq + s]
+                            };
+                            if l != 0.0 {
+                                for c in 0..p {
+                                    level[r * p + c] += l * m[(base + s) * p + c];
+                                }
                             }
                         }
                     }
-                }
-            }
+                });
         }
     }
 
@@ -621,26 +628,31 @@ mod tests {
             },
         ];
         let m = Model::new(&x, &y, &inputs);
+        gradient_agrees_with_differences(&m, &[0.6, 0.25]);
+    }
+
+    /// The gradient of the profiled criterion (REML and ML) against central differences.
+    fn gradient_agrees_with_differences(m: &Model, theta: &[f64]) {
         for reml in [true, false] {
-            let theta = [0.6, 0.25];
             let mut ws = m.workspace();
-            let s = m.solve(&theta, &mut ws, true).expect("solvable");
-            let d = m.derivatives(&mut ws, reml, true).expect("derivatives");
+            let s = m.solve(theta, &mut ws, true).expect("solvable");
+            let d = m.derivatives(&mut ws, reml, false).expect("derivatives");
             let df = if reml { m.n - m.p } else { m.n } as f64;
-            for j in 0..2 {
+            for j in 0..theta.len() {
                 let h = 1e-5;
                 let (mut tp, mut tm) = (theta.to_vec(), theta.to_vec());
                 tp[j] += h;
                 tm[j] -= h;
-                let numeric = (objective(&m, &tp, reml) - objective(&m, &tm, reml)) / (2.0 * h);
+                let numeric = (objective(m, &tp, reml) - objective(m, &tm, reml)) / (2.0 * h);
                 let analytic = d.trace[j] - d.quad[j] * df / s.pwrss;
                 assert!(
                     (numeric - analytic).abs() <= 1e-5 * (1.0 + numeric.abs()),
-                    "θ{j}: numeric {numeric}, analytic {analytic}"
+                    "θ{j} (REML {reml}): numeric {numeric}, analytic {analytic}"
                 );
             }
         }
     }
+
     /// Many levels (more than one task of [`super::super::block0::BLOCK0_CHUNK`] and
     /// [`super::LEVEL_CHUNK`]): a random slope over 40,000 subjects, 2 observations each,
     /// crossed with a 7-level factor.
@@ -706,25 +718,6 @@ mod tests {
 
     #[test]
     fn derivatives_over_many_levels_agree_with_differences() {
-        let m = many_levels();
-        let theta = [0.7, 0.1, 0.4, 0.5];
-        for reml in [true, false] {
-            let mut ws = m.workspace();
-            let s = m.solve(&theta, &mut ws, true).expect("solvable");
-            let d = m.derivatives(&mut ws, reml, false).expect("derivatives");
-            let df = if reml { m.n - m.p } else { m.n } as f64;
-            for j in 0..theta.len() {
-                let h = 1e-5;
-                let (mut tp, mut tm) = (theta.to_vec(), theta.to_vec());
-                tp[j] += h;
-                tm[j] -= h;
-                let numeric = (objective(&m, &tp, reml) - objective(&m, &tm, reml)) / (2.0 * h);
-                let analytic = d.trace[j] - d.quad[j] * df / s.pwrss;
-                assert!(
-                    (numeric - analytic).abs() <= 1e-5 * (1.0 + numeric.abs()),
-                    "θ{j} (REML {reml}): numeric {numeric}, analytic {analytic}"
-                );
-            }
-        }
+        gradient_agrees_with_differences(&many_levels(), &[0.7, 0.1, 0.4, 0.5]);
     }
 }
