@@ -8,8 +8,8 @@
 use nalgebra::DVector;
 
 use crate::stats::balance::{
-    balance_table_by_column, sample_sizes, smd_denominator, weighted_mean_of, BalanceRow,
-    Covariate, SampleSizes,
+    balance_table_by_column, factor_balance_rows, sample_sizes, smd_denominator, weighted_mean_of,
+    BalanceRow, Covariate, SampleSizes,
 };
 use crate::stats::design::{model_rows, ColumnData, DataSet, Design, ModelRows};
 use crate::stats::formula::{Expr, Formula};
@@ -345,10 +345,83 @@ pub fn balance_of(
         BalanceSource::Model(k) => ps.design.x.column(k),
         BalanceSource::Levels(m, k) => levels[m].column(k),
     };
-    let balance = balance_table_by_column(&names, column, &ps.treated, weights, pairs)
-        .map_err(|e| input(&e))?;
+    // The levels of a factor from its codes, in one pass; the other columns one at a time.
+    let factors = factor_groups(&sources, &levels);
+    let plain: Vec<usize> = (0..names.len())
+        .filter(|&j| !factors.iter().any(|f| f.columns.contains(&j)))
+        .collect();
+    let plain_names: Vec<String> = plain.iter().map(|&j| names[j].clone()).collect();
+    let mut rows: Vec<Option<BalanceRow>> = vec![None; names.len()];
+    let plain_rows = balance_table_by_column(
+        &plain_names,
+        |i| column(plain[i]),
+        &ps.treated,
+        weights,
+        pairs,
+    )
+    .map_err(|e| input(&e))?;
+    for (&j, row) in plain.iter().zip(plain_rows) {
+        rows[j] = Some(row);
+    }
+    let factor_rows = crate::stats::map_indices(factors.len(), |f| {
+        factors[f].balance_rows(&names, &ps.treated, weights, pairs)
+    });
+    for (factor, balance) in factors.iter().zip(factor_rows) {
+        for (&j, row) in factor.columns.iter().zip(balance.map_err(|e| input(&e))?) {
+            rows[j] = Some(row);
+        }
+    }
+    let balance = rows.into_iter().flatten().collect();
     let sizes = sample_sizes(&ps.treated, weights).map_err(|e| input(&e))?;
     Ok((balance, sizes))
+}
+
+/// The balance columns of one factor main effect whose all-levels matrix is read from
+/// the factor's codes ([`ModelRows::indicator_levels`]).
+struct FactorColumns<'a> {
+    /// Indices of its columns among the balance columns.
+    columns: Vec<usize>,
+    codes: &'a [u32],
+    /// The level code of each column.
+    levels: Vec<u32>,
+}
+
+impl FactorColumns<'_> {
+    fn balance_rows(
+        &self,
+        names: &[String],
+        treated: &[bool],
+        weights: &[f64],
+        pairs: &[(usize, usize)],
+    ) -> Result<Vec<BalanceRow>, crate::stats::balance::BalanceError> {
+        let names: Vec<String> = self.columns.iter().map(|&j| names[j].clone()).collect();
+        factor_balance_rows(&names, self.codes, &self.levels, treated, weights, pairs)
+    }
+}
+
+/// The factor main effects among the balance columns whose levels can be read from
+/// their codes.
+fn factor_groups<'a>(sources: &[BalanceSource], levels: &'a [ModelRows]) -> Vec<FactorColumns<'a>> {
+    levels
+        .iter()
+        .enumerate()
+        .filter_map(|(m, matrix)| {
+            let (codes, level_of_column) = matrix.indicator_levels()?;
+            let (columns, levels) = sources
+                .iter()
+                .enumerate()
+                .filter_map(|(j, source)| match source {
+                    BalanceSource::Levels(mm, k) if *mm == m => Some((j, level_of_column[*k])),
+                    _ => None,
+                })
+                .unzip();
+            Some(FactorColumns {
+                columns,
+                codes,
+                levels,
+            })
+        })
+        .collect()
 }
 
 /// MatchIt's threshold below which a mean difference is not standardised
@@ -390,7 +463,22 @@ pub fn max_abs_smd_after(
     };
     let (kept_treated, kept_control) = (kept(true), kept(false));
     let too_small = kept_treated.len() < 2 && kept_control.len() < 2;
+    let factors = factor_groups(&sources, &levels);
+    let factor_smds = crate::stats::map_indices(factors.len(), |f| {
+        factors[f].balance_rows(&names, treated, weights, &[])
+    });
+    let mut largest: f64 = 0.0;
+    for rows in factor_smds {
+        for row in rows.map_err(|e| input(&e))? {
+            if let Some(s) = row.smd_after {
+                largest = largest.max(s.abs());
+            }
+        }
+    }
     let smds = crate::stats::map_indices(names.len(), |j| {
+        if factors.iter().any(|f| f.columns.contains(&j)) {
+            return Ok(None);
+        }
         let values = match sources[j] {
             BalanceSource::Distance => return Ok(None),
             BalanceSource::Model(k) => ps.design.x.column(k),
@@ -415,7 +503,6 @@ pub fn max_abs_smd_after(
             Some(mdiff / smd_denominator(&values, binary, treated))
         })
     });
-    let mut largest: f64 = 0.0;
     for smd in smds {
         if let Some(s) = smd? {
             largest = largest.max(s.abs());

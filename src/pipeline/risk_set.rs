@@ -459,28 +459,28 @@ pub fn rate_comparison(
         .filter(|r| !r.treated)
         .map(|r| (r.person, r.index_date, 1.0))
         .collect();
-    let mut out = Vec::new();
-    for (g, group) in registry.groups.iter().enumerate() {
-        for (window, before, days) in [("before", true, days_before), ("after", false, days_after)]
-        {
-            let rate = |members: &[(u32, i32, f64)], comparison: bool| {
-                window_rate(registry, g, members, before, comparison, days, extract_end)
-            };
-            let (r, m, p) = (
-                rate(&referred, false),
-                rate(&matched, true),
-                rate(&pool, true),
-            );
-            out.push(RateComparison {
-                outcome: group.name.clone(),
-                window,
-                naive_ratio: r.rate / p.rate,
-                matched_ratio: r.rate / m.rate,
-                referred: r,
-                matched_comparison: m,
-                eligible_pool: p,
-            });
+    // Every outcome group and window on its own task (the pool has millions of rows);
+    // each rate is summed in row order, so the figures do not depend on the thread count.
+    let windows = [("before", true, days_before), ("after", false, days_after)];
+    crate::stats::map_indices(registry.groups.len() * windows.len(), |task| {
+        let g = task / windows.len();
+        let (window, before, days) = windows[task % windows.len()];
+        let rate = |members: &[(u32, i32, f64)], comparison: bool| {
+            window_rate(registry, g, members, before, comparison, days, extract_end)
+        };
+        let (r, m, p) = (
+            rate(&referred, false),
+            rate(&matched, true),
+            rate(&pool, true),
+        );
+        RateComparison {
+            outcome: registry.groups[g].name.clone(),
+            window,
+            naive_ratio: r.rate / p.rate,
+            matched_ratio: r.rate / m.rate,
+            referred: r,
+            matched_comparison: m,
+            eligible_pool: p,
         }
-    }
-    out
+    })
 }

@@ -31,6 +31,7 @@
 
 mod ecdf;
 mod error;
+mod factor;
 mod moments;
 mod sample;
 mod sizes;
@@ -41,8 +42,11 @@ mod table;
 pub(crate) mod reference;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_factor;
 
 pub use error::BalanceError;
+pub use factor::factor_balance_rows;
 pub use moments::{weighted_mean, weighted_variance};
 pub use sample::{sample_balance, SampleBalance};
 pub use sizes::{sample_sizes, GroupSizes, SampleSizes};

@@ -184,16 +184,7 @@ impl<'a> Samples<'a> {
         weights: &'a [f64],
         pairs: &'a [(usize, usize)],
     ) -> Result<Self, BalanceError> {
-        let n = treated.len();
-        check_weights(treated, weights)?;
-        for &(t, c) in pairs {
-            if t >= n || c >= n || !treated[t] || treated[c] {
-                return Err(BalanceError::InvalidPair {
-                    treated: t,
-                    control: c,
-                });
-            }
-        }
+        check_inputs(treated, weights, pairs)?;
         Ok(Samples {
             treated,
             weights,
@@ -271,6 +262,26 @@ fn check_covariate(cov: &Covariate<'_>, n: usize) -> Result<(), BalanceError> {
                 term: cov.name.to_string(),
                 row,
                 value,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Checks the weights ([`check_weights`]) and that every pair links a treated row to a
+/// control row.
+pub(super) fn check_inputs(
+    treated: &[bool],
+    weights: &[f64],
+    pairs: &[(usize, usize)],
+) -> Result<(), BalanceError> {
+    let n = treated.len();
+    check_weights(treated, weights)?;
+    for &(t, c) in pairs {
+        if t >= n || c >= n || !treated[t] || treated[c] {
+            return Err(BalanceError::InvalidPair {
+                treated: t,
+                control: c,
             });
         }
     }

@@ -431,6 +431,31 @@ fn value_order_is_a_stable_sort_by_value() {
     }
 }
 
+/// Columns large enough for the radix sort: the same stable order, negatives, −0 and +0,
+/// ties, values of very different magnitudes.
+#[test]
+fn value_order_of_a_large_column_is_a_stable_sort_by_value() {
+    let mut u = crate::test_support::uniform_stream(7);
+    let values: Vec<f64> = (0..150_000)
+        .map(|i| match i % 5 {
+            0 => (u() * 400.0).round() / 4.0 - 50.0,
+            1 => -0.0,
+            2 => 0.0,
+            3 => (u() - 0.5) * 1e-300,
+            _ => (u() - 0.3) * 1e12,
+        })
+        .collect();
+    let mut expected: Vec<usize> = (0..values.len()).collect();
+    expected.sort_by(|&a, &b| values[a].partial_cmp(&values[b]).unwrap_or(Ordering::Equal));
+    let order = ValueOrder::of(&values);
+    assert_eq!(order.rows, expected);
+    let runs = order.last_of_run.iter().filter(|&&last| last).count();
+    let mut distinct: Vec<f64> = values.iter().map(|v| v + 0.0).collect();
+    distinct.sort_by(|a, b| a.partial_cmp(b).unwrap_or(Ordering::Equal));
+    distinct.dedup();
+    assert_eq!(runs, distinct.len());
+}
+
 #[test]
 fn group_rows_list_the_treated_and_the_others_in_row_order() {
     let treated = [false, true, true, false, false, true, false];

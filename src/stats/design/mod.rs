@@ -48,6 +48,7 @@ mod data;
 mod error;
 mod frame;
 mod groups;
+mod levels;
 mod model_matrix;
 mod model_rows;
 mod random;

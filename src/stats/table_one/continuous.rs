@@ -23,13 +23,14 @@ pub(super) fn continuous_stats(pairs: &[(f64, f64)]) -> Option<ContinuousStats> 
         persons: pairs.len(),
         weighted: pairs.iter().map(|(_, w)| w).sum(),
     };
+    let cumulative = cumulative_weights(&sorted);
     Some(ContinuousStats {
         n,
         mean,
         sd: survey_variance(pairs, mean).map(f64::sqrt),
-        median: quantile_hf7(&sorted, 0.5),
-        q1: quantile_hf7(&sorted, 0.25),
-        q3: quantile_hf7(&sorted, 0.75),
+        median: quantile_in(&sorted, &cumulative, 0.5),
+        q1: quantile_in(&sorted, &cumulative, 0.25),
+        q3: quantile_in(&sorted, &cumulative, 0.75),
     })
 }
 
@@ -51,17 +52,28 @@ fn survey_variance(pairs: &[(f64, f64)], mean: f64) -> Option<f64> {
 /// survey's `qrule_hf7` on pairs sorted by value: value i (0-based) sits at
 /// `C_i / C_{n−1}` with `C_i = Σ_{j<i} w_j`; linear interpolation in between. With unit
 /// weights this is R's `quantile(type = 7)`: position `(n − 1) p`.
+#[cfg(test)]
 pub(super) fn quantile_hf7(sorted: &[(f64, f64)], p: f64) -> f64 {
-    let n = sorted.len();
-    if n == 1 {
-        return sorted[0].0;
-    }
-    // cumulative[i] = C_i; the weight of the largest value does not enter.
-    let mut cumulative = Vec::with_capacity(n);
+    quantile_in(sorted, &cumulative_weights(sorted), p)
+}
+
+/// `C_i = Σ_{j<i} w_j` of pairs sorted by value (the weight of the largest value does not
+/// enter).
+fn cumulative_weights(sorted: &[(f64, f64)]) -> Vec<f64> {
+    let mut cumulative = Vec::with_capacity(sorted.len());
     let mut c = 0.0;
     for &(_, w) in sorted {
         cumulative.push(c);
         c += w;
+    }
+    cumulative
+}
+
+/// [`quantile_hf7`] given the [`cumulative_weights`] of the sorted pairs.
+fn quantile_in(sorted: &[(f64, f64)], cumulative: &[f64], p: f64) -> f64 {
+    let n = sorted.len();
+    if n == 1 {
+        return sorted[0].0;
     }
     let target = p * cumulative[n - 1];
     let i = cumulative
