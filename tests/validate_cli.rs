@@ -242,6 +242,40 @@ fn referral_after_death() {
     );
 }
 
+/// A contact dated after the person's death among millions of clean rows is found by
+/// the row-by-row pass that the quick check of the contacts hands over to.
+#[test]
+fn contact_after_death() {
+    let dir = copy_extracts("contact-after-death");
+    let contacts = Csv::read(&dir.join("contacts.csv"));
+    let row = 40;
+    let id = contacts.rows[row][contacts.col("person_id")].clone();
+    let date = contacts.rows[row][contacts.col("date")].clone();
+    let mut persons = Csv::read(&dir.join("persons.csv"));
+    let p = persons
+        .rows
+        .iter()
+        .position(|r| r[persons.col("person_id")] == id)
+        .expect("person of the contact");
+    let c = persons.col("death_date");
+    persons.rows[p][c] = shift_date(&date, -1);
+    persons.write(&dir.join("persons.csv"));
+    // The first contact of that person after the new death date is the one reported.
+    let first = contacts
+        .rows
+        .iter()
+        .position(|r| {
+            r[contacts.col("person_id")] == id
+                && r[contacts.col("date")].as_str() > shift_date(&date, -1).as_str()
+        })
+        .expect("a contact after death");
+    assert_rejected(
+        &dir,
+        "event-after-death",
+        &format!("contacts.csv, row {}, column date", first + 2),
+    );
+}
+
 #[test]
 fn referral_before_adulthood() {
     let dir = copy_extracts("minor");

@@ -968,8 +968,13 @@ impl ColumnBuilder<'_> {
             (ColumnType::String | ColumnType::Enumeration, DataType::String) => {
                 let text = series.str().ok()?;
                 let enumeration = self.def.kind == ColumnType::Enumeration;
+                // A value equal to the row before's was checked there (ids of tables
+                // sorted by person, codes of a few values).
+                let mut previous: Option<&str> = None;
                 let ok = text.iter().all(|v| match v {
+                    Some(s) if previous == Some(s) => true,
                     Some(s) => {
+                        previous = Some(s);
                         s.len() == s.trim().len()
                             && !self.def.is_missing_code(s)
                             && (!enumeration || self.def.code_index(s).is_some())
