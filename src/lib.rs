@@ -10,6 +10,7 @@
 
 pub mod cli;
 pub mod data;
+pub mod memory;
 pub mod pipeline;
 pub mod plan;
 pub mod report;

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 const POLARS_THREADS_VAR: &str = "POLARS_MAX_THREADS";
 
 fn main() -> ExitCode {
+    shine::memory::map_large_allocations();
     let args: Vec<OsString> = std::env::args_os().collect();
     if let Some(code) = relaunch_with_polars_threads(&args) {
         return code;

@@ -88,6 +88,7 @@ fn derive(
         Registry::from_extracts(&extracts, &plan.outcome_groups(), &plan.negative_controls())
             .map_err(|e| AnalyseError::Input(e.to_string()))?;
     drop(extracts);
+    crate::memory::release_free_memory();
     let stacked = risk_sets(&registry, &plan.risk_set_options());
     // Without comparison persons nothing can be matched; say which setting is to blame
     // rather than let the propensity model find no controls.

@@ -14,23 +14,19 @@ pub(super) fn continuous_stats(pairs: &[(f64, f64)]) -> Option<ContinuousStats> 
     }
     let mean = balance::weighted_mean_of(|| pairs.iter().map(|(x, w)| (*x, w)));
     // By value, ties in input order (a stable sort).
-    let sorted: Vec<(f64, f64)> = ValueOrder::by(pairs.len(), |i| pairs[i].0)
-        .rows
-        .iter()
-        .map(|&i| pairs[i])
-        .collect();
+    let order = ValueOrder::by(pairs.len(), |i| pairs[i].0).rows;
     let n = Tally {
         persons: pairs.len(),
         weighted: pairs.iter().map(|(_, w)| w).sum(),
     };
-    let cumulative = cumulative_weights(&sorted);
+    let [q1, median, q3] = quantiles_in_order(pairs, &order, [0.25, 0.5, 0.75]);
     Some(ContinuousStats {
         n,
         mean,
         sd: survey_variance(pairs, mean).map(f64::sqrt),
-        median: quantile_in(&sorted, &cumulative, 0.5),
-        q1: quantile_in(&sorted, &cumulative, 0.25),
-        q3: quantile_in(&sorted, &cumulative, 0.75),
+        median,
+        q1,
+        q3,
     })
 }
 
@@ -54,35 +50,51 @@ fn survey_variance(pairs: &[(f64, f64)], mean: f64) -> Option<f64> {
 /// weights this is R's `quantile(type = 7)`: position `(n − 1) p`.
 #[cfg(test)]
 pub(super) fn quantile_hf7(sorted: &[(f64, f64)], p: f64) -> f64 {
-    quantile_in(sorted, &cumulative_weights(sorted), p)
+    let order: Vec<usize> = (0..sorted.len()).collect();
+    quantiles_in_order(sorted, &order, [p])[0]
 }
 
-/// `C_i = Σ_{j<i} w_j` of pairs sorted by value (the weight of the largest value does not
-/// enter).
-fn cumulative_weights(sorted: &[(f64, f64)]) -> Vec<f64> {
-    let mut cumulative = Vec::with_capacity(sorted.len());
-    let mut c = 0.0;
-    for &(_, w) in sorted {
-        cumulative.push(c);
-        c += w;
-    }
-    cumulative
-}
-
-/// [`quantile_hf7`] given the [`cumulative_weights`] of the sorted pairs.
-fn quantile_in(sorted: &[(f64, f64)], cumulative: &[f64], p: f64) -> f64 {
-    let n = sorted.len();
+/// [`quantile_hf7`] at each of `ps`, of the pairs taken in `order` (sorted by value),
+/// in two passes over the order without a sorted copy or the cumulative weights (a
+/// column of the stacked risk sets has tens of millions of values). The sums are those
+/// of the cumulative weights, in the same order, so the quantiles are the same to the
+/// bit.
+fn quantiles_in_order<const K: usize>(
+    pairs: &[(f64, f64)],
+    order: &[usize],
+    ps: [f64; K],
+) -> [f64; K] {
+    let n = order.len();
+    let value = |k: usize| pairs[order[k]].0;
+    let weight = |k: usize| pairs[order[k]].1;
     if n == 1 {
-        return sorted[0].0;
+        return [value(0); K];
     }
-    let target = p * cumulative[n - 1];
-    let i = cumulative
-        .partition_point(|&ci| ci <= target)
-        .saturating_sub(1);
-    if i >= n - 1 {
-        return sorted[n - 1].0;
+    // C_{n−1}: the weight of the largest value does not enter.
+    let mut total = 0.0;
+    for k in 0..n - 1 {
+        total += weight(k);
     }
-    let fraction = (target - cumulative[i]) / sorted[i].1;
-    let (lo, hi) = (sorted[i].0, sorted[i + 1].0);
-    lo + fraction * (hi - lo)
+    let targets = ps.map(|p| p * total);
+    // Per target, the last position k with C_k ≤ target and its C_k (C is
+    // non-decreasing, so these positions are a prefix).
+    let mut last = [(0usize, 0.0f64); K];
+    let mut c = 0.0;
+    for k in 0..n {
+        for (last, &target) in last.iter_mut().zip(&targets) {
+            if c <= target {
+                *last = (k, c);
+            }
+        }
+        c += weight(k);
+    }
+    std::array::from_fn(|t| {
+        let (i, ci) = last[t];
+        if i >= n - 1 {
+            return value(n - 1);
+        }
+        let fraction = (targets[t] - ci) / weight(i);
+        let (lo, hi) = (value(i), value(i + 1));
+        lo + fraction * (hi - lo)
+    })
 }
