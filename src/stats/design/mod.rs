@@ -51,6 +51,7 @@ mod groups;
 mod model_matrix;
 mod model_rows;
 mod random;
+mod segments;
 mod size;
 mod suggest;
 
@@ -66,4 +67,5 @@ pub use model_matrix::{
 };
 pub use model_rows::{DesignRows, ModelRows};
 pub use random::{random_effect_design, RandomEffectBlock};
+pub use segments::RowSegments;
 pub use suggest::closest_name;
