@@ -96,6 +96,11 @@ pub trait DesignRows: Sync {
     fn segments(&self) -> Option<RowSegments<'_>> {
         None
     }
+    /// Whether every entry of column `k` is finite whatever the data (so that it need
+    /// not be checked).
+    fn finite_by_construction(&self, _k: usize) -> bool {
+        false
+    }
 }
 
 impl DesignRows for DMatrix<f64> {
@@ -198,5 +203,14 @@ impl DesignRows for ModelRows {
 
     fn segments(&self) -> Option<RowSegments<'_>> {
         Some(RowSegments::new(self))
+    }
+
+    /// The intercept, indicators, and a variable's own values (checked to be finite
+    /// when the variables were taken): a product of several values may overflow.
+    fn finite_by_construction(&self, k: usize) -> bool {
+        match self.columns[k].as_slice() {
+            [] | [_] => true,
+            pieces => pieces.iter().all(|p| matches!(p, PieceOf::Indicator(..))),
+        }
     }
 }

@@ -164,10 +164,17 @@ fn linear_predictor_from_level_codes_equals_the_block_route_to_the_bit() {
     on_threads(1, || {
         linear_predictor(&Blocks(&x), &beta, &offset, &mut blocks)
     });
-    let positive_zero_from_negative_offset = (0..n)
-        .filter(|&i| offset[i].is_sign_negative() && blocks[i].to_bits() == 0)
-        .count();
-    assert!(positive_zero_from_negative_offset > 0);
+    // A row whose products are all zero, offset -0 and sum +0 on the block route.
+    let only_zero_products = |i: usize| {
+        (0..p).all(|k| {
+            let mut v = [f64::NAN];
+            x.column_rows(k, i, &mut v);
+            v[0] == 0.0 || beta[k] == 0.0
+        })
+    };
+    assert!((0..n).any(|i| offset[i].is_sign_negative()
+        && blocks[i].to_bits() == 0
+        && only_zero_products(i)));
     for threads in [1, 2, 3] {
         let mut eta = DVector::from_element(n, f64::NAN);
         on_threads(threads, || linear_predictor(&x, &beta, &offset, &mut eta));
