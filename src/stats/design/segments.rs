@@ -26,6 +26,10 @@ enum Segment<'a> {
         codes: &'a [u32],
         /// By level code, the column's offset from `first`, or [`NO_COLUMN`].
         offset_of: Vec<u32>,
+        /// By level code, the row's column (`first` for a level without one) and value
+        /// (1, or 0: no entry), so that rows are filled without a branch on the level.
+        column_of: Vec<u32>,
+        value_of: Vec<f64>,
     },
     /// Any other column (an interaction, `i(var, by)`), computed as a block of rows.
     Computed { column: usize },
@@ -71,9 +75,15 @@ impl<'a> RowSegments<'a> {
                         if end == k || offset_of.get(*level as usize) != Some(&0) {
                             Segment::Computed { column: k }
                         } else {
+                            let entry = |o: u32| match o {
+                                NO_COLUMN => (k as u32, 0.0),
+                                o => (k as u32 + o, 1.0),
+                            };
                             segments.push(Segment::Levels {
                                 first: k,
                                 codes,
+                                column_of: offset_of.iter().map(|&o| entry(o).0).collect(),
+                                value_of: offset_of.iter().map(|&o| entry(o).1).collect(),
                                 offset_of,
                             });
                             k = end;
@@ -126,19 +136,14 @@ impl<'a> RowSegments<'a> {
                 Segment::Levels {
                     first,
                     codes,
-                    offset_of,
+                    column_of,
+                    value_of,
+                    ..
                 } => {
                     for (s, &c) in slots(t).zip(&codes[start..start + len]) {
-                        match offset_of.get(c as usize) {
-                            Some(&o) if o != NO_COLUMN => {
-                                columns[s] = *first as u32 + o;
-                                values[s] = 1.0;
-                            }
-                            _ => {
-                                columns[s] = *first as u32;
-                                values[s] = 0.0;
-                            }
-                        }
+                        let c = c as usize;
+                        columns[s] = column_of.get(c).copied().unwrap_or(*first as u32);
+                        values[s] = value_of.get(c).copied().unwrap_or(0.0);
                     }
                 }
                 Segment::Computed { column } => {
@@ -161,6 +166,7 @@ impl<'a> RowSegments<'a> {
     /// holds at least `eta.len()` values.
     pub fn add_products(&self, beta: &[f64], start: usize, eta: &mut [f64], scratch: &mut [f64]) {
         let len = eta.len();
+        let mut terms = Vec::new();
         for segment in &self.segments {
             match segment {
                 Segment::Ones { column } => {
@@ -183,16 +189,24 @@ impl<'a> RowSegments<'a> {
                     first,
                     codes,
                     offset_of,
+                    ..
                 } => {
-                    for (e, &c) in eta.iter_mut().zip(&codes[start..start + len]) {
-                        if let Some(&o) = offset_of.get(c as usize) {
-                            if o != NO_COLUMN {
-                                let b = beta[*first + o as usize];
-                                if b != 0.0 {
-                                    *e += b * 1.0;
-                                }
+                    // By level, the row's product: -0 (which adds nothing to any sum)
+                    // for a level without a column or with coefficient 0.
+                    terms.clear();
+                    terms.extend(offset_of.iter().map(|&o| match o {
+                        NO_COLUMN => -0.0,
+                        o => {
+                            let b = beta[*first + o as usize];
+                            if b != 0.0 {
+                                b * 1.0
+                            } else {
+                                -0.0
                             }
                         }
+                    }));
+                    for (e, &c) in eta.iter_mut().zip(&codes[start..start + len]) {
+                        *e += terms.get(c as usize).copied().unwrap_or(-0.0);
                     }
                 }
                 Segment::Computed { column } => {

@@ -117,7 +117,9 @@ fn gram_range<X: DesignRows + ?Sized>(
     gram
 }
 
-/// [`gram_range`] with each row's entries taken from `segments`, z last.
+/// [`gram_range`] with each row's entries taken from `segments`, z last. The entries
+/// are gathered without a branch on their values (a row's zero entries are data, not
+/// predictable), and the products are added at precomputed offsets.
 fn segment_gram_range(
     segments: &RowSegments<'_>,
     z: &[f64],
@@ -132,8 +134,10 @@ fn segment_gram_range(
     let mut slot_columns = vec![0u32; GRAM_BLOCK_ROWS * width];
     let mut slot_values = vec![0.0; GRAM_BLOCK_ROWS * width];
     let mut scratch = vec![0.0; GRAM_BLOCK_ROWS];
-    let mut columns = Vec::with_capacity(width + 1);
-    let mut values = Vec::with_capacity(width + 1);
+    // A row's non-zero entries: column k, offset k·m of its column of `gram`, value.
+    let mut columns = vec![0usize; width + 1];
+    let mut offsets = vec![0usize; width + 1];
+    let mut values = vec![0.0; width + 1];
     for first in (start..end).step_by(GRAM_BLOCK_ROWS) {
         let len = (first + GRAM_BLOCK_ROWS).min(end) - first;
         segments.fill(
@@ -148,23 +152,35 @@ fn segment_gram_range(
             if wi.is_nan() || wi <= 0.0 {
                 continue;
             }
-            columns.clear();
-            values.clear();
             let slots = i * width..(i + 1) * width;
+            let mut n = 0;
             for (&k, &v) in slot_columns[slots.clone()].iter().zip(&slot_values[slots]) {
-                if v != 0.0 {
-                    columns.push(k as usize);
-                    values.push(v);
-                }
+                let k = k as usize;
+                columns[n] = k;
+                offsets[n] = k * m;
+                values[n] = v;
+                n += usize::from(v != 0.0);
             }
-            if zi != 0.0 {
-                columns.push(p);
-                values.push(zi);
-            }
-            add_row(&mut gram, m, wi, &columns, &values);
+            columns[n] = p;
+            offsets[n] = p * m;
+            values[n] = zi;
+            n += usize::from(zi != 0.0);
+            add_row_at(&mut gram, wi, &columns[..n], &offsets[..n], &values[..n]);
         }
     }
     gram
+}
+
+/// [`add_row`] with the offsets k·m of the entries' columns given.
+#[inline(always)]
+fn add_row_at(gram: &mut [f64], wi: f64, columns: &[usize], offsets: &[usize], values: &[f64]) {
+    for (a, (&ka, &va)) in columns.iter().zip(values).enumerate() {
+        let wa = wi * va;
+        let column = &mut gram[ka..];
+        for (&ob, &vb) in offsets[a..].iter().zip(&values[a..]) {
+            column[ob] += wa * vb;
+        }
+    }
 }
 
 /// Cholesky factor R (upper, R'R = G) of a symmetric positive semi-definite m×m matrix
