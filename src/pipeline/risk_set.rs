@@ -69,8 +69,7 @@ fn common_support(stacked: Rc<StackedRiskSets>, formula: &Formula) -> (Rc<Stacke
             break;
         }
     }
-    let kept: Vec<usize> = (0..keep.len()).filter(|&i| keep[i]).collect();
-    let outside = keep.len() - kept.len();
+    let outside = keep.iter().filter(|&&k| !k).count();
     if outside == 0 {
         return (stacked, 0);
     }
@@ -83,6 +82,7 @@ fn common_support(stacked: Rc<StackedRiskSets>, formula: &Formula) -> (Rc<Stacke
         }
         Err(shared) => shared,
     };
+    let kept: Vec<usize> = (0..keep.len()).filter(|&i| keep[i]).collect();
     let mut data = DataSet::new();
     for name in stacked.data.column_names() {
         let column = match stacked.data.get(name) {
