@@ -129,9 +129,9 @@ fn match_main(
     // The plan's names were checked when it was read, and the extracts when they were
     // validated: what fails here is the model on these data (a covariate with one level
     // among the persons of the risk sets, ...), an analysis that cannot be completed.
-    let stacked = Rc::new(stacked);
+    // Given up to the fit, so that common support trims them in place.
     let model = fit_risk_set_model(
-        &stacked,
+        Rc::new(stacked),
         plan.propensity.covariates.formula(),
         &options.exact,
     )
@@ -141,7 +141,6 @@ fn match_main(
             "the propensity model could not be fitted on these risk sets: {m} — remove or merge that covariate in the plan's propensity.covariates"
         ))
     })?;
-    drop(stacked);
     let cohort = match_risk_sets(registry, &model, &options, BalanceDetail::Table)
         .map_err(propensity_error)?;
     if !config.quiet {
@@ -242,7 +241,7 @@ fn sensitivity_cohort(
         // Another propensity model, fitted on the main analysis's risk sets.
         stage.step(&format!("{}: propensity model", settings.name));
         let model = fit_risk_set_model(
-            &shared.model.stacked,
+            Rc::clone(&shared.model.stacked),
             settings.covariates.formula(),
             &options.exact,
         )

@@ -36,12 +36,11 @@ use crate::stats::glm::LeastSquares;
 use crate::stats::matching::{MatchInput, MatchOrder, NearestNeighbour};
 
 /// Drops comparison rows whose level of some categorical covariate of the formula no
-/// referred row has, repeating until none is left. When none is dropped the risk sets
-/// are shared, not copied (they are about a gigabyte per million pool persons).
-fn common_support(
-    stacked: &Rc<StackedRiskSets>,
-    formula: &Formula,
-) -> (Rc<StackedRiskSets>, usize) {
+/// referred row has, repeating until none is left. The risk sets are about a gigabyte
+/// per million pool persons, so they are not copied when none is dropped, and are
+/// trimmed in place when the caller gave them up (no other `Rc` holds them); only risk
+/// sets still shared are copied.
+fn common_support(stacked: Rc<StackedRiskSets>, formula: &Formula) -> (Rc<StackedRiskSets>, usize) {
     let columns = formula.columns();
     let mut keep: Vec<bool> = vec![true; stacked.rows.len()];
     loop {
@@ -70,11 +69,20 @@ fn common_support(
             break;
         }
     }
-    let kept: Vec<usize> = (0..keep.len()).filter(|&i| keep[i]).collect();
-    let outside = keep.len() - kept.len();
+    let outside = keep.iter().filter(|&&k| !k).count();
     if outside == 0 {
-        return (Rc::clone(stacked), 0);
+        return (stacked, 0);
     }
+    let stacked = match Rc::try_unwrap(stacked) {
+        Ok(mut owned) => {
+            owned.data.retain_rows(&keep);
+            let mut marks = keep.iter();
+            owned.rows.retain(|_| marks.next() == Some(&true));
+            return (Rc::new(owned), outside);
+        }
+        Err(shared) => shared,
+    };
+    let kept: Vec<usize> = (0..keep.len()).filter(|&i| keep[i]).collect();
     let mut data = DataSet::new();
     for name in stacked.data.column_names() {
         let column = match stacked.data.get(name) {
@@ -136,9 +144,10 @@ pub struct RiskSetModel {
 pub const NORMAL_EQUATIONS_MIN_ROWS: usize = 2_000_000;
 
 /// Trims the stacked risk sets to common support and fits the propensity model
-/// `formula` on them; `exact` names the variables matched on exactly.
+/// `formula` on them; `exact` names the variables matched on exactly. Risk sets that no
+/// other `Rc` holds are trimmed in place (see `common_support`).
 pub fn fit_risk_set_model(
-    stacked: &Rc<StackedRiskSets>,
+    stacked: Rc<StackedRiskSets>,
     formula: &Formula,
     exact: &[String],
 ) -> Result<RiskSetModel, PropensityError> {

@@ -240,6 +240,18 @@ impl DataSet {
         Ok(())
     }
 
+    /// Keeps the rows that `keep` marks (one flag per row), in place: no copy of a
+    /// column unless another data set shares it.
+    pub fn retain_rows(&mut self, keep: &[bool]) {
+        for column in &mut self.columns {
+            match Arc::make_mut(column) {
+                ColumnData::Numeric(v) => retain_marked(v, keep),
+                ColumnData::Categorical { codes, .. } => retain_marked(codes, keep),
+                ColumnData::Logical(v) => retain_marked(v, keep),
+            }
+        }
+    }
+
     /// The number of rows (0 for a data set without columns).
     pub fn n_rows(&self) -> usize {
         self.columns.first().map_or(0, |c| c.len())
@@ -308,4 +320,10 @@ mod tests {
             assert_eq!(v.as_deref(), c.map(|c| levels[c as usize].as_str()));
         }
     }
+}
+
+/// Keeps `v[i]` where `keep[i]` is true, in order (rows past `keep` are dropped).
+fn retain_marked<T>(v: &mut Vec<T>, keep: &[bool]) {
+    let mut marks = keep.iter();
+    v.retain(|_| marks.next() == Some(&true));
 }

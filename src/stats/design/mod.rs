@@ -52,6 +52,7 @@ mod levels;
 mod model_matrix;
 mod model_rows;
 mod random;
+mod segments;
 mod size;
 mod suggest;
 
@@ -67,4 +68,5 @@ pub use model_matrix::{
 };
 pub use model_rows::{DesignRows, ModelRows};
 pub use random::{random_effect_design, RandomEffectBlock};
+pub use segments::RowSegments;
 pub use suggest::closest_name;

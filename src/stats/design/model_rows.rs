@@ -5,6 +5,7 @@
 use nalgebra::DMatrix;
 
 use super::compact::Compact;
+use super::segments::RowSegments;
 
 /// How one variable contributes columns to a term.
 #[derive(Clone, Copy)]
@@ -90,6 +91,16 @@ pub trait DesignRows: Sync {
             self.column_rows(k, start, &mut out[k * ld..k * ld + len]);
         }
     }
+    /// The columns as segments that give each row's non-zero entries without a block of
+    /// materialised columns, when the design is made from variables ([`ModelRows`]).
+    fn segments(&self) -> Option<RowSegments<'_>> {
+        None
+    }
+    /// Whether every entry of column `k` is finite whatever the data (so that it need
+    /// not be checked).
+    fn finite_by_construction(&self, _k: usize) -> bool {
+        false
+    }
 }
 
 impl DesignRows for DMatrix<f64> {
@@ -146,7 +157,7 @@ impl ModelRows {
     }
 
     /// Column `k` over rows `start..start + out.len()`.
-    fn column_into(&self, k: usize, start: usize, out: &mut [f64]) {
+    pub(super) fn column_into(&self, k: usize, start: usize, out: &mut [f64]) {
         let end = start + out.len();
         match self.columns[k].split_first() {
             None => out.fill(1.0),
@@ -188,5 +199,18 @@ impl DesignRows for ModelRows {
 
     fn column_rows(&self, k: usize, start: usize, out: &mut [f64]) {
         self.column_into(k, start, out);
+    }
+
+    fn segments(&self) -> Option<RowSegments<'_>> {
+        Some(RowSegments::new(self))
+    }
+
+    /// The intercept, indicators, and a variable's own values (checked to be finite
+    /// when the variables were taken): a product of several values may overflow.
+    fn finite_by_construction(&self, k: usize) -> bool {
+        match self.columns[k].as_slice() {
+            [] | [_] => true,
+            pieces => pieces.iter().all(|p| matches!(p, PieceOf::Indicator(..))),
+        }
     }
 }

@@ -365,7 +365,11 @@ fn validate<X: DesignRows + ?Sized>(
     if let Some(o) = offset {
         check_length("offset", o.len(), n)?;
     }
-    // The first non-finite entry of the first column that has one.
+    // The first non-finite entry of the first column that has one; columns finite by
+    // construction are not read.
+    if (0..p).all(|j| x.finite_by_construction(j)) {
+        return validate_vectors(y, weights, offset, options);
+    }
     let parts = crate::stats::for_each_part(n, 0..n, |_, rows| {
         let mut first_bad: Vec<Option<(usize, f64)>> = vec![None; p];
         for_each_block(x, rows, |start, len, block| {
@@ -389,6 +393,16 @@ fn validate<X: DesignRows + ?Sized>(
             value,
         });
     }
+    validate_vectors(y, weights, offset, options)
+}
+
+/// The checks of [`validate`] on the response, weights and offset.
+fn validate_vectors(
+    y: &DVector<f64>,
+    weights: Option<&DVector<f64>>,
+    offset: Option<&DVector<f64>>,
+    options: &GlmOptions,
+) -> Result<(), GlmError> {
     let check_finite =
         |what: &'static str, v: &DVector<f64>| match v.iter().position(|a| !a.is_finite()) {
             Some(i) => Err(GlmError::NonFinite {

@@ -10,7 +10,7 @@
 //! on the propensity designs this is used for (age and age², indicators, counts) the
 //! coefficients agree with the QR's to about 1e-10 relative, which the tests check.
 
-use crate::stats::design::DesignRows;
+use crate::stats::design::{DesignRows, RowSegments};
 use crate::stats::map_indices;
 
 /// Rows per chunk summed on one thread; fixed so results do not depend on the thread
@@ -31,24 +31,30 @@ const COLLINEAR: f64 = 1e-12;
 /// the rows with w > 0: the same matrix, up to the signs of its rows, as
 /// [`tall_skinny_r`](super::qr::tall_skinny_r) computes by Householder reflections.
 pub(super) fn gram_r<X: DesignRows + ?Sized>(x: &X, z: &[f64], w: &[f64]) -> Vec<f64> {
-    factor_in_chunks(x, z, w, gram_range)
+    cholesky_upper(&gram_matrix(x, z, w), x.ncols() + 1)
 }
 
-/// The Cholesky factor of the sum of `range`'s products over fixed chunks of
-/// [`GRAM_CHUNK_ROWS`] rows, added in chunk order (the same factor whatever the number
-/// of threads).
-fn factor_in_chunks<X: DesignRows + ?Sized>(
-    x: &X,
-    z: &[f64],
-    w: &[f64],
-    range: impl Fn(&X, &[f64], &[f64], usize, usize) -> Vec<f64> + Sync,
-) -> Vec<f64> {
-    let n = x.nrows();
+/// The upper triangle of [X z]'W[X z] (column-major (p+1)×(p+1)), summed over each row's
+/// non-zero entries. A design made from variables gives a row's entries from its level
+/// codes and values ([`RowSegments`]); any other is read a block of rows at a time and
+/// scanned. Both add the same products in the same order: the same bits.
+pub(super) fn gram_matrix<X: DesignRows + ?Sized>(x: &X, z: &[f64], w: &[f64]) -> Vec<f64> {
     let m = x.ncols() + 1;
+    match x.segments() {
+        Some(segments) => sum_in_chunks(x.nrows(), m, |start, end| {
+            segment_gram_range(&segments, z, w, start, end, m)
+        }),
+        None => sum_in_chunks(x.nrows(), m, |start, end| gram_range(x, z, w, start, end)),
+    }
+}
+
+/// The sum of `range`'s m×m matrices over fixed chunks of [`GRAM_CHUNK_ROWS`] rows, added
+/// in chunk order (the same sum whatever the number of threads).
+fn sum_in_chunks(n: usize, m: usize, range: impl Fn(usize, usize) -> Vec<f64> + Sync) -> Vec<f64> {
     let chunks = n.div_ceil(GRAM_CHUNK_ROWS).max(1);
     let parts = map_indices(chunks, |chunk| {
         let start = chunk * GRAM_CHUNK_ROWS;
-        range(x, z, w, start, (start + GRAM_CHUNK_ROWS).min(n))
+        range(start, (start + GRAM_CHUNK_ROWS).min(n))
     });
     let mut gram = vec![0.0; m * m];
     for part in &parts {
@@ -56,10 +62,24 @@ fn factor_in_chunks<X: DesignRows + ?Sized>(
             *g += p;
         }
     }
-    cholesky_upper(&gram, m)
+    gram
 }
 
-/// The upper triangle of [X z]'W[X z] over rows `start..end`, column-major m×m.
+/// Adds one row's products to the upper triangle of `gram` (column-major m×m): `wi`
+/// times the products of its non-zero entries `values` in `columns` (increasing).
+#[inline(always)]
+fn add_row(gram: &mut [f64], m: usize, wi: f64, columns: &[usize], values: &[f64]) {
+    for (a, (&ka, &va)) in columns.iter().zip(values).enumerate() {
+        let wa = wi * va;
+        let column = &mut gram[ka..];
+        for (&kb, &vb) in columns[a..].iter().zip(&values[a..]) {
+            column[kb * m] += wa * vb;
+        }
+    }
+}
+
+/// The upper triangle of [X z]'W[X z] over rows `start..end`, column-major m×m, from
+/// blocks of materialised rows.
 fn gram_range<X: DesignRows + ?Sized>(
     x: &X,
     z: &[f64],
@@ -91,16 +111,76 @@ fn gram_range<X: DesignRows + ?Sized>(
                     values.push(v);
                 }
             }
-            for (a, (&ka, &va)) in columns.iter().zip(&values).enumerate() {
-                let wa = wi * va;
-                let column = &mut gram[ka..];
-                for (&kb, &vb) in columns[a..].iter().zip(&values[a..]) {
-                    column[kb * m] += wa * vb;
-                }
-            }
+            add_row(&mut gram, m, wi, &columns, &values);
         }
     }
     gram
+}
+
+/// [`gram_range`] with each row's entries taken from `segments`, z last. The entries
+/// are gathered without a branch on their values (a row's zero entries are data, not
+/// predictable), and the products are added at precomputed offsets.
+fn segment_gram_range(
+    segments: &RowSegments<'_>,
+    z: &[f64],
+    w: &[f64],
+    start: usize,
+    end: usize,
+    m: usize,
+) -> Vec<f64> {
+    let p = m - 1;
+    let width = segments.width();
+    let mut gram = vec![0.0; m * m];
+    let mut slot_columns = vec![0u32; GRAM_BLOCK_ROWS * width];
+    let mut slot_values = vec![0.0; GRAM_BLOCK_ROWS * width];
+    let mut scratch = vec![0.0; GRAM_BLOCK_ROWS];
+    // A row's non-zero entries: column k, offset k·m of its column of `gram`, value.
+    let mut columns = vec![0usize; width + 1];
+    let mut offsets = vec![0usize; width + 1];
+    let mut values = vec![0.0; width + 1];
+    for first in (start..end).step_by(GRAM_BLOCK_ROWS) {
+        let len = (first + GRAM_BLOCK_ROWS).min(end) - first;
+        segments.fill(
+            first,
+            len,
+            &mut slot_columns,
+            &mut slot_values,
+            &mut scratch,
+        );
+        let rows = w[first..first + len].iter().zip(&z[first..first + len]);
+        for (i, (&wi, &zi)) in rows.enumerate() {
+            if wi.is_nan() || wi <= 0.0 {
+                continue;
+            }
+            let slots = i * width..(i + 1) * width;
+            let mut n = 0;
+            for (&k, &v) in slot_columns[slots.clone()].iter().zip(&slot_values[slots]) {
+                let k = k as usize;
+                columns[n] = k;
+                offsets[n] = k * m;
+                values[n] = v;
+                n += usize::from(v != 0.0);
+            }
+            columns[n] = p;
+            offsets[n] = p * m;
+            values[n] = zi;
+            n += usize::from(zi != 0.0);
+            add_row_at(&mut gram, wi, &columns[..n], &offsets[..n], &values[..n]);
+        }
+    }
+    gram
+}
+
+/// [`add_row`] with the offsets k·m of the entries' columns given.
+#[inline(always)]
+fn add_row_at(gram: &mut [f64], wi: f64, columns: &[usize], offsets: &[usize], values: &[f64]) {
+    for (a, (&ka, &va)) in columns.iter().zip(values).enumerate() {
+        let wa = wi * va;
+        let column = &mut gram[ka..];
+        for (&ob, &vb) in offsets[a..].iter().zip(&values[a..]) {
+            column[ob] += wa * vb;
+        }
+    }
 }
 
 /// Cholesky factor R (upper, R'R = G) of a symmetric positive semi-definite m×m matrix
@@ -130,7 +210,11 @@ fn cholesky_upper(gram: &[f64], m: usize) -> Vec<f64> {
 /// entries cannot. Rows with weight 0 (or NaN) take no part. Fixed chunks summed in chunk
 /// order: the factor does not depend on the thread count.
 pub(super) fn dense_gram_r<X: DesignRows + ?Sized>(x: &X, z: &[f64], w: &[f64]) -> Vec<f64> {
-    factor_in_chunks(x, z, w, dense_gram_range)
+    let m = x.ncols() + 1;
+    let gram = sum_in_chunks(x.nrows(), m, |start, end| {
+        dense_gram_range(x, z, w, start, end)
+    });
+    cholesky_upper(&gram, m)
 }
 
 /// Columns of `weighted` by columns of `block` in one tile of [`add_block`].

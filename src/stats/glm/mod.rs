@@ -44,6 +44,8 @@ mod tests_negbin;
 mod tests_qr;
 #[cfg(test)]
 mod tests_refined;
+#[cfg(test)]
+mod tests_segments;
 
 pub use error::GlmError;
 pub use family::Family;

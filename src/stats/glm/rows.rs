@@ -26,7 +26,11 @@ pub(super) fn for_each_block<X: DesignRows + ?Sized>(
 }
 
 /// Linear predictor X beta + offset, into `eta`. Each entry is the offset plus the
-/// products with the columns in column order, as with column-wise `axpy`.
+/// products with the columns in column order, as with column-wise `axpy`; a design made
+/// from variables adds them from its level codes and values ([`RowSegments`]), with the
+/// same bits.
+///
+/// [`RowSegments`]: crate::stats::design::RowSegments
 pub(super) fn linear_predictor<X: DesignRows + ?Sized>(
     x: &X,
     beta: &DVector<f64>,
@@ -34,20 +38,33 @@ pub(super) fn linear_predictor<X: DesignRows + ?Sized>(
     eta: &mut DVector<f64>,
 ) {
     let n = x.nrows();
+    let segments = x.segments();
     crate::stats::for_each_part(n, eta.as_mut_slice(), |first, eta| {
-        for_each_block(x, first..first + eta.len(), |start, len, block| {
-            let eta = &mut eta[start - first..start - first + len];
-            eta.copy_from_slice(&offset.as_slice()[start..start + len]);
-            for (j, &b) in beta.iter().enumerate() {
-                if b != 0.0 {
-                    axpy(
-                        b,
-                        &block[j * PASS_BLOCK_ROWS..j * PASS_BLOCK_ROWS + len],
-                        eta,
-                    );
+        let rows = first..first + eta.len();
+        match &segments {
+            Some(segments) => {
+                let mut scratch = vec![0.0; PASS_BLOCK_ROWS];
+                for start in rows.clone().step_by(PASS_BLOCK_ROWS) {
+                    let len = (start + PASS_BLOCK_ROWS).min(rows.end) - start;
+                    let eta = &mut eta[start - first..start - first + len];
+                    eta.copy_from_slice(&offset.as_slice()[start..start + len]);
+                    segments.add_products(beta.as_slice(), start, eta, &mut scratch);
                 }
             }
-        });
+            None => for_each_block(x, rows, |start, len, block| {
+                let eta = &mut eta[start - first..start - first + len];
+                eta.copy_from_slice(&offset.as_slice()[start..start + len]);
+                for (j, &b) in beta.iter().enumerate() {
+                    if b != 0.0 {
+                        axpy(
+                            b,
+                            &block[j * PASS_BLOCK_ROWS..j * PASS_BLOCK_ROWS + len],
+                            eta,
+                        );
+                    }
+                }
+            }),
+        }
     });
 }
 

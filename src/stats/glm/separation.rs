@@ -63,18 +63,38 @@ pub(super) fn detect_separation<X: DesignRows + ?Sized>(
     let p = x.ncols();
     let used = |i: usize| prior[i] > 0.0;
     // eta-scale of each column: the largest change of eta per unit of beta_j.
+    let segments = x.segments();
     let scales = crate::stats::for_each_part(n, 0..n, |_, rows| {
         let mut scales = vec![0.0f64; p];
-        for_each_block(x, rows, |start, len, block| {
-            for (j, scale) in scales.iter_mut().enumerate() {
-                let column = &block[j * PASS_BLOCK_ROWS..j * PASS_BLOCK_ROWS + len];
-                for (i, v) in column.iter().enumerate() {
-                    if used(start + i) {
-                        *scale = scale.max(v.abs());
+        match &segments {
+            // A row's entries only: the zeros left out do not change a largest |x|.
+            Some(segments) => {
+                let width = segments.width();
+                let mut columns = vec![0u32; PASS_BLOCK_ROWS * width];
+                let mut values = vec![0.0; PASS_BLOCK_ROWS * width];
+                let mut scratch = vec![0.0; PASS_BLOCK_ROWS];
+                for start in rows.clone().step_by(PASS_BLOCK_ROWS) {
+                    let len = (start + PASS_BLOCK_ROWS).min(rows.end) - start;
+                    segments.fill(start, len, &mut columns, &mut values, &mut scratch);
+                    for i in (0..len).filter(|&i| used(start + i)) {
+                        for s in i * width..(i + 1) * width {
+                            let scale = &mut scales[columns[s] as usize];
+                            *scale = scale.max(values[s].abs());
+                        }
                     }
                 }
             }
-        });
+            None => for_each_block(x, rows, |start, len, block| {
+                for (j, scale) in scales.iter_mut().enumerate() {
+                    let column = &block[j * PASS_BLOCK_ROWS..j * PASS_BLOCK_ROWS + len];
+                    for (i, v) in column.iter().enumerate() {
+                        if used(start + i) {
+                            *scale = scale.max(v.abs());
+                        }
+                    }
+                }
+            }),
+        }
         scales
     })
     .into_iter()

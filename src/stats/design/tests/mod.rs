@@ -608,3 +608,36 @@ fn design_one_million_rows() {
     assert_eq!(d.x.ncols(), 15);
     assert!(elapsed.as_secs_f64() < 1.0, "{elapsed:?}");
 }
+
+/// Rows dropped in place from every kind of column; a column shared with another data
+/// set is copied first, so that one keeps all its rows.
+#[test]
+fn retain_rows_keeps_the_marked_rows_of_every_column() {
+    let mut data = DataSet::new();
+    let _ = data.push("x", ColumnData::Numeric(vec![1.0, 2.0, 3.0, 4.0]));
+    let _ = data.push("f", strings(&["a", "b", "", "a"]));
+    let _ = data.push(
+        "l",
+        ColumnData::Logical(vec![Some(true), None, Some(false), Some(true)]),
+    );
+    let shared = data.clone();
+    data.retain_rows(&[true, false, true, false]);
+    assert_eq!(data.n_rows(), 2);
+    assert_eq!(data.get("x"), Some(&ColumnData::Numeric(vec![1.0, 3.0])));
+    match data.get("f") {
+        Some(ColumnData::Categorical { codes, levels }) => {
+            assert_eq!(codes, &[Some(0), None]);
+            assert_eq!(levels, &["a", "b"]);
+        }
+        other => panic!("f: {other:?}"),
+    }
+    assert_eq!(
+        data.get("l"),
+        Some(&ColumnData::Logical(vec![Some(true), Some(false)]))
+    );
+    assert_eq!(shared.n_rows(), 4);
+    assert_eq!(
+        shared.get("x"),
+        Some(&ColumnData::Numeric(vec![1.0, 2.0, 3.0, 4.0]))
+    );
+}
