@@ -9,7 +9,7 @@ mod common;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use common::{read_json, run, shine, Run, Scratch};
+use common::{read_json, run, run_ok, shine, Run, Scratch};
 use polars::prelude::*;
 
 const TABLES: [&str; 5] = ["persons", "covariates", "referrals", "contacts", "proms"];
@@ -233,6 +233,36 @@ fn statistics_denmarks_lpr_a_naming_imports_to_the_same_tables() {
     ] {
         assert!(used[pair].as_u64().unwrap_or(0) >= 1, "{pair}: {used}");
     }
+    // --explain with the folder says which names it found.
+    let explained = run_ok(
+        shine()
+            .args(["import", "--explain", "--registers"])
+            .arg(&dir),
+    );
+    let years = files_of(&dir, "lpr_a_kontakt").len();
+    for line in [
+        format!("# [lpr.lpr3] contacts = LPR_A_KONTAKT ({years} files)"),
+        "#   start_date = KONT_STARTTIDSPUNKT".into(),
+        "#   contact_type = KONT_TYPE".into(),
+        "#   start_time: not found (TIDSPUNKT_START)".into(),
+        format!("# [lpr.lpr3] diagnoses = LPR_A_DIAGNOSE ({years} files)"),
+        "#   retracted = SENERE_AFKRAEFTET".into(),
+        "# [lpr.lpr2_psychiatry] contacts: no files (LPR_PSYK_ADM or T_PSYK_ADM)".into(),
+        "#   pnr = PNR".into(),
+    ] {
+        assert!(
+            explained.stdout.contains(line.as_str()),
+            "{line}:\n{}",
+            explained.stdout
+        );
+    }
+    let recipe = s.join("explained.toml");
+    std::fs::write(&recipe, &explained.stdout).unwrap();
+    run_ok(
+        shine()
+            .args(["import", "--explain", "--recipe"])
+            .arg(&recipe),
+    );
     assert!(
         r["dropped"]["LPR3: diagnosis later retracted"]
             .as_u64()

@@ -118,6 +118,93 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), RegisterError> {
     Ok(())
 }
 
+/// The variable names of a file (upper case) without reading its rows where the format
+/// allows (Parquet, SAS, Stata).
+pub fn variable_names(path: &Path) -> Result<Vec<String>, RegisterError> {
+    let file = path.display().to_string();
+    let read_error = |message: String| RegisterError::Read {
+        file: file.clone(),
+        message,
+    };
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let names: Vec<String> = match extension.as_str() {
+        "parquet" => {
+            let f = std::fs::File::open(path).map_err(|e| read_error(e.to_string()))?;
+            ParquetReader::new(f)
+                .schema()
+                .map_err(|e| read_error(format!("not a readable Parquet file: {e}")))?
+                .iter()
+                .map(|(n, _)| n.to_string())
+                .collect()
+        }
+        "sas7bdat" | "dta" => crate::data::formats::open(path, Default::default())
+            .map_err(|e| read_error(e.to_string()))?
+            .variables()
+            .iter()
+            .map(|v| v.name.clone())
+            .collect(),
+        _ => Table::read(path)?
+            .frame
+            .get_column_names()
+            .iter()
+            .map(|n| n.to_string())
+            .collect(),
+    };
+    Ok(names.iter().map(|n| n.to_ascii_uppercase()).collect())
+}
+
+/// Which of the recipe's names the registers in `dir` have (`shine import --explain
+/// --registers DIR`): per table, the name found and its files, and per variable the name
+/// found in the table's first file. TOML comments, so that the output stays a recipe.
+///
+/// # Errors
+/// A folder that cannot be read, or a first file whose variables cannot be read.
+pub fn explain_names(dir: &Path, recipe: &super::Recipe) -> Result<String, RegisterError> {
+    let files = scan(dir)?;
+    let mut out = format!(
+        "\n# Names found in {} (the first of the recipe's names that a folder or file has):\n",
+        dir.display()
+    );
+    for (section, role, names, variables) in recipe.tables() {
+        let found: Vec<(&String, &Vec<RegisterFile>)> = names
+            .all()
+            .iter()
+            .filter_map(|n| files.get(&n.to_ascii_uppercase()).map(|f| (n, f)))
+            .collect();
+        let Some((_, first_files)) = found.first() else {
+            out.push_str(&format!("# [{section}] {role}: no files ({names})\n"));
+            continue;
+        };
+        let used: Vec<String> = found
+            .iter()
+            .map(|(n, f)| format!("{} ({} files)", n.to_ascii_uppercase(), f.len()))
+            .collect();
+        let first = &first_files[0].path;
+        out.push_str(&format!(
+            "# [{section}] {role} = {}; variables as in {}:\n",
+            used.join(" and "),
+            first.display()
+        ));
+        let have = variable_names(first)?;
+        for (variable, names) in variables {
+            let hit = names
+                .all()
+                .iter()
+                .map(|n| n.to_ascii_uppercase())
+                .find(|n| have.contains(n));
+            match hit {
+                Some(n) => out.push_str(&format!("#   {variable} = {n}\n")),
+                None => out.push_str(&format!("#   {variable}: not found ({names})\n")),
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// A register file read into memory, its variable names in upper case.
 pub struct Table {
     pub file: String,

@@ -468,6 +468,181 @@ impl Recipe {
         toml::to_string(self).unwrap_or_default()
     }
 
+    /// Every table the recipe reads, as (section, role of the table, its names, the
+    /// variables read from it as (role, names)), for `shine import --explain`.
+    pub fn tables(
+        &self,
+    ) -> Vec<(
+        &'static str,
+        &'static str,
+        Names,
+        Vec<(&'static str, Names)>,
+    )> {
+        let v = |pairs: &[(&'static str, &Names)]| -> Vec<(&'static str, Names)> {
+            pairs.iter().map(|(k, n)| (*k, (*n).clone())).collect()
+        };
+        let (b, l3) = (&self.bef, &self.lpr.lpr3);
+        let mut tables = vec![
+            (
+                "bef",
+                "register",
+                b.register.clone(),
+                v(&[
+                    ("pnr", &b.pnr),
+                    ("sex", &b.sex),
+                    ("birth_date", &b.birth_date),
+                    ("origin", &b.origin),
+                    ("municipality", &b.municipality),
+                    ("household_size", &b.household_size),
+                ]),
+            ),
+            (
+                "dod",
+                "register",
+                self.dod.register.clone(),
+                v(&[("pnr", &self.dod.pnr), ("death_date", &self.dod.death_date)]),
+            ),
+        ];
+        let vnds = v(&[
+            ("pnr", &self.vnds.pnr),
+            ("direction", &self.vnds.direction),
+            ("date", &self.vnds.date),
+        ]);
+        tables.push(("vnds", "register", self.vnds.register.clone(), vnds.clone()));
+        for name in &self.vnds.registers_2026 {
+            tables.push((
+                "vnds",
+                "registers_2026",
+                Names::from(name.as_str()),
+                vnds.clone(),
+            ));
+        }
+        tables.extend([
+            (
+                "udda",
+                "register",
+                self.udda.register.clone(),
+                v(&[("pnr", &self.udda.pnr), ("education", &self.udda.education)]),
+            ),
+            (
+                "ind",
+                "register",
+                self.ind.register.clone(),
+                v(&[("pnr", &self.ind.pnr), ("income", &self.ind.income)]),
+            ),
+            (
+                "dream",
+                "register",
+                self.dream.register.clone(),
+                v(&[("pnr", &self.dream.pnr)]),
+            ),
+            (
+                "practice",
+                "register",
+                self.practice.register.clone(),
+                v(&[
+                    ("pnr", &self.practice.pnr),
+                    ("practice", &self.practice.practice),
+                ]),
+            ),
+            (
+                "sssy",
+                "register",
+                self.sssy.register.clone(),
+                v(&[
+                    ("pnr", &self.sssy.pnr),
+                    ("practice", &self.sssy.practice),
+                    ("specialty", &self.sssy.specialty),
+                    ("service", &self.sssy.service),
+                    ("fee_week", &self.sssy.fee_week),
+                    ("count", &self.sssy.count),
+                    ("child", &self.sssy.child),
+                ]),
+            ),
+            (
+                "lpr.lpr3",
+                "contacts",
+                l3.contacts.clone(),
+                v(&[
+                    ("contact_id", &l3.contact_id),
+                    ("pnr", &l3.pnr),
+                    ("start_date", &l3.start_date),
+                    ("start_time", &l3.start_time),
+                    ("end_date", &l3.end_date),
+                    ("end_time", &l3.end_time),
+                    ("contact_type", &l3.contact_type),
+                    ("priority", &l3.priority),
+                    ("unit_type", &l3.unit_type),
+                    ("reporting_system", &l3.reporting_system),
+                ]),
+            ),
+            (
+                "lpr.lpr3",
+                "diagnoses",
+                l3.diagnoses.clone(),
+                v(&[
+                    ("contact_id", &l3.contact_id),
+                    ("diagnosis", &l3.diagnosis),
+                    ("retracted", &l3.retracted),
+                ]),
+            ),
+        ]);
+        for (section, l2) in [
+            ("lpr.lpr2", &self.lpr.lpr2),
+            ("lpr.lpr2_psychiatry", &self.lpr.lpr2_psychiatry),
+        ] {
+            tables.push((
+                section,
+                "contacts",
+                l2.contacts.clone(),
+                v(&[
+                    ("contact_id", &l2.contact_id),
+                    ("pnr", &l2.pnr),
+                    ("start_date", &l2.start_date),
+                    ("end_date", &l2.end_date),
+                    ("patient_type", &l2.patient_type),
+                    ("admission_type", &l2.admission_type),
+                ]),
+            ));
+            tables.push((
+                section,
+                "diagnoses",
+                l2.diagnoses.clone(),
+                v(&[("contact_id", &l2.contact_id), ("diagnosis", &l2.diagnosis)]),
+            ));
+        }
+        tables.extend([
+            (
+                "helpline",
+                "register",
+                self.helpline.register.clone(),
+                v(&[("pnr", &self.helpline.pnr), ("date", &self.helpline.date)]),
+            ),
+            (
+                "referrals",
+                "register",
+                self.referrals.register.clone(),
+                v(&[
+                    ("pnr", &self.referrals.pnr),
+                    ("referral_date", &self.referrals.referral_date),
+                    ("practice", &self.referrals.practice),
+                    ("source", &self.referrals.source),
+                ]),
+            ),
+            (
+                "survey",
+                "register",
+                self.survey.register.clone(),
+                v(&[
+                    ("pnr", &self.survey.pnr),
+                    ("wave", &self.survey.wave),
+                    ("response_date", &self.survey.response_date),
+                ]),
+            ),
+        ]);
+        tables
+    }
+
     /// The LPR2/LPR3 switch date (days since 1970-01-01).
     pub fn switch_day(&self) -> i32 {
         crate::data::calendar::parse_iso_date(&self.lpr.switch_date).unwrap_or(0)
