@@ -568,3 +568,72 @@ fn vnds_as_yearly_files_or_as_its_2026_successors_imports_to_the_same_tables() {
         run.stderr
     );
 }
+
+#[test]
+fn a_variable_under_none_of_its_names_is_rejected_naming_them_all() {
+    let s = Scratch::new("naming");
+    let dir = raw(&s);
+    let (year, path) = files_of(&dir, "LPR3_KONTAKTER").remove(0);
+    let mut df = read(&path);
+    df.drop_in_place("KONTAKTTYPE").unwrap();
+    write(&path, df);
+    let run = import(&dir, &s.join("out"));
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("LPR3_KONTAKTER{year}.parquet"))
+            && run.stderr.contains("KONTAKTTYPE or KONT_TYPE"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+}
+
+#[test]
+fn a_service_code_in_no_contact_group_is_counted_in_the_report() {
+    let s = Scratch::new("naming");
+    let dir = raw(&s);
+    let expected = baseline(&s, &dir);
+    let (_, path) = files_of(&dir, "SSSY").remove(1);
+    let mut df = read(&path);
+    let services = texts(&df, "YDELSESNUMMER");
+    let spec = texts(&df, "SPECIALE");
+    let counts: Vec<Option<i64>> = df
+        .column("YDLANT")
+        .unwrap()
+        .as_materialized_series()
+        .cast(&DataType::Int64)
+        .unwrap()
+        .i64()
+        .unwrap()
+        .iter()
+        .collect();
+    let child = texts(&df, "BARNMAK");
+    // A consultation of an adult with a positive count becomes code 9999.
+    let row = (0..df.height())
+        .find(|&i| {
+            services[i].as_deref() == Some("0101")
+                && spec[i].as_deref().is_some_and(|s| s.starts_with("80"))
+                && child[i].as_deref() == Some("0")
+                && counts[i].is_some_and(|n| n > 0)
+        })
+        .unwrap();
+    let mut changed = services.clone();
+    changed[row] = Some("9999".into());
+    df.with_column(Column::new("YDELSESNUMMER".into(), changed))
+        .unwrap();
+    write(&path, df);
+    let out = s.join("out");
+    let run = import(&dir, &out);
+    assert!(run.success(), "{}", run.stderr);
+    let r = report(&out);
+    let (_, group) = r["code_groups"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(k, _)| k.starts_with("SSSY: general-practice service codes not counted"))
+        .unwrap();
+    assert!(group["9999"].as_u64().unwrap() >= 1, "{group}");
+    // Those services are no longer consultations.
+    assert!(read(&out.join("contacts.parquet")).height() < expected[3].height());
+}
