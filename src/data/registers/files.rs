@@ -169,7 +169,13 @@ pub fn explain_names(dir: &Path, recipe: &super::Recipe) -> Result<String, Regis
         "\n# Names found in {} (the first of the recipe's names that a folder or file has):\n",
         dir.display()
     );
-    for (section, role, names, variables) in recipe.tables() {
+    for super::recipe::RecipeTable {
+        section,
+        role,
+        names,
+        variables,
+    } in recipe.tables()
+    {
         let found: Vec<(&String, &Vec<RegisterFile>)> = names
             .all()
             .iter()

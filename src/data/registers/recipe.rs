@@ -369,6 +369,16 @@ pub struct Survey {
     pub response_date: Names,
 }
 
+/// One table a recipe reads: its section (`lpr.lpr3`), its role there (`contacts`), its
+/// accepted names, and the variables read from it as (role, accepted names).
+#[derive(Debug, Clone)]
+pub struct RecipeTable {
+    pub section: &'static str,
+    pub role: &'static str,
+    pub names: Names,
+    pub variables: Vec<(&'static str, Names)>,
+}
+
 /// Lays `over` onto `base`: tables merge key by key, anything else replaces.
 fn merge(base: &mut toml::Table, over: toml::Table) {
     for (key, value) in over {
@@ -468,16 +478,9 @@ impl Recipe {
         toml::to_string(self).unwrap_or_default()
     }
 
-    /// Every table the recipe reads, as (section, role of the table, its names, the
-    /// variables read from it as (role, names)), for `shine import --explain`.
-    pub fn tables(
-        &self,
-    ) -> Vec<(
-        &'static str,
-        &'static str,
-        Names,
-        Vec<(&'static str, Names)>,
-    )> {
+    /// Every table the recipe reads with the variables read from it, for `shine import
+    /// --explain`.
+    pub fn tables(&self) -> Vec<RecipeTable> {
         let v = |pairs: &[(&'static str, &Names)]| -> Vec<(&'static str, Names)> {
             pairs.iter().map(|(k, n)| (*k, (*n).clone())).collect()
         };
@@ -641,6 +644,14 @@ impl Recipe {
             ),
         ]);
         tables
+            .into_iter()
+            .map(|(section, role, names, variables)| RecipeTable {
+                section,
+                role,
+                names,
+                variables,
+            })
+            .collect()
     }
 
     /// The LPR2/LPR3 switch date (days since 1970-01-01).
