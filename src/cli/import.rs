@@ -10,7 +10,7 @@ use clap::Args;
 use super::{print_stdout, Globals};
 use crate::data::calendar::format_date;
 use crate::data::read::{parse_iso_date, FileFormat};
-use crate::data::registers::{import, Imported, Recipe, RegisterError};
+use crate::data::registers::{explain_names, import, Imported, Recipe, RegisterError};
 use crate::data::validate::{ExtractMetadata, ExtractPeriod, EXTRACT_METADATA_FILE};
 use crate::data::write::write_table;
 use crate::InputError;
@@ -29,7 +29,8 @@ pub struct ImportArgs {
     /// recipes.
     #[arg(long, value_name = "FILE")]
     pub recipe: Option<PathBuf>,
-    /// Print the resolved recipe (TOML) to stdout.
+    /// Print the resolved recipe (TOML) to stdout; with --registers, also which of the
+    /// recipe's names the register files have (as TOML comments).
     #[arg(long)]
     pub explain: bool,
     /// First day of the extract period (default: extract.toml in the registers folder).
@@ -163,6 +164,10 @@ pub fn run(args: ImportArgs, globals: Globals) -> anyhow::Result<ExitCode> {
     let recipe = resolve_recipe(args.recipe.as_deref())?;
     if args.explain {
         print_stdout(&recipe.to_toml())?;
+        if let Some(dir) = &args.registers {
+            let found = explain_names(dir, &recipe).map_err(|e| InputError(e.to_string()))?;
+            print_stdout(&found)?;
+        }
     }
     let (Some(registers), Some(out)) = (&args.registers, &args.out) else {
         return Ok(ExitCode::SUCCESS);

@@ -6,17 +6,20 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
+use super::recipe::Names;
 use super::RegisterError;
 use crate::data::calendar::{days_from_civil, parse_iso_date};
 use crate::data::convert::register_year;
 use crate::data::rows::RowNumbers;
 use crate::data::table::read_any_table;
 
-/// One register file: its register (upper case), its year if the name has one, its path.
+/// One register file: its register (upper case), its year if the name has one, its month
+/// if the name ends in YYYYMM (quarterly BEF: `BEF201912`), its path.
 #[derive(Debug, Clone)]
 pub struct RegisterFile {
     pub register: String,
     pub year: Option<u16>,
+    pub month: Option<u8>,
     pub path: PathBuf,
 }
 
@@ -38,19 +41,61 @@ pub fn scan(dir: &Path) -> Result<BTreeMap<String, Vec<RegisterFile>>, RegisterE
             Some((register, year)) => (register.to_ascii_uppercase(), Some(year)),
             None => (stem.to_ascii_uppercase(), None),
         };
+        let month = year.and_then(|_| month_of(&stem));
         by_register
             .entry(register.clone())
             .or_default()
             .push(RegisterFile {
                 register,
                 year,
+                month,
                 path,
             });
     }
     for files in by_register.values_mut() {
-        files.sort_by(|a, b| a.year.cmp(&b.year).then(a.path.cmp(&b.path)));
+        files.sort_by(|a, b| {
+            (a.year, a.month)
+                .cmp(&(b.year, b.month))
+                .then(a.path.cmp(&b.path))
+        });
     }
     Ok(by_register)
+}
+
+/// The month of a name that ends in YYYYMM (six digits, [`register_year`] has read the
+/// year).
+fn month_of(stem: &str) -> Option<u8> {
+    let digits = stem.len() - stem.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+    if digits != 6 {
+        return None;
+    }
+    let month: u8 = stem[stem.len() - 2..].parse().ok()?;
+    (1..=12).contains(&month).then_some(month)
+}
+
+/// A variable as a recipe names it: one name, or [`Names`] of which the first a file has
+/// is used.
+pub trait Variable {
+    /// The names to look for, in order.
+    fn candidates(&self) -> Vec<&str>;
+}
+
+impl Variable for str {
+    fn candidates(&self) -> Vec<&str> {
+        vec![self]
+    }
+}
+
+impl Variable for String {
+    fn candidates(&self) -> Vec<&str> {
+        vec![self.as_str()]
+    }
+}
+
+impl Variable for Names {
+    fn candidates(&self) -> Vec<&str> {
+        self.all().iter().map(String::as_str).collect()
+    }
 }
 
 fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), RegisterError> {
@@ -71,6 +116,99 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), RegisterError> {
         }
     }
     Ok(())
+}
+
+/// The variable names of a file (upper case) without reading its rows where the format
+/// allows (Parquet, SAS, Stata).
+pub fn variable_names(path: &Path) -> Result<Vec<String>, RegisterError> {
+    let file = path.display().to_string();
+    let read_error = |message: String| RegisterError::Read {
+        file: file.clone(),
+        message,
+    };
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let names: Vec<String> = match extension.as_str() {
+        "parquet" => {
+            let f = std::fs::File::open(path).map_err(|e| read_error(e.to_string()))?;
+            ParquetReader::new(f)
+                .schema()
+                .map_err(|e| read_error(format!("not a readable Parquet file: {e}")))?
+                .iter()
+                .map(|(n, _)| n.to_string())
+                .collect()
+        }
+        "sas7bdat" | "dta" => crate::data::formats::open(path, Default::default())
+            .map_err(|e| read_error(e.to_string()))?
+            .variables()
+            .iter()
+            .map(|v| v.name.clone())
+            .collect(),
+        _ => Table::read(path)?
+            .frame
+            .get_column_names()
+            .iter()
+            .map(|n| n.to_string())
+            .collect(),
+    };
+    Ok(names.iter().map(|n| n.to_ascii_uppercase()).collect())
+}
+
+/// Which of the recipe's names the registers in `dir` have (`shine import --explain
+/// --registers DIR`): per table, the name found and its files, and per variable the name
+/// found in the table's first file. TOML comments, so that the output stays a recipe.
+///
+/// # Errors
+/// A folder that cannot be read, or a first file whose variables cannot be read.
+pub fn explain_names(dir: &Path, recipe: &super::Recipe) -> Result<String, RegisterError> {
+    let files = scan(dir)?;
+    let mut out = format!(
+        "\n# Names found in {} (the first of the recipe's names that a folder or file has):\n",
+        dir.display()
+    );
+    for super::recipe::RecipeTable {
+        section,
+        role,
+        names,
+        variables,
+    } in recipe.tables()
+    {
+        let found: Vec<(&String, &Vec<RegisterFile>)> = names
+            .all()
+            .iter()
+            .filter_map(|n| files.get(&n.to_ascii_uppercase()).map(|f| (n, f)))
+            .collect();
+        let Some((_, first_files)) = found.first() else {
+            out.push_str(&format!("# [{section}] {role}: no files ({names})\n"));
+            continue;
+        };
+        let used: Vec<String> = found
+            .iter()
+            .map(|(n, f)| format!("{} ({} files)", n.to_ascii_uppercase(), f.len()))
+            .collect();
+        let first = &first_files[0].path;
+        out.push_str(&format!(
+            "# [{section}] {role} = {}; variables as in {}:\n",
+            used.join(" and "),
+            first.display()
+        ));
+        let have = variable_names(first)?;
+        for (variable, names) in variables {
+            let hit = names
+                .all()
+                .iter()
+                .map(|n| n.to_ascii_uppercase())
+                .find(|n| have.contains(n));
+            match hit {
+                Some(n) => out.push_str(&format!("#   {variable} = {n}\n")),
+                None => out.push_str(&format!("#   {variable}: not found ({names})\n")),
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// A register file read into memory, its variable names in upper case.
@@ -141,32 +279,74 @@ impl Table {
         self.frame.height()
     }
 
-    pub fn has(&self, variable: &str) -> bool {
-        self.frame.column(&variable.to_ascii_uppercase()).is_ok()
+    /// The name (upper case) under which the file has `variable`: the first of the
+    /// recipe's names it has.
+    pub fn name<V: Variable + ?Sized>(&self, variable: &V) -> Option<String> {
+        variable
+            .candidates()
+            .into_iter()
+            .map(str::to_ascii_uppercase)
+            .find(|n| self.frame.column(n).is_ok())
     }
 
-    fn column(&self, variable: &str) -> Result<&Column, RegisterError> {
-        self.frame
-            .column(&variable.to_ascii_uppercase())
-            .map_err(|_| RegisterError::MissingVariable {
+    /// The name a message about `variable` uses: the file's, else the recipe's first.
+    pub fn label<V: Variable + ?Sized>(&self, variable: &V) -> String {
+        self.name(variable).unwrap_or_else(|| {
+            variable
+                .candidates()
+                .first()
+                .map_or_else(String::new, |n| n.to_ascii_uppercase())
+        })
+    }
+
+    pub fn has<V: Variable + ?Sized>(&self, variable: &V) -> bool {
+        self.name(variable).is_some()
+    }
+
+    fn column<V: Variable + ?Sized>(
+        &self,
+        variable: &V,
+    ) -> Result<(&Column, String), RegisterError> {
+        match self.name(variable) {
+            Some(name) => self
+                .frame
+                .column(&name)
+                .map(|c| (c, name.clone()))
+                .map_err(|_| RegisterError::MissingVariable {
+                    file: self.file.clone(),
+                    variable: name,
+                }),
+            None => Err(RegisterError::MissingVariable {
                 file: self.file.clone(),
-                variable: variable.to_ascii_uppercase(),
-            })
+                variable: variable
+                    .candidates()
+                    .iter()
+                    .map(|n| n.to_ascii_uppercase())
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+            }),
+        }
     }
 
-    pub fn bad(&self, index: usize, variable: &str, message: impl Into<String>) -> RegisterError {
+    pub fn bad<V: Variable + ?Sized>(
+        &self,
+        index: usize,
+        variable: &V,
+        message: impl Into<String>,
+    ) -> RegisterError {
         RegisterError::Malformed {
             file: self.file.clone(),
             row: self.rows.row(index),
-            variable: variable.to_ascii_uppercase(),
+            variable: self.label(variable),
             message: message.into(),
         }
     }
 
     /// A variable as text: numbers written without a decimal part when they are whole,
     /// text trimmed; empty text is missing. Text columns are borrowed, not copied.
-    pub fn text(&self, variable: &str) -> Result<Texts<'_>, RegisterError> {
-        let column = self.column(variable)?;
+    pub fn text<V: Variable + ?Sized>(&self, variable: &V) -> Result<Texts<'_>, RegisterError> {
+        let (column, name) = self.column(variable)?;
+        let variable = name.as_str();
         let series = column.as_materialized_series();
         let values: Vec<Option<String>> = match series.dtype() {
             DataType::String => {
@@ -230,12 +410,13 @@ impl Table {
 
     /// Calls `f` with each row's text (as [`Table::text`] gives it) without copying
     /// text columns.
-    pub fn for_each_text(
+    pub fn for_each_text<V: Variable + ?Sized>(
         &self,
-        variable: &str,
+        variable: &V,
         mut f: impl FnMut(usize, Option<&str>),
     ) -> Result<(), RegisterError> {
-        let column = self.column(variable)?;
+        let (column, name) = self.column(variable)?;
+        let variable = name.as_str();
         let series = column.as_materialized_series();
         if let Ok(strings) = series.str() {
             for (i, v) in strings.iter().enumerate() {
@@ -251,8 +432,12 @@ impl Table {
     }
 
     /// A variable as whole numbers.
-    pub fn integers(&self, variable: &str) -> Result<Vec<Option<i64>>, RegisterError> {
-        let column = self.column(variable)?;
+    pub fn integers<V: Variable + ?Sized>(
+        &self,
+        variable: &V,
+    ) -> Result<Vec<Option<i64>>, RegisterError> {
+        let (column, name) = self.column(variable)?;
+        let variable = name.as_str();
         let series = column.as_materialized_series();
         if series.dtype().is_primitive_numeric() {
             let f = series
@@ -284,8 +469,12 @@ impl Table {
     }
 
     /// A variable as numbers.
-    pub fn numbers(&self, variable: &str) -> Result<Vec<Option<f64>>, RegisterError> {
-        let column = self.column(variable)?;
+    pub fn numbers<V: Variable + ?Sized>(
+        &self,
+        variable: &V,
+    ) -> Result<Vec<Option<f64>>, RegisterError> {
+        let (column, name) = self.column(variable)?;
+        let variable = name.as_str();
         let series = column.as_materialized_series();
         if series.dtype().is_primitive_numeric() {
             let f = series
@@ -314,7 +503,10 @@ impl Table {
     /// A variable as dates (days since 1970-01-01): a date, the day of a date-time, a
     /// number of days since 1960-01-01 (a SAS date without its format), or text as
     /// YYYY-MM-DD, DDMONYYYY (SAS DATE9) or YYYYMMDD.
-    pub fn dates(&self, variable: &str) -> Result<Vec<Option<i32>>, RegisterError> {
+    pub fn dates<V: Variable + ?Sized>(
+        &self,
+        variable: &V,
+    ) -> Result<Vec<Option<i32>>, RegisterError> {
         Ok(self
             .date_times(variable)?
             .into_iter()
@@ -323,8 +515,12 @@ impl Table {
     }
 
     /// A variable as (day, seconds into the day).
-    pub fn date_times(&self, variable: &str) -> Result<Vec<Option<(i32, i64)>>, RegisterError> {
-        let column = self.column(variable)?;
+    pub fn date_times<V: Variable + ?Sized>(
+        &self,
+        variable: &V,
+    ) -> Result<Vec<Option<(i32, i64)>>, RegisterError> {
+        let (column, name) = self.column(variable)?;
+        let variable = name.as_str();
         let series = column.as_materialized_series();
         match series.dtype() {
             DataType::Date => {
@@ -397,8 +593,12 @@ impl Table {
 
     /// A time of day in seconds: a time, a number of seconds (a SAS time), or text HH:MM
     /// or HH:MM:SS.
-    pub fn times(&self, variable: &str) -> Result<Vec<Option<i64>>, RegisterError> {
-        let column = self.column(variable)?;
+    pub fn times<V: Variable + ?Sized>(
+        &self,
+        variable: &V,
+    ) -> Result<Vec<Option<i64>>, RegisterError> {
+        let (column, name) = self.column(variable)?;
+        let variable = name.as_str();
         let series = column.as_materialized_series();
         match series.dtype() {
             DataType::Time => {

@@ -29,6 +29,7 @@ mod report;
 pub mod weeks;
 
 pub use build::{import, Imported};
+pub use files::explain_names;
 pub use recipe::{Recipe, RecipeError};
 pub use report::{FileReport, ImportReport, Warning, WarningCount};
 

@@ -46,6 +46,81 @@ pub enum RecipeError {
     },
 }
 
+/// The accepted names of one register or variable, compared without case; the first
+/// one a folder or file has is used. A recipe gives one name (`pnr = "PNR"`) or a list
+/// (`pnr = ["PNR", "V_CPR"]`) when registers are delivered under several namings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Names(Vec<String>);
+
+impl Names {
+    /// Every accepted name, in the recipe's order.
+    pub fn all(&self) -> &[String] {
+        &self.0
+    }
+
+    /// The recipe's first name, the one messages use when no file is at hand.
+    pub fn first(&self) -> &str {
+        self.0.first().map_or("", String::as_str)
+    }
+}
+
+impl From<&str> for Names {
+    fn from(name: &str) -> Names {
+        Names(vec![name.to_string()])
+    }
+}
+
+/// The first name, so that `&names` can be given where one name is asked for.
+impl std::ops::Deref for Names {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.first()
+    }
+}
+
+impl std::fmt::Display for Names {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.join(" or "))
+    }
+}
+
+impl PartialEq<&str> for Names {
+    fn eq(&self, other: &&str) -> bool {
+        self.0.len() == 1 && self.0[0] == *other
+    }
+}
+
+impl Serialize for Names {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0.as_slice() {
+            [one] => serializer.serialize_str(one),
+            many => many.serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Names {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Names, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum OneOrMany {
+            One(String),
+            Many(Vec<String>),
+        }
+        let names = match OneOrMany::deserialize(deserializer)? {
+            OneOrMany::One(name) => vec![name],
+            OneOrMany::Many(names) => names,
+        };
+        let names: Vec<String> = names.into_iter().map(|n| n.trim().to_string()).collect();
+        if names.is_empty() || names.iter().any(String::is_empty) {
+            return Err(serde::de::Error::custom(
+                "a name, or a list of names, none of them empty",
+            ));
+        }
+        Ok(Names(names))
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Recipe {
@@ -67,45 +142,50 @@ pub struct Recipe {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Bef {
-    pub register: String,
-    pub pnr: String,
-    pub sex: String,
+    pub register: Names,
+    pub pnr: Names,
+    pub sex: Names,
     pub male: Vec<String>,
     pub female: Vec<String>,
-    pub birth_date: String,
-    pub origin: String,
+    pub birth_date: Names,
+    pub origin: Names,
     pub danish: Vec<String>,
     pub immigrant: Vec<String>,
     pub descendant: Vec<String>,
-    pub municipality: String,
-    pub household_size: String,
+    pub municipality: Names,
+    pub household_size: Names,
+    /// The month whose file is a year's snapshot when BEF comes quarterly
+    /// (`BEF{YYYY}{MM}`).
+    pub snapshot_month: u8,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Dod {
-    pub register: String,
-    pub pnr: String,
-    pub death_date: String,
+    pub register: Names,
+    pub pnr: Names,
+    pub death_date: Names,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Vnds {
-    pub register: String,
-    pub pnr: String,
-    pub direction: String,
+    pub register: Names,
+    pub pnr: Names,
+    pub direction: Names,
     pub immigration: Vec<String>,
     pub emigration: Vec<String>,
-    pub date: String,
+    pub date: Names,
+    /// The registers that replace `register` since 2026, read together.
+    pub registers_2026: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Udda {
-    pub register: String,
-    pub pnr: String,
-    pub education: String,
+    pub register: Names,
+    pub pnr: Names,
+    pub education: Names,
     pub basic: Vec<String>,
     pub upper_secondary: Vec<String>,
     pub tertiary_short_medium: Vec<String>,
@@ -116,16 +196,16 @@ pub struct Udda {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Ind {
-    pub register: String,
-    pub pnr: String,
-    pub income: String,
+    pub register: Names,
+    pub pnr: Names,
+    pub income: Names,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Dream {
-    pub register: String,
-    pub pnr: String,
+    pub register: Names,
+    pub pnr: Names,
     pub week_prefix: String,
     pub empty_weeks: String,
     pub employed: Vec<String>,
@@ -156,23 +236,23 @@ impl Dream {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Practice {
-    pub register: String,
-    pub pnr: String,
-    pub practice: String,
+    pub register: Names,
+    pub pnr: Names,
+    pub practice: Names,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Sssy {
-    pub register: String,
-    pub pnr: String,
-    pub practice: String,
-    pub specialty: String,
+    pub register: Names,
+    pub pnr: Names,
+    pub practice: Names,
+    pub specialty: Names,
     pub general_practice: Vec<String>,
-    pub service: String,
-    pub fee_week: String,
-    pub count: String,
-    pub child: String,
+    pub service: Names,
+    pub fee_week: Names,
+    pub count: Names,
+    pub child: Names,
     pub gp_consultation: Vec<String>,
     pub gp_phone: Vec<String>,
     pub gp_email: Vec<String>,
@@ -200,24 +280,29 @@ pub struct Lpr {
     pub planned: Vec<String>,
     pub lpr3: Lpr3,
     pub lpr2: Lpr2,
+    /// LPR2's psychiatric contacts and diagnoses (separate tables before 2019).
+    pub lpr2_psychiatry: Lpr2,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Lpr3 {
-    pub contacts: String,
-    pub diagnoses: String,
-    pub contact_id: String,
-    pub pnr: String,
-    pub start_date: String,
-    pub start_time: String,
-    pub end_date: String,
-    pub end_time: String,
-    pub contact_type: String,
-    pub priority: String,
-    pub unit_type: String,
-    pub reporting_system: String,
-    pub diagnosis: String,
+    pub contacts: Names,
+    pub diagnoses: Names,
+    pub contact_id: Names,
+    pub pnr: Names,
+    pub start_date: Names,
+    pub start_time: Names,
+    pub end_date: Names,
+    pub end_time: Names,
+    pub contact_type: Names,
+    pub priority: Names,
+    pub unit_type: Names,
+    pub reporting_system: Names,
+    pub diagnosis: Names,
+    /// A diagnosis later retracted (optional variable) and the values that say so.
+    pub retracted: Names,
+    pub retracted_values: Vec<String>,
     pub physical_types: Vec<String>,
     pub emergency_units: Vec<String>,
 }
@@ -225,19 +310,19 @@ pub struct Lpr3 {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Lpr2 {
-    pub contacts: String,
-    pub diagnoses: String,
-    pub contact_id: String,
-    pub pnr: String,
-    pub start_date: String,
-    pub end_date: String,
-    pub patient_type: String,
+    pub contacts: Names,
+    pub diagnoses: Names,
+    pub contact_id: Names,
+    pub pnr: Names,
+    pub start_date: Names,
+    pub end_date: Names,
+    pub patient_type: Names,
     pub inpatient: Vec<String>,
     pub outpatient: Vec<String>,
     pub emergency_room: Vec<String>,
-    pub admission_type: String,
+    pub admission_type: Names,
     pub acute: Vec<String>,
-    pub diagnosis: String,
+    pub diagnosis: Names,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -260,28 +345,38 @@ pub struct CharlsonCondition {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Helpline {
-    pub register: String,
-    pub pnr: String,
-    pub date: String,
+    pub register: Names,
+    pub pnr: Names,
+    pub date: Names,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Referrals {
-    pub register: String,
-    pub pnr: String,
-    pub referral_date: String,
-    pub practice: String,
-    pub source: String,
+    pub register: Names,
+    pub pnr: Names,
+    pub referral_date: Names,
+    pub practice: Names,
+    pub source: Names,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Survey {
-    pub register: String,
-    pub pnr: String,
-    pub wave: String,
-    pub response_date: String,
+    pub register: Names,
+    pub pnr: Names,
+    pub wave: Names,
+    pub response_date: Names,
+}
+
+/// One table a recipe reads: its section (`lpr.lpr3`), its role there (`contacts`), its
+/// accepted names, and the variables read from it as (role, accepted names).
+#[derive(Debug, Clone)]
+pub struct RecipeTable {
+    pub section: &'static str,
+    pub role: &'static str,
+    pub names: Names,
+    pub variables: Vec<(&'static str, Names)>,
 }
 
 /// Lays `over` onto `base`: tables merge key by key, anything else replaces.
@@ -361,6 +456,12 @@ impl Recipe {
         if self.diagnoses.charlson_years < 1 || self.diagnoses.psychiatric_years < 1 {
             return Err("diagnoses.charlson_years and psychiatric_years must be at least 1".into());
         }
+        if !(1..=12).contains(&self.bef.snapshot_month) {
+            return Err(format!(
+                "bef.snapshot_month = {} is not a month (1 to 12)",
+                self.bef.snapshot_month
+            ));
+        }
         let groups: Vec<&str> = self.dream.groups().iter().map(|g| g.0).collect();
         if !groups.contains(&self.dream.empty_weeks.as_str()) {
             return Err(format!(
@@ -375,6 +476,182 @@ impl Recipe {
     /// The resolved recipe as TOML (`shine import --explain`).
     pub fn to_toml(&self) -> String {
         toml::to_string(self).unwrap_or_default()
+    }
+
+    /// Every table the recipe reads with the variables read from it, for `shine import
+    /// --explain`.
+    pub fn tables(&self) -> Vec<RecipeTable> {
+        let v = |pairs: &[(&'static str, &Names)]| -> Vec<(&'static str, Names)> {
+            pairs.iter().map(|(k, n)| (*k, (*n).clone())).collect()
+        };
+        let (b, l3) = (&self.bef, &self.lpr.lpr3);
+        let mut tables = vec![
+            (
+                "bef",
+                "register",
+                b.register.clone(),
+                v(&[
+                    ("pnr", &b.pnr),
+                    ("sex", &b.sex),
+                    ("birth_date", &b.birth_date),
+                    ("origin", &b.origin),
+                    ("municipality", &b.municipality),
+                    ("household_size", &b.household_size),
+                ]),
+            ),
+            (
+                "dod",
+                "register",
+                self.dod.register.clone(),
+                v(&[("pnr", &self.dod.pnr), ("death_date", &self.dod.death_date)]),
+            ),
+        ];
+        let vnds = v(&[
+            ("pnr", &self.vnds.pnr),
+            ("direction", &self.vnds.direction),
+            ("date", &self.vnds.date),
+        ]);
+        tables.push(("vnds", "register", self.vnds.register.clone(), vnds.clone()));
+        for name in &self.vnds.registers_2026 {
+            tables.push((
+                "vnds",
+                "registers_2026",
+                Names::from(name.as_str()),
+                vnds.clone(),
+            ));
+        }
+        tables.extend([
+            (
+                "udda",
+                "register",
+                self.udda.register.clone(),
+                v(&[("pnr", &self.udda.pnr), ("education", &self.udda.education)]),
+            ),
+            (
+                "ind",
+                "register",
+                self.ind.register.clone(),
+                v(&[("pnr", &self.ind.pnr), ("income", &self.ind.income)]),
+            ),
+            (
+                "dream",
+                "register",
+                self.dream.register.clone(),
+                v(&[("pnr", &self.dream.pnr)]),
+            ),
+            (
+                "practice",
+                "register",
+                self.practice.register.clone(),
+                v(&[
+                    ("pnr", &self.practice.pnr),
+                    ("practice", &self.practice.practice),
+                ]),
+            ),
+            (
+                "sssy",
+                "register",
+                self.sssy.register.clone(),
+                v(&[
+                    ("pnr", &self.sssy.pnr),
+                    ("practice", &self.sssy.practice),
+                    ("specialty", &self.sssy.specialty),
+                    ("service", &self.sssy.service),
+                    ("fee_week", &self.sssy.fee_week),
+                    ("count", &self.sssy.count),
+                    ("child", &self.sssy.child),
+                ]),
+            ),
+            (
+                "lpr.lpr3",
+                "contacts",
+                l3.contacts.clone(),
+                v(&[
+                    ("contact_id", &l3.contact_id),
+                    ("pnr", &l3.pnr),
+                    ("start_date", &l3.start_date),
+                    ("start_time", &l3.start_time),
+                    ("end_date", &l3.end_date),
+                    ("end_time", &l3.end_time),
+                    ("contact_type", &l3.contact_type),
+                    ("priority", &l3.priority),
+                    ("unit_type", &l3.unit_type),
+                    ("reporting_system", &l3.reporting_system),
+                ]),
+            ),
+            (
+                "lpr.lpr3",
+                "diagnoses",
+                l3.diagnoses.clone(),
+                v(&[
+                    ("contact_id", &l3.contact_id),
+                    ("diagnosis", &l3.diagnosis),
+                    ("retracted", &l3.retracted),
+                ]),
+            ),
+        ]);
+        for (section, l2) in [
+            ("lpr.lpr2", &self.lpr.lpr2),
+            ("lpr.lpr2_psychiatry", &self.lpr.lpr2_psychiatry),
+        ] {
+            tables.push((
+                section,
+                "contacts",
+                l2.contacts.clone(),
+                v(&[
+                    ("contact_id", &l2.contact_id),
+                    ("pnr", &l2.pnr),
+                    ("start_date", &l2.start_date),
+                    ("end_date", &l2.end_date),
+                    ("patient_type", &l2.patient_type),
+                    ("admission_type", &l2.admission_type),
+                ]),
+            ));
+            tables.push((
+                section,
+                "diagnoses",
+                l2.diagnoses.clone(),
+                v(&[("contact_id", &l2.contact_id), ("diagnosis", &l2.diagnosis)]),
+            ));
+        }
+        tables.extend([
+            (
+                "helpline",
+                "register",
+                self.helpline.register.clone(),
+                v(&[("pnr", &self.helpline.pnr), ("date", &self.helpline.date)]),
+            ),
+            (
+                "referrals",
+                "register",
+                self.referrals.register.clone(),
+                v(&[
+                    ("pnr", &self.referrals.pnr),
+                    ("referral_date", &self.referrals.referral_date),
+                    ("practice", &self.referrals.practice),
+                    ("source", &self.referrals.source),
+                ]),
+            ),
+            (
+                "survey",
+                "register",
+                self.survey.register.clone(),
+                v(&[
+                    ("pnr", &self.survey.pnr),
+                    ("wave", &self.survey.wave),
+                    ("response_date", &self.survey.response_date),
+                ]),
+            ),
+        ]);
+        tables
+            .into_iter()
+            .map(|(section, role, names, variables)| RecipeTable {
+                section,
+                role,
+                names,
+                variables,
+            })
+            .collect()
     }
 
     /// The LPR2/LPR3 switch date (days since 1970-01-01).
@@ -443,6 +720,31 @@ mod tests {
         std::fs::write(&path, "[lpr]\nswitch_date = \"March\"\n").unwrap();
         let e = Recipe::with_file(&path).unwrap_err().to_string();
         assert!(e.contains("switch_date"), "{e}");
+    }
+
+    #[test]
+    fn names_are_one_name_or_a_list_and_never_empty() {
+        let recipe = Recipe::embedded();
+        assert_eq!(
+            recipe.lpr.lpr3.contacts.all(),
+            ["LPR3_KONTAKTER".to_string(), "LPR_A_KONTAKT".to_string()]
+        );
+        assert_eq!(recipe.lpr.lpr3.contacts.first(), "LPR3_KONTAKTER");
+        assert_eq!(recipe.lpr.lpr2_psychiatry.pnr.all().len(), 2);
+        assert_eq!(recipe.bef.snapshot_month, 12);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.toml");
+        std::fs::write(&path, "[bef]\npnr = [\"CPR\", \"PNR\"]\n").unwrap();
+        let recipe = Recipe::with_file(&path).unwrap();
+        assert_eq!(recipe.bef.pnr.all(), ["CPR".to_string(), "PNR".to_string()]);
+        let back: Recipe = toml::from_str(&recipe.to_toml()).unwrap();
+        assert_eq!(back.bef.pnr, recipe.bef.pnr);
+        std::fs::write(&path, "[bef]\npnr = []\n").unwrap();
+        let e = Recipe::with_file(&path).unwrap_err().to_string();
+        assert!(e.contains("none of them empty"), "{e}");
+        std::fs::write(&path, "[bef]\nsnapshot_month = 13\n").unwrap();
+        let e = Recipe::with_file(&path).unwrap_err().to_string();
+        assert!(e.contains("snapshot_month"), "{e}");
     }
 
     #[test]

@@ -1,7 +1,35 @@
-//! The hospital registers: LPR2 (`LPR_ADM`, `LPR_DIAG`) and LPR3 contacts and diagnoses,
-//! with the 2019 transition, and the diagnosis-based covariates (Charlson, F codes).
+//! The hospital registers: LPR2 (`LPR_ADM`, `LPR_DIAG`, and the psychiatric
+//! `LPR_PSYK_ADM`, `LPR_PSYK_DIAG`) and LPR3 contacts and diagnoses (the Health Data
+//! Authority's `LPR3_KONTAKTER` or Statistics Denmark's `LPR_A_KONTAKT` naming), with the
+//! 2019 transition, and the diagnosis-based covariates (Charlson, F codes).
 
+use super::sources::{note_names, Sources};
 use super::*;
+use crate::data::registers::recipe::Lpr2;
+
+/// Reads LPR2 (somatic, then psychiatric) and LPR3.
+pub(super) fn read_hospital(st: &mut State, sources: &Sources) -> Result<(), RegisterError> {
+    let lpr = st.recipe.lpr.clone();
+    read_lpr2(
+        st,
+        "LPR2",
+        &lpr.lpr2,
+        &sources.files(&lpr.lpr2.contacts)?,
+        &sources.files(&lpr.lpr2.diagnoses)?,
+    )?;
+    read_lpr2(
+        st,
+        "LPR2 psychiatry",
+        &lpr.lpr2_psychiatry,
+        &sources.files(&lpr.lpr2_psychiatry.contacts)?,
+        &sources.files(&lpr.lpr2_psychiatry.diagnoses)?,
+    )?;
+    read_lpr3(
+        st,
+        &sources.files(&lpr.lpr3.contacts)?,
+        &sources.files(&lpr.lpr3.diagnoses)?,
+    )
+}
 
 #[derive(Clone, Copy)]
 enum Kind {
@@ -21,18 +49,34 @@ impl Kind {
     }
 }
 
-pub(super) fn read_lpr2(
+/// One LPR2 pair of tables (`label` names it in the report): contacts before the switch
+/// date, and the diagnoses of the contacts kept (record numbers are the pair's own).
+fn read_lpr2(
     st: &mut State,
+    label: &str,
+    r: &Lpr2,
     contacts: &[RegisterFile],
     diagnoses: &[RegisterFile],
 ) -> Result<(), RegisterError> {
-    let r = st.recipe.lpr.lpr2.clone();
     let switch = st.recipe.switch_day();
     let mut records: HashMap<String, (u32, i32)> = HashMap::default();
     for f in contacts {
         let t = Table::read(&f.path)?;
+        note_names(
+            st,
+            &t,
+            &[
+                &r.contact_id,
+                &r.pnr,
+                &r.start_date,
+                &r.end_date,
+                &r.patient_type,
+                &r.admission_type,
+            ],
+        );
         let id = t.text(&r.contact_id)?;
         let pnr = t.text(&r.pnr)?;
+        let pnr_name = t.label(&r.pnr);
         let start = t.dates(&r.start_date)?;
         let pattype = t.text(&r.patient_type)?;
         let indm = t.text(&r.admission_type)?;
@@ -51,7 +95,7 @@ pub(super) fn read_lpr2(
                 late += 1;
                 continue;
             }
-            let Some(k) = st.person_of(pnr.get(i), "LPR2", &t, i, &r.pnr) else {
+            let Some(k) = st.person_of(pnr.get(i), label, &t, i, &pnr_name) else {
                 continue;
             };
             if let Some(e) = end[i] {
@@ -60,7 +104,7 @@ pub(super) fn read_lpr2(
                         "LPR: contact ends before it starts",
                         &t.file,
                         t.rows.row(i),
-                        &r.end_date,
+                        &t.label(&r.end_date),
                         format!(
                             "{} is before {}; the contact is left out",
                             format_date(e),
@@ -89,21 +133,25 @@ pub(super) fn read_lpr2(
                 Kind::Outpatient
             } else {
                 st.warn(
-                    "LPR2: unknown patient type",
+                    &format!("{label}: unknown patient type"),
                     &t.file,
                     t.rows.row(i),
-                    &r.patient_type,
+                    &t.label(&r.patient_type),
                     format!("{p:?}; the contact is not counted"),
                 );
                 continue;
             };
             st.contacts.push((k as u32, d, kind.contact_type()));
         }
-        st.drop_count("LPR2: record on or after the LPR3 switch date", late);
+        st.drop_count(
+            &format!("{label}: record on or after the LPR3 switch date"),
+            late,
+        );
         st.file_read(f, t.height(), used);
     }
     for f in diagnoses {
         let t = Table::read(&f.path)?;
+        note_names(st, &t, &[&r.contact_id, &r.diagnosis]);
         let id = t.text(&r.contact_id)?;
         let code = t.text(&r.diagnosis)?;
         let mut used = 0;
@@ -121,13 +169,13 @@ pub(super) fn read_lpr2(
                 None => orphan += 1,
             }
         }
-        st.drop_count("LPR2: diagnosis of no kept contact", orphan);
+        st.drop_count(&format!("{label}: diagnosis of no kept contact"), orphan);
         st.file_read(f, t.height(), used);
     }
     Ok(())
 }
 
-pub(super) fn read_lpr3(
+fn read_lpr3(
     st: &mut State,
     contacts: &[RegisterFile],
     diagnoses: &[RegisterFile],
@@ -141,9 +189,26 @@ pub(super) fn read_lpr3(
     let mut texts = Interner::default();
     for f in contacts {
         let t = Table::read(&f.path)?;
+        note_names(
+            st,
+            &t,
+            &[
+                &r.contact_id,
+                &r.pnr,
+                &r.start_date,
+                &r.start_time,
+                &r.end_date,
+                &r.end_time,
+                &r.contact_type,
+                &r.priority,
+                &r.unit_type,
+                &r.reporting_system,
+            ],
+        );
         let n = t.height();
         let id = t.text(&r.contact_id)?;
         let pnr = t.text(&r.pnr)?;
+        let pnr_name = t.label(&r.pnr);
         let start = t.date_times(&r.start_date)?;
         let start_time = if t.has(&r.start_time) {
             t.times(&r.start_time)?
@@ -184,7 +249,7 @@ pub(super) fn read_lpr3(
             let Some(cid) = id.get(i) else {
                 return Err(t.bad(i, &r.contact_id, "the contact id is missing"));
             };
-            let Some(k) = st.person_of(pnr.get(i), "LPR3", &t, i, &r.pnr) else {
+            let Some(k) = st.person_of(pnr.get(i), "LPR3", &t, i, &pnr_name) else {
                 continue;
             };
             let begin = i64::from(d) * 86_400 + start_time[i].unwrap_or(s0);
@@ -205,7 +270,7 @@ pub(super) fn read_lpr3(
                         "LPR3: contact id twice with different content",
                         &t.file,
                         t.rows.row(i),
-                        &r.contact_id,
+                        &t.label(&r.contact_id),
                         format!("{cid}: the first row is kept"),
                     );
                 }
@@ -217,7 +282,7 @@ pub(super) fn read_lpr3(
                         "LPR: contact ends before it starts",
                         &t.file,
                         t.rows.row(i),
-                        &r.end_date,
+                        &t.label(&r.end_date),
                         format!("contact {cid} ends before it starts; it is left out"),
                     );
                     continue;
@@ -245,7 +310,7 @@ pub(super) fn read_lpr3(
                         "LPR3: unknown priority",
                         &t.file,
                         t.rows.row(i),
-                        &r.priority,
+                        &t.label(&r.priority),
                         format!("{:?}: taken as planned", other.unwrap_or("")),
                     );
                     false
@@ -276,14 +341,27 @@ pub(super) fn read_lpr3(
     }
     for f in diagnoses {
         let t = Table::read(&f.path)?;
+        note_names(st, &t, &[&r.contact_id, &r.diagnosis, &r.retracted]);
         let id = t.text(&r.contact_id)?;
         let code = t.text(&r.diagnosis)?;
+        let retracted = if t.has(&r.retracted) {
+            t.text(&r.retracted)?
+        } else {
+            Texts::missing(t.height())
+        };
         let mut used = 0;
-        let mut orphan = 0;
+        let (mut orphan, mut withdrawn) = (0, 0);
         for i in 0..t.height() {
             let (Some(cid), Some(c)) = (id.get(i), code.get(i)) else {
                 continue;
             };
+            if retracted
+                .get(i)
+                .is_some_and(|v| r.retracted_values.iter().any(|x| x.eq_ignore_ascii_case(v)))
+            {
+                withdrawn += 1;
+                continue;
+            }
             match seen.get(cid) {
                 Some(&(k, d, _)) => {
                     let c = st.codes.number(c);
@@ -294,6 +372,7 @@ pub(super) fn read_lpr3(
             }
         }
         st.drop_count("LPR3: diagnosis of no kept contact", orphan);
+        st.drop_count("LPR3: diagnosis later retracted", withdrawn);
         st.file_read(f, t.height(), used);
     }
     Ok(())

@@ -4,6 +4,7 @@ mod hospital;
 mod population;
 mod programme;
 mod services;
+mod sources;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -17,7 +18,7 @@ use super::weeks::{fee_week, monday_of};
 use super::RegisterError;
 use crate::data::calendar::{days_from_civil, format_date};
 use crate::data::validate::{ExtractMetadata, ExtractPeriod};
-use hospital::{diagnosis_covariates, read_lpr2, read_lpr3};
+use hospital::{diagnosis_covariates, read_hospital};
 use population::{read_bef, read_dod, read_dream, read_ind, read_practice, read_udda, read_vnds};
 use programme::{item_columns, read_referrals, read_survey, Answer, Referral};
 use services::{read_helpline, read_sssy};
@@ -301,12 +302,8 @@ pub fn import(
     }
     let period = resolve_period(dir, period)?;
     let files = scan(dir)?;
-    let get = |name: &str| -> Vec<RegisterFile> {
-        files
-            .get(&name.to_ascii_uppercase())
-            .cloned()
-            .unwrap_or_default()
-    };
+    let sources = sources::Sources::new(&files);
+    let get = |names: &super::recipe::Names| sources.files(names);
     let mut st = State {
         recipe,
         period,
@@ -325,7 +322,7 @@ pub fn import(
             ..Default::default()
         },
     };
-    let bef = get(&recipe.bef.register);
+    let bef = sources.bef(&recipe.bef)?;
     if bef.is_empty() {
         return Err(RegisterError::Usage(format!(
             "{}: no {} files (the population register, one per year): every person comes from it",
@@ -335,47 +332,20 @@ pub fn import(
     }
     read_bef(&mut st, &bef)?;
     st.diagnoses = vec![Vec::new(); st.persons.len()];
-    read_dod(&mut st, &get(&recipe.dod.register))?;
-    read_vnds(&mut st, &get(&recipe.vnds.register))?;
-    read_practice(&mut st, &get(&recipe.practice.register))?;
-    read_udda(&mut st, &get(&recipe.udda.register))?;
-    read_ind(&mut st, &get(&recipe.ind.register))?;
-    read_dream(&mut st, &get(&recipe.dream.register))?;
-    read_lpr2(
-        &mut st,
-        &get(&recipe.lpr.lpr2.contacts),
-        &get(&recipe.lpr.lpr2.diagnoses),
-    )?;
-    read_lpr3(
-        &mut st,
-        &get(&recipe.lpr.lpr3.contacts),
-        &get(&recipe.lpr.lpr3.diagnoses),
-    )?;
+    read_dod(&mut st, &get(&recipe.dod.register)?)?;
+    read_vnds(&mut st, &sources.vnds(&recipe.vnds)?)?;
+    read_practice(&mut st, &get(&recipe.practice.register)?)?;
+    read_udda(&mut st, &get(&recipe.udda.register)?)?;
+    read_ind(&mut st, &get(&recipe.ind.register)?)?;
+    read_dream(&mut st, &get(&recipe.dream.register)?)?;
+    read_hospital(&mut st, &sources)?;
     diagnosis_covariates(&mut st);
-    read_sssy(&mut st, &get(&recipe.sssy.register))?;
-    read_helpline(&mut st, &get(&recipe.helpline.register))?;
-    let referrals = read_referrals(&mut st, &get(&recipe.referrals.register))?;
-    let proms = read_survey(&mut st, &get(&recipe.survey.register))?;
-    let known: Vec<String> = [
-        &recipe.bef.register,
-        &recipe.dod.register,
-        &recipe.vnds.register,
-        &recipe.practice.register,
-        &recipe.udda.register,
-        &recipe.ind.register,
-        &recipe.dream.register,
-        &recipe.lpr.lpr2.contacts,
-        &recipe.lpr.lpr2.diagnoses,
-        &recipe.lpr.lpr3.contacts,
-        &recipe.lpr.lpr3.diagnoses,
-        &recipe.sssy.register,
-        &recipe.helpline.register,
-        &recipe.referrals.register,
-        &recipe.survey.register,
-    ]
-    .iter()
-    .map(|r| r.to_ascii_uppercase())
-    .collect();
+    read_sssy(&mut st, &get(&recipe.sssy.register)?)?;
+    read_helpline(&mut st, &get(&recipe.helpline.register)?)?;
+    let referrals = read_referrals(&mut st, &get(&recipe.referrals.register)?)?;
+    let proms = read_survey(&mut st, &get(&recipe.survey.register)?)?;
+    sources.report(&mut st);
+    let known = sources::known_registers(recipe);
     for (register, fs) in &files {
         if !known.contains(register) {
             st.drop_count(

@@ -103,6 +103,7 @@ pub(super) fn read_sssy(st: &mut State, files: &[RegisterFile]) -> Result<(), Re
         }
         let Some(kind) = kinds.iter().find(|g| code_in(service, g.1)).map(|g| g.0) else {
             other_services += n as u64;
+            count_other_service(st, service, n);
             continue;
         };
         let (year, week) = fee_week(i64::from(w)).unwrap_or((0, 1));
@@ -121,6 +122,17 @@ pub(super) fn read_sssy(st: &mut State, files: &[RegisterFile]) -> Result<(), Re
         other_services,
     );
     Ok(())
+}
+
+/// Counts a general-practice service code that no contact group of the recipe lists, so
+/// that the report shows which codes a project may want to add.
+fn count_other_service(st: &mut State, service: &str, n: i64) {
+    *st.report
+        .code_groups
+        .entry("SSSY: general-practice service codes not counted as contacts (YDELSESNUMMER; add one to a gp_ list of the recipe to count it)".into())
+        .or_default()
+        .entry(service.to_string())
+        .or_default() += n.unsigned_abs();
 }
 
 /// Calls `f` with each file's table in order while the next file is read on another
