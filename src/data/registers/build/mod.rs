@@ -6,16 +6,19 @@ mod programme;
 mod services;
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::path::Path;
 
 use polars::prelude::*;
+use rayon::prelude::*;
 
-use super::files::{scan, RegisterFile, Table, Texts};
+use super::files::{parquet_shape, scan, Part, RegisterFile, Table, Texts};
 use super::recipe::{group_by_prefix, Recipe};
 use super::report::{FileReport, ImportReport, Warning, WarningCount};
 use super::weeks::{fee_week, monday_of};
 use super::RegisterError;
 use crate::data::calendar::{days_from_civil, format_date};
+use crate::data::rows::RowNumbers;
 use crate::data::validate::{ExtractMetadata, ExtractPeriod};
 use hospital::{diagnosis_covariates, read_lpr2, read_lpr3};
 use population::{read_bef, read_dod, read_dream, read_ind, read_practice, read_udda, read_vnds};
@@ -32,10 +35,92 @@ pub struct Imported {
     pub persons: DataFrame,
     pub covariates: DataFrame,
     pub referrals: DataFrame,
-    pub contacts: DataFrame,
+    pub contacts: Contacts,
     pub proms: DataFrame,
     pub period: ExtractPeriod,
     pub report: ImportReport,
+}
+
+/// The contacts table, kept as numbers and made into frames a row group at a time when
+/// it is written (the frame of the 70 million contacts of 2,000,000 persons takes
+/// 2.5 GB).
+#[derive(Debug, Clone)]
+pub struct Contacts {
+    /// The persons' ids in the order of the persons table.
+    person_ids: Series,
+    /// (person as its row in the persons table, date, type as its place in
+    /// [`CONTACT_TYPES`]), in person, date and type order.
+    rows: Vec<(u32, i32, u8)>,
+}
+
+impl Contacts {
+    pub fn height(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// The contacts of `range` as a frame (`person_id`, `date`, `contact_type`).
+    ///
+    /// # Errors
+    /// Only a polars error in building the frame.
+    pub fn frame(&self, range: Range<usize>) -> PolarsResult<DataFrame> {
+        let rows = self.rows.get(range).unwrap_or_default();
+        let ids = self.person_ids.str()?;
+        DataFrame::new(
+            rows.len(),
+            vec![
+                str_col("person_id", rows.iter().map(|c| ids.get(c.0 as usize))),
+                date_col("date", rows.iter().map(|c| Some(c.1)).collect()),
+                str_col(
+                    "contact_type",
+                    rows.iter().map(|c| Some(CONTACT_TYPES[usize::from(c.2)])),
+                ),
+            ],
+        )
+    }
+}
+
+/// The covariate row of each person and BEF year: a persons × years table (the years
+/// of the BEF files), cheaper than a hash map of 8 million (person, year) keys.
+#[derive(Default)]
+struct CovIndex {
+    years: Vec<i32>,
+    rows: Vec<usize>,
+}
+
+impl CovIndex {
+    fn new(mut years: Vec<i32>) -> CovIndex {
+        years.sort_unstable();
+        years.dedup();
+        CovIndex {
+            years,
+            rows: Vec::new(),
+        }
+    }
+
+    fn place(&self, &(person, year): &(usize, i32)) -> Option<usize> {
+        let slot = self.years.iter().position(|&y| y == year)?;
+        Some(person * self.years.len() + slot)
+    }
+
+    fn get(&self, key: &(usize, i32)) -> Option<&usize> {
+        self.rows
+            .get(self.place(key)?)
+            .filter(|&&c| c != usize::MAX)
+    }
+
+    fn contains_key(&self, key: &(usize, i32)) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// Notes the row of (person, year); the year must be one of the BEF years.
+    fn insert(&mut self, key: (usize, i32), row: usize) {
+        if let Some(at) = self.place(&key) {
+            if self.rows.len() <= at {
+                self.rows.resize((key.0 + 1) * self.years.len(), usize::MAX);
+            }
+            self.rows[at] = row;
+        }
+    }
 }
 
 const EDUCATION: [&str; 4] = [
@@ -168,7 +253,7 @@ struct State<'r> {
     /// The person `person_of` found last.
     last_person: usize,
     covs: Vec<CovRow>,
-    cov_index: HashMap<(usize, i32), usize>,
+    cov_index: CovIndex,
     /// (person, date, contact type as its place in [`CONTACT_TYPES`])
     contacts: Vec<(u32, i32, u8)>,
     /// Diagnoses per person: (date, code without the D prefix as its number in `codes`).
@@ -232,13 +317,23 @@ impl State<'_> {
                 );
                 None
             }
-            // Registers come sorted by PNR: the last row's person is checked first.
+            // Registers come sorted by PNR, as BEF often is: the last row's person and
+            // the next one in BEF are checked first.
             Some(p)
                 if self
                     .persons
                     .get(self.last_person)
                     .is_some_and(|q| q.pnr == p) =>
             {
+                Some(self.last_person)
+            }
+            Some(p)
+                if self
+                    .persons
+                    .get(self.last_person.wrapping_add(1))
+                    .is_some_and(|q| q.pnr == p) =>
+            {
+                self.last_person += 1;
                 Some(self.last_person)
             }
             Some(p) => match self.index.get(p) {
@@ -314,7 +409,7 @@ pub fn import(
         index: HashMap::default(),
         last_person: usize::MAX,
         covs: Vec::new(),
-        cov_index: HashMap::default(),
+        cov_index: CovIndex::default(),
         contacts: Vec::new(),
         diagnoses: Vec::new(),
         codes: DiagnosisCodes::default(),
@@ -540,7 +635,7 @@ fn finish(
     for c in &mut contacts {
         c.0 = rank[c.0 as usize] as u32;
     }
-    contacts.sort_unstable();
+    contacts.par_sort_unstable();
     let mut by_type = [0u64; CONTACT_TYPES.len()];
     for c in &contacts {
         by_type[usize::from(c.2)] += 1;
@@ -550,26 +645,14 @@ fn finish(
             st.report.contacts_by_type.insert(name.to_string(), n);
         }
     }
-    let contacts_df = DataFrame::new(
-        contacts.len(),
-        vec![
-            str_col(
-                "person_id",
-                contacts
-                    .iter()
-                    .map(|c| Some(ps[order[c.0 as usize]].pnr.as_str())),
-            ),
-            date_col("date", contacts.iter().map(|c| Some(c.1)).collect()),
-            str_col(
-                "contact_type",
-                contacts
-                    .iter()
-                    .map(|c| Some(CONTACT_TYPES[usize::from(c.2)])),
-            ),
-        ],
-    )
-    .map_err(pl("contacts"))?;
-    drop(contacts);
+    let contacts = Contacts {
+        person_ids: persons
+            .column("person_id")
+            .map_err(pl("contacts"))?
+            .as_materialized_series()
+            .clone(),
+        rows: contacts,
+    };
 
     let mut answers: Vec<&Answer> = proms.iter().collect();
     answers.sort_by_key(|a| (rank[a.person], a.wave));
@@ -598,19 +681,21 @@ fn finish(
         ("persons", &persons),
         ("covariates", &covariates),
         ("referrals", &referrals_df),
-        ("contacts", &contacts_df),
         ("proms", &proms_df),
     ] {
         st.report
             .tables
             .insert(name.to_string(), df.height() as u64);
     }
+    st.report
+        .tables
+        .insert("contacts".to_string(), contacts.height() as u64);
     st.report.warnings = st.warnings.into_values().collect();
     Ok(Imported {
         persons,
         covariates,
         referrals: referrals_df,
-        contacts: contacts_df,
+        contacts,
         proms: proms_df,
         period: st.period,
         report: st.report,

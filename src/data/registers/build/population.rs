@@ -5,6 +5,7 @@ use super::*;
 
 pub(super) fn read_bef(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError> {
     let r = &st.recipe.bef;
+    st.cov_index = CovIndex::new(files.iter().filter_map(|f| f.year.map(i32::from)).collect());
     for f in files {
         let Some(year) = f.year else {
             return Err(RegisterError::Usage(format!(
@@ -358,6 +359,9 @@ pub(super) fn read_ind(st: &mut State, files: &[RegisterFile]) -> Result<(), Reg
     Ok(())
 }
 
+/// Week columns of DREAM read at a time from a Parquet file.
+const DREAM_COLUMNS: usize = 16;
+
 pub(super) fn read_dream(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError> {
     let r = st.recipe.dream.clone();
     let groups = r.groups();
@@ -381,13 +385,35 @@ pub(super) fn read_dream(st: &mut State, files: &[RegisterFile]) -> Result<(), R
     let prefix = r.week_prefix.to_ascii_uppercase();
     let cov_years: std::collections::BTreeSet<i32> = st.covs.iter().map(|c| c.year).collect();
     for f in files {
-        let t = Table::read(&f.path)?;
+        // A Parquet file is read a group of week columns at a time (the whole DREAM
+        // table of 2,000,000 persons takes 4 GB); other formats whole.
+        let shape = parquet_shape(&f.path);
+        let pnr_name = r.pnr.to_ascii_uppercase();
+        let only_pnr = |n: &str| n == pnr_name;
+        let t = Table::read_part(
+            &f.path,
+            Part {
+                rows: None,
+                keep: shape
+                    .is_some()
+                    .then_some(&only_pnr as &(dyn Fn(&str) -> bool + Sync)),
+            },
+        )?;
+        let names: Vec<String> = match &shape {
+            Some((_, names)) => names.clone(),
+            None => t
+                .frame
+                .get_column_names()
+                .iter()
+                .map(|n| n.to_string())
+                .collect(),
+        };
         let pnr = t.text(&r.pnr)?;
         let rows: Vec<Option<usize>> = (0..t.height())
             .map(|i| st.person_of(pnr.get(i), "DREAM", &t, i, &r.pnr))
             .collect();
         let mut week_columns: BTreeMap<i32, Vec<String>> = BTreeMap::new();
-        for n in t.frame.get_column_names() {
+        for n in &names {
             let Some(rest) = n.strip_prefix(prefix.as_str()) else {
                 continue;
             };
@@ -408,25 +434,41 @@ pub(super) fn read_dream(st: &mut State, files: &[RegisterFile]) -> Result<(), R
                 .map(|k| k.and_then(|k| st.cov_index.get(&(k, *year)).copied()))
                 .collect();
             let mut counts: Vec<[u16; 8]> = vec![[0; 8]; rows.len()];
-            for name in names {
-                t.for_each_text(name, |i, code| {
-                    if rows[i].is_none() {
-                        return;
-                    }
-                    let slot = match code {
-                        None => empty,
-                        Some(code) => match slot_of.get(code) {
-                            Some(&g) => g,
-                            None => {
-                                if unknown.len() < 1000 {
-                                    unknown.push((i, name.clone(), code.to_string()));
-                                }
-                                return;
-                            }
+            for group in names.chunks(DREAM_COLUMNS) {
+                let in_group = |n: &str| group.iter().any(|g| g == n);
+                let part;
+                let source = if shape.is_some() {
+                    part = Table::read_part(
+                        &f.path,
+                        Part {
+                            rows: None,
+                            keep: Some(&in_group),
                         },
-                    };
-                    counts[i][slot] += 1;
-                })?;
+                    )?;
+                    &part
+                } else {
+                    &t
+                };
+                for name in group {
+                    source.for_each_text(name, |i, code| {
+                        if rows[i].is_none() {
+                            return;
+                        }
+                        let slot = match code {
+                            None => empty,
+                            Some(code) => match slot_of.get(code) {
+                                Some(&g) => g,
+                                None => {
+                                    if unknown.len() < 1000 {
+                                        unknown.push((i, name.clone(), code.to_string()));
+                                    }
+                                    return;
+                                }
+                            },
+                        };
+                        counts[i][slot] += 1;
+                    })?;
+                }
             }
             for (i, c) in cov_of.iter().enumerate() {
                 if let Some(c) = c {
