@@ -142,6 +142,7 @@ pub(super) fn read_lpr3(
     for f in contacts {
         let t = Table::read(&f.path)?;
         let n = t.height();
+        seen.reserve(n);
         let id = t.text(&r.contact_id)?;
         let pnr = t.text(&r.pnr)?;
         let start = t.date_times(&r.start_date)?;

@@ -249,6 +249,8 @@ struct State<'r> {
     recipe: &'r Recipe,
     period: ExtractPeriod,
     persons: Vec<PersonRow>,
+    /// Each person's place in PNR order (set once BEF is read).
+    pnr_rank: Vec<u32>,
     index: HashMap<String, usize>,
     /// The person `person_of` found last.
     last_person: usize,
@@ -406,6 +408,7 @@ pub fn import(
         recipe,
         period,
         persons: Vec::new(),
+        pnr_rank: Vec::new(),
         index: HashMap::default(),
         last_person: usize::MAX,
         covs: Vec::new(),
@@ -429,6 +432,14 @@ pub fn import(
         )));
     }
     read_bef(&mut st, &bef)?;
+    let mut order: Vec<u32> = (0..st.persons.len() as u32).collect();
+    // PNRs are unique (BEF's index), so an unstable sort gives one order.
+    order
+        .par_sort_unstable_by(|&a, &b| st.persons[a as usize].pnr.cmp(&st.persons[b as usize].pnr));
+    st.pnr_rank = vec![0; order.len()];
+    for (r, &k) in order.iter().enumerate() {
+        st.pnr_rank[k as usize] = r as u32;
+    }
     st.diagnoses = vec![Vec::new(); st.persons.len()];
     read_dod(&mut st, &get(&recipe.dod.register))?;
     read_vnds(&mut st, &get(&recipe.vnds.register))?;
@@ -514,11 +525,10 @@ fn finish(
 ) -> Result<Imported, RegisterError> {
     let pl = |table: &'static str| move |source| RegisterError::Polars { table, source };
     // Persons in PNR order.
-    let mut order: Vec<usize> = (0..st.persons.len()).collect();
-    order.sort_by(|&a, &b| st.persons[a].pnr.cmp(&st.persons[b].pnr));
-    let mut rank = vec![0usize; order.len()];
-    for (r, &k) in order.iter().enumerate() {
-        rank[k] = r;
+    let rank: Vec<usize> = st.pnr_rank.iter().map(|&r| r as usize).collect();
+    let mut order = vec![0usize; rank.len()];
+    for (k, &r) in rank.iter().enumerate() {
+        order[r] = k;
     }
     let ps = &st.persons;
     let persons = DataFrame::new(

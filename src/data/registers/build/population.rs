@@ -23,6 +23,7 @@ pub(super) fn read_bef(st: &mut State, files: &[RegisterFile]) -> Result<(), Reg
         let origin = t.text(&r.origin)?;
         let kom = t.integers(&r.municipality)?;
         let household = t.integers(&r.household_size)?;
+        st.index.reserve(t.height());
         let mut used = 0u64;
         for i in 0..t.height() {
             let Some(p) = pnr.get(i) else {
@@ -334,25 +335,25 @@ pub(super) fn read_ind(st: &mut State, files: &[RegisterFile]) -> Result<(), Reg
         st.drop_count("IND: person not in BEF that year", other_year);
         st.file_read(f, t.height(), used);
     }
-    // Quintiles within each year.
-    let mut by_year: BTreeMap<i32, Vec<(f64, usize)>> = BTreeMap::new();
+    // Quintiles within each year: incomes in `f64::total_cmp` order, ties in PNR order.
+    let total_order = |x: f64| {
+        let bits = x.to_bits() as i64;
+        bits ^ (((bits >> 63) as u64) >> 1) as i64
+    };
+    let mut by_year: BTreeMap<i32, Vec<(i64, u32, usize)>> = BTreeMap::new();
     for (c, row) in st.covs.iter().enumerate() {
         if let Some(x) = row.income {
-            by_year.entry(row.year).or_default().push((x, c));
+            by_year
+                .entry(row.year)
+                .or_default()
+                .push((total_order(x), st.pnr_rank[row.person], c));
         }
     }
     for rows in by_year.values_mut() {
-        let persons = &st.persons;
-        let covs = &st.covs;
-        rows.sort_by(|a, b| {
-            a.0.total_cmp(&b.0).then_with(|| {
-                persons[covs[a.1].person]
-                    .pnr
-                    .cmp(&persons[covs[b.1].person].pnr)
-            })
-        });
+        // A person has one row a year: the keys differ, so an unstable sort gives one order.
+        rows.par_sort_unstable();
         let n = rows.len();
-        for (rank, &(_, c)) in rows.iter().enumerate() {
+        for (rank, &(_, _, c)) in rows.iter().enumerate() {
             st.covs[c].quintile = Some((1 + 5 * rank / n) as i64);
         }
     }
@@ -434,6 +435,7 @@ pub(super) fn read_dream(st: &mut State, files: &[RegisterFile]) -> Result<(), R
                 .map(|k| k.and_then(|k| st.cov_index.get(&(k, *year)).copied()))
                 .collect();
             let mut counts: Vec<[u16; 8]> = vec![[0; 8]; rows.len()];
+            let mut last: (String, usize) = (String::new(), empty);
             for group in names.chunks(DREAM_COLUMNS) {
                 let in_group = |n: &str| group.iter().any(|g| g == n);
                 let part;
@@ -456,8 +458,13 @@ pub(super) fn read_dream(st: &mut State, files: &[RegisterFile]) -> Result<(), R
                         }
                         let slot = match code {
                             None => empty,
+                            // Weeks repeat their codes: the last one is checked first.
+                            Some(code) if code == last.0 => last.1,
                             Some(code) => match slot_of.get(code) {
-                                Some(&g) => g,
+                                Some(&g) => {
+                                    last = (code.to_string(), g);
+                                    g
+                                }
                                 None => {
                                     if unknown.len() < 1000 {
                                         unknown.push((i, name.clone(), code.to_string()));

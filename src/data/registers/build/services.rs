@@ -96,6 +96,7 @@ pub(super) fn read_sssy(st: &mut State, files: &[RegisterFile]) -> Result<(), Re
         let child = t.integers(&r.child)?;
         let practice = t.text(&r.practice)?;
         let (mut other, mut children) = (0, 0);
+        let mut last_pair: Option<(Option<String>, Option<String>, u32)> = None;
         services.reserve(t.height());
         for i in 0..t.height() {
             if !spec
@@ -128,11 +129,21 @@ pub(super) fn read_sssy(st: &mut State, files: &[RegisterFile]) -> Result<(), Re
             let Some(k) = st.person_of(pnr.get(i), "SSSY", &t, i, &r.pnr) else {
                 continue;
             };
-            let pair = (texts.number(practice.get(i)), texts.number(service.get(i)));
-            let pair = *pairs.entry(pair).or_insert_with(|| {
-                pair_list.push(pair);
-                pair_list.len() as u32 - 1
-            });
+            // Rows of a person share the practice and often the service: the last
+            // pair is checked before the hash maps.
+            let (p_text, s_text) = (practice.get(i), service.get(i));
+            let pair = match &last_pair {
+                Some((p, s, n)) if p.as_deref() == p_text && s.as_deref() == s_text => *n,
+                _ => {
+                    let key = (texts.number(p_text), texts.number(s_text));
+                    let n = *pairs.entry(key).or_insert_with(|| {
+                        pair_list.push(key);
+                        pair_list.len() as u32 - 1
+                    });
+                    last_pair = Some((p_text.map(str::to_string), s_text.map(str::to_string), n));
+                    n
+                }
+            };
             // A fee week is YYWW (checked above), so it fits an i32.
             services.push(ServiceRow {
                 person: k as u32,
@@ -167,30 +178,36 @@ pub(super) fn read_sssy(st: &mut State, files: &[RegisterFile]) -> Result<(), Re
         }
         same
     });
-    services.par_sort_unstable_by_key(|s| s.at);
+    // Contacts are sorted when the table is made, so only the warnings need the order
+    // of the rows.
     let kinds: Vec<(u8, &[String])> = groups.iter().map(|g| (type_id(g.0), g.1)).collect();
+    let mut negative: Vec<ServiceRow> = Vec::new();
+    // The Monday of each fee week YYWW (all checked above).
+    let mut mondays: Vec<Option<i32>> = vec![None; 10_000];
     for s in services {
         let service = texts.text(pair_list[s.pair as usize].1);
         let n = s.count;
         let w = s.week;
         if n < 0 {
-            let at = part_starts.partition_point(|p| p.0 <= s.at) - 1;
-            let (first_at, file, rows) = &part_starts[at];
-            st.warn(
-                "SSSY: negative count with no earlier service",
-                &files[*file].path.display().to_string(),
-                rows.row((s.at - first_at) as usize),
-                &r.count,
-                format!("the services of fee week {w:04}, service {service} net to {n}; left out"),
-            );
+            negative.push(s);
             continue;
         }
         let Some(kind) = kinds.iter().find(|g| code_in(service, g.1)).map(|g| g.0) else {
             other_services += n as u64;
             continue;
         };
-        let (year, week) = fee_week(i64::from(w)).unwrap_or((0, 1));
-        let day = monday_of(year, week);
+        let monday = usize::try_from(w).ok().and_then(|w| mondays.get_mut(w));
+        let day = match monday {
+            Some(Some(day)) => *day,
+            other => {
+                let (year, week) = fee_week(i64::from(w)).unwrap_or((0, 1));
+                let day = monday_of(year, week);
+                if let Some(m) = other {
+                    *m = Some(day);
+                }
+                day
+            }
+        };
         if !st.period.contains(day) {
             outside += n as u64;
             continue;
@@ -198,6 +215,20 @@ pub(super) fn read_sssy(st: &mut State, files: &[RegisterFile]) -> Result<(), Re
         for _ in 0..n {
             st.contacts.push((s.person, day, kind));
         }
+    }
+    negative.sort_unstable_by_key(|s| s.at);
+    for s in negative {
+        let service = texts.text(pair_list[s.pair as usize].1);
+        let (n, w) = (s.count, s.week);
+        let at = part_starts.partition_point(|p| p.0 <= s.at) - 1;
+        let (first_at, file, rows) = &part_starts[at];
+        st.warn(
+            "SSSY: negative count with no earlier service",
+            &files[*file].path.display().to_string(),
+            rows.row((s.at - first_at) as usize),
+            &r.count,
+            format!("the services of fee week {w:04}, service {service} net to {n}; left out"),
+        );
     }
     st.drop_count("SSSY: services outside the extract period", outside);
     st.drop_count(
