@@ -251,6 +251,8 @@ struct State<'r> {
     persons: Vec<PersonRow>,
     /// Each person's place in PNR order (set once BEF is read).
     pnr_rank: Vec<u32>,
+    /// Each person's PNR as a number ([`pnr_key`]; 0 for a PNR longer than 15 bytes).
+    pnr_keys: Vec<u128>,
     index: HashMap<String, usize>,
     /// The person `person_of` found last.
     last_person: usize,
@@ -299,6 +301,21 @@ impl State<'_> {
         });
     }
 
+    /// The person of `pnr` among `last` and the persons after it in BEF order: registers
+    /// come sorted by PNR, as BEF often is, so a row's person is usually found there, in
+    /// a few cache lines of [`State::pnr_keys`] rather than the hash map's random ones.
+    fn nearby(&self, pnr: &str, last: usize) -> Option<usize> {
+        const AHEAD: usize = 16;
+        let key = pnr_key(pnr)?;
+        let from = if last == usize::MAX { 0 } else { last };
+        let to = from.saturating_add(AHEAD + 1).min(self.pnr_keys.len());
+        self.pnr_keys
+            .get(from..to)?
+            .iter()
+            .position(|&k| k == key)
+            .map(|j| from + j)
+    }
+
     /// The person of a PNR, warning (once per row) when BEF does not know it.
     fn person_of(
         &mut self,
@@ -319,27 +336,11 @@ impl State<'_> {
                 );
                 None
             }
-            // Registers come sorted by PNR, as BEF often is: the last row's person and
-            // the next one in BEF are checked first.
-            Some(p)
-                if self
-                    .persons
-                    .get(self.last_person)
-                    .is_some_and(|q| q.pnr == p) =>
+            Some(p) => match self
+                .nearby(p, self.last_person)
+                .or_else(|| self.index.get(p).copied())
             {
-                Some(self.last_person)
-            }
-            Some(p)
-                if self
-                    .persons
-                    .get(self.last_person.wrapping_add(1))
-                    .is_some_and(|q| q.pnr == p) =>
-            {
-                self.last_person += 1;
-                Some(self.last_person)
-            }
-            Some(p) => match self.index.get(p) {
-                Some(&k) => {
+                Some(k) => {
                     self.last_person = k;
                     Some(k)
                 }
@@ -356,6 +357,19 @@ impl State<'_> {
             },
         }
     }
+}
+
+/// A PNR of at most 15 bytes as a number (its bytes and its length), so that PNRs are
+/// compared without following a pointer; `None` for a longer one.
+fn pnr_key(pnr: &str) -> Option<u128> {
+    let bytes = pnr.as_bytes();
+    if bytes.len() > 15 {
+        return None;
+    }
+    let mut key = [0u8; 16];
+    key[..bytes.len()].copy_from_slice(bytes);
+    key[15] = bytes.len() as u8 + 1;
+    Some(u128::from_le_bytes(key))
 }
 
 fn code_in(code: &str, list: &[String]) -> bool {
@@ -409,6 +423,7 @@ pub fn import(
         period,
         persons: Vec::new(),
         pnr_rank: Vec::new(),
+        pnr_keys: Vec::new(),
         index: HashMap::default(),
         last_person: usize::MAX,
         covs: Vec::new(),
@@ -645,7 +660,9 @@ fn finish(
     for c in &mut contacts {
         c.0 = rank[c.0 as usize] as u32;
     }
-    contacts.par_sort_unstable();
+    // Stable: the contacts come in runs already in order (one per register file), which
+    // a merge sort uses; equal contacts are alike, so the order is the same.
+    contacts.par_sort();
     let mut by_type = [0u64; CONTACT_TYPES.len()];
     for c in &contacts {
         by_type[usize::from(c.2)] += 1;

@@ -24,6 +24,7 @@ pub(super) fn read_bef(st: &mut State, files: &[RegisterFile]) -> Result<(), Reg
         let kom = t.integers(&r.municipality)?;
         let household = t.integers(&r.household_size)?;
         st.index.reserve(t.height());
+        let mut last = usize::MAX;
         let mut used = 0u64;
         for i in 0..t.height() {
             let Some(p) = pnr.get(i) else {
@@ -63,8 +64,14 @@ pub(super) fn read_bef(st: &mut State, files: &[RegisterFile]) -> Result<(), Reg
             let Some(m) = kom[i] else {
                 return Err(t.bad(i, &r.municipality, "the municipality is missing"));
             };
-            let k = match st.index.get(p) {
-                Some(&k) => {
+            // Each year's file in the order of the first: the next person is tried
+            // before the hash map.
+            let found = match st.nearby(p, last) {
+                Some(k) => Some(k),
+                None => st.index.get(p).copied(),
+            };
+            let k = match found {
+                Some(k) => {
                     let q = &st.persons[k];
                     if q.female != female || q.birth != b || q.origin != origin_code {
                         st.warn(
@@ -92,9 +99,11 @@ pub(super) fn read_bef(st: &mut State, files: &[RegisterFile]) -> Result<(), Reg
                         moves: Vec::new(),
                     });
                     st.index.insert(p.to_string(), st.persons.len() - 1);
+                    st.pnr_keys.push(pnr_key(p).unwrap_or(0));
                     st.persons.len() - 1
                 }
             };
+            last = k;
             if st.cov_index.contains_key(&(k, year)) {
                 return Err(t.bad(i, &r.pnr, format!("{p} occurs twice in {year}")));
             }

@@ -170,7 +170,9 @@ pub(super) fn read_sssy(st: &mut State, files: &[RegisterFile]) -> Result<(), Re
     let mut outside = 0;
     let mut other_services = 0u64;
     // The net count per key, with the place of the row where the key was first seen.
-    services.par_sort_unstable_by_key(|s| (s.person, s.pair, s.week, s.at));
+    // Stable: files come sorted by PNR, in runs that a merge sort uses; the keys differ
+    // (`at`), so the order is the same as an unstable sort's.
+    services.par_sort_by_key(|s| (s.person, s.pair, s.week, s.at));
     services.dedup_by(|later, first| {
         let same = (later.person, later.pair, later.week) == (first.person, first.pair, first.week);
         if same {
