@@ -7,6 +7,7 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::Args;
 
+use super::row_groups::write_parquet_in_groups;
 use super::{print_stdout, Globals};
 use crate::data::calendar::format_date;
 use crate::data::read::{parse_iso_date, FileFormat};
@@ -114,7 +115,6 @@ pub fn import_to(
         ("persons", &mut imported.persons),
         ("covariates", &mut imported.covariates),
         ("referrals", &mut imported.referrals),
-        ("contacts", &mut imported.contacts),
         ("proms", &mut imported.proms),
     ] {
         write_table(
@@ -123,6 +123,11 @@ pub fn import_to(
             FileFormat::Parquet,
         )?;
     }
+    let contacts = out.join("contacts.parquet");
+    write_parquet_in_groups(&contacts, imported.contacts.height(), &mut |rows| {
+        imported.contacts.frame(rows)
+    })
+    .with_context(|| format!("cannot write {}", contacts.display()))?;
     let meta = ExtractMetadata {
         start: format_date(imported.period.start),
         end: format_date(imported.period.end),

@@ -21,6 +21,7 @@ mod import;
 mod matching;
 mod mixed;
 mod plan;
+mod row_groups;
 mod score;
 mod simulate;
 mod simulate_raw;

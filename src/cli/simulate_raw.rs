@@ -4,9 +4,14 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use anyhow::Context;
+
+use super::row_groups::write_parquet_in_groups;
 use super::Globals;
 use crate::data::read::FileFormat;
-use crate::data::simulate::{raw_registers, SimulatedExtracts};
+use crate::data::simulate::{
+    is_raw_register_name, raw_registers, RawFile, RawTable, SimulatedExtracts,
+};
 use crate::data::validate::{ExtractMetadata, EXTRACT_METADATA_FILE};
 use crate::data::write::write_table;
 use crate::InputError;
@@ -19,31 +24,29 @@ pub fn write_raw(
     started: Instant,
     globals: Globals,
 ) -> anyhow::Result<ExitCode> {
-    let files = raw_registers(sim, seed)?;
     if !force {
-        let existing: Vec<String> = files
-            .iter()
-            .map(|f| format!("{}.parquet", f.name))
-            .filter(|name| out.join(name).exists())
+        let mut existing: Vec<String> = std::fs::read_dir(out)
+            .with_context(|| format!("cannot read {}", out.display()))?
+            .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+            .filter(|name| {
+                name.strip_suffix(".parquet")
+                    .is_some_and(is_raw_register_name)
+            })
             .collect();
-        if !existing.is_empty() {
+        existing.sort();
+        if let Some(first) = existing.first() {
             return Err(InputError(format!(
-                "{} already holds {} and more: choose another --out or pass --force",
+                "{} already holds {first} and more: choose another --out or pass --force",
                 out.display(),
-                existing[0]
             ))
             .into());
         }
     }
     let mut rows = 0;
-    for mut f in files.into_iter() {
-        rows += f.frame.height();
-        write_table(
-            &mut f.frame,
-            &out.join(format!("{}.parquet", f.name)),
-            FileFormat::Parquet,
-        )?;
-    }
+    raw_registers(sim, seed, &mut |file: RawFile<'_>| -> anyhow::Result<()> {
+        rows += write_raw_file(out, file)?;
+        Ok(())
+    })?;
     std::fs::write(
         out.join("truth.json"),
         serde_json::to_string_pretty(&sim.truth)? + "\n",
@@ -66,4 +69,20 @@ pub fn write_raw(
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes one raw register file as Parquet and returns its number of rows.
+fn write_raw_file(out: &Path, file: RawFile<'_>) -> anyhow::Result<usize> {
+    let path = out.join(format!("{}.parquet", file.name));
+    match file.table {
+        RawTable::Whole(mut frame) => {
+            write_table(&mut frame, &path, FileFormat::Parquet)?;
+            Ok(frame.height())
+        }
+        RawTable::Parts { rows, mut part } => {
+            write_parquet_in_groups(&path, rows, &mut *part)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            Ok(rows)
+        }
+    }
 }

@@ -219,8 +219,39 @@ pub struct Table {
     pub rows: RowNumbers,
 }
 
+/// Which rows (`offset`, `length`) and variables (upper-case names that `keep` accepts)
+/// of a Parquet file to read, so that a large register is read a part at a time.
+#[derive(Clone, Copy, Default)]
+pub struct Part<'a> {
+    pub rows: Option<(usize, usize)>,
+    pub keep: Option<&'a (dyn Fn(&str) -> bool + Sync)>,
+}
+
+/// The number of rows and the variable names (upper case) of a Parquet file, from its
+/// footer (`None` for other formats, which are read whole).
+pub fn parquet_shape(path: &Path) -> Option<(usize, Vec<String>)> {
+    let is_parquet = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+    let file = std::fs::File::open(path).ok().filter(|_| is_parquet)?;
+    let mut reader = ParquetReader::new(file);
+    let names = reader
+        .schema()
+        .ok()?
+        .iter_names()
+        .map(|n| n.to_ascii_uppercase())
+        .collect();
+    Some((reader.num_rows().ok()?, names))
+}
+
 impl Table {
     pub fn read(path: &Path) -> Result<Table, RegisterError> {
+        Table::read_part(path, Part::default())
+    }
+
+    /// [`Table::read`] of a part of a Parquet file; other formats are read whole.
+    pub fn read_part(path: &Path, part: Part<'_>) -> Result<Table, RegisterError> {
         let file = path.display().to_string();
         let is_parquet = path
             .extension()
@@ -229,11 +260,25 @@ impl Table {
         // A register may be empty (no deaths in a year); `read_any` refuses empty
         // analysis tables, so Parquet is read here directly.
         let mut rows = RowNumbers::after_header();
+        if let (true, Some((offset, _))) = (is_parquet, part.rows) {
+            rows.note(0, offset + 2);
+        }
         let mut frame = if is_parquet {
             std::fs::File::open(path)
                 .map_err(|e| e.to_string())
                 .and_then(|f| {
-                    ParquetReader::new(f)
+                    let mut reader = ParquetReader::new(f).with_slice(part.rows);
+                    if let Some(keep) = part.keep {
+                        let schema = reader.schema().map_err(|e| e.to_string())?;
+                        let wanted = schema
+                            .iter_names()
+                            .enumerate()
+                            .filter(|(_, n)| keep(&n.to_ascii_uppercase()))
+                            .map(|(j, _)| j)
+                            .collect();
+                        reader = reader.with_projection(Some(wanted));
+                    }
+                    reader
                         .finish()
                         .map_err(|e| format!("not a readable Parquet file: {e}"))
                 })

@@ -110,7 +110,7 @@ mod tables;
 mod truth;
 
 pub use config::{SimulateError, SimulatedExtracts, SimulationConfig};
-pub use raw::{raw_registers, RawFile};
+pub use raw::{is_raw_register_name, raw_registers, RawFile, RawTable};
 pub use truth::{
     AgeBand, AttritionParameters, ContactRateParameters, ContactTypeRate, CovariateCentres,
     DeathParameters, EmigrationParameters, Eq5dParameters, EqVasParameters, FrailtyParameters,

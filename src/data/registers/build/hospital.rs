@@ -206,6 +206,7 @@ fn read_lpr3(
             ],
         );
         let n = t.height();
+        seen.reserve(n);
         let id = t.text(&r.contact_id)?;
         let pnr = t.text(&r.pnr)?;
         let pnr_name = t.label(&r.pnr);

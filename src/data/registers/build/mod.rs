@@ -7,16 +7,19 @@ mod services;
 mod sources;
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::path::Path;
 
 use polars::prelude::*;
+use rayon::prelude::*;
 
-use super::files::{scan, RegisterFile, Table, Texts};
+use super::files::{parquet_shape, scan, Part, RegisterFile, Table, Texts};
 use super::recipe::{group_by_prefix, Recipe};
 use super::report::{FileReport, ImportReport, Warning, WarningCount};
 use super::weeks::{fee_week, monday_of};
 use super::RegisterError;
 use crate::data::calendar::{days_from_civil, format_date};
+use crate::data::rows::RowNumbers;
 use crate::data::validate::{ExtractMetadata, ExtractPeriod};
 use hospital::{diagnosis_covariates, read_hospital};
 use population::{read_bef, read_dod, read_dream, read_ind, read_practice, read_udda, read_vnds};
@@ -33,10 +36,92 @@ pub struct Imported {
     pub persons: DataFrame,
     pub covariates: DataFrame,
     pub referrals: DataFrame,
-    pub contacts: DataFrame,
+    pub contacts: Contacts,
     pub proms: DataFrame,
     pub period: ExtractPeriod,
     pub report: ImportReport,
+}
+
+/// The contacts table, kept as numbers and made into frames a row group at a time when
+/// it is written (the frame of the 70 million contacts of 2,000,000 persons takes
+/// 2.5 GB).
+#[derive(Debug, Clone)]
+pub struct Contacts {
+    /// The persons' ids in the order of the persons table.
+    person_ids: Series,
+    /// (person as its row in the persons table, date, type as its place in
+    /// [`CONTACT_TYPES`]), in person, date and type order.
+    rows: Vec<(u32, i32, u8)>,
+}
+
+impl Contacts {
+    pub fn height(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// The contacts of `range` as a frame (`person_id`, `date`, `contact_type`).
+    ///
+    /// # Errors
+    /// Only a polars error in building the frame.
+    pub fn frame(&self, range: Range<usize>) -> PolarsResult<DataFrame> {
+        let rows = self.rows.get(range).unwrap_or_default();
+        let ids = self.person_ids.str()?;
+        DataFrame::new(
+            rows.len(),
+            vec![
+                str_col("person_id", rows.iter().map(|c| ids.get(c.0 as usize))),
+                date_col("date", rows.iter().map(|c| Some(c.1)).collect()),
+                str_col(
+                    "contact_type",
+                    rows.iter().map(|c| Some(CONTACT_TYPES[usize::from(c.2)])),
+                ),
+            ],
+        )
+    }
+}
+
+/// The covariate row of each person and BEF year: a persons × years table (the years
+/// of the BEF files), cheaper than a hash map of 8 million (person, year) keys.
+#[derive(Default)]
+struct CovIndex {
+    years: Vec<i32>,
+    rows: Vec<usize>,
+}
+
+impl CovIndex {
+    fn new(mut years: Vec<i32>) -> CovIndex {
+        years.sort_unstable();
+        years.dedup();
+        CovIndex {
+            years,
+            rows: Vec::new(),
+        }
+    }
+
+    fn place(&self, &(person, year): &(usize, i32)) -> Option<usize> {
+        let slot = self.years.iter().position(|&y| y == year)?;
+        Some(person * self.years.len() + slot)
+    }
+
+    fn get(&self, key: &(usize, i32)) -> Option<&usize> {
+        self.rows
+            .get(self.place(key)?)
+            .filter(|&&c| c != usize::MAX)
+    }
+
+    fn contains_key(&self, key: &(usize, i32)) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// Notes the row of (person, year); the year must be one of the BEF years.
+    fn insert(&mut self, key: (usize, i32), row: usize) {
+        if let Some(at) = self.place(&key) {
+            if self.rows.len() <= at {
+                self.rows.resize((key.0 + 1) * self.years.len(), usize::MAX);
+            }
+            self.rows[at] = row;
+        }
+    }
 }
 
 const EDUCATION: [&str; 4] = [
@@ -165,11 +250,15 @@ struct State<'r> {
     recipe: &'r Recipe,
     period: ExtractPeriod,
     persons: Vec<PersonRow>,
+    /// Each person's place in PNR order (set once BEF is read).
+    pnr_rank: Vec<u32>,
+    /// Each person's PNR as a number ([`pnr_key`]; 0 for a PNR longer than 15 bytes).
+    pnr_keys: Vec<u128>,
     index: HashMap<String, usize>,
     /// The person `person_of` found last.
     last_person: usize,
     covs: Vec<CovRow>,
-    cov_index: HashMap<(usize, i32), usize>,
+    cov_index: CovIndex,
     /// (person, date, contact type as its place in [`CONTACT_TYPES`])
     contacts: Vec<(u32, i32, u8)>,
     /// Diagnoses per person: (date, code without the D prefix as its number in `codes`).
@@ -213,6 +302,21 @@ impl State<'_> {
         });
     }
 
+    /// The person of `pnr` among `last` and the persons after it in BEF order: registers
+    /// come sorted by PNR, as BEF often is, so a row's person is usually found there, in
+    /// a few cache lines of [`State::pnr_keys`] rather than the hash map's random ones.
+    fn nearby(&self, pnr: &str, last: usize) -> Option<usize> {
+        const AHEAD: usize = 16;
+        let key = pnr_key(pnr)?;
+        let from = if last == usize::MAX { 0 } else { last };
+        let to = from.saturating_add(AHEAD + 1).min(self.pnr_keys.len());
+        self.pnr_keys
+            .get(from..to)?
+            .iter()
+            .position(|&k| k == key)
+            .map(|j| from + j)
+    }
+
     /// The person of a PNR, warning (once per row) when BEF does not know it.
     fn person_of(
         &mut self,
@@ -233,17 +337,11 @@ impl State<'_> {
                 );
                 None
             }
-            // Registers come sorted by PNR: the last row's person is checked first.
-            Some(p)
-                if self
-                    .persons
-                    .get(self.last_person)
-                    .is_some_and(|q| q.pnr == p) =>
+            Some(p) => match self
+                .nearby(p, self.last_person)
+                .or_else(|| self.index.get(p).copied())
             {
-                Some(self.last_person)
-            }
-            Some(p) => match self.index.get(p) {
-                Some(&k) => {
+                Some(k) => {
                     self.last_person = k;
                     Some(k)
                 }
@@ -260,6 +358,19 @@ impl State<'_> {
             },
         }
     }
+}
+
+/// A PNR of at most 15 bytes as a number (its bytes and its length), so that PNRs are
+/// compared without following a pointer; `None` for a longer one.
+fn pnr_key(pnr: &str) -> Option<u128> {
+    let bytes = pnr.as_bytes();
+    if bytes.len() > 15 {
+        return None;
+    }
+    let mut key = [0u8; 16];
+    key[..bytes.len()].copy_from_slice(bytes);
+    key[15] = bytes.len() as u8 + 1;
+    Some(u128::from_le_bytes(key))
 }
 
 fn code_in(code: &str, list: &[String]) -> bool {
@@ -308,10 +419,12 @@ pub fn import(
         recipe,
         period,
         persons: Vec::new(),
+        pnr_rank: Vec::new(),
+        pnr_keys: Vec::new(),
         index: HashMap::default(),
         last_person: usize::MAX,
         covs: Vec::new(),
-        cov_index: HashMap::default(),
+        cov_index: CovIndex::default(),
         contacts: Vec::new(),
         diagnoses: Vec::new(),
         codes: DiagnosisCodes::default(),
@@ -331,6 +444,14 @@ pub fn import(
         )));
     }
     read_bef(&mut st, &bef)?;
+    let mut order: Vec<u32> = (0..st.persons.len() as u32).collect();
+    // PNRs are unique (BEF's index), so an unstable sort gives one order.
+    order
+        .par_sort_unstable_by(|&a, &b| st.persons[a as usize].pnr.cmp(&st.persons[b as usize].pnr));
+    st.pnr_rank = vec![0; order.len()];
+    for (r, &k) in order.iter().enumerate() {
+        st.pnr_rank[k as usize] = r as u32;
+    }
     st.diagnoses = vec![Vec::new(); st.persons.len()];
     read_dod(&mut st, &get(&recipe.dod.register)?)?;
     read_vnds(&mut st, &sources.vnds(&recipe.vnds)?)?;
@@ -389,11 +510,10 @@ fn finish(
 ) -> Result<Imported, RegisterError> {
     let pl = |table: &'static str| move |source| RegisterError::Polars { table, source };
     // Persons in PNR order.
-    let mut order: Vec<usize> = (0..st.persons.len()).collect();
-    order.sort_by(|&a, &b| st.persons[a].pnr.cmp(&st.persons[b].pnr));
-    let mut rank = vec![0usize; order.len()];
-    for (r, &k) in order.iter().enumerate() {
-        rank[k] = r;
+    let rank: Vec<usize> = st.pnr_rank.iter().map(|&r| r as usize).collect();
+    let mut order = vec![0usize; rank.len()];
+    for (k, &r) in rank.iter().enumerate() {
+        order[r] = k;
     }
     let ps = &st.persons;
     let persons = DataFrame::new(
@@ -510,7 +630,9 @@ fn finish(
     for c in &mut contacts {
         c.0 = rank[c.0 as usize] as u32;
     }
-    contacts.sort_unstable();
+    // Stable: the contacts come in runs already in order (one per register file), which
+    // a merge sort uses; equal contacts are alike, so the order is the same.
+    contacts.par_sort();
     let mut by_type = [0u64; CONTACT_TYPES.len()];
     for c in &contacts {
         by_type[usize::from(c.2)] += 1;
@@ -520,26 +642,14 @@ fn finish(
             st.report.contacts_by_type.insert(name.to_string(), n);
         }
     }
-    let contacts_df = DataFrame::new(
-        contacts.len(),
-        vec![
-            str_col(
-                "person_id",
-                contacts
-                    .iter()
-                    .map(|c| Some(ps[order[c.0 as usize]].pnr.as_str())),
-            ),
-            date_col("date", contacts.iter().map(|c| Some(c.1)).collect()),
-            str_col(
-                "contact_type",
-                contacts
-                    .iter()
-                    .map(|c| Some(CONTACT_TYPES[usize::from(c.2)])),
-            ),
-        ],
-    )
-    .map_err(pl("contacts"))?;
-    drop(contacts);
+    let contacts = Contacts {
+        person_ids: persons
+            .column("person_id")
+            .map_err(pl("contacts"))?
+            .as_materialized_series()
+            .clone(),
+        rows: contacts,
+    };
 
     let mut answers: Vec<&Answer> = proms.iter().collect();
     answers.sort_by_key(|a| (rank[a.person], a.wave));
@@ -568,19 +678,21 @@ fn finish(
         ("persons", &persons),
         ("covariates", &covariates),
         ("referrals", &referrals_df),
-        ("contacts", &contacts_df),
         ("proms", &proms_df),
     ] {
         st.report
             .tables
             .insert(name.to_string(), df.height() as u64);
     }
+    st.report
+        .tables
+        .insert("contacts".to_string(), contacts.height() as u64);
     st.report.warnings = st.warnings.into_values().collect();
     Ok(Imported {
         persons,
         covariates,
         referrals: referrals_df,
-        contacts: contacts_df,
+        contacts,
         proms: proms_df,
         period: st.period,
         report: st.report,

@@ -5,6 +5,7 @@ use super::*;
 
 pub(super) fn read_bef(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError> {
     let r = &st.recipe.bef;
+    st.cov_index = CovIndex::new(files.iter().filter_map(|f| f.year.map(i32::from)).collect());
     for f in files {
         let Some(year) = f.year else {
             return Err(RegisterError::Usage(format!(
@@ -22,6 +23,8 @@ pub(super) fn read_bef(st: &mut State, files: &[RegisterFile]) -> Result<(), Reg
         let origin = t.text(&r.origin)?;
         let kom = t.integers(&r.municipality)?;
         let household = t.integers(&r.household_size)?;
+        st.index.reserve(t.height());
+        let mut last = usize::MAX;
         let mut used = 0u64;
         for i in 0..t.height() {
             let Some(p) = pnr.get(i) else {
@@ -61,8 +64,14 @@ pub(super) fn read_bef(st: &mut State, files: &[RegisterFile]) -> Result<(), Reg
             let Some(m) = kom[i] else {
                 return Err(t.bad(i, &r.municipality, "the municipality is missing"));
             };
-            let k = match st.index.get(p) {
-                Some(&k) => {
+            // Each year's file in the order of the first: the next person is tried
+            // before the hash map.
+            let found = match st.nearby(p, last) {
+                Some(k) => Some(k),
+                None => st.index.get(p).copied(),
+            };
+            let k = match found {
+                Some(k) => {
                     let q = &st.persons[k];
                     if q.female != female || q.birth != b || q.origin != origin_code {
                         st.warn(
@@ -90,9 +99,11 @@ pub(super) fn read_bef(st: &mut State, files: &[RegisterFile]) -> Result<(), Reg
                         moves: Vec::new(),
                     });
                     st.index.insert(p.to_string(), st.persons.len() - 1);
+                    st.pnr_keys.push(pnr_key(p).unwrap_or(0));
                     st.persons.len() - 1
                 }
             };
+            last = k;
             if st.cov_index.contains_key(&(k, year)) {
                 return Err(t.bad(i, &r.pnr, format!("{p} occurs twice in {year}")));
             }
@@ -333,30 +344,33 @@ pub(super) fn read_ind(st: &mut State, files: &[RegisterFile]) -> Result<(), Reg
         st.drop_count("IND: person not in BEF that year", other_year);
         st.file_read(f, t.height(), used);
     }
-    // Quintiles within each year.
-    let mut by_year: BTreeMap<i32, Vec<(f64, usize)>> = BTreeMap::new();
+    // Quintiles within each year: incomes in `f64::total_cmp` order, ties in PNR order.
+    let total_order = |x: f64| {
+        let bits = x.to_bits() as i64;
+        bits ^ (((bits >> 63) as u64) >> 1) as i64
+    };
+    let mut by_year: BTreeMap<i32, Vec<(i64, u32, usize)>> = BTreeMap::new();
     for (c, row) in st.covs.iter().enumerate() {
         if let Some(x) = row.income {
-            by_year.entry(row.year).or_default().push((x, c));
+            by_year
+                .entry(row.year)
+                .or_default()
+                .push((total_order(x), st.pnr_rank[row.person], c));
         }
     }
     for rows in by_year.values_mut() {
-        let persons = &st.persons;
-        let covs = &st.covs;
-        rows.sort_by(|a, b| {
-            a.0.total_cmp(&b.0).then_with(|| {
-                persons[covs[a.1].person]
-                    .pnr
-                    .cmp(&persons[covs[b.1].person].pnr)
-            })
-        });
+        // A person has one row a year: the keys differ, so an unstable sort gives one order.
+        rows.par_sort_unstable();
         let n = rows.len();
-        for (rank, &(_, c)) in rows.iter().enumerate() {
+        for (rank, &(_, _, c)) in rows.iter().enumerate() {
             st.covs[c].quintile = Some((1 + 5 * rank / n) as i64);
         }
     }
     Ok(())
 }
+
+/// Week columns of DREAM read at a time from a Parquet file.
+const DREAM_COLUMNS: usize = 16;
 
 pub(super) fn read_dream(st: &mut State, files: &[RegisterFile]) -> Result<(), RegisterError> {
     let r = st.recipe.dream.clone();
@@ -381,13 +395,35 @@ pub(super) fn read_dream(st: &mut State, files: &[RegisterFile]) -> Result<(), R
     let prefix = r.week_prefix.to_ascii_uppercase();
     let cov_years: std::collections::BTreeSet<i32> = st.covs.iter().map(|c| c.year).collect();
     for f in files {
-        let t = Table::read(&f.path)?;
+        // A Parquet file is read a group of week columns at a time (the whole DREAM
+        // table of 2,000,000 persons takes 4 GB); other formats whole.
+        let shape = parquet_shape(&f.path);
+        let pnr_name = r.pnr.to_ascii_uppercase();
+        let only_pnr = |n: &str| n == pnr_name;
+        let t = Table::read_part(
+            &f.path,
+            Part {
+                rows: None,
+                keep: shape
+                    .is_some()
+                    .then_some(&only_pnr as &(dyn Fn(&str) -> bool + Sync)),
+            },
+        )?;
+        let names: Vec<String> = match &shape {
+            Some((_, names)) => names.clone(),
+            None => t
+                .frame
+                .get_column_names()
+                .iter()
+                .map(|n| n.to_string())
+                .collect(),
+        };
         let pnr = t.text(&r.pnr)?;
         let rows: Vec<Option<usize>> = (0..t.height())
             .map(|i| st.person_of(pnr.get(i), "DREAM", &t, i, &r.pnr))
             .collect();
         let mut week_columns: BTreeMap<i32, Vec<String>> = BTreeMap::new();
-        for n in t.frame.get_column_names() {
+        for n in &names {
             let Some(rest) = n.strip_prefix(prefix.as_str()) else {
                 continue;
             };
@@ -408,25 +444,47 @@ pub(super) fn read_dream(st: &mut State, files: &[RegisterFile]) -> Result<(), R
                 .map(|k| k.and_then(|k| st.cov_index.get(&(k, *year)).copied()))
                 .collect();
             let mut counts: Vec<[u16; 8]> = vec![[0; 8]; rows.len()];
-            for name in names {
-                t.for_each_text(name, |i, code| {
-                    if rows[i].is_none() {
-                        return;
-                    }
-                    let slot = match code {
-                        None => empty,
-                        Some(code) => match slot_of.get(code) {
-                            Some(&g) => g,
-                            None => {
-                                if unknown.len() < 1000 {
-                                    unknown.push((i, name.clone(), code.to_string()));
-                                }
-                                return;
-                            }
+            let mut last: (String, usize) = (String::new(), empty);
+            for group in names.chunks(DREAM_COLUMNS) {
+                let in_group = |n: &str| group.iter().any(|g| g == n);
+                let part;
+                let source = if shape.is_some() {
+                    part = Table::read_part(
+                        &f.path,
+                        Part {
+                            rows: None,
+                            keep: Some(&in_group),
                         },
-                    };
-                    counts[i][slot] += 1;
-                })?;
+                    )?;
+                    &part
+                } else {
+                    &t
+                };
+                for name in group {
+                    source.for_each_text(name, |i, code| {
+                        if rows[i].is_none() {
+                            return;
+                        }
+                        let slot = match code {
+                            None => empty,
+                            // Weeks repeat their codes: the last one is checked first.
+                            Some(code) if code == last.0 => last.1,
+                            Some(code) => match slot_of.get(code) {
+                                Some(&g) => {
+                                    last = (code.to_string(), g);
+                                    g
+                                }
+                                None => {
+                                    if unknown.len() < 1000 {
+                                        unknown.push((i, name.clone(), code.to_string()));
+                                    }
+                                    return;
+                                }
+                            },
+                        };
+                        counts[i][slot] += 1;
+                    })?;
+                }
             }
             for (i, c) in cov_of.iter().enumerate() {
                 if let Some(c) = c {
