@@ -14,7 +14,7 @@ fn row_groups(rows: usize) -> Vec<Range<usize>> {
     const GROUP: usize = 512 * 512;
     let groups = rows / GROUP;
     if groups <= 1 {
-        return vec![0..rows];
+        return std::iter::once(0..rows).collect();
     }
     let size = rows / groups;
     (0..groups)

@@ -647,9 +647,9 @@ fn events_clean(
             let Some(life) = life else { return false };
             let Some(date) = date else { return true };
             period.is_none_or(|p| p.contains(date))
-                && !life.birth.is_some_and(|b| date < b)
-                && !life.death.is_some_and(|d| date > d)
-                && !life.emigration.is_some_and(|d| date > d)
+                && life.birth.is_none_or(|b| date >= b)
+                && life.death.is_none_or(|d| date <= d)
+                && life.emigration.is_none_or(|d| date <= d)
         });
         clean
     })

@@ -943,8 +943,7 @@ pub fn raw_registers<E: From<PolarsError>>(
     gp.sort_unstable();
     let practice_in = |k: usize, year: i32| {
         covs_of(k)
-            .filter(|r| r.year == year && r.practice.is_some())
-            .last()
+            .rfind(|r| r.year == year && r.practice.is_some())
             .and_then(|r| r.practice)
     };
     let mut year_rows: Vec<ServiceRow> = Vec::new();
@@ -1020,7 +1019,6 @@ pub fn raw_registers<E: From<PolarsError>>(
     if let Some(year) = current {
         emit(year, &year_rows)?;
     }
-    drop(emit);
     drop(year_rows);
     drop(gp);
 

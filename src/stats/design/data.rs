@@ -282,6 +282,12 @@ impl DataSet {
     }
 }
 
+/// Keeps `v[i]` where `keep[i]` is true, in order (rows past `keep` are dropped).
+fn retain_marked<T>(v: &mut Vec<T>, keep: &[bool]) {
+    let mut marks = keep.iter();
+    v.retain(|_| marks.next() == Some(&true));
+}
+
 #[cfg(test)]
 mod tests {
     use std::hash::Hash;
@@ -320,10 +326,4 @@ mod tests {
             assert_eq!(v.as_deref(), c.map(|c| levels[c as usize].as_str()));
         }
     }
-}
-
-/// Keeps `v[i]` where `keep[i]` is true, in order (rows past `keep` are dropped).
-fn retain_marked<T>(v: &mut Vec<T>, keep: &[bool]) {
-    let mut marks = keep.iter();
-    v.retain(|_| marks.next() == Some(&true));
 }
