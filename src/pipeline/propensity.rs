@@ -13,7 +13,7 @@ use crate::stats::balance::{
 };
 use crate::stats::design::{model_rows, ColumnData, DataSet, Design, ModelRows};
 use crate::stats::formula::{Expr, Formula};
-use crate::stats::glm::{fit_glm, Family, GlmFit, GlmOptions, LeastSquares, Start};
+use crate::stats::glm::{fit_glm, Family, GlmFit, GlmOptions, LeastSquares};
 use crate::stats::matching::{MatchInput, MatchWarning, NearestNeighbour};
 use crate::stats::table_one::{table_one, TableOne, TableOneError, Variable};
 
@@ -287,12 +287,6 @@ pub fn fit_propensity_by(
         &design.column_names,
         &GlmOptions {
             solver,
-            // The large fits on the normal equations (the stacked risk sets: a few hundred
-            // referred persons among millions of rows) start from the share treated.
-            start: match solver {
-                LeastSquares::NormalEquations => Start::Mean,
-                LeastSquares::Householder => Start::Family,
-            },
             ..GlmOptions::new(Family::Binomial)
         },
     )

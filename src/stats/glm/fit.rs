@@ -194,18 +194,7 @@ pub fn fit_glm<X: DesignRows + ?Sized>(
         Cow::Borrowed(y)
     };
 
-    let start_mu = match options.start {
-        super::Start::Family => None,
-        // A mean that is no valid fitted value (no events at all) starts as R does.
-        super::Start::Mean => {
-            let mean = prior.dot(&y_fit) / prior.sum();
-            family
-                .valid_mu(mean)
-                .then(|| DVector::from_element(n, mean))
-        }
-    };
-    let fit = irls(x, &y_fit, &prior, &off, options, start_mu.as_ref())?;
-    drop(start_mu);
+    let fit = irls(x, &y_fit, &prior, &off, options, None)?;
     let wls = &fit.wls;
     if wls.rank == 0 {
         return Err(GlmError::NoEstimableColumn);

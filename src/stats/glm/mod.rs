@@ -54,6 +54,6 @@ pub use irls::{refine_large_fits, working_values, WorkingValues};
 pub use negbin::{
     fit_negative_binomial, NegBinError, NegBinFit, NegBinOptions, THETA_NO_OVERDISPERSION,
 };
-pub use options::{GlmOptions, LeastSquares, Start};
+pub use options::{GlmOptions, LeastSquares};
 pub use separation::Separation;
 pub use wls::{weighted_least_squares, weighted_least_squares_by, WlsSolution};

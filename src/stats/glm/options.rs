@@ -12,7 +12,6 @@ use super::{Family, GlmError};
 /// | `max_iter` | 25 | ≥ 1 |
 /// | `epsilon` | 1e-8 | > 0, finite |
 /// | `solver` | `Householder` | `Householder`, `NormalEquations` |
-/// | `start` | `Family` | `Family`, `Mean` |
 ///
 /// [`GlmOptions::validate`] checks the ranges; [`fit_glm`](super::fit_glm) calls it
 /// before it looks at the data.
@@ -27,23 +26,6 @@ pub struct GlmOptions {
     pub epsilon: f64,
     /// How each weighted least-squares step is solved.
     pub solver: LeastSquares,
-    /// Where the iterations start.
-    pub start: Start,
-}
-
-/// The fitted values the IRLS iterations start from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-pub enum Start {
-    /// The family's `initialize` (binomial: `(w y + 0.5) / (w + 1)`), as R's `glm.fit`.
-    #[default]
-    Family,
-    /// The weighted mean of the response in every row: the intercept-only model's
-    /// fitted values (R's `mustart`). For a rare outcome (a few hundred referred persons
-    /// among millions of risk-set rows) the family's start puts every fitted value near
-    /// 1/4 or 3/4, and the first iterations only walk the intercept down to the log odds
-    /// of the rare outcome; from the mean the fit needs fewer iterations and converges to
-    /// the same estimates within the convergence tolerance, not to the last bits.
-    Mean,
 }
 
 /// How the weighted least-squares step of IRLS is solved.
@@ -66,7 +48,6 @@ impl GlmOptions {
             max_iter: 25,
             epsilon: 1e-8,
             solver: LeastSquares::Householder,
-            start: Start::Family,
         }
     }
 

@@ -80,7 +80,6 @@ impl RCase {
             max_iter: json["max_iter"].as_u64().expect("max_iter") as usize,
             epsilon: num(&json["epsilon"]),
             solver: LeastSquares::Householder,
-            start: super::Start::Family,
         };
         RCase {
             json,

@@ -56,7 +56,6 @@ fn tight() -> NegBinOptions {
         max_iter: 100,
         epsilon: 1e-12,
         solver: LeastSquares::Householder,
-        start: super::Start::Family,
     }
 }
 
