@@ -609,6 +609,23 @@ fn eighteenth_birthday(birth: i32) -> i32 {
     }
 }
 
+/// The life of a row's person: event tables are usually sorted by person, so a person
+/// is looked up once per run of their rows (`last` holds the run's person).
+fn life_of<'i>(
+    lives: &PlHashMap<&str, Life>,
+    last: &mut Option<(&'i str, Option<Life>)>,
+    id: &'i str,
+) -> Option<Life> {
+    match *last {
+        Some((prev, life)) if prev == id => life,
+        _ => {
+            let life = lives.get(id).copied();
+            *last = Some((id, life));
+            life
+        }
+    }
+}
+
 /// Rows of an event table checked per task by [`events_clean`].
 const CLEAN_CHECK_ROWS: usize = 1 << 20;
 
@@ -636,15 +653,9 @@ fn events_clean(
         let mut last: Option<(&str, Option<Life>)> = None;
         let clean = ids.iter().zip(dates.iter()).all(|(id, date)| {
             let Some(id) = id else { return true };
-            let life = match last {
-                Some((prev, life)) if prev == id => life,
-                _ => {
-                    let life = lives.get(id).copied();
-                    last = Some((id, life));
-                    life
-                }
+            let Some(life) = life_of(lives, &mut last, id) else {
+                return false;
             };
-            let Some(life) = life else { return false };
             let Some(date) = date else { return true };
             period.is_none_or(|p| p.contains(date))
                 && life.birth.is_none_or(|b| date >= b)
@@ -678,15 +689,7 @@ fn check_events<'a>(
     for (i, (id, date)) in ids.iter().zip(dates.iter()).enumerate() {
         let Some(id) = id else { continue };
         let row = t.row_of(i);
-        // Event tables are usually sorted by person: look each person up once.
-        let life = match last {
-            Some((prev, life)) if prev == id => life,
-            _ => {
-                let life = lives.get(id).copied();
-                last = Some((id, life));
-                life
-            }
-        };
+        let life = life_of(lives, &mut last, id);
         let Some(life) = life else {
             push_capped(problems, ProblemKind::UnknownPerson, || {
                 Problem::new(file, "no such person in persons")
