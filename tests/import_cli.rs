@@ -2,24 +2,18 @@
 //! `shine simulate` writes for the same seed.
 
 mod common;
+mod raw_registers;
 
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::path::Path;
 
 use common::{read_json, run, shine, Scratch};
 use polars::prelude::*;
+use raw_registers::{read_parquet, simulate_raw};
 use shine::data::calendar::civil_from_days;
 use shine::data::registers::weeks::{iso_week, monday_of};
 
 const SIZE: [&str; 6] = ["--referred", "40", "--pool", "1500", "--seed", "11"];
-
-fn read(path: &Path) -> DataFrame {
-    let file = File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    ParquetReader::new(file)
-        .finish()
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
 
 fn strings(df: &DataFrame, name: &str) -> Vec<Option<String>> {
     df.column(name)
@@ -172,15 +166,15 @@ fn raw_registers_import_to_the_simulated_extracts() {
     }
 
     for table in ["persons", "referrals", "proms"] {
-        let ours = read(&imported.join(format!("{table}.parquet")));
-        let simulated = read(&extracts.join(format!("{table}.parquet")));
+        let ours = read_parquet(&imported.join(format!("{table}.parquet")));
+        let simulated = read_parquet(&extracts.join(format!("{table}.parquet")));
         assert_same(table, &ours, &simulated);
     }
 
     // Covariates: every column equal but the income quintile, which the registers can
     // only rank among persons with an income (see data::simulate::raw).
-    let ours = read(&imported.join("covariates.parquet"));
-    let simulated = read(&extracts.join("covariates.parquet"));
+    let ours = read_parquet(&imported.join("covariates.parquet"));
+    let simulated = read_parquet(&extracts.join("covariates.parquet"));
     let without = |df: &DataFrame| df.drop("income_quintile").unwrap();
     assert_same("covariates", &without(&ours), &without(&simulated));
     let q = |df: &DataFrame| strings(df, "income_quintile");
@@ -206,8 +200,16 @@ fn raw_registers_import_to_the_simulated_extracts() {
 
     // Contacts: the same counts per person, month and contact type.
     let start = shine::data::calendar::parse_iso_date("2023-01-01").unwrap();
-    let ours = monthly_counts(&read(&imported.join("contacts.parquet")), false, start);
-    let simulated = monthly_counts(&read(&extracts.join("contacts.parquet")), true, start);
+    let ours = monthly_counts(
+        &read_parquet(&imported.join("contacts.parquet")),
+        false,
+        start,
+    );
+    let simulated = monthly_counts(
+        &read_parquet(&extracts.join("contacts.parquet")),
+        true,
+        start,
+    );
     assert!(
         simulated.len() > 1000,
         "too few contacts to compare: {}",
@@ -240,20 +242,7 @@ fn raw_registers_import_to_the_simulated_extracts() {
 #[test]
 fn a_recipe_file_changes_a_code_list_and_unknown_keys_are_refused() {
     let scratch = Scratch::new("import-recipe");
-    let raw = scratch.join("raw");
-    let out = run(shine()
-        .args([
-            "simulate",
-            "--quiet",
-            "--raw",
-            "--referred",
-            "10",
-            "--pool",
-            "300",
-            "--out",
-        ])
-        .arg(&raw));
-    assert!(out.success(), "{}", out.stderr);
+    let raw = simulate_raw(&scratch, &["--referred", "10", "--pool", "300"]);
     // Phone consultations no longer count as contacts.
     let recipe = scratch.write("recipe.toml", "[sssy]\ngp_phone = []\n");
     let (with, without) = (scratch.join("with"), scratch.join("without"));

@@ -2,52 +2,21 @@
 //! the variable, or a counted warning naming them, never a panic.
 
 mod common;
+mod raw_registers;
 
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::{read_json, run, shine, Run, Scratch};
 use polars::prelude::*;
-
-/// A small raw simulation to plant a defect in.
-fn raw(scratch: &Scratch) -> PathBuf {
-    let dir = scratch.join("raw");
-    let out = run(shine()
-        .args([
-            "simulate",
-            "--quiet",
-            "--raw",
-            "--referred",
-            "10",
-            "--pool",
-            "400",
-            "--seed",
-            "5",
-            "--out",
-        ])
-        .arg(&dir));
-    assert!(out.success(), "{}", out.stderr);
-    dir
-}
-
-fn read(path: &Path) -> DataFrame {
-    ParquetReader::new(File::open(path).unwrap())
-        .finish()
-        .unwrap()
-}
-
-fn write(path: &Path, mut df: DataFrame) {
-    ParquetWriter::new(File::create(path).unwrap())
-        .finish(&mut df)
-        .unwrap();
-}
+use raw_registers::{read_parquet, small_raw, write_parquet};
 
 /// Rewrites one file of the raw folder.
 fn edit(dir: &Path, file: &str, change: impl FnOnce(&mut DataFrame)) {
     let path = dir.join(file);
-    let mut df = read(&path);
+    let mut df = read_parquet(&path);
     change(&mut df);
-    write(&path, df);
+    write_parquet(&path, df);
 }
 
 fn texts(df: &DataFrame, name: &str) -> Vec<Option<String>> {
@@ -195,7 +164,7 @@ fn first_gp_row(df: &DataFrame) -> usize {
 #[test]
 fn unknown_sex_code_is_rejected() {
     let s = Scratch::new("defect");
-    let dir = raw(&s);
+    let dir = small_raw(&s);
     edit(&dir, "BEF2024.parquet", |df| {
         set_int(df, "KOEN", 0, Some(3))
     });
@@ -205,7 +174,7 @@ fn unknown_sex_code_is_rejected() {
 #[test]
 fn unknown_education_code_is_a_warning() {
     let s = Scratch::new("defect");
-    let dir = raw(&s);
+    let dir = small_raw(&s);
     edit(&dir, "UDDA2024.parquet", |df| {
         set_int(df, "HFAUDD", 0, Some(1111))
     });
@@ -223,7 +192,7 @@ fn unknown_education_code_is_a_warning() {
 #[test]
 fn fee_week_53_in_a_year_without_one_is_rejected() {
     let s = Scratch::new("defect");
-    let dir = raw(&s);
+    let dir = small_raw(&s);
     let mut row = 0;
     edit(&dir, "SSSY2024.parquet", |df| {
         row = first_gp_row(df);
@@ -237,7 +206,7 @@ fn fee_week_53_in_a_year_without_one_is_rejected() {
 #[test]
 fn missing_fee_week_is_rejected() {
     let s = Scratch::new("defect");
-    let dir = raw(&s);
+    let dir = small_raw(&s);
     let mut row = 0;
     edit(&dir, "SSSY2024.parquet", |df| {
         row = first_gp_row(df);
@@ -254,7 +223,7 @@ fn missing_fee_week_is_rejected() {
 #[test]
 fn pnr_missing_from_bef_is_a_warning() {
     let s = Scratch::new("defect");
-    let dir = raw(&s);
+    let dir = small_raw(&s);
     let mut row = 0;
     edit(&dir, "SSSY2024.parquet", |df| {
         row = first_gp_row(df);
@@ -274,7 +243,7 @@ fn pnr_missing_from_bef_is_a_warning() {
 #[test]
 fn contact_ending_before_it_starts_is_a_warning() {
     let s = Scratch::new("defect");
-    let dir = raw(&s);
+    let dir = small_raw(&s);
     edit(&dir, "LPR3_KONTAKTER2024.parquet", |df| {
         let start = days(df, "DATO_START")[0].unwrap();
         set_day(df, "DATO_SLUT", 0, start - 2);
@@ -293,7 +262,7 @@ fn contact_ending_before_it_starts_is_a_warning() {
 #[test]
 fn negative_count_with_no_earlier_service_is_a_warning() {
     let s = Scratch::new("defect");
-    let dir = raw(&s);
+    let dir = small_raw(&s);
     let mut row = 0;
     edit(&dir, "SSSY2024.parquet", |df| {
         row = first_gp_row(df);
@@ -313,7 +282,7 @@ fn negative_count_with_no_earlier_service_is_a_warning() {
 #[test]
 fn duplicate_lpr3_contact_id_with_other_content_is_a_warning() {
     let s = Scratch::new("defect");
-    let dir = raw(&s);
+    let dir = small_raw(&s);
     edit(&dir, "LPR3_KONTAKTER2024.parquet", |df| {
         let first = texts(df, "DW_EK_KONTAKT")[0].clone();
         set_text(df, "DW_EK_KONTAKT", 1, first.as_deref());
@@ -332,7 +301,7 @@ fn duplicate_lpr3_contact_id_with_other_content_is_a_warning() {
 #[test]
 fn text_date_in_a_date_column_is_rejected() {
     let s = Scratch::new("defect");
-    let dir = raw(&s);
+    let dir = small_raw(&s);
     edit(&dir, "DOD.parquet", |df| {
         let v: Vec<Option<String>> = days(df, "DODDATO")
             .iter()
@@ -361,10 +330,10 @@ fn text_date_in_a_date_column_is_rejected() {
 fn sas_date_numbers_and_text_dates_are_both_read() {
     // BEF2022 holds FOED_DAG as bare SAS date numbers; as ISO text it reads the same.
     let s = Scratch::new("defect");
-    let dir = raw(&s);
+    let dir = small_raw(&s);
     let before = import(&s, &dir);
     assert!(before.success(), "{}", before.stderr);
-    let persons = read(&s.join("extracts/persons.parquet"));
+    let persons = read_parquet(&s.join("extracts/persons.parquet"));
     edit(&dir, "BEF2022.parquet", |df| {
         let v: Vec<Option<String>> = df
             .column("FOED_DAG")
@@ -388,13 +357,13 @@ fn sas_date_numbers_and_text_dates_are_both_read() {
         .arg("--out")
         .arg(s.join("extracts")));
     assert!(out.success(), "{}", out.stderr);
-    assert!(read(&s.join("extracts/persons.parquet")).equals_missing(&persons));
+    assert!(read_parquet(&s.join("extracts/persons.parquet")).equals_missing(&persons));
 }
 
 #[test]
 fn missing_variable_is_rejected() {
     let s = Scratch::new("defect");
-    let dir = raw(&s);
+    let dir = small_raw(&s);
     edit(&dir, "BEF2023.parquet", |df| {
         let _ = df.drop_in_place("KOM").unwrap();
     });
@@ -405,7 +374,7 @@ fn missing_variable_is_rejected() {
 #[test]
 fn unknown_migration_direction_is_rejected() {
     let s = Scratch::new("defect");
-    let dir = raw(&s);
+    let dir = small_raw(&s);
     edit(&dir, "VNDS.parquet", |df| {
         set_text(df, "INDUD_KODE", 0, Some("X"))
     });
@@ -415,7 +384,7 @@ fn unknown_migration_direction_is_rejected() {
 #[test]
 fn unknown_survey_wave_is_rejected() {
     let s = Scratch::new("defect");
-    let dir = raw(&s);
+    let dir = small_raw(&s);
     edit(&dir, "SHINE_SURVEY.parquet", |df| {
         set_int(df, "BOELGE", 0, Some(6))
     });
@@ -425,7 +394,7 @@ fn unknown_survey_wave_is_rejected() {
 #[test]
 fn pnr_twice_in_one_bef_year_is_rejected() {
     let s = Scratch::new("defect");
-    let dir = raw(&s);
+    let dir = small_raw(&s);
     edit(&dir, "BEF2025.parquet", |df| {
         let first = texts(df, "PNR")[0].clone();
         set_text(df, "PNR", 1, first.as_deref());
@@ -436,7 +405,7 @@ fn pnr_twice_in_one_bef_year_is_rejected() {
 #[test]
 fn death_before_birth_is_rejected() {
     let s = Scratch::new("defect");
-    let dir = raw(&s);
+    let dir = small_raw(&s);
     edit(&dir, "DOD.parquet", |df| set_day(df, "DODDATO", 0, -20_000));
     assert_rejected(&import(&s, &dir), "DOD.parquet", Some(2), "DODDATO");
 }
@@ -444,7 +413,7 @@ fn death_before_birth_is_rejected() {
 #[test]
 fn unknown_benefit_code_is_a_warning() {
     let s = Scratch::new("defect");
-    let dir = raw(&s);
+    let dir = small_raw(&s);
     edit(&dir, "DREAM.parquet", |df| {
         set_text(df, "y_2410", 0, Some("555"))
     });
@@ -462,7 +431,7 @@ fn unknown_benefit_code_is_a_warning() {
 #[test]
 fn unknown_priority_is_a_warning() {
     let s = Scratch::new("defect");
-    let dir = raw(&s);
+    let dir = small_raw(&s);
     let mut row = 0;
     edit(&dir, "LPR3_KONTAKTER2024.parquet", |df| {
         let kind = texts(df, "KONTAKTTYPE");
@@ -485,7 +454,7 @@ fn unknown_priority_is_a_warning() {
 #[test]
 fn birth_date_changing_between_years_is_a_warning() {
     let s = Scratch::new("defect");
-    let dir = raw(&s);
+    let dir = small_raw(&s);
     edit(&dir, "BEF2024.parquet", |df| {
         let b = days(df, "FOED_DAG")[0].unwrap();
         set_day(df, "FOED_DAG", 0, b + 1);
@@ -504,7 +473,7 @@ fn birth_date_changing_between_years_is_a_warning() {
 #[test]
 fn referral_of_a_person_not_in_bef_is_a_warning() {
     let s = Scratch::new("defect");
-    let dir = raw(&s);
+    let dir = small_raw(&s);
     edit(&dir, "SHINE_HENVISNING.parquet", |df| {
         set_text(df, "PNR", 0, Some("P99999998"))
     });
@@ -522,7 +491,7 @@ fn referral_of_a_person_not_in_bef_is_a_warning() {
 #[test]
 fn unreadable_file_is_rejected() {
     let s = Scratch::new("defect");
-    let dir = raw(&s);
+    let dir = small_raw(&s);
     std::fs::write(dir.join("IND2023.parquet"), b"not parquet at all").unwrap();
     let out = import(&s, &dir);
     assert_eq!(out.code, Some(2), "{}", out.stderr);
@@ -533,11 +502,11 @@ fn unreadable_file_is_rejected() {
 fn lower_case_names_and_csv_files_are_read() {
     // UDDA2023 has lower-case variable names; a register as CSV reads like Parquet.
     let s = Scratch::new("defect");
-    let dir = raw(&s);
+    let dir = small_raw(&s);
     let before = import(&s, &dir);
     assert!(before.success(), "{}", before.stderr);
-    let covariates = read(&s.join("extracts/covariates.parquet"));
-    let mut df = read(&dir.join("IND2024.parquet"));
+    let covariates = read_parquet(&s.join("extracts/covariates.parquet"));
+    let mut df = read_parquet(&dir.join("IND2024.parquet"));
     std::fs::remove_file(dir.join("IND2024.parquet")).unwrap();
     let mut f = File::create(dir.join("ind2024.csv")).unwrap();
     CsvWriter::new(&mut f).finish(&mut df).unwrap();
@@ -547,5 +516,5 @@ fn lower_case_names_and_csv_files_are_read() {
         .arg("--out")
         .arg(s.join("extracts")));
     assert!(out.success(), "{}", out.stderr);
-    assert!(read(&s.join("extracts/covariates.parquet")).equals_missing(&covariates));
+    assert!(read_parquet(&s.join("extracts/covariates.parquet")).equals_missing(&covariates));
 }

@@ -5,47 +5,15 @@
 //! files.
 
 mod common;
+mod raw_registers;
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use common::{read_json, run, run_ok, shine, Run, Scratch};
 use polars::prelude::*;
+use raw_registers::{read_parquet, small_raw, write_parquet};
 
 const TABLES: [&str; 5] = ["persons", "covariates", "referrals", "contacts", "proms"];
-
-/// A small raw simulation.
-fn raw(scratch: &Scratch) -> PathBuf {
-    let dir = scratch.join("raw");
-    let out = run(shine()
-        .args([
-            "simulate",
-            "--quiet",
-            "--raw",
-            "--referred",
-            "10",
-            "--pool",
-            "400",
-            "--seed",
-            "5",
-            "--out",
-        ])
-        .arg(&dir));
-    assert!(out.success(), "{}", out.stderr);
-    dir
-}
-
-fn read(path: &Path) -> DataFrame {
-    ParquetReader::new(File::open(path).unwrap())
-        .finish()
-        .unwrap()
-}
-
-fn write(path: &Path, mut df: DataFrame) {
-    ParquetWriter::new(File::create(path).unwrap())
-        .finish(&mut df)
-        .unwrap();
-}
 
 fn import(dir: &Path, out: &Path) -> Run {
     run(shine()
@@ -59,7 +27,7 @@ fn import(dir: &Path, out: &Path) -> Run {
 fn tables(out: &Path) -> Vec<DataFrame> {
     TABLES
         .iter()
-        .map(|t| read(&out.join(format!("{t}.parquet"))))
+        .map(|t| read_parquet(&out.join(format!("{t}.parquet"))))
         .collect()
 }
 
@@ -149,10 +117,10 @@ fn report(out: &Path) -> serde_json::Value {
 #[test]
 fn statistics_denmarks_lpr_a_naming_imports_to_the_same_tables() {
     let s = Scratch::new("naming");
-    let dir = raw(&s);
+    let dir = small_raw(&s);
     let expected = baseline(&s, &dir);
     for (year, path) in files_of(&dir, "LPR3_KONTAKTER") {
-        let df = read(&path);
+        let df = read_parquet(&path);
         let mut a = df
             .select([
                 "PNR",
@@ -182,11 +150,11 @@ fn statistics_denmarks_lpr_a_naming_imports_to_the_same_tables() {
         rename(&mut a, "PNR", "pnr");
         rename(&mut a, "DW_EK_KONTAKT", "dw_ek_kontakt");
         std::fs::remove_file(&path).unwrap();
-        write(&dir.join(format!("lpr_a_kontakt{year}.parquet")), a);
+        write_parquet(&dir.join(format!("lpr_a_kontakt{year}.parquet")), a);
     }
     let mut retracted_added = 0;
     for (year, path) in files_of(&dir, "LPR3_DIAGNOSER") {
-        let mut df = read(&path);
+        let mut df = read_parquet(&path);
         rename(&mut df, "DIAGNOSEKODE", "DIAG_KODE");
         let n = df.height();
         df.with_column(Column::new("SENERE_AFKRAEFTET".into(), vec!["Nej"; n]))
@@ -214,7 +182,7 @@ fn statistics_denmarks_lpr_a_naming_imports_to_the_same_tables() {
             retracted_added += 1;
         }
         std::fs::remove_file(&path).unwrap();
-        write(&dir.join(format!("LPR_A_DIAGNOSE{year}.parquet")), df);
+        write_parquet(&dir.join(format!("LPR_A_DIAGNOSE{year}.parquet")), df);
     }
     assert!(retracted_added > 0);
     let out = s.join("lpr_a");
@@ -274,7 +242,7 @@ fn statistics_denmarks_lpr_a_naming_imports_to_the_same_tables() {
 #[test]
 fn lpr2_psychiatric_tables_are_read_as_lpr2() {
     let s = Scratch::new("naming");
-    let dir = raw(&s);
+    let dir = small_raw(&s);
     let expected = baseline(&s, &dir);
     // Move every other LPR2 record (with its diagnoses) to the psychiatric tables under
     // Statistics Denmark's research naming (V_CPR, K_RECNUM, V_RECNUM).
@@ -286,8 +254,8 @@ fn lpr2_psychiatric_tables_are_read_as_lpr2() {
         .into_iter()
         .zip(files_of(&dir, "LPR_DIAG"))
     {
-        let a = read(&adm);
-        let d = read(&diag);
+        let a = read_parquet(&adm);
+        let d = read_parquet(&diag);
         let recs = texts(&a, "RECNUM");
         let start = days(&a, "D_INDDTO");
         let chosen: std::collections::BTreeSet<String> = recs
@@ -316,10 +284,10 @@ fn lpr2_psychiatric_tables_are_read_as_lpr2() {
         rename(&mut pa, "PNR", "V_CPR");
         rename(&mut pa, "RECNUM", "K_RECNUM");
         rename(&mut pd, "RECNUM", "V_RECNUM");
-        write(&dir.join(format!("T_PSYK_ADM{year}.parquet")), pa);
-        write(&dir.join(format!("t_psyk_diag{year}.parquet")), pd);
-        write(&adm, a.filter(&!&a_moved).unwrap());
-        write(&diag, d.filter(&!&d_moved).unwrap());
+        write_parquet(&dir.join(format!("T_PSYK_ADM{year}.parquet")), pa);
+        write_parquet(&dir.join(format!("t_psyk_diag{year}.parquet")), pd);
+        write_parquet(&adm, a.filter(&!&a_moved).unwrap());
+        write_parquet(&diag, d.filter(&!&d_moved).unwrap());
     }
     assert!(moved > 0, "the simulation has no LPR2 records to move");
     let out = s.join("psych");
@@ -360,7 +328,7 @@ fn lpr2_psychiatric_tables_are_read_as_lpr2() {
     assert!(!recent.is_empty(), "no LPR2 record moved from 2018 on");
     for (rec, year) in &recent {
         let path = dir.join(format!("t_psyk_diag{year}.parquet"));
-        let d = read(&path);
+        let d = read_parquet(&path);
         let extra = DataFrame::new(
             1,
             d.get_column_names()
@@ -376,11 +344,11 @@ fn lpr2_psychiatric_tables_are_read_as_lpr2() {
                 .collect(),
         )
         .unwrap();
-        write(&path, d.vstack(&extra).unwrap());
+        write_parquet(&path, d.vstack(&extra).unwrap());
     }
     let run = import(&dir, &out);
     assert!(run.success(), "{}", run.stderr);
-    let covariates = read(&out.join("covariates.parquet"));
+    let covariates = read_parquet(&out.join("covariates.parquet"));
     assert!(psychiatric(&covariates) > psychiatric(&expected[1]));
 
     // Without the psychiatric tables their contacts are missing.
@@ -389,21 +357,21 @@ fn lpr2_psychiatric_tables_are_read_as_lpr2() {
     }
     let run = import(&dir, &out);
     assert!(run.success(), "{}", run.stderr);
-    let contacts = read(&out.join("contacts.parquet"));
+    let contacts = read_parquet(&out.join("contacts.parquet"));
     assert!(
         contacts.height() < expected[3].height()
-            || !read(&out.join("covariates.parquet")).equals_missing(&expected[1])
+            || !read_parquet(&out.join("covariates.parquet")).equals_missing(&expected[1])
     );
 }
 
 #[test]
 fn quarterly_bef_takes_the_december_file_and_a_missing_quarter_is_reported() {
     let s = Scratch::new("naming");
-    let dir = raw(&s);
+    let dir = small_raw(&s);
     let expected = baseline(&s, &dir);
     let years = files_of(&dir, "BEF");
     for (year, path) in &years {
-        let df = read(path);
+        let df = read_parquet(path);
         // The September file: everybody elsewhere (a move between quarters).
         let mut september = df.clone();
         let kom: Vec<Option<i64>> = september
@@ -420,9 +388,9 @@ fn quarterly_bef_takes_the_december_file_and_a_missing_quarter_is_reported() {
         september
             .with_column(Column::new("KOM".into(), kom))
             .unwrap();
-        write(&dir.join(format!("BEF{year}09.parquet")), september);
+        write_parquet(&dir.join(format!("BEF{year}09.parquet")), september);
         std::fs::remove_file(path).unwrap();
-        write(&dir.join(format!("BEF{year}12.parquet")), df);
+        write_parquet(&dir.join(format!("BEF{year}12.parquet")), df);
     }
     let out = s.join("quarterly");
     let run = import(&dir, &out);
@@ -450,13 +418,13 @@ fn quarterly_bef_takes_the_december_file_and_a_missing_quarter_is_reported() {
         listed[0].ends_with(&format!("BEF{last}09.parquet")),
         "{group}"
     );
-    let covariates = read(&out.join("covariates.parquet"));
+    let covariates = read_parquet(&out.join("covariates.parquet"));
     assert!(!covariates.equals_missing(&expected[1]));
 
     // A year both as a yearly file and as quarters, and a quarter twice: exit 2.
-    write(
+    write_parquet(
         &dir.join(format!("BEF{last}.parquet")),
-        read(&dir.join(format!("BEF{last}09.parquet"))),
+        read_parquet(&dir.join(format!("BEF{last}09.parquet"))),
     );
     let run = import(&dir, &out);
     assert_eq!(run.code, Some(2), "{}", run.stderr);
@@ -476,7 +444,7 @@ fn quarterly_bef_takes_the_december_file_and_a_missing_quarter_is_reported() {
 #[test]
 fn both_lpr3_namings_for_one_year_are_rejected() {
     let s = Scratch::new("naming");
-    let dir = raw(&s);
+    let dir = small_raw(&s);
     let expected = baseline(&s, &dir);
     let (year, path) = files_of(&dir, "LPR3_KONTAKTER").remove(1);
     let copy = dir.join(format!("LPR_A_KONTAKT{year}.parquet"));
@@ -505,10 +473,10 @@ fn both_lpr3_namings_for_one_year_are_rejected() {
 #[test]
 fn vnds_as_yearly_files_or_as_its_2026_successors_imports_to_the_same_tables() {
     let s = Scratch::new("naming");
-    let dir = raw(&s);
+    let dir = small_raw(&s);
     let expected = baseline(&s, &dir);
     let whole = dir.join("VNDS.parquet");
-    let vnds = read(&whole);
+    let vnds = read_parquet(&whole);
     let years: Vec<i32> = days(&vnds, "HAEND_DATO")
         .iter()
         .map(|d| 1970 + d.unwrap() / 366)
@@ -519,7 +487,7 @@ fn vnds_as_yearly_files_or_as_its_2026_successors_imports_to_the_same_tables() {
         names.dedup();
         for name in names {
             let mask: BooleanChunked = (0..vnds.height()).map(|i| by(i) == name).collect();
-            write(
+            write_parquet(
                 &dir.join(format!("{name}.parquet")),
                 vnds.filter(&mask).unwrap(),
             );
@@ -534,7 +502,7 @@ fn vnds_as_yearly_files_or_as_its_2026_successors_imports_to_the_same_tables() {
     assert_same_tables(&out, &expected);
 
     // One file of all years next to yearly ones: exit 2 naming both.
-    write(&whole, vnds.clone());
+    write_parquet(&whole, vnds.clone());
     let run = import(&dir, &out);
     assert_eq!(run.code, Some(2), "{}", run.stderr);
     assert!(run.stderr.contains("VNDS.parquet"), "{}", run.stderr);
@@ -559,7 +527,7 @@ fn vnds_as_yearly_files_or_as_its_2026_successors_imports_to_the_same_tables() {
     assert_same_tables(&out, &expected);
 
     // VNDS next to its successors: exit 2.
-    write(&whole, vnds.clone());
+    write_parquet(&whole, vnds.clone());
     let run = import(&dir, &out);
     assert_eq!(run.code, Some(2), "{}", run.stderr);
     assert!(
@@ -572,11 +540,11 @@ fn vnds_as_yearly_files_or_as_its_2026_successors_imports_to_the_same_tables() {
 #[test]
 fn a_variable_under_none_of_its_names_is_rejected_naming_them_all() {
     let s = Scratch::new("naming");
-    let dir = raw(&s);
+    let dir = small_raw(&s);
     let (year, path) = files_of(&dir, "LPR3_KONTAKTER").remove(0);
-    let mut df = read(&path);
+    let mut df = read_parquet(&path);
     df.drop_in_place("KONTAKTTYPE").unwrap();
-    write(&path, df);
+    write_parquet(&path, df);
     let run = import(&dir, &s.join("out"));
     assert_eq!(run.code, Some(2), "{}", run.stderr);
     assert!(
@@ -592,10 +560,10 @@ fn a_variable_under_none_of_its_names_is_rejected_naming_them_all() {
 #[test]
 fn a_service_code_in_no_contact_group_is_counted_in_the_report() {
     let s = Scratch::new("naming");
-    let dir = raw(&s);
+    let dir = small_raw(&s);
     let expected = baseline(&s, &dir);
     let (_, path) = files_of(&dir, "SSSY").remove(1);
-    let mut df = read(&path);
+    let mut df = read_parquet(&path);
     let services = texts(&df, "YDELSESNUMMER");
     let spec = texts(&df, "SPECIALE");
     let counts: Vec<Option<i64>> = df
@@ -622,7 +590,7 @@ fn a_service_code_in_no_contact_group_is_counted_in_the_report() {
     changed[row] = Some("9999".into());
     df.with_column(Column::new("YDELSESNUMMER".into(), changed))
         .unwrap();
-    write(&path, df);
+    write_parquet(&path, df);
     let out = s.join("out");
     let run = import(&dir, &out);
     assert!(run.success(), "{}", run.stderr);
@@ -635,5 +603,5 @@ fn a_service_code_in_no_contact_group_is_counted_in_the_report() {
         .unwrap();
     assert!(group["9999"].as_u64().unwrap() >= 1, "{group}");
     // Those services are no longer consultations.
-    assert!(read(&out.join("contacts.parquet")).height() < expected[3].height());
+    assert!(read_parquet(&out.join("contacts.parquet")).height() < expected[3].height());
 }
