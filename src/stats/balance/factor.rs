@@ -8,7 +8,6 @@
 //! (the rows with the value 0 add only zeros there), so each row equals, to the bit, the
 //! row [`balance_table`](super::balance_table) gives for the level's indicator column.
 
-use super::sample::Groups;
 use super::smd::SQRT_EPS;
 use super::table::{check_inputs, BalanceRow, BinaryUnits, GroupUnits};
 use super::BalanceError;
@@ -66,10 +65,15 @@ pub fn factor_balance_rows(
 
     let mut sums = vec![LevelSums::default(); levels.len()];
     let (mut rows, mut matched) = ([0u64; 2], [0u64; 2]);
+    // The total matching weight of each group, summed in row order as the table sums it.
+    let mut weight_after = [0.0f64; 2];
     for ((&code, &t), &w) in codes.iter().zip(treated).zip(weights) {
         let g = usize::from(t);
         rows[g] += 1;
-        matched[g] += u64::from(w != 0.0);
+        if w != 0.0 {
+            matched[g] += 1;
+            weight_after[g] += w;
+        }
         if let Some(k) = column(code) {
             let s = &mut sums[k];
             s.ones[g] += 1;
@@ -87,10 +91,6 @@ pub fn factor_balance_rows(
             }
         }
     }
-    // The total matching weight of each group, summed in row order as the table sums it.
-    let matched_groups = Groups::weighted(treated, weights);
-    let total_weight = |flag: bool| -> f64 { matched_groups.rows(flag).map(|i| weights[i]).sum() };
-    let weight_after = [total_weight(false), total_weight(true)];
     let n = treated.len() as f64;
 
     Ok(names
