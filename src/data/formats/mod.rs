@@ -18,12 +18,15 @@
 //!
 //! Text is decoded from the file's declared encoding (SAS: Latin-1, WLATIN1, UTF-8, ...;
 //! Stata 118+: UTF-8, earlier releases: Windows-1252) to UTF-8.
+//!
+//! Stata datasets are also written, a chunk of rows at a time ([`dta_write`]).
 
 use std::path::Path;
 
 use polars::prelude::*;
 
 pub mod dta;
+pub mod dta_write;
 pub mod sas;
 mod temporal;
 
