@@ -9,7 +9,7 @@ use std::path::Path;
 
 use common::{read_json, run, shine, Scratch};
 use polars::prelude::*;
-use raw_registers::{read_parquet, simulate_raw};
+use raw_registers::{file_names, read_parquet, simulate_raw, simulate_raw_as};
 use shine::data::calendar::civil_from_days;
 use shine::data::registers::weeks::{iso_week, monday_of};
 
@@ -237,6 +237,77 @@ fn raw_registers_import_to_the_simulated_extracts() {
         .args(["import", "--explain", "--recipe"])
         .arg(&recipe));
     assert_eq!(again.stdout, out.stdout);
+}
+
+#[test]
+fn raw_registers_as_stata_files_import_byte_identical_to_parquet() {
+    let scratch = Scratch::new("import-dta");
+    let size = ["--referred", "10", "--pool", "400", "--seed", "5"];
+    let parquet = simulate_raw_as(&scratch, "raw-parquet", &size, "parquet");
+    // A Stata simulation into a folder of Parquet registers: refused without --force,
+    // and with it the Parquet registers make way (import would read both).
+    let dta = simulate_raw_as(&scratch, "raw-dta", &size, "parquet");
+    let refused = run(shine()
+        .args(["simulate", "--quiet", "--raw", "--raw-format", "dta"])
+        .args(size)
+        .arg("--out")
+        .arg(&dta));
+    assert_eq!(refused.code, Some(2), "{}", refused.stderr);
+    assert!(refused.stderr.contains("--force"), "{}", refused.stderr);
+    let out = run(shine()
+        .args([
+            "simulate",
+            "--quiet",
+            "--raw",
+            "--raw-format",
+            "dta",
+            "--force",
+        ])
+        .args(size)
+        .arg("--out")
+        .arg(&dta));
+    assert!(out.success(), "{}", out.stderr);
+    let as_parquet: Vec<String> = file_names(&dta)
+        .iter()
+        .map(|n| match n.strip_suffix(".dta") {
+            Some(stem) => format!("{stem}.parquet"),
+            None => n.clone(),
+        })
+        .collect();
+    assert_eq!(as_parquet, file_names(&parquet));
+    assert!(as_parquet.len() > 40, "{as_parquet:?}");
+
+    let mut imported = Vec::new();
+    for (raw, name) in [(&parquet, "from-parquet"), (&dta, "from-dta")] {
+        let dir = scratch.join(name);
+        let out = run(shine()
+            .args(["import", "--quiet", "--registers"])
+            .arg(raw)
+            .arg("--out")
+            .arg(&dir));
+        assert!(out.success(), "{}", out.stderr);
+        imported.push(dir);
+    }
+    let names = file_names(&imported[0]);
+    assert_eq!(names, file_names(&imported[1]));
+    for name in &names {
+        let read = |dir: &Path| std::fs::read(dir.join(name)).expect("an imported file");
+        let (from_parquet, from_dta) = (read(&imported[0]), read(&imported[1]));
+        if name.starts_with("import_report") || name == "extract.toml" {
+            // The report and the extract's description name the files and folder read.
+            let text = String::from_utf8(from_dta)
+                .expect("UTF-8")
+                .replace("raw-dta", "raw-parquet")
+                .replace(".dta", ".parquet");
+            assert_eq!(
+                text,
+                String::from_utf8(from_parquet).expect("UTF-8"),
+                "{name}"
+            );
+        } else {
+            assert!(from_parquet == from_dta, "{name} differs");
+        }
+    }
 }
 
 #[test]

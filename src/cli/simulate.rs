@@ -7,6 +7,7 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 
+use super::simulate_raw::RawFormat;
 use super::Globals;
 use crate::data::dictionary::TableName;
 use crate::data::read::FileFormat;
@@ -57,10 +58,14 @@ pub struct SimulateArgs {
     #[arg(long)]
     force: bool,
     /// Write the population as raw registers instead (BEF, DOD, VNDS, UDDA, IND, DREAM,
-    /// SSSY, LPR2, LPR3, the 1813 calls, referral list and survey; one Parquet file per
-    /// register and year, as `shine import` reads them).
+    /// SSSY, LPR2, LPR3, the 1813 calls, referral list and survey; one file per register
+    /// and year, as `shine import` reads them).
     #[arg(long)]
     raw: bool,
+    /// The file format of --raw: Parquet, or Stata datasets (.dta, format 118, read by
+    /// Stata 14 and later).
+    #[arg(long, value_enum, default_value = "parquet", requires = "raw")]
+    raw_format: RawFormat,
 }
 
 pub fn run(args: SimulateArgs, globals: Globals) -> anyhow::Result<ExitCode> {
@@ -83,7 +88,13 @@ pub fn run(args: SimulateArgs, globals: Globals) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     if args.raw {
         return super::simulate_raw::write_raw(
-            &sim, &args.out, args.seed, args.force, started, globals,
+            &sim,
+            &args.out,
+            args.seed,
+            args.raw_format,
+            args.force,
+            started,
+            globals,
         );
     }
     if !args.force {

@@ -24,14 +24,35 @@ pub fn small_raw(scratch: &Scratch) -> PathBuf {
 
 /// `shine simulate --raw` with the size arguments `size` into `raw/` of the scratch folder.
 pub fn simulate_raw(scratch: &Scratch, size: &[&str]) -> PathBuf {
-    let dir = scratch.join("raw");
+    simulate_raw_as(scratch, "raw", size, "parquet")
+}
+
+/// `shine simulate --raw --raw-format FORMAT` with the size arguments `size` into the
+/// folder `name` of the scratch folder.
+pub fn simulate_raw_as(scratch: &Scratch, name: &str, size: &[&str], format: &str) -> PathBuf {
+    let dir = scratch.join(name);
     let out = run(shine()
-        .args(["simulate", "--quiet", "--raw"])
+        .args(["simulate", "--quiet", "--raw", "--raw-format", format])
         .args(size)
         .arg("--out")
         .arg(&dir));
     assert!(out.success(), "{}", out.stderr);
     dir
+}
+
+/// The names of the files in `dir`, sorted.
+pub fn file_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| {
+            e.expect("an entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    names.sort();
+    names
 }
 
 /// A Parquet file, whole.
