@@ -99,7 +99,12 @@ enum Gathered {
     Number(Vec<Option<f64>>),
     Date(Vec<Option<i32>>),
     DateTime(Vec<Option<i64>>),
-    Text(Vec<Option<String>>),
+    /// The chunk's text values one after another, and where each ends (`None`: missing):
+    /// one buffer per variable instead of an allocation per value.
+    Text {
+        text: String,
+        ends: Vec<Option<usize>>,
+    },
 }
 
 impl Gathered {
@@ -107,7 +112,10 @@ impl Gathered {
         match kind {
             ValueKind::Date => Gathered::Date(Vec::with_capacity(capacity)),
             ValueKind::DateTime => Gathered::DateTime(Vec::with_capacity(capacity)),
-            ValueKind::Text => Gathered::Text(Vec::with_capacity(capacity)),
+            ValueKind::Text => Gathered::Text {
+                text: String::new(),
+                ends: Vec::with_capacity(capacity),
+            },
             ValueKind::Number | ValueKind::Time => Gathered::Number(Vec::with_capacity(capacity)),
         }
     }
@@ -117,9 +125,23 @@ impl Gathered {
             Gathered::Number(v) => float_column(name, std::mem::take(v).into_iter()),
             Gathered::Date(v) => date_column(name, std::mem::take(v).into_iter()),
             Gathered::DateTime(v) => datetime_column(name, std::mem::take(v).into_iter()),
-            Gathered::Text(v) => {
-                let values = std::mem::take(v);
-                text_column(name, values.iter().map(Option::as_deref), false)
+            Gathered::Text { text, ends } => {
+                let all: &str = text;
+                let mut start = 0;
+                let column = text_column(
+                    name,
+                    ends.iter().map(|end| {
+                        end.map(|end| {
+                            let value = all.get(start..end).unwrap_or_default();
+                            start = end;
+                            value
+                        })
+                    }),
+                    false,
+                );
+                text.clear();
+                ends.clear();
+                column
             }
         }
     }
@@ -213,14 +235,16 @@ impl PackageFile for DtaFile {
                     Gathered::DateTime(v) => {
                         v.push(number(value).and_then(millis_1960_to_unix_micros));
                     }
-                    Gathered::Text(v) => v.push(match value {
-                        Value::String(s) => Some(s.to_string()),
-                        Value::LongStringRef(r) if r.observation() == 0 => None,
+                    Gathered::Text { text, ends } => match value {
+                        Value::String(s) => {
+                            text.push_str(s);
+                            ends.push(Some(text.len()));
+                        }
+                        Value::LongStringRef(r) if r.observation() == 0 => ends.push(None),
                         Value::LongStringRef(r) => {
-                            let text = long_strings
-                                .get(r)
-                                .and_then(|s| s.data_str(encoding).map(|t| t.into_owned()));
-                            if text.is_none() {
+                            let stored = long_strings.get(r);
+                            let Some(long) = stored.as_ref().and_then(|s| s.data_str(encoding))
+                            else {
                                 return Err(FormatError::Data {
                                     file: self.file.clone(),
                                     row: row + 1,
@@ -228,11 +252,12 @@ impl PackageFile for DtaFile {
                                     message: "a long string (strL) that the file does not hold"
                                         .into(),
                                 });
-                            }
-                            text
+                            };
+                            text.push_str(&long);
+                            ends.push(Some(text.len()));
                         }
-                        _ => None,
-                    }),
+                        _ => ends.push(None),
+                    },
                 }
             }
             in_chunk += 1;
