@@ -14,6 +14,7 @@ pub mod mixed_stage;
 pub mod participation;
 pub mod progress;
 pub mod propensity;
+mod propensity_start;
 pub mod referred_responses;
 pub mod risk_set;
 pub mod robustness;

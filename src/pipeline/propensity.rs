@@ -13,7 +13,7 @@ use crate::stats::balance::{
 };
 use crate::stats::design::{model_rows, ColumnData, DataSet, Design, ModelRows};
 use crate::stats::formula::{Expr, Formula};
-use crate::stats::glm::{fit_glm, Family, GlmFit, GlmOptions, LeastSquares};
+use crate::stats::glm::{fit_glm, fit_glm_from, Family, GlmFit, GlmOptions, LeastSquares};
 use crate::stats::matching::{MatchInput, MatchWarning, NearestNeighbour};
 use crate::stats::table_one::{table_one, TableOne, TableOneError, Variable};
 
@@ -279,17 +279,39 @@ pub fn fit_propensity_by(
         treated.len(),
         treated.iter().map(|&t| f64::from(u8::from(t))),
     );
-    let fit = fit_glm(
-        &design.x,
-        &y,
-        None,
-        None,
-        &design.column_names,
-        &GlmOptions {
-            solver,
-            ..GlmOptions::new(Family::Binomial)
+    let options = GlmOptions {
+        solver,
+        ..GlmOptions::new(Family::Binomial)
+    };
+    let fit_from_r_start = || fit_glm(&design.x, &y, None, None, &design.column_names, &options);
+    // The large fits on the normal equations (the stacked risk sets) start from a fit on
+    // a subsample; anything short of a clean convergence from there is fitted again from
+    // R's start, which then decides (separation, no convergence, ...).
+    let start = match solver {
+        LeastSquares::NormalEquations => super::propensity_start::subsample_start(
+            formula,
+            data,
+            &treated,
+            &design.column_names,
+            &options,
+        ),
+        LeastSquares::Householder => None,
+    };
+    let fit = match start {
+        Some(start) => match fit_glm_from(
+            &design.x,
+            &y,
+            None,
+            None,
+            &design.column_names,
+            &options,
+            Some(&start),
+        ) {
+            Ok(fit) if fit.converged && fit.separation.is_none() => Ok(fit),
+            _ => fit_from_r_start(),
         },
-    )
+        None => fit_from_r_start(),
+    }
     .map_err(|e| PropensityError::Analysis(format!("propensity model: {e}")))?;
     let mut warnings = Vec::new();
     if !fit.aliased.is_empty() {

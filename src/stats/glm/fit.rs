@@ -8,7 +8,7 @@ use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
 use super::error::check_length;
 use super::irls::irls;
-use super::rows::{column_is_all_ones, for_each_block, PASS_BLOCK_ROWS};
+use super::rows::{column_is_all_ones, for_each_block, linear_predictor, PASS_BLOCK_ROWS};
 use super::separation::detect_separation;
 use super::{Family, GlmError, GlmOptions, Separation};
 use crate::stats::coefficient::Coefficient;
@@ -173,7 +173,42 @@ pub fn fit_glm<X: DesignRows + ?Sized>(
     column_names: &[String],
     options: &GlmOptions,
 ) -> Result<GlmFit, GlmError> {
+    fit_glm_from(x, y, weights, offset, column_names, options, None)
+}
+
+/// [`fit_glm`] started from coefficients `start` (R's `glm(..., start = )`): the
+/// iterations begin at the fitted values of the linear predictor `offset + X start`
+/// instead of the family's `initialize`. From a start near the estimates (a fit on a
+/// subsample, say) Newton's method needs a few iterations where the family's start may
+/// take a dozen; it converges to the same estimates within the convergence tolerance,
+/// not to the last bits of R's path from its own start. `None` is [`fit_glm`].
+///
+/// # Errors
+/// As [`fit_glm`]; also [`GlmError::DimensionMismatch`] for a `start` whose length is not
+/// the number of columns, [`GlmError::NonFinite`] for a start value that is not finite
+/// (its `row` is the column) and [`GlmError::NoValidCoefficients`] at iteration 0 when
+/// the start's fitted values are out of the family's range.
+pub fn fit_glm_from<X: DesignRows + ?Sized>(
+    x: &X,
+    y: &DVector<f64>,
+    weights: Option<&DVector<f64>>,
+    offset: Option<&DVector<f64>>,
+    column_names: &[String],
+    options: &GlmOptions,
+    start: Option<&DVector<f64>>,
+) -> Result<GlmFit, GlmError> {
     validate(x, y, weights, offset, column_names, options)?;
+    if let Some(start) = start {
+        check_length("start", start.len(), x.ncols())?;
+        if let Some(j) = start.iter().position(|b| !b.is_finite()) {
+            return Err(GlmError::NonFinite {
+                what: "start",
+                row: j,
+                column: None,
+                value: start[j],
+            });
+        }
+    }
     let family = options.family;
     let n = x.nrows();
     let p = x.ncols();
@@ -194,7 +229,13 @@ pub fn fit_glm<X: DesignRows + ?Sized>(
         Cow::Borrowed(y)
     };
 
-    let fit = irls(x, &y_fit, &prior, &off, options, None)?;
+    let start_mu = start.map(|beta| {
+        let mut eta = DVector::zeros(n);
+        linear_predictor(x, beta, &off, &mut eta);
+        eta.map(|e| family.inverse_link(e))
+    });
+    let fit = irls(x, &y_fit, &prior, &off, options, start_mu.as_ref())?;
+    drop(start_mu);
     let wls = &fit.wls;
     if wls.rank == 0 {
         return Err(GlmError::NoEstimableColumn);

@@ -49,7 +49,7 @@ mod tests_segments;
 
 pub use error::GlmError;
 pub use family::Family;
-pub use fit::{fit_glm, GlmFit, WaldStatistic};
+pub use fit::{fit_glm, fit_glm_from, GlmFit, WaldStatistic};
 pub use irls::{refine_large_fits, working_values, WorkingValues};
 pub use negbin::{
     fit_negative_binomial, NegBinError, NegBinFit, NegBinOptions, THETA_NO_OVERDISPERSION,
