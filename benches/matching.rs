@@ -29,7 +29,7 @@ use shine::data::table::{read_any, to_dataset};
 use shine::pipeline::propensity::propensity_match;
 use shine::results::matching::MatchSpec;
 use shine::stats::balance::{balance_table, Covariate};
-use shine::stats::design::{model_matrix, ColumnData, DataSet};
+use shine::stats::design::{model_matrix, ColumnData, DataSet, LevelCodes};
 use shine::stats::formula;
 use shine::stats::glm::{fit_glm, Family, GlmOptions};
 use shine::stats::matching::{MatchInput, MatchOrder, NearestNeighbour};
@@ -158,7 +158,7 @@ fn to_data_set(t: &Table) -> DataSet {
         data.push(
             name,
             ColumnData::Categorical {
-                codes: codes.iter().map(|&c| Some(c as u32)).collect(),
+                codes: LevelCodes::new(levels.len(), codes.iter().map(|&c| Some(c as u32))),
                 levels: levels.iter().map(|s| s.to_string()).collect(),
             },
         )

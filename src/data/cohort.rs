@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::calendar::{age_on, civil_from_days, days_from_civil};
 use super::dictionary::TableName;
 use super::validate::Extracts;
-use crate::stats::design::{ColumnData, DataSet};
+use crate::stats::design::{ColumnData, DataSet, LevelCodes};
 
 /// A set of contact types counted together as one outcome.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -757,7 +757,7 @@ fn categorical(indices: &[u32], names: &[&str]) -> ColumnData {
         .map(|name| levels.binary_search(name).ok().map(|c| c as u32))
         .collect();
     ColumnData::Categorical {
-        codes: indices.iter().map(|&i| code[i as usize]).collect(),
+        codes: LevelCodes::new(levels.len(), indices.iter().map(|&i| code[i as usize])),
         levels: levels.into_iter().map(str::to_string).collect(),
     }
 }

@@ -330,7 +330,7 @@ fn mostly_numbers(column: &ColumnData) -> bool {
     };
     let mut count = vec![0usize; levels.len()];
     for code in codes.iter().flatten() {
-        if let Some(c) = count.get_mut(*code as usize) {
+        if let Some(c) = count.get_mut(code as usize) {
             *c += 1;
         }
     }

@@ -11,7 +11,7 @@
 //! other terms do not interact with the variables asked for.
 
 use crate::stats::design::{
-    model_matrix_with, ColumnData, DataSet, Design, DesignOptions, UnusedLevels,
+    model_matrix_with, ColumnData, DataSet, Design, DesignOptions, LevelCodes, UnusedLevels,
 };
 use crate::stats::formula::Formula;
 use crate::stats::lmm::LmmFit;
@@ -119,12 +119,13 @@ fn grid_rows(
                 )
             }
             Some(ColumnData::Categorical { levels, .. }) => ColumnData::Categorical {
-                codes: (0..n)
-                    .map(|k| match value_of(k, name) {
+                codes: LevelCodes::new(
+                    levels.len(),
+                    (0..n).map(|k| match value_of(k, name) {
                         Some(GridValue::Code(c)) => Some(c),
                         _ => Some(0),
-                    })
-                    .collect(),
+                    }),
+                ),
                 levels: levels.clone(),
             },
             Some(ColumnData::Logical(_)) => ColumnData::Logical(

@@ -11,7 +11,9 @@ use crate::stats::balance::{
     balance_table_by_column, factor_balance_rows, sample_sizes, smd_denominator, weighted_mean_of,
     BalanceRow, Covariate, SampleSizes,
 };
-use crate::stats::design::{model_rows, ColumnData, DataSet, Design, ModelRows};
+use crate::stats::design::{
+    model_rows, CodeSlice, ColumnData, DataSet, Design, LevelCodes, ModelRows,
+};
 use crate::stats::formula::{Expr, Formula};
 use crate::stats::glm::{fit_glm, fit_glm_from, Family, GlmFit, GlmOptions, LeastSquares};
 use crate::stats::matching::{MatchInput, MatchWarning, NearestNeighbour};
@@ -67,8 +69,6 @@ fn treatment(data: &DataSet, name: &str) -> Result<Vec<bool>, PropensityError> {
             let first = codes.iter().position(|c| c.is_some()).unwrap_or(0);
             let shown = codes
                 .get(first)
-                .copied()
-                .flatten()
                 .and_then(|c| levels.get(c as usize))
                 .cloned()
                 .unwrap_or_default();
@@ -90,12 +90,7 @@ fn check_complete(data: &DataSet, columns: &[String]) -> Result<(), PropensityEr
                 .filter(|(_, x)| x.is_nan())
                 .map(|(i, _)| i)
                 .collect(),
-            Some(ColumnData::Categorical { codes, .. }) => codes
-                .iter()
-                .enumerate()
-                .filter(|(_, c)| c.is_none())
-                .map(|(i, _)| i)
-                .collect(),
+            Some(ColumnData::Categorical { codes, .. }) => codes.missing_rows(),
             Some(ColumnData::Logical(v)) => v
                 .iter()
                 .enumerate()
@@ -143,7 +138,7 @@ pub fn exact_strata(
         for (i, key) in keys.chunks_exact_mut(width).enumerate() {
             key[j] = match column {
                 ColumnData::Numeric(v) => v[i].to_bits(),
-                ColumnData::Categorical { codes, .. } => codes[i].map_or(u64::MAX, u64::from),
+                ColumnData::Categorical { codes, .. } => codes.get(i).map_or(u64::MAX, u64::from),
                 ColumnData::Logical(v) => v[i].map_or(u64::MAX, u64::from),
             };
         }
@@ -403,7 +398,7 @@ pub fn balance_of(
 struct FactorColumns<'a> {
     /// Indices of its columns among the balance columns.
     columns: Vec<usize>,
-    codes: &'a [u32],
+    codes: CodeSlice<'a>,
     /// The level code of each column.
     levels: Vec<u32>,
 }
@@ -417,7 +412,14 @@ impl FactorColumns<'_> {
         pairs: &[(usize, usize)],
     ) -> Result<Vec<BalanceRow>, crate::stats::balance::BalanceError> {
         let names: Vec<String> = self.columns.iter().map(|&j| names[j].clone()).collect();
-        factor_balance_rows(&names, self.codes, &self.levels, treated, weights, pairs)
+        crate::with_codes!(self.codes, |codes| factor_balance_rows(
+            &names,
+            codes,
+            &self.levels,
+            treated,
+            weights,
+            pairs
+        ))
     }
 }
 
@@ -616,12 +618,13 @@ pub fn table_one_of(
         .map(str::to_string)
         .collect();
     let logical_levels = vec!["FALSE".to_string(), "TRUE".to_string()];
-    let logical_codes: Vec<(String, Vec<Option<u32>>)> = names
+    let logical_codes: Vec<(String, LevelCodes)> = names
         .iter()
         .filter_map(|n| match data.get(n) {
-            Some(ColumnData::Logical(v)) => {
-                Some((n.clone(), v.iter().map(|b| b.map(u32::from)).collect()))
-            }
+            Some(ColumnData::Logical(v)) => Some((
+                n.clone(),
+                LevelCodes::new(2, v.iter().map(|b| b.map(u32::from))),
+            )),
             _ => None,
         })
         .collect();

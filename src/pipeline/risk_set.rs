@@ -30,7 +30,7 @@ use crate::results::cohort::{
     CohortFlow, CohortMember, Group, MatchedCohort, Rate, RateComparison, RiskSetMatching,
 };
 use crate::stats::balance::{sample_sizes, BalanceRow};
-use crate::stats::design::{ColumnData, DataSet};
+use crate::stats::design::{Code, ColumnData, DataSet};
 use crate::stats::formula::Formula;
 use crate::stats::glm::LeastSquares;
 use crate::stats::matching::{MatchInput, MatchOrder, NearestNeighbour};
@@ -53,17 +53,19 @@ fn common_support(stacked: Rc<StackedRiskSets>, formula: &Formula) -> (Rc<Stacke
                 continue;
             };
             let mut has_treated = vec![false; levels.len()];
-            for (i, c) in codes.iter().enumerate() {
-                if let (Some(c), true, true) = (c, keep[i], stacked.rows[i].treated) {
-                    has_treated[*c as usize] = true;
+            crate::with_codes!(codes.as_slice(), |codes| {
+                for (i, c) in codes.iter().enumerate() {
+                    if let (Some(c), true, true) = (c.get(), keep[i], stacked.rows[i].treated) {
+                        has_treated[c as usize] = true;
+                    }
                 }
-            }
-            for (i, c) in codes.iter().enumerate() {
-                if keep[i] && c.is_some_and(|c| !has_treated[c as usize]) {
-                    keep[i] = false;
-                    dropped = true;
+                for (i, c) in codes.iter().enumerate() {
+                    if keep[i] && c.get().is_some_and(|c| !has_treated[c as usize]) {
+                        keep[i] = false;
+                        dropped = true;
+                    }
                 }
-            }
+            });
         }
         if !dropped {
             break;
@@ -90,7 +92,7 @@ fn common_support(stacked: Rc<StackedRiskSets>, formula: &Formula) -> (Rc<Stacke
                 ColumnData::Numeric(kept.iter().map(|&i| v[i]).collect())
             }
             Some(ColumnData::Categorical { codes, levels }) => ColumnData::Categorical {
-                codes: kept.iter().map(|&i| codes[i]).collect(),
+                codes: codes.select(&kept),
                 levels: levels.clone(),
             },
             Some(ColumnData::Logical(v)) => {

@@ -55,7 +55,7 @@ pub fn ids_and_ranks(
             (values, order)
         }
         Some(ColumnData::Categorical { codes, levels }) => {
-            if let Some(row) = codes.iter().position(Option::is_none) {
+            if let Some(row) = codes.first_missing() {
                 return Err(missing(row));
             }
             let text: Vec<&str> = codes

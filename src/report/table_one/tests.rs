@@ -357,11 +357,12 @@ fn secondary_suppression_rule() {
 /// every cell has at least 5 persons.
 #[test]
 fn renders_a_computed_table() {
+    use crate::stats::design::LevelCodes;
     use crate::stats::table_one::{table_one, Variable};
     let n = 40;
     let treated: Vec<bool> = (0..n).map(|i| i % 2 == 0).collect();
     let x: Vec<f64> = (0..n).map(|i| f64::from(i as u32 % 7) + 0.5).collect();
-    let codes: Vec<Option<u32>> = (0..n).map(|i| Some((i / 2 % 3) as u32)).collect();
+    let codes: LevelCodes = (0..n).map(|i| Some((i / 2 % 3) as u32)).collect();
     let levels: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
     let vars = [
         Variable::Continuous {

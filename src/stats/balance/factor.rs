@@ -11,6 +11,7 @@
 use super::smd::SQRT_EPS;
 use super::table::{check_inputs, BalanceRow, BinaryUnits, GroupUnits};
 use super::BalanceError;
+use crate::stats::design::Code;
 
 /// MatchIt's threshold below which a mean pair distance is not standardised.
 const PAIR_DIST_FLOOR: f64 = 1e-8;
@@ -31,13 +32,14 @@ struct LevelSums {
 
 /// The balance rows of the 0/1 indicator columns of a factor's levels: column `k`,
 /// named `names[k]`, is 1 in the rows whose code is `levels[k]` (codes of no column are
-/// 0 in every column). Inputs as [`balance_table`](super::balance_table) takes them.
+/// 0 in every column; codes of any width, none missing). Inputs as
+/// [`balance_table`](super::balance_table) takes them.
 ///
 /// # Errors
 /// As [`balance_table`](super::balance_table).
-pub fn factor_balance_rows(
+pub fn factor_balance_rows<C: Code>(
     names: &[String],
-    codes: &[u32],
+    codes: &[C],
     levels: &[u32],
     treated: &[bool],
     weights: &[f64],
@@ -56,9 +58,9 @@ pub fn factor_balance_rows(
     for (k, &level) in levels.iter().enumerate() {
         column_of[level as usize] = k;
     }
-    let column = |code: u32| {
+    let column = |code: C| {
         column_of
-            .get(code as usize)
+            .get(code.index())
             .copied()
             .filter(|&k| k != usize::MAX)
     };

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use super::codes::{Code, CodeSlice, LevelCodes};
 use super::data::ColumnData;
 use super::error::DesignError;
 use super::frame::{LevelDrop, Raw, RawFactor};
@@ -29,16 +30,37 @@ impl NumericValues {
     }
 }
 
+/// The level codes of a factor over the rows used (none missing): its own, or the data
+/// set's column when every row is used and every level kept.
+#[derive(Clone, Debug)]
+pub(super) enum FactorCodes {
+    Owned(LevelCodes),
+    /// Always a [`ColumnData::Categorical`].
+    Column(Arc<ColumnData>),
+}
+
+impl FactorCodes {
+    pub(super) fn as_slice(&self) -> CodeSlice<'_> {
+        match self {
+            FactorCodes::Owned(codes) => codes.as_slice(),
+            FactorCodes::Column(column) => match column.as_ref() {
+                ColumnData::Categorical { codes, .. } => codes.as_slice(),
+                ColumnData::Numeric(_) | ColumnData::Logical(_) => CodeSlice::U32(&[]),
+            },
+        }
+    }
+}
+
 /// A variable over the rows used.
 #[derive(Clone, Debug)]
 pub(super) enum Compact {
     Numeric(NumericValues),
     Factor {
-        codes: Vec<u32>,
+        codes: FactorCodes,
         levels: Vec<String>,
     },
     EventStudy {
-        codes: Vec<u32>,
+        codes: FactorCodes,
         levels: Vec<String>,
         /// Levels (codes) that get a column: all but the references.
         kept: Vec<u32>,
@@ -139,23 +161,27 @@ fn compact_factor(
     label: &str,
     f: &RawFactor<'_>,
     rows: &[usize],
-) -> Result<(Vec<u32>, Vec<String>), DesignError> {
+) -> Result<(FactorCodes, Vec<String>), DesignError> {
     let n_levels = f.levels.len();
     let mut present = vec![f.drop == LevelDrop::Never; n_levels];
-    match f.drop {
+    let mut mark = |c: Option<u32>| {
+        if let Some(p) = c.and_then(|c| present.get_mut(c as usize)) {
+            *p = true;
+        }
+    };
+    crate::with_codes!(f.codes.as_slice(), |v| match f.drop {
         LevelDrop::Never => {}
-        LevelDrop::AllRows => {
-            for c in f.codes.iter().flatten() {
-                present[*c as usize] = true;
-            }
-        }
-        LevelDrop::UsedRows => {
-            for &r in rows {
-                if let Some(c) = f.codes[r] {
-                    present[c as usize] = true;
-                }
-            }
-        }
+        LevelDrop::AllRows => v.iter().for_each(|c| mark(c.get())),
+        LevelDrop::UsedRows => rows.iter().for_each(|&r| mark(v[r].get())),
+    });
+    if let Some(&r) = crate::with_codes!(f.codes.as_slice(), |v| rows
+        .iter()
+        .find(|&&r| v[r].is_missing()))
+    {
+        return Err(DesignError::MissingInRows {
+            column: label.to_string(),
+            row: r,
+        });
     }
     let mut remap = vec![u32::MAX; n_levels];
     let mut levels = Vec::new();
@@ -165,17 +191,16 @@ fn compact_factor(
             levels.push(f.levels[i].clone());
         }
     }
-    let mut codes = Vec::with_capacity(rows.len());
-    for &r in rows {
-        match f.codes[r] {
-            Some(c) => codes.push(remap[c as usize]),
-            None => {
-                return Err(DesignError::MissingInRows {
-                    column: label.to_string(),
-                    row: r,
-                })
-            }
+    // Every row used (`rows` is increasing) and every level kept: the column's codes.
+    if let (Some(column), true) = (&f.column, rows.len() == f.codes.len()) {
+        if levels.len() == n_levels {
+            return Ok((FactorCodes::Column(Arc::clone(column)), levels));
         }
     }
-    Ok((codes, levels))
+    let codes = crate::with_codes!(f.codes.as_slice(), |v| LevelCodes::new(
+        levels.len(),
+        rows.iter()
+            .map(|&r| v[r].get().and_then(|c| remap.get(c as usize).copied()))
+    ));
+    Ok((FactorCodes::Owned(codes), levels))
 }

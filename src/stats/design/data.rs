@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use super::codes::LevelCodes;
 use super::error::DesignError;
 use super::suggest::closest_name;
 
@@ -63,10 +64,10 @@ impl Hasher for LabelHasher {
 pub enum ColumnData {
     /// Numbers; `NaN` marks a missing value.
     Numeric(Vec<f64>),
-    /// A categorical column: a code per row indexing `levels` (`None` = missing), with
-    /// the levels in R's order (the first is the reference level).
+    /// A categorical column: a code per row indexing `levels` (missing codes mark
+    /// missing values), with the levels in R's order (the first is the reference level).
     Categorical {
-        codes: Vec<Option<u32>>,
+        codes: LevelCodes,
         levels: Vec<String>,
     },
     /// `TRUE`/`FALSE`; `None` = missing.
@@ -84,7 +85,7 @@ impl ColumnData {
         // values alone are then sorted and the codes renumbered by rank.
         let mut index: HashMap<&str, u32, BuildHasherDefault<LabelHasher>> = HashMap::default();
         let mut seen: Vec<&str> = Vec::new();
-        let mut codes: Vec<Option<u32>> = values
+        let codes: Vec<Option<u32>> = values
             .iter()
             .map(|v| {
                 v.as_ref().map(|s| {
@@ -102,9 +103,10 @@ impl ColumnData {
         for (r, &k) in by_value.iter().enumerate() {
             rank[k as usize] = r as u32;
         }
-        for code in codes.iter_mut().flatten() {
-            *code = rank[*code as usize];
-        }
+        let codes = LevelCodes::new(
+            seen.len(),
+            codes.into_iter().map(|c| c.map(|c| rank[c as usize])),
+        );
         let levels = by_value
             .iter()
             .map(|&k| seen[k as usize].to_string())
@@ -116,19 +118,20 @@ impl ColumnData {
     /// distinct values (labels such as a region or a level of education), in one pass
     /// that looks each cell up among the values seen so far; `None` when there are more.
     fn from_few_strings<S: AsRef<str>>(values: &[Option<S>]) -> Option<ColumnData> {
+        // The code of the value in the order first seen, `u8::MAX` for a missing value.
         let mut seen: Vec<&str> = Vec::new();
-        let mut first_seen: Vec<Option<u32>> = Vec::with_capacity(values.len());
+        let mut first_seen: Vec<u8> = Vec::with_capacity(values.len());
         for value in values {
             let code = match value.as_ref().map(AsRef::as_ref) {
-                None => None,
-                Some(s) => Some(match seen.iter().position(|&l| l == s) {
-                    Some(k) => k as u32,
+                None => u8::MAX,
+                Some(s) => match seen.iter().position(|&l| l == s) {
+                    Some(k) => k as u8,
                     None if seen.len() < FEW_LEVELS => {
                         seen.push(s);
-                        (seen.len() - 1) as u32
+                        (seen.len() - 1) as u8
                     }
                     None => return None,
-                }),
+                },
             };
             first_seen.push(code);
         }
@@ -138,10 +141,12 @@ impl ColumnData {
         for (rank, &k) in by_value.iter().enumerate() {
             sorted_code[k] = rank as u32;
         }
-        let codes = first_seen
-            .into_iter()
-            .map(|c| c.and_then(|c| sorted_code.get(c as usize).copied()))
-            .collect();
+        let codes = LevelCodes::new(
+            seen.len(),
+            first_seen
+                .into_iter()
+                .map(|c| sorted_code.get(usize::from(c)).copied()),
+        );
         let levels = by_value.iter().map(|&k| seen[k].to_string()).collect();
         Some(ColumnData::Categorical { codes, levels })
     }
@@ -170,7 +175,7 @@ impl ColumnData {
     pub(super) fn is_missing(&self, row: usize) -> bool {
         match self {
             ColumnData::Numeric(v) => v[row].is_nan(),
-            ColumnData::Categorical { codes, .. } => codes[row].is_none(),
+            ColumnData::Categorical { codes, .. } => codes.get(row).is_none(),
             ColumnData::Logical(v) => v[row].is_none(),
         }
     }
@@ -219,11 +224,7 @@ impl DataSet {
                     message: format!("the level `{}` appears twice", w[0]),
                 });
             }
-            if let Some((row, code)) = codes
-                .iter()
-                .enumerate()
-                .find_map(|(r, c)| c.filter(|&c| c as usize >= levels.len()).map(|c| (r, c)))
-            {
+            if let Some((row, code)) = codes.first_outside(levels.len()) {
                 return Err(DesignError::InvalidColumn {
                     name,
                     message: format!(
@@ -246,7 +247,7 @@ impl DataSet {
         for column in &mut self.columns {
             match Arc::make_mut(column) {
                 ColumnData::Numeric(v) => retain_marked(v, keep),
-                ColumnData::Categorical { codes, .. } => retain_marked(codes, keep),
+                ColumnData::Categorical { codes, .. } => codes.retain(keep),
                 ColumnData::Logical(v) => retain_marked(v, keep),
             }
         }

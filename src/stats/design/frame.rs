@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use super::codes::{Code, LevelCodes};
 use super::data::{ColumnData, DataSet};
 use super::error::DesignError;
 use super::model_matrix::UnusedLevels;
@@ -24,9 +25,11 @@ pub(super) enum Raw<'a> {
 }
 
 pub(super) struct RawFactor<'a> {
-    pub(super) codes: Cow<'a, [Option<u32>]>,
+    pub(super) codes: Cow<'a, LevelCodes>,
     pub(super) levels: Cow<'a, [String]>,
     pub(super) drop: LevelDrop,
+    /// The data set's column, when the codes and levels are that column's.
+    pub(super) column: Option<Arc<ColumnData>>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -43,9 +46,9 @@ impl Raw<'_> {
     pub(super) fn is_missing(&self, row: usize) -> bool {
         match self {
             Raw::Numeric(v, _) => v[row].is_nan(),
-            Raw::Factor(f) => f.codes[row].is_none(),
+            Raw::Factor(f) => f.codes.get(row).is_none(),
             Raw::EventStudy { factor, by, .. } => {
-                factor.codes[row].is_none() || by.as_ref().is_some_and(|b| b[row].is_nan())
+                factor.codes.get(row).is_none() || by.as_ref().is_some_and(|b| b[row].is_nan())
             }
         }
     }
@@ -72,12 +75,14 @@ pub(super) fn mark_missing_numeric(values: &[f64], complete: &mut [bool]) {
     }
 }
 
-fn mark_missing_codes(codes: &[Option<u32>], complete: &mut [bool]) {
-    for (ok, c) in complete.iter_mut().zip(codes) {
-        if c.is_none() {
-            *ok = false;
+fn mark_missing_codes(codes: &LevelCodes, complete: &mut [bool]) {
+    crate::with_codes!(codes.as_slice(), |v| {
+        for (ok, c) in complete.iter_mut().zip(v) {
+            if c.is_missing() {
+                *ok = false;
+            }
         }
-    }
+    })
 }
 
 /// The model frame: each distinct variable (by label) evaluated once.
@@ -110,8 +115,8 @@ fn logical_levels() -> Vec<String> {
     LOGICAL_LEVELS.iter().map(|s| s.to_string()).collect()
 }
 
-fn logical_codes(values: &[Option<bool>]) -> Vec<Option<u32>> {
-    values.iter().map(|v| v.map(u32::from)).collect()
+fn logical_codes(values: &[Option<bool>]) -> LevelCodes {
+    LevelCodes::new(2, values.iter().map(|v| v.map(u32::from)))
 }
 
 fn evaluate<'a>(
@@ -133,16 +138,18 @@ fn evaluate<'a>(
                     } else {
                         LevelDrop::UsedRows
                     },
+                    column: Some(Arc::clone(shared)),
                 }),
                 // R's `contrasts<-` makes a logical `factor(x, levels = c(FALSE, TRUE))`.
                 ColumnData::Logical(v) => Raw::Factor(RawFactor {
                     codes: Cow::Owned(logical_codes(v)),
                     levels: Cow::Owned(logical_levels()),
                     drop: LevelDrop::Never,
+                    column: None,
                 }),
             }
         }
-        Expr::Factor(name) => Raw::Factor(factor_of(data.column(name)?, keep)),
+        Expr::Factor(name) => Raw::Factor(shared_factor_of(data.shared_column(name)?, keep)),
         Expr::Call { func, arg } => {
             let label = expr.label();
             let mut values = match eval_arith(arg, data, &label)? {
@@ -155,7 +162,7 @@ fn evaluate<'a>(
             Raw::Numeric(Cow::Owned(values), None)
         }
         Expr::EventStudy { var, by, refs } => {
-            let factor = factor_of(data.column(var)?, false);
+            let factor = shared_factor_of(data.shared_column(var)?, false);
             let factor = RawFactor {
                 drop: LevelDrop::UsedRows,
                 ..factor
@@ -205,6 +212,18 @@ fn evaluate<'a>(
     })
 }
 
+/// [`factor_of`] the column, with the column when the factor's codes are its codes.
+fn shared_factor_of(column: &Arc<ColumnData>, keep: bool) -> RawFactor<'_> {
+    let factor = factor_of(column.as_ref(), keep);
+    match column.as_ref() {
+        ColumnData::Categorical { .. } => RawFactor {
+            column: Some(Arc::clone(column)),
+            ..factor
+        },
+        _ => factor,
+    }
+}
+
 /// R's `factor(x)`: the distinct values, sorted (numbers numerically), as levels.
 fn factor_of(column: &ColumnData, keep: bool) -> RawFactor<'_> {
     let drop = if keep {
@@ -221,9 +240,9 @@ fn factor_of(column: &ColumnData, keep: bool) -> RawFactor<'_> {
                 .collect();
             distinct.sort_unstable_by(f64::total_cmp);
             distinct.dedup();
-            let codes = values
-                .iter()
-                .map(|&v| {
+            let codes = LevelCodes::new(
+                distinct.len(),
+                values.iter().map(|&v| {
                     if v.is_nan() {
                         None
                     } else {
@@ -233,8 +252,8 @@ fn factor_of(column: &ColumnData, keep: bool) -> RawFactor<'_> {
                             .ok()
                             .map(|i| i as u32)
                     }
-                })
-                .collect();
+                }),
+            );
             RawFactor {
                 codes: Cow::Owned(codes),
                 levels: Cow::Owned(distinct.iter().map(|&v| format_r_number(v)).collect()),
@@ -244,17 +263,20 @@ fn factor_of(column: &ColumnData, keep: bool) -> RawFactor<'_> {
                 } else {
                     LevelDrop::UsedRows
                 },
+                column: None,
             }
         }
         ColumnData::Categorical { codes, levels } => RawFactor {
             codes: Cow::Borrowed(codes),
             levels: Cow::Borrowed(levels),
             drop,
+            column: None,
         },
         ColumnData::Logical(v) => RawFactor {
             codes: Cow::Owned(logical_codes(v)),
             levels: Cow::Owned(logical_levels()),
             drop,
+            column: None,
         },
     }
 }

@@ -95,7 +95,7 @@ fn column_groups(
             let mut raw = Vec::with_capacity(rows.len());
             for &r in rows {
                 check(r)?;
-                raw.push(codes[r].ok_or_else(|| missing(r))?);
+                raw.push(codes.get(r).ok_or_else(|| missing(r))?);
             }
             Ok(dense(
                 &raw,

@@ -1,5 +1,6 @@
 //! The all-levels matrix of one factor read as what it is: a level code per row.
 
+use super::codes::CodeSlice;
 use super::compact::Compact;
 use super::model_rows::{ModelRows, PieceOf};
 
@@ -8,7 +9,7 @@ impl ModelRows {
     /// matrix of a factor main effect coded by all its levels, as a balance table lists
     /// them), the factor's code per row and the level code of each column: column `k`
     /// is 1 exactly in the rows whose code is `levels[k]`. `None` for any other matrix.
-    pub fn indicator_levels(&self) -> Option<(&[u32], Vec<u32>)> {
+    pub fn indicator_levels(&self) -> Option<(CodeSlice<'_>, Vec<u32>)> {
         let mut variable = None;
         let mut levels = Vec::with_capacity(self.columns.len());
         for column in &self.columns {
@@ -22,7 +23,7 @@ impl ModelRows {
             levels.push(*level);
         }
         match &self.variables[variable?] {
-            Compact::Factor { codes, .. } => Some((codes, levels)),
+            Compact::Factor { codes, .. } => Some((codes.as_slice(), levels)),
             _ => None,
         }
     }

@@ -42,6 +42,7 @@
 //!
 //! [`Formula`]: crate::stats::formula::Formula
 
+mod codes;
 mod columns;
 mod compact;
 mod data;
@@ -59,6 +60,7 @@ mod suggest;
 #[cfg(test)]
 mod tests;
 
+pub use codes::{Code, CodeSlice, Iter as CodeIter, LevelCodes};
 pub use data::{ColumnData, DataSet};
 pub use error::DesignError;
 pub use groups::fixed_effect_codes;

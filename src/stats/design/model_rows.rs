@@ -4,6 +4,7 @@
 
 use nalgebra::DMatrix;
 
+use super::codes::{Code, CodeSlice};
 use super::compact::Compact;
 use super::segments::RowSegments;
 
@@ -12,11 +13,11 @@ use super::segments::RowSegments;
 enum Piece<'c> {
     Values(&'c [f64]),
     Indicator {
-        codes: &'c [u32],
+        codes: CodeSlice<'c>,
         level: u32,
     },
     IndicatorTimes {
-        codes: &'c [u32],
+        codes: CodeSlice<'c>,
         level: u32,
         by: &'c [f64],
     },
@@ -28,11 +29,11 @@ impl<'c> Piece<'c> {
         match self {
             Piece::Values(v) => Piece::Values(&v[start..end]),
             Piece::Indicator { codes, level } => Piece::Indicator {
-                codes: &codes[start..end],
+                codes: codes.slice(start, end),
                 level,
             },
             Piece::IndicatorTimes { codes, level, by } => Piece::IndicatorTimes {
-                codes: &codes[start..end],
+                codes: codes.slice(start, end),
                 level,
                 by: &by[start..end],
             },
@@ -42,29 +43,32 @@ impl<'c> Piece<'c> {
     fn write(self, out: &mut [f64]) {
         match self {
             Piece::Values(v) => out.copy_from_slice(v),
-            Piece::Indicator { codes, level } => out
+            Piece::Indicator { codes, level } => crate::with_codes!(codes, |codes| out
                 .iter_mut()
                 .zip(codes)
-                .for_each(|(x, &c)| *x = if c == level { 1.0 } else { 0.0 }),
-            Piece::IndicatorTimes { codes, level, by } => out
+                .for_each(|(x, &c)| *x = if c.to_u32() == level { 1.0 } else { 0.0 })),
+            Piece::IndicatorTimes { codes, level, by } => crate::with_codes!(codes, |codes| out
                 .iter_mut()
                 .zip(codes.iter().zip(by))
-                .for_each(|(x, (&c, &b))| *x = if c == level { b } else { 0.0 }),
+                .for_each(|(x, (&c, &b))| *x = if c.to_u32() == level { b } else { 0.0 })),
         }
     }
 
     fn multiply(self, col: &mut [f64]) {
         match self {
             Piece::Values(v) => col.iter_mut().zip(v).for_each(|(x, &v)| *x *= v),
-            Piece::Indicator { codes, level } => col.iter_mut().zip(codes).for_each(|(x, &c)| {
-                if c != level {
-                    *x = 0.0
-                }
-            }),
-            Piece::IndicatorTimes { codes, level, by } => col
+            Piece::Indicator { codes, level } => crate::with_codes!(codes, |codes| col
+                .iter_mut()
+                .zip(codes)
+                .for_each(|(x, &c)| {
+                    if c.to_u32() != level {
+                        *x = 0.0
+                    }
+                })),
+            Piece::IndicatorTimes { codes, level, by } => crate::with_codes!(codes, |codes| col
                 .iter_mut()
                 .zip(codes.iter().zip(by))
-                .for_each(|(x, (&c, &b))| *x = if c == level { *x * b } else { 0.0 }),
+                .for_each(|(x, (&c, &b))| *x = if c.to_u32() == level { *x * b } else { 0.0 })),
         }
     }
 }
@@ -134,7 +138,7 @@ impl ModelRows {
     fn piece(&self, of: PieceOf) -> Piece<'_> {
         let codes = |v: usize| match &self.variables[v] {
             Compact::Factor { codes, .. } | Compact::EventStudy { codes, .. } => codes.as_slice(),
-            Compact::Numeric(_) => &[],
+            Compact::Numeric(_) => CodeSlice::U32(&[]),
         };
         match of {
             PieceOf::Values(v) => match &self.variables[v] {

@@ -7,6 +7,7 @@
 //! over these entries equal, to the bit, sums over the materialised columns that skip
 //! zero entries.
 
+use super::codes::{Code, CodeSlice};
 use super::compact::Compact;
 use super::model_rows::{ModelRows, PieceOf};
 
@@ -23,7 +24,7 @@ enum Segment<'a> {
     /// entry is 1, in the column of its level when that level has one.
     Levels {
         first: usize,
-        codes: &'a [u32],
+        codes: CodeSlice<'a>,
         /// By level code, the column's offset from `first`, or [`NO_COLUMN`].
         offset_of: Vec<u32>,
         /// By level code, the row's column (`first` for a level without one) and value
@@ -81,7 +82,7 @@ impl<'a> RowSegments<'a> {
                             };
                             segments.push(Segment::Levels {
                                 first: k,
-                                codes,
+                                codes: codes.as_slice(),
                                 column_of: offset_of.iter().map(|&o| entry(o).0).collect(),
                                 value_of: offset_of.iter().map(|&o| entry(o).1).collect(),
                                 offset_of,
@@ -140,11 +141,13 @@ impl<'a> RowSegments<'a> {
                     value_of,
                     ..
                 } => {
-                    for (s, &c) in slots(t).zip(&codes[start..start + len]) {
-                        let c = c as usize;
-                        columns[s] = column_of.get(c).copied().unwrap_or(*first as u32);
-                        values[s] = value_of.get(c).copied().unwrap_or(0.0);
-                    }
+                    crate::with_codes!(codes.slice(start, start + len), |codes| {
+                        for (s, &c) in slots(t).zip(codes) {
+                            let c = c.index();
+                            columns[s] = column_of.get(c).copied().unwrap_or(*first as u32);
+                            values[s] = value_of.get(c).copied().unwrap_or(0.0);
+                        }
+                    })
                 }
                 Segment::Computed { column } => {
                     let scratch = &mut scratch[..len];
@@ -205,9 +208,11 @@ impl<'a> RowSegments<'a> {
                             }
                         }
                     }));
-                    for (e, &c) in eta.iter_mut().zip(&codes[start..start + len]) {
-                        *e += terms.get(c as usize).copied().unwrap_or(-0.0);
-                    }
+                    crate::with_codes!(codes.slice(start, start + len), |codes| {
+                        for (e, &c) in eta.iter_mut().zip(codes) {
+                            *e += terms.get(c.index()).copied().unwrap_or(-0.0);
+                        }
+                    })
                 }
                 Segment::Computed { column } => {
                     let b = beta[*column];

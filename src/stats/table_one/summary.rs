@@ -7,6 +7,7 @@ use super::continuous::continuous_stats;
 use super::smd::{categorical_smd, continuous_smd};
 use super::table::{pick_mut, Variable};
 use super::TableOneError;
+use crate::stats::design::Code;
 
 /// A statistic for each of the two groups.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -160,17 +161,19 @@ pub(super) fn summarise_variable(
                 treated: zero.clone(),
                 control: zero,
             };
-            for (i, (&code, &t)) in codes
-                .iter()
-                .zip(treated)
-                .enumerate()
-                .filter(|(i, _)| in_sample(*i))
-            {
-                match code {
-                    None => pick_mut(&mut missing, t).add(weight(i)),
-                    Some(c) => pick_mut(&mut counts, t)[c as usize].add(weight(i)),
+            crate::with_codes!(codes.as_slice(), |codes| {
+                for (i, (&code, &t)) in codes
+                    .iter()
+                    .zip(treated)
+                    .enumerate()
+                    .filter(|(i, _)| in_sample(*i))
+                {
+                    match code.get() {
+                        None => pick_mut(&mut missing, t).add(weight(i)),
+                        Some(c) => pick_mut(&mut counts, t)[c as usize].add(weight(i)),
+                    }
                 }
-            }
+            });
             let proportions = ByGroup {
                 treated: proportions(&counts.treated),
                 control: proportions(&counts.control),

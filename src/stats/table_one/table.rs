@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::summary::{summarise_variable, ByGroup, Tally, VariableSummary};
 use super::TableOneError;
+use crate::stats::design::LevelCodes;
 
 /// One row variable of the table, a value per person.
 #[derive(Debug, Clone, Copy)]
@@ -22,7 +23,7 @@ pub enum Variable<'a> {
     /// tableone drops in the SMD and hides for two-level variables.
     Categorical {
         name: &'a str,
-        codes: &'a [Option<u32>],
+        codes: &'a LevelCodes,
         levels: &'a [String],
     },
 }
@@ -171,10 +172,7 @@ fn check_variable(variable: &Variable<'_>, n: usize) -> Result<(), TableOneError
                     variable: name.to_string(),
                 });
             }
-            let bad = codes
-                .iter()
-                .enumerate()
-                .find_map(|(row, c)| c.filter(|&c| c as usize >= levels.len()).map(|c| (row, c)));
+            let bad = codes.first_outside(levels.len());
             if let Some((row, code)) = bad {
                 return Err(TableOneError::UnknownLevel {
                     variable: name.to_string(),

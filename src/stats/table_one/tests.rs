@@ -3,6 +3,7 @@
 use super::continuous::quantile_hf7;
 use super::*;
 use crate::stats::balance;
+use crate::stats::design::LevelCodes;
 use crate::test_support::{assert_close_within, EXACT};
 
 /// Values computed by different but exact formulas agree to [`EXACT`], relative to the
@@ -23,7 +24,7 @@ fn levels(names: &[&str]) -> Vec<String> {
     names.iter().map(|s| s.to_string()).collect()
 }
 
-fn codes(c: &[i64]) -> Vec<Option<u32>> {
+fn codes(c: &[i64]) -> LevelCodes {
     c.iter().map(|&v| (v >= 0).then_some(v as u32)).collect()
 }
 
@@ -424,8 +425,8 @@ fn zero_weights_leave_persons_out() {
 /// A continuous, a three-level and a two-level variable with missing values.
 struct Mixed {
     x: Vec<f64>,
-    three: Vec<Option<u32>>,
-    two: Vec<Option<u32>>,
+    three: LevelCodes,
+    two: LevelCodes,
     treated: Vec<bool>,
 }
 
@@ -449,8 +450,8 @@ impl Mixed {
         }
         Mixed {
             x: twice(&self.x),
-            three: twice(&self.three),
-            two: twice(&self.two),
+            three: self.three.iter().chain(&self.three).collect(),
+            two: self.two.iter().chain(&self.two).collect(),
             treated: twice(&self.treated),
         }
     }

@@ -492,7 +492,7 @@ fn unused_levels_are_dropped_or_kept() {
     let _ = data.push(
         "arm",
         ColumnData::Categorical {
-            codes: vec![Some(0), Some(1), Some(0), Some(1), Some(0), Some(1)],
+            codes: vec![Some(0), Some(1), Some(0), Some(1), Some(0), Some(1)].into(),
             levels: vec!["control".into(), "treat".into(), "unused".into()],
         },
     );
@@ -523,7 +523,7 @@ fn data_set_rejects_bad_columns() {
         })
     ));
     let bad = ColumnData::Categorical {
-        codes: vec![Some(3); 6],
+        codes: vec![Some(3); 6].into(),
         levels: vec!["a".into()],
     };
     assert!(matches!(
@@ -536,7 +536,10 @@ fn data_set_rejects_bad_columns() {
     match strings(&["b", "B", "a", ""]) {
         ColumnData::Categorical { codes, levels } => {
             assert_eq!(levels, ["B", "a", "b"]);
-            assert_eq!(codes, [Some(2), Some(0), Some(1), None]);
+            assert_eq!(
+                codes.iter().collect::<Vec<_>>(),
+                [Some(2), Some(0), Some(1), None]
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -554,7 +557,7 @@ fn rows_permuted_give_permuted_matrix() {
                 ColumnData::Numeric(perm.iter().map(|&i| v[i]).collect())
             }
             Some(ColumnData::Categorical { codes, levels }) => ColumnData::Categorical {
-                codes: perm.iter().map(|&i| codes[i]).collect(),
+                codes: perm.iter().map(|&i| codes.get(i)).collect(),
                 levels: levels.clone(),
             },
             other => panic!("{other:?}"),
@@ -626,7 +629,7 @@ fn retain_rows_keeps_the_marked_rows_of_every_column() {
     assert_eq!(data.get("x"), Some(&ColumnData::Numeric(vec![1.0, 3.0])));
     match data.get("f") {
         Some(ColumnData::Categorical { codes, levels }) => {
-            assert_eq!(codes, &[Some(0), None]);
+            assert_eq!(codes.iter().collect::<Vec<_>>(), [Some(0), None]);
             assert_eq!(levels, &["a", "b"]);
         }
         other => panic!("f: {other:?}"),
@@ -640,4 +643,57 @@ fn retain_rows_keeps_the_marked_rows_of_every_column() {
         shared.get("x"),
         Some(&ColumnData::Numeric(vec![1.0, 2.0, 3.0, 4.0]))
     );
+}
+
+/// A factor's codes over every row with every level kept are the data set's column (not
+/// a copy); with a row dropped or a level dropped they are the factor's own, renumbered.
+/// The matrix is the stored one either way.
+#[test]
+fn factor_codes_share_the_column_when_every_row_and_level_is_used() {
+    use super::compact::{Compact, FactorCodes};
+    let shared = |d: &Design<ModelRows>| -> Vec<bool> {
+        d.x.variables
+            .iter()
+            .filter_map(|v| match v {
+                Compact::Factor { codes, .. } => Some(matches!(codes, FactorCodes::Column(_))),
+                _ => None,
+            })
+            .collect()
+    };
+    let rows = |text: &str, data: &DataSet, unused: UnusedLevels| {
+        let options = DesignOptions {
+            unused_levels: unused,
+        };
+        let d = model_rows_with(&formula(text), data, &options).unwrap_or_else(|e| panic!("{e}"));
+        let stored =
+            model_matrix_with(&formula(text), data, &options).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(d.x.to_matrix(), stored.x, "{text}");
+        d
+    };
+    let mut data = small();
+    assert_eq!(
+        shared(&rows("y ~ sex + f", &data, UnusedLevels::Drop)),
+        [true, true]
+    );
+    let _ = data.push(
+        "z",
+        ColumnData::Numeric(vec![1.0, 2.0, f64::NAN, 4.0, 5.0, 6.0]),
+    );
+    assert_eq!(
+        shared(&rows("y ~ sex + f + z", &data, UnusedLevels::Drop)),
+        [false, false]
+    );
+    let _ = data.push(
+        "arm",
+        ColumnData::Categorical {
+            codes: vec![Some(0), Some(2), Some(0), Some(2), Some(0), Some(2)].into(),
+            levels: vec!["control".into(), "unused".into(), "treat".into()],
+        },
+    );
+    let d = rows("y ~ arm", &data, UnusedLevels::Drop);
+    assert_eq!(shared(&d), [false]);
+    assert_eq!(d.column_names, ["(Intercept)", "armtreat"]);
+    let d = rows("y ~ arm", &data, UnusedLevels::Keep);
+    assert_eq!(shared(&d), [true]);
+    assert_eq!(d.column_names, ["(Intercept)", "armunused", "armtreat"]);
 }
