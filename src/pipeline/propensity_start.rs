@@ -81,22 +81,16 @@ pub(super) fn subsample_start(
 
 /// The rows of `data` that `keep` marks, as a new data set (the columns in their order).
 fn select_rows(data: &DataSet, keep: &[bool]) -> Option<DataSet> {
-    fn pick<T: Copy>(v: &[T], keep: &[bool]) -> Vec<T> {
-        v.iter()
-            .zip(keep)
-            .filter(|(_, &k)| k)
-            .map(|(&x, _)| x)
-            .collect()
-    }
+    let rows: Vec<usize> = (0..keep.len()).filter(|&i| keep[i]).collect();
     let mut sample = DataSet::new();
     for name in data.column_names() {
         let column = match data.get(name)? {
-            ColumnData::Numeric(v) => ColumnData::Numeric(pick(v, keep)),
+            ColumnData::Numeric(v) => ColumnData::Numeric(rows.iter().map(|&i| v[i]).collect()),
             ColumnData::Categorical { codes, levels } => ColumnData::Categorical {
-                codes: pick(codes, keep),
+                codes: codes.select(&rows),
                 levels: levels.clone(),
             },
-            ColumnData::Logical(v) => ColumnData::Logical(pick(v, keep)),
+            ColumnData::Logical(v) => ColumnData::Logical(rows.iter().map(|&i| v[i]).collect()),
         };
         sample.push(name, column).ok()?;
     }
