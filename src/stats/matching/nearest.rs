@@ -116,13 +116,7 @@ impl ValidNearestNeighbour {
         let control_distance: Vec<f64> = sorted.iter().map(|c| distance[c.1]).collect();
         let controls: Vec<usize> = sorted.into_iter().map(|c| c.1).collect();
         // MatchIt's order of all units by distance, across strata (scan.rs).
-        let ranks = Ranks::new(
-            (0..n)
-                .map(|i| (pack_stratum_distance(0, distance[i]), key(i)))
-                .collect(),
-            &controls,
-            &treated_units,
-        );
+        let ranks = Ranks::new(input.distance, input.tie_key, &controls, &treated_units);
 
         let visit = visiting_order(params, &treated_units, distance, &key);
         // Matched controls (positions in `controls`) per treated unit, in round order.
