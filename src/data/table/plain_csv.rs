@@ -270,30 +270,31 @@ fn add_cell<'a>(column: &mut PartColumn<'_, 'a>, cell: &'a [u8]) -> Option<()> {
 /// fits an `i64`), a decimal (`-?\d*\.\d+`), a label (no digit), or other.
 fn read_number(cell: &[u8]) -> Cell {
     let digits = cell.strip_prefix(b"-").unwrap_or(cell);
-    let whole = digits.iter().take_while(|b| b.is_ascii_digit()).count();
-    let value_of = |ds: &[u8]| ds.iter().fold(0u64, |v, &d| v * 10 + u64::from(d - b'0'));
     let negative = digits.len() < cell.len();
-    if whole == digits.len() {
+    // One pass over the digits, the first 19 of them (a u64 holds them) read as one
+    // integer, the decimal point skipped.
+    let (mut mantissa, mut read, mut at) = (0u64, 0usize, 0usize);
+    let whole = read_digits(digits, &mut at, &mut mantissa, &mut read);
+    if at == digits.len() {
         return match whole {
             0 => Cell::Label,
             1..=18 => {
-                let v = value_of(digits) as i64;
+                let v = mantissa as i64;
                 Cell::Integer(if negative { -v } else { v })
             }
             _ => Cell::Other,
         };
     }
-    let fraction = match digits.get(whole) {
-        Some(b'.') => &digits[whole + 1..],
-        _ => return label_or_other(cell),
-    };
-    if fraction.is_empty() || !fraction.iter().all(u8::is_ascii_digit) {
+    if digits.get(at) != Some(&b'.') {
         return label_or_other(cell);
     }
-    if whole + fraction.len() <= FAST_DIGITS {
-        let mantissa =
-            value_of(&digits[..whole]) * 10u64.pow(fraction.len() as u32) + value_of(fraction);
-        let v = mantissa as f64 / POW10[fraction.len()];
+    at += 1;
+    let fraction = read_digits(digits, &mut at, &mut mantissa, &mut read);
+    if fraction == 0 || at != digits.len() {
+        return label_or_other(cell);
+    }
+    if whole + fraction <= FAST_DIGITS {
+        let v = mantissa as f64 / POW10[fraction];
         return Cell::Decimal(if negative { -v } else { v });
     }
     match std::str::from_utf8(cell)
@@ -303,6 +304,24 @@ fn read_number(cell: &[u8]) -> Cell {
         Some(v) => Cell::Decimal(v),
         None => Cell::Other,
     }
+}
+
+/// Reads the digits of `bytes` from `at` on (moving `at` past them) into `mantissa`,
+/// up to 19 digits in all (`read` counts them); how many digits there were.
+fn read_digits(bytes: &[u8], at: &mut usize, mantissa: &mut u64, read: &mut usize) -> usize {
+    let start = *at;
+    while let Some(d) = bytes
+        .get(*at)
+        .map(|b| b.wrapping_sub(b'0'))
+        .filter(|&d| d <= 9)
+    {
+        if *read < 19 {
+            *mantissa = *mantissa * 10 + u64::from(d);
+            *read += 1;
+        }
+        *at += 1;
+    }
+    *at - start
 }
 
 fn label_or_other(cell: &[u8]) -> Cell {
