@@ -12,7 +12,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::{file_name, read_json, reference, rel_diff, run_failing, run_json, shine};
+use common::{file_name, read_json, reference, rel_diff, run_failing, run_json, run_ok, shine};
 use common::{Scratch, EXACT, OPTIMISER};
 use serde_json::Value;
 
@@ -213,6 +213,34 @@ fn result_does_not_depend_on_row_order() {
         pairs
     };
     assert_eq!(run(&matching("lalonde.csv")), run(&shuffled));
+}
+
+/// The plain CSV route (only the model's columns, without a data frame) and the general
+/// route (`--out` reads the whole table) print the same JSON, byte for byte.
+#[test]
+fn plain_and_general_reading_print_the_same_json() {
+    let scratch = Scratch::new("match-routes");
+    let run = |extra: &[&str]| {
+        run_ok(
+            shine()
+                .args(["match", "--json", "--ratio", "2", "--caliper", "0.3"])
+                .args(["--formula", "treat ~ age + educ + race + married + re74"])
+                .arg("--data")
+                .arg(matching("lalonde.csv"))
+                .args(extra),
+        )
+        .stdout
+    };
+    let plain = run(&[]);
+    let out = scratch.join("out");
+    let general = run(&["--out", out.to_str().expect("a UTF-8 path")]);
+    assert_eq!(plain, general);
+    let value: Value = serde_json::from_str(&plain).expect("JSON");
+    assert_eq!(
+        value["weights"].as_array().map(Vec::len),
+        Some(614),
+        "a weight per row of lalonde"
+    );
 }
 
 fn match_error(csv: &str, formula: &str, extra: &[&str]) -> (Option<i32>, String) {

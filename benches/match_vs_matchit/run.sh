@@ -5,6 +5,8 @@
 #   bash benches/match_vs_matchit/run.sh            # from the repository root
 #
 # Env: SHINE (default target/release/shine), OUT (default /tmp/match_vs_matchit),
+#      SHINE_BEFORE (optional: an earlier shine binary, timed in turn with SHINE on the
+#      large table; its --json output must be the same bytes),
 #      SHINE_RUNS (shine repetitions on the large table, default 3),
 #      MATCHIT_RUNS (MatchIt repetitions on the large table, default 1),
 #      R_LIBS_USER (the library MatchIt was installed into, e.g. by
@@ -16,6 +18,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 SHINE=${SHINE:-$ROOT/target/release/shine}
 OUT=${OUT:-/tmp/match_vs_matchit}
 RUNS=${SHINE_RUNS:-3}
+BEFORE=${SHINE_BEFORE:-}
 R_RUNS=${MATCHIT_RUNS:-1}
 mkdir -p "$OUT"
 cd "$ROOT"
@@ -29,9 +32,9 @@ note() { echo "$*" | tee -a "$LOG"; }
 note "shine: $SHINE ($(stat -c %y "$SHINE"))"
 note "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GB RAM; $(uname -sr)"
 
-shine_run() { # data json tag
+shine_run() { # data json tag [binary]
   note "[$3] load before: $(uptime | sed 's/.*load average: //')"
-  /usr/bin/time -v "$SHINE" match --data "$1" --formula "$F" --id id --ratio 5 \
+  /usr/bin/time -v "${4:-$SHINE}" match --data "$1" --formula "$F" --id id --ratio 5 \
     --caliper 0.2 --json > "$2" 2> "$OUT/$3.time"
 }
 r_run() { # data json tag [extra args]
@@ -56,14 +59,19 @@ for i in $(seq 1 "$(( RUNS > R_RUNS ? RUNS : R_RUNS ))"); do
   fi
   if [ "$i" -le "$RUNS" ]; then
     shine_run /tmp/match_bench_1m.csv "$OUT/shine_1m_$i.json" "shine_1m_$i"
+    if [ -n "$BEFORE" ]; then
+      shine_run /tmp/match_bench_1m.csv "$OUT/shine_before_1m_$i.json" "shine_before_1m_$i" "$BEFORE"
+      cmp "$OUT/shine_1m_$i.json" "$OUT/shine_before_1m_$i.json" &&
+        note "shine and SHINE_BEFORE: the same --json bytes"
+    fi
   fi
 done
 note "load after: $(uptime | sed 's/.*load average: //')"
 python3 "$HERE/compare.py" "$OUT/shine_1m_1.json" "$OUT/matchit_1m_1.json" | tee -a "$LOG"
 
-python3 - "$OUT" "$RUNS" "$R_RUNS" <<'PY' | tee -a "$LOG"
+python3 - "$OUT" "$RUNS" "$R_RUNS" "$BEFORE" <<'PY' | tee -a "$LOG"
 import json, re, statistics, sys
-out, runs, r_runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+out, runs, r_runs, before = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 def gnu(tag):
     t = open(f"{out}/{tag}.time").read()
     g = lambda k: re.search(re.escape(k) + r": (.*)", t).group(1).strip()
@@ -82,6 +90,10 @@ for i, (r, g) in enumerate(zip(rs, rg), 1):
     print(f"| — of which read (fread) / matchit() | {r['read_seconds']:.2f} / {r['matchit_seconds']:.2f} | | |")
 for i, s in enumerate(sh, 1):
     print(f"| shine match --json, run {i} | {s['wall']:.2f} | {s['cpu']:.2f} | {s['rss_mb']:.0f} MiB |")
+if before:
+    for i in range(1, runs + 1):
+        b = gnu(f"shine_before_1m_{i}")
+        print(f"| SHINE_BEFORE match --json, run {i} | {b['wall']:.2f} | {b['cpu']:.2f} | {b['rss_mb']:.0f} MiB |")
 r_wall, s_wall = med(g["wall"] for g in rg), med(s["wall"] for s in sh)
 print(f"\nratio, whole process wall, median MatchIt {r_wall:.2f} s / median shine {s_wall:.2f} s: "
       f"{r_wall / s_wall:.1f}x")

@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 
 use super::Globals;
-use crate::data::table::read_any_table;
+use crate::data::table::{read_any_table, read_model_table, ModelTable};
 use crate::pipeline::fit_error::FitError;
-use crate::pipeline::matching::{fit_match, MatchRequest};
+use crate::pipeline::matching::{fit_match_table, MatchRequest};
 use crate::report::matching::{print_match, warnings};
 use crate::report::output::ResultsFolder;
 use crate::results::matching::MatchSpec;
@@ -94,21 +94,24 @@ pub fn run(args: MatchArgs, globals: Globals) -> anyhow::Result<ExitCode> {
     // Large propensity models: provisional IRLS steps on the normal equations, the last
     // one on the QR (R's estimates to about 1e-14; see `refine_large_fits`).
     crate::stats::glm::refine_large_fits(true);
-    let (frame, source) = read_any_table(&args.data).map_err(|e| InputError(e.to_string()))?;
-    let request = MatchRequest {
-        formula: formula::parse(&args.formula).map_err(|e| InputError(e.to_string()))?,
-        id: args.id,
-        spec: MatchSpec {
-            ratio: args.ratio,
-            caliper: args.caliper,
-            replace: args.replace,
-            exact: args.exact,
-            order: args.order.into(),
-            seed: args.seed,
-        },
-        detail: args.out.is_some(),
+    // Without a results folder only the model's columns are read (the formula is
+    // parsed first to name them; a file that cannot be read is still reported first).
+    let formula = formula::parse(&args.formula);
+    let wanted = match (&formula, &args.out) {
+        (Ok(formula), None) => Some(request_of(formula.clone(), &args).columns().0),
+        _ => None,
     };
-    let result = fit_match(&frame, &source, &request).map_err(exit_error)?;
+    let (table, source) = match &wanted {
+        Some(columns) => read_model_table(&args.data, columns),
+        None => {
+            read_any_table(&args.data).map(|(frame, source)| (ModelTable::Frame(frame), source))
+        }
+    }
+    .map_err(|e| InputError(e.to_string()))?;
+    let request = request_of(formula.map_err(|e| InputError(e.to_string()))?, &args);
+    let result = fit_match_table(&table, &source, &request).map_err(exit_error)?;
+    // The table is not needed any more: its memory goes back before the printout.
+    drop(table);
     if !globals.quiet {
         for line in warnings(&result) {
             eprintln!("{line}");
@@ -126,6 +129,23 @@ pub fn run(args: MatchArgs, globals: Globals) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The request the options make, with the parsed `formula`.
+fn request_of(formula: formula::Formula, args: &MatchArgs) -> MatchRequest {
+    MatchRequest {
+        formula,
+        id: args.id.clone(),
+        spec: MatchSpec {
+            ratio: args.ratio,
+            caliper: args.caliper,
+            replace: args.replace,
+            exact: args.exact.clone(),
+            order: args.order.into(),
+            seed: args.seed,
+        },
+        detail: args.out.is_some(),
+    }
 }
 
 /// Bad input exits with code 2, a failed analysis with 1.

@@ -2,10 +2,13 @@
 //! exact-matching strata need, checks the ids, matches, and — for a results folder —
 //! adds Table 1 and the matched rows.
 
+use std::collections::BTreeSet;
+
 use polars::prelude::*;
 
-use crate::data::table::{to_dataset, TableSource};
+use crate::data::table::{to_dataset, ModelTable, TableSource};
 use crate::results::matching::{MatchDetail, MatchResult, MatchSpec};
+use crate::stats::design::DataSet;
 use crate::stats::formula::Formula;
 
 use super::fit_error::FitError;
@@ -24,6 +27,23 @@ pub struct MatchRequest {
     pub detail: bool,
 }
 
+impl MatchRequest {
+    /// The columns matching reads: the formula's, the ids and the exact-matching
+    /// strata; and those of them that are labels whatever their cells hold.
+    pub fn columns(&self) -> (Vec<String>, BTreeSet<String>) {
+        let mut columns: Vec<String> = self.formula.columns().into_iter().collect();
+        for extra in self.id.iter().chain(&self.spec.exact) {
+            if !columns.contains(extra) {
+                columns.push(extra.clone());
+            }
+        }
+        // Ids and exact-matching variables are labels, whatever their cells hold.
+        let mut categorical = self.formula.categorical_columns();
+        categorical.extend(self.id.iter().chain(&self.spec.exact).cloned());
+        (columns, categorical)
+    }
+}
+
 /// Matches the rows of `frame` (read from `file`, named in messages) as `request` asks.
 ///
 /// # Errors
@@ -34,17 +54,36 @@ pub fn fit_match(
     file: &TableSource,
     request: &MatchRequest,
 ) -> Result<MatchResult, FitError> {
-    let mut columns: Vec<String> = request.formula.columns().into_iter().collect();
-    for extra in request.id.iter().chain(&request.spec.exact) {
-        if !columns.contains(extra) {
-            columns.push(extra.clone());
-        }
-    }
-    // Ids and exact-matching variables are labels, whatever their cells hold.
-    let mut categorical = request.formula.categorical_columns();
-    categorical.extend(request.id.iter().chain(&request.spec.exact).cloned());
+    let (columns, categorical) = request.columns();
     let data = to_dataset(frame, &columns, file, &categorical)?;
-    let (ids, tie_key) = ids_and_ranks(&data, request.id.as_deref(), file)?;
+    fit_match_on(&data, Some(frame), file, request)
+}
+
+/// [`fit_match`] on a table read as `table` (only its model's columns, when it was a
+/// plain CSV file: see [`read_model_table`](crate::data::table::read_model_table)).
+///
+/// # Errors
+/// As [`fit_match`]; the matched rows of a results folder need the whole frame.
+pub fn fit_match_table(
+    table: &ModelTable,
+    file: &TableSource,
+    request: &MatchRequest,
+) -> Result<MatchResult, FitError> {
+    match table {
+        ModelTable::Frame(frame) => fit_match(frame, file, request),
+        ModelTable::Columns(data) => fit_match_on(data, None, file, request),
+    }
+}
+
+/// [`fit_match`] on the data set of the request's columns; `frame`, the whole table,
+/// is needed for the matched rows of a results folder (`request.detail`).
+fn fit_match_on(
+    data: &DataSet,
+    frame: Option<&DataFrame>,
+    file: &TableSource,
+    request: &MatchRequest,
+) -> Result<MatchResult, FitError> {
+    let (ids, tie_key) = ids_and_ranks(data, request.id.as_deref(), file)?;
     let in_file = |e: PropensityError| match e {
         PropensityError::Input(m) => FitError::Input(super::fit_error::in_file(file, m)),
         PropensityError::Cell {
@@ -58,11 +97,16 @@ pub fn fit_match(
         PropensityError::Analysis(m) => FitError::Analysis(format!("{file}: {m}")),
     };
     let analysis =
-        propensity_match(&request.formula, &data, &tie_key, &request.spec).map_err(in_file)?;
+        propensity_match(&request.formula, data, &tie_key, &request.spec).map_err(in_file)?;
     let detail = if request.detail {
+        let frame = frame.ok_or_else(|| {
+            FitError::Analysis(format!(
+                "{file}: the matched rows of a results folder need the whole table"
+            ))
+        })?;
         let (before, after) = table_one_of(
             &request.formula,
-            &data,
+            data,
             &analysis.treated,
             &analysis.matching.weights,
             &[],

@@ -223,7 +223,7 @@ pub fn print_match(result: &MatchResult, json: bool) -> Result<MatchPrintout, Pr
         balance_table(&analysis.balance, 0),
     ];
     let stdout = if json {
-        serde_json::to_string_pretty(&json_report(result))? + "\n"
+        json_text(result)?
     } else {
         let mut text = describe(result);
         for table in &tables {
@@ -369,7 +369,64 @@ struct MatchJson<'a> {
     caliper_width: Option<f64>,
 }
 
-fn json_report(result: &MatchResult) -> MatchJson<'_> {
+/// The `--json` report as serde_json's pretty printer writes it, with the weights (one
+/// object per row of the table) written in parts on the pool's threads.
+fn json_text(result: &MatchResult) -> Result<String, PrintError> {
+    let text = serde_json::to_string_pretty(&json_report(result, false))?;
+    match with_weights(&text, &result.ids, &result.analysis.matching.weights)? {
+        Some(text) => Ok(text),
+        None => Ok(serde_json::to_string_pretty(&json_report(result, true))? + "\n"),
+    }
+}
+
+/// `text`, serde_json's pretty printout of an object whose `weights` are an empty list,
+/// with the list of `{id, weight}` objects put in their place as the printer writes
+/// it, and a line end; `None` when there are no weights or `text` has no such list.
+fn with_weights(
+    text: &str,
+    ids: &[UnitId],
+    weights: &[f64],
+) -> Result<Option<String>, serde_json::Error> {
+    // A key at the top level: values never hold a raw line end (JSON escapes it).
+    const EMPTY: &str = "\n  \"weights\": []";
+    let at = match text.find(EMPTY) {
+        Some(at) if !ids.is_empty() && ids.len() == weights.len() => at,
+        _ => return Ok(None),
+    };
+    const PART: usize = 1 << 15;
+    let parts = crate::stats::map_indices(ids.len().div_ceil(PART), |k| {
+        let rows = k * PART..ids.len().min((k + 1) * PART);
+        let mut out: Vec<u8> = Vec::with_capacity(rows.len() * 48);
+        for i in rows {
+            if i > 0 {
+                out.extend_from_slice(b",\n");
+            }
+            out.extend_from_slice(b"    {\n      \"id\": ");
+            serde_json::to_writer(&mut out, &ids[i])?;
+            out.extend_from_slice(b",\n      \"weight\": ");
+            serde_json::to_writer(&mut out, &weights[i])?;
+            out.extend_from_slice(b"\n    }");
+        }
+        Ok::<_, serde_json::Error>(out)
+    });
+    let listed: usize = parts.iter().flatten().map(Vec::len).sum();
+    let mut out = Vec::with_capacity(text.len() + listed + 32);
+    out.extend_from_slice(&text.as_bytes()[..at]);
+    out.extend_from_slice(b"\n  \"weights\": [\n");
+    for part in parts {
+        out.extend_from_slice(&part?);
+    }
+    out.extend_from_slice(b"\n  ]");
+    out.extend_from_slice(&text.as_bytes()[at + EMPTY.len()..]);
+    out.push(b'\n');
+    // serde_json writes UTF-8, and the rest is copied from its text.
+    Ok(Some(String::from_utf8(out).unwrap_or_else(|e| {
+        String::from_utf8_lossy(e.as_bytes()).into_owned()
+    })))
+}
+
+/// The `--json` report; `weights`: with the weights (else an empty list in their place).
+fn json_report(result: &MatchResult, weights: bool) -> MatchJson<'_> {
     let (m, ids) = (&result.analysis, &result.ids);
     MatchJson {
         ps_model: &m.ps_model,
@@ -383,11 +440,14 @@ fn json_report(result: &MatchResult) -> MatchJson<'_> {
                 subclass: p.subclass,
             })
             .collect(),
-        weights: ids
-            .iter()
-            .zip(&m.matching.weights)
-            .map(|(id, &weight)| WeightJson { id, weight })
-            .collect(),
+        weights: if weights {
+            ids.iter()
+                .zip(&m.matching.weights)
+                .map(|(id, &weight)| WeightJson { id, weight })
+                .collect()
+        } else {
+            Vec::new()
+        },
         balance: m
             .balance
             .iter()
@@ -419,4 +479,50 @@ fn pairs_csv(result: &MatchResult) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize)]
+    struct Doc<'a> {
+        before: Vec<f64>,
+        weights: Vec<WeightJson<'a>>,
+        after: &'a str,
+    }
+
+    #[test]
+    fn weights_written_in_parts_are_the_pretty_printers_text() {
+        // More rows than a part, ids of every kind, weights of every kind.
+        let n = 3 * (1 << 15) + 17;
+        let ids: Vec<UnitId> = (0..n)
+            .map(|i| match i % 4 {
+                0 => UnitId::Integer(i as i64 - 7),
+                1 => UnitId::Number(i as f64 / 3.0),
+                2 => UnitId::Text(format!("p\"{i}\\\n")),
+                _ => UnitId::Number(f64::NAN),
+            })
+            .collect();
+        let weights: Vec<f64> = (0..n)
+            .map(|i| [0.0, 1.0, 0.4, 1.0 / 3.0, 1e-300, 7.25e21][i % 6])
+            .collect();
+        let doc = |listed: bool| Doc {
+            before: vec![1.5, -0.0],
+            weights: if listed {
+                ids.iter()
+                    .zip(&weights)
+                    .map(|(id, &weight)| WeightJson { id, weight })
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            after: "weights: []",
+        };
+        let expected = serde_json::to_string_pretty(&doc(true)).expect("JSON") + "\n";
+        let empty = serde_json::to_string_pretty(&doc(false)).expect("JSON");
+        let spliced = with_weights(&empty, &ids, &weights).expect("JSON");
+        assert!(spliced.as_deref() == Some(expected.as_str()));
+        assert_eq!(with_weights(&empty, &[], &[]).expect("JSON"), None);
+    }
 }

@@ -76,6 +76,18 @@ pub(super) fn check_inputs(input: &MatchInput<'_>) -> Result<(), MatchError> {
         return Err(MatchError::NonFiniteDistance { row, value });
     }
     if let Some(keys) = input.tie_key {
+        // Keys below the number of rows (ranks, say) are checked by marking them off;
+        // any other keys, or a repeated one, by sorting, which names the first pair.
+        let mut seen = vec![false; n];
+        let unique = keys.iter().all(|&k| {
+            usize::try_from(k)
+                .ok()
+                .and_then(|k| seen.get_mut(k))
+                .is_some_and(|s| !std::mem::replace(s, true))
+        });
+        if unique {
+            return Ok(());
+        }
         let mut sorted: Vec<(u64, usize)> = keys.iter().copied().zip(0..).collect();
         sorted.par_sort_unstable();
         if let Some(w) = sorted.windows(2).find(|w| w[0].0 == w[1].0) {

@@ -107,12 +107,19 @@ pub(super) fn assemble(
     }
     // MatchIt (weights_matrixC) rescales the control weights to sum to the number of
     // matched controls; summed in sorted-control order so the rounding does not
-    // depend on row order.
-    let n_controls_matched = controls.iter().filter(|&&c| weights[c] > 0.0).count();
-    let total: f64 = controls.iter().map(|&c| weights[c]).sum();
+    // depend on row order. Only the matched controls are visited, in that order: the
+    // others add 0 to the sum (x + 0 is x) and keep their 0 when rescaled.
+    let mut taken: Vec<usize> = matched.iter().flatten().copied().collect();
+    taken.sort_unstable();
+    taken.dedup();
+    let n_controls_matched = taken
+        .iter()
+        .filter(|&&c| weights[controls[c]] > 0.0)
+        .count();
+    let total: f64 = taken.iter().map(|&c| weights[controls[c]]).sum();
     if total > 0.0 {
-        for &c in controls {
-            weights[c] = weights[c] * n_controls_matched as f64 / total;
+        for &c in &taken {
+            weights[controls[c]] = weights[controls[c]] * n_controls_matched as f64 / total;
         }
     }
 

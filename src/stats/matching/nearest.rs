@@ -4,7 +4,7 @@
 use super::closest::match_by_pair_distance;
 use super::input::check_inputs;
 use super::matched::assemble;
-use super::order::{pack_stratum_distance, packed_stratum, visiting_order};
+use super::order::{pack_stratum_distance, visiting_order};
 use super::pool::Pool;
 use super::scan::{with_replacement, Ranks};
 use super::{MatchError, MatchInput, Matching, ValidNearestNeighbour};
@@ -53,6 +53,31 @@ pub(super) fn nearest_in_pool(
     }
 }
 
+/// `units` in the order of (distance, tie key) — the order of [`pack_stratum_distance`]
+/// with one stratum, then the key — sorted as pairs of the distance's ordered bits and
+/// the key and unit in one integer; `None` when a key or a unit does not fit 32 bits.
+fn compact_order(distance: &[f64], tie_key: Option<&[u64]>, units: &[usize]) -> Option<Vec<usize>> {
+    const LOW: u64 = u32::MAX as u64;
+    u32::try_from(distance.len()).ok()?;
+    let mut keyed: Vec<(u64, u64)> = Vec::with_capacity(units.len());
+    for &i in units {
+        let key = tie_key.map_or(i as u64, |k| k[i]);
+        if key > LOW {
+            return None;
+        }
+        // The low half of the packed key is the distance's ordered bits.
+        let ordered = (pack_stratum_distance(0, distance[i]) & u128::from(u64::MAX)) as u64;
+        keyed.push((ordered, key << 32 | i as u64));
+    }
+    keyed.par_sort_unstable();
+    Some(
+        keyed
+            .into_iter()
+            .map(|(_, low)| (low & LOW) as usize)
+            .collect(),
+    )
+}
+
 /// Sample standard deviation (n − 1), R's `sd()`.
 pub(super) fn sample_sd(x: &[f64]) -> f64 {
     let n = x.len() as f64;
@@ -96,33 +121,33 @@ impl ValidNearestNeighbour {
 
         // Controls by (stratum, distance, tie key): a total order, as tie keys are
         // unique. Stratum and distance are packed into one integer so that the sort of
-        // millions of controls compares plain integers.
+        // millions of controls compares plain integers; without strata, in 16 bytes a
+        // control (`compact_order`).
         let sort_key = |i: usize| (pack_stratum_distance(stratum(i), distance[i]), key(i));
-        let mut sorted: Vec<((u128, u64), usize)> =
-            control_units.iter().map(|&c| (sort_key(c), c)).collect();
-        sorted.par_sort_unstable();
+        let controls: Vec<usize> = match input.exact {
+            None => compact_order(distance, input.tie_key, &control_units),
+            Some(_) => None,
+        }
+        .unwrap_or_else(|| {
+            let mut sorted: Vec<((u128, u64), usize)> =
+                control_units.iter().map(|&c| (sort_key(c), c)).collect();
+            sorted.par_sort_unstable();
+            sorted.into_iter().map(|c| c.1).collect()
+        });
         let slots: Vec<Slot> = treated_units
             .iter()
             .map(|&t| {
                 let k = sort_key(t);
                 let s = stratum(t);
                 Slot {
-                    position: sorted.partition_point(|c| c.0 < k),
-                    lo: sorted.partition_point(|c| packed_stratum(c.0 .0) < s),
-                    hi: sorted.partition_point(|c| packed_stratum(c.0 .0) <= s),
+                    position: controls.partition_point(|&c| sort_key(c) < k),
+                    lo: controls.partition_point(|&c| stratum(c) < s),
+                    hi: controls.partition_point(|&c| stratum(c) <= s),
                 }
             })
             .collect();
-        let control_distance: Vec<f64> = sorted.iter().map(|c| distance[c.1]).collect();
-        let controls: Vec<usize> = sorted.into_iter().map(|c| c.1).collect();
-        // MatchIt's order of all units by distance, across strata (scan.rs).
-        let ranks = Ranks::new(
-            (0..n)
-                .map(|i| (pack_stratum_distance(0, distance[i]), key(i)))
-                .collect(),
-            &controls,
-            &treated_units,
-        );
+        let control_distance: Vec<f64> = controls.iter().map(|&c| distance[c]).collect();
+        let ranks = Ranks::new(input.distance, input.tie_key, &controls, &treated_units);
 
         let visit = visiting_order(params, &treated_units, distance, &key);
         // Matched controls (positions in `controls`) per treated unit, in round order.

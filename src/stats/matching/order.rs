@@ -22,12 +22,6 @@ pub(super) fn pack_stratum_distance(stratum: u32, distance: f64) -> u128 {
     (u128::from(stratum) << 64) | u128::from(ordered)
 }
 
-/// The stratum of a [`pack_stratum_distance`] key.
-pub(super) fn packed_stratum(packed: u128) -> u32 {
-    // The high half holds a u32 by construction.
-    (packed >> 64) as u32
-}
-
 /// Orders finite distances (validated); -0.0 and 0.0 compare equal as in R.
 fn cmp_distance(a: f64, b: f64) -> Ordering {
     a.partial_cmp(&b).unwrap_or(Ordering::Equal)

@@ -21,13 +21,16 @@ use rayon::slice::ParallelSliceMut;
 use std::cell::OnceCell;
 
 use super::nearest::Slot;
+use super::order::pack_stratum_distance;
 
 /// The rank of every unit in MatchIt's order of all units, treated and control, by
 /// (distance, tie key) across strata. Computed on first use: the common case, no two
 /// gaps equal, never needs it.
 pub(super) struct Ranks<'a> {
-    /// Per unit: (distance as an ordered integer, tie key).
-    keys: Vec<(u128, u64)>,
+    /// Per unit: the distance.
+    distance: &'a [f64],
+    /// Per unit: the tie key (`None`: the row).
+    tie_key: Option<&'a [u64]>,
     /// Unit of each sorted control position.
     controls: &'a [usize],
     /// Unit of each treated index.
@@ -37,12 +40,14 @@ pub(super) struct Ranks<'a> {
 
 impl<'a> Ranks<'a> {
     pub(super) fn new(
-        keys: Vec<(u128, u64)>,
+        distance: &'a [f64],
+        tie_key: Option<&'a [u64]>,
         controls: &'a [usize],
         treated_units: &'a [usize],
     ) -> Self {
         Ranks {
-            keys,
+            distance,
+            tie_key,
             controls,
             treated_units,
             rank: OnceCell::new(),
@@ -51,8 +56,13 @@ impl<'a> Ranks<'a> {
 
     fn of_unit(&self, unit: usize) -> usize {
         let rank = self.rank.get_or_init(|| {
-            let mut order: Vec<usize> = (0..self.keys.len()).collect();
-            let keys = &self.keys;
+            let keys: Vec<(u128, u64)> = (0..self.distance.len())
+                .map(|i| {
+                    let key = self.tie_key.map_or(i as u64, |k| k[i]);
+                    (pack_stratum_distance(0, self.distance[i]), key)
+                })
+                .collect();
+            let mut order: Vec<usize> = (0..keys.len()).collect();
             order.par_sort_unstable_by_key(|&i| keys[i]);
             let mut rank = vec![0; order.len()];
             for (r, &i) in order.iter().enumerate() {
