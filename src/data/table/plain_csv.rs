@@ -13,7 +13,7 @@
 
 use rayon::prelude::*;
 
-use crate::stats::design::{ColumnData, DataSet};
+use crate::stats::design::{ColumnData, DataSet, LevelCodes};
 
 /// More distinct labels than this in a column (ids as text, say): the general route.
 const MAX_LABELS: usize = 64;
@@ -378,16 +378,19 @@ fn merge_column<'p, 'o: 'p, 'a: 'p>(
     if levels.len() > MAX_LABELS {
         return None;
     }
-    let mut codes = Vec::new();
-    for part in parts {
-        if let PartColumn::Labels { codes: local, seen } = part {
-            let rank: Vec<u32> = seen
-                .iter()
-                .map(|s| levels.binary_search(s).map_or(0, |r| r as u32))
-                .collect();
-            codes.extend(local.iter().map(|&c| rank.get(c as usize).copied()));
-        }
-    }
+    let codes = parts.flat_map(|part| {
+        let (local, rank): (&[u32], Vec<u32>) = match part {
+            PartColumn::Labels { codes: local, seen } => (
+                local,
+                seen.iter()
+                    .map(|s| levels.binary_search(s).map_or(0, |r| r as u32))
+                    .collect(),
+            ),
+            PartColumn::Numbers { .. } => (&[], Vec::new()),
+        };
+        local.iter().map(move |&c| rank.get(c as usize).copied())
+    });
+    let codes = LevelCodes::new(levels.len(), codes);
     let levels = levels
         .iter()
         .map(|l| String::from_utf8_lossy(l).into_owned())
