@@ -134,7 +134,7 @@ mod tests {
         data.push(
             "region",
             ColumnData::Categorical {
-                codes: region,
+                codes: region.into(),
                 levels,
             },
         )
