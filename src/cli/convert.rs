@@ -55,7 +55,7 @@ fn reuse_freed_memory() {
     // SAFETY: mallopt only sets allocator parameters; any value is allowed, and a
     // refused one leaves the default in place.
     unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 64 << 20);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
         libc::mallopt(libc::M_TRIM_THRESHOLD, 256 << 20);
     }
 }

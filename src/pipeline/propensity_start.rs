@@ -49,7 +49,7 @@ pub(super) fn subsample_start(
         .map(|&t| {
             t || {
                 control += 1;
-                (control - 1) % k == 0
+                (control - 1).is_multiple_of(k)
             }
         })
         .collect();
