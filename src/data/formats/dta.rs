@@ -15,8 +15,8 @@ use polars::prelude::*;
 
 use super::temporal::{days_1960_to_unix, millis_1960_to_unix_micros, stata_numeric_kind};
 use super::{
-    date_column, datetime_column, float_column, text_column, FormatError, PackageFile, ValueKind,
-    Variable,
+    buffered_text_column, date_column, datetime_column, float_column, FormatError, PackageFile,
+    ValueKind, Variable,
 };
 
 /// An open Stata dataset.
@@ -125,24 +125,7 @@ impl Gathered {
             Gathered::Number(v) => float_column(name, std::mem::take(v).into_iter()),
             Gathered::Date(v) => date_column(name, std::mem::take(v).into_iter()),
             Gathered::DateTime(v) => datetime_column(name, std::mem::take(v).into_iter()),
-            Gathered::Text { text, ends } => {
-                let all: &str = text;
-                let mut start = 0;
-                let column = text_column(
-                    name,
-                    ends.iter().map(|end| {
-                        end.map(|end| {
-                            let value = all.get(start..end).unwrap_or_default();
-                            start = end;
-                            value
-                        })
-                    }),
-                    false,
-                );
-                text.clear();
-                ends.clear();
-                column
-            }
+            Gathered::Text { text, ends } => buffered_text_column(name, text, ends, false),
         }
     }
 }

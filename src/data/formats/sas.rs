@@ -16,8 +16,8 @@ use sas7bdat::{
 
 use super::temporal::{days_1960_to_unix, sas_numeric_kind, seconds_1960_to_unix_micros};
 use super::{
-    date_column, datetime_column, float_column, text_column, FormatError, PackageFile, ReadOptions,
-    ValueKind, Variable,
+    buffered_text_column, date_column, datetime_column, float_column, FormatError, PackageFile,
+    ReadOptions, ValueKind, Variable,
 };
 
 /// An open SAS dataset.
@@ -402,24 +402,7 @@ impl<'v> ChunkBuilder<'v> {
                         _ => float_column(name, stored(values)),
                     }
                 }
-                Pending::Texts { text, ends } => {
-                    let all: &str = text;
-                    let mut start = 0;
-                    let column = text_column(
-                        name,
-                        ends.iter().map(|end| {
-                            end.map(|end| {
-                                let value = &all[start..end];
-                                start = end;
-                                value
-                            })
-                        }),
-                        true,
-                    );
-                    text.clear();
-                    ends.clear();
-                    column
-                }
+                Pending::Texts { text, ends } => buffered_text_column(name, text, ends, true),
             };
             columns.push(column);
         }
