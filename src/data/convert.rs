@@ -519,7 +519,7 @@ mod tests {
         let k: Vec<i64> = (start..start + rows).collect();
         let number: Vec<Option<f64>> = k
             .iter()
-            .map(|&i| (i % 7 != 0).then(|| i as f64 / 3.0))
+            .map(|&i| (i % 7 != 0).then_some(i as f64 / 3.0))
             .collect();
         let text: Vec<Option<String>> = k
             .iter()
@@ -527,11 +527,11 @@ mod tests {
             .collect();
         let days: Vec<Option<i32>> = k
             .iter()
-            .map(|&i| (i % 11 != 0).then(|| (i % 20_000) as i32))
+            .map(|&i| (i % 11 != 0).then_some((i % 20_000) as i32))
             .collect();
         let micros: Vec<Option<i64>> = k
             .iter()
-            .map(|&i| (i % 3 != 0).then(|| i * 1_000_003))
+            .map(|&i| (i % 3 != 0).then_some(i * 1_000_003))
             .collect();
         DataFrame::new(
             rows as usize,
