@@ -17,6 +17,7 @@
 //! References: Li, Propert & Rosenbaum (2001), "Balanced risk set matching", JASA
 //! 96(455); Austin (2011) on calipers of 0.2 SD of the logit.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use nalgebra::DVector;
@@ -136,6 +137,12 @@ pub struct RiskSetModel {
     /// Exact-matching stratum per row, when the model was fitted for exact matching.
     strata: Option<Vec<u32>>,
     exact: Vec<String>,
+    /// Per risk set (in month order), its comparison rows in the order the matching
+    /// sorted them, kept from the first matching on this model so that the rematches of
+    /// the sensitivity analyses (same distances, strata and tie keys) need not sort them
+    /// again. Only kept when every comparison row of a month is a candidate
+    /// (`reuse_comparisons`); otherwise the candidates differ between matchings.
+    control_orders: RefCell<Vec<Option<Vec<usize>>>>,
 }
 
 /// Stacked risk sets of at least this many rows (a comparison pool of about 200,000
@@ -178,6 +185,7 @@ pub fn fit_risk_set_model(
         ps,
         strata,
         exact: exact.to_vec(),
+        control_orders: RefCell::new(Vec::new()),
     })
 }
 
@@ -230,7 +238,9 @@ pub fn match_risk_sets(
     let mut set_sizes: Vec<usize> = Vec::new();
 
     let mut start = 0;
+    let mut risk_set = 0;
     while start < n {
+        risk_set += 1;
         let month = rows[start].month;
         let end = start
             + rows[start..]
@@ -281,9 +291,29 @@ pub fn match_risk_sets(
         if let Some(codes) = local_strata.as_deref() {
             input = input.with_exact(codes);
         }
-        let matching = params
-            .fit(&input)
+        let sorted = options
+            .reuse_comparisons
+            .then(|| {
+                model
+                    .control_orders
+                    .borrow_mut()
+                    .get_mut(risk_set - 1)
+                    .and_then(Option::take)
+            })
+            .flatten();
+        if let Some(order) = sorted.as_deref() {
+            input = input.with_control_order(order);
+        }
+        let (matching, order) = params
+            .fit_with_order(&input)
             .map_err(|e| PropensityError::Analysis(e.to_string()))?;
+        if options.reuse_comparisons {
+            let mut orders = model.control_orders.borrow_mut();
+            if orders.len() < risk_set {
+                orders.resize(risk_set, None);
+            }
+            orders[risk_set - 1] = Some(order);
+        }
         for w in &matching.warnings {
             warnings.push(format!(
                 "risk set {}: {}",

@@ -23,6 +23,11 @@ pub struct MatchInput<'a> {
     ///
     /// [`MatchOrder::Random`]: super::MatchOrder::Random
     pub tie_key: Option<&'a [u64]>,
+    /// The control units already in the order the matching sorts them into (stratum,
+    /// distance, tie key), e.g. from an earlier matching on the same distances, strata and
+    /// keys: checked in one pass and used instead of sorting again; an order that does
+    /// not pass the check is ignored and the controls are sorted. `None`: sort.
+    pub control_order: Option<&'a [usize]>,
 }
 
 impl<'a> MatchInput<'a> {
@@ -33,6 +38,7 @@ impl<'a> MatchInput<'a> {
             treated,
             exact: None,
             tie_key: None,
+            control_order: None,
         }
     }
 
@@ -45,6 +51,12 @@ impl<'a> MatchInput<'a> {
     /// Breaks ties by `key` instead of row position (see [`MatchInput::tie_key`]).
     pub fn with_tie_key(mut self, key: &'a [u64]) -> Self {
         self.tie_key = Some(key);
+        self
+    }
+
+    /// Starts from controls already sorted (see [`MatchInput::control_order`]).
+    pub fn with_control_order(mut self, order: &'a [usize]) -> Self {
+        self.control_order = Some(order);
         self
     }
 }

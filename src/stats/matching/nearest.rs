@@ -102,6 +102,20 @@ impl ValidNearestNeighbour {
     /// - [`MatchError::NoTreated`], [`MatchError::NoControls`] if a group is empty.
     /// - [`MatchError::DuplicateTieKey`] if two units share a tie key.
     pub fn fit(&self, input: &MatchInput<'_>) -> Result<Matching, MatchError> {
+        self.fit_with_order(input).map(|(matching, _)| matching)
+    }
+
+    /// [`fit`](Self::fit), also giving the control units in the order they were matched
+    /// on (stratum, distance, tie key): another matching on the same distances, strata
+    /// and keys can start from it ([`MatchInput::with_control_order`]) instead of
+    /// sorting again.
+    ///
+    /// # Errors
+    /// As [`fit`](Self::fit).
+    pub fn fit_with_order(
+        &self,
+        input: &MatchInput<'_>,
+    ) -> Result<(Matching, Vec<usize>), MatchError> {
         let params = self.params();
         let n = input.distance.len();
         check_inputs(input)?;
@@ -124,9 +138,17 @@ impl ValidNearestNeighbour {
         // millions of controls compares plain integers; without strata, in 16 bytes a
         // control (`compact_order`).
         let sort_key = |i: usize| (pack_stratum_distance(stratum(i), distance[i]), key(i));
-        let controls: Vec<usize> = match input.exact {
-            None => compact_order(distance, input.tie_key, &control_units),
-            Some(_) => None,
+        // A given order is used when it holds every control once in strictly increasing
+        // sort keys, which is the order the sort below makes.
+        let given = input.control_order.filter(|order| {
+            order.len() == control_units.len()
+                && order.iter().all(|&c| c < n && !input.treated[c])
+                && order.windows(2).all(|w| sort_key(w[0]) < sort_key(w[1]))
+        });
+        let controls: Vec<usize> = match (given, input.exact) {
+            (Some(order), _) => Some(order.to_vec()),
+            (None, None) => compact_order(distance, input.tie_key, &control_units),
+            (None, Some(_)) => None,
         }
         .unwrap_or_else(|| {
             let mut sorted: Vec<((u128, u64), usize)> =
@@ -200,7 +222,7 @@ impl ValidNearestNeighbour {
             }
         }
 
-        Ok(assemble(
+        let matching = assemble(
             params,
             n,
             &treated_units,
@@ -208,6 +230,7 @@ impl ValidNearestNeighbour {
             &matched,
             &key,
             caliper_width,
-        ))
+        );
+        Ok((matching, controls))
     }
 }

@@ -338,3 +338,68 @@ fn agrees_with_brute_force_scan_on_designs_with_ties_and_strata() {
         }
     }
 }
+
+/// A matching started from the control order of an earlier matching on the same
+/// distances, strata and keys (another ratio or caliper) gives the same result as one
+/// that sorts; an order that is not that order (shuffled, short, or holding a treated
+/// unit) is ignored.
+#[test]
+fn a_given_control_order_changes_nothing() {
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    for trial in 0..100 {
+        let n = rng.random_range(4..150);
+        let d: Vec<f64> = (0..n)
+            .map(|_| (rng.random_range(-3.0..3.0_f64) * 4.0).round() / 4.0)
+            .collect();
+        let treated: Vec<bool> = (0..n).map(|_| rng.random_bool(0.3)).collect();
+        if treated.iter().all(|&t| t) || treated.iter().all(|&t| !t) {
+            continue;
+        }
+        let strata: Vec<u32> = (0..n)
+            .map(|_| rng.random_range(0..[1, 3][trial % 2]))
+            .collect();
+        let keys: Vec<u64> = shuffled(n, &mut rng)
+            .into_iter()
+            .map(|k| k as u64)
+            .collect();
+        let input = MatchInput::new(&d, &treated)
+            .with_exact(&strata)
+            .with_tie_key(&keys);
+        let first = NearestNeighbour {
+            ratio: 2,
+            caliper: Some(0.5),
+            ..NearestNeighbour::default()
+        }
+        .validate()
+        .expect("valid");
+        let (_, order) = first.fit_with_order(&input).expect("fit");
+        let mut shuffled_order = order.clone();
+        shuffled_order.shuffle(&mut rng);
+        let treated_unit = (0..n).find(|&i| treated[i]).expect("a treated unit");
+        let mut with_treated = order.clone();
+        with_treated[0] = treated_unit;
+        for ratio in [1, 3] {
+            for caliper in [None, Some(0.1)] {
+                let again = NearestNeighbour {
+                    ratio,
+                    caliper,
+                    ..NearestNeighbour::default()
+                }
+                .validate()
+                .expect("valid");
+                let want = again.fit(&input).expect("fit");
+                for given in [&order, &shuffled_order, &order[1..].to_vec(), &with_treated] {
+                    let (got, used) = again
+                        .fit_with_order(&input.with_control_order(given))
+                        .expect("fit");
+                    assert_eq!(
+                        format!("{got:?}"),
+                        format!("{want:?}"),
+                        "trial {trial}, ratio {ratio}, caliper {caliper:?}"
+                    );
+                    assert_eq!(used, order);
+                }
+            }
+        }
+    }
+}
