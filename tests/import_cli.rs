@@ -9,24 +9,11 @@ use std::path::Path;
 
 use common::{read_json, run, shine, Scratch};
 use polars::prelude::*;
-use raw_registers::{file_names, read_parquet, simulate_raw, simulate_raw_as};
+use raw_registers::{file_names, read_parquet, simulate_raw, simulate_raw_as, texts};
 use shine::data::calendar::civil_from_days;
 use shine::data::registers::weeks::{iso_week, monday_of};
 
 const SIZE: [&str; 6] = ["--referred", "40", "--pool", "1500", "--seed", "11"];
-
-fn strings(df: &DataFrame, name: &str) -> Vec<Option<String>> {
-    df.column(name)
-        .unwrap()
-        .as_materialized_series()
-        .cast(&DataType::String)
-        .unwrap()
-        .str()
-        .unwrap()
-        .iter()
-        .map(|v| v.map(str::to_string))
-        .collect()
-}
 
 fn day_numbers(df: &DataFrame, name: &str) -> Vec<i32> {
     df.column(name)
@@ -64,9 +51,9 @@ fn monthly_counts(
     fee_weeks: bool,
     start: i32,
 ) -> BTreeMap<(String, i32, i32, String), u32> {
-    let ids = strings(df, "person_id");
+    let ids = texts(df, "person_id");
     let days = day_numbers(df, "date");
-    let types = strings(df, "contact_type");
+    let types = texts(df, "contact_type");
     let mut counts = BTreeMap::new();
     for ((id, day), t) in ids.into_iter().zip(days).zip(types) {
         let t = t.unwrap();
@@ -177,7 +164,7 @@ fn raw_registers_import_to_the_simulated_extracts() {
     let simulated = read_parquet(&extracts.join("covariates.parquet"));
     let without = |df: &DataFrame| df.drop("income_quintile").unwrap();
     assert_same("covariates", &without(&ours), &without(&simulated));
-    let q = |df: &DataFrame| strings(df, "income_quintile");
+    let q = |df: &DataFrame| texts(df, "income_quintile");
     let (qa, qb) = (q(&ours), q(&simulated));
     let mut moved = 0;
     for (a, b) in qa.iter().zip(&qb) {

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use common::{read_json, run, shine, Run, Scratch};
 use polars::prelude::*;
-use raw_registers::{read_parquet, small_raw, write_parquet};
+use raw_registers::{days, read_parquet, small_raw, texts, write_parquet};
 
 /// Rewrites one file of the raw folder.
 fn edit(dir: &Path, file: &str, change: impl FnOnce(&mut DataFrame)) {
@@ -17,19 +17,6 @@ fn edit(dir: &Path, file: &str, change: impl FnOnce(&mut DataFrame)) {
     let mut df = read_parquet(&path);
     change(&mut df);
     write_parquet(&path, df);
-}
-
-fn texts(df: &DataFrame, name: &str) -> Vec<Option<String>> {
-    df.column(name)
-        .unwrap()
-        .as_materialized_series()
-        .cast(&DataType::String)
-        .unwrap()
-        .str()
-        .unwrap()
-        .iter()
-        .map(|v| v.map(str::to_string))
-        .collect()
 }
 
 fn set_text(df: &mut DataFrame, name: &str, row: usize, value: Option<&str>) {
@@ -64,18 +51,6 @@ fn set_int(df: &mut DataFrame, name: &str, row: usize, value: Option<i64>) {
             .into_column(),
     )
     .unwrap();
-}
-
-fn days(df: &DataFrame, name: &str) -> Vec<Option<i32>> {
-    df.column(name)
-        .unwrap()
-        .as_materialized_series()
-        .cast(&DataType::Int32)
-        .unwrap()
-        .i32()
-        .unwrap()
-        .iter()
-        .collect()
 }
 
 fn set_day(df: &mut DataFrame, name: &str, row: usize, value: i32) {

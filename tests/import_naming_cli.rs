@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use common::{read_json, run, run_ok, shine, Run, Scratch};
 use polars::prelude::*;
-use raw_registers::{read_parquet, small_raw, write_parquet};
+use raw_registers::{days, read_parquet, small_raw, texts, write_parquet};
 
 const TABLES: [&str; 5] = ["persons", "covariates", "referrals", "contacts", "proms"];
 
@@ -63,31 +63,6 @@ fn files_of(dir: &Path, prefix: &str) -> Vec<(u16, PathBuf)> {
     found
 }
 
-fn texts(df: &DataFrame, name: &str) -> Vec<Option<String>> {
-    df.column(name)
-        .unwrap()
-        .as_materialized_series()
-        .cast(&DataType::String)
-        .unwrap()
-        .str()
-        .unwrap()
-        .iter()
-        .map(|v| v.map(str::to_string))
-        .collect()
-}
-
-fn days(df: &DataFrame, name: &str) -> Vec<Option<i32>> {
-    df.column(name)
-        .unwrap()
-        .as_materialized_series()
-        .cast(&DataType::Int32)
-        .unwrap()
-        .i32()
-        .unwrap()
-        .iter()
-        .collect()
-}
-
 fn rename(df: &mut DataFrame, from: &str, to: &str) {
     df.rename(from, to.into()).unwrap();
 }
@@ -108,6 +83,15 @@ fn date_time(df: &DataFrame, date: &str, time: &str, name: &str) -> Column {
         .into_datetime(TimeUnit::Milliseconds, None)
         .into_series()
         .into_column()
+}
+
+/// The import stopped with exit code 2, a message naming each of `needles`, and no panic.
+fn assert_refused(run: &Run, needles: &[&str]) {
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    for needle in needles {
+        assert!(run.stderr.contains(needle), "{needle}: {}", run.stderr);
+    }
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
 }
 
 fn report(out: &Path) -> serde_json::Value {
@@ -427,18 +411,13 @@ fn quarterly_bef_takes_the_december_file_and_a_missing_quarter_is_reported() {
         read_parquet(&dir.join(format!("BEF{last}09.parquet"))),
     );
     let run = import(&dir, &out);
-    assert_eq!(run.code, Some(2), "{}", run.stderr);
-    assert!(
-        run.stderr.contains(&format!("BEF{last}.parquet")),
-        "{}",
-        run.stderr
+    assert_refused(
+        &run,
+        &[
+            &format!("BEF{last}.parquet"),
+            &format!("BEF{last}09.parquet"),
+        ],
     );
-    assert!(
-        run.stderr.contains(&format!("BEF{last}09.parquet")),
-        "{}",
-        run.stderr
-    );
-    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
 }
 
 #[test]
@@ -450,15 +429,13 @@ fn both_lpr3_namings_for_one_year_are_rejected() {
     let copy = dir.join(format!("LPR_A_KONTAKT{year}.parquet"));
     std::fs::copy(&path, &copy).unwrap();
     let run = import(&dir, &s.join("out"));
-    assert_eq!(run.code, Some(2), "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains(&format!("LPR3_KONTAKTER{year}.parquet"))
-            && run.stderr.contains(&format!("LPR_A_KONTAKT{year}.parquet")),
-        "{}",
-        run.stderr
+    assert_refused(
+        &run,
+        &[
+            &format!("LPR3_KONTAKTER{year}.parquet"),
+            &format!("LPR_A_KONTAKT{year}.parquet"),
+        ],
     );
-    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
     // Different years under the two namings are read together.
     let other = files_of(&dir, "LPR3_KONTAKTER")[0].0;
     std::fs::remove_file(&copy).unwrap();
@@ -504,10 +481,7 @@ fn vnds_as_yearly_files_or_as_its_2026_successors_imports_to_the_same_tables() {
     // One file of all years next to yearly ones: exit 2 naming both.
     write_parquet(&whole, vnds.clone());
     let run = import(&dir, &out);
-    assert_eq!(run.code, Some(2), "{}", run.stderr);
-    assert!(run.stderr.contains("VNDS.parquet"), "{}", run.stderr);
-    assert!(run.stderr.contains("VNDS") && run.stderr.contains("keep one"));
-    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    assert_refused(&run, &["VNDS.parquet", "keep one"]);
     for (_, p) in files_of(&dir, "VNDS") {
         std::fs::remove_file(p).unwrap();
     }
@@ -529,12 +503,7 @@ fn vnds_as_yearly_files_or_as_its_2026_successors_imports_to_the_same_tables() {
     // VNDS next to its successors: exit 2.
     write_parquet(&whole, vnds.clone());
     let run = import(&dir, &out);
-    assert_eq!(run.code, Some(2), "{}", run.stderr);
-    assert!(
-        run.stderr.contains("VNDS.parquet") && run.stderr.contains("VNDS_"),
-        "{}",
-        run.stderr
-    );
+    assert_refused(&run, &["VNDS.parquet", "VNDS_"]);
 }
 
 #[test]
@@ -546,15 +515,13 @@ fn a_variable_under_none_of_its_names_is_rejected_naming_them_all() {
     df.drop_in_place("KONTAKTTYPE").unwrap();
     write_parquet(&path, df);
     let run = import(&dir, &s.join("out"));
-    assert_eq!(run.code, Some(2), "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains(&format!("LPR3_KONTAKTER{year}.parquet"))
-            && run.stderr.contains("KONTAKTTYPE or KONT_TYPE"),
-        "{}",
-        run.stderr
+    assert_refused(
+        &run,
+        &[
+            &format!("LPR3_KONTAKTER{year}.parquet"),
+            "KONTAKTTYPE or KONT_TYPE",
+        ],
     );
-    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
 }
 
 #[test]

@@ -1,5 +1,5 @@
-//! Support shared by the tests of `shine import`: a small raw simulation to work on, and
-//! reading and writing its Parquet files.
+//! Support shared by the tests of `shine import`: a small raw simulation to work on,
+//! reading and writing its Parquet files, and reading a column's values.
 //!
 //! A test file declares `mod common;` and `mod raw_registers;` and uses what it needs.
 
@@ -69,4 +69,31 @@ pub fn write_parquet(path: &Path, mut df: DataFrame) {
     ParquetWriter::new(file)
         .finish(&mut df)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+}
+
+/// A column as text values (missing as `None`).
+pub fn texts(df: &DataFrame, name: &str) -> Vec<Option<String>> {
+    df.column(name)
+        .unwrap()
+        .as_materialized_series()
+        .cast(&DataType::String)
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|v| v.map(str::to_string))
+        .collect()
+}
+
+/// A column as day numbers (dates as days since 1970-01-01; missing as `None`).
+pub fn days(df: &DataFrame, name: &str) -> Vec<Option<i32>> {
+    df.column(name)
+        .unwrap()
+        .as_materialized_series()
+        .cast(&DataType::Int32)
+        .unwrap()
+        .i32()
+        .unwrap()
+        .iter()
+        .collect()
 }

@@ -10,20 +10,18 @@ use crate::data::registers::recipe::Lpr2;
 /// Reads LPR2 (somatic, then psychiatric) and LPR3.
 pub(super) fn read_hospital(st: &mut State, sources: &Sources) -> Result<(), RegisterError> {
     let lpr = st.recipe.lpr.clone();
-    read_lpr2(
-        st,
-        "LPR2",
-        &lpr.lpr2,
-        &sources.files(&lpr.lpr2.contacts)?,
-        &sources.files(&lpr.lpr2.diagnoses)?,
-    )?;
-    read_lpr2(
-        st,
-        "LPR2 psychiatry",
-        &lpr.lpr2_psychiatry,
-        &sources.files(&lpr.lpr2_psychiatry.contacts)?,
-        &sources.files(&lpr.lpr2_psychiatry.diagnoses)?,
-    )?;
+    for (name, lpr2) in [
+        ("LPR2", &lpr.lpr2),
+        ("LPR2 psychiatry", &lpr.lpr2_psychiatry),
+    ] {
+        read_lpr2(
+            st,
+            name,
+            lpr2,
+            &sources.files(&lpr2.contacts)?,
+            &sources.files(&lpr2.diagnoses)?,
+        )?;
+    }
     read_lpr3(
         st,
         &sources.files(&lpr.lpr3.contacts)?,
