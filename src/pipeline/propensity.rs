@@ -292,8 +292,8 @@ pub fn fit_propensity_by(
         ),
         LeastSquares::Householder => None,
     };
-    let fit = match start {
-        Some(start) => match fit_glm_from(
+    let from_start = start.and_then(|start| {
+        fit_glm_from(
             &design.x,
             &y,
             None,
@@ -301,13 +301,13 @@ pub fn fit_propensity_by(
             &design.column_names,
             &options,
             Some(&start),
-        ) {
-            Ok(fit) if fit.converged && fit.separation.is_none() => Ok(fit),
-            _ => fit_from_r_start(),
-        },
-        None => fit_from_r_start(),
-    }
-    .map_err(|e| PropensityError::Analysis(format!("propensity model: {e}")))?;
+        )
+        .ok()
+        .filter(|fit| fit.converged && fit.separation.is_none())
+    });
+    let fit = from_start
+        .map_or_else(fit_from_r_start, Ok)
+        .map_err(|e| PropensityError::Analysis(format!("propensity model: {e}")))?;
     let mut warnings = Vec::new();
     if !fit.aliased.is_empty() {
         warnings.push(format!(
