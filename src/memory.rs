@@ -21,6 +21,23 @@ pub fn map_large_allocations() {
     }
 }
 
+/// Lets the allocator keep and reuse the memory of a large buffer once it is freed, for
+/// commands that allocate and free buffers of the same few sizes over and over (a chunk
+/// of a converted file; a column of a million units in `shine match`). After
+/// [`map_large_allocations`] each such buffer is mapped afresh, and its page faults and
+/// zeroing were a fifth of `convert`'s CPU time and most of `match`'s system time.
+/// Buffers up to 32 MB (the most glibc accepts) now come from its heaps, and up to
+/// 256 MB of freed memory stays with the process.
+pub fn reuse_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets allocator parameters; any value is allowed, and a
+    // refused one leaves the previous value in place.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 256 << 20);
+    }
+}
+
 /// Returns the free memory of the allocator's heaps to the operating system (after a
 /// large structure is dropped, e.g. the extracts once the registry is built).
 pub fn release_free_memory() {

@@ -94,6 +94,8 @@ pub fn run(args: MatchArgs, globals: Globals) -> anyhow::Result<ExitCode> {
     // Large propensity models: provisional IRLS steps on the normal equations, the last
     // one on the QR (R's estimates to about 1e-14; see `refine_large_fits`).
     crate::stats::glm::refine_large_fits(true);
+    // Columns of a million units are allocated and freed over and over: keep them.
+    crate::memory::reuse_freed_memory();
     // Without a results folder only the model's columns are read (the formula is
     // parsed first to name them; a file that cannot be read is still reported first).
     let formula = formula::parse(&args.formula);
