@@ -170,7 +170,7 @@ pub fn read_model_table(
     }
     let file = path.display().to_string();
     let mut source = TableSource::new(&file);
-    let bytes = std::fs::read(path).map_err(|e| TableError::Unreadable {
+    let bytes = FileBytes::of(path).map_err(|e| TableError::Unreadable {
         file: file.clone(),
         message: e.to_string(),
     })?;
@@ -186,6 +186,40 @@ pub fn read_model_table(
         });
     }
     Ok((ModelTable::Frame(frame), source))
+}
+
+/// A file's bytes, mapped into memory where the system can: the threads that read a
+/// large table then take its pages straight from the page cache, without first copying
+/// them into a buffer of the process on one thread (about 40 ms of a 64 MB file).
+enum FileBytes {
+    Mapped(memmap2::Mmap),
+    Read(Vec<u8>),
+}
+
+impl FileBytes {
+    fn of(path: &Path) -> std::io::Result<FileBytes> {
+        let file = std::fs::File::open(path)?;
+        if file.metadata()?.len() > 0 {
+            // SAFETY: the map is only read. Another program that truncates the file while
+            // it is mapped can make reading a page fail (SIGBUS); polars maps its input
+            // files in the same way.
+            if let Ok(map) = unsafe { memmap2::Mmap::map(&file) } {
+                return Ok(FileBytes::Mapped(map));
+            }
+        }
+        std::fs::read(path).map(FileBytes::Read)
+    }
+}
+
+impl std::ops::Deref for FileBytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            FileBytes::Mapped(map) => map,
+            FileBytes::Read(bytes) => bytes,
+        }
+    }
 }
 
 /// The frame of a CSV file's bytes (`file` names it in messages), and the spreadsheet

@@ -36,10 +36,13 @@ pub fn read_plain_csv(bytes: &[u8], wanted: &[String]) -> Option<DataSet> {
     let body = bytes
         .strip_prefix(b"\xEF\xBB\xBF".as_slice())
         .unwrap_or(bytes);
-    if wanted.is_empty() || !body.is_ascii() || body.contains(&b'"') || body.contains(&b'\r') {
+    if wanted.is_empty() {
         return None;
     }
     let header_end = body.iter().position(|&b| b == b'\n')?;
+    if !plain_bytes(&body[..header_end]) {
+        return None;
+    }
     let header: Vec<&[u8]> = body[..header_end].split(|&b| b == b',').collect();
     let plain_name = |name: &&[u8]| {
         !name.is_empty() && name.first() != Some(&b' ') && name.last() != Some(&b' ')
@@ -81,10 +84,17 @@ pub fn read_plain_csv(bytes: &[u8], wanted: &[String]) -> Option<DataSet> {
     }
     let numeric: Vec<bool> = kinds.into_iter().collect::<Option<_>>()?;
     let parts = line_aligned_parts(data, rayon::current_num_threads() * PARTS_PER_THREAD);
+    // Each part's lines, once its bytes are known to be plain.
     let rows: Vec<usize> = crate::stats::map_indices(parts.len(), |p| {
         let part = &data[parts[p].clone()];
-        part.iter().filter(|&&b| b == b'\n').count() + usize::from(part.last() != Some(&b'\n'))
-    });
+        if !plain_bytes(part) {
+            return None;
+        }
+        let lines = part.iter().filter(|&&b| b == b'\n').count();
+        Some(lines + usize::from(part.last() != Some(&b'\n')))
+    })
+    .into_iter()
+    .collect::<Option<_>>()?;
     let n: usize = rows.iter().sum();
     let mut values: Vec<Vec<f64>> = numeric
         .iter()
@@ -130,6 +140,14 @@ pub fn read_plain_csv(bytes: &[u8], wanted: &[String]) -> Option<DataSet> {
         set.push(name, column).ok()?;
     }
     Some(set)
+}
+
+/// Whether `bytes` are ASCII without quotes or carriage returns (one pass).
+fn plain_bytes(bytes: &[u8]) -> bool {
+    let other = bytes.iter().fold(false, |other, &b| {
+        other | (b >= 0x80) | (b == b'"') | (b == b'\r')
+    });
+    !other
 }
 
 /// `data` cut into about `n` ranges that each end just after a line end (the last at

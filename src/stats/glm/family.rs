@@ -85,6 +85,20 @@ impl Family {
         }
     }
 
+    /// The inverse link and its derivative at `eta`, `(mu, d mu / d eta)`: the values of
+    /// [`Family::inverse_link`] and [`Family::mu_eta`] to the bit, with one exponential
+    /// for the logit where both take it.
+    pub fn mean_and_slope(self, eta: f64) -> (f64, f64) {
+        match self {
+            Family::Binomial if (-LOGIT_THRESHOLD..=LOGIT_THRESHOLD).contains(&eta) => {
+                let e = eta.exp();
+                let opexp = 1.0 + e;
+                (e / opexp, e / (opexp * opexp))
+            }
+            _ => (self.inverse_link(eta), self.mu_eta(eta)),
+        }
+    }
+
     /// Variance function V(mu) (`family$variance`).
     pub fn variance(self, mu: f64) -> f64 {
         match self {

@@ -15,10 +15,10 @@ use crate::stats::map_indices;
 
 /// Rows per chunk summed on one thread; fixed so results do not depend on the thread
 /// count (the chunks' sums are added in chunk order).
-const GRAM_CHUNK_ROWS: usize = 1 << 16;
+pub(super) const GRAM_CHUNK_ROWS: usize = 1 << 16;
 
 /// Rows of the design read at a time.
-const GRAM_BLOCK_ROWS: usize = 256;
+pub(super) const GRAM_BLOCK_ROWS: usize = 256;
 
 /// A column whose squared norm, after projecting out the columns before it, is below
 /// this fraction of its squared norm is taken as lying in their span: its row of the
@@ -186,7 +186,7 @@ fn add_row_at(gram: &mut [f64], wi: f64, columns: &[usize], offsets: &[usize], v
 /// Cholesky factor R (upper, R'R = G) of a symmetric positive semi-definite m×m matrix
 /// given by its upper triangle (column-major). A column in the span of the columns before
 /// it (see [`COLLINEAR`]) gets a zero row.
-fn cholesky_upper(gram: &[f64], m: usize) -> Vec<f64> {
+pub(super) fn cholesky_upper(gram: &[f64], m: usize) -> Vec<f64> {
     let mut r = vec![0.0; m * m];
     for j in 0..m {
         let norm2 = gram[j + j * m];
@@ -204,11 +204,13 @@ fn cholesky_upper(gram: &[f64], m: usize) -> Vec<f64> {
     r
 }
 
-/// [`gram_r`] for dense designs (the provisional steps of a large propensity fit, see
-/// `irls`): each block of rows adds the dot products of its weighted columns with its
-/// columns, all entries at once, which vectorises where the per-row walk over non-zero
-/// entries cannot. Rows with weight 0 (or NaN) take no part. Fixed chunks summed in chunk
-/// order: the factor does not depend on the thread count.
+/// [`gram_r`] for dense designs, as the provisional steps of a large propensity fit sum
+/// it (in one pass with the rest of a step, `fused`): each block of rows adds the dot
+/// products of its weighted columns with its columns, all entries at once, which
+/// vectorises where the per-row walk over non-zero entries cannot. Rows with weight 0 (or
+/// NaN) take no part. Fixed chunks summed in chunk order: the factor does not depend on
+/// the thread count. (The tests' reference for the fused pass.)
+#[cfg(test)]
 pub(super) fn dense_gram_r<X: DesignRows + ?Sized>(x: &X, z: &[f64], w: &[f64]) -> Vec<f64> {
     let m = x.ncols() + 1;
     let gram = sum_in_chunks(x.nrows(), m, |start, end| {
@@ -221,7 +223,14 @@ pub(super) fn dense_gram_r<X: DesignRows + ?Sized>(x: &X, z: &[f64], w: &[f64]) 
 const TILE_A: usize = 4;
 const TILE_B: usize = 2;
 
+/// Columns of the blocks of [`dense_gram_range`] and [`add_dense_rows`]: the m columns
+/// of [X z] padded with zeros to whole tiles.
+pub(super) fn dense_block_len(m: usize) -> usize {
+    m.next_multiple_of(TILE_A)
+}
+
 /// The upper triangle of [X z]'W[X z] over rows `start..end` (dense), column-major m×m.
+#[cfg(test)]
 fn dense_gram_range<X: DesignRows + ?Sized>(
     x: &X,
     z: &[f64],
@@ -231,8 +240,7 @@ fn dense_gram_range<X: DesignRows + ?Sized>(
 ) -> Vec<f64> {
     let p = x.ncols();
     let m = p + 1;
-    // Columns padded with zeros to whole tiles.
-    let padded = m.next_multiple_of(TILE_A);
+    let padded = dense_block_len(m);
     let mut gram = vec![0.0; m * m];
     let mut block = vec![0.0; GRAM_BLOCK_ROWS * padded];
     let mut weighted = vec![0.0; GRAM_BLOCK_ROWS * padded];
@@ -241,27 +249,47 @@ fn dense_gram_range<X: DesignRows + ?Sized>(
         x.rows_into(first, len, &mut block, GRAM_BLOCK_ROWS);
         block[p * GRAM_BLOCK_ROWS..p * GRAM_BLOCK_ROWS + len]
             .copy_from_slice(&z[first..first + len]);
-        let w = &w[first..first + len];
-        for (column, weighted) in block
-            .chunks_exact_mut(GRAM_BLOCK_ROWS)
-            .zip(weighted.chunks_exact_mut(GRAM_BLOCK_ROWS))
-            .take(m)
-        {
-            for ((v, wv), &wi) in column[..len].iter_mut().zip(&mut weighted[..len]).zip(w) {
-                // A NaN weight counts as zero.
-                if wi.is_nan() || wi <= 0.0 {
-                    *v = 0.0;
-                }
-                *wv = if wi > 0.0 { wi * *v } else { 0.0 };
-            }
-            // Rows past `len` up to a whole group of four: zeros.
-            let end4 = len.next_multiple_of(4).min(GRAM_BLOCK_ROWS);
-            column[len..end4].fill(0.0);
-            weighted[len..end4].fill(0.0);
-        }
-        add_block(&mut gram, &block, &weighted, m, len.next_multiple_of(4));
+        add_dense_rows(
+            &mut gram,
+            &mut block,
+            &mut weighted,
+            &w[first..first + len],
+            m,
+        );
     }
     gram
+}
+
+/// Adds the products of a block of rows to `gram`: `block` holds the rows' [X z]
+/// column-major with leading dimension [`GRAM_BLOCK_ROWS`] (the first `w.len()` rows
+/// used), `w` their weights; `weighted` is scratch of the same shape. Rows with weight 0
+/// (or NaN) take no part.
+pub(super) fn add_dense_rows(
+    gram: &mut [f64],
+    block: &mut [f64],
+    weighted: &mut [f64],
+    w: &[f64],
+    m: usize,
+) {
+    let len = w.len();
+    for (column, weighted) in block
+        .chunks_exact_mut(GRAM_BLOCK_ROWS)
+        .zip(weighted.chunks_exact_mut(GRAM_BLOCK_ROWS))
+        .take(m)
+    {
+        for ((v, wv), &wi) in column[..len].iter_mut().zip(&mut weighted[..len]).zip(w) {
+            // A NaN weight counts as zero.
+            if wi.is_nan() || wi <= 0.0 {
+                *v = 0.0;
+            }
+            *wv = if wi > 0.0 { wi * *v } else { 0.0 };
+        }
+        // Rows past `len` up to a whole group of four: zeros.
+        let end4 = len.next_multiple_of(4).min(GRAM_BLOCK_ROWS);
+        column[len..end4].fill(0.0);
+        weighted[len..end4].fill(0.0);
+    }
+    add_block(gram, block, weighted, m, len.next_multiple_of(4));
 }
 
 /// `gram[a, b] += weighted[.., a] · block[.., b]` for a ≤ b < m, over the first `len`

@@ -5,8 +5,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use nalgebra::DVector;
 
 use super::error::check_length;
+use super::fused;
+use super::gram::cholesky_upper;
 use super::rows::linear_predictor;
-use super::wls::{weighted_least_squares_by, weighted_least_squares_with, Factor, WlsSolution};
+use super::wls::{
+    solve_from_factor, weighted_least_squares_by, weighted_least_squares_with, Factor, WlsSolution,
+};
 use super::{Family, GlmError, GlmOptions, LeastSquares};
 use crate::stats::design::DesignRows;
 
@@ -52,13 +56,31 @@ pub fn working_values(
 
 /// The working response and weight of one row, (0, 0) for a row that takes no part;
 /// `None` when V(mu) or d mu / d eta is NaN or V(mu) is 0.
-fn working_value(family: Family, y: f64, eta: f64, offset: f64, prior: f64) -> Option<(f64, f64)> {
+pub(super) fn working_value(
+    family: Family,
+    y: f64,
+    eta: f64,
+    offset: f64,
+    prior: f64,
+) -> Option<(f64, f64)> {
     if prior <= 0.0 {
         return Some((0.0, 0.0));
     }
-    let mu = family.inverse_link(eta);
+    let (mu, d) = family.mean_and_slope(eta);
+    working_value_at(family, y, eta, offset, prior, (mu, d))
+}
+
+/// [`working_value`] given the fitted value and d mu / d eta at `eta`
+/// ([`Family::mean_and_slope`]), for a row with positive prior weight.
+pub(super) fn working_value_at(
+    family: Family,
+    y: f64,
+    eta: f64,
+    offset: f64,
+    prior: f64,
+    (mu, d): (f64, f64),
+) -> Option<(f64, f64)> {
     let variance = family.variance(mu);
-    let d = family.mu_eta(eta);
     if variance.is_nan() || variance == 0.0 || d.is_nan() {
         return None;
     }
@@ -244,8 +266,9 @@ fn provisional_step_agrees(exact: &WlsSolution, provisional: &WlsSolution) -> bo
         })
 }
 
-/// The IRLS loop; `None` when a provisional route meets something unusual and the fit
-/// must start again on R's route.
+/// The IRLS loop; with `provisional`, the steps before the last on the normal equations
+/// (`None` when that route meets something unusual and the fit must start again on R's
+/// route).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn irls_route<X: DesignRows + ?Sized>(
     x: &X,
@@ -254,15 +277,189 @@ pub(super) fn irls_route<X: DesignRows + ?Sized>(
     offset: &DVector<f64>,
     options: &GlmOptions,
     start_mu: Option<&DVector<f64>>,
-    mut provisional: bool,
+    provisional: bool,
 ) -> Result<Option<IrlsResult>, GlmError> {
+    if provisional {
+        return provisional_route(x, y, weights, offset, options, start_mu);
+    }
+    r_route(x, y, weights, offset, options, start_mu).map(Some)
+}
+
+/// The linear predictor at R's start (`mustart` from `family$initialize`) or at the
+/// fitted values `start_mu`.
+fn initial_eta(
+    family: Family,
+    y: &DVector<f64>,
+    weights: &DVector<f64>,
+    start_mu: Option<&DVector<f64>>,
+) -> DVector<f64> {
+    match start_mu {
+        Some(mu) => mu.map(|m| family.link(m)),
+        None => DVector::from_fn(y.len(), |i, _| {
+            family.link(family.initial_mu(y[i], weights[i]))
+        }),
+    }
+}
+
+/// Moves the linear predictor and fitted values to the coefficients `beta`; the deviance
+/// there.
+#[allow(clippy::too_many_arguments)]
+fn step_to<X: DesignRows + ?Sized>(
+    x: &X,
+    family: Family,
+    y: &DVector<f64>,
+    weights: &DVector<f64>,
+    offset: &DVector<f64>,
+    beta: &DVector<f64>,
+    (eta, mu): (&mut DVector<f64>, &mut DVector<f64>),
+    scratch: &mut Vec<f64>,
+) -> f64 {
+    linear_predictor(x, beta, offset, eta);
+    map_into(eta, mu, |e| family.inverse_link(e));
+    deviance_of(family, y, mu, weights, scratch)
+}
+
+/// Whether glm.fit stops: the relative change in deviance below `epsilon`.
+fn converges(deviance: f64, dev_old: f64, options: &GlmOptions) -> bool {
+    (deviance - dev_old).abs() / (deviance.abs() + 0.1) < options.epsilon
+}
+
+/// The IRLS loop with the steps before the last on the normal equations, each step one
+/// pass over the rows ([`fused::pass`]): the new linear predictor, the deviance, and the
+/// working values' cross products for the next step. The step that meets the convergence
+/// rule is solved again by the Householder QR from the same working values, and the fit
+/// is that of the QR's coefficients. `None` (start again on R's route) at anything
+/// unusual: no informative row, an aliased column, non-finite coefficients or deviance,
+/// fitted values out of range, a QR step that differs from the provisional one by more
+/// than [`PROVISIONAL_AGREEMENT`] standard errors or does not converge, or no convergence.
+fn provisional_route<X: DesignRows + ?Sized>(
+    x: &X,
+    y: &DVector<f64>,
+    weights: &DVector<f64>,
+    offset: &DVector<f64>,
+    options: &GlmOptions,
+    start_mu: Option<&DVector<f64>>,
+) -> Result<Option<IrlsResult>, GlmError> {
+    let family = options.family;
+    let (n, p) = (y.len(), x.ncols());
+    let tol = options.qr_tolerance();
+    let rows = fused::Rows {
+        family,
+        y,
+        offset,
+        prior: weights,
+    };
+    let mut eta = initial_eta(family, y, weights, start_mu);
+    let mut mu = DVector::zeros(n);
+    // The working values of this iteration (at the linear predictor before its step)
+    // and of the next one (at the linear predictor after it).
+    let mut current = WorkingValues {
+        response: DVector::zeros(n),
+        weights: DVector::zeros(n),
+    };
+    let mut next = current.clone();
+    let mut scratch = Vec::new();
+    let start = fused::pass(
+        x,
+        &rows,
+        None,
+        &mut eta,
+        &mut mu,
+        &mut current,
+        &mut scratch,
+    );
+    if !start.valid || eta.iter().any(|e| e.is_nan()) {
+        return Err(GlmError::NoValidCoefficients { iteration: 0 });
+    }
+    let (mut dev_old, mut gram, mut first_bad) = (start.deviance, start.gram, start.first_bad);
+    let mut history = Vec::new();
+    for iteration in 1..=options.max_iter {
+        if let Some(row) = first_bad {
+            return Err(GlmError::InvalidWorkingValues { row });
+        }
+        if current.weights.iter().all(|&w| w <= 0.0) {
+            return Ok(None);
+        }
+        let n_good = current.weights.iter().filter(|&&w| w > 0.0).count();
+        let wls = solve_from_factor(&cholesky_upper(&gram, p + 1), p, n_good, tol);
+        if wls.rank < p || wls.coefficients.iter().any(|c| !c.is_finite()) {
+            return Ok(None);
+        }
+        let step = fused::pass(
+            x,
+            &rows,
+            Some(&wls.coefficients),
+            &mut eta,
+            &mut mu,
+            &mut next,
+            &mut scratch,
+        );
+        if !step.deviance.is_finite() || !step.valid {
+            return Ok(None);
+        }
+        if converges(step.deviance, dev_old, options) {
+            // The last step again, on R's route from the same working values.
+            let exact = weighted_least_squares_with(
+                x,
+                &current.response,
+                &current.weights,
+                tol,
+                Factor::Householder,
+            )?;
+            if !provisional_step_agrees(&exact, &wls) {
+                return Ok(None);
+            }
+            let coefficients = exact.coefficients.clone();
+            let moved = (&mut eta, &mut mu);
+            let deviance = step_to(
+                x,
+                family,
+                y,
+                weights,
+                offset,
+                &coefficients,
+                moved,
+                &mut scratch,
+            );
+            let valid = mu.iter().all(|&m| family.valid_mu(m));
+            if !deviance.is_finite() || !valid || !converges(deviance, dev_old, options) {
+                return Ok(None);
+            }
+            history.push(coefficients.clone());
+            return Ok(Some(IrlsResult {
+                coefficients,
+                eta,
+                mu,
+                deviance,
+                iterations: iteration,
+                converged: true,
+                boundary: false,
+                wls: exact,
+                working_weights: current.weights,
+                history,
+            }));
+        }
+        history.push(wls.coefficients);
+        dev_old = step.deviance;
+        (gram, first_bad) = (step.gram, step.first_bad);
+        std::mem::swap(&mut current, &mut next);
+    }
+    Ok(None)
+}
+
+/// The IRLS loop of R's `glm.fit`, every step on the solver `options` names.
+fn r_route<X: DesignRows + ?Sized>(
+    x: &X,
+    y: &DVector<f64>,
+    weights: &DVector<f64>,
+    offset: &DVector<f64>,
+    options: &GlmOptions,
+    start_mu: Option<&DVector<f64>>,
+) -> Result<IrlsResult, GlmError> {
     let family = options.family;
     let n = y.len();
     let tol = options.qr_tolerance();
-    let mut eta = match start_mu {
-        Some(mu) => mu.map(|m| family.link(m)),
-        None => DVector::from_fn(n, |i, _| family.link(family.initial_mu(y[i], weights[i]))),
-    };
+    let mut eta = initial_eta(family, y, weights, start_mu);
     let mut mu = DVector::zeros(n);
     map_into(&eta, &mut mu, |e| family.inverse_link(e));
     if !mu.iter().all(|&m| family.valid_mu(m)) || eta.iter().any(|e| e.is_nan()) {
@@ -293,18 +490,8 @@ pub(super) fn irls_route<X: DesignRows + ?Sized>(
             converged = false;
             break;
         }
-        let solve = |factor: Factor| {
-            weighted_least_squares_with(x, &working.response, &working.weights, tol, factor)
-        };
-        let mut wls = if provisional {
-            let wls = solve(Factor::DenseGram)?;
-            if wls.rank < x.ncols() {
-                return Ok(None);
-            }
-            wls
-        } else {
-            weighted_least_squares_by(x, &working.response, &working.weights, tol, options.solver)?
-        };
+        let wls =
+            weighted_least_squares_by(x, &working.response, &working.weights, tol, options.solver)?;
         if wls.coefficients.iter().any(|c| !c.is_finite()) {
             // R: "non-finite coefficients at iteration %d".
             converged = false;
@@ -312,16 +499,20 @@ pub(super) fn irls_route<X: DesignRows + ?Sized>(
         }
         let mut start = wls.coefficients.clone();
         let mut step = |start: &DVector<f64>, eta: &mut DVector<f64>, mu: &mut DVector<f64>| {
-            linear_predictor(x, start, offset, eta);
-            map_into(eta, mu, |e| family.inverse_link(e));
-            deviance_of(family, y, mu, weights, &mut scratch)
+            step_to(
+                x,
+                family,
+                y,
+                weights,
+                offset,
+                start,
+                (eta, mu),
+                &mut scratch,
+            )
         };
         deviance = step(&start, &mut eta, &mut mu);
         boundary = false;
         if !deviance.is_finite() || !valid(&mu) {
-            if provisional {
-                return Ok(None);
-            }
             // Step halving towards the previous coefficients, as glm.fit's inner
             // loops 1 (infinite deviance) and 2 (mu out of bounds).
             let previous = coef_old
@@ -338,24 +529,7 @@ pub(super) fn irls_route<X: DesignRows + ?Sized>(
             }
             boundary = true;
         }
-        let converges =
-            |deviance: f64| (deviance - dev_old).abs() / (deviance.abs() + 0.1) < options.epsilon;
-        let mut done = converges(deviance);
-        if done && provisional {
-            // The last step again, on R's route from the same working values.
-            let exact = solve(Factor::Householder)?;
-            if !provisional_step_agrees(&exact, &wls) {
-                return Ok(None);
-            }
-            start = exact.coefficients.clone();
-            wls = exact;
-            deviance = step(&start, &mut eta, &mut mu);
-            if !deviance.is_finite() || !valid(&mu) {
-                return Ok(None);
-            }
-            done = converges(deviance);
-            provisional = false;
-        }
+        let done = converges(deviance, dev_old, options);
         history.push(start.clone());
         accepted = Some((start.clone(), wls));
         std::mem::swap(&mut accepted_weights, &mut working.weights);
@@ -366,17 +540,13 @@ pub(super) fn irls_route<X: DesignRows + ?Sized>(
         dev_old = deviance;
         coef_old = Some(start);
     }
-    if provisional {
-        // Stopped without converging: R's route decides how.
-        return Ok(None);
-    }
 
     // Without an accepted iteration (non-finite coefficients in the first least-squares
     // step) R fails too.
     let (coefficients, wls) = accepted.ok_or(GlmError::NoValidCoefficients {
         iteration: iterations,
     })?;
-    Ok(Some(IrlsResult {
+    Ok(IrlsResult {
         coefficients,
         eta,
         mu,
@@ -387,5 +557,5 @@ pub(super) fn irls_route<X: DesignRows + ?Sized>(
         wls,
         working_weights: accepted_weights,
         history,
-    }))
+    })
 }

@@ -13,7 +13,8 @@
 //! `error` (`glm.control()` and the typed errors), `irls` (the `glm.fit` loop and its
 //! working values, and the provisional steps of large fits), `wls` (one weighted
 //! least-squares step) on `qr` (the tall-skinny QR) or `gram` (the normal equations, for
-//! very tall sparse designs and provisional steps) and `linpack` (`dqrdc2`, `dqrsl`),
+//! very tall sparse designs and provisional steps; `fused` makes each provisional step
+//! one pass over the rows) and `linpack` (`dqrdc2`, `dqrsl`),
 //! `rows` (passes over the design in blocks
 //! of rows), `separation` (detection from the IRLS path) and `fit` ([`fit_glm`] and
 //! the `summary.glm` table). `negbin` is the negative binomial regression of
@@ -22,6 +23,7 @@
 mod error;
 mod family;
 mod fit;
+mod fused;
 mod gram;
 mod irls;
 mod linpack;

@@ -490,3 +490,30 @@ fn permuting_rows_does_not_change_the_fit() {
     assert!(rel_diff(permuted.deviance, original.deviance) < EXACT);
     assert_eq!(permuted.iterations, original.iterations);
 }
+
+/// The fitted value and its derivative from one exponential are those of the inverse
+/// link and `mu.eta` to the bit, at and beyond R's clamping thresholds too.
+#[test]
+fn mean_and_slope_are_the_inverse_link_and_its_derivative() {
+    let mut etas = vec![
+        -30.0, 30.0, -30.000001, 30.000001, 0.0, -0.0, 1e-300, -745.0, 710.0,
+    ];
+    etas.extend((-4000..=4000).map(|k| f64::from(k) * 0.0123));
+    etas.extend([f64::NAN, f64::INFINITY, f64::NEG_INFINITY]);
+    for family in [Family::Binomial, Family::Poisson, Family::Gaussian] {
+        for &eta in &etas {
+            let (mu, slope) = family.mean_and_slope(eta);
+            let bits = |v: f64| if v.is_nan() { u64::MAX } else { v.to_bits() };
+            assert_eq!(
+                bits(mu),
+                bits(family.inverse_link(eta)),
+                "{family:?} mu at {eta}"
+            );
+            assert_eq!(
+                bits(slope),
+                bits(family.mu_eta(eta)),
+                "{family:?} slope at {eta}"
+            );
+        }
+    }
+}

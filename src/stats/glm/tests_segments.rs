@@ -218,3 +218,95 @@ fn normal_equations_fit_from_level_codes_equals_the_block_route_to_the_bit() {
         bits(b.linear_predictor.as_slice())
     );
 }
+
+/// One fused pass of a provisional step gives what the separate passes give, to the
+/// bit: the linear predictor, fitted values and deviance at new coefficients, the
+/// working values there and the factor of their cross products; over the level codes
+/// and over blocks of materialised columns, on 1, 2 and 3 threads, with prior weights 0.
+#[test]
+fn a_fused_pass_equals_the_separate_passes_to_the_bit() {
+    use super::fused::{pass, Rows};
+    use super::gram::{cholesky_upper, dense_gram_r};
+
+    let design = design(150_001);
+    let (x, names) = (&design.x, &design.column_names);
+    let n = x.nrows();
+    let y = DVector::from_fn(n, |i, _| f64::from(i % 7 == 0));
+    let prior = DVector::from_fn(n, |i, _| if i % 31 == 0 { 0.0 } else { 1.0 });
+    let mut u = Uniform(5);
+    let offset = DVector::from_fn(n, |i, _| if i % 3 == 0 { 0.0 } else { u.next() - 0.5 });
+    let beta = DVector::from_fn(names.len(), |j, _| {
+        if j == 2 {
+            0.0
+        } else {
+            0.1 - 0.01 * j as f64
+        }
+    });
+    let family = Family::Binomial;
+
+    // The separate passes.
+    let mut eta = DVector::zeros(n);
+    linear_predictor(x, &beta, &offset, &mut eta);
+    let mu = eta.map(|e| family.inverse_link(e));
+    let deviance = family.deviance(&y, &mu, &prior);
+    let working = working_values(family, &y, &eta, &offset, &prior).expect("working values");
+    let factor = dense_gram_r(x, working.response.as_slice(), working.weights.as_slice());
+
+    let rows = Rows {
+        family,
+        y: &y,
+        offset: &offset,
+        prior: &prior,
+    };
+    let fused = |blocks: bool| {
+        let (mut eta, mut mu) = (DVector::zeros(n), DVector::zeros(n));
+        let mut out = WorkingValues {
+            response: DVector::zeros(n),
+            weights: DVector::zeros(n),
+        };
+        let mut residuals = Vec::new();
+        let result = if blocks {
+            pass(
+                &Blocks(x),
+                &rows,
+                Some(&beta),
+                &mut eta,
+                &mut mu,
+                &mut out,
+                &mut residuals,
+            )
+        } else {
+            pass(
+                x,
+                &rows,
+                Some(&beta),
+                &mut eta,
+                &mut mu,
+                &mut out,
+                &mut residuals,
+            )
+        };
+        (result, eta, mu, out)
+    };
+    for threads in [1, 2, 3] {
+        for blocks in [false, true] {
+            let (result, eta_f, mu_f, out) = on_threads(threads, || fused(blocks));
+            let case = format!("{threads} threads, blocks {blocks}");
+            assert_eq!(bits(eta_f.as_slice()), bits(eta.as_slice()), "eta, {case}");
+            assert_eq!(bits(mu_f.as_slice()), bits(mu.as_slice()), "mu, {case}");
+            assert_eq!(
+                result.deviance.to_bits(),
+                deviance.to_bits(),
+                "deviance, {case}"
+            );
+            assert!(result.valid && result.first_bad.is_none(), "{case}");
+            assert_eq!(out, working, "working values, {case}");
+            let m = names.len() + 1;
+            assert_eq!(
+                bits(&cholesky_upper(&result.gram, m)),
+                bits(&factor),
+                "factor, {case}"
+            );
+        }
+    }
+}

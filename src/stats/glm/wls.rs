@@ -4,7 +4,7 @@
 use nalgebra::{DMatrix, DVector};
 
 use super::error::check_length;
-use super::gram::{dense_gram_r, gram_r};
+use super::gram::gram_r;
 use super::linpack::{dqrdc2, dqrsl_qty};
 use super::qr::tall_skinny_r;
 use super::{GlmError, LeastSquares};
@@ -100,9 +100,6 @@ pub(super) enum Factor {
     /// The Cholesky factor of the normal equations summed over each row's non-zero
     /// entries (tall designs of indicator columns).
     SparseGram,
-    /// The Cholesky factor of the normal equations summed densely, a block of rows at a
-    /// time (the provisional steps of a large fit).
-    DenseGram,
 }
 
 /// [`weighted_least_squares_by`] with the factor found as `factor` says.
@@ -116,14 +113,19 @@ pub(super) fn weighted_least_squares_with<X: DesignRows + ?Sized>(
     check_length("z", z.len(), x.nrows())?;
     check_length("weights", weights.len(), x.nrows())?;
     let p = x.ncols();
-    let m = p + 1;
     let n_good = weights.iter().filter(|&&w| w > 0.0).count();
     let r_aug = match factor {
         Factor::Householder => tall_skinny_r(x, z.as_slice(), weights.as_slice()),
         Factor::SparseGram => gram_r(x, z.as_slice(), weights.as_slice()),
-        Factor::DenseGram => dense_gram_r(x, z.as_slice(), weights.as_slice()),
     };
+    Ok(solve_from_factor(&r_aug, p, n_good, tol))
+}
 
+/// The weighted least-squares solution from the triangular factor `r_aug` ((p+1)×(p+1),
+/// column-major) of [sqrt(W)X, sqrt(W)z] over `n_good` rows with positive weight:
+/// `dqrdc2`'s rank decision and the back substitution.
+pub(super) fn solve_from_factor(r_aug: &[f64], p: usize, n_good: usize, tol: f64) -> WlsSolution {
+    let m = p + 1;
     // dqrdc2 on the leading min(n_good, p) rows of the p columns of X.
     let nr = n_good.min(p);
     let mut a = vec![0.0; nr * p];
@@ -158,13 +160,13 @@ pub(super) fn weighted_least_squares_with<X: DesignRows + ?Sized>(
             r[(i, j)] = a[i + j * nr];
         }
     }
-    Ok(WlsSolution {
+    WlsSolution {
         coefficients,
         rank: k,
         pivot: dec.pivot,
         aliased,
         r,
-    })
+    }
 }
 
 /// Inverse of an upper-triangular matrix by back substitution.

@@ -1,0 +1,193 @@
+//! One pass over the rows for each provisional IRLS step of a large fit (see
+//! [`refine_large_fits`](super::refine_large_fits)).
+//!
+//! A step of the separate passes reads the design twice (the cross products of the
+//! working values, then the new linear predictor) and walks the per-row vectors five
+//! times (working values, linear predictor, fitted values, deviance residuals, their
+//! check). Here a block of rows is read once: its linear predictor at the new
+//! coefficients, fitted values and deviance residuals, then its working values at that
+//! linear predictor and their cross products for the next step. Every value is computed
+//! by the same functions in the same order as the separate passes, so the results are
+//! theirs to the bit; only the work is fused.
+
+use nalgebra::DVector;
+use rayon::prelude::*;
+
+use super::gram::{add_dense_rows, dense_block_len, GRAM_BLOCK_ROWS, GRAM_CHUNK_ROWS};
+use super::irls::{working_value_at, WorkingValues};
+use super::qr::axpy;
+use super::Family;
+use crate::stats::design::DesignRows;
+
+/// The per-row inputs of a fit.
+pub(super) struct Rows<'a> {
+    pub(super) family: Family,
+    pub(super) y: &'a DVector<f64>,
+    pub(super) offset: &'a DVector<f64>,
+    pub(super) prior: &'a DVector<f64>,
+}
+
+/// What a pass gives besides the per-row vectors it writes.
+pub(super) struct Pass {
+    /// The deviance at the pass's linear predictor (residuals summed in row order).
+    pub(super) deviance: f64,
+    /// Whether every fitted value is valid for the family.
+    pub(super) valid: bool,
+    /// The upper triangle of [X z]'W[X z] at the working values written (column-major
+    /// (p+1)×(p+1)), summed as [`dense_gram_r`](super::gram::dense_gram_r) sums it.
+    pub(super) gram: Vec<f64>,
+    /// The first row whose working values are invalid (V(mu) or d mu/d eta NaN, or
+    /// V(mu) 0); its working values are then not usable.
+    pub(super) first_bad: Option<usize>,
+}
+
+/// With `beta`, the linear predictor X beta + offset into `eta`; then (also without
+/// `beta`, at the `eta` given) the fitted values into `mu`, the deviance, the working
+/// values into `working` and their cross products with the design.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn pass<X: DesignRows + ?Sized>(
+    x: &X,
+    rows: &Rows<'_>,
+    beta: Option<&DVector<f64>>,
+    eta: &mut DVector<f64>,
+    mu: &mut DVector<f64>,
+    working: &mut WorkingValues,
+    residuals: &mut Vec<f64>,
+) -> Pass {
+    let n = x.nrows();
+    let m = x.ncols() + 1;
+    residuals.resize(n, 0.0);
+    let chunks = eta
+        .as_mut_slice()
+        .par_chunks_mut(GRAM_CHUNK_ROWS)
+        .zip(mu.as_mut_slice().par_chunks_mut(GRAM_CHUNK_ROWS))
+        .zip(
+            working
+                .response
+                .as_mut_slice()
+                .par_chunks_mut(GRAM_CHUNK_ROWS),
+        )
+        .zip(
+            working
+                .weights
+                .as_mut_slice()
+                .par_chunks_mut(GRAM_CHUNK_ROWS),
+        )
+        .zip(residuals.par_chunks_mut(GRAM_CHUNK_ROWS))
+        .enumerate()
+        .map(|(chunk, ((((eta, mu), z), w), residuals))| {
+            let out = ChunkOut {
+                eta,
+                mu,
+                z,
+                w,
+                residuals,
+            };
+            chunk_pass(x, rows, beta, chunk * GRAM_CHUNK_ROWS, out, m)
+        })
+        .collect::<Vec<_>>();
+    let mut gram = vec![0.0; m * m];
+    let mut valid = true;
+    let mut first_bad = None;
+    for part in &chunks {
+        for (g, p) in gram.iter_mut().zip(&part.gram) {
+            *g += p;
+        }
+        valid &= part.valid;
+        first_bad = first_bad.or(part.first_bad);
+    }
+    Pass {
+        deviance: residuals.iter().copied().sum(),
+        valid,
+        gram,
+        first_bad,
+    }
+}
+
+/// A chunk's rows of the vectors a pass writes.
+struct ChunkOut<'a> {
+    eta: &'a mut [f64],
+    mu: &'a mut [f64],
+    z: &'a mut [f64],
+    w: &'a mut [f64],
+    residuals: &'a mut [f64],
+}
+
+/// [`pass`] over one chunk of rows starting at `first`: its gram, validity and first
+/// invalid row (the deviance is summed by the caller, over all rows in order).
+fn chunk_pass<X: DesignRows + ?Sized>(
+    x: &X,
+    rows: &Rows<'_>,
+    beta: Option<&DVector<f64>>,
+    first: usize,
+    out: ChunkOut<'_>,
+    m: usize,
+) -> Pass {
+    const B: usize = GRAM_BLOCK_ROWS;
+    let p = m - 1;
+    let family = rows.family;
+    let padded = dense_block_len(m);
+    let segments = x.segments();
+    let mut gram = vec![0.0; m * m];
+    let mut block = vec![0.0; B * padded];
+    let mut weighted = vec![0.0; B * padded];
+    let mut scratch = vec![0.0; B];
+    let (mut valid, mut first_bad) = (true, None);
+    let len = out.eta.len();
+    for at in (0..len).step_by(B) {
+        let block_len = (at + B).min(len) - at;
+        let start = first + at;
+        let range = at..at + block_len;
+        let eta = &mut out.eta[range.clone()];
+        x.rows_into(start, block_len, &mut block, B);
+        if let Some(beta) = beta {
+            // As `rows::linear_predictor`: the offset, then the products in column order.
+            eta.copy_from_slice(&rows.offset.as_slice()[start..start + block_len]);
+            match &segments {
+                Some(segments) => segments.add_products(beta.as_slice(), start, eta, &mut scratch),
+                None => {
+                    for (j, &b) in beta.iter().enumerate() {
+                        if b != 0.0 {
+                            axpy(b, &block[j * B..j * B + block_len], eta);
+                        }
+                    }
+                }
+            }
+        }
+        let mu = &mut out.mu[range.clone()];
+        let residuals = &mut out.residuals[range.clone()];
+        let (z, w) = (&mut out.z[range.clone()], &mut out.w[range]);
+        for i in 0..block_len {
+            let row = start + i;
+            let (y, prior) = (rows.y[row], rows.prior[row]);
+            let (mean, slope) = family.mean_and_slope(eta[i]);
+            mu[i] = mean;
+            valid &= family.valid_mu(mean);
+            residuals[i] = family.deviance_residual(y, mean, prior);
+            let working = if prior <= 0.0 {
+                Some((0.0, 0.0))
+            } else {
+                working_value_at(family, y, eta[i], rows.offset[row], prior, (mean, slope))
+            };
+            match working {
+                Some((zi, wi)) => {
+                    z[i] = zi;
+                    w[i] = wi;
+                }
+                None => {
+                    first_bad = first_bad.or(Some(row));
+                    z[i] = 0.0;
+                    w[i] = 0.0;
+                }
+            }
+        }
+        block[p * B..p * B + block_len].copy_from_slice(z);
+        add_dense_rows(&mut gram, &mut block, &mut weighted, w, m);
+    }
+    Pass {
+        deviance: 0.0,
+        valid,
+        gram,
+        first_bad,
+    }
+}
