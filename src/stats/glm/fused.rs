@@ -132,6 +132,7 @@ fn chunk_pass<X: DesignRows + ?Sized>(
     let mut block = vec![0.0; B * padded];
     let mut weighted = vec![0.0; B * padded];
     let mut scratch = vec![0.0; B];
+    let mut slopes = vec![0.0; B];
     let (mut valid, mut first_bad) = (true, None);
     let len = out.eta.len();
     for at in (0..len).step_by(B) {
@@ -154,32 +155,33 @@ fn chunk_pass<X: DesignRows + ?Sized>(
                 }
             }
         }
+        // Each quantity in its own loop over the block: the rows' exponentials,
+        // logarithms and divisions are then independent of each other and overlap,
+        // where one loop doing all of a row's in turn waits on each.
         let mu = &mut out.mu[range.clone()];
         let residuals = &mut out.residuals[range.clone()];
         let (z, w) = (&mut out.z[range.clone()], &mut out.w[range]);
+        let slope = &mut slopes[..block_len];
+        for ((m, d), &e) in mu.iter_mut().zip(slope.iter_mut()).zip(eta.iter()) {
+            (*m, *d) = family.mean_and_slope(e);
+        }
+        valid &= mu.iter().all(|&m| family.valid_mu(m));
+        let y = &rows.y.as_slice()[start..start + block_len];
+        let prior = &rows.prior.as_slice()[start..start + block_len];
+        let offset = &rows.offset.as_slice()[start..start + block_len];
+        for (i, r) in residuals.iter_mut().enumerate() {
+            *r = family.deviance_residual(y[i], mu[i], prior[i]);
+        }
         for i in 0..block_len {
-            let row = start + i;
-            let (y, prior) = (rows.y[row], rows.prior[row]);
-            let (mean, slope) = family.mean_and_slope(eta[i]);
-            mu[i] = mean;
-            valid &= family.valid_mu(mean);
-            residuals[i] = family.deviance_residual(y, mean, prior);
-            let working = if prior <= 0.0 {
+            let working = if prior[i] <= 0.0 {
                 Some((0.0, 0.0))
             } else {
-                working_value_at(family, y, eta[i], rows.offset[row], prior, (mean, slope))
+                working_value_at(family, y[i], eta[i], offset[i], prior[i], (mu[i], slope[i]))
             };
-            match working {
-                Some((zi, wi)) => {
-                    z[i] = zi;
-                    w[i] = wi;
-                }
-                None => {
-                    first_bad = first_bad.or(Some(row));
-                    z[i] = 0.0;
-                    w[i] = 0.0;
-                }
-            }
+            (z[i], w[i]) = working.unwrap_or_else(|| {
+                first_bad = first_bad.or(Some(start + i));
+                (0.0, 0.0)
+            });
         }
         block[p * B..p * B + block_len].copy_from_slice(z);
         add_dense_rows(&mut gram, &mut block, &mut weighted, w, m);

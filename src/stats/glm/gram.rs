@@ -219,7 +219,7 @@ pub(super) fn dense_gram_r<X: DesignRows + ?Sized>(x: &X, z: &[f64], w: &[f64]) 
     cholesky_upper(&gram, m)
 }
 
-/// Columns of `weighted` by columns of `block` in one tile of [`add_block`].
+/// Columns of `weighted` by columns of `block` in one tile of [`add_block_portable`].
 const TILE_A: usize = 4;
 const TILE_B: usize = 2;
 
@@ -271,6 +271,40 @@ pub(super) fn add_dense_rows(
     w: &[f64],
     m: usize,
 ) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            unsafe { add_dense_rows_avx2(gram, block, weighted, w, m) };
+            return;
+        }
+    }
+    add_dense_rows_portable(gram, block, weighted, w, m);
+}
+
+/// [`add_dense_rows_portable`] compiled for AVX2: the same operations in the same order
+/// (Rust does not fuse multiplies and adds), so the same results to the bit.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn add_dense_rows_avx2(
+    gram: &mut [f64],
+    block: &mut [f64],
+    weighted: &mut [f64],
+    w: &[f64],
+    m: usize,
+) {
+    add_dense_rows_portable(gram, block, weighted, w, m);
+}
+
+/// See [`add_dense_rows`].
+#[inline(always)]
+fn add_dense_rows_portable(
+    gram: &mut [f64],
+    block: &mut [f64],
+    weighted: &mut [f64],
+    w: &[f64],
+    m: usize,
+) {
     let len = w.len();
     for (column, weighted) in block
         .chunks_exact_mut(GRAM_BLOCK_ROWS)
@@ -289,35 +323,14 @@ pub(super) fn add_dense_rows(
         column[len..end4].fill(0.0);
         weighted[len..end4].fill(0.0);
     }
-    add_block(gram, block, weighted, m, len.next_multiple_of(4));
+    add_block_portable(gram, block, weighted, m, len.next_multiple_of(4));
 }
 
 /// `gram[a, b] += weighted[.., a] · block[.., b]` for a ≤ b < m, over the first `len`
-/// rows (a multiple of 4; the columns are padded to whole tiles). On x86-64 CPUs with
-/// AVX2 the same code runs compiled for AVX2: the same operations in the same order, so
-/// the same results to the bit.
-fn add_block(gram: &mut [f64], block: &[f64], weighted: &[f64], m: usize, len: usize) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2, checked just above.
-            unsafe { add_block_avx2(gram, block, weighted, m, len) };
-            return;
-        }
-    }
-    add_block_portable(gram, block, weighted, m, len);
-}
-
-/// [`add_block_portable`] compiled for AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn add_block_avx2(gram: &mut [f64], block: &[f64], weighted: &[f64], m: usize, len: usize) {
-    add_block_portable(gram, block, weighted, m, len);
-}
-
-/// See [`add_block`]. Tiles of [`TILE_A`] columns of `weighted` by [`TILE_B`] columns of
-/// `block`, each entry summed in four lanes of rows: a tile loads six values for eight
-/// products, where one dot product at a time loads two for one.
+/// rows (a multiple of 4; the columns are padded to whole tiles). Tiles of [`TILE_A`]
+/// columns of `weighted` by [`TILE_B`] columns of `block`, each entry summed in four
+/// lanes of rows: a tile loads six values for eight products, where one dot product at
+/// a time loads two for one.
 #[inline(always)]
 fn add_block_portable(gram: &mut [f64], block: &[f64], weighted: &[f64], m: usize, len: usize) {
     const B: usize = GRAM_BLOCK_ROWS;
