@@ -9,6 +9,8 @@
 #      large table; its --json output must be the same bytes),
 #      SHINE_RUNS (shine repetitions on the large table, default 3),
 #      MATCHIT_RUNS (MatchIt repetitions on the large table, default 1),
+#      SUMMARY_RUNS (repetitions of MatchIt with summary(m) on the large table, default 1:
+#      the balance table shine's output holds too),
 #      R_LIBS_USER (the library MatchIt was installed into, e.g. by
 #      tests/reference/matching/install_matchit_4.7.2.sh).
 # Needs: python3 + numpy, Rscript with MatchIt (and data.table, jsonlite), GNU time.
@@ -20,6 +22,7 @@ OUT=${OUT:-/tmp/match_vs_matchit}
 RUNS=${SHINE_RUNS:-3}
 BEFORE=${SHINE_BEFORE:-}
 R_RUNS=${MATCHIT_RUNS:-1}
+S_RUNS=${SUMMARY_RUNS:-1}
 mkdir -p "$OUT"
 cd "$ROOT"
 F="treat ~ age + income + prior_visits + bmi + chronic_score + distance_km + female + smoker + education + region"
@@ -53,9 +56,13 @@ python3 "$HERE/compare.py" "$OUT/shine_100k.json" "$OUT/matchit_100k.json" \
 
 # 2. the target: 1,000,000 rows, 10,000 treated
 # MatchIt and shine alternate, so that both see the same load.
-for i in $(seq 1 "$(( RUNS > R_RUNS ? RUNS : R_RUNS ))"); do
+MOST=$(( RUNS > R_RUNS ? RUNS : R_RUNS )); MOST=$(( MOST > S_RUNS ? MOST : S_RUNS ))
+for i in $(seq 1 "$MOST"); do
   if [ "$i" -le "$R_RUNS" ]; then
     r_run /tmp/match_bench_1m.csv "$OUT/matchit_1m_$i.json" "matchit_1m_$i"
+  fi
+  if [ "$i" -le "$S_RUNS" ]; then
+    r_run /tmp/match_bench_1m.csv "$OUT/summary_1m_$i.json" "summary_1m_$i" --summary
   fi
   if [ "$i" -le "$RUNS" ]; then
     shine_run /tmp/match_bench_1m.csv "$OUT/shine_1m_$i.json" "shine_1m_$i"
@@ -69,9 +76,10 @@ done
 note "load after: $(uptime | sed 's/.*load average: //')"
 python3 "$HERE/compare.py" "$OUT/shine_1m_1.json" "$OUT/matchit_1m_1.json" | tee -a "$LOG"
 
-python3 - "$OUT" "$RUNS" "$R_RUNS" "$BEFORE" <<'PY' | tee -a "$LOG"
+python3 - "$OUT" "$RUNS" "$R_RUNS" "$BEFORE" "$S_RUNS" <<'PY' | tee -a "$LOG"
 import json, re, statistics, sys
 out, runs, r_runs, before = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+s_runs = int(sys.argv[5])
 def gnu(tag):
     t = open(f"{out}/{tag}.time").read()
     g = lambda k: re.search(re.escape(k) + r": (.*)", t).group(1).strip()
@@ -88,6 +96,11 @@ print("|---|---|---|---|")
 for i, (r, g) in enumerate(zip(rs, rg), 1):
     print(f"| MatchIt {r['matchit_version']}, run {i}: whole Rscript process | {g['wall']:.2f} | {g['cpu']:.2f} | {g['rss_mb']:.0f} MiB |")
     print(f"| — of which read (fread) / matchit() | {r['read_seconds']:.2f} / {r['matchit_seconds']:.2f} | | |")
+ss = [json.load(open(f"{out}/summary_1m_{i}.json")) for i in range(1, s_runs + 1)]
+sg = [gnu(f"summary_1m_{i}") for i in range(1, s_runs + 1)]
+for i, (r, g) in enumerate(zip(ss, sg), 1):
+    print(f"| MatchIt {r['matchit_version']} + summary(m), run {i}: whole Rscript process | {g['wall']:.2f} | {g['cpu']:.2f} | {g['rss_mb']:.0f} MiB |")
+    print(f"| — of which read / matchit() / summary() | {r['read_seconds']:.2f} / {r['matchit_seconds']:.2f} / {r['summary_seconds']:.2f} | | |")
 for i, s in enumerate(sh, 1):
     print(f"| shine match --json, run {i} | {s['wall']:.2f} | {s['cpu']:.2f} | {s['rss_mb']:.0f} MiB |")
 if before:
@@ -97,6 +110,10 @@ if before:
 r_wall, s_wall = med(g["wall"] for g in rg), med(s["wall"] for s in sh)
 print(f"\nratio, whole process wall, median MatchIt {r_wall:.2f} s / median shine {s_wall:.2f} s: "
       f"{r_wall / s_wall:.1f}x")
+if sg:
+    print(f"ratio, the same outputs (propensity model, matched sets, balance table): "
+          f"MatchIt with summary(m) {med(g['wall'] for g in sg):.2f} s / shine {s_wall:.2f} s: "
+          f"{med(g['wall'] for g in sg) / s_wall:.1f}x")
 print(f"ratio, MatchIt read + matchit() / shine whole process: "
       f"{med(r['read_plus_matchit_seconds'] for r in rs) / s_wall:.1f}x")
 print(f"ratio, CPU seconds, whole Rscript / shine (medians): "

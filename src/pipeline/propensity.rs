@@ -8,8 +8,8 @@
 use nalgebra::DVector;
 
 use crate::stats::balance::{
-    balance_table_by_column, factor_balance_rows, sample_sizes, smd_denominator, weighted_mean_of,
-    BalanceRow, Covariate, SampleSizes,
+    balance_table_by_column, factor_balance_rows, finish_columns, prepare_columns, sample_sizes,
+    smd_denominator, weighted_mean_of, BalanceRow, Covariate, PreparedColumn, SampleSizes,
 };
 use crate::stats::design::{
     model_rows, CodeSlice, ColumnData, DataSet, Design, LevelCodes, ModelRows,
@@ -368,7 +368,6 @@ pub fn balance_of(
         .filter(|&j| !factors.iter().any(|f| f.columns.contains(&j)))
         .collect();
     let plain_names: Vec<String> = plain.iter().map(|&j| names[j].clone()).collect();
-    let mut rows: Vec<Option<BalanceRow>> = vec![None; names.len()];
     let plain_rows = balance_table_by_column(
         &plain_names,
         |i| column(plain[i]),
@@ -377,20 +376,103 @@ pub fn balance_of(
         pairs,
     )
     .map_err(|e| input(&e))?;
+    let balance = with_factor_rows(&names, &factors, (&plain, plain_rows), ps, weights, pairs)?;
+    let sizes = sample_sizes(&ps.treated, weights).map_err(|e| input(&e))?;
+    Ok((balance, sizes))
+}
+
+/// The balance table's rows in the order of `names`: the `plain` columns' rows given,
+/// the factors' made from their codes.
+fn with_factor_rows(
+    names: &[String],
+    factors: &[FactorColumns<'_>],
+    (plain, plain_rows): (&[usize], Vec<BalanceRow>),
+    ps: &PropensityFit,
+    weights: &[f64],
+    pairs: &[(usize, usize)],
+) -> Result<Vec<BalanceRow>, PropensityError> {
+    let mut rows: Vec<Option<BalanceRow>> = vec![None; names.len()];
     for (&j, row) in plain.iter().zip(plain_rows) {
         rows[j] = Some(row);
     }
     let factor_rows = crate::stats::map_indices(factors.len(), |f| {
-        factors[f].balance_rows(&names, &ps.treated, weights, pairs)
+        factors[f].balance_rows(names, &ps.treated, weights, pairs)
     });
     for (factor, balance) in factors.iter().zip(factor_rows) {
-        for (&j, row) in factor.columns.iter().zip(balance.map_err(|e| input(&e))?) {
+        let balance = balance.map_err(|e| PropensityError::Input(e.to_string()))?;
+        for (&j, row) in factor.columns.iter().zip(balance) {
             rows[j] = Some(row);
         }
     }
-    let balance = rows.into_iter().flatten().collect();
-    let sizes = sample_sizes(&ps.treated, weights).map_err(|e| input(&e))?;
-    Ok((balance, sizes))
+    Ok(rows.into_iter().flatten().collect())
+}
+
+/// [`balance_of`] in two halves: what does not depend on the matching (the columns'
+/// values, the statistics before matching and the orders of the values), made while the
+/// matching runs; then [`PreparedBalance::finish`]. Holds every column of the table
+/// until then: for one table of units, not the stacked risk sets.
+pub struct PreparedBalance {
+    columns: BalanceColumns,
+    /// The columns that are not a factor's levels read from its codes, and their halves.
+    plain: Vec<usize>,
+    prepared: Vec<PreparedColumn>,
+}
+
+impl PreparedBalance {
+    /// The first half of [`balance_of`]'s table.
+    ///
+    /// # Errors
+    /// As [`balance_of`], for the columns.
+    pub fn new(
+        formula: &Formula,
+        data: &DataSet,
+        ps: &PropensityFit,
+    ) -> Result<PreparedBalance, PropensityError> {
+        let input = |e: &dyn std::fmt::Display| PropensityError::Input(e.to_string());
+        let columns = balance_columns(formula, data, &ps.design)?;
+        let factors = factor_groups(&columns.sources, &columns.levels);
+        let plain: Vec<usize> = (0..columns.names.len())
+            .filter(|&j| !factors.iter().any(|f| f.columns.contains(&j)))
+            .collect();
+        let plain_names: Vec<String> = plain.iter().map(|&j| columns.names[j].clone()).collect();
+        let column = |i: usize| match columns.sources[plain[i]] {
+            BalanceSource::Distance => ps.distance.clone(),
+            BalanceSource::Model(k) => ps.design.x.column(k),
+            BalanceSource::Levels(m, k) => columns.levels[m].column(k),
+        };
+        let prepared = prepare_columns(&plain_names, column, &ps.treated).map_err(|e| input(&e))?;
+        drop(factors);
+        Ok(PreparedBalance {
+            columns,
+            plain,
+            prepared,
+        })
+    }
+
+    /// [`balance_of`]'s table and sample sizes under the matching `weights` and `pairs`.
+    ///
+    /// # Errors
+    /// As [`balance_of`], for the weights and pairs.
+    pub fn finish(
+        self,
+        ps: &PropensityFit,
+        weights: &[f64],
+        pairs: &[(usize, usize)],
+    ) -> Result<(Vec<BalanceRow>, SampleSizes), PropensityError> {
+        let input = |e: &dyn std::fmt::Display| PropensityError::Input(e.to_string());
+        let PreparedBalance {
+            columns,
+            plain,
+            prepared,
+        } = self;
+        let plain_rows =
+            finish_columns(prepared, &ps.treated, weights, pairs).map_err(|e| input(&e))?;
+        let factors = factor_groups(&columns.sources, &columns.levels);
+        let names = &columns.names;
+        let balance = with_factor_rows(names, &factors, (&plain, plain_rows), ps, weights, pairs)?;
+        let sizes = sample_sizes(&ps.treated, weights).map_err(|e| input(&e))?;
+        Ok((balance, sizes))
+    }
 }
 
 /// The balance columns of one factor main effect whose all-levels matrix is read from
@@ -573,7 +655,14 @@ pub fn propensity_match(
     if let Some(codes) = exact.as_deref() {
         match_input = match_input.with_exact(codes);
     }
-    let matching = params.fit(&match_input).map_err(|e| input(&e))?;
+    // The greedy matching runs on one thread; the half of the balance table that does
+    // not depend on it (the statistics before matching, the orders of the values) is made
+    // on the other threads meanwhile.
+    let (matching, prepared) = rayon::join(
+        || params.fit(&match_input),
+        || PreparedBalance::new(formula, data, &ps),
+    );
+    let matching = matching.map_err(|e| input(&e))?;
     if matching.n_treated_matched == 0 {
         let width = matching
             .caliper_width
@@ -586,8 +675,7 @@ pub fn propensity_match(
         )));
     }
     warnings.extend(matching.warnings.iter().map(describe_warning));
-    let (balance, sizes) =
-        balance_of(formula, data, &ps, &matching.weights, &matching.pair_rows())?;
+    let (balance, sizes) = prepared?.finish(&ps, &matching.weights, &matching.pair_rows())?;
     Ok(MatchAnalysis {
         ps_model: ps.fit.coefficients.clone(),
         treated: ps.treated,

@@ -52,7 +52,8 @@ pub use sample::{sample_balance, SampleBalance};
 pub use sizes::{sample_sizes, GroupSizes, SampleSizes};
 pub use smd::smd_denominator;
 pub use table::{
-    balance_table, balance_table_by_column, BalanceRow, BinaryUnits, Covariate, GroupUnits,
+    balance_table, balance_table_by_column, finish_columns, prepare_columns, BalanceRow,
+    BinaryUnits, Covariate, GroupUnits, PreparedColumn,
 };
 
 pub(crate) use ecdf::ValueOrder;

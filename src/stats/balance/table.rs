@@ -5,7 +5,10 @@ use std::cell::OnceCell;
 
 use serde::Serialize;
 
-use super::sample::{Groups, Weights};
+use rayon::prelude::*;
+
+use super::ecdf::ValueOrder;
+use super::sample::{Groups, SampleBalance, Weights};
 use super::smd::smd_denominator;
 use super::BalanceError;
 
@@ -211,6 +214,30 @@ impl<'a> Samples<'a> {
         let before = self
             .groups
             .balance(values, binary, treated, Weights::Unit, s, None, &order);
+        Ok(self.row_after(name, values, (binary, s), before, &order))
+    }
+
+    /// The balance row of a prepared covariate.
+    fn finish(&self, column: PreparedColumn) -> BalanceRow {
+        let order = OnceCell::new();
+        if let Some(walk) = column.order {
+            let _ = order.set(walk);
+        }
+        let shape = (column.binary, column.sd);
+        self.row_after(&column.name, &column.values, shape, column.before, &order)
+    }
+
+    /// The balance row of a covariate given its statistics `before` matching, with the
+    /// binary flag and SMD denominator `s` of `(binary, s)`.
+    fn row_after(
+        &self,
+        name: &str,
+        values: &[f64],
+        (binary, s): (bool, f64),
+        before: SampleBalance,
+        order: &OnceCell<ValueOrder>,
+    ) -> BalanceRow {
+        let treated = self.treated;
         let after = self.matched.balance(
             values,
             binary,
@@ -218,9 +245,9 @@ impl<'a> Samples<'a> {
             Weights::Given(self.weights),
             s,
             Some(self.pairs),
-            &order,
+            order,
         );
-        Ok(BalanceRow {
+        BalanceRow {
             term: name.to_string(),
             binary,
             mean_treated_before: before.mean_treated,
@@ -237,8 +264,79 @@ impl<'a> Samples<'a> {
             ecdf_max_after: after.ecdf_max,
             std_pair_dist_after: after.std_pair_dist,
             binary_units: binary.then(|| BinaryUnits::of(values, treated, self.weights)),
-        })
+        }
     }
+}
+
+/// The half of a covariate's balance row that does not depend on the matching: its
+/// values and binary flag, the SMD denominator and the statistics before matching, and
+/// the order of its values that the eCDFs after matching walk again (see
+/// [`prepare_columns`]).
+pub struct PreparedColumn {
+    name: String,
+    values: Vec<f64>,
+    binary: bool,
+    sd: f64,
+    before: SampleBalance,
+    order: Option<ValueOrder>,
+}
+
+/// The halves of the balance rows of the covariates `names` (`column(j)` gives the
+/// values of `names[j]`, flagged binary as [`Covariate::new`] flags it) that do not
+/// depend on the matching, so that they can be made while the matching runs;
+/// [`finish_columns`] completes them. Every column is held until then.
+///
+/// # Errors
+/// As [`balance_table`], for the covariates.
+pub fn prepare_columns<F>(
+    names: &[String],
+    column: F,
+    treated: &[bool],
+) -> Result<Vec<PreparedColumn>, BalanceError>
+where
+    F: Fn(usize) -> Vec<f64> + Sync,
+{
+    let groups = Groups::new(treated);
+    let prepared = crate::stats::map_indices(names.len(), |j| {
+        let values = column(j);
+        let binary = Covariate::new(&names[j], &values).binary;
+        let cov = Covariate {
+            name: &names[j],
+            values: &values,
+            binary,
+        };
+        check_covariate(&cov, treated.len())?;
+        let sd = smd_denominator(&values, binary, treated);
+        let order = OnceCell::new();
+        let before = groups.balance(&values, binary, treated, Weights::Unit, sd, None, &order);
+        Ok(PreparedColumn {
+            name: names[j].clone(),
+            values,
+            binary,
+            sd,
+            before,
+            order: order.into_inner(),
+        })
+    });
+    prepared.into_iter().collect()
+}
+
+/// The balance rows of the `prepared` covariates under the matching `weights` and
+/// `pairs`: the rows [`balance_table_by_column`] makes, to the bit.
+///
+/// # Errors
+/// As [`balance_table`], for the weights and pairs.
+pub fn finish_columns(
+    prepared: Vec<PreparedColumn>,
+    treated: &[bool],
+    weights: &[f64],
+    pairs: &[(usize, usize)],
+) -> Result<Vec<BalanceRow>, BalanceError> {
+    let samples = Samples::new(treated, weights, pairs)?;
+    Ok(prepared
+        .into_par_iter()
+        .map(|column| samples.finish(column))
+        .collect())
 }
 
 fn check_covariate(cov: &Covariate<'_>, n: usize) -> Result<(), BalanceError> {
