@@ -170,6 +170,27 @@ struct BalanceColumns {
     levels: Vec<ModelRows>,
 }
 
+impl BalanceColumns {
+    /// The values of balance column `j`.
+    fn values(&self, j: usize, ps: &PropensityFit) -> Vec<f64> {
+        match self.sources[j] {
+            BalanceSource::Distance => ps.distance.clone(),
+            BalanceSource::Model(k) => ps.design.x.column(k),
+            BalanceSource::Levels(m, k) => self.levels[m].column(k),
+        }
+    }
+
+    /// The columns that are not among the `factors`' levels read from their codes: their
+    /// indices and names.
+    fn plain(&self, factors: &[FactorColumns<'_>]) -> (Vec<usize>, Vec<String>) {
+        let plain: Vec<usize> = (0..self.names.len())
+            .filter(|&j| !factors.iter().any(|f| f.columns.contains(&j)))
+            .collect();
+        let names = plain.iter().map(|&j| self.names[j].clone()).collect();
+        (plain, names)
+    }
+}
+
 /// Balance covariates as MatchIt's summary lists them: the distance, then per term the
 /// model-matrix columns, with every level of a factor main effect.
 fn balance_columns(
@@ -352,31 +373,20 @@ pub fn balance_of(
 ) -> Result<(Vec<BalanceRow>, SampleSizes), PropensityError> {
     let input = |e: &dyn std::fmt::Display| PropensityError::Input(e.to_string());
     // One column at a time: the columns of a large model do not fit in memory together.
-    let BalanceColumns {
-        names,
-        sources,
-        levels,
-    } = balance_columns(formula, data, &ps.design)?;
-    let column = |j: usize| match sources[j] {
-        BalanceSource::Distance => ps.distance.clone(),
-        BalanceSource::Model(k) => ps.design.x.column(k),
-        BalanceSource::Levels(m, k) => levels[m].column(k),
-    };
+    let columns = balance_columns(formula, data, &ps.design)?;
     // The levels of a factor from its codes, in one pass; the other columns one at a time.
-    let factors = factor_groups(&sources, &levels);
-    let plain: Vec<usize> = (0..names.len())
-        .filter(|&j| !factors.iter().any(|f| f.columns.contains(&j)))
-        .collect();
-    let plain_names: Vec<String> = plain.iter().map(|&j| names[j].clone()).collect();
+    let factors = factor_groups(&columns.sources, &columns.levels);
+    let (plain, plain_names) = columns.plain(&factors);
     let plain_rows = balance_table_by_column(
         &plain_names,
-        |i| column(plain[i]),
+        |i| columns.values(plain[i], ps),
         &ps.treated,
         weights,
         pairs,
     )
     .map_err(|e| input(&e))?;
-    let balance = with_factor_rows(&names, &factors, (&plain, plain_rows), ps, weights, pairs)?;
+    let names = &columns.names;
+    let balance = with_factor_rows(names, &factors, (&plain, plain_rows), ps, weights, pairs)?;
     let sizes = sample_sizes(&ps.treated, weights).map_err(|e| input(&e))?;
     Ok((balance, sizes))
 }
@@ -430,18 +440,9 @@ impl PreparedBalance {
     ) -> Result<PreparedBalance, PropensityError> {
         let input = |e: &dyn std::fmt::Display| PropensityError::Input(e.to_string());
         let columns = balance_columns(formula, data, &ps.design)?;
-        let factors = factor_groups(&columns.sources, &columns.levels);
-        let plain: Vec<usize> = (0..columns.names.len())
-            .filter(|&j| !factors.iter().any(|f| f.columns.contains(&j)))
-            .collect();
-        let plain_names: Vec<String> = plain.iter().map(|&j| columns.names[j].clone()).collect();
-        let column = |i: usize| match columns.sources[plain[i]] {
-            BalanceSource::Distance => ps.distance.clone(),
-            BalanceSource::Model(k) => ps.design.x.column(k),
-            BalanceSource::Levels(m, k) => columns.levels[m].column(k),
-        };
+        let (plain, plain_names) = columns.plain(&factor_groups(&columns.sources, &columns.levels));
+        let column = |i: usize| columns.values(plain[i], ps);
         let prepared = prepare_columns(&plain_names, column, &ps.treated).map_err(|e| input(&e))?;
-        drop(factors);
         Ok(PreparedBalance {
             columns,
             plain,

@@ -265,27 +265,17 @@ fn a_fused_pass_equals_the_separate_passes_to_the_bit() {
             weights: DVector::zeros(n),
         };
         let mut residuals = Vec::new();
-        let result = if blocks {
-            pass(
-                &Blocks(x),
-                &rows,
-                Some(&beta),
-                &mut eta,
-                &mut mu,
-                &mut out,
-                &mut residuals,
-            )
-        } else {
-            pass(
-                x,
-                &rows,
-                Some(&beta),
-                &mut eta,
-                &mut mu,
-                &mut out,
-                &mut residuals,
-            )
-        };
+        let materialised = Blocks(x);
+        let rows_of: &dyn DesignRows = if blocks { &materialised } else { x };
+        let result = pass(
+            rows_of,
+            &rows,
+            Some(&beta),
+            &mut eta,
+            &mut mu,
+            &mut out,
+            &mut residuals,
+        );
         (result, eta, mu, out)
     };
     for threads in [1, 2, 3] {
