@@ -56,13 +56,7 @@ pub fn working_values(
 
 /// The working response and weight of one row, (0, 0) for a row that takes no part;
 /// `None` when V(mu) or d mu / d eta is NaN or V(mu) is 0.
-pub(super) fn working_value(
-    family: Family,
-    y: f64,
-    eta: f64,
-    offset: f64,
-    prior: f64,
-) -> Option<(f64, f64)> {
+fn working_value(family: Family, y: f64, eta: f64, offset: f64, prior: f64) -> Option<(f64, f64)> {
     if prior <= 0.0 {
         return Some((0.0, 0.0));
     }
