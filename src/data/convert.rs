@@ -405,18 +405,32 @@ enum ChunkWriter<W: Write> {
 /// A Parquet file written a row group at a time, its pages encoded and compressed on
 /// every thread (a column each) before the writer puts them in the file in order.
 /// polars' own `write_batch` compresses them one after another on the writing thread,
-/// which made that thread the critical path of a conversion; the pages, and so the
-/// file, are the same bytes.
+/// which made that thread the critical path of a conversion.
+///
+/// The pages are those polars writes, but for the choice of encoding, made once per
+/// column rather than by estimating each row group's cardinality again:
+/// - polars asks for a dictionary for every column, and makes none of floating-point
+///   values (its cast to a dictionary refuses them) after estimating their cardinality;
+///   they are written plain at once, the same pages.
+/// - a column whose values were not worth a dictionary in a row group of more than
+///   [`DICTIONARY_TRIAL_ROWS`] rows (identifiers, amounts, time stamps) is written plain
+///   in the rest of the file, as Arrow C++ keeps to plain once a dictionary was given up.
 struct ParquetChunks<W: Write> {
     writer: polars::io::parquet::write::BatchedWriter<W>,
     types: Vec<polars_parquet::write::ParquetType>,
+    /// Per column of the frame, the encoding of each of its Parquet columns.
     encodings: Vec<Vec<polars_parquet::write::Encoding>>,
     /// As polars' writer sets them for the same compression.
     options: polars_parquet::write::WriteOptions,
 }
 
+/// polars' writer always makes a dictionary of a row group of at most this many rows,
+/// without estimating whether it is worth it: such a row group decides nothing.
+const DICTIONARY_TRIAL_ROWS: usize = 128;
+
 impl<W: Write> ParquetChunks<W> {
     fn new(out: W, schema: &Schema, compression: ParquetCompression) -> PolarsResult<Self> {
+        use polars_parquet::write::Encoding;
         let mut writer = ParquetWriter::new(out)
             .with_compression(compression)
             .batched(schema)?;
@@ -424,7 +438,11 @@ impl<W: Write> ParquetChunks<W> {
         let encodings =
             polars::io::parquet::write::get_encodings(&schema.to_arrow(CompatLevel::newest()))
                 .iter()
-                .cloned()
+                .zip(schema.iter_values())
+                .map(|(encodings, dtype)| match dtype {
+                    DataType::Float32 | DataType::Float64 => vec![Encoding::Plain; encodings.len()],
+                    _ => encodings.clone(),
+                })
                 .collect();
         let options = polars_parquet::write::WriteOptions {
             statistics: polars::io::parquet::write::StatisticsOptions::default(),
@@ -441,7 +459,7 @@ impl<W: Write> ParquetChunks<W> {
     }
 
     fn write(&mut self, chunk: &DataFrame) -> PolarsResult<()> {
-        use polars_parquet::write::{array_to_columns, compress, CompressedPage};
+        use polars_parquet::write::{array_to_columns, compress, CompressedPage, Encoding};
         use rayon::prelude::*;
         let options = self.options;
         for batch in chunk.iter_chunks(CompatLevel::newest(), false) {
@@ -468,6 +486,16 @@ impl<W: Write> ParquetChunks<W> {
                         .collect::<PolarsResult<Vec<_>>>()
                 })
                 .collect::<PolarsResult<Vec<_>>>()?;
+            if rows > DICTIONARY_TRIAL_ROWS {
+                for (encodings, pages) in self.encodings.iter_mut().zip(&columns) {
+                    for (encoding, pages) in encodings.iter_mut().zip(pages) {
+                        let dictionary = matches!(pages.first(), Some(CompressedPage::Dict(_)));
+                        if *encoding == Encoding::RleDictionary && !dictionary {
+                            *encoding = Encoding::Plain;
+                        }
+                    }
+                }
+            }
             let row_group: Vec<Vec<CompressedPage>> = columns.into_iter().flatten().collect();
             self.writer.write_row_group(rows as u64, &row_group)?;
         }
@@ -551,10 +579,13 @@ mod tests {
     }
 
     /// The row groups compressed on every thread make the file that polars' own writer
-    /// makes of the same chunks, byte for byte, with every compression.
+    /// makes of the same chunks, byte for byte, with every compression, where the
+    /// encodings chosen once per column are those polars chooses for every row group
+    /// (a first row group of one row takes a dictionary of everything, and decides
+    /// nothing; identifiers and time stamps are not worth one in the other two).
     #[test]
     fn parallel_row_groups_write_polars_bytes() {
-        let chunks = [chunk(0, 40_000), chunk(40_000, 1), chunk(40_001, 25_000)];
+        let chunks = [chunk(0, 1), chunk(1, 40_000), chunk(40_001, 25_000)];
         let schema = chunks[0].schema().as_ref().clone();
         let dir = tempfile::tempdir().unwrap();
         let (a, b) = (dir.path().join("ours"), dir.path().join("theirs"));
@@ -580,6 +611,94 @@ mod tests {
             let (ours, theirs) = (std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
             assert!(ours.len() > 1_000, "{compression:?}: {} bytes", ours.len());
             assert!(ours == theirs, "{compression:?}: the files differ");
+        }
+    }
+
+    /// Whether each row group's Parquet columns start with a dictionary page.
+    fn dictionary_pages(path: &Path) -> Vec<Vec<bool>> {
+        let metadata = polars_parquet::read::read_metadata(&mut File::open(path).unwrap()).unwrap();
+        metadata
+            .row_groups
+            .iter()
+            .map(|group| {
+                group
+                    .parquet_columns()
+                    .iter()
+                    .map(|column| column.dictionary_page_offset().is_some())
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// A text column not worth a dictionary in its first row group is written plain in
+    /// the next, where polars' writer would make one; floating-point values are plain,
+    /// as polars writes them; a column of few values keeps its dictionary. The file
+    /// reads back as the chunks written.
+    #[test]
+    fn a_column_not_worth_a_dictionary_stays_plain() {
+        let group = |start: usize, identifiers: bool| {
+            let ids: Vec<String> = (start..start + 30_000)
+                .map(|i| {
+                    if identifiers {
+                        format!("F{i:09}")
+                    } else {
+                        "F000000001".into()
+                    }
+                })
+                .collect();
+            let codes: Vec<Option<&str>> = (start..start + 30_000)
+                .map(|i| ["E", "G", "U", "F"].get(i % 5).copied())
+                .collect();
+            let amounts: Vec<Option<f64>> = (start..start + 30_000)
+                .map(|i| (i % 7 != 0).then_some((i % 3) as f64))
+                .collect();
+            DataFrame::new(
+                30_000,
+                vec![
+                    Column::new("FAMILIE_ID".into(), &ids),
+                    Column::new("CIVST".into(), &codes),
+                    Column::new("KOEN".into(), &amounts),
+                ],
+            )
+            .unwrap()
+        };
+        let chunks = [group(0, true), group(30_000, false), group(60_000, true)];
+        let schema = chunks[0].schema().as_ref().clone();
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("ours"), dir.path().join("theirs"));
+        let mut ours = ParquetChunks::new(
+            File::create(&a).unwrap(),
+            &schema,
+            ParquetCompression::Snappy,
+        )
+        .unwrap();
+        let mut theirs = ParquetWriter::new(File::create(&b).unwrap())
+            .with_compression(ParquetCompression::Snappy)
+            .batched(&schema)
+            .unwrap();
+        for c in &chunks {
+            ours.write(c).unwrap();
+            theirs.write_batch(c).unwrap();
+        }
+        ours.writer.finish().unwrap();
+        theirs.finish().unwrap();
+        drop((ours, theirs));
+        let plain_ids = vec![false, true, false];
+        assert_eq!(dictionary_pages(&a), vec![plain_ids.clone(); 3]);
+        // polars' writer gives the middle row group's identifiers a dictionary.
+        assert_eq!(
+            dictionary_pages(&b),
+            vec![plain_ids.clone(), vec![true, true, false], plain_ids]
+        );
+        let mut expected = chunks[0].clone();
+        for c in &chunks[1..] {
+            expected.vstack_mut(c).unwrap();
+        }
+        for path in [&a, &b] {
+            let read = ParquetReader::new(File::open(path).unwrap())
+                .finish()
+                .unwrap();
+            assert!(read.equals_missing(&expected), "{}", path.display());
         }
     }
 

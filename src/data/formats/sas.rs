@@ -15,9 +15,10 @@ use sas7bdat::{
 };
 
 use super::temporal::{days_1960_to_unix, sas_numeric_kind, seconds_1960_to_unix_micros};
+use super::views::TextViews;
 use super::{
-    buffered_text_column, date_column, datetime_column, float_column, FormatError, PackageFile,
-    ReadOptions, ValueKind, Variable,
+    date_column, datetime_column, float_column, FormatError, PackageFile, ReadOptions, ValueKind,
+    Variable,
 };
 
 /// An open SAS dataset.
@@ -227,12 +228,7 @@ fn stored(values: &mut Vec<f64>) -> impl Iterator<Item = Option<f64>> + '_ {
 enum Pending {
     /// Stored doubles, a missing value as NaN (as SAS stores it).
     Numbers(Vec<f64>),
-    /// Texts laid end to end in `text`; `ends[i]` is where value `i` ends, `None` when
-    /// it is missing.
-    Texts {
-        text: String,
-        ends: Vec<Option<usize>>,
-    },
+    Texts(TextViews),
 }
 
 /// Rows of the decoded batches gathered into one chunk of at most `capacity` rows, its
@@ -251,10 +247,7 @@ impl<'v> ChunkBuilder<'v> {
         let columns = variables
             .iter()
             .map(|v| match v.kind {
-                ValueKind::Text => Pending::Texts {
-                    text: String::new(),
-                    ends: Vec::with_capacity(capacity),
-                },
+                ValueKind::Text => Pending::Texts(TextViews::with_capacity(capacity)),
                 _ => Pending::Numbers(Vec::with_capacity(capacity)),
             })
             .collect();
@@ -315,7 +308,7 @@ impl<'v> ChunkBuilder<'v> {
                         })),
                     }
                 }
-                (Pending::Texts { text, ends }, ColumnBuffer::Utf8(b)) => {
+                (Pending::Texts(texts), ColumnBuffer::Utf8(b)) => {
                     if b.offsets.len() < from + take + 1 {
                         return Err((
                             from,
@@ -336,7 +329,7 @@ impl<'v> ChunkBuilder<'v> {
                         .and_then(|bytes| std::str::from_utf8(bytes).ok());
                     for i in rows.clone() {
                         if !present(b.valid, i) {
-                            ends.push(None);
+                            texts.push_null();
                             continue;
                         }
                         let out_of_range =
@@ -359,8 +352,7 @@ impl<'v> ChunkBuilder<'v> {
                                 })?
                             }
                         };
-                        text.push_str(value);
-                        ends.push(Some(text.len()));
+                        texts.push(value, true);
                     }
                 }
                 (_, other) => {
@@ -402,7 +394,7 @@ impl<'v> ChunkBuilder<'v> {
                         _ => float_column(name, stored(values)),
                     }
                 }
-                Pending::Texts { text, ends } => buffered_text_column(name, text, ends, true),
+                Pending::Texts(texts) => texts.finish(name),
             };
             columns.push(column);
         }
