@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 
 use super::formats::{self, FormatError, PackageFile, PackageFormat, ReadOptions};
+use super::parquet_dictionary::{dictionary, Dictionary};
 
 /// The format of the converted files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -407,14 +408,14 @@ enum ChunkWriter<W: Write> {
 /// polars' own `write_batch` compresses them one after another on the writing thread,
 /// which made that thread the critical path of a conversion.
 ///
-/// The pages are those polars writes, but for the choice of encoding, made once per
-/// column rather than by estimating each row group's cardinality again:
-/// - polars asks for a dictionary for every column, and makes none of floating-point
-///   values (its cast to a dictionary refuses them) after estimating their cardinality;
-///   they are written plain at once, the same pages.
+/// The pages are those polars writes, but for the dictionaries:
+/// - doubles of few distinct values (sex, municipality, household size) get one, as
+///   pandas (pyarrow) gives them, where polars writes them plain; dictionaries of short
+///   text are made faster, the same pages ([`super::parquet_dictionary`]).
 /// - a column whose values were not worth a dictionary in a row group of more than
 ///   [`DICTIONARY_TRIAL_ROWS`] rows (identifiers, amounts, time stamps) is written plain
-///   in the rest of the file, as Arrow C++ keeps to plain once a dictionary was given up.
+///   in the rest of the file, as Arrow C++ keeps to plain once a dictionary was given
+///   up, rather than estimating every row group's cardinality again.
 struct ParquetChunks<W: Write> {
     writer: polars::io::parquet::write::BatchedWriter<W>,
     types: Vec<polars_parquet::write::ParquetType>,
@@ -430,7 +431,6 @@ const DICTIONARY_TRIAL_ROWS: usize = 128;
 
 impl<W: Write> ParquetChunks<W> {
     fn new(out: W, schema: &Schema, compression: ParquetCompression) -> PolarsResult<Self> {
-        use polars_parquet::write::Encoding;
         let mut writer = ParquetWriter::new(out)
             .with_compression(compression)
             .batched(schema)?;
@@ -438,11 +438,7 @@ impl<W: Write> ParquetChunks<W> {
         let encodings =
             polars::io::parquet::write::get_encodings(&schema.to_arrow(CompatLevel::newest()))
                 .iter()
-                .zip(schema.iter_values())
-                .map(|(encodings, dtype)| match dtype {
-                    DataType::Float32 | DataType::Float64 => vec![Encoding::Plain; encodings.len()],
-                    _ => encodings.clone(),
-                })
+                .cloned()
                 .collect();
         let options = polars_parquet::write::WriteOptions {
             statistics: polars::io::parquet::write::StatisticsOptions::default(),
@@ -473,17 +469,31 @@ impl<W: Write> ParquetChunks<W> {
                 .zip(&self.types)
                 .zip(&self.encodings)
                 .map(|((array, type_), encoding)| {
-                    array_to_columns(array, type_.clone(), options, encoding)?
-                        .into_iter()
-                        .map(|pages| {
-                            pages
-                                .map(|page| {
-                                    compress(page?, Vec::new(), options.compression)
-                                        .map_err(PolarsError::from)
-                                })
-                                .collect::<PolarsResult<Vec<CompressedPage>>>()
-                        })
-                        .collect::<PolarsResult<Vec<_>>>()
+                    let made = match encoding.as_slice() {
+                        [Encoding::RleDictionary] => dictionary(array.as_ref()),
+                        _ => Dictionary::Unsupported,
+                    };
+                    match made {
+                        Dictionary::Found(keys) => {
+                            array_to_columns(keys.boxed(), type_.clone(), options, encoding)
+                        }
+                        Dictionary::NotWorth => {
+                            array_to_columns(array, type_.clone(), options, &[Encoding::Plain])
+                        }
+                        Dictionary::Unsupported => {
+                            array_to_columns(array, type_.clone(), options, encoding)
+                        }
+                    }?
+                    .into_iter()
+                    .map(|pages| {
+                        pages
+                            .map(|page| {
+                                compress(page?, Vec::new(), options.compression)
+                                    .map_err(PolarsError::from)
+                            })
+                            .collect::<PolarsResult<Vec<CompressedPage>>>()
+                    })
+                    .collect::<PolarsResult<Vec<_>>>()
                 })
                 .collect::<PolarsResult<Vec<_>>>()?;
             if rows > DICTIONARY_TRIAL_ROWS {
@@ -541,13 +551,14 @@ impl<W: Write> ChunkWriter<W> {
 mod tests {
     use super::*;
 
-    /// Chunks of every column kind a conversion writes (numbers with missing values,
-    /// text with missing and long values, dates, date-times, integers).
+    /// Chunks of the column kinds a conversion writes but doubles (whose dictionaries
+    /// polars does not make: see the next test): text with missing and long values,
+    /// short codes, dates, date-times, integers.
     fn chunk(start: i64, rows: i64) -> DataFrame {
         let k: Vec<i64> = (start..start + rows).collect();
-        let number: Vec<Option<f64>> = k
+        let codes: Vec<Option<&str>> = k
             .iter()
-            .map(|&i| (i % 7 != 0).then_some(i as f64 / 3.0))
+            .map(|&i| ["E", "G", "U", "F"].get((i % 5) as usize).copied())
             .collect();
         let text: Vec<Option<String>> = k
             .iter()
@@ -565,7 +576,7 @@ mod tests {
             rows as usize,
             vec![
                 Column::new("PNR".into(), &k),
-                Column::new("X".into(), &number),
+                Column::new("C".into(), &codes),
                 Column::new("T".into(), &text),
                 Int32Chunked::from_iter_options("D".into(), days.into_iter())
                     .into_date()
@@ -631,9 +642,10 @@ mod tests {
     }
 
     /// A text column not worth a dictionary in its first row group is written plain in
-    /// the next, where polars' writer would make one; floating-point values are plain,
-    /// as polars writes them; a column of few values keeps its dictionary. The file
-    /// reads back as the chunks written.
+    /// the next, where polars' writer would make one; doubles of few distinct values get
+    /// a dictionary, which polars' writer does not make, and doubles of many are plain;
+    /// text of few values keeps its dictionary. Both files read back as the chunks
+    /// written (the doubles with their bits).
     #[test]
     fn a_column_not_worth_a_dictionary_stays_plain() {
         let group = |start: usize, identifiers: bool| {
@@ -649,15 +661,17 @@ mod tests {
             let codes: Vec<Option<&str>> = (start..start + 30_000)
                 .map(|i| ["E", "G", "U", "F"].get(i % 5).copied())
                 .collect();
-            let amounts: Vec<Option<f64>> = (start..start + 30_000)
-                .map(|i| (i % 7 != 0).then_some((i % 3) as f64))
+            let sexes: Vec<Option<f64>> = (start..start + 30_000)
+                .map(|i| (i % 7 != 0).then_some([1.0, 2.0, -0.0, 0.0][i % 4]))
                 .collect();
+            let amounts: Vec<f64> = (start..start + 30_000).map(|i| i as f64 * 0.37).collect();
             DataFrame::new(
                 30_000,
                 vec![
                     Column::new("FAMILIE_ID".into(), &ids),
                     Column::new("CIVST".into(), &codes),
-                    Column::new("KOEN".into(), &amounts),
+                    Column::new("KOEN".into(), &sexes),
+                    Column::new("DISPON_NY".into(), &amounts),
                 ],
             )
             .unwrap()
@@ -683,22 +697,31 @@ mod tests {
         ours.writer.finish().unwrap();
         theirs.finish().unwrap();
         drop((ours, theirs));
-        let plain_ids = vec![false, true, false];
-        assert_eq!(dictionary_pages(&a), vec![plain_ids.clone(); 3]);
-        // polars' writer gives the middle row group's identifiers a dictionary.
+        assert_eq!(
+            dictionary_pages(&a),
+            vec![vec![false, true, true, false]; 3]
+        );
+        // polars' writer gives the middle row group's identifiers a dictionary, and
+        // doubles none.
+        let theirs = vec![false, true, false, false];
         assert_eq!(
             dictionary_pages(&b),
-            vec![plain_ids.clone(), vec![true, true, false], plain_ids]
+            vec![theirs.clone(), vec![true, true, false, false], theirs]
         );
         let mut expected = chunks[0].clone();
         for c in &chunks[1..] {
             expected.vstack_mut(c).unwrap();
         }
+        let bits = |frame: &DataFrame| -> Vec<Option<u64>> {
+            let sexes = frame.column("KOEN").unwrap().f64().unwrap();
+            sexes.iter().map(|v| v.map(f64::to_bits)).collect()
+        };
         for path in [&a, &b] {
             let read = ParquetReader::new(File::open(path).unwrap())
                 .finish()
                 .unwrap();
             assert!(read.equals_missing(&expected), "{}", path.display());
+            assert!(bits(&read) == bits(&expected), "{}", path.display());
         }
     }
 

@@ -52,7 +52,7 @@ impl TextViews {
             return self.array.push_null();
         }
         let view = if bytes.len() <= View::MAX_INLINE_SIZE as usize {
-            View::new_inline(bytes)
+            inline_view(bytes)
         } else {
             if self.long.len() + bytes.len() > BUFFER_BYTES {
                 self.flush();
@@ -99,9 +99,54 @@ impl TextViews {
     }
 }
 
+/// The view holding a value of at most 12 bytes, made of word loads (polars copies the
+/// value's length of bytes, a call to `memcpy` per value).
+#[inline]
+fn inline_view(bytes: &[u8]) -> View {
+    let len = bytes.len();
+    // Two loads that together cover the value (they overlap when it is shorter than
+    // their sum, with the same bytes).
+    let value: u128 = if len >= 8 {
+        u128::from(le_u64(bytes)) | u128::from(le_u32(&bytes[len - 4..])) << ((len - 4) * 8)
+    } else if len >= 4 {
+        u128::from(le_u32(bytes)) | u128::from(le_u32(&bytes[len - 4..])) << ((len - 4) * 8)
+    } else {
+        bytes
+            .iter()
+            .enumerate()
+            .fold(0, |value, (i, &b)| value | u128::from(b) << (8 * i))
+    };
+    View::from(len as u128 | value << 32)
+}
+
+fn le_u64(bytes: &[u8]) -> u64 {
+    let mut word = [0; 8];
+    word.copy_from_slice(&bytes[..8]);
+    u64::from_le_bytes(word)
+}
+
+fn le_u32(bytes: &[u8]) -> u32 {
+    let mut word = [0; 4];
+    word.copy_from_slice(&bytes[..4]);
+    u32::from_le_bytes(word)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inline_views_are_polars_views() {
+        let text = b"0123456789ab";
+        for len in 0..=12 {
+            let ours = inline_view(&text[..len]).as_u128();
+            assert_eq!(
+                ours,
+                View::new_inline(&text[..len]).as_u128(),
+                "{len} bytes"
+            );
+        }
+    }
 
     /// Short, long (several buffers' worth would need gigabytes; one is checked),
     /// blank, padded and missing values come back as the generic builder makes them.
