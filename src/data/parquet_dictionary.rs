@@ -54,29 +54,11 @@ pub(super) fn dictionary(array: &dyn Array) -> Dictionary {
 
 fn of_doubles(array: &PrimitiveArray<f64>) -> Dictionary {
     let mut table = Table::new(worth_it(array.len()));
-    let mut keys = Vec::with_capacity(array.len());
     let values = array.values().as_slice();
-    let complete = match array.validity() {
-        None => values.iter().all(|v| match table.key(v.to_bits()) {
-            Some(key) => {
-                keys.push(key);
-                true
-            }
-            None => false,
-        }),
-        Some(valid) => values.iter().zip(valid.iter()).all(|(v, valid)| {
-            // A missing value's key is never read; 0 is a key that exists.
-            let key = if valid {
-                table.key(v.to_bits())
-            } else {
-                Some(0)
-            };
-            key.map(|key| keys.push(key)).is_some()
-        }),
+    let keys = match keys(values, array.validity(), &mut table, |v| Some(v.to_bits())) {
+        Ok(keys) => keys,
+        Err(no) => return no,
     };
-    if !complete {
-        return Dictionary::NotWorth;
-    }
     let distinct: Vec<f64> = table.distinct.into_iter().map(f64::from_bits).collect();
     found(
         keys,
@@ -87,31 +69,17 @@ fn of_doubles(array: &PrimitiveArray<f64>) -> Dictionary {
 
 fn of_short_text(array: &Utf8ViewArray) -> Dictionary {
     let mut table = Table::new(worth_it(array.len()));
-    let mut keys = Vec::with_capacity(array.len());
-    let mut long = false;
-    let mut key = |view: &View| {
-        if view.length > View::MAX_INLINE_SIZE {
-            long = true;
-            return None;
-        }
-        // The length and the bytes of the value; whatever follows them is not part of it.
-        let bits = 32 + 8 * view.length;
-        table.key(view.as_u128() & (u128::MAX >> (128 - bits)))
-    };
     let views = array.views().as_slice();
-    let complete = match array.validity() {
-        None => views.iter().all(|v| key(v).map(|k| keys.push(k)).is_some()),
-        Some(valid) => views.iter().zip(valid.iter()).all(|(v, valid)| {
-            let k = if valid { key(v) } else { Some(0) };
-            k.map(|k| keys.push(k)).is_some()
-        }),
+    // The length and the bytes of a value held in its view; whatever follows them is
+    // not part of it.
+    let short = |view: &View| {
+        (view.length <= View::MAX_INLINE_SIZE)
+            .then(|| view.as_u128() & (u128::MAX >> (96 - 8 * view.length)))
     };
-    if long {
-        return Dictionary::Unsupported;
-    }
-    if !complete {
-        return Dictionary::NotWorth;
-    }
+    let keys = match keys(views, array.validity(), &mut table, short) {
+        Ok(keys) => keys,
+        Err(no) => return no,
+    };
     let bytes = table.distinct.iter().map(|&v| (v as u32) as usize).sum();
     let distinct: Vec<View> = table.distinct.into_iter().map(View::from).collect();
     // SAFETY: every view holds its value (at most 12 bytes, no buffer), taken from a
@@ -127,6 +95,36 @@ fn of_short_text(array: &Utf8ViewArray) -> Dictionary {
         )
     };
     found(keys, array.validity().cloned(), values.boxed())
+}
+
+/// The key of every row (0 for a missing value: never read, and a key that exists), or
+/// why there is no dictionary: a value `bits` cannot key, or too many distinct values.
+fn keys<T, K: Bits>(
+    values: &[T],
+    validity: Option<&polars_arrow::bitmap::Bitmap>,
+    table: &mut Table<K>,
+    bits: impl Fn(&T) -> Option<K>,
+) -> Result<Vec<u32>, Dictionary> {
+    let mut keys = vec![0; values.len()];
+    let mut key_of = |value: &T| match bits(value) {
+        Some(bits) => table.key(bits).ok_or(Dictionary::NotWorth),
+        None => Err(Dictionary::Unsupported),
+    };
+    match validity {
+        None => {
+            for (key, value) in keys.iter_mut().zip(values) {
+                *key = key_of(value)?;
+            }
+        }
+        Some(valid) => {
+            for ((key, value), valid) in keys.iter_mut().zip(values).zip(valid.iter()) {
+                if valid {
+                    *key = key_of(value)?;
+                }
+            }
+        }
+    }
+    Ok(keys)
 }
 
 fn found(
@@ -182,17 +180,22 @@ impl<K: Bits> Table<K> {
     }
 
     /// The key of a value, or `None` once there are more distinct values than `limit`.
-    #[inline]
+    #[inline(always)]
     fn key(&mut self, value: K) -> Option<u32> {
         let mask = self.slots.len() - 1;
         let mut i = (value.hash() >> self.shift) as usize;
         loop {
             match self.slots[i] {
-                0 => break,
+                0 => return self.insert(value, i),
                 slot if self.distinct[slot as usize - 1] == value => return Some(slot - 1),
                 _ => i = (i + 1) & mask,
             }
         }
+    }
+
+    /// Adds a value not seen before at its empty slot `i`.
+    #[inline(never)]
+    fn insert(&mut self, value: K, i: usize) -> Option<u32> {
         if self.distinct.len() == self.limit {
             return None;
         }
