@@ -16,10 +16,7 @@ use sas7bdat::{
 
 use super::temporal::{days_1960_to_unix, sas_numeric_kind, seconds_1960_to_unix_micros};
 use super::views::TextViews;
-use super::{
-    date_column, datetime_column, float_column, FormatError, PackageFile, ReadOptions, ValueKind,
-    Variable,
-};
+use super::{FormatError, PackageFile, ReadOptions, ValueKind, Variable};
 
 /// An open SAS dataset.
 pub struct SasFile {
@@ -219,9 +216,32 @@ fn present(valid: Option<&[u64]>, i: usize) -> bool {
     valid.is_none_or(|bits| bits.get(i / 64).is_some_and(|w| (w >> (i % 64)) & 1 == 1))
 }
 
-/// The gathered doubles, NaN as missing, the buffer emptied.
-fn stored(values: &mut Vec<f64>) -> impl Iterator<Item = Option<f64>> + '_ {
-    values.drain(..).map(|v| (!v.is_nan()).then_some(v))
+/// The gathered doubles as a column of `convert`ed values (`None`: missing; NaN, a SAS
+/// missing value, converts to `None`), the buffer emptied. Built at once rather than a
+/// value at a time through polars' builder, the same array: 0 under a missing value.
+fn converted<T: PolarsNumericType>(
+    name: &str,
+    values: &mut Vec<f64>,
+    convert: impl Fn(f64) -> Option<T::Native>,
+) -> ChunkedArray<T> {
+    let mut missing = false;
+    let column: Vec<T::Native> = values
+        .iter()
+        .map(|&v| {
+            convert(v).unwrap_or_else(|| {
+                missing = true;
+                T::Native::default()
+            })
+        })
+        .collect();
+    let validity = missing.then(|| {
+        values
+            .iter()
+            .map(|&v| convert(v).is_some())
+            .collect::<polars_arrow::bitmap::Bitmap>()
+    });
+    values.clear();
+    ChunkedArray::from_vec_validity(name.into(), column, validity)
 }
 
 /// One variable's values of the chunk being gathered.
@@ -377,13 +397,16 @@ impl<'v> ChunkBuilder<'v> {
             let column = match pending {
                 Pending::Numbers(values) => {
                     match variable.kind {
-                        ValueKind::Date => {
-                            date_column(name, stored(values).map(|v| v.and_then(days_1960_to_unix)))
+                        ValueKind::Date => converted::<Int32Type>(name, values, days_1960_to_unix)
+                            .into_date()
+                            .into_series()
+                            .into_column(),
+                        ValueKind::DateTime => {
+                            converted::<Int64Type>(name, values, seconds_1960_to_unix_micros)
+                                .into_datetime(TimeUnit::Microseconds, None)
+                                .into_series()
+                                .into_column()
                         }
-                        ValueKind::DateTime => datetime_column(
-                            name,
-                            stored(values).map(|v| v.and_then(seconds_1960_to_unix_micros)),
-                        ),
                         // No missing value: the buffer becomes the column as it is.
                         _ if !values.iter().any(|v| v.is_nan()) => {
                             let full = std::mem::replace(values, Vec::with_capacity(self.capacity));
@@ -391,7 +414,9 @@ impl<'v> ChunkBuilder<'v> {
                                 .into_series()
                                 .into_column()
                         }
-                        _ => float_column(name, stored(values)),
+                        _ => converted::<Float64Type>(name, values, |v| (!v.is_nan()).then_some(v))
+                            .into_series()
+                            .into_column(),
                     }
                 }
                 Pending::Texts(texts) => texts.finish(name),
