@@ -14,8 +14,9 @@
 //! survey.sas7bdat     → OUT/survey.parquet
 //! ```
 //!
-//! Each output is written under a temporary name and renamed when complete, so a failed
-//! conversion never leaves a file that looks finished.
+//! Each output is written under a temporary name and renamed when complete (replacing
+//! the output of an earlier conversion), so a failed conversion never leaves a file
+//! that looks finished.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -347,6 +348,15 @@ pub fn convert_file(
         let _ = std::fs::remove_file(&partial);
         return Err(e);
     }
+    // The output of an earlier conversion is removed rather than renamed over: ext4
+    // writes a file renamed over another out to disk before the rename returns (its
+    // guard for programs that replace files without syncing them), which took 90 ms,
+    // alone at the end of converting a year of a register again. A new output is
+    // written out by the kernel in the background, as it is when there was none.
+    match std::fs::remove_file(&target.output) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e)),
+        _ => {}
+    }
     std::fs::rename(&partial, &target.output).map_err(io)?;
     Ok(Converted {
         input: source.file().to_string(),
@@ -438,6 +448,36 @@ impl<W: Write> ChunkWriter<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A conversion takes the place of an earlier output, and leaves no partial file.
+    #[test]
+    fn a_conversion_replaces_an_earlier_output() {
+        let input = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/sas7bdat/pyreadstat/sample.sas7bdat");
+        let dir = tempfile::tempdir().unwrap();
+        let output = dir.path().join("sample.parquet");
+        std::fs::write(&output, b"an earlier output").unwrap();
+        let source = formats::open(&input, ReadOptions::default()).unwrap();
+        let target = Target {
+            input,
+            output: output.clone(),
+        };
+        let options = ConvertOptions {
+            format: OutputFormat::Parquet,
+            compression: Compression::Snappy,
+            lower_case: false,
+            chunk_rows: 2,
+            read: ReadOptions::default(),
+        };
+        let converted = convert_file(source.as_ref(), &target, &options, &mut |_| {}).unwrap();
+        let frame = ParquetReader::new(File::open(&output).unwrap())
+            .finish()
+            .unwrap();
+        assert!(converted.rows > 2, "{} rows", converted.rows);
+        assert_eq!(frame.height() as u64, converted.rows);
+        assert_eq!(frame.width(), converted.variables);
+        assert!(!partial_path(&output).exists());
+    }
 
     #[test]
     fn yearly_register_files_are_recognised() {
