@@ -8,6 +8,8 @@ pub mod dictionary;
 pub mod formats;
 pub mod instruments;
 pub mod panel;
+mod parquet_chunks;
+mod parquet_dictionary;
 pub mod participation;
 pub mod problems;
 pub mod read;

@@ -29,6 +29,7 @@ pub mod dta;
 pub mod dta_write;
 pub mod sas;
 mod temporal;
+mod views;
 
 #[cfg(test)]
 mod tests;

@@ -15,10 +15,8 @@ use sas7bdat::{
 };
 
 use super::temporal::{days_1960_to_unix, sas_numeric_kind, seconds_1960_to_unix_micros};
-use super::{
-    buffered_text_column, date_column, datetime_column, float_column, FormatError, PackageFile,
-    ReadOptions, ValueKind, Variable,
-};
+use super::views::TextViews;
+use super::{FormatError, PackageFile, ReadOptions, ValueKind, Variable};
 
 /// An open SAS dataset.
 pub struct SasFile {
@@ -218,21 +216,39 @@ fn present(valid: Option<&[u64]>, i: usize) -> bool {
     valid.is_none_or(|bits| bits.get(i / 64).is_some_and(|w| (w >> (i % 64)) & 1 == 1))
 }
 
-/// The gathered doubles, NaN as missing, the buffer emptied.
-fn stored(values: &mut Vec<f64>) -> impl Iterator<Item = Option<f64>> + '_ {
-    values.drain(..).map(|v| (!v.is_nan()).then_some(v))
+/// The gathered doubles as a column of `convert`ed values (`None`: missing; NaN, a SAS
+/// missing value, converts to `None`), the buffer emptied. Built at once rather than a
+/// value at a time through polars' builder, the same array: 0 under a missing value.
+fn converted<T: PolarsNumericType>(
+    name: &str,
+    values: &mut Vec<f64>,
+    convert: impl Fn(f64) -> Option<T::Native>,
+) -> ChunkedArray<T> {
+    let mut missing = false;
+    let column: Vec<T::Native> = values
+        .iter()
+        .map(|&v| {
+            convert(v).unwrap_or_else(|| {
+                missing = true;
+                T::Native::default()
+            })
+        })
+        .collect();
+    let validity = missing.then(|| {
+        values
+            .iter()
+            .map(|&v| convert(v).is_some())
+            .collect::<polars_arrow::bitmap::Bitmap>()
+    });
+    values.clear();
+    ChunkedArray::from_vec_validity(name.into(), column, validity)
 }
 
 /// One variable's values of the chunk being gathered.
 enum Pending {
     /// Stored doubles, a missing value as NaN (as SAS stores it).
     Numbers(Vec<f64>),
-    /// Texts laid end to end in `text`; `ends[i]` is where value `i` ends, `None` when
-    /// it is missing.
-    Texts {
-        text: String,
-        ends: Vec<Option<usize>>,
-    },
+    Texts(TextViews),
 }
 
 /// Rows of the decoded batches gathered into one chunk of at most `capacity` rows, its
@@ -251,10 +267,7 @@ impl<'v> ChunkBuilder<'v> {
         let columns = variables
             .iter()
             .map(|v| match v.kind {
-                ValueKind::Text => Pending::Texts {
-                    text: String::new(),
-                    ends: Vec::with_capacity(capacity),
-                },
+                ValueKind::Text => Pending::Texts(TextViews::with_capacity(capacity)),
                 _ => Pending::Numbers(Vec::with_capacity(capacity)),
             })
             .collect();
@@ -315,7 +328,7 @@ impl<'v> ChunkBuilder<'v> {
                         })),
                     }
                 }
-                (Pending::Texts { text, ends }, ColumnBuffer::Utf8(b)) => {
+                (Pending::Texts(texts), ColumnBuffer::Utf8(b)) => {
                     if b.offsets.len() < from + take + 1 {
                         return Err((
                             from,
@@ -336,7 +349,7 @@ impl<'v> ChunkBuilder<'v> {
                         .and_then(|bytes| std::str::from_utf8(bytes).ok());
                     for i in rows.clone() {
                         if !present(b.valid, i) {
-                            ends.push(None);
+                            texts.push_null();
                             continue;
                         }
                         let out_of_range =
@@ -359,8 +372,7 @@ impl<'v> ChunkBuilder<'v> {
                                 })?
                             }
                         };
-                        text.push_str(value);
-                        ends.push(Some(text.len()));
+                        texts.push(value, true);
                     }
                 }
                 (_, other) => {
@@ -385,13 +397,16 @@ impl<'v> ChunkBuilder<'v> {
             let column = match pending {
                 Pending::Numbers(values) => {
                     match variable.kind {
-                        ValueKind::Date => {
-                            date_column(name, stored(values).map(|v| v.and_then(days_1960_to_unix)))
+                        ValueKind::Date => converted::<Int32Type>(name, values, days_1960_to_unix)
+                            .into_date()
+                            .into_series()
+                            .into_column(),
+                        ValueKind::DateTime => {
+                            converted::<Int64Type>(name, values, seconds_1960_to_unix_micros)
+                                .into_datetime(TimeUnit::Microseconds, None)
+                                .into_series()
+                                .into_column()
                         }
-                        ValueKind::DateTime => datetime_column(
-                            name,
-                            stored(values).map(|v| v.and_then(seconds_1960_to_unix_micros)),
-                        ),
                         // No missing value: the buffer becomes the column as it is.
                         _ if !values.iter().any(|v| v.is_nan()) => {
                             let full = std::mem::replace(values, Vec::with_capacity(self.capacity));
@@ -399,10 +414,12 @@ impl<'v> ChunkBuilder<'v> {
                                 .into_series()
                                 .into_column()
                         }
-                        _ => float_column(name, stored(values)),
+                        _ => converted::<Float64Type>(name, values, |v| (!v.is_nan()).then_some(v))
+                            .into_series()
+                            .into_column(),
                     }
                 }
-                Pending::Texts { text, ends } => buffered_text_column(name, text, ends, true),
+                Pending::Texts(texts) => texts.finish(name),
             };
             columns.push(column);
         }
