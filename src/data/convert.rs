@@ -14,9 +14,8 @@
 //! survey.sas7bdat     → OUT/survey.parquet
 //! ```
 //!
-//! Each output is written under a temporary name and renamed when complete (replacing
-//! the output of an earlier conversion), so a failed conversion never leaves a file
-//! that looks finished.
+//! Each output is written under a temporary name and renamed when complete, so a failed
+//! conversion never leaves a file that looks finished.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -347,15 +346,6 @@ pub fn convert_file(
     if let Err(e) = finished {
         let _ = std::fs::remove_file(&partial);
         return Err(e);
-    }
-    // The output of an earlier conversion is removed rather than renamed over: ext4
-    // writes a file renamed over another out to disk before the rename returns (its
-    // guard for programs that replace files without syncing them), which took 90 ms,
-    // alone at the end of converting a year of a register again. A new output is
-    // written out by the kernel in the background, as it is when there was none.
-    match std::fs::remove_file(&target.output) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e)),
-        _ => {}
     }
     std::fs::rename(&partial, &target.output).map_err(io)?;
     Ok(Converted {
