@@ -99,8 +99,7 @@ impl<W: Write> ParquetChunks<W> {
         // Two row groups in hand: while one is written (or its last columns are still
         // compressed), the threads go on with the next.
         rayon::in_place_scope(|scope| {
-            let mut encoding: VecDeque<Receiver<PolarsResult<Vec<(u64, RowGroupPages)>>>> =
-                VecDeque::with_capacity(2);
+            let mut encoding: VecDeque<InHand> = VecDeque::with_capacity(2);
             for chunk in chunks {
                 let (done, result) = sync_channel(1);
                 scope.spawn(move |_| {
@@ -137,10 +136,14 @@ impl<W: Write> ParquetChunks<W> {
     }
 }
 
+/// A chunk's row groups being encoded on the threads: each row group's row count and
+/// its columns' pages, once ready.
+type InHand = Receiver<PolarsResult<Vec<(u64, RowGroupPages)>>>;
+
 /// Writes the row groups of the oldest chunk in hand once they are encoded.
 fn write_next<W: Write>(
     writer: &mut polars::io::parquet::write::BatchedWriter<W>,
-    encoding: &mut VecDeque<Receiver<PolarsResult<Vec<(u64, RowGroupPages)>>>>,
+    encoding: &mut VecDeque<InHand>,
 ) -> PolarsResult<()> {
     let row_groups = match encoding.pop_front().map(|result| result.recv()) {
         Some(Ok(row_groups)) => row_groups?,

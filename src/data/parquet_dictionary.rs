@@ -23,6 +23,22 @@ pub(super) enum Dictionary {
     Unsupported,
 }
 
+/// Why a column has no dictionary ([`Dictionary`]'s other cases).
+#[derive(Debug, Clone, Copy)]
+enum NoDictionary {
+    NotWorth,
+    Unsupported,
+}
+
+impl From<NoDictionary> for Dictionary {
+    fn from(no: NoDictionary) -> Dictionary {
+        match no {
+            NoDictionary::NotWorth => Dictionary::NotWorth,
+            NoDictionary::Unsupported => Dictionary::Unsupported,
+        }
+    }
+}
+
 /// polars' rule: a dictionary unless the row group has more than 128 rows and more
 /// distinct values than three quarters of its rows. The most distinct values allowed.
 fn worth_it(rows: usize) -> usize {
@@ -57,7 +73,7 @@ fn of_doubles(array: &PrimitiveArray<f64>) -> Dictionary {
     let values = array.values().as_slice();
     let keys = match keys(values, array.validity(), &mut table, |v| Some(v.to_bits())) {
         Ok(keys) => keys,
-        Err(no) => return no,
+        Err(no) => return no.into(),
     };
     let distinct: Vec<f64> = table.distinct.into_iter().map(f64::from_bits).collect();
     found(
@@ -78,7 +94,7 @@ fn of_short_text(array: &Utf8ViewArray) -> Dictionary {
     };
     let keys = match keys(views, array.validity(), &mut table, short) {
         Ok(keys) => keys,
-        Err(no) => return no,
+        Err(no) => return no.into(),
     };
     let bytes = table.distinct.iter().map(|&v| (v as u32) as usize).sum();
     let distinct: Vec<View> = table.distinct.into_iter().map(View::from).collect();
@@ -104,11 +120,11 @@ fn keys<T, K: Bits>(
     validity: Option<&polars_arrow::bitmap::Bitmap>,
     table: &mut Table<K>,
     bits: impl Fn(&T) -> Option<K>,
-) -> Result<Vec<u32>, Dictionary> {
+) -> Result<Vec<u32>, NoDictionary> {
     let mut keys = vec![0; values.len()];
     let mut key_of = |value: &T| match bits(value) {
-        Some(bits) => table.key(bits).ok_or(Dictionary::NotWorth),
-        None => Err(Dictionary::Unsupported),
+        Some(bits) => table.key(bits).ok_or(NoDictionary::NotWorth),
+        None => Err(NoDictionary::Unsupported),
     };
     match validity {
         None => {
