@@ -223,6 +223,28 @@ mod tests {
 
     use super::*;
 
+    /// Writes `chunks` to `ours` with [`ParquetChunks`] and to `theirs` with polars'
+    /// batched writer, both finished and closed.
+    fn write_both(
+        (ours, theirs): (&Path, &Path),
+        schema: &Schema,
+        chunks: &[DataFrame],
+        compression: ParquetCompression,
+    ) {
+        let mut mine =
+            ParquetChunks::new(File::create(ours).unwrap(), schema, compression).unwrap();
+        let mut polars = ParquetWriter::new(File::create(theirs).unwrap())
+            .with_compression(compression)
+            .batched(schema)
+            .unwrap();
+        mine.write_all(chunks.iter().cloned()).unwrap();
+        for c in chunks {
+            polars.write_batch(c).unwrap();
+        }
+        mine.writer.finish().unwrap();
+        polars.finish().unwrap();
+    }
+
     /// Chunks of the column kinds a conversion writes but doubles (whose dictionaries
     /// polars does not make: see the next test): text with missing and long values,
     /// short codes, dates, date-times, integers.
@@ -283,19 +305,7 @@ mod tests {
             ParquetCompression::Lz4Raw,
             ParquetCompression::Uncompressed,
         ] {
-            let mut ours =
-                ParquetChunks::new(File::create(&a).unwrap(), &schema, compression).unwrap();
-            let mut theirs = ParquetWriter::new(File::create(&b).unwrap())
-                .with_compression(compression)
-                .batched(&schema)
-                .unwrap();
-            ours.write_all(chunks.iter().cloned()).unwrap();
-            for c in &chunks {
-                theirs.write_batch(c).unwrap();
-            }
-            ours.writer.finish().unwrap();
-            theirs.finish().unwrap();
-            drop((ours, theirs));
+            write_both((&a, &b), &schema, &chunks, compression);
             let (ours, theirs) = (std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
             assert!(ours.len() > 1_000, "{compression:?}: {} bytes", ours.len());
             assert!(ours == theirs, "{compression:?}: the files differ");
@@ -357,23 +367,7 @@ mod tests {
         let schema = chunks[0].schema().as_ref().clone();
         let dir = tempfile::tempdir().unwrap();
         let (a, b) = (dir.path().join("ours"), dir.path().join("theirs"));
-        let mut ours = ParquetChunks::new(
-            File::create(&a).unwrap(),
-            &schema,
-            ParquetCompression::Snappy,
-        )
-        .unwrap();
-        let mut theirs = ParquetWriter::new(File::create(&b).unwrap())
-            .with_compression(ParquetCompression::Snappy)
-            .batched(&schema)
-            .unwrap();
-        ours.write_all(chunks.iter().cloned()).unwrap();
-        for c in &chunks {
-            theirs.write_batch(c).unwrap();
-        }
-        ours.writer.finish().unwrap();
-        theirs.finish().unwrap();
-        drop((ours, theirs));
+        write_both((&a, &b), &schema, &chunks, ParquetCompression::Snappy);
         assert_eq!(
             dictionary_pages(&a),
             vec![vec![false, true, true, false]; 3]
