@@ -428,7 +428,22 @@ pub struct PreparedBalance {
     prepared: Vec<PreparedColumn>,
 }
 
+/// The most memory [`PreparedBalance`] may hold while the matching runs; a larger table's
+/// balance is made a column at a time after it ([`balance_of`]). A million rows of 16
+/// model columns take about 270 MB.
+const PREPARED_BALANCE_BYTES: usize = 512 << 20;
+
 impl PreparedBalance {
+    /// About the bytes a [`PreparedBalance`] of `rows` rows holds for the model of `ps`:
+    /// per row and column (the model's columns and the distance; a factor's levels read
+    /// from its codes hold none, the levels of other factor terms one more each), the
+    /// value, its place in the order and the end-of-run flag.
+    fn bytes_about(rows: usize, ps: &PropensityFit) -> usize {
+        let per_value = std::mem::size_of::<f64>() + std::mem::size_of::<usize>() + 1;
+        rows.saturating_mul(ps.design.column_names.len() + 1)
+            .saturating_mul(per_value)
+    }
+
     /// The first half of [`balance_of`]'s table.
     ///
     /// # Errors
@@ -658,10 +673,11 @@ pub fn propensity_match(
     }
     // The greedy matching runs on one thread; the half of the balance table that does
     // not depend on it (the statistics before matching, the orders of the values) is made
-    // on the other threads meanwhile.
+    // on the other threads meanwhile, when its columns fit in PREPARED_BALANCE_BYTES.
+    let prepare = PreparedBalance::bytes_about(data.n_rows(), &ps) <= PREPARED_BALANCE_BYTES;
     let (matching, prepared) = rayon::join(
         || params.fit(&match_input),
-        || PreparedBalance::new(formula, data, &ps),
+        || prepare.then(|| PreparedBalance::new(formula, data, &ps)),
     );
     let matching = matching.map_err(|e| input(&e))?;
     if matching.n_treated_matched == 0 {
@@ -676,7 +692,11 @@ pub fn propensity_match(
         )));
     }
     warnings.extend(matching.warnings.iter().map(describe_warning));
-    let (balance, sizes) = prepared?.finish(&ps, &matching.weights, &matching.pair_rows())?;
+    let pairs = matching.pair_rows();
+    let (balance, sizes) = match prepared {
+        Some(prepared) => prepared?.finish(&ps, &matching.weights, &pairs)?,
+        None => balance_of(formula, data, &ps, &matching.weights, &pairs)?,
+    };
     Ok(MatchAnalysis {
         ps_model: ps.fit.coefficients.clone(),
         treated: ps.treated,
