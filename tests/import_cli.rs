@@ -9,21 +9,15 @@ use std::path::Path;
 
 use common::{read_json, run, shine, Scratch};
 use polars::prelude::*;
-use raw_registers::{file_names, read_parquet, simulate_raw, simulate_raw_as, texts};
+use raw_registers::{days, file_names, read_parquet, simulate_raw, simulate_raw_as, texts};
 use shine::data::calendar::civil_from_days;
 use shine::data::registers::weeks::{iso_week, monday_of};
 
 const SIZE: [&str; 6] = ["--referred", "40", "--pool", "1500", "--seed", "11"];
 
 fn day_numbers(df: &DataFrame, name: &str) -> Vec<i32> {
-    df.column(name)
-        .unwrap()
-        .as_materialized_series()
-        .cast(&DataType::Int32)
-        .unwrap()
-        .i32()
-        .unwrap()
-        .iter()
+    days(df, name)
+        .into_iter()
         .map(|v| v.expect("a date"))
         .collect()
 }

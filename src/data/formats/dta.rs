@@ -14,9 +14,9 @@ use dta::stata::dta::variable_type::VariableType;
 use polars::prelude::*;
 
 use super::temporal::{days_1960_to_unix, millis_1960_to_unix_micros, stata_numeric_kind};
+use super::views::TextViews;
 use super::{
-    buffered_text_column, date_column, datetime_column, float_column, FormatError, PackageFile,
-    ValueKind, Variable,
+    date_column, datetime_column, float_column, FormatError, PackageFile, ValueKind, Variable,
 };
 
 /// An open Stata dataset.
@@ -99,12 +99,8 @@ enum Gathered {
     Number(Vec<Option<f64>>),
     Date(Vec<Option<i32>>),
     DateTime(Vec<Option<i64>>),
-    /// The chunk's text values one after another, and where each ends (`None`: missing):
-    /// one buffer per variable instead of an allocation per value.
-    Text {
-        text: String,
-        ends: Vec<Option<usize>>,
-    },
+    /// The chunk's text values, built as string views as they are read.
+    Text(TextViews),
 }
 
 impl Gathered {
@@ -112,10 +108,7 @@ impl Gathered {
         match kind {
             ValueKind::Date => Gathered::Date(Vec::with_capacity(capacity)),
             ValueKind::DateTime => Gathered::DateTime(Vec::with_capacity(capacity)),
-            ValueKind::Text => Gathered::Text {
-                text: String::new(),
-                ends: Vec::with_capacity(capacity),
-            },
+            ValueKind::Text => Gathered::Text(TextViews::with_capacity(capacity)),
             ValueKind::Number | ValueKind::Time => Gathered::Number(Vec::with_capacity(capacity)),
         }
     }
@@ -125,7 +118,8 @@ impl Gathered {
             Gathered::Number(v) => float_column(name, std::mem::take(v).into_iter()),
             Gathered::Date(v) => date_column(name, std::mem::take(v).into_iter()),
             Gathered::DateTime(v) => datetime_column(name, std::mem::take(v).into_iter()),
-            Gathered::Text { text, ends } => buffered_text_column(name, text, ends, false),
+            // Stata keeps trailing blanks as written.
+            Gathered::Text(texts) => texts.finish(name),
         }
     }
 }
@@ -218,12 +212,9 @@ impl PackageFile for DtaFile {
                     Gathered::DateTime(v) => {
                         v.push(number(value).and_then(millis_1960_to_unix_micros));
                     }
-                    Gathered::Text { text, ends } => match value {
-                        Value::String(s) => {
-                            text.push_str(s);
-                            ends.push(Some(text.len()));
-                        }
-                        Value::LongStringRef(r) if r.observation() == 0 => ends.push(None),
+                    Gathered::Text(texts) => match value {
+                        Value::String(s) => texts.push(s, false),
+                        Value::LongStringRef(r) if r.observation() == 0 => texts.push_null(),
                         Value::LongStringRef(r) => {
                             let stored = long_strings.get(r);
                             let Some(long) = stored.as_ref().and_then(|s| s.data_str(encoding))
@@ -236,10 +227,9 @@ impl PackageFile for DtaFile {
                                         .into(),
                                 });
                             };
-                            text.push_str(&long);
-                            ends.push(Some(text.len()));
+                            texts.push(&long, false);
                         }
-                        _ => ends.push(None),
+                        _ => texts.push_null(),
                     },
                 }
             }

@@ -224,57 +224,6 @@ fn float_column(name: &str, values: impl Iterator<Item = Option<f64>>) -> Column
         .into_column()
 }
 
-/// Builds a String column; empty values are null, and so are blank ones when `trim`
-/// removes trailing blanks (SAS pads text with them; Stata keeps them as written).
-fn text_column<'a>(
-    name: &str,
-    values: impl Iterator<Item = Option<&'a str>>,
-    trim: bool,
-) -> Column {
-    StringChunked::from_iter_options(
-        name.into(),
-        values.map(|v| {
-            v.map(|s| {
-                if trim {
-                    s.trim_end_matches([' ', '\0'])
-                } else {
-                    s
-                }
-            })
-            .filter(|s| !s.is_empty())
-        }),
-    )
-    .into_series()
-    .into_column()
-}
-
-/// Builds a String column from a chunk's values gathered in one buffer: `ends` holds
-/// where each row's value ends in `text` (`None` for a missing value), and both are
-/// emptied for the next chunk. `trim` as in [`text_column`].
-fn buffered_text_column(
-    name: &str,
-    text: &mut String,
-    ends: &mut Vec<Option<usize>>,
-    trim: bool,
-) -> Column {
-    let all: &str = text;
-    let mut start = 0;
-    let column = text_column(
-        name,
-        ends.iter().map(|end| {
-            end.map(|end| {
-                let value = all.get(start..end).unwrap_or_default();
-                start = end;
-                value
-            })
-        }),
-        trim,
-    );
-    text.clear();
-    ends.clear();
-    column
-}
-
 /// Builds a Date column from days since 1970-01-01.
 fn date_column(name: &str, days: impl Iterator<Item = Option<i32>>) -> Column {
     Int32Chunked::from_iter_options(name.into(), days)

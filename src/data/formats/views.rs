@@ -1,8 +1,9 @@
-//! Text columns built directly as Arrow string views, a value at a time as the decoder
-//! hands them over: a value of up to 12 bytes is held inside its view, a longer one is
-//! copied once into a buffer the view points to. Gathering the text first and building
-//! the column from it afterwards copied every value twice and went through polars'
-//! generic builder, a fifth of the time of a SAS conversion.
+//! Text columns of the SAS and Stata readers built directly as Arrow string views, a
+//! value at a time as the decoder hands them over: a value of up to 12 bytes is held
+//! inside its view, a longer one is copied once into a buffer the view points to.
+//! Gathering the text first and building the column from it afterwards copied every
+//! value twice and went through polars' generic builder, a fifth of the time of a SAS
+//! conversion.
 
 use polars::prelude::*;
 use polars_arrow::array::{MutableBinaryViewArray, Utf8ViewArray, View};
