@@ -24,6 +24,16 @@ pub struct WorkingValues {
     pub weights: DVector<f64>,
 }
 
+impl WorkingValues {
+    /// Zero working values for `n` rows, to be filled.
+    pub(super) fn zeros(n: usize) -> WorkingValues {
+        WorkingValues {
+            response: DVector::zeros(n),
+            weights: DVector::zeros(n),
+        }
+    }
+}
+
 /// Working response and weights at the linear predictor `eta` (which includes the
 /// offset), as in each iteration of R's `glm.fit`.
 ///
@@ -347,11 +357,8 @@ fn provisional_route<X: DesignRows + ?Sized>(
     let mut mu = DVector::zeros(n);
     // The working values of this iteration (at the linear predictor before its step)
     // and of the next one (at the linear predictor after it).
-    let mut current = WorkingValues {
-        response: DVector::zeros(n),
-        weights: DVector::zeros(n),
-    };
-    let mut next = current.clone();
+    let mut current = WorkingValues::zeros(n);
+    let mut next = WorkingValues::zeros(n);
     let mut scratch = Vec::new();
     let start = fused::pass(
         x,
@@ -469,10 +476,7 @@ fn r_route<X: DesignRows + ?Sized>(
     let mut iterations = 0;
     let mut deviance = dev_old;
     // The working values of this iteration and of the last accepted one.
-    let mut working = WorkingValues {
-        response: DVector::zeros(n),
-        weights: DVector::zeros(n),
-    };
+    let mut working = WorkingValues::zeros(n);
     let mut accepted_weights = DVector::zeros(n);
     let valid = |mu: &DVector<f64>| mu.iter().all(|&m| family.valid_mu(m));
 

@@ -260,10 +260,7 @@ fn a_fused_pass_equals_the_separate_passes_to_the_bit() {
     };
     let fused = |blocks: bool| {
         let (mut eta, mut mu) = (DVector::zeros(n), DVector::zeros(n));
-        let mut out = WorkingValues {
-            response: DVector::zeros(n),
-            weights: DVector::zeros(n),
-        };
+        let mut out = WorkingValues::zeros(n);
         let mut residuals = Vec::new();
         let materialised = Blocks(x);
         let rows_of: &dyn DesignRows = if blocks { &materialised } else { x };
