@@ -51,7 +51,8 @@ impl ValueOrder {
         }
         if n >= RADIX_SORT_MIN {
             if let Ok(n32) = u32::try_from(n) {
-                let keys: Vec<u64> = (0..n).map(|i| order_key(value(i))).collect();
+                let keys = grid_keys(n, &value)
+                    .unwrap_or_else(|| (0..n).map(|i| order_key(value(i))).collect());
                 let (keys, rows) = radix_sorted(keys, (0..n32).collect());
                 let last_of_run = (0..n)
                     .map(|k| keys.get(k + 1).is_none_or(|&next| next != keys[k]))
@@ -79,26 +80,29 @@ impl ValueOrder {
 /// Columns of at least this many values are put in order by a radix sort.
 const RADIX_SORT_MIN: usize = 1 << 16;
 
-/// Bits of the key sorted on in one pass of [`radix_sorted`].
-const RADIX_BITS: usize = 11;
+/// At most this many bits of the key are sorted on in one pass of [`radix_sorted`].
+const RADIX_BITS: u32 = 11;
 
 /// `keys` sorted, with `rows` moved along, ties in their order in `rows`: a
-/// least-significant-digit radix sort, [`RADIX_BITS`] bits a pass, skipping the digits
+/// least-significant-digit radix sort over the bits the keys use, in as few passes of at
+/// most [`RADIX_BITS`] bits as they need (digits of equal width), skipping the digits
 /// every key shares. With the rows given in row order this is the order `sort_unstable`
 /// gives the (key, row) pairs, in a few passes over the data instead of log₂ n, and in
 /// 12 bytes a value instead of 16 (the stacked risk sets have tens of millions).
 fn radix_sorted(mut keys: Vec<u64>, mut rows: Vec<u32>) -> (Vec<u64>, Vec<u32>) {
-    const RADIX: usize = 1 << RADIX_BITS;
-    const PASSES: usize = 64usize.div_ceil(RADIX_BITS);
-    let digit = |key: u64, pass: usize| ((key >> (pass * RADIX_BITS)) as usize) & (RADIX - 1);
-    let mut counts = vec![[0usize; RADIX]; PASSES];
+    let bits = 64 - keys.iter().fold(0, |all, &key| all | key).leading_zeros();
+    let passes = bits.div_ceil(RADIX_BITS).max(1);
+    let width = bits.div_ceil(passes).max(1);
+    let radix = 1usize << width;
+    let digit = |key: u64, pass: u32| ((key >> (pass * width)) as usize) & (radix - 1);
+    let mut counts = vec![vec![0usize; radix]; passes as usize];
     for &key in &keys {
-        for (pass, counts) in counts.iter_mut().enumerate() {
+        for (pass, counts) in (0..passes).zip(counts.iter_mut()) {
             counts[digit(key, pass)] += 1;
         }
     }
     let (mut other_keys, mut other_rows) = (vec![0u64; keys.len()], vec![0u32; keys.len()]);
-    for (pass, counts) in counts.iter_mut().enumerate() {
+    for (pass, counts) in (0..passes).zip(counts.iter_mut()) {
         if counts.contains(&keys.len()) {
             continue;
         }
@@ -118,6 +122,43 @@ fn radix_sorted(mut keys: Vec<u64>, mut rows: Vec<u32>) -> (Vec<u64>, Vec<u32>) 
         std::mem::swap(&mut rows, &mut other_rows);
     }
     (keys, rows)
+}
+
+/// Powers of ten tried by [`grid_keys`], each exact in a double.
+const GRID_SCALES: [f64; 7] = [1.0, 10.0, 100.0, 1e3, 1e4, 1e5, 1e6];
+
+/// When every value is a multiple of one of 1, 0.1, ..., 1e-6 (values read from decimal
+/// text with at most six decimals are, to the double nearest), the values' steps on that
+/// grid counted from the smallest: keys in the values' order, equal exactly when the
+/// values are, and using few bits, so that [`radix_sorted`] needs two passes where the
+/// values' own bits need six. A value v is on the grid of `scale` when s = round(v·scale)
+/// gives v back as s / scale; as rounding is monotone, v₁ < v₂ then gives s₁ ≤ s₂, and
+/// s₁ = s₂ would give v₁ = v₂. `None` when some value is on none of the grids.
+fn grid_keys(n: usize, value: impl Fn(usize) -> f64) -> Option<Vec<u64>> {
+    const EXACT: f64 = (1u64 << 53) as f64;
+    let mut steps: Vec<i64> = Vec::with_capacity(n);
+    'scale: for scale in GRID_SCALES {
+        steps.clear();
+        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+        for i in 0..n {
+            let v = value(i);
+            let step = (v * scale).round();
+            // Also false for a NaN or an infinite value.
+            if !(step.abs() < EXACT && step / scale == v) {
+                continue 'scale;
+            }
+            let step = step as i64;
+            lo = lo.min(step);
+            hi = hi.max(step);
+            steps.push(step);
+        }
+        if lo > hi {
+            return None;
+        }
+        // Steps below 2^53 in size: their differences fit.
+        return Some(steps.into_iter().map(|s| (s - lo) as u64).collect());
+    }
+    None
 }
 
 /// A key whose order as an integer is the numeric order of finite values (−0 = +0).

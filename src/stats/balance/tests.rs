@@ -456,6 +456,48 @@ fn value_order_of_a_large_column_is_a_stable_sort_by_value() {
     assert_eq!(runs, distinct.len());
 }
 
+/// Large columns of values read from decimal text (on a grid of 10^-d, sorted by their
+/// steps on it): the same stable order and runs as a sort by value, for negatives, −0
+/// and +0, ties, whole numbers beyond the counting sort's range, and a column with one
+/// value off every grid (sorted by the values' bits instead).
+#[test]
+fn value_order_of_decimal_columns_is_a_stable_sort_by_value() {
+    let mut u = crate::test_support::uniform_stream(11);
+    let decimals = |places: i32, u: &mut dyn FnMut() -> f64| {
+        let scale = 10f64.powi(places);
+        ((u() - 0.4) * 2e3 * scale).round() / scale
+    };
+    let mut columns: Vec<Vec<f64>> = (0..=6)
+        .map(|places| {
+            (0..100_000)
+                .map(|i| match i % 7 {
+                    0 => -0.0,
+                    1 => 0.0,
+                    _ => decimals(places, &mut u),
+                })
+                .collect()
+        })
+        .collect();
+    columns.push((0..100_000).map(|_| (u() * 1e9).round()).collect());
+    let mut off_grid = columns[2].clone();
+    off_grid[77_777] = 0.1 + 0.2;
+    columns.push(off_grid);
+    for (c, values) in columns.iter().enumerate() {
+        let mut expected: Vec<usize> = (0..values.len()).collect();
+        expected.sort_by(|&a, &b| values[a].partial_cmp(&values[b]).unwrap_or(Ordering::Equal));
+        let order = ValueOrder::of(values);
+        assert!(order.rows == expected, "column {c}");
+        let ends: Vec<bool> = (0..values.len())
+            .map(|k| {
+                expected
+                    .get(k + 1)
+                    .is_none_or(|&next| values[next] != values[expected[k]])
+            })
+            .collect();
+        assert!(order.last_of_run == ends, "column {c}");
+    }
+}
+
 #[test]
 fn group_rows_list_the_treated_and_the_others_in_row_order() {
     let treated = [false, true, true, false, false, true, false];
