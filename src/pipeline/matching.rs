@@ -12,7 +12,7 @@ use crate::stats::design::DataSet;
 use crate::stats::formula::Formula;
 
 use super::fit_error::FitError;
-use super::propensity::{propensity_match, table_one_of, PropensityError};
+use super::propensity::{table_one_of, MatchPreparation, PropensityError};
 use super::unit_ids::ids_and_ranks;
 
 /// What `shine match` is asked to do.
@@ -83,7 +83,12 @@ fn fit_match_on(
     file: &TableSource,
     request: &MatchRequest,
 ) -> Result<MatchResult, FitError> {
-    let (ids, tie_key) = ids_and_ranks(data, request.id.as_deref(), file)?;
+    // The ids are ranked (one thread) while the propensity model is fitted.
+    let (ids, preparation) = rayon::join(
+        || ids_and_ranks(data, request.id.as_deref(), file),
+        || MatchPreparation::new(&request.formula, data, &request.spec),
+    );
+    let (ids, tie_key) = ids?;
     let in_file = |e: PropensityError| match e {
         PropensityError::Input(m) => FitError::Input(super::fit_error::in_file(file, m)),
         PropensityError::Cell {
@@ -96,8 +101,9 @@ fn fit_match_on(
         )),
         PropensityError::Analysis(m) => FitError::Analysis(format!("{file}: {m}")),
     };
-    let analysis =
-        propensity_match(&request.formula, data, &tie_key, &request.spec).map_err(in_file)?;
+    let analysis = preparation
+        .and_then(|preparation| preparation.run(&tie_key))
+        .map_err(in_file)?;
     let detail = if request.detail {
         let frame = frame.ok_or_else(|| {
             FitError::Analysis(format!(

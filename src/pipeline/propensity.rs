@@ -171,11 +171,11 @@ struct BalanceColumns {
 }
 
 impl BalanceColumns {
-    /// The values of balance column `j`.
-    fn values(&self, j: usize, ps: &PropensityFit) -> Vec<f64> {
+    /// The values of balance column `j`, the model's columns read from `design`.
+    fn values(&self, j: usize, design: &Design<ModelRows>, distance: &[f64]) -> Vec<f64> {
         match self.sources[j] {
-            BalanceSource::Distance => ps.distance.clone(),
-            BalanceSource::Model(k) => ps.design.x.column(k),
+            BalanceSource::Distance => distance.to_vec(),
+            BalanceSource::Model(k) => design.x.column(k),
             BalanceSource::Levels(m, k) => self.levels[m].column(k),
         }
     }
@@ -267,6 +267,17 @@ pub fn fit_propensity_by(
     data: &DataSet,
     solver: LeastSquares,
 ) -> Result<PropensityFit, PropensityError> {
+    let (treated, design) = propensity_design(formula, data)?;
+    let (fit, warnings) = fit_on_design(formula, data, &treated, &design, solver)?;
+    Ok(PropensityFit::new(fit, design, treated, warnings))
+}
+
+/// The treatment flags and the model matrix of the propensity model, checked: a
+/// treatment on the left, complete covariates, both groups present.
+fn propensity_design(
+    formula: &Formula,
+    data: &DataSet,
+) -> Result<(Vec<bool>, Design<ModelRows>), PropensityError> {
     let input = |e: &dyn std::fmt::Display| PropensityError::Input(e.to_string());
     let response = formula.response_label().ok_or_else(|| {
         PropensityError::Input("the formula needs a treatment on the left: treat ~ x1 + x2".into())
@@ -289,8 +300,19 @@ pub fn fit_propensity_by(
             "no control rows: `{response}` is 1 in every row"
         )));
     }
-
     let design = model_rows(formula, data).map_err(|e| input(&e))?;
+    Ok((treated, design))
+}
+
+/// The logistic fit of `treated` on `design` and its warnings; refuses separation and
+/// non-convergence with messages that say what to do.
+fn fit_on_design(
+    formula: &Formula,
+    data: &DataSet,
+    treated: &[bool],
+    design: &Design<ModelRows>,
+    solver: LeastSquares,
+) -> Result<(GlmFit, Vec<String>), PropensityError> {
     let y = DVector::from_iterator(
         treated.len(),
         treated.iter().map(|&t| f64::from(u8::from(t))),
@@ -307,7 +329,7 @@ pub fn fit_propensity_by(
         LeastSquares::NormalEquations => super::propensity_start::subsample_start(
             formula,
             data,
-            &treated,
+            treated,
             &design.column_names,
             &options,
         ),
@@ -350,16 +372,27 @@ pub fn fit_propensity_by(
             fit.iterations
         )));
     }
-    let distance: Vec<f64> = fit.linear_predictor.iter().copied().collect();
-    let propensity: Vec<f64> = fit.fitted.iter().copied().collect();
-    Ok(PropensityFit {
-        fit,
-        design,
-        treated,
-        distance,
-        propensity,
-        warnings,
-    })
+    Ok((fit, warnings))
+}
+
+impl PropensityFit {
+    fn new(
+        fit: GlmFit,
+        design: Design<ModelRows>,
+        treated: Vec<bool>,
+        warnings: Vec<String>,
+    ) -> PropensityFit {
+        let distance: Vec<f64> = fit.linear_predictor.iter().copied().collect();
+        let propensity: Vec<f64> = fit.fitted.iter().copied().collect();
+        PropensityFit {
+            fit,
+            design,
+            treated,
+            distance,
+            propensity,
+            warnings,
+        }
+    }
 }
 
 /// Balance of every covariate (and the distance) before and after, given matching
@@ -379,7 +412,7 @@ pub fn balance_of(
     let (plain, plain_names) = columns.plain(&factors);
     let plain_rows = balance_table_by_column(
         &plain_names,
-        |i| columns.values(plain[i], ps),
+        |i| columns.values(plain[i], &ps.design, &ps.distance),
         &ps.treated,
         weights,
         pairs,
@@ -434,35 +467,55 @@ pub struct PreparedBalance {
 const PREPARED_BALANCE_BYTES: usize = 512 << 20;
 
 impl PreparedBalance {
-    /// About the bytes a [`PreparedBalance`] of `rows` rows holds for the model of `ps`:
-    /// per row and column (the model's columns and the distance; a factor's levels read
-    /// from its codes hold none, the levels of other factor terms one more each), the
-    /// value, its place in the order and the end-of-run flag.
-    fn bytes_about(rows: usize, ps: &PropensityFit) -> usize {
+    /// About the bytes a [`PreparedBalance`] of `rows` rows holds for a model of `columns`
+    /// columns: per row and column (the model's columns and the distance; a factor's
+    /// levels read from its codes hold none, the levels of other factor terms one more
+    /// each), the value, its place in the order and the end-of-run flag.
+    fn bytes_about(rows: usize, columns: usize) -> usize {
         let per_value = std::mem::size_of::<f64>() + std::mem::size_of::<usize>() + 1;
-        rows.saturating_mul(ps.design.column_names.len() + 1)
-            .saturating_mul(per_value)
+        rows.saturating_mul(columns + 1).saturating_mul(per_value)
     }
 
-    /// The first half of [`balance_of`]'s table.
+    /// The first half of [`balance_of`]'s table for the covariates, without the distance
+    /// (which needs the fitted model: [`PreparedBalance::with_distance`]).
     ///
     /// # Errors
     /// As [`balance_of`], for the columns.
-    pub fn new(
+    fn covariates(
         formula: &Formula,
         data: &DataSet,
-        ps: &PropensityFit,
+        design: &Design<ModelRows>,
+        treated: &[bool],
     ) -> Result<PreparedBalance, PropensityError> {
         let input = |e: &dyn std::fmt::Display| PropensityError::Input(e.to_string());
-        let columns = balance_columns(formula, data, &ps.design)?;
+        let columns = balance_columns(formula, data, design)?;
         let (plain, plain_names) = columns.plain(&factor_groups(&columns.sources, &columns.levels));
-        let column = |i: usize| columns.values(plain[i], ps);
-        let prepared = prepare_columns(&plain_names, column, &ps.treated).map_err(|e| input(&e))?;
+        // The distance is the first column (and never a factor's level).
+        let column = |i: usize| columns.values(plain[i + 1], design, &[]);
+        let prepared = prepare_columns(&plain_names[1..], column, treated).map_err(|e| input(&e))?;
         Ok(PreparedBalance {
             columns,
             plain,
             prepared,
         })
+    }
+
+    /// The prepared covariates with the distance's half in front.
+    ///
+    /// # Errors
+    /// As [`balance_of`], for the distance.
+    fn with_distance(
+        mut self,
+        distance: &[f64],
+        treated: &[bool],
+    ) -> Result<PreparedBalance, PropensityError> {
+        let input = |e: &dyn std::fmt::Display| PropensityError::Input(e.to_string());
+        let name = &self.columns.names[self.plain[0]];
+        let mut prepared = prepare_columns(std::slice::from_ref(name), |_| distance.to_vec(), treated)
+            .map_err(|e| input(&e))?;
+        prepared.append(&mut self.prepared);
+        self.prepared = prepared;
+        Ok(self)
     }
 
     /// [`balance_of`]'s table and sample sizes under the matching `weights` and `pairs`.
@@ -654,60 +707,116 @@ pub fn propensity_match(
     tie_key: &[u64],
     spec: &MatchSpec,
 ) -> Result<MatchAnalysis, PropensityError> {
-    let input = |e: &dyn std::fmt::Display| PropensityError::Input(e.to_string());
-    let ps = fit_propensity(formula, data)?;
-    let mut warnings = ps.warnings.clone();
-    let exact = exact_strata(data, &spec.exact)?;
-    let params = NearestNeighbour {
-        ratio: spec.ratio,
-        caliper: spec.caliper,
-        replace: spec.replace,
-        order: spec.order,
-        seed: spec.seed,
+    MatchPreparation::new(formula, data, spec)?.run(tie_key)
+}
+
+/// [`propensity_match`] up to the matching: the fitted propensity model, and the half of
+/// the balance table that needs neither the model nor the matching (the covariates'
+/// statistics before matching and the orders of their values), made on the other
+/// threads while the model is fitted when its columns fit in [`PREPARED_BALANCE_BYTES`].
+/// Nothing here needs the rows' tie keys, so the ids can be ranked meanwhile.
+pub struct MatchPreparation<'a> {
+    formula: &'a Formula,
+    data: &'a DataSet,
+    spec: &'a MatchSpec,
+    ps: PropensityFit,
+    covariates: Option<Result<PreparedBalance, PropensityError>>,
+}
+
+impl<'a> MatchPreparation<'a> {
+    /// Fits the propensity model (and prepares the covariates' balance beside it).
+    ///
+    /// # Errors
+    /// The model's ([`fit_propensity`]); the balance columns' come from [`Self::run`],
+    /// after the matching's, as when they are made after the matching.
+    pub fn new(
+        formula: &'a Formula,
+        data: &'a DataSet,
+        spec: &'a MatchSpec,
+    ) -> Result<MatchPreparation<'a>, PropensityError> {
+        let (treated, design) = propensity_design(formula, data)?;
+        let columns = design.column_names.len();
+        let prepare = PreparedBalance::bytes_about(data.n_rows(), columns) <= PREPARED_BALANCE_BYTES;
+        let (fit, covariates) = rayon::join(
+            || fit_on_design(formula, data, &treated, &design, LeastSquares::Householder),
+            || prepare.then(|| PreparedBalance::covariates(formula, data, &design, &treated)),
+        );
+        let (fit, warnings) = fit?;
+        Ok(MatchPreparation {
+            formula,
+            data,
+            spec,
+            ps: PropensityFit::new(fit, design, treated, warnings),
+            covariates,
+        })
     }
-    .validate()
-    .map_err(|e| input(&e))?;
-    let mut match_input = MatchInput::new(&ps.distance, &ps.treated).with_tie_key(tie_key);
-    if let Some(codes) = exact.as_deref() {
-        match_input = match_input.with_exact(codes);
+
+    /// Matches on the model's linear logit, ties broken by `tie_key`, and completes the
+    /// balance table.
+    ///
+    /// # Errors
+    /// Unusable options or exact-matching columns, no treated row matched, and the balance
+    /// columns' errors.
+    pub fn run(self, tie_key: &[u64]) -> Result<MatchAnalysis, PropensityError> {
+        let MatchPreparation {
+            formula,
+            data,
+            spec,
+            ps,
+            covariates,
+        } = self;
+        let input = |e: &dyn std::fmt::Display| PropensityError::Input(e.to_string());
+        let mut warnings = ps.warnings.clone();
+        let exact = exact_strata(data, &spec.exact)?;
+        let params = NearestNeighbour {
+            ratio: spec.ratio,
+            caliper: spec.caliper,
+            replace: spec.replace,
+            order: spec.order,
+            seed: spec.seed,
+        }
+        .validate()
+        .map_err(|e| input(&e))?;
+        let mut match_input = MatchInput::new(&ps.distance, &ps.treated).with_tie_key(tie_key);
+        if let Some(codes) = exact.as_deref() {
+            match_input = match_input.with_exact(codes);
+        }
+        // The greedy matching runs on one thread; the distance's half of the balance table
+        // is made on the others meanwhile.
+        let (matching, prepared) = rayon::join(
+            || params.fit(&match_input),
+            || covariates.map(|c| c?.with_distance(&ps.distance, &ps.treated)),
+        );
+        let matching = matching.map_err(|e| input(&e))?;
+        if matching.n_treated_matched == 0 {
+            let width = matching
+                .caliper_width
+                .map(|w| format!(" (a width of {w:.4} on the logit scale)"))
+                .unwrap_or_default();
+            return Err(PropensityError::Analysis(format!(
+                "no treated row could be matched: the caliper of {} SD{width} leaves no control close enough{}; widen --caliper or drop it",
+                spec.caliper.unwrap_or(0.0),
+                if spec.exact.is_empty() { "" } else { " within the --exact strata" }
+            )));
+        }
+        warnings.extend(matching.warnings.iter().map(describe_warning));
+        let pairs = matching.pair_rows();
+        let (balance, sizes) = match prepared {
+            Some(prepared) => prepared?.finish(&ps, &matching.weights, &pairs)?,
+            None => balance_of(formula, data, &ps, &matching.weights, &pairs)?,
+        };
+        Ok(MatchAnalysis {
+            ps_model: ps.fit.coefficients.clone(),
+            treated: ps.treated,
+            distance: ps.distance,
+            propensity: ps.propensity,
+            ps_fit: ps.fit,
+            matching,
+            balance,
+            sizes,
+            warnings,
+        })
     }
-    // The greedy matching runs on one thread; the half of the balance table that does
-    // not depend on it (the statistics before matching, the orders of the values) is made
-    // on the other threads meanwhile, when its columns fit in PREPARED_BALANCE_BYTES.
-    let prepare = PreparedBalance::bytes_about(data.n_rows(), &ps) <= PREPARED_BALANCE_BYTES;
-    let (matching, prepared) = rayon::join(
-        || params.fit(&match_input),
-        || prepare.then(|| PreparedBalance::new(formula, data, &ps)),
-    );
-    let matching = matching.map_err(|e| input(&e))?;
-    if matching.n_treated_matched == 0 {
-        let width = matching
-            .caliper_width
-            .map(|w| format!(" (a width of {w:.4} on the logit scale)"))
-            .unwrap_or_default();
-        return Err(PropensityError::Analysis(format!(
-            "no treated row could be matched: the caliper of {} SD{width} leaves no control close enough{}; widen --caliper or drop it",
-            spec.caliper.unwrap_or(0.0),
-            if spec.exact.is_empty() { "" } else { " within the --exact strata" }
-        )));
-    }
-    warnings.extend(matching.warnings.iter().map(describe_warning));
-    let pairs = matching.pair_rows();
-    let (balance, sizes) = match prepared {
-        Some(prepared) => prepared?.finish(&ps, &matching.weights, &pairs)?,
-        None => balance_of(formula, data, &ps, &matching.weights, &pairs)?,
-    };
-    Ok(MatchAnalysis {
-        ps_model: ps.fit.coefficients.clone(),
-        treated: ps.treated,
-        distance: ps.distance,
-        propensity: ps.propensity,
-        ps_fit: ps.fit,
-        matching,
-        balance,
-        sizes,
-        warnings,
-    })
 }
 
 /// Table 1 before matching (all rows) and after (weighted by the matching weights), over
