@@ -95,6 +95,12 @@ pub trait DesignRows: Sync {
             self.column_rows(k, start, &mut out[k * ld..k * ld + len]);
         }
     }
+    /// Rows `start..start + len` of column `k` where they are stored as they are (a
+    /// stored matrix's column, a variable's own values), to be read in place; `None`
+    /// where the column is computed.
+    fn stored_rows(&self, _k: usize, _start: usize, _len: usize) -> Option<&[f64]> {
+        None
+    }
     /// The columns as segments that give each row's non-zero entries without a block of
     /// materialised columns, when the design is made from variables ([`ModelRows`]).
     fn segments(&self) -> Option<RowSegments<'_>> {
@@ -118,6 +124,11 @@ impl DesignRows for DMatrix<f64> {
 
     fn column_rows(&self, k: usize, start: usize, out: &mut [f64]) {
         out.copy_from_slice(&self.column(k).as_slice()[start..start + out.len()]);
+    }
+
+    fn stored_rows(&self, k: usize, start: usize, len: usize) -> Option<&[f64]> {
+        let from = k * self.nrows() + start;
+        self.as_slice().get(from..from + len)
     }
 }
 
@@ -203,6 +214,16 @@ impl DesignRows for ModelRows {
 
     fn column_rows(&self, k: usize, start: usize, out: &mut [f64]) {
         self.column_into(k, start, out);
+    }
+
+    fn stored_rows(&self, k: usize, start: usize, len: usize) -> Option<&[f64]> {
+        match self.columns[k].as_slice() {
+            [PieceOf::Values(v)] => match &self.variables[*v] {
+                Compact::Numeric(values) => values.as_slice().get(start..start + len),
+                _ => None,
+            },
+            _ => None,
+        }
     }
 
     fn segments(&self) -> Option<RowSegments<'_>> {

@@ -13,7 +13,9 @@
 use nalgebra::DVector;
 use rayon::prelude::*;
 
-use super::gram::{add_dense_rows, dense_block_len, GRAM_BLOCK_ROWS, GRAM_CHUNK_ROWS};
+use super::gram::{
+    add_dense_rows, clear_unused_rows, dense_block_len, GRAM_BLOCK_ROWS, GRAM_CHUNK_ROWS,
+};
 use super::irls::{working_value_at, WorkingValues};
 use super::qr::axpy;
 use super::Family;
@@ -39,7 +41,12 @@ pub(super) struct Pass {
     /// The first row whose working values are invalid (V(mu) or d mu/d eta NaN, or
     /// V(mu) 0); its working values are then not usable.
     pub(super) first_bad: Option<usize>,
+    /// The number of rows whose working weight is positive.
+    pub(super) n_good: usize,
 }
+
+/// A block's padding columns, and the rows a column of the block need not hold.
+static ZEROS: [f64; GRAM_BLOCK_ROWS] = [0.0; GRAM_BLOCK_ROWS];
 
 /// With `beta`, the linear predictor X beta + offset into `eta`; then (also without
 /// `beta`, at the `eta` given) the fitted values into `mu`, the deviance, the working
@@ -89,18 +96,21 @@ pub(super) fn pass<X: DesignRows + ?Sized>(
     let mut gram = vec![0.0; m * m];
     let mut valid = true;
     let mut first_bad = None;
+    let mut n_good = 0;
     for part in &chunks {
         for (g, p) in gram.iter_mut().zip(&part.gram) {
             *g += p;
         }
         valid &= part.valid;
         first_bad = first_bad.or(part.first_bad);
+        n_good += part.n_good;
     }
     Pass {
         deviance: residuals.iter().copied().sum(),
         valid,
         gram,
         first_bad,
+        n_good,
     }
 }
 
@@ -133,14 +143,16 @@ fn chunk_pass<X: DesignRows + ?Sized>(
     let mut weighted = vec![0.0; B * padded];
     let mut scratch = vec![0.0; B];
     let mut slopes = vec![0.0; B];
-    let (mut valid, mut first_bad) = (true, None);
+    let (mut valid, mut first_bad, mut n_good) = (true, None, 0);
     let len = out.eta.len();
     for at in (0..len).step_by(B) {
         let block_len = (at + B).min(len) - at;
         let start = first + at;
         let range = at..at + block_len;
         let eta = &mut out.eta[range.clone()];
-        x.rows_into(start, block_len, &mut block, B);
+        if segments.is_none() {
+            x.rows_into(start, block_len, &mut block, B);
+        }
         if let Some(beta) = beta {
             // As `rows::linear_predictor`: the offset, then the products in column order.
             eta.copy_from_slice(&rows.offset.as_slice()[start..start + block_len]);
@@ -183,13 +195,41 @@ fn chunk_pass<X: DesignRows + ?Sized>(
                 (0.0, 0.0)
             });
         }
-        block[p * B..p * B + block_len].copy_from_slice(z);
-        add_dense_rows(&mut gram, &mut block, &mut weighted, w, m);
+        n_good += w.iter().filter(|&&wi| wi > 0.0).count();
+        // The design's columns stored as they are (finite) are read in place when the
+        // block is whole groups of four rows; the others are written into the block.
+        let whole = block_len % 4 == 0;
+        let stored: Vec<Option<&[f64]>> = (0..p)
+            .map(|k| {
+                let in_place = whole && segments.is_some() && x.finite_by_construction(k);
+                in_place.then(|| x.stored_rows(k, start, block_len)).flatten()
+            })
+            .collect();
+        for (k, column) in block.chunks_exact_mut(B).take(p).enumerate() {
+            if stored[k].is_none() {
+                if segments.is_some() {
+                    x.column_rows(k, start, &mut column[..block_len]);
+                }
+                clear_unused_rows(column, w);
+            }
+        }
+        let z_column = &mut block[p * B..(p + 1) * B];
+        z_column[..block_len].copy_from_slice(z);
+        clear_unused_rows(z_column, w);
+        let columns: Vec<&[f64]> = (0..padded)
+            .map(|k| match stored.get(k) {
+                Some(Some(column)) => column,
+                _ if k < m => &block[k * B..(k + 1) * B],
+                _ => &ZEROS[..],
+            })
+            .collect();
+        add_dense_rows(&mut gram, &columns, &mut weighted, w, m);
     }
     Pass {
         deviance: 0.0,
         valid,
         gram,
         first_bad,
+        n_good,
     }
 }

@@ -238,113 +238,125 @@ fn dense_gram_range<X: DesignRows + ?Sized>(
     start: usize,
     end: usize,
 ) -> Vec<f64> {
+    const B: usize = GRAM_BLOCK_ROWS;
     let p = x.ncols();
     let m = p + 1;
     let padded = dense_block_len(m);
     let mut gram = vec![0.0; m * m];
-    let mut block = vec![0.0; GRAM_BLOCK_ROWS * padded];
-    let mut weighted = vec![0.0; GRAM_BLOCK_ROWS * padded];
-    for first in (start..end).step_by(GRAM_BLOCK_ROWS) {
-        let len = (first + GRAM_BLOCK_ROWS).min(end) - first;
-        x.rows_into(first, len, &mut block, GRAM_BLOCK_ROWS);
-        block[p * GRAM_BLOCK_ROWS..p * GRAM_BLOCK_ROWS + len]
-            .copy_from_slice(&z[first..first + len]);
-        add_dense_rows(
-            &mut gram,
-            &mut block,
-            &mut weighted,
-            &w[first..first + len],
-            m,
-        );
+    let mut block = vec![0.0; B * padded];
+    let mut weighted = vec![0.0; B * padded];
+    for first in (start..end).step_by(B) {
+        let len = (first + B).min(end) - first;
+        let w = &w[first..first + len];
+        x.rows_into(first, len, &mut block, B);
+        block[p * B..p * B + len].copy_from_slice(&z[first..first + len]);
+        for column in block.chunks_exact_mut(B).take(m) {
+            clear_unused_rows(column, w);
+        }
+        let columns: Vec<&[f64]> = block.chunks_exact(B).collect();
+        add_dense_rows(&mut gram, &columns, &mut weighted, w, m);
     }
     gram
 }
 
-/// Adds the products of a block of rows to `gram`: `block` holds the rows' [X z]
-/// column-major with leading dimension [`GRAM_BLOCK_ROWS`] (the first `w.len()` rows
-/// used), `w` their weights; `weighted` is scratch of the same shape. Rows with weight 0
-/// (or NaN) take no part.
+/// Readies a materialised column of a block (its first `w.len()` rows filled) for
+/// [`add_dense_rows`]: zero on the rows whose weight is not positive (or NaN), so that
+/// a non-finite entry there adds nothing, and past them to a whole group of four rows.
+pub(super) fn clear_unused_rows(column: &mut [f64], w: &[f64]) {
+    let len = w.len();
+    for (v, &wi) in column[..len].iter_mut().zip(w) {
+        if wi.is_nan() || wi <= 0.0 {
+            *v = 0.0;
+        }
+    }
+    let end4 = len.next_multiple_of(4).min(column.len());
+    column[len..end4].fill(0.0);
+}
+
+/// Adds the products of a block of rows to `gram`: `columns` holds the rows' [X z], a
+/// slice per column padded to [`dense_block_len`] columns (the padding all zeros), each
+/// with at least `w.len()` rounded up to a multiple of four entries, those past
+/// `w.len()` zero, every entry finite or on a row of weight not positive
+/// ([`clear_unused_rows`] readies a materialised column); `w` the rows' weights;
+/// `weighted` is scratch of [`GRAM_BLOCK_ROWS`] rows per padded column, its padding
+/// columns zero. Rows with weight 0 (or NaN) take no part: their weighted entries are
+/// zero, and zero times a finite entry adds nothing to a sum.
 pub(super) fn add_dense_rows(
     gram: &mut [f64],
-    block: &mut [f64],
+    columns: &[&[f64]],
     weighted: &mut [f64],
     w: &[f64],
     m: usize,
 ) {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2, checked just above.
-            unsafe { add_dense_rows_avx2(gram, block, weighted, w, m) };
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the CPU supports AVX2 and FMA, checked just above.
+            unsafe { add_dense_rows_avx2(gram, columns, weighted, w, m) };
             return;
         }
     }
-    add_dense_rows_portable(gram, block, weighted, w, m);
+    add_dense_rows_portable(gram, columns, weighted, w, m);
 }
 
-/// [`add_dense_rows_portable`] compiled for AVX2: the same operations in the same order
-/// (Rust does not fuse multiplies and adds), so the same results to the bit.
+/// [`add_dense_rows_portable`] compiled for AVX2 with fused multiply-adds: the same
+/// operations in the same order (each product and sum one fused multiply-add, as
+/// `mul_add` computes it everywhere), so the same results to the bit.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+#[target_feature(enable = "avx2,fma")]
 fn add_dense_rows_avx2(
     gram: &mut [f64],
-    block: &mut [f64],
+    columns: &[&[f64]],
     weighted: &mut [f64],
     w: &[f64],
     m: usize,
 ) {
-    add_dense_rows_portable(gram, block, weighted, w, m);
+    add_dense_rows_portable(gram, columns, weighted, w, m);
 }
 
 /// See [`add_dense_rows`].
 #[inline(always)]
 fn add_dense_rows_portable(
     gram: &mut [f64],
-    block: &mut [f64],
+    columns: &[&[f64]],
     weighted: &mut [f64],
     w: &[f64],
     m: usize,
 ) {
     let len = w.len();
-    for (column, weighted) in block
-        .chunks_exact_mut(GRAM_BLOCK_ROWS)
+    let len4 = len.next_multiple_of(4);
+    for (column, weighted) in columns
+        .iter()
         .zip(weighted.chunks_exact_mut(GRAM_BLOCK_ROWS))
         .take(m)
     {
-        for ((v, wv), &wi) in column[..len].iter_mut().zip(&mut weighted[..len]).zip(w) {
-            // A NaN weight counts as zero.
-            if wi.is_nan() || wi <= 0.0 {
-                *v = 0.0;
-            }
-            *wv = if wi > 0.0 { wi * *v } else { 0.0 };
+        for ((wv, &v), &wi) in weighted[..len].iter_mut().zip(&column[..len]).zip(w) {
+            *wv = if wi > 0.0 { wi * v } else { 0.0 };
         }
-        // Rows past `len` up to a whole group of four: zeros.
-        let end4 = len.next_multiple_of(4).min(GRAM_BLOCK_ROWS);
-        column[len..end4].fill(0.0);
-        weighted[len..end4].fill(0.0);
+        weighted[len..len4].fill(0.0);
     }
-    add_block_portable(gram, block, weighted, m, len.next_multiple_of(4));
+    add_block_portable(gram, columns, weighted, m, len4);
 }
 
-/// `gram[a, b] += weighted[.., a] · block[.., b]` for a ≤ b < m, over the first `len`
+/// `gram[a, b] += weighted[.., a] · columns[b]` for a ≤ b < m, over the first `len`
 /// rows (a multiple of 4; the columns are padded to whole tiles). Tiles of [`TILE_A`]
-/// columns of `weighted` by [`TILE_B`] columns of `block`, each entry summed in four
-/// lanes of rows: a tile loads six values for eight products, where one dot product at
-/// a time loads two for one.
+/// columns of `weighted` by [`TILE_B`] columns, each entry summed in four lanes of rows
+/// by fused multiply-adds: a tile loads six values for eight products, where one dot
+/// product at a time loads two for one.
 #[inline(always)]
-fn add_block_portable(gram: &mut [f64], block: &[f64], weighted: &[f64], m: usize, len: usize) {
+fn add_block_portable(gram: &mut [f64], columns: &[&[f64]], weighted: &[f64], m: usize, len: usize) {
     const B: usize = GRAM_BLOCK_ROWS;
     for b0 in (0..m).step_by(TILE_B) {
         for a0 in (0..=b0).step_by(TILE_A) {
             let mut acc = [[[0.0f64; 4]; TILE_B]; TILE_A];
             for i in (0..len).step_by(4) {
-                let cb: [&[f64]; TILE_B] =
-                    std::array::from_fn(|b| &block[(b0 + b) * B + i..(b0 + b) * B + i + 4]);
+                let cb: [&[f64]; TILE_B] = std::array::from_fn(|b| &columns[b0 + b][i..i + 4]);
                 for (a, acc) in acc.iter_mut().enumerate() {
                     let wa = &weighted[(a0 + a) * B + i..(a0 + a) * B + i + 4];
                     for (acc, cb) in acc.iter_mut().zip(&cb) {
                         for (s, (&x, &y)) in acc.iter_mut().zip(wa.iter().zip(cb.iter())) {
-                            *s += x * y;
+                            *s = x.mul_add(y, *s);
                         }
                     }
                 }

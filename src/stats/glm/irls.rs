@@ -372,16 +372,16 @@ fn provisional_route<X: DesignRows + ?Sized>(
     if !start.valid || eta.iter().any(|e| e.is_nan()) {
         return Err(GlmError::NoValidCoefficients { iteration: 0 });
     }
-    let (mut dev_old, mut gram, mut first_bad) = (start.deviance, start.gram, start.first_bad);
+    let (mut dev_old, mut gram) = (start.deviance, start.gram);
+    let (mut first_bad, mut n_good) = (start.first_bad, start.n_good);
     let mut history = Vec::new();
     for iteration in 1..=options.max_iter {
         if let Some(row) = first_bad {
             return Err(GlmError::InvalidWorkingValues { row });
         }
-        if current.weights.iter().all(|&w| w <= 0.0) {
+        if n_good == 0 {
             return Ok(None);
         }
-        let n_good = current.weights.iter().filter(|&&w| w > 0.0).count();
         let wls = solve_from_factor(&cholesky_upper(&gram, p + 1), p, n_good, tol);
         if wls.rank < p || wls.coefficients.iter().any(|c| !c.is_finite()) {
             return Ok(None);
@@ -442,7 +442,7 @@ fn provisional_route<X: DesignRows + ?Sized>(
         }
         history.push(wls.coefficients);
         dev_old = step.deviance;
-        (gram, first_bad) = (step.gram, step.first_bad);
+        (gram, first_bad, n_good) = (step.gram, step.first_bad, step.n_good);
         std::mem::swap(&mut current, &mut next);
     }
     Ok(None)
