@@ -156,19 +156,34 @@ impl ValidNearestNeighbour {
             sorted.par_sort_unstable();
             sorted.into_iter().map(|c| c.1).collect()
         });
+        let control_distance: Vec<f64> = controls.iter().map(|&c| distance[c]).collect();
         let slots: Vec<Slot> = treated_units
             .iter()
-            .map(|&t| {
-                let k = sort_key(t);
-                let s = stratum(t);
-                Slot {
-                    position: controls.partition_point(|&c| sort_key(c) < k),
-                    lo: controls.partition_point(|&c| stratum(c) < s),
-                    hi: controls.partition_point(|&c| stratum(c) <= s),
+            .map(|&t| match input.exact {
+                // One stratum: the place by distance in the sorted distances (finite, so
+                // `<` orders them as the sort key does), by tie key among equal ones.
+                None => {
+                    let d = distance[t];
+                    let below = control_distance.partition_point(|&c| c < d);
+                    let equal = control_distance[below..].partition_point(|&c| c <= d);
+                    let (k, tied) = (key(t), &controls[below..below + equal]);
+                    Slot {
+                        position: below + tied.partition_point(|&c| key(c) < k),
+                        lo: 0,
+                        hi: controls.len(),
+                    }
+                }
+                Some(_) => {
+                    let k = sort_key(t);
+                    let s = stratum(t);
+                    Slot {
+                        position: controls.partition_point(|&c| sort_key(c) < k),
+                        lo: controls.partition_point(|&c| stratum(c) < s),
+                        hi: controls.partition_point(|&c| stratum(c) <= s),
+                    }
                 }
             })
             .collect();
-        let control_distance: Vec<f64> = controls.iter().map(|&c| distance[c]).collect();
         let ranks = Ranks::new(input.distance, input.tie_key, &controls, &treated_units);
 
         let visit = visiting_order(params, &treated_units, distance, &key);
