@@ -105,6 +105,18 @@ where
         .collect()
 }
 
+/// `term(i)` for every i in `0..n`, in order, computed on the worker threads: summed by
+/// the caller in order, they give the bits of a sequential loop.
+pub(crate) fn terms_in_order(n: usize, term: impl Fn(usize) -> f64 + Sync) -> Vec<f64> {
+    let mut terms = vec![0.0; n];
+    for_each_part(n, terms.as_mut_slice(), |start, part| {
+        for (k, t) in part.iter_mut().enumerate() {
+            *t = term(start + k);
+        }
+    });
+    terms
+}
+
 /// `work(0..n)` on the pool's threads, each taking the next index when free; the results
 /// in index order (so they do not depend on the number of threads).
 pub(crate) fn map_indices<R: Send>(n: usize, work: impl Fn(usize) -> R + Sync) -> Vec<R> {

@@ -124,11 +124,11 @@ impl Family {
     }
 
     /// Deviance: the sum of the weighted unit deviances.
+    /// (The unit deviances are computed on the worker threads and summed in row order.)
     pub fn deviance(self, y: &DVector<f64>, mu: &DVector<f64>, weights: &DVector<f64>) -> f64 {
-        y.iter()
-            .zip(mu.iter())
-            .zip(weights.iter())
-            .map(|((&yi, &mi), &wi)| self.deviance_residual(yi, mi, wi))
+        let n = y.len().min(mu.len()).min(weights.len());
+        crate::stats::terms_in_order(n, |i| self.deviance_residual(y[i], mu[i], weights[i]))
+            .into_iter()
             .sum()
     }
 
@@ -178,24 +178,29 @@ impl Family {
         deviance: f64,
     ) -> f64 {
         match self {
+            // Each row's term on the worker threads, added in row order from 0.
             Family::Binomial => {
                 // R: m <- if (any(n > 1)) n else wt, and n is all ones for a vector y.
-                let mut total = 0.0;
-                for ((&yi, &mi), &wi) in y.iter().zip(mu.iter()).zip(weights.iter()) {
+                let term = |i: usize| {
+                    let (yi, mi, wi) = (y[i], mu[i], weights[i]);
+                    // Rows of weight 0 add nothing: a zero term leaves the sum as it is.
                     if wi > 0.0 {
                         let trials = wi.round_ties_even();
                         let successes = (wi * yi).round_ties_even();
-                        total += binomial_log_density(successes, trials, mi);
+                        binomial_log_density(successes, trials, mi)
+                    } else {
+                        0.0
                     }
-                }
-                -2.0 * total
+                };
+                let n = y.len().min(mu.len()).min(weights.len());
+                let terms = crate::stats::terms_in_order(n, term);
+                -2.0 * terms.iter().fold(0.0, |total, &t| total + t)
             }
             Family::Poisson => {
-                let mut total = 0.0;
-                for ((&yi, &mi), &wi) in y.iter().zip(mu.iter()).zip(weights.iter()) {
-                    total += poisson_log_density(yi, mi) * wi;
-                }
-                -2.0 * total
+                let term = |i: usize| poisson_log_density(y[i], mu[i]) * weights[i];
+                let n = y.len().min(mu.len()).min(weights.len());
+                let terms = crate::stats::terms_in_order(n, term);
+                -2.0 * terms.iter().fold(0.0, |total, &t| total + t)
             }
             Family::Gaussian => {
                 let n = y.len() as f64;
