@@ -55,8 +55,13 @@ pub(super) fn nearest_in_pool(
 
 /// `units` in the order of (distance, tie key) — the order of [`pack_stratum_distance`]
 /// with one stratum, then the key — sorted as pairs of the distance's ordered bits and
-/// the key and unit in one integer; `None` when a key or a unit does not fit 32 bits.
-fn compact_order(distance: &[f64], tie_key: Option<&[u64]>, units: &[usize]) -> Option<Vec<usize>> {
+/// the key and unit in one integer, with their distances in that order (−0 as +0);
+/// `None` when a key or a unit does not fit 32 bits.
+fn compact_order(
+    distance: &[f64],
+    tie_key: Option<&[u64]>,
+    units: &[usize],
+) -> Option<(Vec<usize>, Vec<f64>)> {
     const LOW: u64 = u32::MAX as u64;
     u32::try_from(distance.len()).ok()?;
     let mut keyed: Vec<(u64, u64)> = Vec::with_capacity(units.len());
@@ -70,12 +75,22 @@ fn compact_order(distance: &[f64], tie_key: Option<&[u64]>, units: &[usize]) -> 
         keyed.push((ordered, key << 32 | i as u64));
     }
     keyed.par_sort_unstable();
-    Some(
-        keyed
-            .into_iter()
-            .map(|(_, low)| (low & LOW) as usize)
-            .collect(),
-    )
+    let sorted_distance = keyed.iter().map(|&(ordered, _)| distance_of(ordered)).collect();
+    let sorted_units = keyed
+        .into_iter()
+        .map(|(_, low)| (low & LOW) as usize)
+        .collect();
+    Some((sorted_units, sorted_distance))
+}
+
+/// The distance whose ordered bits (the low half of [`pack_stratum_distance`]) are
+/// `ordered`.
+fn distance_of(ordered: u64) -> f64 {
+    f64::from_bits(if ordered >> 63 == 1 {
+        ordered & !(1 << 63)
+    } else {
+        !ordered
+    })
 }
 
 /// Sample standard deviation (n − 1), R's `sd()`.
@@ -145,8 +160,12 @@ impl ValidNearestNeighbour {
                 && order.iter().all(|&c| c < n && !input.treated[c])
                 && order.windows(2).all(|w| sort_key(w[0]) < sort_key(w[1]))
         });
-        let controls: Vec<usize> = match (given, input.exact) {
-            (Some(order), _) => Some(order.to_vec()),
+        let with_distance = |controls: Vec<usize>| {
+            let control_distance = controls.iter().map(|&c| distance[c]).collect();
+            (controls, control_distance)
+        };
+        let (controls, control_distance): (Vec<usize>, Vec<f64>) = match (given, input.exact) {
+            (Some(order), _) => Some(with_distance(order.to_vec())),
             (None, None) => compact_order(distance, input.tie_key, &control_units),
             (None, Some(_)) => None,
         }
@@ -154,9 +173,8 @@ impl ValidNearestNeighbour {
             let mut sorted: Vec<((u128, u64), usize)> =
                 control_units.iter().map(|&c| (sort_key(c), c)).collect();
             sorted.par_sort_unstable();
-            sorted.into_iter().map(|c| c.1).collect()
+            with_distance(sorted.into_iter().map(|c| c.1).collect())
         });
-        let control_distance: Vec<f64> = controls.iter().map(|&c| distance[c]).collect();
         let slots: Vec<Slot> = treated_units
             .iter()
             .map(|&t| match input.exact {
