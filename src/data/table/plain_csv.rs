@@ -207,29 +207,42 @@ enum Cell {
 }
 
 /// Reads the lines in `part` into its `columns`; `None` when a line breaks the rules.
+/// One scan: each wanted cell is read from where it starts up to the comma or line end
+/// that ends it ([`read_cell`]), the others skipped.
 fn parse_part<'o, 'a>(
     part: &'a [u8],
     slots: &[Option<usize>],
     mut columns: Vec<PartColumn<'o, 'a>>,
 ) -> Option<Vec<PartColumn<'o, 'a>>> {
     let part = part.strip_suffix(b"\n").unwrap_or(part);
-    for line in part.split(|&b| b == b'\n') {
+    let mut at = 0;
+    loop {
         // A blank line (a part starts just after a line end, so one between parts
         // shows as a part's first or last line).
-        if line.is_empty() {
+        if part.get(at).is_none_or(|&b| b == b'\n') {
             return None;
         }
         let mut fields = 0;
-        for (field, cell) in line.split(|&b| b == b',').enumerate() {
-            fields += 1;
-            let Some(&Some(j)) = slots.get(field) else {
-                continue;
+        loop {
+            let rest = &part[at..];
+            at += match slots.get(fields)? {
+                Some(j) => add_cell(&mut columns[*j], rest)?,
+                None => cell_len(rest),
             };
-            add_cell(&mut columns[j], cell)?;
+            fields += 1;
+            if part.get(at) != Some(&b',') {
+                break;
+            }
+            at += 1;
         }
         if fields != slots.len() {
             return None;
         }
+        // At the line's end: the part's, or a line end.
+        if at == part.len() {
+            break;
+        }
+        at += 1;
     }
     let complete = columns.iter().all(|c| match c {
         PartColumn::Numbers { out, filled, .. } => *filled == out.len(),
@@ -238,10 +251,20 @@ fn parse_part<'o, 'a>(
     complete.then_some(columns)
 }
 
-/// Adds one cell to a part's column; `None` when it is of the other kind than the
-/// column's first cell, or not plain (a missing cell among them).
-fn add_cell<'a>(column: &mut PartColumn<'_, 'a>, cell: &'a [u8]) -> Option<()> {
-    match (column, read_number(cell)) {
+/// The length of the cell that starts `bytes`: up to the next comma or line end.
+fn cell_len(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .position(|&b| b == b',' || b == b'\n')
+        .unwrap_or(bytes.len())
+}
+
+/// Adds the cell that starts `rest` to a part's column, and gives its length; `None`
+/// when it is of the other kind than the column's first cell, or not plain (a missing
+/// cell among them).
+fn add_cell<'a>(column: &mut PartColumn<'_, 'a>, rest: &'a [u8]) -> Option<usize> {
+    let (cell, len) = read_cell(rest);
+    match (column, cell) {
         (
             PartColumn::Numbers {
                 out,
@@ -251,7 +274,7 @@ fn add_cell<'a>(column: &mut PartColumn<'_, 'a>, cell: &'a [u8]) -> Option<()> {
             },
             Cell::Integer(v),
         ) => {
-            *negative_zero |= v == 0 && cell.first() == Some(&b'-');
+            *negative_zero |= v == 0 && rest.first() == Some(&b'-');
             *out.get_mut(*filled)? = v as f64;
             *filled += 1;
         }
@@ -269,7 +292,10 @@ fn add_cell<'a>(column: &mut PartColumn<'_, 'a>, cell: &'a [u8]) -> Option<()> {
             *filled += 1;
         }
         (PartColumn::Labels { codes, seen }, Cell::Label) => {
-            let code = match seen.iter().position(|&s| s == cell) {
+            let cell = &rest[..len];
+            // Byte by byte: labels are short, a call to compare them costs more.
+            let same = |s: &&[u8]| s.len() == cell.len() && s.iter().zip(cell).all(|(a, b)| a == b);
+            let code = match seen.iter().position(same) {
                 Some(k) => k,
                 None if seen.len() < MAX_LABELS && plain_label(cell) => {
                     seen.push(cell);
@@ -281,20 +307,28 @@ fn add_cell<'a>(column: &mut PartColumn<'_, 'a>, cell: &'a [u8]) -> Option<()> {
         }
         _ => return None,
     }
-    Some(())
+    Some(len)
 }
 
 /// A cell as polars' inference reads it: an integer (`-?\d+`, at most 18 digits, so it
 /// fits an `i64`), a decimal (`-?\d*\.\d+`), a label (no digit), or other.
 fn read_number(cell: &[u8]) -> Cell {
-    let digits = cell.strip_prefix(b"-").unwrap_or(cell);
-    let negative = digits.len() < cell.len();
-    // One pass over the digits, the first 19 of them (a u64 holds them) read as one
-    // integer, the decimal point skipped.
+    read_cell(cell).0
+}
+
+/// The cell that starts `bytes` (up to the next comma or line end) read as
+/// [`read_number`] reads it, and its length: one pass over a number's digits, the
+/// first 19 of them (a u64 holds them) read as one integer, the decimal point skipped;
+/// anything else is a label or other, read to its end.
+fn read_cell(bytes: &[u8]) -> (Cell, usize) {
+    let sign = usize::from(bytes.first() == Some(&b'-'));
+    let digits = &bytes[sign..];
+    let negative = sign == 1;
+    let ends = |at: usize| matches!(digits.get(at), None | Some(b',' | b'\n'));
     let (mut mantissa, mut read, mut at) = (0u64, 0usize, 0usize);
     let whole = read_digits(digits, &mut at, &mut mantissa, &mut read);
-    if at == digits.len() {
-        return match whole {
+    if ends(at) {
+        let cell = match whole {
             0 => Cell::Label,
             1..=18 => {
                 let v = mantissa as i64;
@@ -302,26 +336,25 @@ fn read_number(cell: &[u8]) -> Cell {
             }
             _ => Cell::Other,
         };
+        return (cell, sign + at);
     }
-    if digits.get(at) != Some(&b'.') {
-        return label_or_other(cell);
+    if digits[at] == b'.' {
+        at += 1;
+        let fraction = read_digits(digits, &mut at, &mut mantissa, &mut read);
+        if fraction > 0 && ends(at) {
+            let len = sign + at;
+            if whole + fraction <= FAST_DIGITS {
+                let v = mantissa as f64 / POW10[fraction];
+                return (Cell::Decimal(if negative { -v } else { v }), len);
+            }
+            let parsed = std::str::from_utf8(&bytes[..len])
+                .ok()
+                .and_then(|s| s.parse::<f64>().ok());
+            return (parsed.map_or(Cell::Other, Cell::Decimal), len);
+        }
     }
-    at += 1;
-    let fraction = read_digits(digits, &mut at, &mut mantissa, &mut read);
-    if fraction == 0 || at != digits.len() {
-        return label_or_other(cell);
-    }
-    if whole + fraction <= FAST_DIGITS {
-        let v = mantissa as f64 / POW10[fraction];
-        return Cell::Decimal(if negative { -v } else { v });
-    }
-    match std::str::from_utf8(cell)
-        .ok()
-        .and_then(|s| s.parse::<f64>().ok())
-    {
-        Some(v) => Cell::Decimal(v),
-        None => Cell::Other,
-    }
+    let len = cell_len(bytes);
+    (label_or_other(&bytes[..len]), len)
 }
 
 /// Reads the digits of `bytes` from `at` on (moving `at` past them) into `mantissa`,
