@@ -7,8 +7,12 @@
 //! check). Here a block of rows is read once: its linear predictor at the new
 //! coefficients, fitted values and deviance residuals, then its working values at that
 //! linear predictor and their cross products for the next step. Every value is computed
-//! by the same functions in the same order as the separate passes, so the results are
-//! theirs to the bit; only the work is fused.
+//! by the same functions in the same order as the separate passes, so the working values
+//! and their cross products are theirs to the bit; only the work is fused. The linear
+//! predictor, fitted values and residuals stay in the block (the fit computes them again
+//! at its final coefficients), and the deviance is summed in fixed chunks of rows: the
+//! same for any number of threads, though not the bits of one sum over all rows (it only
+//! decides when the steps stop).
 
 use nalgebra::DVector;
 use rayon::prelude::*;
@@ -21,17 +25,63 @@ use super::qr::axpy;
 use super::Family;
 use crate::stats::design::DesignRows;
 
+/// A block's padding columns, the rows a column of the block need not hold, and the
+/// offsets of plain rows.
+static ZEROS: [f64; GRAM_BLOCK_ROWS] = [0.0; GRAM_BLOCK_ROWS];
+/// The prior weights of plain rows.
+static ONES: [f64; GRAM_BLOCK_ROWS] = [1.0; GRAM_BLOCK_ROWS];
+
 /// The per-row inputs of a fit.
 pub(super) struct Rows<'a> {
-    pub(super) family: Family,
-    pub(super) y: &'a DVector<f64>,
-    pub(super) offset: &'a DVector<f64>,
-    pub(super) prior: &'a DVector<f64>,
+    family: Family,
+    y: &'a DVector<f64>,
+    offset: &'a DVector<f64>,
+    prior: &'a DVector<f64>,
+    /// Every offset +0 and every prior weight 1 (then they are not read).
+    plain: bool,
 }
 
-/// What a pass gives besides the per-row vectors it writes.
+impl<'a> Rows<'a> {
+    pub(super) fn new(
+        family: Family,
+        y: &'a DVector<f64>,
+        offset: &'a DVector<f64>,
+        prior: &'a DVector<f64>,
+    ) -> Rows<'a> {
+        let plain = offset.iter().all(|o| o.to_bits() == 0) && prior.iter().all(|&w| w == 1.0);
+        Rows {
+            family,
+            y,
+            offset,
+            prior,
+            plain,
+        }
+    }
+
+    /// Rows `start..start + len` (at most a block) of the offsets and prior weights.
+    fn offset_and_prior(&self, start: usize, len: usize) -> (&[f64], &[f64]) {
+        if self.plain {
+            (&ZEROS[..len], &ONES[..len])
+        } else {
+            let range = start..start + len;
+            let offset = &self.offset.as_slice()[range.clone()];
+            (offset, &self.prior.as_slice()[range])
+        }
+    }
+}
+
+/// Where a pass evaluates: at the coefficients of a step, or at a given linear
+/// predictor (the start).
+#[derive(Clone, Copy)]
+pub(super) enum At<'a> {
+    Coefficients(&'a DVector<f64>),
+    LinearPredictor(&'a DVector<f64>),
+}
+
+/// What a pass gives besides the working values it writes.
 pub(super) struct Pass {
-    /// The deviance at the pass's linear predictor (residuals summed in row order).
+    /// The deviance at the pass's linear predictor: the residuals added in row order
+    /// within each chunk of [`GRAM_CHUNK_ROWS`] rows, the chunks' sums in chunk order.
     pub(super) deviance: f64,
     /// Whether every fitted value is valid for the family.
     pub(super) valid: bool,
@@ -45,58 +95,25 @@ pub(super) struct Pass {
     pub(super) n_good: usize,
 }
 
-/// A block's padding columns, and the rows a column of the block need not hold.
-static ZEROS: [f64; GRAM_BLOCK_ROWS] = [0.0; GRAM_BLOCK_ROWS];
-
-/// With `beta`, the linear predictor X beta + offset into `eta`; then (also without
-/// `beta`, at the `eta` given) the fitted values into `mu`, the deviance, the working
-/// values into `working` and their cross products with the design.
-#[allow(clippy::too_many_arguments)]
+/// At the linear predictor X beta + offset (`At::Coefficients`) or the one given: the
+/// fitted values and the deviance, the working values into `working` and their cross
+/// products with the design.
 pub(super) fn pass<X: DesignRows + ?Sized>(
     x: &X,
     rows: &Rows<'_>,
-    beta: Option<&DVector<f64>>,
-    eta: &mut DVector<f64>,
-    mu: &mut DVector<f64>,
+    at: At<'_>,
     working: &mut WorkingValues,
-    residuals: &mut Vec<f64>,
 ) -> Pass {
-    let n = x.nrows();
     let m = x.ncols() + 1;
-    residuals.resize(n, 0.0);
-    let chunks = eta
-        .as_mut_slice()
-        .par_chunks_mut(GRAM_CHUNK_ROWS)
-        .zip(mu.as_mut_slice().par_chunks_mut(GRAM_CHUNK_ROWS))
-        .zip(
-            working
-                .response
-                .as_mut_slice()
-                .par_chunks_mut(GRAM_CHUNK_ROWS),
-        )
-        .zip(
-            working
-                .weights
-                .as_mut_slice()
-                .par_chunks_mut(GRAM_CHUNK_ROWS),
-        )
-        .zip(residuals.par_chunks_mut(GRAM_CHUNK_ROWS))
+    let z = working.response.as_mut_slice().par_chunks_mut(GRAM_CHUNK_ROWS);
+    let w = working.weights.as_mut_slice().par_chunks_mut(GRAM_CHUNK_ROWS);
+    let chunks = z
+        .zip(w)
         .enumerate()
-        .map(|(chunk, ((((eta, mu), z), w), residuals))| {
-            let out = ChunkOut {
-                eta,
-                mu,
-                z,
-                w,
-                residuals,
-            };
-            chunk_pass(x, rows, beta, chunk * GRAM_CHUNK_ROWS, out, m)
-        })
+        .map(|(chunk, out)| chunk_pass(x, rows, at, chunk * GRAM_CHUNK_ROWS, out, m))
         .collect::<Vec<_>>();
     let mut gram = vec![0.0; m * m];
-    let mut valid = true;
-    let mut first_bad = None;
-    let mut n_good = 0;
+    let (mut valid, mut first_bad, mut n_good, mut deviance) = (true, None, 0, 0.0);
     for part in &chunks {
         for (g, p) in gram.iter_mut().zip(&part.gram) {
             *g += p;
@@ -104,9 +121,10 @@ pub(super) fn pass<X: DesignRows + ?Sized>(
         valid &= part.valid;
         first_bad = first_bad.or(part.first_bad);
         n_good += part.n_good;
+        deviance += part.deviance;
     }
     Pass {
-        deviance: residuals.iter().copied().sum(),
+        deviance,
         valid,
         gram,
         first_bad,
@@ -114,23 +132,14 @@ pub(super) fn pass<X: DesignRows + ?Sized>(
     }
 }
 
-/// A chunk's rows of the vectors a pass writes.
-struct ChunkOut<'a> {
-    eta: &'a mut [f64],
-    mu: &'a mut [f64],
-    z: &'a mut [f64],
-    w: &'a mut [f64],
-    residuals: &'a mut [f64],
-}
-
-/// [`pass`] over one chunk of rows starting at `first`: its gram, validity and first
-/// invalid row (the deviance is summed by the caller, over all rows in order).
+/// [`pass`] over one chunk of rows starting at `first`, writing the chunk's working
+/// values `(z, w)`.
 fn chunk_pass<X: DesignRows + ?Sized>(
     x: &X,
     rows: &Rows<'_>,
-    beta: Option<&DVector<f64>>,
+    at: At<'_>,
     first: usize,
-    out: ChunkOut<'_>,
+    (out_z, out_w): (&mut [f64], &mut [f64]),
     m: usize,
 ) -> Pass {
     const B: usize = GRAM_BLOCK_ROWS;
@@ -142,47 +151,57 @@ fn chunk_pass<X: DesignRows + ?Sized>(
     let mut block = vec![0.0; B * padded];
     let mut weighted = vec![0.0; B * padded];
     let mut scratch = vec![0.0; B];
-    let mut slopes = vec![0.0; B];
-    let (mut valid, mut first_bad, mut n_good) = (true, None, 0);
-    let len = out.eta.len();
-    for at in (0..len).step_by(B) {
-        let block_len = (at + B).min(len) - at;
-        let start = first + at;
-        let range = at..at + block_len;
-        let eta = &mut out.eta[range.clone()];
+    let (mut eta_block, mut mu_block) = ([0.0; B], [0.0; B]);
+    let (mut slopes, mut residual_block) = ([0.0; B], [0.0; B]);
+    let (mut valid, mut first_bad, mut n_good, mut deviance) = (true, None, 0, 0.0);
+    let len = out_z.len();
+    for block_start in (0..len).step_by(B) {
+        let block_len = (block_start + B).min(len) - block_start;
+        let start = first + block_start;
+        let range = block_start..block_start + block_len;
+        let (offset, prior) = rows.offset_and_prior(start, block_len);
         if segments.is_none() {
             x.rows_into(start, block_len, &mut block, B);
         }
-        if let Some(beta) = beta {
+        let eta = &mut eta_block[..block_len];
+        match at {
             // As `rows::linear_predictor`: the offset, then the products in column order.
-            eta.copy_from_slice(&rows.offset.as_slice()[start..start + block_len]);
-            match &segments {
-                Some(segments) => segments.add_products(beta.as_slice(), start, eta, &mut scratch),
-                None => {
-                    for (j, &b) in beta.iter().enumerate() {
-                        if b != 0.0 {
-                            axpy(b, &block[j * B..j * B + block_len], eta);
+            At::Coefficients(beta) => {
+                eta.copy_from_slice(offset);
+                match &segments {
+                    Some(segments) => {
+                        segments.add_products(beta.as_slice(), start, eta, &mut scratch);
+                    }
+                    None => {
+                        for (j, &b) in beta.iter().enumerate() {
+                            if b != 0.0 {
+                                axpy(b, &block[j * B..j * B + block_len], eta);
+                            }
                         }
                     }
                 }
+            }
+            At::LinearPredictor(given) => {
+                eta.copy_from_slice(&given.as_slice()[start..start + block_len]);
             }
         }
         // Each quantity in its own loop over the block: the rows' exponentials,
         // logarithms and divisions are then independent of each other and overlap,
         // where one loop doing all of a row's in turn waits on each.
-        let mu = &mut out.mu[range.clone()];
-        let residuals = &mut out.residuals[range.clone()];
-        let (z, w) = (&mut out.z[range.clone()], &mut out.w[range]);
+        let mu = &mut mu_block[..block_len];
+        let residuals = &mut residual_block[..block_len];
+        let (z, w) = (&mut out_z[range.clone()], &mut out_w[range]);
         let slope = &mut slopes[..block_len];
         for ((m, d), &e) in mu.iter_mut().zip(slope.iter_mut()).zip(eta.iter()) {
             (*m, *d) = family.mean_and_slope(e);
         }
         valid &= mu.iter().all(|&m| family.valid_mu(m));
         let y = &rows.y.as_slice()[start..start + block_len];
-        let prior = &rows.prior.as_slice()[start..start + block_len];
-        let offset = &rows.offset.as_slice()[start..start + block_len];
         for (i, r) in residuals.iter_mut().enumerate() {
             *r = family.deviance_residual(y[i], mu[i], prior[i]);
+        }
+        for &r in residuals.iter() {
+            deviance += r;
         }
         for i in 0..block_len {
             let working = if prior[i] <= 0.0 {
@@ -226,7 +245,7 @@ fn chunk_pass<X: DesignRows + ?Sized>(
         add_dense_rows(&mut gram, &columns, &mut weighted, w, m);
     }
     Pass {
-        deviance: 0.0,
+        deviance,
         valid,
         gram,
         first_bad,

@@ -347,29 +347,17 @@ fn provisional_route<X: DesignRows + ?Sized>(
     let family = options.family;
     let (n, p) = (y.len(), x.ncols());
     let tol = options.qr_tolerance();
-    let rows = fused::Rows {
-        family,
-        y,
-        offset,
-        prior: weights,
-    };
+    let rows = fused::Rows::new(family, y, offset, weights);
     let mut eta = initial_eta(family, y, weights, start_mu);
-    let mut mu = DVector::zeros(n);
+    if eta.iter().any(|e| e.is_nan()) {
+        return Err(GlmError::NoValidCoefficients { iteration: 0 });
+    }
     // The working values of this iteration (at the linear predictor before its step)
     // and of the next one (at the linear predictor after it).
     let mut current = WorkingValues::zeros(n);
     let mut next = WorkingValues::zeros(n);
-    let mut scratch = Vec::new();
-    let start = fused::pass(
-        x,
-        &rows,
-        None,
-        &mut eta,
-        &mut mu,
-        &mut current,
-        &mut scratch,
-    );
-    if !start.valid || eta.iter().any(|e| e.is_nan()) {
+    let start = fused::pass(x, &rows, fused::At::LinearPredictor(&eta), &mut current);
+    if !start.valid {
         return Err(GlmError::NoValidCoefficients { iteration: 0 });
     }
     let (mut dev_old, mut gram) = (start.deviance, start.gram);
@@ -386,15 +374,7 @@ fn provisional_route<X: DesignRows + ?Sized>(
         if wls.rank < p || wls.coefficients.iter().any(|c| !c.is_finite()) {
             return Ok(None);
         }
-        let step = fused::pass(
-            x,
-            &rows,
-            Some(&wls.coefficients),
-            &mut eta,
-            &mut mu,
-            &mut next,
-            &mut scratch,
-        );
+        let step = fused::pass(x, &rows, fused::At::Coefficients(&wls.coefficients), &mut next);
         if !step.deviance.is_finite() || !step.valid {
             return Ok(None);
         }
@@ -411,6 +391,8 @@ fn provisional_route<X: DesignRows + ?Sized>(
                 return Ok(None);
             }
             let coefficients = exact.coefficients.clone();
+            let mut mu = DVector::zeros(n);
+            let mut scratch = Vec::new();
             let moved = (&mut eta, &mut mu);
             let deviance = step_to(
                 x,

@@ -225,7 +225,7 @@ fn normal_equations_fit_from_level_codes_equals_the_block_route_to_the_bit() {
 /// and over blocks of materialised columns, on 1, 2 and 3 threads, with prior weights 0.
 #[test]
 fn a_fused_pass_equals_the_separate_passes_to_the_bit() {
-    use super::fused::{pass, Rows};
+    use super::fused::{pass, At, Rows};
     use super::gram::{cholesky_upper, dense_gram_r};
 
     let design = design(150_001);
@@ -252,48 +252,47 @@ fn a_fused_pass_equals_the_separate_passes_to_the_bit() {
     let working = working_values(family, &y, &eta, &offset, &prior).expect("working values");
     let factor = dense_gram_r(x, working.response.as_slice(), working.weights.as_slice());
 
-    let rows = Rows {
-        family,
-        y: &y,
-        offset: &offset,
-        prior: &prior,
-    };
-    let fused = |blocks: bool| {
-        let (mut eta, mut mu) = (DVector::zeros(n), DVector::zeros(n));
+    // The deviance as a pass sums it: in row order within each chunk of rows, the
+    // chunks' sums in order.
+    let chunked_deviance: f64 = (0..n)
+        .step_by(super::gram::GRAM_CHUNK_ROWS)
+        .map(|start| {
+            let end = (start + super::gram::GRAM_CHUNK_ROWS).min(n);
+            (start..end).fold(0.0, |sum, i| {
+                sum + family.deviance_residual(y[i], mu[i], prior[i])
+            })
+        })
+        .fold(0.0, |sum, chunk| sum + chunk);
+    assert!((chunked_deviance - deviance).abs() <= 1e-12 * deviance);
+    let rows = Rows::new(family, &y, &offset, &prior);
+    let fused = |blocks: bool, at: At<'_>| {
         let mut out = WorkingValues::zeros(n);
-        let mut residuals = Vec::new();
         let materialised = Blocks(x);
         let rows_of: &dyn DesignRows = if blocks { &materialised } else { x };
-        let result = pass(
-            rows_of,
-            &rows,
-            Some(&beta),
-            &mut eta,
-            &mut mu,
-            &mut out,
-            &mut residuals,
-        );
-        (result, eta, mu, out)
+        let result = pass(rows_of, &rows, at, &mut out);
+        (result, out)
     };
     for threads in [1, 2, 3] {
         for blocks in [false, true] {
-            let (result, eta_f, mu_f, out) = on_threads(threads, || fused(blocks));
-            let case = format!("{threads} threads, blocks {blocks}");
-            assert_eq!(bits(eta_f.as_slice()), bits(eta.as_slice()), "eta, {case}");
-            assert_eq!(bits(mu_f.as_slice()), bits(mu.as_slice()), "mu, {case}");
-            assert_eq!(
-                result.deviance.to_bits(),
-                deviance.to_bits(),
-                "deviance, {case}"
-            );
-            assert!(result.valid && result.first_bad.is_none(), "{case}");
-            assert_eq!(out, working, "working values, {case}");
-            let m = names.len() + 1;
-            assert_eq!(
-                bits(&cholesky_upper(&result.gram, m)),
-                bits(&factor),
-                "factor, {case}"
-            );
+            for at in [At::Coefficients(&beta), At::LinearPredictor(&eta)] {
+                let (result, out) = on_threads(threads, || fused(blocks, at));
+                let case = format!("{threads} threads, blocks {blocks}");
+                assert_eq!(
+                    result.deviance.to_bits(),
+                    chunked_deviance.to_bits(),
+                    "deviance, {case}"
+                );
+                assert!(result.valid && result.first_bad.is_none(), "{case}");
+                assert_eq!(out, working, "working values, {case}");
+                let positive = working.weights.iter().filter(|&&w| w > 0.0).count();
+                assert_eq!(result.n_good, positive, "{case}");
+                let m = names.len() + 1;
+                assert_eq!(
+                    bits(&cholesky_upper(&result.gram, m)),
+                    bits(&factor),
+                    "factor, {case}"
+                );
+            }
         }
     }
 }
