@@ -534,12 +534,16 @@ impl PreparedBalance {
             plain,
             prepared,
         } = self;
-        let plain_rows =
-            finish_columns(prepared, &ps.treated, weights, pairs).map_err(|e| input(&e))?;
+        // The sample sizes (one pass over the weights) beside the rows.
+        let (plain_rows, sizes) = rayon::join(
+            || finish_columns(prepared, &ps.treated, weights, pairs),
+            || sample_sizes(&ps.treated, weights),
+        );
+        let plain_rows = plain_rows.map_err(|e| input(&e))?;
         let factors = factor_groups(&columns.sources, &columns.levels);
         let names = &columns.names;
         let balance = with_factor_rows(names, &factors, (&plain, plain_rows), ps, weights, pairs)?;
-        let sizes = sample_sizes(&ps.treated, weights).map_err(|e| input(&e))?;
+        let sizes = sizes.map_err(|e| input(&e))?;
         Ok((balance, sizes))
     }
 }

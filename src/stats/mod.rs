@@ -105,8 +105,8 @@ where
         .collect()
 }
 
-/// `term(i)` for every i in `0..n`, in order, computed on the worker threads: summed by
-/// the caller in order, they give the bits of a sequential loop.
+/// `term(i)` for every i in `0..n`, in order, computed on the worker threads (added by the
+/// caller in order, they give the bits of a sequential loop's sum).
 pub(crate) fn terms_in_order(n: usize, term: impl Fn(usize) -> f64 + Sync) -> Vec<f64> {
     let mut terms = vec![0.0; n];
     for_each_part(n, terms.as_mut_slice(), |start, part| {

@@ -129,10 +129,12 @@ pub fn read_plain_csv(bytes: &[u8], wanted: &[String]) -> Option<DataSet> {
         .map(|(columns, range)| parse_part(&data[range], &slots, columns))
         .collect();
     let parsed = parsed?;
-    let mut columns: Vec<Option<ColumnData>> = Vec::with_capacity(wanted.len());
-    for j in 0..wanted.len() {
-        columns.push(merge_column(parsed.iter().map(|part| &part[j]))?);
-    }
+    // The label columns' codes are gathered from the parts on the threads, a column each.
+    let columns: Vec<Option<ColumnData>> = crate::stats::map_indices(wanted.len(), |j| {
+        merge_column(parsed.iter().map(|part| &part[j]))
+    })
+    .into_iter()
+    .collect::<Option<_>>()?;
     drop(parsed);
     let mut set = DataSet::new();
     for ((name, column), values) in wanted.iter().zip(columns).zip(values) {

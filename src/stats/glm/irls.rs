@@ -27,9 +27,12 @@ pub struct WorkingValues {
 impl WorkingValues {
     /// Zero working values for `n` rows, to be filled.
     pub(super) fn zeros(n: usize) -> WorkingValues {
+        // From zeroed memory, so that the pages are touched where the values are
+        // first written (on the worker threads), not here.
+        let zeros = || DVector::from_vec(vec![0.0; n]);
         WorkingValues {
-            response: DVector::zeros(n),
-            weights: DVector::zeros(n),
+            response: zeros(),
+            weights: zeros(),
         }
     }
 }
@@ -297,12 +300,14 @@ fn initial_eta(
     weights: &DVector<f64>,
     start_mu: Option<&DVector<f64>>,
 ) -> DVector<f64> {
-    match start_mu {
-        Some(mu) => mu.map(|m| family.link(m)),
-        None => DVector::from_fn(y.len(), |i, _| {
+    // On the worker threads: a logarithm a row.
+    let eta = match start_mu {
+        Some(mu) => crate::stats::terms_in_order(mu.len(), |i| family.link(mu[i])),
+        None => crate::stats::terms_in_order(y.len(), |i| {
             family.link(family.initial_mu(y[i], weights[i]))
         }),
-    }
+    };
+    DVector::from_vec(eta)
 }
 
 /// Moves the linear predictor and fitted values to the coefficients `beta`; the deviance
