@@ -6,7 +6,7 @@ use std::cell::OnceCell;
 
 use serde::Serialize;
 
-use super::ecdf::{ecdf_in_order, ValueOrder};
+use super::ecdf::EcdfPoints;
 use super::moments::moments_of;
 use super::smd::SQRT_EPS;
 
@@ -107,7 +107,8 @@ impl Groups {
         }
     }
 
-    /// [`sample_balance`]; `order` holds the order of `values` once a statistic needs it.
+    /// [`sample_balance`]; `order` holds the eCDF points of `values` once a statistic needs
+    /// them.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn balance(
         &self,
@@ -117,7 +118,7 @@ impl Groups {
         weights: Weights<'_>,
         sd: f64,
         pairs: Option<&[(usize, usize)]>,
-        order: &OnceCell<ValueOrder>,
+        order: &OnceCell<EcdfPoints>,
     ) -> SampleBalance {
         let group = |flag: bool| self.rows(flag).map(|i| (values[i], weights.get(i)));
         let nonzero = |flag: bool| self.rows(flag).filter(|&i| *weights.get(i) != 0.0).count();
@@ -150,8 +151,8 @@ impl Groups {
         let (variance_ratio, ecdf_mean, ecdf_max) = match (binary, var_treated, var_control) {
             (true, _, _) => (None, Some(mdiff.abs()), Some(mdiff.abs())),
             (false, Some(vt), Some(vc)) => {
-                let order = order.get_or_init(|| ValueOrder::of(values));
-                let (mean, max) = ecdf_in_order(order, treated, weights, (sw_treated, sw_control));
+                let points = order.get_or_init(|| EcdfPoints::of(values));
+                let (mean, max) = points.differences(treated, weights, (sw_treated, sw_control));
                 (Some(vt / vc), Some(mean), Some(max))
             }
             _ => (None, None, None),

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use rayon::prelude::*;
 
-use super::ecdf::ValueOrder;
+use super::ecdf::EcdfPoints;
 use super::sample::{Groups, SampleBalance, Weights};
 use super::smd::smd_denominator;
 use super::BalanceError;
@@ -235,7 +235,7 @@ impl<'a> Samples<'a> {
         values: &[f64],
         (binary, s): (bool, f64),
         before: SampleBalance,
-        order: &OnceCell<ValueOrder>,
+        order: &OnceCell<EcdfPoints>,
     ) -> BalanceRow {
         let treated = self.treated;
         let after = self.matched.balance(
@@ -278,7 +278,7 @@ pub struct PreparedColumn {
     binary: bool,
     sd: f64,
     before: SampleBalance,
-    order: Option<ValueOrder>,
+    order: Option<EcdfPoints>,
 }
 
 /// The halves of the balance rows of the covariates `names` (`column(j)` gives the

@@ -498,6 +498,52 @@ fn value_order_of_decimal_columns_is_a_stable_sort_by_value() {
     }
 }
 
+/// Large columns on a decimal grid take their eCDF statistics from the grid's steps:
+/// the values of the walk over the sorted rows to rounding, with weights (some 0,
+/// treated and controls), with unit weights, and with ties across the groups; a grid
+/// too wide for its rows is walked in order.
+#[test]
+fn ecdf_statistics_on_a_grid_are_those_of_the_sorted_walk() {
+    use super::ecdf::{ecdf_in_order, EcdfPoints};
+    use super::sample::Weights;
+    let mut u = crate::test_support::uniform_stream(23);
+    let n = 120_000;
+    let treated: Vec<bool> = (0..n).map(|_| u() < 0.2).collect();
+    let weights: Vec<f64> = (0..n)
+        .map(|_| if u() < 0.3 { 0.0 } else { (u() * 4.0).ceil() / 2.0 })
+        .collect();
+    // Whole steps of 1/scale, the treated shifted up by `shift` steps.
+    let mut column = |steps: f64, shift: f64, scale: f64| -> Vec<f64> {
+        (0..n)
+            .map(|i| ((u() * steps).floor() + if treated[i] { shift } else { 0.0 }) / scale)
+            .collect()
+    };
+    let columns: [(Vec<f64>, bool); 4] = [
+        (column(8_000.0, 500.0, 100.0), true),
+        (column(3_000.0, 200.0, -1000.0), true),
+        (column(12.0, 1.0, 1.0), true),
+        (column(1e7, 2e6, 1000.0), false),
+    ];
+    let sums = |w: &dyn Fn(usize) -> f64| {
+        let group = |flag: bool| (0..n).filter(|&i| treated[i] == flag).map(w).sum::<f64>();
+        (group(true), group(false))
+    };
+    for (c, (values, on_grid)) in columns.iter().enumerate() {
+        let points = EcdfPoints::of(values);
+        assert_eq!(matches!(points, EcdfPoints::Grid { .. }), *on_grid, "column {c}");
+        let order = ValueOrder::of(values);
+        for given in [true, false] {
+            let weights_of = || if given { Weights::Given(&weights) } else { Weights::Unit };
+            let totals = if given { sums(&|i| weights[i]) } else { sums(&|_| 1.0) };
+            let (mean, max) = points.differences(&treated, weights_of(), totals);
+            let (mean_sorted, max_sorted) = ecdf_in_order(&order, &treated, weights_of(), totals);
+            assert!((mean - mean_sorted).abs() <= 1e-11 * mean, "column {c}: {mean} {mean_sorted}");
+            assert!((max - max_sorted).abs() <= 1e-11 * max, "column {c}: {max} {max_sorted}");
+            assert!(max > 0.02, "column {c}: a difference to find ({max})");
+        }
+    }
+}
+
 #[test]
 fn group_rows_list_the_treated_and_the_others_in_row_order() {
     let treated = [false, true, true, false, false, true, false];
