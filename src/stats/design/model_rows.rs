@@ -101,6 +101,11 @@ pub trait DesignRows: Sync {
     fn stored_rows(&self, _k: usize, _start: usize, _len: usize) -> Option<&[f64]> {
         None
     }
+    /// A bound on the absolute values of column `k` (at least the largest, as computed),
+    /// when it comes cheaply; `None` otherwise.
+    fn abs_bound(&self, _k: usize) -> Option<f64> {
+        None
+    }
     /// The columns as segments that give each row's non-zero entries without a block of
     /// materialised columns, when the design is made from variables ([`ModelRows`]).
     fn segments(&self) -> Option<RowSegments<'_>> {
@@ -224,6 +229,22 @@ impl DesignRows for ModelRows {
             },
             _ => None,
         }
+    }
+
+    /// The product of its pieces' bounds: 1 for the intercept and an indicator, the
+    /// largest absolute value of a variable's values. (Rounding is monotone, so the
+    /// product of the bounds, taken in the pieces' order, bounds every product.)
+    fn abs_bound(&self, k: usize) -> Option<f64> {
+        let largest = |v: &[f64]| v.iter().fold(0.0_f64, |m, x| m.max(x.abs()));
+        let bound = self.columns[k]
+            .iter()
+            .map(|piece| match self.piece(*piece) {
+                Piece::Values(v) => largest(v),
+                Piece::Indicator { .. } => 1.0,
+                Piece::IndicatorTimes { by, .. } => largest(by),
+            })
+            .fold(1.0, |bound, b| bound * b);
+        Some(bound)
     }
 
     fn segments(&self) -> Option<RowSegments<'_>> {

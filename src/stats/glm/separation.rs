@@ -62,6 +62,28 @@ pub(super) fn detect_separation<X: DesignRows + ?Sized>(
     let n = x.nrows();
     let p = x.ncols();
     let used = |i: usize| prior[i] > 0.0;
+    // Steps of the last DRIFT_STEPS iterations, newest first.
+    let h = &fit.history;
+    let steps: Vec<DVector<f64>> = (1..=DRIFT_STEPS)
+        .filter(|&back| h.len() > back)
+        .map(|back| &h[h.len() - back] - &h[h.len() - back - 1])
+        .collect();
+    let boundary_rows = || (0..n).filter(|&i| used(i) && on_boundary(fit.mu[i])).count();
+    // A converged fit does not explode, and drifts only where its newest step moves some
+    // row's linear predictor by more than DRIFT_STEP: when a bound on each column's
+    // values rules that out, no column diverges, and their scales are not needed.
+    let no_drift = fit.converged
+        && (steps.len() < DRIFT_STEPS || {
+            let bounds = crate::stats::map_indices(p, |j| x.abs_bound(j));
+            (0..p).all(|j| bounds[j].is_some_and(|b| !(steps[0][j].abs() * b > DRIFT_STEP)))
+        });
+    if no_drift {
+        let observations = boundary_rows();
+        return (observations > 0).then(|| Separation {
+            covariates: Vec::new(),
+            observations,
+        });
+    }
     // eta-scale of each column: the largest change of eta per unit of beta_j.
     let segments = x.segments();
     let scales = crate::stats::for_each_part(n, 0..n, |_, rows| {
@@ -102,13 +124,6 @@ pub(super) fn detect_separation<X: DesignRows + ?Sized>(
         all.iter().zip(&part).map(|(a, b)| a.max(*b)).collect()
     });
 
-    // Steps of the last DRIFT_STEPS iterations, newest first.
-    let h = &fit.history;
-    let steps: Vec<DVector<f64>> = (1..=DRIFT_STEPS)
-        .filter(|&back| h.len() > back)
-        .map(|back| &h[h.len() - back] - &h[h.len() - back - 1])
-        .collect();
-
     let mut diverging = Vec::new();
     for (j, c) in coefficients.iter().enumerate().take(p) {
         if !c.estimate.is_finite() {
@@ -143,9 +158,7 @@ pub(super) fn detect_separation<X: DesignRows + ?Sized>(
         steps.first()
     };
     let observations: usize = match last_step {
-        None => (0..n)
-            .filter(|&i| used(i) && on_boundary(fit.mu[i]))
-            .count(),
+        None => boundary_rows(),
         Some(s) => crate::stats::for_each_part(n, 0..n, |_, rows| {
             let mut count = 0;
             for_each_block(x, rows, |start, len, block| {
