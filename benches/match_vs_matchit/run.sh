@@ -7,7 +7,8 @@
 # Env: SHINE (default target/release/shine), OUT (default /tmp/match_vs_matchit),
 #      SHINE_BEFORE (optional: an earlier shine binary, timed in turn with SHINE on the
 #      large table; its --json output must be the same bytes),
-#      SHINE_RUNS (shine repetitions on the large table, default 3),
+#      SHINE_RUNS (shine repetitions on the large table, default 3; each times --json and
+#      the default printout),
 #      MATCHIT_RUNS (MatchIt repetitions on the large table, default 1),
 #      SUMMARY_RUNS (repetitions of MatchIt with summary(m) on the large table, default 1:
 #      the balance table shine's output holds too),
@@ -40,6 +41,13 @@ shine_run() { # data json tag [binary]
   /usr/bin/time -v "${4:-$SHINE}" match --data "$1" --formula "$F" --id id --ratio 5 \
     --caliper 0.2 --json > "$2" 2> "$OUT/$3.time"
 }
+# The default printout (model, sample sizes, balance table; no per-unit weights and
+# pairs), as the R script writes no per-unit output either.
+shine_plain_run() { # data out tag
+  note "[$3] load before: $(uptime | sed 's/.*load average: //')"
+  /usr/bin/time -v "$SHINE" match --data "$1" --formula "$F" --id id --ratio 5 \
+    --caliper 0.2 > "$2" 2> "$OUT/$3.time"
+}
 r_run() { # data json tag [extra args]
   local data=$1 json=$2 tag=$3; shift 3
   note "[$tag] load before: $(uptime | sed 's/.*load average: //')"
@@ -66,6 +74,7 @@ for i in $(seq 1 "$MOST"); do
   fi
   if [ "$i" -le "$RUNS" ]; then
     shine_run /tmp/match_bench_1m.csv "$OUT/shine_1m_$i.json" "shine_1m_$i"
+    shine_plain_run /tmp/match_bench_1m.csv "$OUT/shine_plain_1m_$i.txt" "shine_plain_1m_$i"
     if [ -n "$BEFORE" ]; then
       shine_run /tmp/match_bench_1m.csv "$OUT/shine_before_1m_$i.json" "shine_before_1m_$i" "$BEFORE"
       cmp "$OUT/shine_1m_$i.json" "$OUT/shine_before_1m_$i.json" &&
@@ -103,13 +112,19 @@ for i, (r, g) in enumerate(zip(ss, sg), 1):
     print(f"| — of which read / matchit() / summary() | {r['read_seconds']:.2f} / {r['matchit_seconds']:.2f} / {r['summary_seconds']:.2f} | | |")
 for i, s in enumerate(sh, 1):
     print(f"| shine match --json, run {i} | {s['wall']:.2f} | {s['cpu']:.2f} | {s['rss_mb']:.0f} MiB |")
+sp = [gnu(f"shine_plain_1m_{i}") for i in range(1, runs + 1)]
+for i, s in enumerate(sp, 1):
+    print(f"| shine match (default printout), run {i} | {s['wall']:.2f} | {s['cpu']:.2f} | {s['rss_mb']:.0f} MiB |")
 if before:
     for i in range(1, runs + 1):
         b = gnu(f"shine_before_1m_{i}")
         print(f"| SHINE_BEFORE match --json, run {i} | {b['wall']:.2f} | {b['cpu']:.2f} | {b['rss_mb']:.0f} MiB |")
 r_wall, s_wall = med(g["wall"] for g in rg), med(s["wall"] for s in sh)
-print(f"\nratio, whole process wall, median MatchIt {r_wall:.2f} s / median shine {s_wall:.2f} s: "
+print(f"\nratio, whole process wall, median MatchIt {r_wall:.2f} s / median shine --json {s_wall:.2f} s: "
       f"{r_wall / s_wall:.1f}x")
+p_wall = med(s["wall"] for s in sp)
+print(f"ratio, whole process wall, median MatchIt {r_wall:.2f} s / median shine (default printout) "
+      f"{p_wall:.2f} s: {r_wall / p_wall:.1f}x")
 if sg:
     print(f"ratio, the same outputs (propensity model, matched sets, balance table): "
           f"MatchIt with summary(m) {med(g['wall'] for g in sg):.2f} s / shine {s_wall:.2f} s: "
