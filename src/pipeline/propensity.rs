@@ -492,7 +492,8 @@ impl PreparedBalance {
         let (plain, plain_names) = columns.plain(&factor_groups(&columns.sources, &columns.levels));
         // The distance is the first column (and never a factor's level).
         let column = |i: usize| columns.values(plain[i + 1], design, &[]);
-        let prepared = prepare_columns(&plain_names[1..], column, treated).map_err(|e| input(&e))?;
+        let prepared =
+            prepare_columns(&plain_names[1..], column, treated).map_err(|e| input(&e))?;
         Ok(PreparedBalance {
             columns,
             plain,
@@ -511,8 +512,9 @@ impl PreparedBalance {
     ) -> Result<PreparedBalance, PropensityError> {
         let input = |e: &dyn std::fmt::Display| PropensityError::Input(e.to_string());
         let name = &self.columns.names[self.plain[0]];
-        let mut prepared = prepare_columns(std::slice::from_ref(name), |_| distance.to_vec(), treated)
-            .map_err(|e| input(&e))?;
+        let mut prepared =
+            prepare_columns(std::slice::from_ref(name), |_| distance.to_vec(), treated)
+                .map_err(|e| input(&e))?;
         prepared.append(&mut self.prepared);
         self.prepared = prepared;
         Ok(self)
@@ -740,7 +742,8 @@ impl<'a> MatchPreparation<'a> {
     ) -> Result<MatchPreparation<'a>, PropensityError> {
         let (treated, design) = propensity_design(formula, data)?;
         let columns = design.column_names.len();
-        let prepare = PreparedBalance::bytes_about(data.n_rows(), columns) <= PREPARED_BALANCE_BYTES;
+        let prepare =
+            PreparedBalance::bytes_about(data.n_rows(), columns) <= PREPARED_BALANCE_BYTES;
         let (fit, covariates) = rayon::join(
             || fit_on_design(formula, data, &treated, &design, LeastSquares::Householder),
             || prepare.then(|| PreparedBalance::covariates(formula, data, &design, &treated)),

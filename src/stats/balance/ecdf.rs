@@ -206,7 +206,10 @@ pub(crate) enum EcdfPoints {
     /// text; see [`grid_keys`]): each row's step counted from the smallest value, and
     /// which steps hold a value. A statistic adds each row's weight to its step and
     /// walks the steps, without putting the rows in order.
-    Grid { steps: Vec<u32>, occupied: Vec<bool> },
+    Grid {
+        steps: Vec<u32>,
+        occupied: Vec<bool>,
+    },
 }
 
 impl EcdfPoints {
@@ -215,8 +218,7 @@ impl EcdfPoints {
         let n = values.len();
         if n >= RADIX_SORT_MIN {
             let limit = GRID_STEPS_MAX.min(GRID_STEPS_PER_VALUE.saturating_mul(n as u64));
-            let keys =
-                grid_keys(n, |i| values[i]).filter(|keys| keys.iter().all(|&k| k < limit));
+            let keys = grid_keys(n, |i| values[i]).filter(|keys| keys.iter().all(|&k| k < limit));
             if let Some(keys) = keys {
                 let span = keys.iter().max().map_or(0, |&k| k as usize + 1);
                 let mut occupied = vec![false; span];

@@ -416,19 +416,24 @@ fn value_order_is_a_stable_sort_by_value() {
         &[],
     ];
     for values in cases {
-        let mut expected: Vec<usize> = (0..values.len()).collect();
-        expected.sort_by(|&a, &b| values[a].partial_cmp(&values[b]).unwrap_or(Ordering::Equal));
+        let (expected, ends) = stable_order(values);
         let order = ValueOrder::of(values);
         assert_eq!(order.rows, expected, "{values:?}");
-        let ends: Vec<bool> = (0..values.len())
-            .map(|k| {
-                expected
-                    .get(k + 1)
-                    .is_none_or(|&next| values[next] != values[expected[k]])
-            })
-            .collect();
         assert_eq!(order.last_of_run, ends, "{values:?}");
     }
+}
+
+/// The rows of `values` by a stable sort, and where each run of equal values ends.
+fn stable_order(values: &[f64]) -> (Vec<usize>, Vec<bool>) {
+    let mut rows: Vec<usize> = (0..values.len()).collect();
+    rows.sort_by(|&a, &b| values[a].partial_cmp(&values[b]).unwrap_or(Ordering::Equal));
+    let ends = (0..values.len())
+        .map(|k| {
+            rows.get(k + 1)
+                .is_none_or(|&next| values[next] != values[rows[k]])
+        })
+        .collect();
+    (rows, ends)
 }
 
 /// Columns large enough for the radix sort: the same stable order, negatives, −0 and +0,
@@ -483,17 +488,9 @@ fn value_order_of_decimal_columns_is_a_stable_sort_by_value() {
     off_grid[77_777] = 0.1 + 0.2;
     columns.push(off_grid);
     for (c, values) in columns.iter().enumerate() {
-        let mut expected: Vec<usize> = (0..values.len()).collect();
-        expected.sort_by(|&a, &b| values[a].partial_cmp(&values[b]).unwrap_or(Ordering::Equal));
+        let (expected, ends) = stable_order(values);
         let order = ValueOrder::of(values);
         assert!(order.rows == expected, "column {c}");
-        let ends: Vec<bool> = (0..values.len())
-            .map(|k| {
-                expected
-                    .get(k + 1)
-                    .is_none_or(|&next| values[next] != values[expected[k]])
-            })
-            .collect();
         assert!(order.last_of_run == ends, "column {c}");
     }
 }
@@ -510,7 +507,13 @@ fn ecdf_statistics_on_a_grid_are_those_of_the_sorted_walk() {
     let n = 120_000;
     let treated: Vec<bool> = (0..n).map(|_| u() < 0.2).collect();
     let weights: Vec<f64> = (0..n)
-        .map(|_| if u() < 0.3 { 0.0 } else { (u() * 4.0).ceil() / 2.0 })
+        .map(|_| {
+            if u() < 0.3 {
+                0.0
+            } else {
+                (u() * 4.0).ceil() / 2.0
+            }
+        })
         .collect();
     // Whole steps of 1/scale, the treated shifted up by `shift` steps.
     let mut column = |steps: f64, shift: f64, scale: f64| -> Vec<f64> {
@@ -530,15 +533,35 @@ fn ecdf_statistics_on_a_grid_are_those_of_the_sorted_walk() {
     };
     for (c, (values, on_grid)) in columns.iter().enumerate() {
         let points = EcdfPoints::of(values);
-        assert_eq!(matches!(points, EcdfPoints::Grid { .. }), *on_grid, "column {c}");
+        assert_eq!(
+            matches!(points, EcdfPoints::Grid { .. }),
+            *on_grid,
+            "column {c}"
+        );
         let order = ValueOrder::of(values);
         for given in [true, false] {
-            let weights_of = || if given { Weights::Given(&weights) } else { Weights::Unit };
-            let totals = if given { sums(&|i| weights[i]) } else { sums(&|_| 1.0) };
+            let weights_of = || {
+                if given {
+                    Weights::Given(&weights)
+                } else {
+                    Weights::Unit
+                }
+            };
+            let totals = if given {
+                sums(&|i| weights[i])
+            } else {
+                sums(&|_| 1.0)
+            };
             let (mean, max) = points.differences(&treated, weights_of(), totals);
             let (mean_sorted, max_sorted) = ecdf_in_order(&order, &treated, weights_of(), totals);
-            assert!((mean - mean_sorted).abs() <= 1e-11 * mean, "column {c}: {mean} {mean_sorted}");
-            assert!((max - max_sorted).abs() <= 1e-11 * max, "column {c}: {max} {max_sorted}");
+            assert!(
+                (mean - mean_sorted).abs() <= 1e-11 * mean,
+                "column {c}: {mean} {mean_sorted}"
+            );
+            assert!(
+                (max - max_sorted).abs() <= 1e-11 * max,
+                "column {c}: {max} {max_sorted}"
+            );
             assert!(max > 0.02, "column {c}: a difference to find ({max})");
         }
     }

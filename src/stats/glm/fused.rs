@@ -105,8 +105,14 @@ pub(super) fn pass<X: DesignRows + ?Sized>(
     working: &mut WorkingValues,
 ) -> Pass {
     let m = x.ncols() + 1;
-    let z = working.response.as_mut_slice().par_chunks_mut(GRAM_CHUNK_ROWS);
-    let w = working.weights.as_mut_slice().par_chunks_mut(GRAM_CHUNK_ROWS);
+    let z = working
+        .response
+        .as_mut_slice()
+        .par_chunks_mut(GRAM_CHUNK_ROWS);
+    let w = working
+        .weights
+        .as_mut_slice()
+        .par_chunks_mut(GRAM_CHUNK_ROWS);
     let chunks = z
         .zip(w)
         .enumerate()
@@ -221,7 +227,9 @@ fn chunk_pass<X: DesignRows + ?Sized>(
         let stored: Vec<Option<&[f64]>> = (0..p)
             .map(|k| {
                 let in_place = whole && segments.is_some() && x.finite_by_construction(k);
-                in_place.then(|| x.stored_rows(k, start, block_len)).flatten()
+                in_place
+                    .then(|| x.stored_rows(k, start, block_len))
+                    .flatten()
             })
             .collect();
         for (k, column) in block.chunks_exact_mut(B).take(p).enumerate() {

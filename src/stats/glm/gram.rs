@@ -345,7 +345,13 @@ fn add_dense_rows_portable(
 /// by fused multiply-adds: a tile loads six values for eight products, where one dot
 /// product at a time loads two for one.
 #[inline(always)]
-fn add_block_portable(gram: &mut [f64], columns: &[&[f64]], weighted: &[f64], m: usize, len: usize) {
+fn add_block_portable(
+    gram: &mut [f64],
+    columns: &[&[f64]],
+    weighted: &[f64],
+    m: usize,
+    len: usize,
+) {
     const B: usize = GRAM_BLOCK_ROWS;
     for b0 in (0..m).step_by(TILE_B) {
         for a0 in (0..=b0).step_by(TILE_A) {

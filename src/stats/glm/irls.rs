@@ -379,7 +379,12 @@ fn provisional_route<X: DesignRows + ?Sized>(
         if wls.rank < p || wls.coefficients.iter().any(|c| !c.is_finite()) {
             return Ok(None);
         }
-        let step = fused::pass(x, &rows, fused::At::Coefficients(&wls.coefficients), &mut next);
+        let step = fused::pass(
+            x,
+            &rows,
+            fused::At::Coefficients(&wls.coefficients),
+            &mut next,
+        );
         if !step.deviance.is_finite() || !step.valid {
             return Ok(None);
         }

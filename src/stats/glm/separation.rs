@@ -68,14 +68,19 @@ pub(super) fn detect_separation<X: DesignRows + ?Sized>(
         .filter(|&back| h.len() > back)
         .map(|back| &h[h.len() - back] - &h[h.len() - back - 1])
         .collect();
-    let boundary_rows = || (0..n).filter(|&i| used(i) && on_boundary(fit.mu[i])).count();
+    let boundary_rows = || {
+        (0..n)
+            .filter(|&i| used(i) && on_boundary(fit.mu[i]))
+            .count()
+    };
     // A converged fit does not explode, and drifts only where its newest step moves some
     // row's linear predictor by more than DRIFT_STEP: when a bound on each column's
     // values rules that out, no column diverges, and their scales are not needed.
     let no_drift = fit.converged
         && (steps.len() < DRIFT_STEPS || {
             let bounds = crate::stats::map_indices(p, |j| x.abs_bound(j));
-            (0..p).all(|j| bounds[j].is_some_and(|b| !(steps[0][j].abs() * b > DRIFT_STEP)))
+            let at_most = |size: f64| size <= DRIFT_STEP || size.is_nan();
+            (0..p).all(|j| bounds[j].is_some_and(|b| at_most(steps[0][j].abs() * b)))
         });
     if no_drift {
         let observations = boundary_rows();

@@ -75,7 +75,10 @@ fn compact_order(
         keyed.push((ordered, key << 32 | i as u64));
     }
     keyed.par_sort_unstable();
-    let sorted_distance = keyed.iter().map(|&(ordered, _)| distance_of(ordered)).collect();
+    let sorted_distance = keyed
+        .iter()
+        .map(|&(ordered, _)| distance_of(ordered))
+        .collect();
     let sorted_units = keyed
         .into_iter()
         .map(|(_, low)| (low & LOW) as usize)
