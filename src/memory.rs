@@ -47,3 +47,14 @@ pub fn release_free_memory() {
         libc::malloc_trim(0);
     }
 }
+
+/// `n` copies of `value`, each written: the pages of a fresh allocation are first touched
+/// by a write. A zeroed allocation (what `vec![0.0; n]` asks for) maps fresh pages to the
+/// shared zero page when first read, and a later write then copies each page and flushes
+/// it from every core's address cache — costly for a vector updated in place
+/// (`v[i] += x`) while other threads run.
+pub fn written_vec<T: Clone>(n: usize, value: T) -> Vec<T> {
+    let mut out = Vec::with_capacity(n);
+    out.resize(n, value);
+    out
+}

@@ -250,10 +250,7 @@ impl EcdfPoints {
             EcdfPoints::Sorted(order) => ecdf_in_order(order, treated, weights, sums),
             EcdfPoints::Grid { steps, occupied } => {
                 let (sw1, sw0) = sums;
-                // Written before it is read, so that its pages are not first mapped to
-                // the shared zero page and then copied (a TLB flush on every core).
-                let mut net = Vec::with_capacity(occupied.len());
-                net.resize(occupied.len(), 0.0_f64);
+                let mut net = crate::memory::written_vec(occupied.len(), 0.0_f64);
                 for (i, &step) in steps.iter().enumerate() {
                     let w = *weights.get(i);
                     if w != 0.0 {

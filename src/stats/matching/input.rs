@@ -90,7 +90,7 @@ pub(super) fn check_inputs(input: &MatchInput<'_>) -> Result<(), MatchError> {
     if let Some(keys) = input.tie_key {
         // Keys below the number of rows (ranks, say) are checked by marking them off;
         // any other keys, or a repeated one, by sorting, which names the first pair.
-        let mut seen = vec![false; n];
+        let mut seen = crate::memory::written_vec(n, false);
         let unique = keys.iter().all(|&k| {
             usize::try_from(k)
                 .ok()

@@ -86,7 +86,8 @@ pub(super) fn assemble(
     sets.sort_unstable_by_key(|&t| key(treated_units[t]));
 
     let mut pairs = Vec::with_capacity(sets.iter().map(|&t| matched[t].len()).sum());
-    let mut weights = vec![0.0; n];
+    // Updated in place (`+=`): written first (see `memory::written_vec`).
+    let mut weights = crate::memory::written_vec(n, 0.0);
     let mut subclass = vec![None; n];
     for (s, &t) in sets.iter().enumerate() {
         let unit = treated_units[t];
