@@ -94,6 +94,9 @@ pub fn run(args: MatchArgs, globals: Globals) -> anyhow::Result<ExitCode> {
     // Large propensity models: provisional IRLS steps on the normal equations, the last
     // one on the QR (R's estimates to about 1e-14; see `refine_large_fits`).
     crate::stats::glm::refine_large_fits(true);
+    // Balance eCDFs of large columns read from decimal text from their steps on the grid,
+    // without sorting the rows (the last digits may differ from the sorted walk's).
+    crate::stats::balance::ecdfs_on_grids(true);
     // Columns of a million units are allocated and freed over and over: keep them.
     crate::memory::reuse_freed_memory();
     // Without a results folder only the model's columns are read (the formula is

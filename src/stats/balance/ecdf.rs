@@ -1,6 +1,8 @@
 //! The weighted eCDF statistics (MatchIt's `qqsum`) and the order of a column's values
 //! that they, and the quantiles of a descriptive table, walk.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use super::sample::Weights;
 use rayon::slice::ParallelSliceMut;
 
@@ -197,6 +199,17 @@ pub(super) fn ecdf_differences(values: &[f64], treated: &[bool], weights: &[f64]
 const GRID_STEPS_MAX: u64 = 1 << 22;
 const GRID_STEPS_PER_VALUE: u64 = 8;
 
+static ECDFS_ON_GRIDS: AtomicBool = AtomicBool::new(false);
+
+/// Whether large columns on a decimal grid take their eCDF statistics from the grid's
+/// steps ([`EcdfPoints::Grid`]; off unless a command turns it on: `shine match` does).
+/// Their last digits then differ from the walk over the sorted rows (by up to about 1e-12
+/// relative on a million rows), so the analysis pipeline, whose results are compared
+/// byte for byte between versions, keeps the walk.
+pub fn ecdfs_on_grids(on: bool) {
+    ECDFS_ON_GRIDS.store(on, Ordering::Relaxed);
+}
+
 /// Where a column's eCDF statistics are evaluated (its distinct values, in order) and
 /// how its rows reach them.
 pub(crate) enum EcdfPoints {
@@ -213,10 +226,16 @@ pub(crate) enum EcdfPoints {
 }
 
 impl EcdfPoints {
-    /// The points of a column of finite values.
+    /// The points of a column of finite values: on its grid where [`ecdfs_on_grids`]
+    /// allows it.
     pub(crate) fn of(values: &[f64]) -> EcdfPoints {
+        EcdfPoints::with_grid(values, ECDFS_ON_GRIDS.load(Ordering::Relaxed))
+    }
+
+    /// The points of a column of finite values, on its grid when `grid` allows it.
+    pub(crate) fn with_grid(values: &[f64], grid: bool) -> EcdfPoints {
         let n = values.len();
-        if n >= RADIX_SORT_MIN {
+        if grid && n >= RADIX_SORT_MIN {
             let limit = GRID_STEPS_MAX.min(GRID_STEPS_PER_VALUE.saturating_mul(n as u64));
             let keys = grid_keys(n, |i| values[i]).filter(|keys| keys.iter().all(|&k| k < limit));
             if let Some(keys) = keys {

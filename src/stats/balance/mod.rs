@@ -56,5 +56,6 @@ pub use table::{
     BinaryUnits, Covariate, GroupUnits, PreparedColumn,
 };
 
+pub use ecdf::ecdfs_on_grids;
 pub(crate) use ecdf::ValueOrder;
 pub(crate) use moments::weighted_mean_of;

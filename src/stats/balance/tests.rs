@@ -532,12 +532,14 @@ fn ecdf_statistics_on_a_grid_are_those_of_the_sorted_walk() {
         (group(true), group(false))
     };
     for (c, (values, on_grid)) in columns.iter().enumerate() {
-        let points = EcdfPoints::of(values);
+        let points = EcdfPoints::with_grid(values, true);
         assert_eq!(
             matches!(points, EcdfPoints::Grid { .. }),
             *on_grid,
             "column {c}"
         );
+        let off = EcdfPoints::with_grid(values, false);
+        assert!(matches!(off, EcdfPoints::Sorted(_)), "column {c}");
         let order = ValueOrder::of(values);
         for given in [true, false] {
             let weights_of = || {
