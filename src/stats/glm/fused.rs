@@ -118,23 +118,34 @@ pub(super) fn pass<X: DesignRows + ?Sized>(
         .enumerate()
         .map(|(chunk, out)| chunk_pass(x, rows, at, chunk * GRAM_CHUNK_ROWS, out, m))
         .collect::<Vec<_>>();
-    let mut gram = vec![0.0; m * m];
-    let (mut valid, mut first_bad, mut n_good, mut deviance) = (true, None, 0, 0.0);
+    let mut total = Pass::empty(m);
     for part in &chunks {
-        for (g, p) in gram.iter_mut().zip(&part.gram) {
+        total.add(part);
+    }
+    total
+}
+
+impl Pass {
+    /// A pass over no rows, for m = p + 1 columns of [X z].
+    fn empty(m: usize) -> Pass {
+        Pass {
+            deviance: 0.0,
+            valid: true,
+            gram: vec![0.0; m * m],
+            first_bad: None,
+            n_good: 0,
+        }
+    }
+
+    /// Adds the pass over the rows after this one's.
+    fn add(&mut self, part: &Pass) {
+        for (g, p) in self.gram.iter_mut().zip(&part.gram) {
             *g += p;
         }
-        valid &= part.valid;
-        first_bad = first_bad.or(part.first_bad);
-        n_good += part.n_good;
-        deviance += part.deviance;
-    }
-    Pass {
-        deviance,
-        valid,
-        gram,
-        first_bad,
-        n_good,
+        self.deviance += part.deviance;
+        self.valid &= part.valid;
+        self.first_bad = self.first_bad.or(part.first_bad);
+        self.n_good += part.n_good;
     }
 }
 
@@ -153,13 +164,12 @@ fn chunk_pass<X: DesignRows + ?Sized>(
     let family = rows.family;
     let padded = dense_block_len(m);
     let segments = x.segments();
-    let mut gram = vec![0.0; m * m];
+    let mut out = Pass::empty(m);
     let mut block = vec![0.0; B * padded];
     let mut weighted = vec![0.0; B * padded];
     let mut scratch = vec![0.0; B];
     let (mut eta_block, mut mu_block) = ([0.0; B], [0.0; B]);
     let (mut slopes, mut residual_block) = ([0.0; B], [0.0; B]);
-    let (mut valid, mut first_bad, mut n_good, mut deviance) = (true, None, 0, 0.0);
     let len = out_z.len();
     for block_start in (0..len).step_by(B) {
         let block_len = (block_start + B).min(len) - block_start;
@@ -201,13 +211,13 @@ fn chunk_pass<X: DesignRows + ?Sized>(
         for ((m, d), &e) in mu.iter_mut().zip(slope.iter_mut()).zip(eta.iter()) {
             (*m, *d) = family.mean_and_slope(e);
         }
-        valid &= mu.iter().all(|&m| family.valid_mu(m));
+        out.valid &= mu.iter().all(|&m| family.valid_mu(m));
         let y = &rows.y.as_slice()[start..start + block_len];
         for (i, r) in residuals.iter_mut().enumerate() {
             *r = family.deviance_residual(y[i], mu[i], prior[i]);
         }
         for &r in residuals.iter() {
-            deviance += r;
+            out.deviance += r;
         }
         for i in 0..block_len {
             let working = if prior[i] <= 0.0 {
@@ -216,11 +226,11 @@ fn chunk_pass<X: DesignRows + ?Sized>(
                 working_value_at(family, y[i], eta[i], offset[i], prior[i], (mu[i], slope[i]))
             };
             (z[i], w[i]) = working.unwrap_or_else(|| {
-                first_bad = first_bad.or(Some(start + i));
+                out.first_bad = out.first_bad.or(Some(start + i));
                 (0.0, 0.0)
             });
         }
-        n_good += w.iter().filter(|&&wi| wi > 0.0).count();
+        out.n_good += w.iter().filter(|&&wi| wi > 0.0).count();
         // The design's columns stored as they are (finite) are read in place when the
         // block is whole groups of four rows; the others are written into the block.
         let whole = block_len % 4 == 0;
@@ -250,13 +260,7 @@ fn chunk_pass<X: DesignRows + ?Sized>(
                 _ => &ZEROS[..],
             })
             .collect();
-        add_dense_rows(&mut gram, &columns, &mut weighted, w, m);
+        add_dense_rows(&mut out.gram, &columns, &mut weighted, w, m);
     }
-    Pass {
-        deviance,
-        valid,
-        gram,
-        first_bad,
-        n_good,
-    }
+    out
 }
