@@ -312,18 +312,86 @@ fn add_dense_rows_avx2(
     w: &[f64],
     m: usize,
 ) {
-    add_dense_rows_portable(gram, columns, weighted, w, m);
+    let len4 = weight_columns(columns, weighted, w, m);
+    add_block_avx2(gram, columns, weighted, m, len4);
+}
+
+/// [`add_block_portable`] with the tile's sums held in AVX2 registers: each group of
+/// four rows of the tile's columns is loaded once and used for all of the tile's
+/// products (left to the compiler, the loads were repeated for each product). Each
+/// lane is the same fused multiply-add in the same order as `mul_add` there: the same
+/// bits.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn add_block_avx2(gram: &mut [f64], columns: &[&[f64]], weighted: &[f64], m: usize, len: usize) {
+    use std::arch::x86_64::{__m256d, _mm256_fmadd_pd, _mm256_loadu_pd, _mm256_setzero_pd};
+    const B: usize = GRAM_BLOCK_ROWS;
+    let groups = len / 4;
+    let load = |group: &[f64; 4]| -> __m256d {
+        // SAFETY: `group` holds four values; the load is unaligned.
+        unsafe { _mm256_loadu_pd(group.as_ptr()) }
+    };
+    for b0 in (0..m).step_by(TILE_B) {
+        let cb: [&[[f64; 4]]; TILE_B] = std::array::from_fn(|b| in_fours(columns[b0 + b], groups));
+        for a0 in (0..=b0).step_by(TILE_A) {
+            let wa: [&[[f64; 4]]; TILE_A] =
+                std::array::from_fn(|a| in_fours(&weighted[(a0 + a) * B..], groups));
+            let mut acc = [[_mm256_setzero_pd(); TILE_B]; TILE_A];
+            for g in 0..groups {
+                let y: [__m256d; TILE_B] = std::array::from_fn(|b| load(&cb[b][g]));
+                for (acc, wa) in acc.iter_mut().zip(&wa) {
+                    let x = load(&wa[g]);
+                    for (s, &y) in acc.iter_mut().zip(&y) {
+                        *s = _mm256_fmadd_pd(x, y, *s);
+                    }
+                }
+            }
+            for (a, acc) in acc.iter().enumerate() {
+                for (b, &acc) in acc.iter().enumerate() {
+                    let (ka, kb) = (a0 + a, b0 + b);
+                    if ka <= kb && kb < m {
+                        let lanes: [f64; 4] = lanes_of(acc);
+                        gram[ka + kb * m] += (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The four lanes of an AVX register.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn lanes_of(v: std::arch::x86_64::__m256d) -> [f64; 4] {
+    // SAFETY: __m256d and [f64; 4] have the same size, and every bit pattern is valid
+    // for both.
+    unsafe { std::mem::transmute::<std::arch::x86_64::__m256d, [f64; 4]>(v) }
+}
+
+/// The first `groups` groups of four values of `column`.
+#[inline(always)]
+fn in_fours(column: &[f64], groups: usize) -> &[[f64; 4]] {
+    &column[..groups * 4].as_chunks::<4>().0[..groups]
 }
 
 /// See [`add_dense_rows`].
 #[inline(always)]
-fn add_dense_rows_portable(
+pub(super) fn add_dense_rows_portable(
     gram: &mut [f64],
     columns: &[&[f64]],
     weighted: &mut [f64],
     w: &[f64],
     m: usize,
 ) {
+    let len4 = weight_columns(columns, weighted, w, m);
+    add_block_portable(gram, columns, weighted, m, len4);
+}
+
+/// Fills `weighted` with the first m `columns` times the weights `w` (0 on rows whose
+/// weight is not positive, and past them to a whole group of four rows); the rows
+/// filled.
+#[inline(always)]
+fn weight_columns(columns: &[&[f64]], weighted: &mut [f64], w: &[f64], m: usize) -> usize {
     let len = w.len();
     let len4 = len.next_multiple_of(4);
     for (column, weighted) in columns
@@ -336,7 +404,7 @@ fn add_dense_rows_portable(
         }
         weighted[len..len4].fill(0.0);
     }
-    add_block_portable(gram, columns, weighted, m, len4);
+    len4
 }
 
 /// `gram[a, b] += weighted[.., a] · columns[b]` for a ≤ b < m, over the first `len`
