@@ -70,6 +70,57 @@ where
     (sw, sxw / sw, var)
 }
 
+/// [`moments_of`] over the rows `rows` of `values` with every weight 1, to the bit. A
+/// weight of exactly 1 leaves `x · w` as `x` and makes every `w / Σ w` the same number,
+/// so that division is made once; the divisions `x / Σ w` of the mean are made for a
+/// group of rows at a time, side by side, and added in row order.
+pub(super) fn unit_moments_of(
+    values: &[f64],
+    rows: &[usize],
+    variance: bool,
+) -> (f64, f64, Option<f64>) {
+    const GROUP: usize = 64;
+    // Σ 1 from −0 over the rows: their number, or −0 when there are none.
+    let sw = if rows.is_empty() {
+        -0.0
+    } else {
+        rows.len() as f64
+    };
+    let (mut sxw, mut mean, mut sw2) = (-0.0_f64, -0.0_f64, -0.0_f64);
+    let share = 1.0 / sw;
+    let mut x = [0.0; GROUP];
+    let mut quotient = [0.0; GROUP];
+    if variance {
+        for group in rows.chunks(GROUP) {
+            let (x, quotient) = (&mut x[..group.len()], &mut quotient[..group.len()]);
+            for (x, &i) in x.iter_mut().zip(group) {
+                *x = values[i];
+            }
+            for (q, &x) in quotient.iter_mut().zip(x.iter()) {
+                *q = x / sw;
+            }
+            for (&x, &q) in x.iter().zip(quotient.iter()) {
+                sxw += x;
+                mean += q;
+                sw2 += share * share;
+            }
+        }
+    } else {
+        for &i in rows {
+            sxw += values[i];
+        }
+    }
+    let var = variance.then(|| {
+        let mut ss = -0.0_f64;
+        for &i in rows {
+            let a = values[i];
+            ss += share * (a - mean) * (a - mean);
+        }
+        ss / (1.0 - sw2)
+    });
+    (sw, sxw / sw, var)
+}
+
 /// [`weighted_mean_of`] over paired slices.
 fn weighted_mean_unchecked(x: &[f64], w: &[f64]) -> f64 {
     weighted_mean_of(|| x.iter().copied().zip(w))

@@ -7,7 +7,7 @@ use std::cell::OnceCell;
 use serde::Serialize;
 
 use super::ecdf::EcdfPoints;
-use super::moments::moments_of;
+use super::moments::{moments_of, unit_moments_of};
 use super::smd::SQRT_EPS;
 
 /// MatchIt's threshold below which a mean pair distance is not standardised.
@@ -98,6 +98,15 @@ impl Groups {
         Groups { treated, control }
     }
 
+    /// The rows of a group, in row order, as a slice.
+    fn row_list(&self, treated: bool) -> &[usize] {
+        if treated {
+            &self.treated
+        } else {
+            &self.control
+        }
+    }
+
     /// The rows of a group, in row order.
     pub(super) fn rows(&self, treated: bool) -> std::iter::Copied<std::slice::Iter<'_, usize>> {
         if treated {
@@ -126,8 +135,12 @@ impl Groups {
 
         // The variances and eCDFs only for covariates that are not binary.
         let spread = !binary && !too_small;
-        let (sw_treated, mean_treated, var_treated) = moments_of(|| group(true), spread);
-        let (sw_control, mean_control, var_control) = moments_of(|| group(false), spread);
+        let moments = |flag: bool| match weights {
+            Weights::Unit => unit_moments_of(values, self.row_list(flag), spread),
+            Weights::Given(_) => moments_of(|| group(flag), spread),
+        };
+        let (sw_treated, mean_treated, var_treated) = moments(true);
+        let (sw_control, mean_control, var_control) = moments(false);
         let mdiff = mean_treated - mean_control;
         let standardised = mdiff.abs() > SQRT_EPS;
         let smd = match (standardised, too_small) {

@@ -6,7 +6,7 @@
 use std::cmp::Ordering;
 
 use super::ecdf::ecdf_differences;
-use super::moments::{moments_of, reliability_variance_of, weighted_mean_of};
+use super::moments::{moments_of, reliability_variance_of, unit_moments_of, weighted_mean_of};
 use super::reference::{load, num, MATCHIT_REL_TOL, ROUNDING_FLOOR, RUNS};
 use super::sample::Groups;
 use super::*;
@@ -692,6 +692,51 @@ fn fused_moments_equal_the_separate_sums() {
         assert_eq!(mean_only.to_bits(), mean.to_bits());
         assert!(none.is_none());
     }
+}
+
+/// With every weight 1, the moments of some rows of a column are [`moments_of`]'s to
+/// the bit: groups of rows shorter and longer than the groups the divisions are made
+/// in, negative zeros, magnitudes from 1e-300 to 1e300, and no rows at all.
+#[test]
+fn unit_moments_equal_the_weighted_sums() {
+    let mut state = 17u64;
+    let mut next = || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let values: Vec<f64> = (0..1000)
+        .map(|i| match i % 97 {
+            3 => -0.0,
+            7 => 1e300 * (next() - 0.5),
+            11 => 1e-300,
+            _ => 100.0 * next() - 30.0,
+        })
+        .collect();
+    let all: Vec<usize> = (0..values.len()).collect();
+    let every_third: Vec<usize> = (0..values.len()).step_by(3).collect();
+    let sets: [&[usize]; 6] = [&[], &[3], &[5, 6], &all[..64], &all[..130], &every_third];
+    for rows in sets {
+        for variance in [true, false] {
+            let group = || rows.iter().map(|&i| (values[i], &1.0));
+            let (sw, mean, var) = unit_moments_of(&values, rows, variance);
+            let (sw_ref, mean_ref, var_ref) = moments_of(group, variance);
+            let n = rows.len();
+            assert_eq!(sw.to_bits(), sw_ref.to_bits(), "{n} rows");
+            assert_eq!(mean.to_bits(), mean_ref.to_bits(), "{n} rows");
+            assert_eq!(var.map(f64::to_bits), var_ref.map(f64::to_bits), "{n} rows");
+            assert_eq!(var.is_some(), variance);
+        }
+    }
+    // The large values dominate some groups' sums: the test covers both regimes.
+    let small: Vec<usize> = (0..values.len()).filter(|i| i % 97 != 7).collect();
+    let (_, mean, var) = unit_moments_of(&values, &small, true);
+    let (_, mean_ref, var_ref) = moments_of(|| small.iter().map(|&i| (values[i], &1.0)), true);
+    assert_eq!(
+        (mean.to_bits(), var.map(f64::to_bits)),
+        (mean_ref.to_bits(), var_ref.map(f64::to_bits))
+    );
 }
 
 /// The balance table made in two halves (before the matching's weights are known, then
