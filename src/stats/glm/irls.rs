@@ -330,7 +330,7 @@ fn step_to<X: DesignRows + ?Sized>(
 
 /// Whether glm.fit stops: the relative change in deviance below `epsilon`.
 fn converges(deviance: f64, dev_old: f64, options: &GlmOptions) -> bool {
-    (deviance - dev_old).abs() / (deviance.abs() + 0.1) < options.epsilon
+    relative_change(deviance, dev_old) < options.epsilon
 }
 
 /// The IRLS loop with the steps before the last on the normal equations, each step one
@@ -341,6 +341,11 @@ fn converges(deviance: f64, dev_old: f64, options: &GlmOptions) -> bool {
 /// unusual: no informative row, an aliased column, non-finite coefficients or deviance,
 /// fitted values out of range, a QR step that differs from the provisional one by more
 /// than [`PROVISIONAL_AGREEMENT`] standard errors or does not converge, or no convergence.
+///
+/// When the last two changes in deviance say that the next step will meet the rule with
+/// room to spare ([`expected_last`]), that step is solved by the QR straight away and its
+/// pass is not made: R's rule is met by the QR step's deviance, so the fit is the same.
+/// If the rule is not met after all, the step is taken as any other.
 fn provisional_route<X: DesignRows + ?Sized>(
     x: &X,
     y: &DVector<f64>,
@@ -368,6 +373,15 @@ fn provisional_route<X: DesignRows + ?Sized>(
     let (mut dev_old, mut gram) = (start.deviance, start.gram);
     let (mut first_bad, mut n_good) = (start.first_bad, start.n_good);
     let mut history = Vec::new();
+    // The relative changes in deviance of the last two steps, oldest first.
+    let mut changes: [Option<f64>; 2] = [None, None];
+    let inputs = LastStepInputs {
+        x,
+        y,
+        weights,
+        offset,
+        options,
+    };
     for iteration in 1..=options.max_iter {
         if let Some(row) = first_bad {
             return Err(GlmError::InvalidWorkingValues { row });
@@ -379,6 +393,16 @@ fn provisional_route<X: DesignRows + ?Sized>(
         if wls.rank < p || wls.coefficients.iter().any(|c| !c.is_finite()) {
             return Ok(None);
         }
+        let tried_last = expected_last(changes, options);
+        if tried_last {
+            match inputs.last_step(&current, &wls, dev_old, &mut eta)? {
+                LastStep::Converged(last) => {
+                    return Ok(Some(last.fit(iteration, current.weights, history)));
+                }
+                LastStep::Unusual => return Ok(None),
+                LastStep::NotConverged => {}
+            }
+        }
         let step = fused::pass(
             x,
             &rows,
@@ -389,55 +413,145 @@ fn provisional_route<X: DesignRows + ?Sized>(
             return Ok(None);
         }
         if converges(step.deviance, dev_old, options) {
-            // The last step again, on R's route from the same working values.
-            let exact = weighted_least_squares_with(
-                x,
-                &current.response,
-                &current.weights,
-                tol,
-                Factor::Householder,
-            )?;
-            if !provisional_step_agrees(&exact, &wls) {
+            // The last step again, on R's route from the same working values (already
+            // tried, and its deviance did not meet the rule, when `tried_last`).
+            if tried_last {
                 return Ok(None);
             }
-            let coefficients = exact.coefficients.clone();
-            let mut mu = DVector::zeros(n);
-            let mut scratch = Vec::new();
-            let moved = (&mut eta, &mut mu);
-            let deviance = step_to(
-                x,
-                family,
-                y,
-                weights,
-                offset,
-                &coefficients,
-                moved,
-                &mut scratch,
-            );
-            let valid = mu.iter().all(|&m| family.valid_mu(m));
-            if !deviance.is_finite() || !valid || !converges(deviance, dev_old, options) {
-                return Ok(None);
-            }
-            history.push(coefficients.clone());
-            return Ok(Some(IrlsResult {
-                coefficients,
-                eta,
-                mu,
-                deviance,
-                iterations: iteration,
-                converged: true,
-                boundary: false,
-                wls: exact,
-                working_weights: current.weights,
-                history,
-            }));
+            return Ok(match inputs.last_step(&current, &wls, dev_old, &mut eta)? {
+                LastStep::Converged(last) => Some(last.fit(iteration, current.weights, history)),
+                LastStep::NotConverged | LastStep::Unusual => None,
+            });
         }
+        changes = [changes[1], Some(relative_change(step.deviance, dev_old))];
         history.push(wls.coefficients);
         dev_old = step.deviance;
         (gram, first_bad, n_good) = (step.gram, step.first_bad, step.n_good);
         std::mem::swap(&mut current, &mut next);
     }
     Ok(None)
+}
+
+/// The relative change in deviance that glm.fit's rule compares with `epsilon`.
+fn relative_change(deviance: f64, dev_old: f64) -> f64 {
+    (deviance - dev_old).abs() / (deviance.abs() + 0.1)
+}
+
+/// Whether the next step is expected to meet the convergence rule with room to spare:
+/// the changes of the last two steps, d₁ then d₂, falling as Newton's method makes them
+/// fall near the optimum (each about a constant times the square of the one before), so
+/// that the next is about d₂³ / d₁²; expected last when that is below a hundredth of
+/// `epsilon`. Only the work done depends on it, not the fit.
+pub(super) fn expected_last(changes: [Option<f64>; 2], options: &GlmOptions) -> bool {
+    match changes {
+        [Some(d1), Some(d2)] if d2 < d1 && d1 > 0.0 => {
+            d2 * (d2 / d1) * (d2 / d1) < options.epsilon / 100.0
+        }
+        _ => false,
+    }
+}
+
+/// What the last step of a provisional fit needs besides its working values.
+struct LastStepInputs<'a, X: DesignRows + ?Sized> {
+    x: &'a X,
+    y: &'a DVector<f64>,
+    weights: &'a DVector<f64>,
+    offset: &'a DVector<f64>,
+    options: &'a GlmOptions,
+}
+
+/// What solving a step again by the Householder QR comes to.
+enum LastStep {
+    /// Its deviance meets the convergence rule: the fit.
+    Converged(Box<ConvergedStep>),
+    /// Its deviance does not meet the rule.
+    NotConverged,
+    /// Its coefficients differ from the provisional step's, or its fitted values or
+    /// deviance are not valid: start again on R's route.
+    Unusual,
+}
+
+/// The QR step that ends a provisional fit.
+struct ConvergedStep {
+    exact: WlsSolution,
+    eta: DVector<f64>,
+    mu: DVector<f64>,
+    deviance: f64,
+}
+
+impl<X: DesignRows + ?Sized> LastStepInputs<'_, X> {
+    /// The step from the working values `current` solved by the Householder QR, its
+    /// coefficients checked against the provisional solution `wls`, and the linear
+    /// predictor (moved into `eta`), fitted values and deviance at them.
+    fn last_step(
+        &self,
+        current: &WorkingValues,
+        wls: &WlsSolution,
+        dev_old: f64,
+        eta: &mut DVector<f64>,
+    ) -> Result<LastStep, GlmError> {
+        let (options, family) = (self.options, self.options.family);
+        let exact = weighted_least_squares_with(
+            self.x,
+            &current.response,
+            &current.weights,
+            options.qr_tolerance(),
+            Factor::Householder,
+        )?;
+        if !provisional_step_agrees(&exact, wls) {
+            return Ok(LastStep::Unusual);
+        }
+        let mut mu = DVector::zeros(self.y.len());
+        let mut scratch = Vec::new();
+        let deviance = step_to(
+            self.x,
+            family,
+            self.y,
+            self.weights,
+            self.offset,
+            &exact.coefficients,
+            (eta, &mut mu),
+            &mut scratch,
+        );
+        let valid = mu.iter().all(|&m| family.valid_mu(m));
+        if !deviance.is_finite() || !valid {
+            return Ok(LastStep::Unusual);
+        }
+        if !converges(deviance, dev_old, options) {
+            return Ok(LastStep::NotConverged);
+        }
+        Ok(LastStep::Converged(Box::new(ConvergedStep {
+            exact,
+            eta: std::mem::replace(eta, DVector::zeros(0)),
+            mu,
+            deviance,
+        })))
+    }
+}
+
+impl ConvergedStep {
+    /// The fit this step ends, after `iteration` iterations.
+    fn fit(
+        self,
+        iteration: usize,
+        working_weights: DVector<f64>,
+        mut history: Vec<DVector<f64>>,
+    ) -> IrlsResult {
+        let coefficients = self.exact.coefficients.clone();
+        history.push(coefficients.clone());
+        IrlsResult {
+            coefficients,
+            eta: self.eta,
+            mu: self.mu,
+            deviance: self.deviance,
+            iterations: iteration,
+            converged: true,
+            boundary: false,
+            wls: self.exact,
+            working_weights,
+            history,
+        }
+    }
 }
 
 /// The IRLS loop of R's `glm.fit`, every step on the solver `options` names.
