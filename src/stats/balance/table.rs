@@ -347,6 +347,16 @@ fn check_covariate(cov: &Covariate<'_>, n: usize) -> Result<(), BalanceError> {
             found: cov.values.len(),
         });
     }
+    // A pass without early exits over blocks of values (which the compiler makes
+    // wide), and the row found only when some value is wrong.
+    let fine = |v: f64| v.is_finite() & (!cov.binary | (v == 0.0) | (v == 1.0));
+    let all_fine = cov
+        .values
+        .chunks(4096)
+        .all(|block| block.iter().fold(true, |ok, &v| ok & fine(v)));
+    if all_fine {
+        return Ok(());
+    }
     for (row, &value) in cov.values.iter().enumerate() {
         if !value.is_finite() {
             return Err(BalanceError::NonFiniteValue {

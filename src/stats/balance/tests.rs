@@ -761,3 +761,38 @@ fn prepared_halves_give_the_table_to_the_bit() {
         assert_eq!(format!("{halves:?}"), format!("{whole:?}"), "{run}");
     }
 }
+
+/// With every weight 1, the eCDF statistics divide once per group instead of once per
+/// row: the numbers of the same weights given row by row, to the bit, on the grid and in
+/// the walk over the sorted rows.
+#[test]
+fn unit_weights_give_the_ecdf_statistics_of_weights_of_one() {
+    use super::ecdf::{ecdf_in_order, EcdfPoints};
+    use super::sample::Weights;
+    let mut u = crate::test_support::uniform_stream(31);
+    let n = 100_000;
+    let treated: Vec<bool> = (0..n).map(|_| u() < 0.03).collect();
+    let values: Vec<f64> = (0..n).map(|_| (u() * 5_000.0).floor() / 100.0).collect();
+    let ones = vec![1.0; n];
+    let n1 = treated.iter().filter(|&&t| t).count() as f64;
+    let totals = (n1, n as f64 - n1);
+    let bits = |(a, b): (f64, f64)| (a.to_bits(), b.to_bits());
+    let grid = EcdfPoints::with_grid(&values, true);
+    assert!(matches!(grid, EcdfPoints::Grid { .. }));
+    assert_eq!(
+        bits(grid.differences(&treated, Weights::Unit, totals)),
+        bits(grid.differences(&treated, Weights::Given(&ones), totals))
+    );
+    let order = ValueOrder::of(&values);
+    let (mean, max) = ecdf_in_order(&order, &treated, Weights::Unit, totals);
+    assert!(mean > 0.0 && max > mean);
+    assert_eq!(
+        bits((mean, max)),
+        bits(ecdf_in_order(
+            &order,
+            &treated,
+            Weights::Given(&ones),
+            totals
+        ))
+    );
+}
