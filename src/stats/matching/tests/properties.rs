@@ -403,3 +403,53 @@ fn a_given_control_order_changes_nothing() {
         }
     }
 }
+
+/// The controls' order for the nearest-neighbour rounds, made by buckets of distance
+/// and small sorts, is the order of one sort by (distance, tie key, unit): distances
+/// with many ties, −0 beside +0, spans from denormal to 1e300, all equal, and tie keys
+/// in a shuffled order or the units' own.
+#[test]
+fn bucketed_control_order_is_one_sort_by_distance_and_tie_key() {
+    use crate::stats::matching::nearest::compact_order;
+    use crate::stats::matching::order::pack_stratum_distance;
+    let mut rng = ChaCha8Rng::seed_from_u64(41);
+    let n = 5_000;
+    let spans: [(&str, Box<dyn Fn(&mut ChaCha8Rng) -> f64>); 5] = [
+        (
+            "logits with ties",
+            Box::new(|r| (r.random::<f64>() * 40.0).floor() / 8.0 - 4.0),
+        ),
+        (
+            "signed zeros",
+            Box::new(|r| if r.random::<bool>() { 0.0 } else { -0.0 }),
+        ),
+        ("huge", Box::new(|r| (r.random::<f64>() - 0.5) * 1e300)),
+        ("denormal", Box::new(|r| r.random::<f64>() * 1e-310)),
+        (
+            "skewed",
+            Box::new(|r| (-r.random::<f64>().max(1e-300).ln()).powi(6)),
+        ),
+    ];
+    for (name, draw) in &spans {
+        let distance: Vec<f64> = (0..n).map(|_| draw(&mut rng)).collect();
+        let units: Vec<usize> = (0..n).filter(|i| i % 7 != 3).collect();
+        let shuffled_keys: Vec<u64> = shuffled(n, &mut rng).iter().map(|&k| k as u64).collect();
+        for keys in [None, Some(shuffled_keys.as_slice())] {
+            let key = |i: usize| keys.map_or(i as u64, |k| k[i]);
+            let mut expected = units.clone();
+            expected.sort_by_key(|&i| (pack_stratum_distance(0, distance[i]), key(i), i));
+            let (order, sorted) = compact_order(&distance, keys, &units).expect("fits 32 bits");
+            assert_eq!(order, expected, "{name}, tie keys {}", keys.is_some());
+            let bits: Vec<u64> = sorted.iter().map(|d| d.to_bits()).collect();
+            let want: Vec<u64> = expected
+                .iter()
+                .map(|&i| (distance[i] + 0.0).to_bits())
+                .collect();
+            assert_eq!(bits, want, "{name}");
+        }
+    }
+    let all_equal = vec![0.25; 300];
+    let units: Vec<usize> = (0..300).rev().step_by(2).rev().collect();
+    let (order, _) = compact_order(&all_equal, None, &units).expect("fits");
+    assert_eq!(order, units);
+}
