@@ -57,12 +57,6 @@ pub(super) fn nearest_in_pool(
 /// with one stratum, then the key — sorted as pairs of the distance's ordered bits and
 /// the key and unit in one integer, with their distances in that order (−0 as +0);
 /// `None` when a key or a unit does not fit 32 bits.
-///
-/// The pairs are first dealt into about one bucket per [`UNITS_PER_BUCKET`] units by
-/// distance, equal widths from the smallest distance to the largest (the bucket never
-/// falls as the distance grows: each step of its arithmetic is monotone), and each
-/// bucket is then sorted on its own: the same order as one sort of all the pairs, in
-/// two passes over them and many small sorts.
 pub(super) fn compact_order(
     distance: &[f64],
     tie_key: Option<&[u64]>,
@@ -80,7 +74,7 @@ pub(super) fn compact_order(
         let ordered = (pack_stratum_distance(0, distance[i]) & u128::from(u64::MAX)) as u64;
         keyed.push((ordered, key << 32 | i as u64));
     }
-    let keyed = bucket_sorted(keyed);
+    keyed.par_sort_unstable();
     let sorted_distance = keyed
         .iter()
         .map(|&(ordered, _)| distance_of(ordered))
@@ -90,51 +84,6 @@ pub(super) fn compact_order(
         .map(|(_, low)| (low & LOW) as usize)
         .collect();
     Some((sorted_units, sorted_distance))
-}
-
-/// Units per bucket of [`bucket_sorted`], on average.
-const UNITS_PER_BUCKET: usize = 4;
-
-/// `keyed` — (ordered distance bits, key and unit) — sorted, by way of buckets of equal
-/// widths of distance (see [`compact_order`]).
-fn bucket_sorted(keyed: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
-    let n = keyed.len();
-    let (lo, hi) = keyed
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), k| {
-            let d = distance_of(k.0);
-            (lo.min(d), hi.max(d))
-        });
-    let buckets = (n / UNITS_PER_BUCKET).max(1);
-    // A span too small or too large for the scale to be finite puts the units in the
-    // first and last buckets (or all in one): still in order, only slower to sort.
-    let scale = buckets as f64 / (hi - lo);
-    let scale = if scale.is_finite() { scale } else { 0.0 };
-    // `as` saturates (and takes NaN to 0): monotone in the distance.
-    let bucket_of = |k: &(u64, u64)| (((distance_of(k.0) - lo) * scale) as usize).min(buckets - 1);
-    let mut start = vec![0usize; buckets + 1];
-    let bucket: Vec<u32> = keyed
-        .iter()
-        .map(|k| {
-            let b = bucket_of(k);
-            start[b + 1] += 1;
-            b as u32
-        })
-        .collect();
-    for b in 0..buckets {
-        start[b + 1] += start[b];
-    }
-    let mut sorted = crate::memory::written_vec(n, (0u64, 0u64));
-    let mut next = start.clone();
-    for (k, &b) in keyed.iter().zip(&bucket) {
-        let slot = &mut next[b as usize];
-        sorted[*slot] = *k;
-        *slot += 1;
-    }
-    for range in start.windows(2) {
-        sorted[range[0]..range[1]].sort_unstable();
-    }
-    sorted
 }
 
 /// The distance whose ordered bits (the low half of [`pack_stratum_distance`]) are
