@@ -414,7 +414,8 @@ fn bucketed_control_order_is_one_sort_by_distance_and_tie_key() {
     use crate::stats::matching::order::pack_stratum_distance;
     let mut rng = ChaCha8Rng::seed_from_u64(41);
     let n = 5_000;
-    let spans: [(&str, Box<dyn Fn(&mut ChaCha8Rng) -> f64>); 5] = [
+    type Draw = Box<dyn Fn(&mut ChaCha8Rng) -> f64>;
+    let spans: [(&str, Draw); 5] = [
         (
             "logits with ties",
             Box::new(|r| (r.random::<f64>() * 40.0).floor() / 8.0 - 4.0),
