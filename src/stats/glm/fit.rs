@@ -252,8 +252,12 @@ pub fn fit_glm_from<X: DesignRows + ?Sized>(
         (Some(_), None) => {
             let sw: f64 = prior.sum();
             let wtdmu = prior.dot(&y_fit) / sw;
-            let mu0 = DVector::from_element(n, wtdmu);
-            family.deviance(&y_fit, &mu0, &prior)
+            // `family.deviance` at mu = wtdmu on every row, a residual per distinct
+            // (y, weight) pair of a run: the same terms, added in row order.
+            let residual = |y: f64, w: f64| family.deviance_residual(y, wtdmu, w);
+            crate::stats::pair_terms_in_order(y_fit.as_slice(), prior.as_slice(), residual)
+                .into_iter()
+                .sum()
         }
         (None, _) => {
             let mu0 = off.map(|o| family.inverse_link(o));

@@ -303,8 +303,9 @@ fn initial_eta(
     // On the worker threads: a logarithm a row.
     let eta = match start_mu {
         Some(mu) => crate::stats::terms_in_order(mu.len(), |i| family.link(mu[i])),
-        None => crate::stats::terms_in_order(y.len(), |i| {
-            family.link(family.initial_mu(y[i], weights[i]))
+        // A binary outcome with unit weights has two starting values: a logarithm each.
+        None => crate::stats::pair_terms_in_order(y.as_slice(), weights.as_slice(), |y, w| {
+            family.link(family.initial_mu(y, w))
         }),
     };
     DVector::from_vec(eta)
