@@ -345,8 +345,10 @@ fn converges(deviance: f64, dev_old: f64, options: &GlmOptions) -> bool {
 ///
 /// When the last two changes in deviance say that the next step will meet the rule with
 /// room to spare ([`expected_last`]), that step is solved by the QR straight away and its
-/// pass is not made: R's rule is met by the QR step's deviance, so the fit is the same.
-/// If the rule is not met after all, the step is taken as any other.
+/// pass is not made. The rule is judged on the QR step's deviance, as R judges it, so
+/// the fit is the one the provisional pass would have led to, unless the provisional and
+/// the QR step's deviances fall on the two sides of the rule (then this stops where R
+/// stops). If the rule is not met after all, the step is taken as any other.
 fn provisional_route<X: DesignRows + ?Sized>(
     x: &X,
     y: &DVector<f64>,
@@ -442,7 +444,7 @@ fn relative_change(deviance: f64, dev_old: f64) -> f64 {
 /// the changes of the last two steps, d₁ then d₂, falling as Newton's method makes them
 /// fall near the optimum (each about a constant times the square of the one before), so
 /// that the next is about d₂³ / d₁²; expected last when that is below a hundredth of
-/// `epsilon`. Only the work done depends on it, not the fit.
+/// `epsilon`. It decides the work done; the rule itself is still judged on the deviance.
 pub(super) fn expected_last(changes: [Option<f64>; 2], options: &GlmOptions) -> bool {
     match changes {
         [Some(d1), Some(d2)] if d2 < d1 && d1 > 0.0 => {
