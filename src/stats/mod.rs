@@ -179,15 +179,11 @@ mod tests {
         for (a, b) in [(&a, &b), (&many, &b), (&a, &many)] {
             let want: Vec<u64> = (0..n).map(|i| term(a[i], b[i]).to_bits()).collect();
             for threads in [1, 3] {
-                let pool = rayon::ThreadPoolBuilder::new()
-                    .num_threads(threads)
-                    .build()
-                    .expect("a pool");
-                let got: Vec<u64> = pool
-                    .install(|| pair_terms_in_order(a, b, term))
-                    .iter()
-                    .map(|t| t.to_bits())
-                    .collect();
+                let got: Vec<u64> =
+                    crate::test_support::on_threads(threads, || pair_terms_in_order(a, b, term))
+                        .iter()
+                        .map(|t| t.to_bits())
+                        .collect();
                 assert_eq!(got, want, "{threads} threads");
             }
         }

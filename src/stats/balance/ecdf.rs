@@ -270,15 +270,13 @@ impl EcdfPoints {
             EcdfPoints::Grid { steps, occupied } => {
                 let (sw1, sw0) = sums;
                 let mut net = crate::memory::written_vec(occupied.len(), 0.0_f64);
-                match weights {
-                    // Every row's share is one of two numbers: divided once each.
-                    Weights::Unit => {
-                        let (share1, share0) = (1.0 / sw1, -1.0 / sw0);
+                match weights.unit_shares(sums) {
+                    Some((share1, share0)) => {
                         for (&step, &t) in steps.iter().zip(treated) {
                             net[step as usize] += if t { share1 } else { share0 };
                         }
                     }
-                    Weights::Given(_) => {
+                    None => {
                         for (i, &step) in steps.iter().enumerate() {
                             let w = *weights.get(i);
                             if w != 0.0 {
@@ -309,8 +307,7 @@ pub(super) fn ecdf_in_order(
     (sw1, sw0): (f64, f64),
 ) -> (f64, f64) {
     let (mut cum, mut sum, mut max, mut count) = (0.0_f64, 0.0_f64, 0.0_f64, 0usize);
-    // With every weight 1, a row's share is one of two numbers: divided once each.
-    let unit = matches!(weights, Weights::Unit).then(|| (1.0 / sw1, -1.0 / sw0));
+    let unit = weights.unit_shares((sw1, sw0));
     for (&i, &last) in order.rows.iter().zip(&order.last_of_run) {
         cum += match (unit, treated[i]) {
             (Some((share1, _)), true) => share1,

@@ -88,6 +88,7 @@ pub(super) fn unit_moments_of(
     };
     let (mut sxw, mut mean, mut sw2) = (-0.0_f64, -0.0_f64, -0.0_f64);
     let share = 1.0 / sw;
+    let share2 = share * share;
     let mut x = [0.0; GROUP];
     let mut quotient = [0.0; GROUP];
     if variance {
@@ -102,7 +103,7 @@ pub(super) fn unit_moments_of(
             for (&x, &q) in x.iter().zip(quotient.iter()) {
                 sxw += x;
                 mean += q;
-                sw2 += share * share;
+                sw2 += share2;
             }
         }
     } else {

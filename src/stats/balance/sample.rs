@@ -74,6 +74,13 @@ impl Weights<'_> {
             Weights::Given(w) => &w[row],
         }
     }
+
+    /// With every weight 1, each row's share of its group's total, `(1 / sw1, -1 / sw0)`
+    /// for the treated and the controls: the numbers `w / sw1` and `-w / sw0` give each
+    /// row, divided once each. `None` for given weights.
+    pub(super) fn unit_shares(&self, (sw1, sw0): (f64, f64)) -> Option<(f64, f64)> {
+        matches!(self, Weights::Unit).then(|| (1.0 / sw1, -1.0 / sw0))
+    }
 }
 
 /// The rows of each group, listed in row order.
